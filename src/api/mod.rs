@@ -1,0 +1,10 @@
+//! Pure Kubernetes vocabulary: keys, resource versions, selectors, Status,
+//! field errors, patches. No IO.
+pub mod field_error;
+pub mod meta;
+pub mod patch;
+pub mod quantity;
+pub mod schema;
+pub mod resource;
+pub mod selector;
+pub mod status;

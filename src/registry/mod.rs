@@ -1,0 +1,597 @@
+//! The write path shared by the HTTP server and the simulator runtime:
+//! metadata initialisation, defaulting, per-kind strategies, validation,
+//! admission, optimistic concurrency, graceful deletion, finalizers and
+//! owner-reference cascades. Everything that changes a stored object goes
+//! through a `Registry`, so a controller's write obeys the same rules as
+//! a learner's `kubectl apply`.
+
+pub mod allocator;
+pub mod defaults;
+pub mod gc;
+pub mod options;
+pub mod strategy;
+pub mod validation;
+
+use crate::api::field_error::FieldError;
+use crate::api::meta;
+use crate::api::resource::{self, ResourceInfo};
+use crate::api::status::{GroupResource, Status};
+use crate::sim::clock::{Clock, format_time};
+use crate::sim::rng::Rng;
+use crate::store::{ResKey, Store, StoreError};
+use options::{DeleteOptions, FieldValidation, Propagation, WriteOptions};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub use crate::api::patch::PatchType;
+
+/// The store key of a catalog resource.
+pub fn res_key(info: &ResourceInfo) -> ResKey {
+    ResKey { group: info.group, resource: info.plural }
+}
+
+fn gr(info: &ResourceInfo) -> GroupResource<'static> {
+    GroupResource { group: info.group, resource: info.plural }
+}
+
+/// Maps a storage error to the Status the apiserver sends.
+pub fn store_status(info: &ResourceInfo, err: StoreError) -> Status {
+    match err {
+        StoreError::NotFound { name, .. } => Status::not_found(gr(info), &name),
+        StoreError::AlreadyExists { name, .. } => Status::already_exists(gr(info), &name),
+        StoreError::Conflict { name, .. } => Status::stale(gr(info), &name),
+        StoreError::Expired { requested, oldest } => Status::expired(format!("too old resource version: {requested} ({oldest})")),
+    }
+}
+
+/// A successful write and the warnings to send with it.
+#[derive(Debug)]
+pub struct Written {
+    pub object: Arc<Value>,
+    pub warnings: Vec<String>,
+    /// True when a patch or apply created the object.
+    pub created: bool,
+}
+
+/// The registry: rules over a store.
+pub struct Registry {
+    pub store: Arc<Store>,
+    pub clock: Arc<dyn Clock>,
+    pub rng: Rng,
+}
+
+const NAMESPACES: ResKey = ResKey { group: "", resource: "namespaces" };
+const SERVICES: ResKey = ResKey { group: "", resource: "services" };
+
+impl Registry {
+    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, seed: u64) -> Self {
+        Self { store, clock, rng: Rng::new(seed) }
+    }
+
+    fn now(&self) -> String {
+        format_time(self.clock.now())
+    }
+
+    /// Checks the request's namespace exists and accepts new content
+    /// (the NamespaceLifecycle admission plugin).
+    fn check_namespace(&self, info: &ResourceInfo, ns: &str, name: &str) -> Result<(), Status> {
+        if !info.namespaced {
+            return Ok(());
+        }
+        match self.store.get(NAMESPACES, "", ns) {
+            None => Err(Status::not_found(GroupResource { group: "", resource: "namespaces" }, ns)),
+            Some(n) if meta::is_deleting(&n) => Err(Status::forbidden(
+                gr(info),
+                name,
+                &format!("unable to create new content in namespace {ns} because it is being terminated"),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Checks the body's type and fields; returns the warnings to send.
+    fn decode_checks(&self, info: &ResourceInfo, obj: &mut Value, opts: &WriteOptions) -> Result<Vec<String>, Status> {
+        if !obj.is_object() {
+            return Err(Status::bad_request(format!(
+                "{kind} in version \"{v}\" cannot be handled as a {kind}: json: cannot unmarshal {t} into Go value of type {go}",
+                kind = info.kind,
+                v = info.version,
+                t = json_type_name(obj),
+                go = go_type_name(info),
+            )));
+        }
+        if let Some(kind) = obj.get("kind").and_then(Value::as_str) {
+            if !kind.is_empty() && kind != info.kind {
+                return Err(Status::bad_request(format!(
+                    "the kind in the body ({kind}) does not match the expected kind ({})",
+                    info.kind
+                )));
+            }
+        }
+        let check = crate::api::schema::check_fields(info.group, info.version, info.kind, obj);
+        if let Some(type_error) = check.type_errors.first() {
+            return Err(Status::bad_request(format!(
+                "{kind} in version \"{v}\" cannot be handled as a {kind}: {type_error}",
+                kind = info.kind,
+                v = info.version
+            )));
+        }
+        let mut warnings = Vec::new();
+        if !check.unknown.is_empty() {
+            match opts.field_validation {
+                FieldValidation::Strict => {
+                    let list: Vec<String> = check.unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+                    return Err(Status::bad_request(format!(
+                        "{kind} in version \"{v}\" cannot be handled as a {kind}: strict decoding error: {}",
+                        list.join(", "),
+                        kind = info.kind,
+                        v = info.version
+                    )));
+                }
+                FieldValidation::Warn => warnings.extend(check.unknown.iter().map(|f| format!("unknown field \"{f}\""))),
+                FieldValidation::Ignore => {}
+            }
+            crate::api::schema::prune_unknown(info.group, info.version, info.kind, obj);
+        }
+        if let Some(root) = obj.as_object_mut() {
+            root.insert("apiVersion".into(), json!(info.api_version()));
+            root.insert("kind".into(), json!(info.kind));
+        }
+        Ok(warnings)
+    }
+
+    fn invalid(info: &ResourceInfo, name: &str, errors: &[FieldError]) -> Status {
+        Status::invalid(info.group, info.kind, name, errors)
+    }
+
+    /// `POST`: creates an object in `ns` ("" for cluster-scoped kinds).
+    pub fn create(&self, info: &ResourceInfo, ns: &str, mut obj: Value, opts: &WriteOptions) -> Result<Written, Status> {
+        let warnings = self.decode_checks(info, &mut obj, opts)?;
+        // Namespace: the body may leave it out; a different one is an error.
+        if info.namespaced {
+            let body_ns = meta::namespace(&obj).to_string();
+            if !body_ns.is_empty() && body_ns != ns {
+                return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            }
+            meta::set_meta(&mut obj, "namespace", ns);
+        } else if let Some(md) = meta::metadata_mut(&mut obj) {
+            md.remove("namespace");
+        }
+        // generateName
+        if meta::name(&obj).is_empty() {
+            if let Some(prefix) = obj.pointer("/metadata/generateName").and_then(Value::as_str).filter(|p| !p.is_empty()) {
+                let name = format!("{prefix}{}", self.rng.name_suffix(5));
+                meta::set_meta(&mut obj, "name", name);
+            }
+        }
+        let name = meta::name(&obj).to_string();
+        if name.is_empty() {
+            return Err(Self::invalid(info, "", &[FieldError::required("metadata.name", "name or generateName is required")]));
+        }
+        self.check_namespace(info, ns, &name)?;
+        // System fields.
+        if let Some(md) = meta::metadata_mut(&mut obj) {
+            for f in ["uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink", "generation"] {
+                md.remove(f);
+            }
+        }
+        meta::set_meta(&mut obj, "uid", self.rng.uuid());
+        meta::set_meta(&mut obj, "creationTimestamp", self.now());
+        if strategy::tracks_generation(info) {
+            meta::set_meta(&mut obj, "generation", 1);
+        }
+        defaults::apply_defaults(info.group, info.kind, &mut obj);
+        strategy::prepare_create(info, &mut obj);
+        self.admit_create(info, ns, &mut obj)?;
+        let errors = validation::validate_create(info.group, info.kind, &obj);
+        if !errors.is_empty() {
+            return Err(Self::invalid(info, &name, &errors));
+        }
+        if (info.group, info.plural) == ("", "services") {
+            let (services, _) = self.store.list(SERVICES, None);
+            let in_use = allocator::InUse::from_services(services.iter().map(|s| s.as_ref()));
+            allocator::allocate(&mut obj, &in_use, &self.rng).map_err(|e| Self::invalid(info, &name, &e))?;
+        }
+        if opts.dry_run {
+            if self.store.get(res_key(info), ns, &name).is_some() {
+                return Err(Status::already_exists(gr(info), &name));
+            }
+            return Ok(Written { object: Arc::new(obj), warnings, created: true });
+        }
+        let object = self.store.create(res_key(info), obj).map_err(|e| store_status(info, e))?;
+        self.after_create(info, &object);
+        Ok(Written { object, warnings, created: true })
+    }
+
+    /// Admission on create: the defaults admission plugins add.
+    fn admit_create(&self, info: &ResourceInfo, _ns: &str, obj: &mut Value) -> Result<(), Status> {
+        if (info.group, info.plural) == ("", "pods") {
+            // ServiceAccount admission: default service account.
+            if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
+                let sa = spec.get("serviceAccountName").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or("default").to_string();
+                spec.insert("serviceAccountName".into(), json!(sa));
+                spec.insert("serviceAccount".into(), json!(sa));
+            }
+        }
+        if (info.group, info.plural) == ("", "namespaces") {
+            let name = meta::name(obj).to_string();
+            if let Some(md) = meta::metadata_mut(obj) {
+                let labels = md.entry("labels").or_insert_with(|| json!({}));
+                if let Some(l) = labels.as_object_mut() {
+                    l.insert("kubernetes.io/metadata.name".into(), json!(name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What follows a create: a namespace gets its `default` ServiceAccount.
+    fn after_create(&self, info: &ResourceInfo, obj: &Value) {
+        if (info.group, info.plural) == ("", "namespaces") {
+            if let Some(sa) = resource::lookup("", "v1", "serviceaccounts") {
+                let body = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": meta::name(obj)}});
+                // An existing one is fine.
+                let _ = self.create(sa, meta::name(obj), body, &WriteOptions::default());
+            }
+        }
+    }
+
+    /// The shared update step: checks, strategy, validation and write,
+    /// given the old object and a candidate new one. Returns None when the
+    /// result equals the stored object (a no-op write).
+    fn prepare_replacement(
+        &self,
+        info: &ResourceInfo,
+        subresource: Option<&str>,
+        old: &Value,
+        mut new: Value,
+        opts: &WriteOptions,
+    ) -> Result<(Value, Vec<String>), Status> {
+        let warnings = self.decode_checks(info, &mut new, opts)?;
+        let name = meta::name(old).to_string();
+        if meta::name(&new) != name {
+            return Err(Status::bad_request(format!(
+                "the name of the object ({}) does not match the name on the URL ({name})",
+                meta::name(&new)
+            )));
+        }
+        // System metadata is the server's.
+        if let (Some(new_md), Some(old_md)) = (meta::metadata_mut(&mut new), old.get("metadata").and_then(Value::as_object)) {
+            for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace"] {
+                match old_md.get(f) {
+                    Some(v) => new_md.insert(f.into(), v.clone()),
+                    None => new_md.remove(f),
+                };
+            }
+            new_md.remove("managedFields");
+        }
+        match subresource {
+            Some("status") => strategy::prepare_status_update(&mut new, old),
+            _ => {
+                defaults::apply_defaults(info.group, info.kind, &mut new);
+                strategy::prepare_update(info, &mut new, old);
+                if (info.group, info.plural) == ("", "services") {
+                    allocator::keep_allocations(&mut new, old);
+                }
+                if (info.group, info.plural) == ("", "pods") {
+                    for f in ["serviceAccountName", "serviceAccount", "nodeName"] {
+                        if new.pointer(&format!("/spec/{f}")).is_none() {
+                            if let (Some(v), Some(spec)) = (old.pointer(&format!("/spec/{f}")).cloned(), new.get_mut("spec").and_then(Value::as_object_mut)) {
+                                spec.insert(f.into(), v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let errors = validation::validate_update(info.group, info.kind, &new, old);
+        if !errors.is_empty() {
+            return Err(Self::invalid(info, &name, &errors));
+        }
+        Ok((new, warnings))
+    }
+
+    /// Finishes a write whose result may have dropped the last finalizer of
+    /// an object being deleted: such an object is removed.
+    fn finish_update(&self, info: &ResourceInfo, obj: Arc<Value>) -> Arc<Value> {
+        if meta::is_deleting(&obj) && meta::finalizers(&obj).is_empty() && !self.awaits_graceful_end(info, &obj) {
+            if let Ok(gone) = self.store.delete(res_key(info), meta::namespace(&obj), meta::name(&obj), None) {
+                self.cascade(&gone, Propagation::Background);
+                return gone;
+            }
+        }
+        obj
+    }
+
+    /// `PUT`: replaces an object (or its status).
+    pub fn update(
+        &self,
+        info: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        obj: Value,
+        subresource: Option<&str>,
+        opts: &WriteOptions,
+    ) -> Result<Written, Status> {
+        let expected = meta::resource_version(&obj);
+        if obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) && expected.is_none() {
+            return Err(Status::bad_request("invalid resource version"));
+        }
+        let mut warnings = Vec::new();
+        let mut body = obj;
+        if info.namespaced {
+            let body_ns = meta::namespace(&body).to_string();
+            if !body_ns.is_empty() && body_ns != ns {
+                return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+            }
+        }
+        meta::set_meta(&mut body, "namespace", ns);
+        if !info.namespaced {
+            if let Some(md) = meta::metadata_mut(&mut body) {
+                md.remove("namespace");
+            }
+        }
+        let result = self
+            .store
+            .update_with(res_key(info), ns, name, |old| {
+                if let Some(e) = expected {
+                    if meta::resource_version(old) != Some(e) {
+                        return Err(Status::stale(gr(info), name));
+                    }
+                }
+                let (new, w) = self.prepare_replacement(info, subresource, old, body, opts)?;
+                warnings = w;
+                if opts.dry_run || same_content(&new, old) {
+                    if opts.dry_run {
+                        return Err(dry_run_marker(new));
+                    }
+                    return Ok(None);
+                }
+                Ok(Some(new))
+            })
+            .map_err(|e| store_status(info, e))?;
+        match result {
+            Ok((_, new)) => Ok(Written { object: self.finish_update(info, new), warnings, created: false }),
+            Err(s) => dry_run_result(s, warnings),
+        }
+    }
+
+    /// `PATCH`: applies a patch to the stored object; server-side apply
+    /// creates the object when it is missing.
+    #[allow(clippy::too_many_arguments)]
+    pub fn patch(
+        &self,
+        info: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        patch_type: PatchType,
+        patch: &Value,
+        subresource: Option<&str>,
+        opts: &WriteOptions,
+    ) -> Result<Written, Status> {
+        if self.store.get(res_key(info), ns, name).is_none() {
+            if patch_type == PatchType::Apply && subresource.is_none() {
+                let mut body = patch.clone();
+                if meta::name(&body).is_empty() {
+                    meta::set_meta(&mut body, "name", name);
+                }
+                return self.create(info, ns, body, opts);
+            }
+            return Err(Status::not_found(gr(info), name));
+        }
+        let mut warnings = Vec::new();
+        let result = self
+            .store
+            .update_with(res_key(info), ns, name, |old| {
+                let patched = crate::api::patch::apply(patch_type, old, patch, info).map_err(|e| e.to_status(info, name))?;
+                if let Some(e) = meta::resource_version(&patched) {
+                    if meta::resource_version(old) != Some(e) {
+                        return Err(Status::stale(gr(info), name));
+                    }
+                }
+                let (new, w) = self.prepare_replacement(info, subresource, old, patched, opts)?;
+                warnings = w;
+                if opts.dry_run {
+                    return Err(dry_run_marker(new));
+                }
+                if same_content(&new, old) {
+                    return Ok(None);
+                }
+                Ok(Some(new))
+            })
+            .map_err(|e| store_status(info, e))?;
+        match result {
+            Ok((_, new)) => Ok(Written { object: self.finish_update(info, new), warnings, created: false }),
+            Err(s) => dry_run_result(s, warnings),
+        }
+    }
+
+    /// Whether a pod being deleted waits for its kubelet to stop it.
+    fn awaits_graceful_end(&self, info: &ResourceInfo, obj: &Value) -> bool {
+        (info.group, info.plural) == ("", "pods")
+            && obj.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0) > 0
+    }
+
+    /// `DELETE`: graceful for scheduled pods, held by finalizers, and
+    /// cascading to dependents. Returns the object as last seen.
+    pub fn delete(&self, info: &ResourceInfo, ns: &str, name: &str, opts: &DeleteOptions) -> Result<Arc<Value>, Status> {
+        let key = res_key(info);
+        let Some(current) = self.store.get(key, ns, name) else {
+            return Err(Status::not_found(gr(info), name));
+        };
+        if let Some(uid) = &opts.precondition_uid {
+            if meta::uid(&current) != uid {
+                return Err(Status::conflict(
+                    gr(info),
+                    name,
+                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta::uid(&current)),
+                ));
+            }
+        }
+        if let Some(rv) = opts.precondition_rv {
+            if meta::resource_version(&current) != Some(rv) {
+                return Err(Status::conflict(
+                    gr(info),
+                    name,
+                    &format!(
+                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                        meta::resource_version(&current).unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+        if opts.dry_run {
+            return Ok(current);
+        }
+        let propagation = opts.propagation.unwrap_or(Propagation::Background);
+        let grace = self.grace_period(info, &current, opts);
+        let needs_marking = (info.group, info.plural) == ("", "namespaces")
+            || !meta::finalizers(&current).is_empty()
+            || grace > 0
+            || (propagation == Propagation::Foreground && !gc::dependents(&self.store, meta::uid(&current)).is_empty());
+        if needs_marking {
+            let now = self.now();
+            let marked = self
+                .store
+                .update_with(key, ns, name, |old| -> Result<Option<Value>, Status> {
+                    let mut o = (**old).clone();
+                    if !meta::is_deleting(&o) {
+                        meta::set_meta(&mut o, "deletionTimestamp", now.clone());
+                        meta::set_meta(&mut o, "deletionGracePeriodSeconds", grace);
+                    }
+                    if (info.group, info.plural) == ("", "namespaces") {
+                        if let Some(root) = o.as_object_mut() {
+                            let status = root.entry("status").or_insert_with(|| json!({}));
+                            if let Some(s) = status.as_object_mut() {
+                                s.insert("phase".into(), json!("Terminating"));
+                            }
+                        }
+                    }
+                    Ok(Some(o))
+                })
+                .map_err(|e| store_status(info, e))?
+                .map(|(_, new)| new)?;
+            if propagation == Propagation::Foreground || propagation == Propagation::Orphan {
+                self.cascade(&marked, propagation);
+            }
+            let still_held = (info.group, info.plural) == ("", "namespaces") || !meta::finalizers(&marked).is_empty() || grace > 0;
+            if still_held {
+                return Ok(marked);
+            }
+        }
+        let gone = self.store.delete(key, ns, name, None).map_err(|e| store_status(info, e))?;
+        self.cascade(&gone, propagation);
+        Ok(gone)
+    }
+
+    /// The grace period a delete gets: only pods bound to a node wait.
+    fn grace_period(&self, info: &ResourceInfo, obj: &Value, opts: &DeleteOptions) -> i64 {
+        if (info.group, info.plural) != ("", "pods") {
+            return 0;
+        }
+        let bound = obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+        let phase = obj.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+        if !bound || phase == "Succeeded" || phase == "Failed" {
+            return 0;
+        }
+        let default = obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+        opts.grace_period_seconds.unwrap_or(default).max(0)
+    }
+
+    /// Applies a delete's propagation policy to the dependents of `owner`.
+    fn cascade(&self, owner: &Value, propagation: Propagation) {
+        let uid = meta::uid(owner).to_string();
+        for dep in gc::dependents(&self.store, &uid) {
+            let Some(info) = lookup_res(dep.res) else { continue };
+            let ns = meta::namespace(&dep.object).to_string();
+            let name = meta::name(&dep.object).to_string();
+            match propagation {
+                Propagation::Orphan => {
+                    let _ = self.store.update_with(dep.res, &ns, &name, |o| -> Result<Option<Value>, ()> { Ok(Some(gc::without_owner(o, &uid))) });
+                }
+                Propagation::Background | Propagation::Foreground => {
+                    let opts = DeleteOptions { propagation: Some(propagation), ..Default::default() };
+                    // Already gone is fine.
+                    let _ = self.delete(info, &ns, &name, &opts);
+                }
+            }
+        }
+    }
+
+    /// Removes a namespace whose deletion has started, with everything in it
+    /// (the namespace controller's job upstream).
+    pub fn finalize_namespace(&self, name: &str) {
+        let Some(ns_obj) = self.store.get(NAMESPACES, "", name) else { return };
+        if !meta::is_deleting(&ns_obj) {
+            return;
+        }
+        for res in self.store.resources() {
+            let Some(info) = lookup_res(res) else { continue };
+            if !info.namespaced {
+                continue;
+            }
+            let (items, _) = self.store.list(res, Some(name));
+            for obj in items {
+                let _ = self.store.delete(res, name, meta::name(&obj), None);
+            }
+        }
+        let _ = self.store.delete(NAMESPACES, "", name, None);
+    }
+
+    /// A fully-formed object read back for `GET` (None when absent).
+    pub fn get(&self, info: &ResourceInfo, ns: &str, name: &str) -> Option<Arc<Value>> {
+        self.store.get(res_key(info), ns, name)
+    }
+}
+
+/// The catalog entry (preferred version) for a store key.
+pub fn lookup_res(res: ResKey) -> Option<&'static ResourceInfo> {
+    resource::RESOURCES.iter().find(|r| r.group == res.group && r.plural == res.resource)
+}
+
+/// Equal apart from resourceVersion.
+fn same_content(a: &Value, b: &Value) -> bool {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(md) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            md.remove("resourceVersion");
+        }
+        v
+    };
+    strip(a) == strip(b)
+}
+
+/// Dry runs travel out of the store's update closure as this marker.
+fn dry_run_marker(obj: Value) -> Status {
+    Status { code: 0, reason: "DryRun", message: String::new(), details: Some(obj) }
+}
+
+fn dry_run_result(s: Status, warnings: Vec<String>) -> Result<Written, Status> {
+    if s.code == 0 && s.reason == "DryRun" {
+        let obj = s.details.unwrap_or(Value::Null);
+        return Ok(Written { object: Arc::new(obj), warnings, created: false });
+    }
+    Err(s)
+}
+
+fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn go_type_name(info: &ResourceInfo) -> String {
+    let pkg = match info.group {
+        "" => "core",
+        g => g.split('.').next().unwrap_or(g),
+    };
+    format!("{pkg}.{}", info.kind)
+}
+
+#[cfg(test)]
+mod tests;

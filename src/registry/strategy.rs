@@ -1,0 +1,156 @@
+//! Per-kind rules of the apiserver's registry strategies
+//! (`pkg/registry/<group>/<kind>/strategy.go` upstream): what a create
+//! resets, what an update keeps, when `metadata.generation` moves.
+
+use crate::api::resource::ResourceInfo;
+use serde_json::{Map, Value, json};
+
+/// Kinds whose `metadata.generation` tracks spec changes.
+pub fn tracks_generation(info: &ResourceInfo) -> bool {
+    matches!(
+        (info.group, info.plural),
+        ("apps", _)
+            | ("batch", _)
+            | ("autoscaling", _)
+            | ("policy", "poddisruptionbudgets")
+            | ("networking.k8s.io", "ingresses" | "networkpolicies")
+            | ("", "replicationcontrollers")
+    ) && info.plural != "controllerrevisions"
+}
+
+/// Kinds whose status can only be written through `/status`.
+pub fn has_status_subresource(info: &ResourceInfo) -> bool {
+    info.subresource("status").is_some()
+}
+
+fn object_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
+    obj.as_object_mut()
+}
+
+/// Quality of service class (`pkg/apis/core/helper/qos`): Guaranteed when
+/// every container sets cpu and memory limits equal to its requests,
+/// BestEffort when nobody sets anything, otherwise Burstable.
+pub fn qos_class(spec: &Value) -> &'static str {
+    let containers: Vec<&Value> = ["initContainers", "containers"]
+        .iter()
+        .filter_map(|f| spec.get(*f).and_then(Value::as_array))
+        .flatten()
+        .collect();
+    let mut any_set = false;
+    let mut guaranteed = true;
+    for c in &containers {
+        let requests = c.pointer("/resources/requests").and_then(Value::as_object);
+        let limits = c.pointer("/resources/limits").and_then(Value::as_object);
+        let set = |m: Option<&Map<String, Value>>| m.is_some_and(|m| m.keys().any(|k| k == "cpu" || k == "memory"));
+        if set(requests) || set(limits) {
+            any_set = true;
+        }
+        for r in ["cpu", "memory"] {
+            let lim = limits.and_then(|l| l.get(r));
+            let req = requests.and_then(|q| q.get(r)).or(lim);
+            match (lim, req) {
+                (Some(l), Some(q)) if crate::api::quantity::same_value(l, q) => {}
+                _ => guaranteed = false,
+            }
+        }
+    }
+    if !any_set {
+        "BestEffort"
+    } else if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
+}
+
+/// Resets what a create may not set (`PrepareForCreate`).
+pub fn prepare_create(info: &ResourceInfo, obj: &mut Value) {
+    let Some(root) = object_mut(obj) else { return };
+    match (info.group, info.plural) {
+        ("", "pods") => {
+            let qos = root.get("spec").map_or("BestEffort", qos_class);
+            root.insert("status".into(), json!({"phase": "Pending", "qosClass": qos}));
+        }
+        ("", "namespaces") => {
+            root.insert("status".into(), json!({"phase": "Active"}));
+        }
+        ("", "services") => {
+            root.insert("status".into(), json!({"loadBalancer": {}}));
+        }
+        ("", "persistentvolumeclaims" | "persistentvolumes") => {
+            root.insert("status".into(), json!({"phase": "Pending"}));
+        }
+        ("", "nodes") => {}
+        _ if has_status_subresource(info) => {
+            root.insert("status".into(), json!({}));
+        }
+        _ => {}
+    }
+}
+
+/// Carries over what a main-resource update may not change
+/// (`PrepareForUpdate`), and bumps generation on spec changes.
+pub fn prepare_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
+    if has_status_subresource(info) {
+        if let Some(root) = object_mut(new) {
+            match old.get("status") {
+                Some(s) => root.insert("status".into(), s.clone()),
+                None => root.remove("status"),
+            };
+        }
+    }
+    bump_generation(info, new, old);
+}
+
+/// Keeps everything but `status` on a `/status` update
+/// (`PrepareForUpdate` of the status strategies plus
+/// `ResetObjectMetaForStatus`).
+pub fn prepare_status_update(new: &mut Value, old: &Value) {
+    let status = new.get("status").cloned();
+    let mut merged = old.clone();
+    if let Some(root) = object_mut(&mut merged) {
+        match status {
+            Some(s) => root.insert("status".into(), s),
+            None => root.remove("status"),
+        };
+    }
+    *new = merged;
+}
+
+fn bump_generation(info: &ResourceInfo, new: &mut Value, old: &Value) {
+    let old_gen = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+    let spec_changed = new.get("spec") != old.get("spec")
+        || (info.plural == "deployments" && new.pointer("/metadata/annotations") != old.pointer("/metadata/annotations"));
+    let generation = if tracks_generation(info) && spec_changed { old_gen + 1 } else { old_gen };
+    if generation > 0 {
+        crate::api::meta::set_meta(new, "generation", generation);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qos_follows_requests_and_limits() {
+        let be = json!({"containers":[{"name":"a"}]});
+        assert_eq!(qos_class(&be), "BestEffort");
+        let g = json!({"containers":[{"name":"a","resources":{"limits":{"cpu":"1","memory":"1Gi"},"requests":{"cpu":"1000m","memory":"1Gi"}}}]});
+        assert_eq!(qos_class(&g), "Guaranteed");
+        let b = json!({"containers":[{"name":"a","resources":{"requests":{"cpu":"100m"}}}]});
+        assert_eq!(qos_class(&b), "Burstable");
+    }
+
+    #[test]
+    fn spec_change_bumps_generation_status_does_not() {
+        let info = crate::api::resource::lookup("apps", "v1", "deployments").unwrap();
+        let old = json!({"metadata":{"generation":3},"spec":{"replicas":1},"status":{"replicas":1}});
+        let mut new = json!({"metadata":{"generation":3},"spec":{"replicas":2},"status":{"replicas":9}});
+        prepare_update(info, &mut new, &old);
+        assert_eq!(new["metadata"]["generation"], 4);
+        assert_eq!(new["status"]["replicas"], 1);
+        let mut same = json!({"metadata":{"generation":3},"spec":{"replicas":1}});
+        prepare_update(info, &mut same, &old);
+        assert_eq!(same["metadata"]["generation"], 3);
+    }
+}

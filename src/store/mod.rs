@@ -1,0 +1,228 @@
+//! The versioned in-memory object store: one global monotonic
+//! resourceVersion, objects held as immutable `Arc<Value>` snapshots, and
+//! watch fan-out with a bounded history (older versions answer 410 Expired,
+//! like the apiserver's watch cache).
+//!
+//! The store knows nothing of Kubernetes semantics beyond keys and
+//! resourceVersions; `registry` prepares objects before they get here.
+
+mod error;
+mod watch;
+
+pub use error::StoreError;
+pub use watch::{EventType, WatchEvent, WatchStart};
+
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use tokio::sync::broadcast;
+
+/// Which stored resource an object belongs to: API group and plural name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResKey {
+    pub group: &'static str,
+    pub resource: &'static str,
+}
+
+type Objects = BTreeMap<(String, String), Arc<Value>>;
+
+/// How many past events watches can resume from.
+const HISTORY: usize = 20_000;
+/// How far a slow watcher may fall behind before its watch is closed.
+const FANOUT_CAPACITY: usize = 65_536;
+
+struct Inner {
+    rv: u64,
+    objects: HashMap<ResKey, Objects>,
+    history: VecDeque<Arc<WatchEvent>>,
+    /// Watches from a version below this one have lost events: 410.
+    oldest_rv: u64,
+}
+
+/// The object store shared by the API server and the simulator runtime.
+pub struct Store {
+    inner: RwLock<Inner>,
+    events: broadcast::Sender<Arc<WatchEvent>>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn key_of(obj: &Value) -> (String, String) {
+    (crate::api::meta::namespace(obj).to_string(), crate::api::meta::name(obj).to_string())
+}
+
+fn with_rv(mut obj: Value, rv: u64) -> Value {
+    crate::api::meta::set_meta(&mut obj, "resourceVersion", rv.to_string());
+    obj
+}
+
+impl Store {
+    pub fn new() -> Self {
+        let (events, _) = broadcast::channel(FANOUT_CAPACITY);
+        Self { inner: RwLock::new(Inner { rv: 1, objects: HashMap::new(), history: VecDeque::new(), oldest_rv: 1 }), events }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The newest resourceVersion handed out.
+    pub fn current_rv(&self) -> u64 {
+        self.read().rv
+    }
+
+    pub fn get(&self, res: ResKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
+        self.read().objects.get(&res)?.get(&(namespace.to_string(), name.to_string())).cloned()
+    }
+
+    /// Every object of a resource (in one namespace when given), ordered by
+    /// namespace then name, with the store's resourceVersion at that moment.
+    pub fn list(&self, res: ResKey, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+        let inner = self.read();
+        let items = match inner.objects.get(&res) {
+            None => Vec::new(),
+            Some(objs) => match namespace {
+                None => objs.values().cloned().collect(),
+                Some(ns) => objs
+                    .range((ns.to_string(), String::new())..)
+                    .take_while(|((n, _), _)| n == ns)
+                    .map(|(_, v)| v.clone())
+                    .collect(),
+            },
+        };
+        (items, inner.rv)
+    }
+
+    /// Number of objects of a resource.
+    pub fn count(&self, res: ResKey) -> usize {
+        self.read().objects.get(&res).map_or(0, BTreeMap::len)
+    }
+
+    /// Stores a new object, stamping its resourceVersion.
+    pub fn create(&self, res: ResKey, obj: Value) -> Result<Arc<Value>, StoreError> {
+        let mut inner = self.write();
+        let key = key_of(&obj);
+        if inner.objects.get(&res).is_some_and(|o| o.contains_key(&key)) {
+            return Err(StoreError::AlreadyExists { namespace: key.0, name: key.1 });
+        }
+        let rv = inner.rv + 1;
+        let obj = Arc::new(with_rv(obj, rv));
+        inner.rv = rv;
+        inner.objects.entry(res).or_default().insert(key, obj.clone());
+        self.emit(&mut inner, EventType::Added, res, obj.clone());
+        Ok(obj)
+    }
+
+    /// Atomically reads, transforms and writes one object. `f` sees the
+    /// current object and returns the new one, or `None` to leave it
+    /// unchanged (no new resourceVersion, no event). Returns (old, new).
+    pub fn update_with<E>(
+        &self,
+        res: ResKey,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(&Arc<Value>) -> Result<Option<Value>, E>,
+    ) -> Result<Result<(Arc<Value>, Arc<Value>), E>, StoreError> {
+        let mut inner = self.write();
+        let key = (namespace.to_string(), name.to_string());
+        let Some(old) = inner.objects.get(&res).and_then(|o| o.get(&key)).cloned() else {
+            return Err(StoreError::NotFound { namespace: key.0, name: key.1 });
+        };
+        let new = match f(&old) {
+            Err(e) => return Ok(Err(e)),
+            Ok(None) => return Ok(Ok((old.clone(), old))),
+            Ok(Some(new)) => new,
+        };
+        let rv = inner.rv + 1;
+        let new = Arc::new(with_rv(new, rv));
+        inner.rv = rv;
+        inner.objects.entry(res).or_default().insert(key, new.clone());
+        self.emit(&mut inner, EventType::Modified, res, new.clone());
+        Ok(Ok((old, new)))
+    }
+
+    /// Replaces an object if its stored resourceVersion equals `expected`
+    /// (when given).
+    pub fn update(&self, res: ResKey, obj: Value, expected: Option<u64>) -> Result<(Arc<Value>, Arc<Value>), StoreError> {
+        let (ns, name) = key_of(&obj);
+        self.update_with(res, &ns, &name, |old| {
+            let actual = crate::api::meta::resource_version(old).unwrap_or(0);
+            match expected {
+                Some(e) if e != actual => Err(StoreError::Conflict { namespace: ns.clone(), name: name.clone(), expected: e, actual }),
+                _ => Ok(Some(obj)),
+            }
+        })?
+    }
+
+    /// Removes an object; the DELETED event carries a new resourceVersion.
+    pub fn delete(&self, res: ResKey, namespace: &str, name: &str, expected_uid: Option<&str>) -> Result<Arc<Value>, StoreError> {
+        let mut inner = self.write();
+        let key = (namespace.to_string(), name.to_string());
+        let found = inner.objects.get(&res).and_then(|o| o.get(&key)).cloned();
+        let Some(old) = found else {
+            return Err(StoreError::NotFound { namespace: key.0, name: key.1 });
+        };
+        if let Some(uid) = expected_uid {
+            if crate::api::meta::uid(&old) != uid {
+                return Err(StoreError::NotFound { namespace: key.0, name: key.1 });
+            }
+        }
+        if let Some(objs) = inner.objects.get_mut(&res) {
+            objs.remove(&key);
+        }
+        let rv = inner.rv + 1;
+        inner.rv = rv;
+        let gone = Arc::new(with_rv((*old).clone(), rv));
+        self.emit(&mut inner, EventType::Deleted, res, gone.clone());
+        Ok(gone)
+    }
+
+    fn emit(&self, inner: &mut Inner, kind: EventType, res: ResKey, object: Arc<Value>) {
+        let ev = Arc::new(WatchEvent { rv: inner.rv, kind, res, object });
+        if inner.history.len() >= HISTORY {
+            if let Some(dropped) = inner.history.pop_front() {
+                inner.oldest_rv = dropped.rv;
+            }
+        }
+        inner.history.push_back(ev.clone());
+        // No receivers is fine: nobody is watching.
+        let _ = self.events.send(ev);
+    }
+
+    /// Starts a watch on one resource from `from_rv` (exclusive): the
+    /// events after it still in history, then a live receiver. Both are
+    /// taken under one lock so nothing falls between them.
+    pub fn watch(&self, res: ResKey, from_rv: u64) -> Result<WatchStart, StoreError> {
+        let inner = self.read();
+        if from_rv < inner.oldest_rv {
+            return Err(StoreError::Expired { requested: from_rv, oldest: inner.oldest_rv });
+        }
+        let backlog = inner.history.iter().filter(|e| e.rv > from_rv && e.res == res).cloned().collect();
+        Ok(WatchStart { backlog, live: self.events.subscribe(), start_rv: inner.rv })
+    }
+
+    /// A live receiver of every event, for controllers.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<WatchEvent>> {
+        self.events.subscribe()
+    }
+
+    /// Every resource that holds objects, for garbage collection and
+    /// namespace deletion.
+    pub fn resources(&self) -> Vec<ResKey> {
+        let inner = self.read();
+        let mut keys: Vec<ResKey> = inner.objects.iter().filter(|(_, o)| !o.is_empty()).map(|(k, _)| *k).collect();
+        keys.sort();
+        keys
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,68 @@
+use super::*;
+use serde_json::json;
+
+const PODS: ResKey = ResKey { group: "", resource: "pods" };
+
+fn pod(ns: &str, name: &str) -> Value {
+    json!({"metadata": {"namespace": ns, "name": name}})
+}
+
+#[test]
+fn resource_versions_increase_globally() {
+    let s = Store::new();
+    let a = s.create(PODS, pod("default", "a")).unwrap();
+    let b = s.create(PODS, pod("default", "b")).unwrap();
+    let ra = crate::api::meta::resource_version(&a).unwrap();
+    let rb = crate::api::meta::resource_version(&b).unwrap();
+    assert!(rb > ra);
+    assert_eq!(s.current_rv(), rb);
+}
+
+#[test]
+fn create_twice_is_already_exists() {
+    let s = Store::new();
+    s.create(PODS, pod("default", "a")).unwrap();
+    assert!(matches!(s.create(PODS, pod("default", "a")), Err(StoreError::AlreadyExists { .. })));
+}
+
+#[test]
+fn stale_update_conflicts() {
+    let s = Store::new();
+    let a = s.create(PODS, pod("default", "a")).unwrap();
+    let rv = crate::api::meta::resource_version(&a).unwrap();
+    s.update(PODS, (*a).clone(), Some(rv)).unwrap();
+    let err = s.update(PODS, (*a).clone(), Some(rv)).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }));
+}
+
+#[test]
+fn list_filters_by_namespace() {
+    let s = Store::new();
+    s.create(PODS, pod("a", "x")).unwrap();
+    s.create(PODS, pod("b", "y")).unwrap();
+    s.create(PODS, pod("ab", "z")).unwrap();
+    let (items, _) = s.list(PODS, Some("a"));
+    assert_eq!(items.len(), 1);
+    assert_eq!(s.list(PODS, None).0.len(), 3);
+}
+
+#[test]
+fn watch_replays_events_after_the_given_version() {
+    let s = Store::new();
+    let a = s.create(PODS, pod("default", "a")).unwrap();
+    let rv = crate::api::meta::resource_version(&a).unwrap();
+    s.create(PODS, pod("default", "b")).unwrap();
+    s.delete(PODS, "default", "a", None).unwrap();
+    let w = s.watch(PODS, rv).unwrap();
+    let kinds: Vec<_> = w.backlog.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, vec![EventType::Added, EventType::Deleted]);
+}
+
+#[test]
+fn watch_from_a_compacted_version_expires() {
+    let s = Store::new();
+    for i in 0..(HISTORY + 5) {
+        s.create(PODS, pod("default", &format!("p{i}"))).unwrap();
+    }
+    assert!(matches!(s.watch(PODS, 2), Err(StoreError::Expired { .. })));
+}
