@@ -7,6 +7,17 @@
 //! `sim::clock` and `sim::rng` are leaves any layer may use.
 
 pub mod api;
+pub mod backend;
+pub mod cli;
 pub mod registry;
+pub mod server;
 pub mod sim;
 pub mod store;
+
+/// `$KDRILL_HOME`, or `~/.kdrill`.
+pub fn home_dir() -> std::path::PathBuf {
+    if let Some(h) = std::env::var_os("KDRILL_HOME").filter(|h| !h.is_empty()) {
+        return h.into();
+    }
+    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::PathBuf::from(".")).join(".kdrill")
+}

@@ -3,8 +3,10 @@
 pub mod field_error;
 pub mod meta;
 pub mod patch;
+pub mod protobuf;
 pub mod quantity;
 pub mod schema;
 pub mod resource;
 pub mod selector;
 pub mod status;
+pub mod yaml;

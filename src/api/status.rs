@@ -155,8 +155,13 @@ impl Status {
             "reason": self.reason,
             "code": self.code,
         });
-        if let (Some(d), Some(o)) = (&self.details, v.as_object_mut()) {
-            o.insert("details".into(), d.clone());
+        if let Some(o) = v.as_object_mut() {
+            if let Some(d) = &self.details {
+                o.insert("details".into(), d.clone());
+            }
+            if self.reason.is_empty() {
+                o.remove("reason");
+            }
         }
         v
     }

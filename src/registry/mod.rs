@@ -383,7 +383,7 @@ impl Registry {
         let result = self
             .store
             .update_with(res_key(info), ns, name, |old| {
-                let patched = crate::api::patch::apply(patch_type, old, patch, info).map_err(|e| e.to_status(info, name))?;
+                let patched = crate::api::patch::apply(patch_type, old, patch, info).map_err(|e| e.to_api_status())?;
                 if let Some(e) = meta::resource_version(&patched) {
                     if meta::resource_version(old) != Some(e) {
                         return Err(Status::stale(gr(info), name));

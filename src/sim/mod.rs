@@ -1,4 +1,6 @@
-//! The simulated cluster's behaviour: clock, controllers, scheduler,
-//! kubelet and network.
+//! The simulated cluster's behaviour: clock, randomness, the bootstrap
+//! shape, controllers (and later scheduler, kubelet and network).
+pub mod bootstrap;
 pub mod clock;
+pub mod controllers;
 pub mod rng;

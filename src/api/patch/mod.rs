@@ -1,9 +1,13 @@
 //! Patch application: strategic merge, JSON merge (RFC 7386), JSON patch
 //! (RFC 6902) and server-side apply, dispatched by content type.
+pub mod error;
+pub mod json;
 pub mod meta;
+pub mod strategic;
 
 use crate::api::resource::ResourceInfo;
 use crate::api::status::Status;
+pub use error::PatchError;
 use serde_json::Value;
 
 /// The four patch content types the apiserver accepts.
@@ -29,29 +33,28 @@ impl PatchType {
     }
 }
 
-/// A patch that could not be applied.
-#[derive(Debug, Clone)]
-pub struct PatchFailure(pub String);
-
-impl PatchFailure {
-    pub fn to_status(&self, _info: &ResourceInfo, _name: &str) -> Status {
-        Status::bad_request(self.0.clone())
+impl PatchError {
+    /// The Status the apiserver answers a failed patch with.
+    pub fn to_api_status(&self) -> Status {
+        Status {
+            code: self.code(),
+            reason: self.reason(),
+            message: self.message(),
+            details: matches!(self, PatchError::Unprocessable { .. }).then(|| serde_json::json!({})),
+        }
     }
 }
 
-/// Applies a patch of the given type to `original`.
-pub fn apply(ty: PatchType, original: &Value, patch: &Value, _info: &ResourceInfo) -> Result<Value, PatchFailure> {
+/// Applies a patch of the given type to `original`. Server-side apply is
+/// treated as a strategic merge of the applied configuration (no
+/// managedFields ownership: fields another manager set are not removed).
+pub fn apply(ty: PatchType, original: &Value, patch: &Value, info: &ResourceInfo) -> Result<Value, PatchError> {
     match ty {
-        PatchType::Json => {
-            let ops: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| PatchFailure(e.to_string()))?;
-            let mut doc = original.clone();
-            json_patch::patch(&mut doc, &ops).map_err(|e| PatchFailure(e.to_string()))?;
-            Ok(doc)
-        }
-        PatchType::Merge | PatchType::Strategic | PatchType::Apply => {
-            let mut doc = original.clone();
-            json_patch::merge(&mut doc, patch);
-            Ok(doc)
-        }
+        PatchType::Json => json::apply_json_patch(original, patch),
+        PatchType::Merge => json::apply_merge_checked(original, patch),
+        PatchType::Strategic | PatchType::Apply => match crate::api::schema::patch_schema_for(info.group, info.version, info.kind) {
+            Some(cursor) => strategic::apply_strategic(original, patch, &cursor),
+            None => json::apply_merge_checked(original, patch),
+        },
     }
 }

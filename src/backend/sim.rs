@@ -1,0 +1,111 @@
+//! The embedded simulated cluster: store, registry, API server over HTTPS
+//! and the simulator's controllers, wired together in-process.
+
+use super::kubeconfig::{KubeconfigSpec, render};
+use crate::registry::Registry;
+use crate::server::ApiServer;
+use crate::server::audit::AuditLog;
+use crate::server::auth::UserInfo;
+use crate::sim::bootstrap::{self, ClusterShape};
+use crate::sim::clock::{Clock, WallClock};
+use crate::store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How to start a simulated cluster.
+pub struct SimOptions {
+    pub port: u16,
+    pub shape: ClusterShape,
+    pub clock: Arc<dyn Clock>,
+    pub seed: u64,
+    pub audit_file: Option<PathBuf>,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self { port: 0, shape: ClusterShape::default(), clock: Arc::new(WallClock::new(1.0)), seed: 1, audit_file: None }
+    }
+}
+
+/// A running simulated cluster.
+pub struct SimCluster {
+    pub server: Arc<ApiServer>,
+    pub addr: SocketAddr,
+    pub kubeconfig: String,
+    handle: axum_server::Handle<SocketAddr>,
+}
+
+/// Why a cluster did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("failed to bind 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("failed to generate certificates: {0}")]
+    Certificates(#[from] rcgen::Error),
+    #[error("failed to configure TLS: {0}")]
+    Tls(std::io::Error),
+    #[error("failed to open audit log: {0}")]
+    Audit(std::io::Error),
+    #[error("failed to seed the cluster: {0}")]
+    Seed(String),
+}
+
+impl SimCluster {
+    /// Seeds a fresh cluster and serves it on 127.0.0.1. Must run inside a
+    /// tokio runtime.
+    pub async fn start(opts: SimOptions) -> Result<Self, StartError> {
+        let store = Arc::new(Store::new());
+        let registry = Arc::new(Registry::new(store, opts.clock.clone(), opts.seed));
+        bootstrap::seed(&registry, &opts.shape).map_err(StartError::Seed)?;
+        let audit = match &opts.audit_file {
+            Some(p) => AuditLog::with_file(p).map_err(StartError::Audit)?,
+            None => AuditLog::default(),
+        };
+        let server = ApiServer::new(registry.clone(), audit);
+        let token = format!("kdrill-admin-{}", random_token());
+        server.auth.add_token(token.clone(), UserInfo::admin());
+
+        let certs = crate::server::tls::generate()?;
+        let tls = axum_server::tls_rustls::RustlsConfig::from_pem(certs.cert_pem.clone().into_bytes(), certs.key_pem.clone().into_bytes())
+            .await
+            .map_err(StartError::Tls)?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port)).map_err(|source| StartError::Bind { port: opts.port, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { port: opts.port, source })?;
+        let handle = axum_server::Handle::new();
+        let app = server.router();
+        let srv = axum_server::from_tcp_rustls(listener, tls).map_err(|source| StartError::Bind { port: opts.port, source })?.handle(handle.clone());
+        tokio::spawn(async move {
+            if let Err(e) = srv.serve(app.into_make_service()).await {
+                tracing::error!("simulated API server stopped: {e}");
+            }
+        });
+        tokio::spawn(crate::sim::controllers::namespace::run(registry));
+
+        let server_url = format!("https://127.0.0.1:{}", addr.port());
+        let kubeconfig = render(&KubeconfigSpec {
+            cluster: &format!("kind-{}", opts.shape.name),
+            server: &server_url,
+            ca_pem: &certs.ca_pem,
+            user: &format!("kind-{}", opts.shape.name),
+            token: &token,
+        });
+        Ok(Self { server, addr, kubeconfig, handle })
+    }
+
+    /// Stops serving.
+    pub fn shutdown(&self) {
+        self.handle.shutdown();
+    }
+}
+
+/// A bearer token from the OS's randomness: credentials are not part of
+/// the seeded simulation.
+fn random_token() -> String {
+    let bytes: [u8; 16] = rand_bytes();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn rand_bytes() -> [u8; 16] {
+    *uuid::Uuid::new_v4().as_bytes()
+}

@@ -1,0 +1,110 @@
+//! `kdrill sim serve`: a bare simulated cluster in the foreground.
+
+use crate::backend::sim::{SimCluster, SimOptions};
+use crate::sim::bootstrap::ClusterShape;
+use crate::sim::clock::WallClock;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to write the kubeconfig (default: $KDRILL_HOME/sim/kubeconfig).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Number of worker nodes besides the control plane.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Seed for every random choice in the simulation.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Run simulated time this many times faster than real time.
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Append an audit record per request to this JSON-lines file.
+    #[arg(long)]
+    pub audit_log: Option<PathBuf>,
+}
+
+fn default_kubeconfig() -> PathBuf {
+    crate::home_dir().join("sim").join("kubeconfig")
+}
+
+pub fn run(args: Args) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return super::exit::BACKEND;
+        }
+    };
+    runtime.block_on(async move {
+        let opts = SimOptions {
+            port: args.port,
+            shape: ClusterShape { name: "kdrill".into(), workers: args.workers },
+            clock: Arc::new(WallClock::new(args.time_scale)),
+            seed: args.seed,
+            audit_file: args.audit_log.clone(),
+        };
+        let cluster = match SimCluster::start(opts).await {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::exit::BACKEND;
+            }
+        };
+        let path = args.kubeconfig.clone().unwrap_or_else(default_kubeconfig);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                eprintln!("error: failed to create {}: {e}", dir.display());
+                return super::exit::USAGE;
+            }
+        }
+        if let Err(e) = write_private(&path, &cluster.kubeconfig) {
+            eprintln!("error: failed to write kubeconfig {}: {e}", path.display());
+            return super::exit::USAGE;
+        }
+        println!("simulated cluster serving on https://{}; export KUBECONFIG={}", cluster.addr, path.display());
+        wait_for_signal().await;
+        cluster.shutdown();
+        super::exit::OK
+    })
+}
+
+/// Writes a file readable by its owner only (it holds a credential).
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,207 @@
+//! The simulated API server over HTTP(S): routing, authentication,
+//! discovery, OpenAPI, list/get/watch, writes, subresources and the audit
+//! log. Handlers are thin: the rules live in `registry`.
+
+pub mod audit;
+pub mod auth;
+pub mod body;
+pub mod discovery;
+mod query;
+mod read;
+pub mod render;
+pub mod request_info;
+mod response;
+mod special;
+pub mod table;
+pub mod tls;
+mod watch;
+mod write;
+
+use crate::api::resource::{self, ResourceInfo};
+use crate::api::status::{GroupResource, Status};
+use crate::registry::Registry;
+use audit::{AuditLog, AuditRecord};
+use auth::{Authenticator, UserInfo};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Request, Response, Uri};
+use query::Query;
+use request_info::RequestInfo;
+use std::sync::Arc;
+
+/// The server's shared state.
+pub struct ApiServer {
+    pub registry: Arc<Registry>,
+    pub auth: Authenticator,
+    pub audit: AuditLog,
+}
+
+/// Everything a handler needs about one request.
+pub struct Ctx<'a> {
+    pub server: &'a Arc<ApiServer>,
+    pub method: String,
+    pub req: RequestInfo,
+    pub info: &'static ResourceInfo,
+    pub query: Query,
+    pub accept: String,
+    pub content_type: Option<String>,
+    pub body: &'a [u8],
+    pub user: UserInfo,
+}
+
+impl ApiServer {
+    pub fn new(registry: Arc<Registry>, audit: AuditLog) -> Arc<Self> {
+        Arc::new(Self { registry, auth: Authenticator::default(), audit })
+    }
+
+    /// The axum router: one fallback that parses paths itself, as the
+    /// apiserver's request-info resolution does.
+    pub fn router(self: &Arc<Self>) -> axum::Router {
+        axum::Router::new().fallback(handle).with_state(self.clone()).layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY + 1024))
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+async fn handle(State(server): State<Arc<ApiServer>>, request: Request<Body>) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, body::MAX_BODY + 1).await {
+        Ok(b) => b,
+        Err(_) => return response::status(&Status::too_large(body::MAX_BODY)),
+    };
+    if bytes.len() > body::MAX_BODY {
+        return response::status(&Status::too_large(body::MAX_BODY));
+    }
+    serve_request(&server, &parts.method, &parts.uri, &parts.headers, &bytes)
+}
+
+fn serve_request(server: &Arc<ApiServer>, method: &Method, uri: &Uri, headers: &HeaderMap, bytes: &Bytes) -> Response<Body> {
+    let path = uri.path();
+    let query = Query::parse(uri.query());
+    let accept = header(headers, "accept").unwrap_or_default();
+    if auth::is_public(path) {
+        return public(path, &accept);
+    }
+    let Some(user) = server.auth.authenticate(header(headers, "authorization").as_deref()) else {
+        return response::status(&Status::unauthorized());
+    };
+    let req = RequestInfo::parse(method.as_str(), path, query.flag("watch"));
+    let resp = if req.is_resource {
+        resource_request(server, method, req.clone(), query, accept, header(headers, "content-type"), bytes, user.clone())
+    } else {
+        discovery_request(path, &accept)
+    };
+    server.audit.record(AuditRecord {
+        time: crate::sim::clock::format_micro_time(server.registry.clock.now()),
+        user: user.username,
+        verb: req.verb,
+        group: req.group,
+        resource: req.resource,
+        subresource: req.subresource,
+        namespace: req.namespace,
+        name: req.name,
+        uri: uri.to_string(),
+        code: resp.status().as_u16(),
+    });
+    resp
+}
+
+/// Unauthenticated endpoints.
+fn public(path: &str, _accept: &str) -> Response<Body> {
+    match path {
+        "/version" => response::json(200, &discovery::version_info(), &[]),
+        "/healthz" | "/livez" | "/readyz" => response::text(200, "ok"),
+        "/openapi/v3" => response::json(200, &crate::api::schema::openapi_v3_root(), &[]),
+        p => match p.strip_prefix("/openapi/v3/").and_then(crate::api::schema::openapi_v3_document) {
+            Some((doc, _hash)) => {
+                let mut resp = Response::new(Body::from(doc));
+                resp.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+                resp
+            }
+            None => response::status(&Status::not_found_path()),
+        },
+    }
+}
+
+/// `/api`, `/apis` and the per-group documents.
+fn discovery_request(path: &str, accept: &str) -> Response<Body> {
+    let path = path.trim_end_matches('/');
+    match path {
+        "/api" => match discovery::wants_aggregated(accept) {
+            Some(v) => response::json_as(200, &discovery::aggregated_core_as(v), discovery::aggregated_content_type(v)),
+            None => response::json(200, &discovery::api_versions(), &[]),
+        },
+        "/apis" => match discovery::wants_aggregated(accept) {
+            Some(v) => response::json_as(200, &discovery::aggregated_apis_as(v), discovery::aggregated_content_type(v)),
+            None => response::json(200, &discovery::api_group_list(), &[]),
+        },
+        "/api/v1" => discovery::api_resource_list("", "v1").map_or_else(|| response::status(&Status::not_found_path()), |v| response::json(200, &v, &[])),
+        _ => {
+            let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            let doc = match parts.as_slice() {
+                ["apis", g] => discovery::api_group(g),
+                ["apis", g, v] => discovery::api_resource_list(g, v),
+                _ => None,
+            };
+            doc.map_or_else(|| response::status(&Status::not_found_path()), |v| response::json(200, &v, &[]))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resource_request(
+    server: &Arc<ApiServer>,
+    method: &Method,
+    req: RequestInfo,
+    query: Query,
+    accept: String,
+    content_type: Option<String>,
+    body: &[u8],
+    user: UserInfo,
+) -> Response<Body> {
+    let Some(info) = resource::lookup(&req.group, &req.version, &req.resource) else {
+        return response::status(&Status::not_found_path());
+    };
+    if info.namespaced && req.namespace.is_empty() && !matches!(req.verb.as_str(), "list" | "watch") && info.plural != "namespaces" {
+        // Namespaced objects are addressed inside a namespace.
+        if !req.name.is_empty() || req.verb == "create" {
+            return response::status(&Status::not_found_path());
+        }
+    }
+    let ctx = Ctx { server, method: method.to_string(), req, info, query, accept, content_type, body, user };
+    let gr = GroupResource { group: info.group, resource: info.plural };
+    let sub = ctx.req.subresource.as_str();
+    if !sub.is_empty() {
+        if info.subresource(sub).is_none() {
+            return response::status(&Status::not_found_path());
+        }
+        return match (sub, ctx.req.verb.as_str()) {
+            ("scale", _) => special::scale(&ctx),
+            ("status", "get") => read::get(&ctx),
+            ("status", "update") => write::update(&ctx),
+            ("status", "patch") => write::patch(&ctx),
+            ("token", "create") => special::token(&ctx),
+            ("eviction", "create") => special::eviction(&ctx),
+            _ => response::status(&Status::method_not_supported(gr, &ctx.req.verb)),
+        };
+    }
+    if !info.has_verb(&ctx.req.verb) {
+        return response::status(&Status::method_not_supported(gr, &ctx.req.verb));
+    }
+    if info.verbs == resource::CREATE_ONLY {
+        return special::review(&ctx);
+    }
+    match ctx.req.verb.as_str() {
+        "get" => read::get(&ctx),
+        "list" => read::list(&ctx),
+        "watch" => watch::watch(&ctx),
+        "create" => write::create(&ctx),
+        "update" => write::update(&ctx),
+        "patch" => write::patch(&ctx),
+        "delete" => write::delete(&ctx),
+        "deletecollection" => write::delete_collection(&ctx),
+        other => response::status(&Status::method_not_supported(gr, other)),
+    }
+}

@@ -1,0 +1,112 @@
+//! The shape of a fresh simulated cluster: what a new kind cluster shows at
+//! the API level (namespaces, the `kubernetes` and `kube-dns` Services, the
+//! `standard` StorageClass, default ClusterRoles, and Ready nodes).
+
+use crate::api::resource;
+use crate::registry::Registry;
+use crate::registry::options::WriteOptions;
+use crate::sim::clock::format_time;
+use serde_json::{Value, json};
+
+/// The Kubernetes version the simulated cluster reports everywhere.
+pub const KUBE_VERSION: &str = "v1.33.1";
+
+/// How many nodes, and the cluster name used in node names.
+#[derive(Debug, Clone)]
+pub struct ClusterShape {
+    pub name: String,
+    pub workers: usize,
+}
+
+impl Default for ClusterShape {
+    fn default() -> Self {
+        Self { name: "kdrill".into(), workers: 2 }
+    }
+}
+
+impl ClusterShape {
+    /// Node names as kind gives them: `<name>-control-plane`, `<name>-worker`, `<name>-worker2`, ...
+    pub fn node_names(&self) -> Vec<String> {
+        let mut names = vec![format!("{}-control-plane", self.name)];
+        for i in 0..self.workers {
+            names.push(if i == 0 { format!("{}-worker", self.name) } else { format!("{}-worker{}", self.name, i + 1) });
+        }
+        names
+    }
+}
+
+/// A Ready node as kubelet registers it on kind.
+fn node(name: &str, index: usize, control_plane: bool, now: &str) -> Value {
+    let mut labels = json!({
+        "beta.kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+    });
+    let mut taints = json!([]);
+    if control_plane {
+        labels["node-role.kubernetes.io/control-plane"] = json!("");
+        labels["node.kubernetes.io/exclude-from-external-load-balancers"] = json!("");
+        taints = json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]);
+    }
+    let condition = |ty: &str, status: &str, reason: &str, message: &str| {
+        json!({"type": ty, "status": status, "reason": reason, "message": message, "lastHeartbeatTime": now, "lastTransitionTime": now})
+    };
+    let mut spec = json!({"podCIDR": format!("10.244.{index}.0/24"), "podCIDRs": [format!("10.244.{index}.0/24")], "providerID": format!("kind://docker/kdrill/{name}")});
+    if control_plane {
+        spec["taints"] = taints;
+    }
+    let capacity = json!({"cpu": "8", "ephemeral-storage": "263174212Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0", "memory": "16365720Ki", "pods": "110"});
+    json!({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": labels, "annotations": {
+            "kubeadm.alpha.kubernetes.io/cri-socket": "unix:///run/containerd/containerd.sock",
+            "node.alpha.kubernetes.io/ttl": "0",
+            "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+        }},
+        "spec": spec,
+        "status": {
+            "addresses": [{"type": "InternalIP", "address": format!("172.18.0.{}", index + 2)}, {"type": "Hostname", "address": name}],
+            "allocatable": capacity.clone(),
+            "capacity": capacity,
+            "conditions": [
+                condition("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+            ],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "nodeInfo": {
+                "architecture": "amd64",
+                "bootID": format!("{:08x}-0000-4000-8000-{:012x}", index + 1, index + 1),
+                "containerRuntimeVersion": "containerd://2.1.1",
+                "kernelVersion": "6.8.0-1029-gcp",
+                "kubeProxyVersion": "",
+                "kubeletVersion": KUBE_VERSION,
+                "machineID": format!("{:032x}", index + 1),
+                "operatingSystem": "linux",
+                "osImage": "Debian GNU/Linux 12 (bookworm)",
+                "systemUUID": format!("{:08x}-0000-4000-8000-{:012x}", index + 101, index + 101),
+            },
+        },
+    })
+}
+
+/// Creates the objects of a fresh cluster through the registry.
+pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
+    let opts = WriteOptions::default();
+    let docs = crate::api::yaml::from_multiple(include_str!("bootstrap.yaml")).map_err(|e| format!("bootstrap.yaml: {e}"))?;
+    let now = format_time(registry.clock.now());
+    let nodes = shape.node_names().iter().enumerate().map(|(i, n)| node(n, i, i == 0, &now)).collect::<Vec<_>>();
+    for doc in docs.into_iter().chain(nodes) {
+        let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let info = resource::lookup_kind(group, version, kind).ok_or_else(|| format!("bootstrap: unknown kind {api_version} {kind}"))?;
+        let ns = doc.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
+        registry.create(info, &ns, doc, &opts).map_err(|s| format!("bootstrap: {s}"))?;
+    }
+    Ok(())
+}

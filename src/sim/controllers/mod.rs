@@ -1,0 +1,2 @@
+//! Controllers of the simulated cluster.
+pub mod namespace;
