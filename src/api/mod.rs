@@ -2,6 +2,7 @@
 //! field errors, patches. No IO.
 pub mod field_error;
 pub mod meta;
+pub mod name;
 pub mod patch;
 pub mod protobuf;
 pub mod quantity;

@@ -90,7 +90,7 @@ impl Registry {
     }
 
     /// Checks the body's type and fields; returns the warnings to send.
-    fn decode_checks(&self, info: &ResourceInfo, obj: &mut Value, opts: &WriteOptions) -> Result<Vec<String>, Status> {
+    fn decode_checks(&self, info: &ResourceInfo, obj: &mut Value, opts: &WriteOptions, patched: bool) -> Result<Vec<String>, Status> {
         if !obj.is_object() {
             return Err(Status::bad_request(format!(
                 "{kind} in version \"{v}\" cannot be handled as a {kind}: json: cannot unmarshal {t} into Go value of type {go}",
@@ -109,27 +109,19 @@ impl Registry {
             }
         }
         let check = crate::api::schema::check_fields(info.group, info.version, info.kind, obj);
-        if let Some(type_error) = check.type_errors.first() {
-            return Err(Status::bad_request(format!(
-                "{kind} in version \"{v}\" cannot be handled as a {kind}: {type_error}",
-                kind = info.kind,
-                v = info.version
-            )));
+        let strict = opts.field_validation == FieldValidation::Strict;
+        if let Some(msg) = check.decode_error(strict) {
+            // A patch's result is re-decoded without the "cannot be handled" prefix.
+            return Err(Status::bad_request(if patched {
+                msg
+            } else {
+                format!("{kind} in version \"{v}\" cannot be handled as a {kind}: {msg}", kind = info.kind, v = info.version)
+            }));
         }
         let mut warnings = Vec::new();
         if !check.unknown.is_empty() {
-            match opts.field_validation {
-                FieldValidation::Strict => {
-                    let list: Vec<String> = check.unknown.iter().map(|f| format!("unknown field \"{f}\"")).collect();
-                    return Err(Status::bad_request(format!(
-                        "{kind} in version \"{v}\" cannot be handled as a {kind}: strict decoding error: {}",
-                        list.join(", "),
-                        kind = info.kind,
-                        v = info.version
-                    )));
-                }
-                FieldValidation::Warn => warnings.extend(check.unknown.iter().map(|f| format!("unknown field \"{f}\""))),
-                FieldValidation::Ignore => {}
+            if opts.field_validation == FieldValidation::Warn {
+                warnings = check.warnings();
             }
             crate::api::schema::prune_unknown(info.group, info.version, info.kind, obj);
         }
@@ -146,7 +138,7 @@ impl Registry {
 
     /// `POST`: creates an object in `ns` ("" for cluster-scoped kinds).
     pub fn create(&self, info: &ResourceInfo, ns: &str, mut obj: Value, opts: &WriteOptions) -> Result<Written, Status> {
-        let warnings = self.decode_checks(info, &mut obj, opts)?;
+        let warnings = self.decode_checks(info, &mut obj, opts, false)?;
         // Namespace: the body may leave it out; a different one is an error.
         if info.namespaced {
             let body_ns = meta::namespace(&obj).to_string();
@@ -205,13 +197,13 @@ impl Registry {
 
     /// Admission on create: the defaults admission plugins add.
     fn admit_create(&self, info: &ResourceInfo, _ns: &str, obj: &mut Value) -> Result<(), Status> {
-        if (info.group, info.plural) == ("", "pods") {
-            // ServiceAccount admission: default service account.
-            if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
-                let sa = spec.get("serviceAccountName").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or("default").to_string();
-                spec.insert("serviceAccountName".into(), json!(sa));
-                spec.insert("serviceAccount".into(), json!(sa));
+        match (info.group, info.plural) {
+            ("", "pods") => defaults::apply_pod_admission(obj),
+            ("batch", "jobs") => {
+                let uid = meta::uid(obj).to_string();
+                defaults::set_job_generated_selector(obj, &uid);
             }
+            _ => {}
         }
         if (info.group, info.plural) == ("", "namespaces") {
             let name = meta::name(obj).to_string();
@@ -246,8 +238,9 @@ impl Registry {
         old: &Value,
         mut new: Value,
         opts: &WriteOptions,
+        patched: bool,
     ) -> Result<(Value, Vec<String>), Status> {
-        let warnings = self.decode_checks(info, &mut new, opts)?;
+        let warnings = self.decode_checks(info, &mut new, opts, patched)?;
         let name = meta::name(old).to_string();
         if meta::name(&new) != name {
             return Err(Status::bad_request(format!(
@@ -339,7 +332,7 @@ impl Registry {
                         return Err(Status::stale(gr(info), name));
                     }
                 }
-                let (new, w) = self.prepare_replacement(info, subresource, old, body, opts)?;
+                let (new, w) = self.prepare_replacement(info, subresource, old, body, opts, false)?;
                 warnings = w;
                 if opts.dry_run || same_content(&new, old) {
                     if opts.dry_run {
@@ -389,7 +382,7 @@ impl Registry {
                         return Err(Status::stale(gr(info), name));
                     }
                 }
-                let (new, w) = self.prepare_replacement(info, subresource, old, patched, opts)?;
+                let (new, w) = self.prepare_replacement(info, subresource, old, patched, opts, true)?;
                 warnings = w;
                 if opts.dry_run {
                     return Err(dry_run_marker(new));

@@ -1,43 +1,15 @@
-//! Placeholder until the schema layer lands.
-use serde_json::Value;
+//! The schema layer: OpenAPI definitions of the served built-in types,
+//! generated at run time from k8s-openapi (`schemars` feature) and decorated
+//! like upstream's kube-openapi output. Used for strategic merge patch
+//! (`PatchSchema`), strict field validation, and `/openapi/v3`.
 
-#[derive(Debug, Default)]
-pub struct FieldCheck {
-    pub unknown: Vec<String>,
-    pub type_errors: Vec<String>,
-}
+pub mod cursor;
+pub mod defs;
+pub mod openapi;
+pub mod patch_keys;
+pub mod strict;
 
-pub fn check_fields(_group: &str, _version: &str, _kind: &str, _obj: &Value) -> FieldCheck {
-    FieldCheck::default()
-}
-
-pub fn prune_unknown(_group: &str, _version: &str, _kind: &str, _obj: &mut Value) {}
-
-/// Placeholder cursor: knows no fields, so strategic merge behaves like a JSON merge.
-pub struct NoSchema;
-impl crate::api::patch::meta::PatchSchema for NoSchema {
-    fn field(&self, _name: &str) -> Option<Self> {
-        None
-    }
-    fn map_values(&self) -> Option<Self> {
-        None
-    }
-    fn items(&self) -> Option<Self> {
-        None
-    }
-    fn list_merge(&self) -> crate::api::patch::meta::ListMerge {
-        crate::api::patch::meta::ListMerge::Atomic
-    }
-    fn retain_keys(&self) -> bool {
-        false
-    }
-}
-pub fn patch_schema_for(_group: &str, _version: &str, _kind: &str) -> Option<NoSchema> {
-    None
-}
-pub fn openapi_v3_root() -> Value {
-    serde_json::json!({"paths": {}})
-}
-pub fn openapi_v3_document(_path: &str) -> Option<(&'static [u8], &'static str)> {
-    None
-}
+pub use cursor::{SchemaCursor, patch_schema_for};
+pub use defs::{Definitions, definitions};
+pub use openapi::{openapi_v3_document, openapi_v3_root};
+pub use strict::{FieldCheck, check_fields, prune_unknown};

@@ -1,0 +1,156 @@
+//! Starts `kdrill sim serve` in a temporary home and runs the real kubectl
+//! against it (`$KUBECTL`, else `kubectl` on PATH).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+/// A running simulated cluster, stopped on drop.
+pub struct Sim {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub kubeconfig: PathBuf,
+    pub url: String,
+}
+
+/// What a command printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Run {
+    /// Panics with both streams when the command failed.
+    #[track_caller]
+    pub fn ok(self) -> String {
+        assert_eq!(self.code, 0, "command failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self.stdout
+    }
+
+    /// Panics unless the command failed; returns stderr.
+    #[track_caller]
+    pub fn err(self) -> String {
+        assert_ne!(self.code, 0, "command unexpectedly succeeded\nstdout:\n{}", self.stdout);
+        self.stderr
+    }
+}
+
+pub fn kubectl_binary() -> String {
+    std::env::var("KUBECTL").ok().filter(|k| !k.is_empty()).unwrap_or_else(|| "kubectl".to_string())
+}
+
+impl Sim {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kdrill"))
+            .args(["sim", "serve", "--port", "0", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .env("KDRILL_HOME", dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn kdrill sim serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read ready line");
+        assert!(line.contains("serving on https://127.0.0.1:"), "unexpected first line: {line:?}");
+        let url = line.split_whitespace().find(|w| w.starts_with("https://")).unwrap_or_default().trim_end_matches(';').to_string();
+        Sim { child, dir, kubeconfig, url }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(kubectl_binary());
+        cmd.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("KUBECACHEDIR", self.dir.path().join("cache"))
+            .env("HOME", self.dir.path())
+            .env_remove("KUBECTL_EXTERNAL_DIFF");
+        cmd
+    }
+
+    /// Runs kubectl with `args`.
+    pub fn kubectl(&self, args: &[&str]) -> Run {
+        let out = self.command(args).stdin(Stdio::null()).output().expect("run kubectl");
+        Run { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code().unwrap_or(-1) }
+    }
+
+    /// Runs kubectl with `input` on stdin (for `-f -`).
+    pub fn kubectl_stdin(&self, args: &[&str], input: &str) -> Run {
+        let mut child = self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn kubectl");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        let out = child.wait_with_output().expect("wait kubectl");
+        Run { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code().unwrap_or(-1) }
+    }
+
+    /// Runs kubectl with extra environment (e.g. `KUBE_EDITOR`).
+    pub fn kubectl_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.stdin(Stdio::null()).output().expect("run kubectl");
+        Run { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code().unwrap_or(-1) }
+    }
+
+    /// Writes a file in the test's directory and returns its path.
+    pub fn file(&self, name: &str, contents: &str) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, contents).expect("write file");
+        p.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Replaces ages (`5s`, `2m3s`, `<invalid>`) in the AGE column and other
+/// volatile values so snapshots stay stable.
+pub fn redact(text: &str) -> String {
+    let age = regex_lite_age();
+    text.lines()
+        .map(|l| {
+            l.split_inclusive(' ')
+                .map(|w| if age(w.trim_end()) { w.replacen(w.trim_end(), "<age>", 1) } else { w.to_string() })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn regex_lite_age() -> impl Fn(&str) -> bool {
+    |w: &str| {
+        if w.is_empty() {
+            return false;
+        }
+        // 5s, 12m, 3h4m, 2d, 5m2s, <invalid>
+        let mut seen_unit = false;
+        let mut digits = false;
+        for c in w.chars() {
+            if c.is_ascii_digit() {
+                digits = true;
+            } else if matches!(c, 's' | 'm' | 'h' | 'd' | 'y') && digits {
+                seen_unit = true;
+                digits = false;
+            } else {
+                return false;
+            }
+        }
+        seen_unit && !digits
+    }
+}
+
+/// The rows of a `kubectl get` table as columns (split on runs of 2+ spaces).
+pub fn rows(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect())
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real `kubectl` and kube-rs against `kdrill sim serve`.
+//! One binary (ripgrep-style); each module is one area.
+
+mod harness;
+mod kubectl_errors;
+mod kubectl_read;
+mod kubectl_write;
+mod kube_rs;
