@@ -19,5 +19,8 @@ pub fn home_dir() -> std::path::PathBuf {
     if let Some(h) = std::env::var_os("KDRILL_HOME").filter(|h| !h.is_empty()) {
         return h.into();
     }
-    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::PathBuf::from(".")).join(".kdrill")
+    std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
+        .join(".kdrill")
 }

@@ -61,23 +61,39 @@ impl LabelSelector {
         let mut requirements = Vec::new();
         if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object) {
             for (k, v) in ml {
-                requirements.push(Requirement { key: k.clone(), op: Op::Equals, values: vec![v.as_str().unwrap_or("").to_string()] });
+                requirements.push(Requirement {
+                    key: k.clone(),
+                    op: Op::Equals,
+                    values: vec![v.as_str().unwrap_or("").to_string()],
+                });
             }
         }
         if let Some(exprs) = sel.get("matchExpressions").and_then(Value::as_array) {
             for e in exprs {
-                let key = e.get("key").and_then(Value::as_str).unwrap_or("").to_string();
+                let key = e
+                    .get("key")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 let values: Vec<String> = e
                     .get("values")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let op = match e.get("operator").and_then(Value::as_str).unwrap_or("") {
                     "In" => Op::In,
                     "NotIn" => Op::NotIn,
                     "Exists" => Op::Exists,
                     "DoesNotExist" => Op::DoesNotExist,
-                    other => return Err(SelectorError(format!("{other:?} is not a valid label selector operator"))),
+                    other => {
+                        return Err(SelectorError(format!(
+                            "{other:?} is not a valid label selector operator"
+                        )));
+                    }
                 };
                 requirements.push(Requirement { key, op, values });
             }
@@ -145,7 +161,11 @@ fn parse_requirement(part: &str) -> Result<Requirement, SelectorError> {
     if let Some(key) = part.strip_prefix('!') {
         let key = key.trim();
         check_key(key)?;
-        return Ok(Requirement { key: key.to_string(), op: Op::DoesNotExist, values: vec![] });
+        return Ok(Requirement {
+            key: key.to_string(),
+            op: Op::DoesNotExist,
+            values: vec![],
+        });
     }
     for (token, op) in [("!=", Op::NotEquals), ("==", Op::Equals), ("=", Op::Equals)] {
         if let Some((k, v)) = part.split_once(token) {
@@ -153,7 +173,11 @@ fn parse_requirement(part: &str) -> Result<Requirement, SelectorError> {
             check_key(key)?;
             let value = v.trim();
             check_value(value)?;
-            return Ok(Requirement { key: key.to_string(), op, values: vec![value.to_string()] });
+            return Ok(Requirement {
+                key: key.to_string(),
+                op,
+                values: vec![value.to_string()],
+            });
         }
     }
     for (token, op) in [(" notin ", Op::NotIn), (" in ", Op::In)] {
@@ -164,25 +188,40 @@ fn parse_requirement(part: &str) -> Result<Requirement, SelectorError> {
             let inner = rest
                 .strip_prefix('(')
                 .and_then(|r| r.strip_suffix(')'))
-                .ok_or_else(|| SelectorError(format!("unable to parse requirement: found '{rest}', expected: '('")))?;
-            let values: Vec<String> = inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+                .ok_or_else(|| {
+                    SelectorError(format!(
+                        "unable to parse requirement: found '{rest}', expected: '('"
+                    ))
+                })?;
+            let values: Vec<String> = inner
+                .split(',')
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect();
             for v in &values {
                 check_value(v)?;
             }
             if values.is_empty() {
-                return Err(SelectorError(format!(
-                    "unable to parse requirement: values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty"
-                )));
+                return Err(SelectorError("unable to parse requirement: values: Invalid value: []string(nil): for 'in', 'notin' operators, values set can't be empty".to_string()));
             }
-            return Ok(Requirement { key: key.to_string(), op, values });
+            return Ok(Requirement {
+                key: key.to_string(),
+                op,
+                values,
+            });
         }
     }
     check_key(part)?;
-    Ok(Requirement { key: part.to_string(), op: Op::Exists, values: vec![] })
+    Ok(Requirement {
+        key: part.to_string(),
+        op: Op::Exists,
+        values: vec![],
+    })
 }
 
 fn valid_label_chars(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
         && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && s.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
 }
@@ -231,7 +270,9 @@ impl FieldSelector {
             } else if let Some((k, v)) = part.split_once('=') {
                 (k, true, v)
             } else {
-                return Err(SelectorError(format!("invalid selector: '{input}'; can't understand '{part}'")));
+                return Err(SelectorError(format!(
+                    "invalid selector: '{input}'; can't understand '{part}'"
+                )));
             };
             terms.push((k.trim().to_string(), eq, v.trim().to_string()));
         }
@@ -276,7 +317,15 @@ pub fn supported_field(group: &str, resource: &str, field: &str) -> bool {
     match (group, resource) {
         ("", "pods") => matches!(
             field,
-            "spec.nodeName" | "spec.restartPolicy" | "spec.schedulerName" | "spec.serviceAccountName" | "spec.hostNetwork" | "status.phase" | "status.podIP" | "status.podIPs" | "status.nominatedNodeName"
+            "spec.nodeName"
+                | "spec.restartPolicy"
+                | "spec.schedulerName"
+                | "spec.serviceAccountName"
+                | "spec.hostNetwork"
+                | "status.phase"
+                | "status.podIP"
+                | "status.podIPs"
+                | "status.nominatedNodeName"
         ),
         ("", "events") => matches!(
             field,
@@ -292,7 +341,15 @@ pub fn supported_field(group: &str, resource: &str, field: &str) -> bool {
                 | "source"
                 | "type"
         ),
-        ("events.k8s.io", "events") => matches!(field, "regarding.kind" | "regarding.namespace" | "regarding.name" | "regarding.uid" | "reason" | "type"),
+        ("events.k8s.io", "events") => matches!(
+            field,
+            "regarding.kind"
+                | "regarding.namespace"
+                | "regarding.name"
+                | "regarding.uid"
+                | "reason"
+                | "type"
+        ),
         ("", "secrets") => field == "type",
         ("", "nodes") => field == "spec.unschedulable",
         ("", "namespaces") => field == "status.phase",
@@ -319,18 +376,25 @@ mod tests {
 
     #[test]
     fn parses_and_matches_set_based_selectors() {
-        let s = LabelSelector::parse("app=web,tier!=db,env in (prod, staging),!legacy,track").unwrap();
+        let s =
+            LabelSelector::parse("app=web,tier!=db,env in (prod, staging),!legacy,track").unwrap();
         let labels = json!({"app":"web","tier":"front","env":"prod","track":"x"});
         assert!(s.matches(labels.as_object()));
         let labels = json!({"app":"web","env":"dev","track":"x"});
         assert!(!s.matches(labels.as_object()));
-        assert_eq!(s.to_string(), "app=web,tier!=front".replace("front", "db") + ",env in (prod,staging),!legacy,track");
+        assert_eq!(
+            s.to_string(),
+            "app=web,tier!=front".replace("front", "db") + ",env in (prod,staging),!legacy,track"
+        );
     }
 
     #[test]
     fn rejects_bad_label_values_with_upstream_text() {
         let err = LabelSelector::parse("app=we b").unwrap_err();
-        assert!(err.0.contains("a valid label must be an empty string"), "{err}");
+        assert!(
+            err.0.contains("a valid label must be an empty string"),
+            "{err}"
+        );
     }
 
     #[test]

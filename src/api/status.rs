@@ -31,7 +31,11 @@ pub struct GroupResource<'a> {
 
 impl std::fmt::Display for GroupResource<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.group.is_empty() { f.write_str(self.resource) } else { write!(f, "{}.{}", self.resource, self.group) }
+        if self.group.is_empty() {
+            f.write_str(self.resource)
+        } else {
+            write!(f, "{}.{}", self.resource, self.group)
+        }
     }
 }
 
@@ -51,7 +55,12 @@ fn details(name: &str, group: &str, kind: &str) -> Value {
 
 impl Status {
     pub fn not_found(gr: GroupResource<'_>, name: &str) -> Self {
-        Self { code: 404, reason: "NotFound", message: format!("{gr} \"{name}\" not found"), details: Some(details(name, gr.group, gr.resource)) }
+        Self {
+            code: 404,
+            reason: "NotFound",
+            message: format!("{gr} \"{name}\" not found"),
+            details: Some(details(name, gr.group, gr.resource)),
+        }
     }
 
     pub fn already_exists(gr: GroupResource<'_>, name: &str) -> Self {
@@ -74,33 +83,71 @@ impl Status {
 
     /// The optimistic-concurrency conflict (`registry.OptimisticLockErrorMsg`).
     pub fn stale(gr: GroupResource<'_>, name: &str) -> Self {
-        Self::conflict(gr, name, "the object has been modified; please apply your changes to the latest version and try again")
+        Self::conflict(
+            gr,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
     }
 
     /// 422 Invalid. `kind` is the Kind (`Pod`), qualified with the group in the message.
     pub fn invalid(group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Self {
-        let qualified = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
-        let causes: Vec<Value> =
-            errors.iter().map(|e| json!({"reason": e.kind.cause_reason(), "message": e.body(), "field": e.field})).collect();
+        let qualified = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
+        let causes: Vec<Value> = errors
+            .iter()
+            .map(
+                |e| json!({"reason": e.kind.cause_reason(), "message": e.body(), "field": e.field}),
+            )
+            .collect();
         let mut d = details(name, group, kind);
         if let Some(o) = d.as_object_mut() {
             o.insert("causes".into(), Value::Array(causes));
         }
-        Self { code: 422, reason: "Invalid", message: format!("{qualified} \"{name}\" is invalid: {}", aggregate_message(errors)), details: Some(d) }
+        Self {
+            code: 422,
+            reason: "Invalid",
+            message: format!(
+                "{qualified} \"{name}\" is invalid: {}",
+                aggregate_message(errors)
+            ),
+            details: Some(d),
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self { code: 400, reason: "BadRequest", message: message.into(), details: None }
+        Self {
+            code: 400,
+            reason: "BadRequest",
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn forbidden(gr: GroupResource<'_>, name: &str, why: &str) -> Self {
-        let message =
-            if name.is_empty() { format!("{gr} is forbidden: {why}") } else { format!("{gr} \"{name}\" is forbidden: {why}") };
-        Self { code: 403, reason: "Forbidden", message, details: Some(details(name, gr.group, gr.resource)) }
+        let message = if name.is_empty() {
+            format!("{gr} is forbidden: {why}")
+        } else {
+            format!("{gr} \"{name}\" is forbidden: {why}")
+        };
+        Self {
+            code: 403,
+            reason: "Forbidden",
+            message,
+            details: Some(details(name, gr.group, gr.resource)),
+        }
     }
 
     pub fn unauthorized() -> Self {
-        Self { code: 401, reason: "Unauthorized", message: "Unauthorized".into(), details: None }
+        Self {
+            code: 401,
+            reason: "Unauthorized",
+            message: "Unauthorized".into(),
+            details: None,
+        }
     }
 
     pub fn method_not_supported(gr: GroupResource<'_>, action: &str) -> Self {
@@ -114,11 +161,21 @@ impl Status {
 
     /// 404 for a path that names no resource.
     pub fn not_found_path() -> Self {
-        Self { code: 404, reason: "NotFound", message: "the server could not find the requested resource".into(), details: Some(json!({})) }
+        Self {
+            code: 404,
+            reason: "NotFound",
+            message: "the server could not find the requested resource".into(),
+            details: Some(json!({})),
+        }
     }
 
     pub fn expired(message: impl Into<String>) -> Self {
-        Self { code: 410, reason: "Expired", message: message.into(), details: None }
+        Self {
+            code: 410,
+            reason: "Expired",
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn unsupported_media_type() -> Self {
@@ -131,7 +188,12 @@ impl Status {
     }
 
     pub fn too_large(limit: usize) -> Self {
-        Self { code: 413, reason: "RequestEntityTooLarge", message: format!("Request entity too large: limit is {limit}"), details: None }
+        Self {
+            code: 413,
+            reason: "RequestEntityTooLarge",
+            message: format!("Request entity too large: limit is {limit}"),
+            details: None,
+        }
     }
 
     pub fn internal(why: impl std::fmt::Display) -> Self {
@@ -184,16 +246,31 @@ mod tests {
 
     #[test]
     fn not_found_names_group_qualified_resource() {
-        let s = Status::not_found(GroupResource { group: "apps", resource: "deployments" }, "web");
+        let s = Status::not_found(
+            GroupResource {
+                group: "apps",
+                resource: "deployments",
+            },
+            "web",
+        );
         assert_eq!(s.message, "deployments.apps \"web\" not found");
-        assert_eq!(s.to_json()["details"], json!({"name":"web","group":"apps","kind":"deployments"}));
+        assert_eq!(
+            s.to_json()["details"],
+            json!({"name":"web","group":"apps","kind":"deployments"})
+        );
     }
 
     #[test]
     fn invalid_builds_causes() {
         let e = FieldError::required("spec.containers[0].image", "");
         let s = Status::invalid("", "Pod", "p", &[e]);
-        assert_eq!(s.message, "Pod \"p\" is invalid: spec.containers[0].image: Required value");
-        assert_eq!(s.to_json()["details"]["causes"][0]["reason"], "FieldValueRequired");
+        assert_eq!(
+            s.message,
+            "Pod \"p\" is invalid: spec.containers[0].image: Required value"
+        );
+        assert_eq!(
+            s.to_json()["details"]["causes"][0]["reason"],
+            "FieldValueRequired"
+        );
     }
 }

@@ -24,7 +24,13 @@ pub struct SimOptions {
 
 impl Default for SimOptions {
     fn default() -> Self {
-        Self { port: 0, shape: ClusterShape::default(), clock: Arc::new(WallClock::new(1.0)), seed: 1, audit_file: None }
+        Self {
+            port: 0,
+            shape: ClusterShape::default(),
+            clock: Arc::new(WallClock::new(1.0)),
+            seed: 1,
+            audit_file: None,
+        }
     }
 }
 
@@ -57,6 +63,8 @@ impl SimCluster {
     pub async fn start(opts: SimOptions) -> Result<Self, StartError> {
         let store = Arc::new(Store::new());
         let registry = Arc::new(Registry::new(store, opts.clock.clone(), opts.seed));
+        let certs = crate::server::tls::generate()?;
+        let _ = registry.cluster_ca.set(certs.ca_pem.clone());
         bootstrap::seed(&registry, &opts.shape).map_err(StartError::Seed)?;
         let audit = match &opts.audit_file {
             Some(p) => AuditLog::with_file(p).map_err(StartError::Audit)?,
@@ -66,15 +74,30 @@ impl SimCluster {
         let token = format!("kdrill-admin-{}", random_token());
         server.auth.add_token(token.clone(), UserInfo::admin());
 
-        let certs = crate::server::tls::generate()?;
-        let tls = axum_server::tls_rustls::RustlsConfig::from_pem(certs.cert_pem.clone().into_bytes(), certs.key_pem.clone().into_bytes())
-            .await
-            .map_err(StartError::Tls)?;
-        let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port)).map_err(|source| StartError::Bind { port: opts.port, source })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind { port: opts.port, source })?;
+        let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
+            certs.cert_pem.clone().into_bytes(),
+            certs.key_pem.clone().into_bytes(),
+        )
+        .await
+        .map_err(StartError::Tls)?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port)).map_err(|source| {
+            StartError::Bind {
+                port: opts.port,
+                source,
+            }
+        })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            port: opts.port,
+            source,
+        })?;
         let handle = axum_server::Handle::new();
         let app = server.router();
-        let srv = axum_server::from_tcp_rustls(listener, tls).map_err(|source| StartError::Bind { port: opts.port, source })?.handle(handle.clone());
+        let srv = axum_server::from_tcp_rustls(listener, tls)
+            .map_err(|source| StartError::Bind {
+                port: opts.port,
+                source,
+            })?
+            .handle(handle.clone());
         tokio::spawn(async move {
             if let Err(e) = srv.serve(app.into_make_service()).await {
                 tracing::error!("simulated API server stopped: {e}");
@@ -90,7 +113,12 @@ impl SimCluster {
             user: &format!("kind-{}", opts.shape.name),
             token: &token,
         });
-        Ok(Self { server, addr, kubeconfig, handle })
+        Ok(Self {
+            server,
+            addr,
+            kubeconfig,
+            handle,
+        })
     }
 
     /// Stops serving.

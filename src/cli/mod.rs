@@ -39,6 +39,8 @@ pub mod exit {
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
-        Command::Sim { command: SimCommand::Serve(args) } => sim_serve::run(args),
+        Command::Sim {
+            command: SimCommand::Serve(args),
+        } => sim_serve::run(args),
     }
 }

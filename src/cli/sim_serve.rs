@@ -33,7 +33,10 @@ fn default_kubeconfig() -> PathBuf {
 }
 
 pub fn run(args: Args) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: failed to start the async runtime: {e}");
@@ -43,7 +46,10 @@ pub fn run(args: Args) -> u8 {
     runtime.block_on(async move {
         let opts = SimOptions {
             port: args.port,
-            shape: ClusterShape { name: "kdrill".into(), workers: args.workers },
+            shape: ClusterShape {
+                name: "kdrill".into(),
+                workers: args.workers,
+            },
             clock: Arc::new(WallClock::new(args.time_scale)),
             seed: args.seed,
             audit_file: args.audit_log.clone(),
@@ -56,17 +62,21 @@ pub fn run(args: Args) -> u8 {
             }
         };
         let path = args.kubeconfig.clone().unwrap_or_else(default_kubeconfig);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Err(e) = std::fs::create_dir_all(dir) {
-                eprintln!("error: failed to create {}: {e}", dir.display());
-                return super::exit::USAGE;
-            }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Err(e) = std::fs::create_dir_all(dir)
+        {
+            eprintln!("error: failed to create {}: {e}", dir.display());
+            return super::exit::USAGE;
         }
         if let Err(e) = write_private(&path, &cluster.kubeconfig) {
             eprintln!("error: failed to write kubeconfig {}: {e}", path.display());
             return super::exit::USAGE;
         }
-        println!("simulated cluster serving on https://{}; export KUBECONFIG={}", cluster.addr, path.display());
+        println!(
+            "simulated cluster serving on https://{}; export KUBECONFIG={}",
+            cluster.addr,
+            path.display()
+        );
         wait_for_signal().await;
         cluster.shutdown();
         super::exit::OK

@@ -31,10 +31,19 @@ impl InUse {
         let mut ips = HashSet::new();
         let mut node_ports = HashSet::new();
         for s in services {
-            if let Some(ip) = s.pointer("/spec/clusterIP").and_then(Value::as_str).and_then(|i| i.parse().ok()) {
+            if let Some(ip) = s
+                .pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .and_then(|i| i.parse().ok())
+            {
                 ips.insert(ip);
             }
-            for p in s.pointer("/spec/ports").and_then(Value::as_array).into_iter().flatten() {
+            for p in s
+                .pointer("/spec/ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(np) = p.get("nodePort").and_then(Value::as_u64) {
                     node_ports.insert(np as u16);
                 }
@@ -47,12 +56,22 @@ impl InUse {
 /// Fills `spec.clusterIP(s)` and node ports of a Service being created.
 pub fn allocate(svc: &mut Value, in_use: &InUse, rng: &Rng) -> Result<(), Vec<FieldError>> {
     let mut errors = Vec::new();
-    let ty = svc.pointer("/spec/type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let ty = svc
+        .pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     if ty == "ExternalName" {
         return Ok(());
     }
-    let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else { return Ok(()) };
-    let requested = spec.get("clusterIP").and_then(Value::as_str).unwrap_or("").to_string();
+    let Some(spec) = svc.get_mut("spec").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    let requested = spec
+        .get("clusterIP")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let ip = match requested.as_str() {
         "None" => None,
         "" => {
@@ -70,7 +89,11 @@ pub fn allocate(svc: &mut Value, in_use: &InUse, rng: &Rng) -> Result<(), Vec<Fi
             match chosen {
                 Some(c) => Some(c.to_string()),
                 None => {
-                    errors.push(FieldError::invalid("spec.clusterIPs", json!([""]), "failed to allocate IP: range is full"));
+                    errors.push(FieldError::invalid(
+                        "spec.clusterIPs",
+                        json!([""]),
+                        "failed to allocate IP: range is full",
+                    ));
                     None
                 }
             }
@@ -85,7 +108,11 @@ pub fn allocate(svc: &mut Value, in_use: &InUse, rng: &Rng) -> Result<(), Vec<Fi
                 None
             }
             Ok(ip) if in_use.ips.contains(&ip) => {
-                errors.push(FieldError::invalid("spec.clusterIPs", json!([other]), format!("failed to allocate IP {other}: provided IP is already allocated")));
+                errors.push(FieldError::invalid(
+                    "spec.clusterIPs",
+                    json!([other]),
+                    format!("failed to allocate IP {other}: provided IP is already allocated"),
+                ));
                 None
             }
             _ => Some(other.to_string()),
@@ -98,12 +125,22 @@ pub fn allocate(svc: &mut Value, in_use: &InUse, rng: &Rng) -> Result<(), Vec<Fi
     }
     if ty == "NodePort" || ty == "LoadBalancer" {
         let mut taken = in_use.node_ports.clone();
-        for (i, port) in spec.get_mut("ports").and_then(Value::as_array_mut).into_iter().flatten().enumerate() {
+        for (i, port) in spec
+            .get_mut("ports")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             match port.get("nodePort").and_then(Value::as_u64) {
                 Some(np) => {
                     let np16 = np as u16;
                     if taken.contains(&np16) {
-                        errors.push(FieldError::invalid(format!("spec.ports[{i}].nodePort"), json!(np), "provided port is already allocated"));
+                        errors.push(FieldError::invalid(
+                            format!("spec.ports[{i}].nodePort"),
+                            json!(np),
+                            "provided port is already allocated",
+                        ));
                     } else {
                         taken.insert(np16);
                     }
@@ -126,28 +163,48 @@ pub fn allocate(svc: &mut Value, in_use: &InUse, rng: &Rng) -> Result<(), Vec<Fi
             }
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// Carries allocated addresses over an update that left them blank
 /// (kubectl apply of a manifest without clusterIP).
 pub fn keep_allocations(new: &mut Value, old: &Value) {
-    let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else { return };
+    let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
     for f in ["clusterIP", "clusterIPs"] {
-        let blank = spec.get(f).is_none_or(|v| v.as_str() == Some("") || v.is_null());
-        if blank {
-            if let Some(v) = old.pointer(&format!("/spec/{f}")) {
-                spec.insert(f.into(), v.clone());
-            }
+        let blank = spec
+            .get(f)
+            .is_none_or(|v| v.as_str() == Some("") || v.is_null());
+        if blank && let Some(v) = old.pointer(&format!("/spec/{f}")) {
+            spec.insert(f.into(), v.clone());
         }
     }
-    let old_ports: Vec<Value> = old.pointer("/spec/ports").and_then(Value::as_array).cloned().unwrap_or_default();
-    for port in spec.get_mut("ports").and_then(Value::as_array_mut).into_iter().flatten() {
+    let old_ports: Vec<Value> = old
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for port in spec
+        .get_mut("ports")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
         if port.get("nodePort").is_some() {
             continue;
         }
-        let matching = old_ports.iter().find(|o| o.get("port") == port.get("port") && o.get("protocol") == port.get("protocol"));
-        if let (Some(np), Some(obj)) = (matching.and_then(|o| o.get("nodePort")), port.as_object_mut()) {
+        let matching = old_ports.iter().find(|o| {
+            o.get("port") == port.get("port") && o.get("protocol") == port.get("protocol")
+        });
+        if let (Some(np), Some(obj)) = (
+            matching.and_then(|o| o.get("nodePort")),
+            port.as_object_mut(),
+        ) {
             obj.insert("nodePort".into(), np.clone());
         }
     }
@@ -173,8 +230,19 @@ mod tests {
         let rng = Rng::new(1);
         let existing = json!({"spec":{"clusterIP":"10.96.0.10"}});
         let mut svc = json!({"spec":{"clusterIP":"10.96.0.10","ports":[{"port":53}]}});
-        let errs = allocate(&mut svc, &InUse::from_services([&existing].into_iter()), &rng).unwrap_err();
+        let errs = allocate(
+            &mut svc,
+            &InUse::from_services([&existing].into_iter()),
+            &rng,
+        )
+        .unwrap_err();
         assert_eq!(errs[0].field, "spec.clusterIPs");
-        assert!(errs[0].message().ends_with("failed to allocate IP 10.96.0.10: provided IP is already allocated"), "{}", errs[0].message());
+        assert!(
+            errs[0]
+                .message()
+                .ends_with("failed to allocate IP 10.96.0.10: provided IP is already allocated"),
+            "{}",
+            errs[0].message()
+        );
     }
 }

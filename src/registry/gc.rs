@@ -23,7 +23,10 @@ pub fn dependents(store: &Store, owner_uid: &str) -> Vec<Dependent> {
     for res in store.resources() {
         let (items, _) = store.list(res, None);
         for object in items {
-            if meta::owner_references(&object).iter().any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid)) {
+            if meta::owner_references(&object)
+                .iter()
+                .any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid))
+            {
                 out.push(Dependent { res, object });
             }
         }
@@ -34,12 +37,15 @@ pub fn dependents(store: &Store, owner_uid: &str) -> Vec<Dependent> {
 /// Removes the owner reference to `owner_uid` from `obj`.
 pub fn without_owner(obj: &Value, owner_uid: &str) -> Value {
     let mut obj = obj.clone();
-    if let Some(refs) = obj.pointer_mut("/metadata/ownerReferences").and_then(Value::as_array_mut) {
+    if let Some(refs) = obj
+        .pointer_mut("/metadata/ownerReferences")
+        .and_then(Value::as_array_mut)
+    {
         refs.retain(|r| r.get("uid").and_then(Value::as_str) != Some(owner_uid));
-        if refs.is_empty() {
-            if let Some(md) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-                md.remove("ownerReferences");
-            }
+        if refs.is_empty()
+            && let Some(md) = obj.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            md.remove("ownerReferences");
         }
     }
     obj

@@ -5,6 +5,7 @@
 //! through a `Registry`, so a controller's write obeys the same rules as
 //! a learner's `kubectl apply`.
 
+pub mod admission;
 pub mod allocator;
 pub mod defaults;
 pub mod gc;
@@ -27,11 +28,17 @@ pub use crate::api::patch::PatchType;
 
 /// The store key of a catalog resource.
 pub fn res_key(info: &ResourceInfo) -> ResKey {
-    ResKey { group: info.group, resource: info.plural }
+    ResKey {
+        group: info.group,
+        resource: info.plural,
+    }
 }
 
 fn gr(info: &ResourceInfo) -> GroupResource<'static> {
-    GroupResource { group: info.group, resource: info.plural }
+    GroupResource {
+        group: info.group,
+        resource: info.plural,
+    }
 }
 
 /// Maps a storage error to the Status the apiserver sends.
@@ -40,7 +47,9 @@ pub fn store_status(info: &ResourceInfo, err: StoreError) -> Status {
         StoreError::NotFound { name, .. } => Status::not_found(gr(info), &name),
         StoreError::AlreadyExists { name, .. } => Status::already_exists(gr(info), &name),
         StoreError::Conflict { name, .. } => Status::stale(gr(info), &name),
-        StoreError::Expired { requested, oldest } => Status::expired(format!("too old resource version: {requested} ({oldest})")),
+        StoreError::Expired { requested, oldest } => {
+            Status::expired(format!("too old resource version: {requested} ({oldest})"))
+        }
     }
 }
 
@@ -58,14 +67,29 @@ pub struct Registry {
     pub store: Arc<Store>,
     pub clock: Arc<dyn Clock>,
     pub rng: Rng,
+    /// The cluster CA (PEM) published in every namespace.
+    pub cluster_ca: std::sync::OnceLock<String>,
 }
 
-const NAMESPACES: ResKey = ResKey { group: "", resource: "namespaces" };
-const SERVICES: ResKey = ResKey { group: "", resource: "services" };
+const NAMESPACES: ResKey = ResKey {
+    group: "",
+    resource: "namespaces",
+};
+/// The annotation the root-ca-cert-publisher puts on `kube-root-ca.crt`.
+const ROOT_CA_DESCRIPTION: &str = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.";
+const SERVICES: ResKey = ResKey {
+    group: "",
+    resource: "services",
+};
 
 impl Registry {
     pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, seed: u64) -> Self {
-        Self { store, clock, rng: Rng::new(seed) }
+        Self {
+            store,
+            clock,
+            rng: Rng::new(seed),
+            cluster_ca: std::sync::OnceLock::new(),
+        }
     }
 
     fn now(&self) -> String {
@@ -79,18 +103,32 @@ impl Registry {
             return Ok(());
         }
         match self.store.get(NAMESPACES, "", ns) {
-            None => Err(Status::not_found(GroupResource { group: "", resource: "namespaces" }, ns)),
+            None => Err(Status::not_found(
+                GroupResource {
+                    group: "",
+                    resource: "namespaces",
+                },
+                ns,
+            )),
             Some(n) if meta::is_deleting(&n) => Err(Status::forbidden(
                 gr(info),
                 name,
-                &format!("unable to create new content in namespace {ns} because it is being terminated"),
+                &format!(
+                    "unable to create new content in namespace {ns} because it is being terminated"
+                ),
             )),
             Some(_) => Ok(()),
         }
     }
 
     /// Checks the body's type and fields; returns the warnings to send.
-    fn decode_checks(&self, info: &ResourceInfo, obj: &mut Value, opts: &WriteOptions, patched: bool) -> Result<Vec<String>, Status> {
+    fn decode_checks(
+        &self,
+        info: &ResourceInfo,
+        obj: &mut Value,
+        opts: &WriteOptions,
+        patched: bool,
+    ) -> Result<Vec<String>, Status> {
         if !obj.is_object() {
             return Err(Status::bad_request(format!(
                 "{kind} in version \"{v}\" cannot be handled as a {kind}: json: cannot unmarshal {t} into Go value of type {go}",
@@ -100,13 +138,14 @@ impl Registry {
                 go = go_type_name(info),
             )));
         }
-        if let Some(kind) = obj.get("kind").and_then(Value::as_str) {
-            if !kind.is_empty() && kind != info.kind {
-                return Err(Status::bad_request(format!(
-                    "the kind in the body ({kind}) does not match the expected kind ({})",
-                    info.kind
-                )));
-            }
+        if let Some(kind) = obj.get("kind").and_then(Value::as_str)
+            && !kind.is_empty()
+            && kind != info.kind
+        {
+            return Err(Status::bad_request(format!(
+                "the kind in the body ({kind}) does not match the expected kind ({})",
+                info.kind
+            )));
         }
         let check = crate::api::schema::check_fields(info.group, info.version, info.kind, obj);
         let strict = opts.field_validation == FieldValidation::Strict;
@@ -115,7 +154,11 @@ impl Registry {
             return Err(Status::bad_request(if patched {
                 msg
             } else {
-                format!("{kind} in version \"{v}\" cannot be handled as a {kind}: {msg}", kind = info.kind, v = info.version)
+                format!(
+                    "{kind} in version \"{v}\" cannot be handled as a {kind}: {msg}",
+                    kind = info.kind,
+                    v = info.version
+                )
             }));
         }
         let mut warnings = Vec::new();
@@ -137,33 +180,59 @@ impl Registry {
     }
 
     /// `POST`: creates an object in `ns` ("" for cluster-scoped kinds).
-    pub fn create(&self, info: &ResourceInfo, ns: &str, mut obj: Value, opts: &WriteOptions) -> Result<Written, Status> {
+    pub fn create(
+        &self,
+        info: &ResourceInfo,
+        ns: &str,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> Result<Written, Status> {
         let warnings = self.decode_checks(info, &mut obj, opts, false)?;
         // Namespace: the body may leave it out; a different one is an error.
         if info.namespaced {
             let body_ns = meta::namespace(&obj).to_string();
             if !body_ns.is_empty() && body_ns != ns {
-                return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+                return Err(Status::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
             }
             meta::set_meta(&mut obj, "namespace", ns);
         } else if let Some(md) = meta::metadata_mut(&mut obj) {
             md.remove("namespace");
         }
         // generateName
-        if meta::name(&obj).is_empty() {
-            if let Some(prefix) = obj.pointer("/metadata/generateName").and_then(Value::as_str).filter(|p| !p.is_empty()) {
-                let name = format!("{prefix}{}", self.rng.name_suffix(5));
-                meta::set_meta(&mut obj, "name", name);
-            }
+        if meta::name(&obj).is_empty()
+            && let Some(prefix) = obj
+                .pointer("/metadata/generateName")
+                .and_then(Value::as_str)
+                .filter(|p| !p.is_empty())
+        {
+            let name = format!("{prefix}{}", self.rng.name_suffix(5));
+            meta::set_meta(&mut obj, "name", name);
         }
         let name = meta::name(&obj).to_string();
         if name.is_empty() {
-            return Err(Self::invalid(info, "", &[FieldError::required("metadata.name", "name or generateName is required")]));
+            return Err(Self::invalid(
+                info,
+                "",
+                &[FieldError::required(
+                    "metadata.name",
+                    "name or generateName is required",
+                )],
+            ));
         }
         self.check_namespace(info, ns, &name)?;
         // System fields.
         if let Some(md) = meta::metadata_mut(&mut obj) {
-            for f in ["uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink", "generation"] {
+            for f in [
+                "uid",
+                "resourceVersion",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "managedFields",
+                "selfLink",
+                "generation",
+            ] {
                 md.remove(f);
             }
         }
@@ -182,23 +251,38 @@ impl Registry {
         if (info.group, info.plural) == ("", "services") {
             let (services, _) = self.store.list(SERVICES, None);
             let in_use = allocator::InUse::from_services(services.iter().map(|s| s.as_ref()));
-            allocator::allocate(&mut obj, &in_use, &self.rng).map_err(|e| Self::invalid(info, &name, &e))?;
+            allocator::allocate(&mut obj, &in_use, &self.rng)
+                .map_err(|e| Self::invalid(info, &name, &e))?;
         }
         if opts.dry_run {
             if self.store.get(res_key(info), ns, &name).is_some() {
                 return Err(Status::already_exists(gr(info), &name));
             }
-            return Ok(Written { object: Arc::new(obj), warnings, created: true });
+            return Ok(Written {
+                object: Arc::new(obj),
+                warnings,
+                created: true,
+            });
         }
-        let object = self.store.create(res_key(info), obj).map_err(|e| store_status(info, e))?;
+        let object = self
+            .store
+            .create(res_key(info), obj)
+            .map_err(|e| store_status(info, e))?;
         self.after_create(info, &object);
-        Ok(Written { object, warnings, created: true })
+        Ok(Written {
+            object,
+            warnings,
+            created: true,
+        })
     }
 
     /// Admission on create: the defaults admission plugins add.
-    fn admit_create(&self, info: &ResourceInfo, _ns: &str, obj: &mut Value) -> Result<(), Status> {
+    fn admit_create(&self, info: &ResourceInfo, ns: &str, obj: &mut Value) -> Result<(), Status> {
         match (info.group, info.plural) {
-            ("", "pods") => defaults::apply_pod_admission(obj),
+            ("", "pods") => {
+                defaults::apply_pod_admission(obj);
+                admission::service_account(&self.store, &self.rng, ns, obj)?;
+            }
             ("batch", "jobs") => {
                 let uid = meta::uid(obj).to_string();
                 defaults::set_job_generated_selector(obj, &uid);
@@ -217,14 +301,29 @@ impl Registry {
         Ok(())
     }
 
-    /// What follows a create: a namespace gets its `default` ServiceAccount.
+    /// What follows a create: a namespace gets its `default` ServiceAccount
+    /// (serviceaccounts controller) and the `kube-root-ca.crt` ConfigMap
+    /// (root-ca-cert-publisher). Existing ones are fine.
     fn after_create(&self, info: &ResourceInfo, obj: &Value) {
-        if (info.group, info.plural) == ("", "namespaces") {
-            if let Some(sa) = resource::lookup("", "v1", "serviceaccounts") {
-                let body = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": meta::name(obj)}});
-                // An existing one is fine.
-                let _ = self.create(sa, meta::name(obj), body, &WriteOptions::default());
-            }
+        if (info.group, info.plural) != ("", "namespaces") {
+            return;
+        }
+        let ns = meta::name(obj);
+        if let Some(sa) = resource::lookup("", "v1", "serviceaccounts") {
+            let body = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
+            let _ = self.create(sa, ns, body, &WriteOptions::default());
+        }
+        if let (Some(cm), Some(ca)) = (
+            resource::lookup("", "v1", "configmaps"),
+            self.cluster_ca.get(),
+        ) {
+            let body = json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "kube-root-ca.crt", "namespace": ns, "annotations": {"kubernetes.io/description": ROOT_CA_DESCRIPTION}},
+                "data": {"ca.crt": ca},
+            });
+            let _ = self.create(cm, ns, body, &WriteOptions::default());
         }
     }
 
@@ -249,8 +348,18 @@ impl Registry {
             )));
         }
         // System metadata is the server's.
-        if let (Some(new_md), Some(old_md)) = (meta::metadata_mut(&mut new), old.get("metadata").and_then(Value::as_object)) {
-            for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace"] {
+        if let (Some(new_md), Some(old_md)) = (
+            meta::metadata_mut(&mut new),
+            old.get("metadata").and_then(Value::as_object),
+        ) {
+            for f in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+                "namespace",
+            ] {
                 match old_md.get(f) {
                     Some(v) => new_md.insert(f.into(), v.clone()),
                     None => new_md.remove(f),
@@ -268,10 +377,13 @@ impl Registry {
                 }
                 if (info.group, info.plural) == ("", "pods") {
                     for f in ["serviceAccountName", "serviceAccount", "nodeName"] {
-                        if new.pointer(&format!("/spec/{f}")).is_none() {
-                            if let (Some(v), Some(spec)) = (old.pointer(&format!("/spec/{f}")).cloned(), new.get_mut("spec").and_then(Value::as_object_mut)) {
-                                spec.insert(f.into(), v);
-                            }
+                        if new.pointer(&format!("/spec/{f}")).is_none()
+                            && let (Some(v), Some(spec)) = (
+                                old.pointer(&format!("/spec/{f}")).cloned(),
+                                new.get_mut("spec").and_then(Value::as_object_mut),
+                            )
+                        {
+                            spec.insert(f.into(), v);
                         }
                     }
                 }
@@ -287,11 +399,15 @@ impl Registry {
     /// Finishes a write whose result may have dropped the last finalizer of
     /// an object being deleted: such an object is removed.
     fn finish_update(&self, info: &ResourceInfo, obj: Arc<Value>) -> Arc<Value> {
-        if meta::is_deleting(&obj) && meta::finalizers(&obj).is_empty() && !self.awaits_graceful_end(info, &obj) {
-            if let Ok(gone) = self.store.delete(res_key(info), meta::namespace(&obj), meta::name(&obj), None) {
-                self.cascade(&gone, Propagation::Background);
-                return gone;
-            }
+        if meta::is_deleting(&obj)
+            && meta::finalizers(&obj).is_empty()
+            && !self.awaits_graceful_end(info, &obj)
+            && let Ok(gone) =
+                self.store
+                    .delete(res_key(info), meta::namespace(&obj), meta::name(&obj), None)
+        {
+            self.cascade(&gone, Propagation::Background);
+            return gone;
         }
         obj
     }
@@ -307,7 +423,12 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Written, Status> {
         let expected = meta::resource_version(&obj);
-        if obj.pointer("/metadata/resourceVersion").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) && expected.is_none() {
+        if obj
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+            && expected.is_none()
+        {
             return Err(Status::bad_request("invalid resource version"));
         }
         let mut warnings = Vec::new();
@@ -315,24 +436,27 @@ impl Registry {
         if info.namespaced {
             let body_ns = meta::namespace(&body).to_string();
             if !body_ns.is_empty() && body_ns != ns {
-                return Err(Status::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+                return Err(Status::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
             }
         }
         meta::set_meta(&mut body, "namespace", ns);
-        if !info.namespaced {
-            if let Some(md) = meta::metadata_mut(&mut body) {
-                md.remove("namespace");
-            }
+        if !info.namespaced
+            && let Some(md) = meta::metadata_mut(&mut body)
+        {
+            md.remove("namespace");
         }
         let result = self
             .store
             .update_with(res_key(info), ns, name, |old| {
-                if let Some(e) = expected {
-                    if meta::resource_version(old) != Some(e) {
-                        return Err(Status::stale(gr(info), name));
-                    }
+                if let Some(e) = expected
+                    && meta::resource_version(old) != Some(e)
+                {
+                    return Err(Status::stale(gr(info), name));
                 }
-                let (new, w) = self.prepare_replacement(info, subresource, old, body, opts, false)?;
+                let (new, w) =
+                    self.prepare_replacement(info, subresource, old, body, opts, false)?;
                 warnings = w;
                 if opts.dry_run || same_content(&new, old) {
                     if opts.dry_run {
@@ -344,7 +468,11 @@ impl Registry {
             })
             .map_err(|e| store_status(info, e))?;
         match result {
-            Ok((_, new)) => Ok(Written { object: self.finish_update(info, new), warnings, created: false }),
+            Ok((_, new)) => Ok(Written {
+                object: self.finish_update(info, new),
+                warnings,
+                created: false,
+            }),
             Err(s) => dry_run_result(s, warnings),
         }
     }
@@ -376,13 +504,15 @@ impl Registry {
         let result = self
             .store
             .update_with(res_key(info), ns, name, |old| {
-                let patched = crate::api::patch::apply(patch_type, old, patch, info).map_err(|e| e.to_api_status())?;
-                if let Some(e) = meta::resource_version(&patched) {
-                    if meta::resource_version(old) != Some(e) {
-                        return Err(Status::stale(gr(info), name));
-                    }
+                let patched = crate::api::patch::apply(patch_type, old, patch, info)
+                    .map_err(|e| e.to_api_status())?;
+                if let Some(e) = meta::resource_version(&patched)
+                    && meta::resource_version(old) != Some(e)
+                {
+                    return Err(Status::stale(gr(info), name));
                 }
-                let (new, w) = self.prepare_replacement(info, subresource, old, patched, opts, true)?;
+                let (new, w) =
+                    self.prepare_replacement(info, subresource, old, patched, opts, true)?;
                 warnings = w;
                 if opts.dry_run {
                     return Err(dry_run_marker(new));
@@ -394,7 +524,11 @@ impl Registry {
             })
             .map_err(|e| store_status(info, e))?;
         match result {
-            Ok((_, new)) => Ok(Written { object: self.finish_update(info, new), warnings, created: false }),
+            Ok((_, new)) => Ok(Written {
+                object: self.finish_update(info, new),
+                warnings,
+                created: false,
+            }),
             Err(s) => dry_run_result(s, warnings),
         }
     }
@@ -402,36 +536,49 @@ impl Registry {
     /// Whether a pod being deleted waits for its kubelet to stop it.
     fn awaits_graceful_end(&self, info: &ResourceInfo, obj: &Value) -> bool {
         (info.group, info.plural) == ("", "pods")
-            && obj.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(0) > 0
+            && obj
+                .pointer("/metadata/deletionGracePeriodSeconds")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                > 0
     }
 
     /// `DELETE`: graceful for scheduled pods, held by finalizers, and
     /// cascading to dependents. Returns the object as last seen.
-    pub fn delete(&self, info: &ResourceInfo, ns: &str, name: &str, opts: &DeleteOptions) -> Result<Arc<Value>, Status> {
+    pub fn delete(
+        &self,
+        info: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<Arc<Value>, Status> {
         let key = res_key(info);
         let Some(current) = self.store.get(key, ns, name) else {
             return Err(Status::not_found(gr(info), name));
         };
-        if let Some(uid) = &opts.precondition_uid {
-            if meta::uid(&current) != uid {
-                return Err(Status::conflict(
-                    gr(info),
-                    name,
-                    &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta::uid(&current)),
-                ));
-            }
+        if let Some(uid) = &opts.precondition_uid
+            && meta::uid(&current) != uid
+        {
+            return Err(Status::conflict(
+                gr(info),
+                name,
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    meta::uid(&current)
+                ),
+            ));
         }
-        if let Some(rv) = opts.precondition_rv {
-            if meta::resource_version(&current) != Some(rv) {
-                return Err(Status::conflict(
-                    gr(info),
-                    name,
-                    &format!(
-                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                        meta::resource_version(&current).unwrap_or(0)
-                    ),
-                ));
-            }
+        if let Some(rv) = opts.precondition_rv
+            && meta::resource_version(&current) != Some(rv)
+        {
+            return Err(Status::conflict(
+                gr(info),
+                name,
+                &format!(
+                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                    meta::resource_version(&current).unwrap_or(0)
+                ),
+            ));
         }
         if opts.dry_run {
             return Ok(current);
@@ -441,7 +588,8 @@ impl Registry {
         let needs_marking = (info.group, info.plural) == ("", "namespaces")
             || !meta::finalizers(&current).is_empty()
             || grace > 0
-            || (propagation == Propagation::Foreground && !gc::dependents(&self.store, meta::uid(&current)).is_empty());
+            || (propagation == Propagation::Foreground
+                && !gc::dependents(&self.store, meta::uid(&current)).is_empty());
         if needs_marking {
             let now = self.now();
             let marked = self
@@ -452,12 +600,12 @@ impl Registry {
                         meta::set_meta(&mut o, "deletionTimestamp", now.clone());
                         meta::set_meta(&mut o, "deletionGracePeriodSeconds", grace);
                     }
-                    if (info.group, info.plural) == ("", "namespaces") {
-                        if let Some(root) = o.as_object_mut() {
-                            let status = root.entry("status").or_insert_with(|| json!({}));
-                            if let Some(s) = status.as_object_mut() {
-                                s.insert("phase".into(), json!("Terminating"));
-                            }
+                    if (info.group, info.plural) == ("", "namespaces")
+                        && let Some(root) = o.as_object_mut()
+                    {
+                        let status = root.entry("status").or_insert_with(|| json!({}));
+                        if let Some(s) = status.as_object_mut() {
+                            s.insert("phase".into(), json!("Terminating"));
                         }
                     }
                     Ok(Some(o))
@@ -467,12 +615,17 @@ impl Registry {
             if propagation == Propagation::Foreground || propagation == Propagation::Orphan {
                 self.cascade(&marked, propagation);
             }
-            let still_held = (info.group, info.plural) == ("", "namespaces") || !meta::finalizers(&marked).is_empty() || grace > 0;
+            let still_held = (info.group, info.plural) == ("", "namespaces")
+                || !meta::finalizers(&marked).is_empty()
+                || grace > 0;
             if still_held {
                 return Ok(marked);
             }
         }
-        let gone = self.store.delete(key, ns, name, None).map_err(|e| store_status(info, e))?;
+        let gone = self
+            .store
+            .delete(key, ns, name, None)
+            .map_err(|e| store_status(info, e))?;
         self.cascade(&gone, propagation);
         Ok(gone)
     }
@@ -482,12 +635,21 @@ impl Registry {
         if (info.group, info.plural) != ("", "pods") {
             return 0;
         }
-        let bound = obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
-        let phase = obj.pointer("/status/phase").and_then(Value::as_str).unwrap_or("");
+        let bound = obj
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty());
+        let phase = obj
+            .pointer("/status/phase")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if !bound || phase == "Succeeded" || phase == "Failed" {
             return 0;
         }
-        let default = obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+        let default = obj
+            .pointer("/spec/terminationGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(30);
         opts.grace_period_seconds.unwrap_or(default).max(0)
     }
 
@@ -495,15 +657,25 @@ impl Registry {
     fn cascade(&self, owner: &Value, propagation: Propagation) {
         let uid = meta::uid(owner).to_string();
         for dep in gc::dependents(&self.store, &uid) {
-            let Some(info) = lookup_res(dep.res) else { continue };
+            let Some(info) = lookup_res(dep.res) else {
+                continue;
+            };
             let ns = meta::namespace(&dep.object).to_string();
             let name = meta::name(&dep.object).to_string();
             match propagation {
                 Propagation::Orphan => {
-                    let _ = self.store.update_with(dep.res, &ns, &name, |o| -> Result<Option<Value>, ()> { Ok(Some(gc::without_owner(o, &uid))) });
+                    let _ = self.store.update_with(
+                        dep.res,
+                        &ns,
+                        &name,
+                        |o| -> Result<Option<Value>, ()> { Ok(Some(gc::without_owner(o, &uid))) },
+                    );
                 }
                 Propagation::Background | Propagation::Foreground => {
-                    let opts = DeleteOptions { propagation: Some(propagation), ..Default::default() };
+                    let opts = DeleteOptions {
+                        propagation: Some(propagation),
+                        ..Default::default()
+                    };
                     // Already gone is fine.
                     let _ = self.delete(info, &ns, &name, &opts);
                 }
@@ -514,12 +686,16 @@ impl Registry {
     /// Removes a namespace whose deletion has started, with everything in it
     /// (the namespace controller's job upstream).
     pub fn finalize_namespace(&self, name: &str) {
-        let Some(ns_obj) = self.store.get(NAMESPACES, "", name) else { return };
+        let Some(ns_obj) = self.store.get(NAMESPACES, "", name) else {
+            return;
+        };
         if !meta::is_deleting(&ns_obj) {
             return;
         }
         for res in self.store.resources() {
-            let Some(info) = lookup_res(res) else { continue };
+            let Some(info) = lookup_res(res) else {
+                continue;
+            };
             if !info.namespaced {
                 continue;
             }
@@ -539,7 +715,9 @@ impl Registry {
 
 /// The catalog entry (preferred version) for a store key.
 pub fn lookup_res(res: ResKey) -> Option<&'static ResourceInfo> {
-    resource::RESOURCES.iter().find(|r| r.group == res.group && r.plural == res.resource)
+    resource::RESOURCES
+        .iter()
+        .find(|r| r.group == res.group && r.plural == res.resource)
 }
 
 /// Equal apart from resourceVersion.
@@ -556,13 +734,22 @@ fn same_content(a: &Value, b: &Value) -> bool {
 
 /// Dry runs travel out of the store's update closure as this marker.
 fn dry_run_marker(obj: Value) -> Status {
-    Status { code: 0, reason: "DryRun", message: String::new(), details: Some(obj) }
+    Status {
+        code: 0,
+        reason: "DryRun",
+        message: String::new(),
+        details: Some(obj),
+    }
 }
 
 fn dry_run_result(s: Status, warnings: Vec<String>) -> Result<Written, Status> {
     if s.code == 0 && s.reason == "DryRun" {
         let obj = s.details.unwrap_or(Value::Null);
-        return Ok(Written { object: Arc::new(obj), warnings, created: false });
+        return Ok(Written {
+            object: Arc::new(obj),
+            warnings,
+            created: false,
+        });
     }
     Err(s)
 }

@@ -55,14 +55,26 @@ impl DeleteOptions {
         if let Some(dr) = v.get("dryRun").and_then(|d| d.as_array()) {
             o.dry_run = dr.iter().any(|x| x.as_str() == Some("All"));
         }
-        o.grace_period_seconds = v.get("gracePeriodSeconds").and_then(serde_json::Value::as_i64);
+        o.grace_period_seconds = v
+            .get("gracePeriodSeconds")
+            .and_then(serde_json::Value::as_i64);
         if let Some(p) = v.get("propagationPolicy").and_then(|p| p.as_str()) {
             o.propagation = Some(Propagation::parse(p)?);
-        } else if v.get("orphanDependents").and_then(serde_json::Value::as_bool) == Some(true) {
+        } else if v
+            .get("orphanDependents")
+            .and_then(serde_json::Value::as_bool)
+            == Some(true)
+        {
             o.propagation = Some(Propagation::Orphan);
         }
-        o.precondition_uid = v.pointer("/preconditions/uid").and_then(|u| u.as_str()).map(str::to_string);
-        o.precondition_rv = v.pointer("/preconditions/resourceVersion").and_then(|u| u.as_str()).and_then(|s| s.parse().ok());
+        o.precondition_uid = v
+            .pointer("/preconditions/uid")
+            .and_then(|u| u.as_str())
+            .map(str::to_string);
+        o.precondition_rv = v
+            .pointer("/preconditions/resourceVersion")
+            .and_then(|u| u.as_str())
+            .and_then(|s| s.parse().ok());
         Ok(o)
     }
 }
@@ -73,7 +85,9 @@ impl Propagation {
             "Orphan" => Ok(Self::Orphan),
             "Background" => Ok(Self::Background),
             "Foreground" => Ok(Self::Foreground),
-            other => Err(format!("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"")),
+            other => Err(format!(
+                "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+            )),
         }
     }
 }

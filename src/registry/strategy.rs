@@ -41,7 +41,9 @@ pub fn qos_class(spec: &Value) -> &'static str {
     for c in &containers {
         let requests = c.pointer("/resources/requests").and_then(Value::as_object);
         let limits = c.pointer("/resources/limits").and_then(Value::as_object);
-        let set = |m: Option<&Map<String, Value>>| m.is_some_and(|m| m.keys().any(|k| k == "cpu" || k == "memory"));
+        let set = |m: Option<&Map<String, Value>>| {
+            m.is_some_and(|m| m.keys().any(|k| k == "cpu" || k == "memory"))
+        };
         if set(requests) || set(limits) {
             any_set = true;
         }
@@ -69,7 +71,10 @@ pub fn prepare_create(info: &ResourceInfo, obj: &mut Value) {
     match (info.group, info.plural) {
         ("", "pods") => {
             let qos = root.get("spec").map_or("BestEffort", qos_class);
-            root.insert("status".into(), json!({"phase": "Pending", "qosClass": qos}));
+            root.insert(
+                "status".into(),
+                json!({"phase": "Pending", "qosClass": qos}),
+            );
         }
         ("", "namespaces") => {
             root.insert("status".into(), json!({"phase": "Active"}));
@@ -91,13 +96,13 @@ pub fn prepare_create(info: &ResourceInfo, obj: &mut Value) {
 /// Carries over what a main-resource update may not change
 /// (`PrepareForUpdate`), and bumps generation on spec changes.
 pub fn prepare_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
-    if has_status_subresource(info) {
-        if let Some(root) = object_mut(new) {
-            match old.get("status") {
-                Some(s) => root.insert("status".into(), s.clone()),
-                None => root.remove("status"),
-            };
-        }
+    if has_status_subresource(info)
+        && let Some(root) = object_mut(new)
+    {
+        match old.get("status") {
+            Some(s) => root.insert("status".into(), s.clone()),
+            None => root.remove("status"),
+        };
     }
     bump_generation(info, new, old);
 }
@@ -118,10 +123,18 @@ pub fn prepare_status_update(new: &mut Value, old: &Value) {
 }
 
 fn bump_generation(info: &ResourceInfo, new: &mut Value, old: &Value) {
-    let old_gen = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+    let old_gen = old
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     let spec_changed = new.get("spec") != old.get("spec")
-        || (info.plural == "deployments" && new.pointer("/metadata/annotations") != old.pointer("/metadata/annotations"));
-    let generation = if tracks_generation(info) && spec_changed { old_gen + 1 } else { old_gen };
+        || (info.plural == "deployments"
+            && new.pointer("/metadata/annotations") != old.pointer("/metadata/annotations"));
+    let generation = if tracks_generation(info) && spec_changed {
+        old_gen + 1
+    } else {
+        old_gen
+    };
     if generation > 0 {
         crate::api::meta::set_meta(new, "generation", generation);
     }
@@ -144,8 +157,10 @@ mod tests {
     #[test]
     fn spec_change_bumps_generation_status_does_not() {
         let info = crate::api::resource::lookup("apps", "v1", "deployments").unwrap();
-        let old = json!({"metadata":{"generation":3},"spec":{"replicas":1},"status":{"replicas":1}});
-        let mut new = json!({"metadata":{"generation":3},"spec":{"replicas":2},"status":{"replicas":9}});
+        let old =
+            json!({"metadata":{"generation":3},"spec":{"replicas":1},"status":{"replicas":1}});
+        let mut new =
+            json!({"metadata":{"generation":3},"spec":{"replicas":2},"status":{"replicas":9}});
         prepare_update(info, &mut new, &old);
         assert_eq!(new["metadata"]["generation"], 4);
         assert_eq!(new["status"]["replicas"], 1);

@@ -2,10 +2,18 @@ use super::*;
 use crate::sim::clock::VirtualClock;
 
 fn registry() -> Registry {
-    let clock = Arc::new(VirtualClock::new(jiff::Timestamp::from_second(1_700_000_000).unwrap()));
+    let clock = Arc::new(VirtualClock::new(
+        jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+    ));
     let r = Registry::new(Arc::new(Store::new()), clock, 42);
     let ns = resource::lookup("", "v1", "namespaces").unwrap();
-    r.create(ns, "", json!({"metadata":{"name":"default"}}), &WriteOptions::default()).unwrap();
+    r.create(
+        ns,
+        "",
+        json!({"metadata":{"name":"default"}}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
     r
 }
 
@@ -16,7 +24,14 @@ fn info(group: &str, version: &str, plural: &str) -> &'static ResourceInfo {
 #[test]
 fn create_fills_system_metadata() {
     let r = registry();
-    let cm = r.create(info("", "v1", "configmaps"), "default", json!({"metadata":{"name":"c"},"data":{"a":"b"}}), &WriteOptions::default()).unwrap();
+    let cm = r
+        .create(
+            info("", "v1", "configmaps"),
+            "default",
+            json!({"metadata":{"name":"c"},"data":{"a":"b"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap();
     let o = &cm.object;
     assert_eq!(o["kind"], "ConfigMap");
     assert_eq!(o["apiVersion"], "v1");
@@ -31,21 +46,38 @@ fn namespace_gets_default_service_account_and_name_label() {
     let sa = r.get(info("", "v1", "serviceaccounts"), "default", "default");
     assert!(sa.is_some());
     let ns = r.get(info("", "v1", "namespaces"), "", "default").unwrap();
-    assert_eq!(ns["metadata"]["labels"]["kubernetes.io/metadata.name"], "default");
+    assert_eq!(
+        ns["metadata"]["labels"]["kubernetes.io/metadata.name"],
+        "default"
+    );
     assert_eq!(ns["status"]["phase"], "Active");
 }
 
 #[test]
 fn create_in_missing_namespace_is_not_found() {
     let r = registry();
-    let err = r.create(info("", "v1", "configmaps"), "nope", json!({"metadata":{"name":"c"}}), &WriteOptions::default()).unwrap_err();
+    let err = r
+        .create(
+            info("", "v1", "configmaps"),
+            "nope",
+            json!({"metadata":{"name":"c"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap_err();
     assert_eq!(err.message, "namespaces \"nope\" not found");
 }
 
 #[test]
 fn generate_name_gets_five_char_suffix() {
     let r = registry();
-    let w = r.create(info("", "v1", "configmaps"), "default", json!({"metadata":{"generateName":"web-"}}), &WriteOptions::default()).unwrap();
+    let w = r
+        .create(
+            info("", "v1", "configmaps"),
+            "default",
+            json!({"metadata":{"generateName":"web-"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap();
     let name = w.object["metadata"]["name"].as_str().unwrap();
     assert!(name.starts_with("web-") && name.len() == 9, "{name}");
 }
@@ -53,21 +85,50 @@ fn generate_name_gets_five_char_suffix() {
 #[test]
 fn dry_run_create_stores_nothing() {
     let r = registry();
-    let opts = WriteOptions { dry_run: true, ..Default::default() };
-    r.create(info("", "v1", "configmaps"), "default", json!({"metadata":{"name":"c"}}), &opts).unwrap();
-    assert!(r.get(info("", "v1", "configmaps"), "default", "c").is_none());
+    let opts = WriteOptions {
+        dry_run: true,
+        ..Default::default()
+    };
+    r.create(
+        info("", "v1", "configmaps"),
+        "default",
+        json!({"metadata":{"name":"c"}}),
+        &opts,
+    )
+    .unwrap();
+    assert!(
+        r.get(info("", "v1", "configmaps"), "default", "c")
+            .is_none()
+    );
 }
 
 #[test]
 fn stale_update_is_conflict_with_upstream_message() {
     let r = registry();
     let cm = info("", "v1", "configmaps");
-    let w = r.create(cm, "default", json!({"metadata":{"name":"c"},"data":{"a":"1"}}), &WriteOptions::default()).unwrap();
+    let w = r
+        .create(
+            cm,
+            "default",
+            json!({"metadata":{"name":"c"},"data":{"a":"1"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap();
     let mut v1 = (*w.object).clone();
     v1["data"]["a"] = json!("2");
-    r.update(cm, "default", "c", v1.clone(), None, &WriteOptions::default()).unwrap();
+    r.update(
+        cm,
+        "default",
+        "c",
+        v1.clone(),
+        None,
+        &WriteOptions::default(),
+    )
+    .unwrap();
     v1["data"]["a"] = json!("3");
-    let err = r.update(cm, "default", "c", v1, None, &WriteOptions::default()).unwrap_err();
+    let err = r
+        .update(cm, "default", "c", v1, None, &WriteOptions::default())
+        .unwrap_err();
     assert_eq!(err.code, 409);
     assert_eq!(
         err.message,
@@ -79,20 +140,40 @@ fn stale_update_is_conflict_with_upstream_message() {
 fn deleting_an_owner_cascades_in_background_and_orphans_on_request() {
     let r = registry();
     let cm = info("", "v1", "configmaps");
-    let owner = r.create(cm, "default", json!({"metadata":{"name":"owner"}}), &WriteOptions::default()).unwrap().object;
+    let owner = r
+        .create(
+            cm,
+            "default",
+            json!({"metadata":{"name":"owner"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap()
+        .object;
     let uid = owner["metadata"]["uid"].clone();
     for n in ["a", "b"] {
         r.create(cm, "default", json!({"metadata":{"name":n,"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":uid}]}}), &WriteOptions::default())
             .unwrap();
     }
-    r.delete(cm, "default", "owner", &DeleteOptions::default()).unwrap();
+    r.delete(cm, "default", "owner", &DeleteOptions::default())
+        .unwrap();
     assert!(r.get(cm, "default", "a").is_none() && r.get(cm, "default", "b").is_none());
 
-    let owner = r.create(cm, "default", json!({"metadata":{"name":"owner2"}}), &WriteOptions::default()).unwrap().object;
+    let owner = r
+        .create(
+            cm,
+            "default",
+            json!({"metadata":{"name":"owner2"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap()
+        .object;
     let uid = owner["metadata"]["uid"].clone();
     r.create(cm, "default", json!({"metadata":{"name":"c","ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"owner2","uid":uid}]}}), &WriteOptions::default())
         .unwrap();
-    let opts = DeleteOptions { propagation: Some(Propagation::Orphan), ..Default::default() };
+    let opts = DeleteOptions {
+        propagation: Some(Propagation::Orphan),
+        ..Default::default()
+    };
     r.delete(cm, "default", "owner2", &opts).unwrap();
     let c = r.get(cm, "default", "c").unwrap();
     assert!(c["metadata"].get("ownerReferences").is_none());
@@ -102,12 +183,29 @@ fn deleting_an_owner_cascades_in_background_and_orphans_on_request() {
 fn finalizers_hold_deletion_until_removed() {
     let r = registry();
     let cm = info("", "v1", "configmaps");
-    r.create(cm, "default", json!({"metadata":{"name":"f","finalizers":["example.com/hold"]}}), &WriteOptions::default()).unwrap();
-    let marked = r.delete(cm, "default", "f", &DeleteOptions::default()).unwrap();
+    r.create(
+        cm,
+        "default",
+        json!({"metadata":{"name":"f","finalizers":["example.com/hold"]}}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    let marked = r
+        .delete(cm, "default", "f", &DeleteOptions::default())
+        .unwrap();
     assert!(meta::is_deleting(&marked));
     assert!(r.get(cm, "default", "f").is_some());
     let patch = json!({"metadata":{"finalizers":null}});
-    r.patch(cm, "default", "f", PatchType::Merge, &patch, None, &WriteOptions::default()).unwrap();
+    r.patch(
+        cm,
+        "default",
+        "f",
+        PatchType::Merge,
+        &patch,
+        None,
+        &WriteOptions::default(),
+    )
+    .unwrap();
     assert!(r.get(cm, "default", "f").is_none());
 }
 
@@ -115,14 +213,36 @@ fn finalizers_hold_deletion_until_removed() {
 fn namespace_deletion_terminates_then_removes_content() {
     let r = registry();
     let ns = info("", "v1", "namespaces");
-    r.create(ns, "", json!({"metadata":{"name":"team"}}), &WriteOptions::default()).unwrap();
+    r.create(
+        ns,
+        "",
+        json!({"metadata":{"name":"team"}}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
     let cm = info("", "v1", "configmaps");
-    r.create(cm, "team", json!({"metadata":{"name":"c"}}), &WriteOptions::default()).unwrap();
+    r.create(
+        cm,
+        "team",
+        json!({"metadata":{"name":"c"}}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
     let marked = r.delete(ns, "", "team", &DeleteOptions::default()).unwrap();
     assert_eq!(marked["status"]["phase"], "Terminating");
-    let err = r.create(cm, "team", json!({"metadata":{"name":"d"}}), &WriteOptions::default()).unwrap_err();
+    let err = r
+        .create(
+            cm,
+            "team",
+            json!({"metadata":{"name":"d"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap_err();
     assert_eq!(err.code, 403);
-    assert_eq!(err.message, "configmaps \"d\" is forbidden: unable to create new content in namespace team because it is being terminated");
+    assert_eq!(
+        err.message,
+        "configmaps \"d\" is forbidden: unable to create new content in namespace team because it is being terminated"
+    );
     r.finalize_namespace("team");
     assert!(r.get(ns, "", "team").is_none());
     assert!(r.get(cm, "team", "c").is_none());
@@ -132,10 +252,27 @@ fn namespace_deletion_terminates_then_removes_content() {
 fn services_get_a_cluster_ip_that_survives_apply_without_one() {
     let r = registry();
     let svc = info("", "v1", "services");
-    let w = r.create(svc, "default", json!({"metadata":{"name":"web"},"spec":{"ports":[{"port":80}]}}), &WriteOptions::default()).unwrap();
+    let w = r
+        .create(
+            svc,
+            "default",
+            json!({"metadata":{"name":"web"},"spec":{"ports":[{"port":80}]}}),
+            &WriteOptions::default(),
+        )
+        .unwrap();
     let ip = w.object["spec"]["clusterIP"].clone();
     assert!(ip.as_str().unwrap().starts_with("10.96."));
     let patch = json!({"spec":{"selector":{"app":"web"}}});
-    let p = r.patch(svc, "default", "web", PatchType::Merge, &patch, None, &WriteOptions::default()).unwrap();
+    let p = r
+        .patch(
+            svc,
+            "default",
+            "web",
+            PatchType::Merge,
+            &patch,
+            None,
+            &WriteOptions::default(),
+        )
+        .unwrap();
     assert_eq!(p.object["spec"]["clusterIP"], ip);
 }

@@ -31,22 +31,34 @@ pub struct AuditLog {
 impl AuditLog {
     /// A log that also appends to `path`.
     pub fn with_file(path: &std::path::Path) -> std::io::Result<Self> {
-        let f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self { records: Mutex::new(Vec::new()), file: Some(Mutex::new(f)) })
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(Self {
+            records: Mutex::new(Vec::new()),
+            file: Some(Mutex::new(f)),
+        })
     }
 
     pub fn record(&self, r: AuditRecord) {
-        if let Some(f) = &self.file {
-            if let Ok(line) = serde_json::to_string(&r) {
-                let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
-                // The in-memory copy is authoritative; a full disk must not fail the request.
-                let _ = writeln!(f, "{line}");
-            }
+        if let Some(f) = &self.file
+            && let Ok(line) = serde_json::to_string(&r)
+        {
+            let mut f = f.lock().unwrap_or_else(|p| p.into_inner());
+            // The in-memory copy is authoritative; a full disk must not fail the request.
+            let _ = writeln!(f, "{line}");
         }
-        self.records.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(r);
     }
 
     pub fn records(&self) -> Vec<AuditRecord> {
-        self.records.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }

@@ -19,7 +19,10 @@ impl UserInfo {
         Self {
             username: "kubernetes-admin".into(),
             uid: String::new(),
-            groups: vec!["kubeadm:cluster-admins".into(), "system:authenticated".into()],
+            groups: vec![
+                "kubeadm:cluster-admins".into(),
+                "system:authenticated".into(),
+            ],
         }
     }
 }
@@ -32,17 +35,26 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn add_token(&self, token: impl Into<String>, user: UserInfo) {
-        self.tokens.write().unwrap_or_else(|p| p.into_inner()).insert(token.into(), user);
+        self.tokens
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(token.into(), user);
     }
 
     /// The user an `Authorization` header names, if any.
     pub fn authenticate(&self, header: Option<&str>) -> Option<UserInfo> {
         let token = header?.strip_prefix("Bearer ")?.trim();
-        self.tokens.read().unwrap_or_else(|p| p.into_inner()).get(token).cloned()
+        self.tokens
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(token)
+            .cloned()
     }
 }
 
 /// Paths anyone may read.
 pub fn is_public(path: &str) -> bool {
-    matches!(path, "/version" | "/healthz" | "/livez" | "/readyz") || path.starts_with("/openapi/") || path == "/openapi/v3"
+    matches!(path, "/version" | "/healthz" | "/livez" | "/readyz")
+        || path.starts_with("/openapi/")
+        || path == "/openapi/v3"
 }

@@ -51,18 +51,28 @@ pub struct Ctx<'a> {
 
 impl ApiServer {
     pub fn new(registry: Arc<Registry>, audit: AuditLog) -> Arc<Self> {
-        Arc::new(Self { registry, auth: Authenticator::default(), audit })
+        Arc::new(Self {
+            registry,
+            auth: Authenticator::default(),
+            audit,
+        })
     }
 
     /// The axum router: one fallback that parses paths itself, as the
     /// apiserver's request-info resolution does.
     pub fn router(self: &Arc<Self>) -> axum::Router {
-        axum::Router::new().fallback(handle).with_state(self.clone()).layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY + 1024))
+        axum::Router::new()
+            .fallback(handle)
+            .with_state(self.clone())
+            .layer(axum::extract::DefaultBodyLimit::max(body::MAX_BODY + 1024))
     }
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 async fn handle(State(server): State<Arc<ApiServer>>, request: Request<Body>) -> Response<Body> {
@@ -77,19 +87,37 @@ async fn handle(State(server): State<Arc<ApiServer>>, request: Request<Body>) ->
     serve_request(&server, &parts.method, &parts.uri, &parts.headers, &bytes)
 }
 
-fn serve_request(server: &Arc<ApiServer>, method: &Method, uri: &Uri, headers: &HeaderMap, bytes: &Bytes) -> Response<Body> {
+fn serve_request(
+    server: &Arc<ApiServer>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Response<Body> {
     let path = uri.path();
     let query = Query::parse(uri.query());
     let accept = header(headers, "accept").unwrap_or_default();
     if auth::is_public(path) {
         return public(path, &accept);
     }
-    let Some(user) = server.auth.authenticate(header(headers, "authorization").as_deref()) else {
+    let Some(user) = server
+        .auth
+        .authenticate(header(headers, "authorization").as_deref())
+    else {
         return response::status(&Status::unauthorized());
     };
     let req = RequestInfo::parse(method.as_str(), path, query.flag("watch"));
     let resp = if req.is_resource {
-        resource_request(server, method, req.clone(), query, accept, header(headers, "content-type"), bytes, user.clone())
+        resource_request(
+            server,
+            method,
+            req.clone(),
+            query,
+            accept,
+            header(headers, "content-type"),
+            bytes,
+            user.clone(),
+        )
     } else {
         discovery_request(path, &accept)
     };
@@ -114,10 +142,16 @@ fn public(path: &str, _accept: &str) -> Response<Body> {
         "/version" => response::json(200, &discovery::version_info(), &[]),
         "/healthz" | "/livez" | "/readyz" => response::text(200, "ok"),
         "/openapi/v3" => response::json(200, &crate::api::schema::openapi_v3_root(), &[]),
-        p => match p.strip_prefix("/openapi/v3/").and_then(crate::api::schema::openapi_v3_document) {
+        p => match p
+            .strip_prefix("/openapi/v3/")
+            .and_then(crate::api::schema::openapi_v3_document)
+        {
             Some((doc, _hash)) => {
                 let mut resp = Response::new(Body::from(doc));
-                resp.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+                resp.headers_mut().insert(
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static("application/json"),
+                );
                 resp
             }
             None => response::status(&Status::not_found_path()),
@@ -130,14 +164,25 @@ fn discovery_request(path: &str, accept: &str) -> Response<Body> {
     let path = path.trim_end_matches('/');
     match path {
         "/api" => match discovery::wants_aggregated(accept) {
-            Some(v) => response::json_as(200, &discovery::aggregated_core_as(v), discovery::aggregated_content_type(v)),
+            Some(v) => response::json_as(
+                200,
+                &discovery::aggregated_core_as(v),
+                discovery::aggregated_content_type(v),
+            ),
             None => response::json(200, &discovery::api_versions(), &[]),
         },
         "/apis" => match discovery::wants_aggregated(accept) {
-            Some(v) => response::json_as(200, &discovery::aggregated_apis_as(v), discovery::aggregated_content_type(v)),
+            Some(v) => response::json_as(
+                200,
+                &discovery::aggregated_apis_as(v),
+                discovery::aggregated_content_type(v),
+            ),
             None => response::json(200, &discovery::api_group_list(), &[]),
         },
-        "/api/v1" => discovery::api_resource_list("", "v1").map_or_else(|| response::status(&Status::not_found_path()), |v| response::json(200, &v, &[])),
+        "/api/v1" => discovery::api_resource_list("", "v1").map_or_else(
+            || response::status(&Status::not_found_path()),
+            |v| response::json(200, &v, &[]),
+        ),
         _ => {
             let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
             let doc = match parts.as_slice() {
@@ -145,7 +190,10 @@ fn discovery_request(path: &str, accept: &str) -> Response<Body> {
                 ["apis", g, v] => discovery::api_resource_list(g, v),
                 _ => None,
             };
-            doc.map_or_else(|| response::status(&Status::not_found_path()), |v| response::json(200, &v, &[]))
+            doc.map_or_else(
+                || response::status(&Status::not_found_path()),
+                |v| response::json(200, &v, &[]),
+            )
         }
     }
 }
@@ -164,14 +212,31 @@ fn resource_request(
     let Some(info) = resource::lookup(&req.group, &req.version, &req.resource) else {
         return response::status(&Status::not_found_path());
     };
-    if info.namespaced && req.namespace.is_empty() && !matches!(req.verb.as_str(), "list" | "watch") && info.plural != "namespaces" {
+    if info.namespaced
+        && req.namespace.is_empty()
+        && !matches!(req.verb.as_str(), "list" | "watch")
+        && info.plural != "namespaces"
+    {
         // Namespaced objects are addressed inside a namespace.
         if !req.name.is_empty() || req.verb == "create" {
             return response::status(&Status::not_found_path());
         }
     }
-    let ctx = Ctx { server, method: method.to_string(), req, info, query, accept, content_type, body, user };
-    let gr = GroupResource { group: info.group, resource: info.plural };
+    let ctx = Ctx {
+        server,
+        method: method.to_string(),
+        req,
+        info,
+        query,
+        accept,
+        content_type,
+        body,
+        user,
+    };
+    let gr = GroupResource {
+        group: info.group,
+        resource: info.plural,
+    };
     let sub = ctx.req.subresource.as_str();
     if !sub.is_empty() {
         if info.subresource(sub).is_none() {

@@ -44,20 +44,29 @@ impl Query {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn all(&self, key: &str) -> Vec<&str> {
-        self.pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect()
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     pub fn flag(&self, key: &str) -> bool {
-        matches!(self.get(key), Some("true" | "1" | ""))
-            && self.pairs.iter().any(|(k, _)| k == key)
+        matches!(self.get(key), Some("true" | "1" | "")) && self.pairs.iter().any(|(k, _)| k == key)
     }
 
     pub fn as_map(&self) -> HashMap<&str, &str> {
-        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+        self.pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 }
 
@@ -67,7 +76,9 @@ mod tests {
 
     #[test]
     fn decodes_selectors_and_flags() {
-        let q = Query::parse(Some("&labelSelector=app%3Dweb%2Ctier+in+(a)&watch=true&command=ls&command=%2F"));
+        let q = Query::parse(Some(
+            "&labelSelector=app%3Dweb%2Ctier+in+(a)&watch=true&command=ls&command=%2F",
+        ));
         assert_eq!(q.get("labelSelector"), Some("app=web,tier in (a)"));
         assert!(q.flag("watch"));
         assert!(!q.flag("follow"));

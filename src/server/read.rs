@@ -22,23 +22,35 @@ pub struct Filter {
 
 impl Filter {
     pub fn from_query(ctx: &Ctx<'_>) -> Result<Self, Status> {
-        let labels = LabelSelector::parse(ctx.query.get("labelSelector").unwrap_or("")).map_err(|e| Status::bad_request(e.to_string()))?;
-        let mut fields = FieldSelector::parse(ctx.query.get("fieldSelector").unwrap_or("")).map_err(|e| Status::bad_request(e.to_string()))?;
+        let labels = LabelSelector::parse(ctx.query.get("labelSelector").unwrap_or(""))
+            .map_err(|e| Status::bad_request(e.to_string()))?;
+        let mut fields = FieldSelector::parse(ctx.query.get("fieldSelector").unwrap_or(""))
+            .map_err(|e| Status::bad_request(e.to_string()))?;
         for (k, _, _) in &mut fields.terms {
             if !supported_field(ctx.info.group, ctx.info.plural, k) {
-                return Err(Status::bad_request(format!("field label not supported: {k}")));
+                return Err(Status::bad_request(format!(
+                    "field label not supported: {k}"
+                )));
             }
             *k = canonical_field(k).to_string();
         }
-        let namespace = if ctx.info.namespaced && !ctx.req.namespace.is_empty() { Some(ctx.req.namespace.clone()) } else { None };
-        Ok(Self { labels, fields, namespace })
+        let namespace = if ctx.info.namespaced && !ctx.req.namespace.is_empty() {
+            Some(ctx.req.namespace.clone())
+        } else {
+            None
+        };
+        Ok(Self {
+            labels,
+            fields,
+            namespace,
+        })
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        if let Some(ns) = &self.namespace {
-            if meta::namespace(obj) != ns {
-                return false;
-            }
+        if let Some(ns) = &self.namespace
+            && meta::namespace(obj) != ns
+        {
+            return false;
         }
         self.labels.matches(meta::labels(obj)) && self.fields.matches(obj)
     }
@@ -62,26 +74,56 @@ pub fn list_item(obj: &Value) -> Value {
 /// `GET` of one object.
 pub fn get(ctx: &Ctx<'_>) -> Response<Body> {
     let info = ctx.info;
-    let Some(obj) = ctx.server.registry.get(info, &ctx.req.namespace, &ctx.req.name) else {
-        return response::status(&Status::not_found(GroupResource { group: info.group, resource: info.plural }, &ctx.req.name));
+    let Some(obj) = ctx
+        .server
+        .registry
+        .get(info, &ctx.req.namespace, &ctx.req.name)
+    else {
+        return response::status(&Status::not_found(
+            GroupResource {
+                group: info.group,
+                resource: info.plural,
+            },
+            &ctx.req.name,
+        ));
     };
-    respond_objects(ctx, std::slice::from_ref(&obj), true, json!({"resourceVersion": meta::resource_version(&obj).unwrap_or(0).to_string()}))
+    respond_objects(
+        ctx,
+        std::slice::from_ref(&obj),
+        true,
+        json!({"resourceVersion": meta::resource_version(&obj).unwrap_or(0).to_string()}),
+    )
 }
 
 /// Either a Table (when asked for) or the object itself.
-fn respond_objects(ctx: &Ctx<'_>, objs: &[Arc<Value>], single: bool, list_meta: Value) -> Response<Body> {
+fn respond_objects(
+    ctx: &Ctx<'_>,
+    objs: &[Arc<Value>],
+    single: bool,
+    list_meta: Value,
+) -> Response<Body> {
     if render::wants_table(&ctx.accept) {
         let include = IncludeObject::parse(ctx.query.get("includeObject"));
-        let t = render::table(ctx.info, objs, list_meta, include, ctx.server.registry.clock.now(), true, render::table_version(&ctx.accept));
+        let t = render::table(
+            ctx.info,
+            objs,
+            list_meta,
+            include,
+            ctx.server.registry.clock.now(),
+            true,
+            render::table_version(&ctx.accept),
+        );
         return response::json(200, &t, &[]);
     }
-    if single {
-        if let Some(o) = objs.first() {
-            return response::json(200, o, &[]);
-        }
+    if single && let Some(o) = objs.first() {
+        return response::json(200, o, &[]);
     }
     let items: Vec<Value> = objs.iter().map(|o| list_item(o)).collect();
-    response::json(200, &json!({"kind": list_kind(ctx.info), "apiVersion": ctx.info.api_version(), "metadata": list_meta, "items": items}), &[])
+    response::json(
+        200,
+        &json!({"kind": list_kind(ctx.info), "apiVersion": ctx.info.api_version(), "metadata": list_meta, "items": items}),
+        &[],
+    )
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -96,7 +138,11 @@ pub fn list(ctx: &Ctx<'_>) -> Response<Body> {
         Ok(f) => f,
         Err(s) => return response::status(&s),
     };
-    let (all, rv) = ctx.server.registry.store.list(res_key(ctx.info), filter.namespace.as_deref());
+    let (all, rv) = ctx
+        .server
+        .registry
+        .store
+        .list(res_key(ctx.info), filter.namespace.as_deref());
     let mut items: Vec<Arc<Value>> = all.into_iter().filter(|o| filter.matches(o)).collect();
     let mut list_meta = json!({"resourceVersion": rv.to_string()});
     if let Some(token) = ctx.query.get("continue").filter(|t| !t.is_empty()) {
@@ -105,18 +151,31 @@ pub fn list(ctx: &Ctx<'_>) -> Response<Body> {
             .ok()
             .and_then(|b| serde_json::from_slice::<ContinueToken>(&b).ok());
         let Some(tok) = decoded else {
-            return response::status(&Status::bad_request("continue key is not valid: illegal base64 data at input byte 0"));
+            return response::status(&Status::bad_request(
+                "continue key is not valid: illegal base64 data at input byte 0",
+            ));
         };
         items.retain(|o| format!("{}/{}", meta::namespace(o), meta::name(o)) > tok.start);
         list_meta["resourceVersion"] = json!(tok.rv.to_string());
     }
-    let limit = ctx.query.get("limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(0);
+    let limit = ctx
+        .query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(0);
     if limit > 0 && items.len() > limit {
         let remaining = items.len() - limit;
         items.truncate(limit);
         if let Some(last) = items.last() {
-            let tok = ContinueToken { rv: list_meta["resourceVersion"].as_str().and_then(|s| s.parse().ok()).unwrap_or(rv), start: format!("{}/{}", meta::namespace(last), meta::name(last)) };
-            let encoded = base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&tok).unwrap_or_default());
+            let tok = ContinueToken {
+                rv: list_meta["resourceVersion"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(rv),
+                start: format!("{}/{}", meta::namespace(last), meta::name(last)),
+            };
+            let encoded = base64::engine::general_purpose::STANDARD
+                .encode(serde_json::to_vec(&tok).unwrap_or_default());
             list_meta["continue"] = json!(encoded);
             list_meta["remainingItemCount"] = json!(remaining);
         }

@@ -28,7 +28,9 @@ impl IncludeObject {
 pub fn wants_table(accept: &str) -> bool {
     accept.split(',').any(|part| {
         let p = part.replace(' ', "");
-        p.contains("as=Table") && p.contains("g=meta.k8s.io") && (p.contains("v=v1") || p.contains("v=v1beta1"))
+        p.contains("as=Table")
+            && p.contains("g=meta.k8s.io")
+            && (p.contains("v=v1") || p.contains("v=v1beta1"))
     })
 }
 
@@ -37,7 +39,11 @@ pub fn table_version(accept: &str) -> &'static str {
     for part in accept.split(',') {
         let p = part.replace(' ', "");
         if p.contains("as=Table") {
-            return if p.contains("v=v1beta1") { "meta.k8s.io/v1beta1" } else { "meta.k8s.io/v1" };
+            return if p.contains("v=v1beta1") {
+                "meta.k8s.io/v1beta1"
+            } else {
+                "meta.k8s.io/v1"
+            };
         }
     }
     "meta.k8s.io/v1"
@@ -66,8 +72,14 @@ pub fn table(
     headers: bool,
     api_version: &str,
 ) -> Value {
-    let columns: Vec<Value> =
-        if headers { table::column_definitions(info.group, info.plural).iter().map(table::ColumnDefinition::to_json).collect() } else { Vec::new() };
+    let columns: Vec<Value> = if headers {
+        table::column_definitions(info.group, info.plural)
+            .iter()
+            .map(table::ColumnDefinition::to_json)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {

@@ -25,12 +25,13 @@ fn decode(segment: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(h * 16 + l);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -41,8 +42,17 @@ fn decode(segment: &str) -> String {
 impl RequestInfo {
     /// `method` is the HTTP method, `watch` whether `watch=true` was asked.
     pub fn parse(method: &str, path: &str, watch: bool) -> Self {
-        let mut info = RequestInfo { path: path.to_string(), verb: method.to_lowercase(), ..Default::default() };
-        let parts: Vec<String> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).map(decode).collect();
+        let mut info = RequestInfo {
+            path: path.to_string(),
+            verb: method.to_lowercase(),
+            ..Default::default()
+        };
+        let parts: Vec<String> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode)
+            .collect();
         let mut rest: &[String] = match parts.first().map(String::as_str) {
             Some("api") if parts.len() >= 2 => {
                 info.version = parts[1].clone();
@@ -84,7 +94,12 @@ impl RequestInfo {
             "PATCH" => "patch",
             "DELETE" if info.name.is_empty() => "deletecollection",
             "DELETE" => "delete",
-            other => return RequestInfo { verb: other.to_lowercase(), ..info },
+            other => {
+                return RequestInfo {
+                    verb: other.to_lowercase(),
+                    ..info
+                };
+            }
         }
         .to_string();
         info
@@ -97,13 +112,32 @@ mod tests {
 
     #[test]
     fn parses_namespaced_and_cluster_paths() {
-        let r = RequestInfo::parse("GET", "/apis/apps/v1/namespaces/default/deployments/web/scale", false);
-        assert_eq!((r.group.as_str(), r.namespace.as_str(), r.resource.as_str(), r.name.as_str(), r.subresource.as_str()), ("apps", "default", "deployments", "web", "scale"));
+        let r = RequestInfo::parse(
+            "GET",
+            "/apis/apps/v1/namespaces/default/deployments/web/scale",
+            false,
+        );
+        assert_eq!(
+            (
+                r.group.as_str(),
+                r.namespace.as_str(),
+                r.resource.as_str(),
+                r.name.as_str(),
+                r.subresource.as_str()
+            ),
+            ("apps", "default", "deployments", "web", "scale")
+        );
         assert_eq!(r.verb, "get");
         let r = RequestInfo::parse("GET", "/api/v1/namespaces/kube-system", false);
-        assert_eq!((r.resource.as_str(), r.name.as_str(), r.namespace.as_str()), ("namespaces", "kube-system", ""));
+        assert_eq!(
+            (r.resource.as_str(), r.name.as_str(), r.namespace.as_str()),
+            ("namespaces", "kube-system", "")
+        );
         let r = RequestInfo::parse("PUT", "/api/v1/namespaces/x/finalize", false);
-        assert_eq!((r.resource.as_str(), r.name.as_str(), r.subresource.as_str()), ("namespaces", "x", "finalize"));
+        assert_eq!(
+            (r.resource.as_str(), r.name.as_str(), r.subresource.as_str()),
+            ("namespaces", "x", "finalize")
+        );
         let r = RequestInfo::parse("GET", "/api/v1/pods", true);
         assert_eq!((r.resource.as_str(), r.verb.as_str()), ("pods", "watch"));
         let r = RequestInfo::parse("DELETE", "/api/v1/namespaces/d/configmaps", false);

@@ -10,7 +10,10 @@ pub fn json(code: u16, body: &Value, warnings: &[String]) -> Response<Body> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = Response::new(Body::from(bytes));
     *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     for w in warnings {
         let text = format!("299 - {}", serde_json::to_string(w).unwrap_or_default());
         if let Ok(v) = HeaderValue::from_str(&text) {
@@ -23,7 +26,8 @@ pub fn json(code: u16, body: &Value, warnings: &[String]) -> Response<Body> {
 /// A JSON response with an explicit content type.
 pub fn json_as(code: u16, body: &Value, content_type: &'static str) -> Response<Body> {
     let mut resp = json(code, body, &[]);
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
@@ -36,6 +40,9 @@ pub fn status(s: &Status) -> Response<Body> {
 pub fn text(code: u16, body: impl Into<String>) -> Response<Body> {
     let mut resp = Response::new(Body::from(body.into()));
     *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     resp
 }

@@ -29,7 +29,15 @@ impl Encoder {
         let object = match self.table {
             Some((include, version)) => {
                 let meta = json!({"resourceVersion": meta::resource_version(obj).unwrap_or(0).to_string()});
-                let t = render::table(self.info, std::slice::from_ref(obj), meta, include, self.server.registry.clock.now(), !self.headers_sent, version);
+                let t = render::table(
+                    self.info,
+                    std::slice::from_ref(obj),
+                    meta,
+                    include,
+                    self.server.registry.clock.now(),
+                    !self.headers_sent,
+                    version,
+                );
                 self.headers_sent = true;
                 t
             }
@@ -43,7 +51,9 @@ impl Encoder {
         if initial_end {
             md["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        line(&json!({"type": "BOOKMARK", "object": {"kind": self.info.kind, "apiVersion": self.info.api_version(), "metadata": md}}))
+        line(
+            &json!({"type": "BOOKMARK", "object": {"kind": self.info.kind, "apiVersion": self.info.api_version(), "metadata": md}}),
+        )
     }
 }
 
@@ -72,16 +82,34 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
             )],
         ));
     }
-    let requested_rv = q.get("resourceVersion").filter(|r| !r.is_empty() && *r != "0").map(str::parse::<u64>);
+    let requested_rv = q
+        .get("resourceVersion")
+        .filter(|r| !r.is_empty() && *r != "0")
+        .map(str::parse::<u64>);
     let requested_rv = match requested_rv {
-        Some(Err(_)) => return response::status(&Status::bad_request(format!("invalid resource version: {}", q.get("resourceVersion").unwrap_or("")))),
+        Some(Err(_)) => {
+            return response::status(&Status::bad_request(format!(
+                "invalid resource version: {}",
+                q.get("resourceVersion").unwrap_or("")
+            )));
+        }
         Some(Ok(rv)) => Some(rv),
         None => None,
     };
     let store = &ctx.server.registry.store;
     let res = res_key(ctx.info);
-    let table = render::wants_table(&ctx.accept).then(|| (IncludeObject::parse(q.get("includeObject")), render::table_version(&ctx.accept)));
-    let mut enc = Encoder { info: ctx.info, table, headers_sent: false, server: ctx.server.clone() };
+    let table = render::wants_table(&ctx.accept).then(|| {
+        (
+            IncludeObject::parse(q.get("includeObject")),
+            render::table_version(&ctx.accept),
+        )
+    });
+    let mut enc = Encoder {
+        info: ctx.info,
+        table,
+        headers_sent: false,
+        server: ctx.server.clone(),
+    };
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
     let mut initial: Vec<Bytes> = Vec::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
@@ -91,16 +119,23 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
         Some(rv) => match store.watch(res, rv) {
             Ok(w) => {
                 let (current, _) = store.list(res, filter.namespace.as_deref());
-                seen.extend(current.iter().filter(|o| filter.matches(o)).map(|o| (meta::namespace(o).to_string(), meta::name(o).to_string())));
+                seen.extend(
+                    current
+                        .iter()
+                        .filter(|o| filter.matches(o))
+                        .map(|o| (meta::namespace(o).to_string(), meta::name(o).to_string())),
+                );
                 for ev in &w.backlog {
-                    if let Some(b) = filter_event(&mut enc, &filter, &mut seen, ev.kind, &ev.object) {
+                    if let Some(b) = filter_event(&mut enc, &filter, &mut seen, ev.kind, &ev.object)
+                    {
                         initial.push(b);
                     }
                 }
                 w
             }
             Err(StoreError::Expired { requested, oldest }) => {
-                let s = Status::expired(format!("too old resource version: {requested} ({oldest})"));
+                let s =
+                    Status::expired(format!("too old resource version: {requested} ({oldest})"));
                 return stream_once(line(&json!({"type": "ERROR", "object": s.to_json()})));
             }
             Err(e) => return response::status(&Status::internal(e)),
@@ -112,7 +147,10 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
                 Err(e) => return response::status(&Status::internal(e)),
             };
             for obj in items.iter().filter(|o| filter.matches(o)) {
-                seen.insert((meta::namespace(obj).to_string(), meta::name(obj).to_string()));
+                seen.insert((
+                    meta::namespace(obj).to_string(),
+                    meta::name(obj).to_string(),
+                ));
                 initial.push(enc.event("ADDED", obj));
             }
             if send_initial {
@@ -122,7 +160,10 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
         }
     };
 
-    let timeout = q.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).filter(|t| *t > 0);
+    let timeout = q
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .filter(|t| *t > 0);
     let start_rv = start.start_rv;
     let mut live = start.live;
     tokio::spawn(async move {
@@ -131,7 +172,8 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
                 return;
             }
         }
-        let deadline = timeout.map(|t| tokio::time::Instant::now() + std::time::Duration::from_secs(t));
+        let deadline =
+            timeout.map(|t| tokio::time::Instant::now() + std::time::Duration::from_secs(t));
         loop {
             let next = async {
                 match deadline {
@@ -147,11 +189,10 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
                         if ev.res != res || ev.rv <= start_rv {
                             continue;
                         }
-                        if let Some(b) = filter_event(&mut enc, &filter, &mut seen, ev.kind, &ev.object) {
-                            if tx.send(Ok(b)).await.is_err() {
+                        if let Some(b) = filter_event(&mut enc, &filter, &mut seen, ev.kind, &ev.object)
+                            && tx.send(Ok(b)).await.is_err() {
                                 return;
                             }
-                        }
                     }
                 },
                 _ = tx.closed() => return,
@@ -160,7 +201,10 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
     let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -174,12 +218,19 @@ fn filter_event(
     obj: &Arc<Value>,
 ) -> Option<Bytes> {
     if filter.labels.is_empty() && filter.fields.is_empty() {
-        if filter.namespace.as_deref().is_some_and(|ns| meta::namespace(obj) != ns) {
+        if filter
+            .namespace
+            .as_deref()
+            .is_some_and(|ns| meta::namespace(obj) != ns)
+        {
             return None;
         }
         return Some(enc.event(kind.as_str(), obj));
     }
-    let key = (meta::namespace(obj).to_string(), meta::name(obj).to_string());
+    let key = (
+        meta::namespace(obj).to_string(),
+        meta::name(obj).to_string(),
+    );
     let matches = filter.matches(obj);
     let was = seen.contains(&key);
     let ty = match (kind, matches, was) {
@@ -205,6 +256,9 @@ fn filter_event(
 fn stream_once(b: Bytes) -> Response<Body> {
     let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(b) });
     let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }

@@ -14,17 +14,21 @@ use serde_json::{Value, json};
 fn write_options(ctx: &Ctx<'_>) -> Result<WriteOptions, Status> {
     let dry_run = ctx.query.all("dryRun");
     if let Some(bad) = dry_run.iter().find(|d| **d != "All") {
-        return Err(Status::bad_request(format!("Invalid dryRun parameter: [{bad}]")));
+        return Err(Status::bad_request(format!(
+            "Invalid dryRun parameter: [{bad}]"
+        )));
     }
     Ok(WriteOptions {
         dry_run: !dry_run.is_empty(),
-        field_validation: FieldValidation::parse(ctx.query.get("fieldValidation")).map_err(Status::bad_request)?,
+        field_validation: FieldValidation::parse(ctx.query.get("fieldValidation"))
+            .map_err(Status::bad_request)?,
         field_manager: ctx.query.get("fieldManager").map(str::to_string),
     })
 }
 
 fn decode_body(ctx: &Ctx<'_>) -> Result<Value, Status> {
-    let format = Format::from_content_type(ctx.content_type.as_deref()).ok_or_else(Status::unsupported_media_type)?;
+    let format = Format::from_content_type(ctx.content_type.as_deref())
+        .ok_or_else(Status::unsupported_media_type)?;
     body::decode(format, ctx.body)
 }
 
@@ -32,7 +36,9 @@ fn decode_body(ctx: &Ctx<'_>) -> Result<Value, Status> {
 pub fn create(ctx: &Ctx<'_>) -> Response<Body> {
     let result = write_options(ctx).and_then(|opts| {
         let obj = decode_body(ctx)?;
-        ctx.server.registry.create(ctx.info, &ctx.req.namespace, obj, &opts)
+        ctx.server
+            .registry
+            .create(ctx.info, &ctx.req.namespace, obj, &opts)
     });
     match result {
         Ok(w) => response::json(201, &w.object, &w.warnings),
@@ -45,7 +51,9 @@ pub fn update(ctx: &Ctx<'_>) -> Response<Body> {
     let sub = (!ctx.req.subresource.is_empty()).then_some(ctx.req.subresource.as_str());
     let result = write_options(ctx).and_then(|opts| {
         let obj = decode_body(ctx)?;
-        ctx.server.registry.update(ctx.info, &ctx.req.namespace, &ctx.req.name, obj, sub, &opts)
+        ctx.server
+            .registry
+            .update(ctx.info, &ctx.req.namespace, &ctx.req.name, obj, sub, &opts)
     });
     match result {
         Ok(w) => response::json(200, &w.object, &w.warnings),
@@ -60,11 +68,21 @@ pub fn patch(ctx: &Ctx<'_>) -> Response<Body> {
         let ct = ctx.content_type.as_deref().unwrap_or("");
         let ty = PatchType::from_content_type(ct).ok_or_else(Status::unsupported_media_type)?;
         if ty == PatchType::Apply && ctx.query.get("fieldManager").is_none_or(str::is_empty) {
-            return Err(Status::bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set"));
+            return Err(Status::bad_request(
+                "PATCH, application/apply-patch+yaml requires fieldManager to be set",
+            ));
         }
         let format = Format::from_content_type(Some(ct)).unwrap_or(Format::Json);
         let patch = body::decode(format, ctx.body)?;
-        ctx.server.registry.patch(ctx.info, &ctx.req.namespace, &ctx.req.name, ty, &patch, sub, &opts)
+        ctx.server.registry.patch(
+            ctx.info,
+            &ctx.req.namespace,
+            &ctx.req.name,
+            ty,
+            &patch,
+            sub,
+            &opts,
+        )
     });
     match result {
         Ok(w) => response::json(if w.created { 201 } else { 200 }, &w.object, &w.warnings),
@@ -82,7 +100,11 @@ fn delete_options(ctx: &Ctx<'_>) -> Result<DeleteOptions, Status> {
     if let Some(p) = ctx.query.get("propagationPolicy") {
         opts.propagation = Some(Propagation::parse(p).map_err(Status::bad_request)?);
     }
-    if let Some(g) = ctx.query.get("gracePeriodSeconds").and_then(|g| g.parse().ok()) {
+    if let Some(g) = ctx
+        .query
+        .get("gracePeriodSeconds")
+        .and_then(|g| g.parse().ok())
+    {
         opts.grace_period_seconds = Some(g);
     }
     if ctx.query.get("dryRun") == Some("All") {
@@ -94,7 +116,11 @@ fn delete_options(ctx: &Ctx<'_>) -> Result<DeleteOptions, Status> {
 /// `DELETE` of one object: returns the object (with deletionTimestamp
 /// while deletion is pending), as the apiserver does for most kinds.
 pub fn delete(ctx: &Ctx<'_>) -> Response<Body> {
-    let result = delete_options(ctx).and_then(|opts| ctx.server.registry.delete(ctx.info, &ctx.req.namespace, &ctx.req.name, &opts));
+    let result = delete_options(ctx).and_then(|opts| {
+        ctx.server
+            .registry
+            .delete(ctx.info, &ctx.req.namespace, &ctx.req.name, &opts)
+    });
     match result {
         Ok(obj) => response::json(200, &obj, &[]),
         Err(s) => response::status(&s),

@@ -20,7 +20,10 @@ pub struct ClusterShape {
 
 impl Default for ClusterShape {
     fn default() -> Self {
-        Self { name: "kdrill".into(), workers: 2 }
+        Self {
+            name: "kdrill".into(),
+            workers: 2,
+        }
     }
 }
 
@@ -29,7 +32,11 @@ impl ClusterShape {
     pub fn node_names(&self) -> Vec<String> {
         let mut names = vec![format!("{}-control-plane", self.name)];
         for i in 0..self.workers {
-            names.push(if i == 0 { format!("{}-worker", self.name) } else { format!("{}-worker{}", self.name, i + 1) });
+            names.push(if i == 0 {
+                format!("{}-worker", self.name)
+            } else {
+                format!("{}-worker{}", self.name, i + 1)
+            });
         }
         names
     }
@@ -50,9 +57,7 @@ fn node(name: &str, index: usize, control_plane: bool, now: &str) -> Value {
         labels["node.kubernetes.io/exclude-from-external-load-balancers"] = json!("");
         taints = json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]);
     }
-    let condition = |ty: &str, status: &str, reason: &str, message: &str| {
-        json!({"type": ty, "status": status, "reason": reason, "message": message, "lastHeartbeatTime": now, "lastTransitionTime": now})
-    };
+    let condition = |ty: &str, status: &str, reason: &str, message: &str| json!({"type": ty, "status": status, "reason": reason, "message": message, "lastHeartbeatTime": now, "lastTransitionTime": now});
     let mut spec = json!({"podCIDR": format!("10.244.{index}.0/24"), "podCIDRs": [format!("10.244.{index}.0/24")], "providerID": format!("kind://docker/kdrill/{name}")});
     if control_plane {
         spec["taints"] = taints;
@@ -97,16 +102,58 @@ fn node(name: &str, index: usize, control_plane: bool, now: &str) -> Value {
 /// Creates the objects of a fresh cluster through the registry.
 pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
     let opts = WriteOptions::default();
-    let docs = crate::api::yaml::from_multiple(include_str!("bootstrap.yaml")).map_err(|e| format!("bootstrap.yaml: {e}"))?;
+    let docs = crate::api::yaml::from_multiple(include_str!("bootstrap.yaml"))
+        .map_err(|e| format!("bootstrap.yaml: {e}"))?;
     let now = format_time(registry.clock.now());
-    let nodes = shape.node_names().iter().enumerate().map(|(i, n)| node(n, i, i == 0, &now)).collect::<Vec<_>>();
+    let nodes = shape
+        .node_names()
+        .iter()
+        .enumerate()
+        .map(|(i, n)| node(n, i, i == 0, &now))
+        .collect::<Vec<_>>();
     for doc in docs.into_iter().chain(nodes) {
         let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-        let info = resource::lookup_kind(group, version, kind).ok_or_else(|| format!("bootstrap: unknown kind {api_version} {kind}"))?;
-        let ns = doc.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
-        registry.create(info, &ns, doc, &opts).map_err(|s| format!("bootstrap: {s}"))?;
+        let info = resource::lookup_kind(group, version, kind)
+            .ok_or_else(|| format!("bootstrap: unknown kind {api_version} {kind}"))?;
+        let ns = doc
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let is_node = info.kind == "Node";
+        let created = registry
+            .create(info, &ns, doc, &opts)
+            .map_err(|s| format!("bootstrap: {s}"))?;
+        if is_node {
+            create_node_lease(registry, &created.object)?;
+        }
     }
     Ok(())
+}
+
+/// The kubelet's heartbeat Lease in `kube-node-lease`, owned by its Node.
+fn create_node_lease(registry: &Registry, node: &Value) -> Result<(), String> {
+    let name = crate::api::meta::name(node);
+    let lease = json!({
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {
+            "name": name,
+            "namespace": "kube-node-lease",
+            "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": name, "uid": crate::api::meta::uid(node)}],
+        },
+        "spec": {
+            "holderIdentity": name,
+            "leaseDurationSeconds": 40,
+            "renewTime": crate::sim::clock::format_micro_time(registry.clock.now()),
+        },
+    });
+    let info = resource::lookup("coordination.k8s.io", "v1", "leases")
+        .ok_or("bootstrap: leases are not served")?;
+    registry
+        .create(info, "kube-node-lease", lease, &WriteOptions::default())
+        .map(|_| ())
+        .map_err(|s| format!("bootstrap: {s}"))
 }

@@ -23,7 +23,11 @@ pub struct WallClock {
 
 impl WallClock {
     pub fn new(scale: f64) -> Self {
-        Self { start_real: std::time::Instant::now(), start: Timestamp::now(), scale: if scale > 0.0 { scale } else { 1.0 } }
+        Self {
+            start_real: std::time::Instant::now(),
+            start: Timestamp::now(),
+            scale: if scale > 0.0 { scale } else { 1.0 },
+        }
     }
 }
 
@@ -42,7 +46,9 @@ pub struct VirtualClock {
 
 impl VirtualClock {
     pub fn new(start: Timestamp) -> Self {
-        Self { now: Mutex::new(start) }
+        Self {
+            now: Mutex::new(start),
+        }
     }
 
     /// Moves time forward by `d` (never backwards).

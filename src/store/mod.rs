@@ -26,6 +26,9 @@ pub struct ResKey {
 
 type Objects = BTreeMap<(String, String), Arc<Value>>;
 
+/// The object before and after a write.
+pub type Change = (Arc<Value>, Arc<Value>);
+
 /// How many past events watches can resume from.
 const HISTORY: usize = 20_000;
 /// How far a slow watcher may fall behind before its watch is closed.
@@ -52,7 +55,10 @@ impl Default for Store {
 }
 
 fn key_of(obj: &Value) -> (String, String) {
-    (crate::api::meta::namespace(obj).to_string(), crate::api::meta::name(obj).to_string())
+    (
+        crate::api::meta::namespace(obj).to_string(),
+        crate::api::meta::name(obj).to_string(),
+    )
 }
 
 fn with_rv(mut obj: Value, rv: u64) -> Value {
@@ -63,7 +69,15 @@ fn with_rv(mut obj: Value, rv: u64) -> Value {
 impl Store {
     pub fn new() -> Self {
         let (events, _) = broadcast::channel(FANOUT_CAPACITY);
-        Self { inner: RwLock::new(Inner { rv: 1, objects: HashMap::new(), history: VecDeque::new(), oldest_rv: 1 }), events }
+        Self {
+            inner: RwLock::new(Inner {
+                rv: 1,
+                objects: HashMap::new(),
+                history: VecDeque::new(),
+                oldest_rv: 1,
+            }),
+            events,
+        }
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
@@ -80,7 +94,11 @@ impl Store {
     }
 
     pub fn get(&self, res: ResKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        self.read().objects.get(&res)?.get(&(namespace.to_string(), name.to_string())).cloned()
+        self.read()
+            .objects
+            .get(&res)?
+            .get(&(namespace.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// Every object of a resource (in one namespace when given), ordered by
@@ -110,13 +128,24 @@ impl Store {
     pub fn create(&self, res: ResKey, obj: Value) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.write();
         let key = key_of(&obj);
-        if inner.objects.get(&res).is_some_and(|o| o.contains_key(&key)) {
-            return Err(StoreError::AlreadyExists { namespace: key.0, name: key.1 });
+        if inner
+            .objects
+            .get(&res)
+            .is_some_and(|o| o.contains_key(&key))
+        {
+            return Err(StoreError::AlreadyExists {
+                namespace: key.0,
+                name: key.1,
+            });
         }
         let rv = inner.rv + 1;
         let obj = Arc::new(with_rv(obj, rv));
         inner.rv = rv;
-        inner.objects.entry(res).or_default().insert(key, obj.clone());
+        inner
+            .objects
+            .entry(res)
+            .or_default()
+            .insert(key, obj.clone());
         self.emit(&mut inner, EventType::Added, res, obj.clone());
         Ok(obj)
     }
@@ -130,11 +159,14 @@ impl Store {
         namespace: &str,
         name: &str,
         f: impl FnOnce(&Arc<Value>) -> Result<Option<Value>, E>,
-    ) -> Result<Result<(Arc<Value>, Arc<Value>), E>, StoreError> {
+    ) -> Result<Result<Change, E>, StoreError> {
         let mut inner = self.write();
         let key = (namespace.to_string(), name.to_string());
         let Some(old) = inner.objects.get(&res).and_then(|o| o.get(&key)).cloned() else {
-            return Err(StoreError::NotFound { namespace: key.0, name: key.1 });
+            return Err(StoreError::NotFound {
+                namespace: key.0,
+                name: key.1,
+            });
         };
         let new = match f(&old) {
             Err(e) => return Ok(Err(e)),
@@ -144,36 +176,62 @@ impl Store {
         let rv = inner.rv + 1;
         let new = Arc::new(with_rv(new, rv));
         inner.rv = rv;
-        inner.objects.entry(res).or_default().insert(key, new.clone());
+        inner
+            .objects
+            .entry(res)
+            .or_default()
+            .insert(key, new.clone());
         self.emit(&mut inner, EventType::Modified, res, new.clone());
         Ok(Ok((old, new)))
     }
 
     /// Replaces an object if its stored resourceVersion equals `expected`
     /// (when given).
-    pub fn update(&self, res: ResKey, obj: Value, expected: Option<u64>) -> Result<(Arc<Value>, Arc<Value>), StoreError> {
+    pub fn update(
+        &self,
+        res: ResKey,
+        obj: Value,
+        expected: Option<u64>,
+    ) -> Result<Change, StoreError> {
         let (ns, name) = key_of(&obj);
         self.update_with(res, &ns, &name, |old| {
             let actual = crate::api::meta::resource_version(old).unwrap_or(0);
             match expected {
-                Some(e) if e != actual => Err(StoreError::Conflict { namespace: ns.clone(), name: name.clone(), expected: e, actual }),
+                Some(e) if e != actual => Err(StoreError::Conflict {
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    expected: e,
+                    actual,
+                }),
                 _ => Ok(Some(obj)),
             }
         })?
     }
 
     /// Removes an object; the DELETED event carries a new resourceVersion.
-    pub fn delete(&self, res: ResKey, namespace: &str, name: &str, expected_uid: Option<&str>) -> Result<Arc<Value>, StoreError> {
+    pub fn delete(
+        &self,
+        res: ResKey,
+        namespace: &str,
+        name: &str,
+        expected_uid: Option<&str>,
+    ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.write();
         let key = (namespace.to_string(), name.to_string());
         let found = inner.objects.get(&res).and_then(|o| o.get(&key)).cloned();
         let Some(old) = found else {
-            return Err(StoreError::NotFound { namespace: key.0, name: key.1 });
+            return Err(StoreError::NotFound {
+                namespace: key.0,
+                name: key.1,
+            });
         };
-        if let Some(uid) = expected_uid {
-            if crate::api::meta::uid(&old) != uid {
-                return Err(StoreError::NotFound { namespace: key.0, name: key.1 });
-            }
+        if let Some(uid) = expected_uid
+            && crate::api::meta::uid(&old) != uid
+        {
+            return Err(StoreError::NotFound {
+                namespace: key.0,
+                name: key.1,
+            });
         }
         if let Some(objs) = inner.objects.get_mut(&res) {
             objs.remove(&key);
@@ -186,11 +244,16 @@ impl Store {
     }
 
     fn emit(&self, inner: &mut Inner, kind: EventType, res: ResKey, object: Arc<Value>) {
-        let ev = Arc::new(WatchEvent { rv: inner.rv, kind, res, object });
-        if inner.history.len() >= HISTORY {
-            if let Some(dropped) = inner.history.pop_front() {
-                inner.oldest_rv = dropped.rv;
-            }
+        let ev = Arc::new(WatchEvent {
+            rv: inner.rv,
+            kind,
+            res,
+            object,
+        });
+        if inner.history.len() >= HISTORY
+            && let Some(dropped) = inner.history.pop_front()
+        {
+            inner.oldest_rv = dropped.rv;
         }
         inner.history.push_back(ev.clone());
         // No receivers is fine: nobody is watching.
@@ -203,10 +266,22 @@ impl Store {
     pub fn watch(&self, res: ResKey, from_rv: u64) -> Result<WatchStart, StoreError> {
         let inner = self.read();
         if from_rv < inner.oldest_rv {
-            return Err(StoreError::Expired { requested: from_rv, oldest: inner.oldest_rv });
+            return Err(StoreError::Expired {
+                requested: from_rv,
+                oldest: inner.oldest_rv,
+            });
         }
-        let backlog = inner.history.iter().filter(|e| e.rv > from_rv && e.res == res).cloned().collect();
-        Ok(WatchStart { backlog, live: self.events.subscribe(), start_rv: inner.rv })
+        let backlog = inner
+            .history
+            .iter()
+            .filter(|e| e.rv > from_rv && e.res == res)
+            .cloned()
+            .collect();
+        Ok(WatchStart {
+            backlog,
+            live: self.events.subscribe(),
+            start_rv: inner.rv,
+        })
     }
 
     /// A live receiver of every event, for controllers.
@@ -218,7 +293,12 @@ impl Store {
     /// namespace deletion.
     pub fn resources(&self) -> Vec<ResKey> {
         let inner = self.read();
-        let mut keys: Vec<ResKey> = inner.objects.iter().filter(|(_, o)| !o.is_empty()).map(|(k, _)| *k).collect();
+        let mut keys: Vec<ResKey> = inner
+            .objects
+            .iter()
+            .filter(|(_, o)| !o.is_empty())
+            .map(|(k, _)| *k)
+            .collect();
         keys.sort();
         keys
     }

@@ -1,7 +1,10 @@
 use super::*;
 use serde_json::json;
 
-const PODS: ResKey = ResKey { group: "", resource: "pods" };
+const PODS: ResKey = ResKey {
+    group: "",
+    resource: "pods",
+};
 
 fn pod(ns: &str, name: &str) -> Value {
     json!({"metadata": {"namespace": ns, "name": name}})
@@ -22,7 +25,10 @@ fn resource_versions_increase_globally() {
 fn create_twice_is_already_exists() {
     let s = Store::new();
     s.create(PODS, pod("default", "a")).unwrap();
-    assert!(matches!(s.create(PODS, pod("default", "a")), Err(StoreError::AlreadyExists { .. })));
+    assert!(matches!(
+        s.create(PODS, pod("default", "a")),
+        Err(StoreError::AlreadyExists { .. })
+    ));
 }
 
 #[test]

@@ -25,20 +25,31 @@ impl Run {
     /// Panics with both streams when the command failed.
     #[track_caller]
     pub fn ok(self) -> String {
-        assert_eq!(self.code, 0, "command failed\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "command failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self.stdout
     }
 
     /// Panics unless the command failed; returns stderr.
     #[track_caller]
     pub fn err(self) -> String {
-        assert_ne!(self.code, 0, "command unexpectedly succeeded\nstdout:\n{}", self.stdout);
+        assert_ne!(
+            self.code, 0,
+            "command unexpectedly succeeded\nstdout:\n{}",
+            self.stdout
+        );
         self.stderr
     }
 }
 
 pub fn kubectl_binary() -> String {
-    std::env::var("KUBECTL").ok().filter(|k| !k.is_empty()).unwrap_or_else(|| "kubectl".to_string())
+    std::env::var("KUBECTL")
+        .ok()
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| "kubectl".to_string())
 }
 
 impl Sim {
@@ -55,10 +66,25 @@ impl Sim {
             .expect("spawn kdrill sim serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read ready line");
-        assert!(line.contains("serving on https://127.0.0.1:"), "unexpected first line: {line:?}");
-        let url = line.split_whitespace().find(|w| w.starts_with("https://")).unwrap_or_default().trim_end_matches(';').to_string();
-        Sim { child, dir, kubeconfig, url }
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read ready line");
+        assert!(
+            line.contains("serving on https://127.0.0.1:"),
+            "unexpected first line: {line:?}"
+        );
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("https://"))
+            .unwrap_or_default()
+            .trim_end_matches(';')
+            .to_string();
+        Sim {
+            child,
+            dir,
+            kubeconfig,
+            url,
+        }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -73,16 +99,39 @@ impl Sim {
 
     /// Runs kubectl with `args`.
     pub fn kubectl(&self, args: &[&str]) -> Run {
-        let out = self.command(args).stdin(Stdio::null()).output().expect("run kubectl");
-        Run { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code().unwrap_or(-1) }
+        let out = self
+            .command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run kubectl");
+        Run {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        }
     }
 
     /// Runs kubectl with `input` on stdin (for `-f -`).
     pub fn kubectl_stdin(&self, args: &[&str], input: &str) -> Run {
-        let mut child = self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn kubectl");
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kubectl");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
         let out = child.wait_with_output().expect("wait kubectl");
-        Run { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code().unwrap_or(-1) }
+        Run {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        }
     }
 
     /// Runs kubectl with extra environment (e.g. `KUBE_EDITOR`).
@@ -92,7 +141,11 @@ impl Sim {
             cmd.env(k, v);
         }
         let out = cmd.stdin(Stdio::null()).output().expect("run kubectl");
-        Run { stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned(), code: out.status.code().unwrap_or(-1) }
+        Run {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        }
     }
 
     /// Writes a file in the test's directory and returns its path.
@@ -110,47 +163,17 @@ impl Drop for Sim {
     }
 }
 
-/// Replaces ages (`5s`, `2m3s`, `<invalid>`) in the AGE column and other
-/// volatile values so snapshots stay stable.
-pub fn redact(text: &str) -> String {
-    let age = regex_lite_age();
-    text.lines()
-        .map(|l| {
-            l.split_inclusive(' ')
-                .map(|w| if age(w.trim_end()) { w.replacen(w.trim_end(), "<age>", 1) } else { w.to_string() })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn regex_lite_age() -> impl Fn(&str) -> bool {
-    |w: &str| {
-        if w.is_empty() {
-            return false;
-        }
-        // 5s, 12m, 3h4m, 2d, 5m2s, <invalid>
-        let mut seen_unit = false;
-        let mut digits = false;
-        for c in w.chars() {
-            if c.is_ascii_digit() {
-                digits = true;
-            } else if matches!(c, 's' | 'm' | 'h' | 'd' | 'y') && digits {
-                seen_unit = true;
-                digits = false;
-            } else {
-                return false;
-            }
-        }
-        seen_unit && !digits
-    }
-}
-
 /// The rows of a `kubectl get` table as columns (split on runs of 2+ spaces).
 pub fn rows(table: &str) -> Vec<Vec<String>> {
     table
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect())
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .collect()
 }

@@ -2,7 +2,8 @@
 //! One binary (ripgrep-style); each module is one area.
 
 mod harness;
+mod kube_rs;
 mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
-mod kube_rs;
+mod snapshots;

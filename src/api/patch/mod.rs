@@ -40,7 +40,8 @@ impl PatchError {
             code: self.code(),
             reason: self.reason(),
             message: self.message(),
-            details: matches!(self, PatchError::Unprocessable { .. }).then(|| serde_json::json!({})),
+            details: matches!(self, PatchError::Unprocessable { .. })
+                .then(|| serde_json::json!({})),
         }
     }
 }
@@ -48,13 +49,20 @@ impl PatchError {
 /// Applies a patch of the given type to `original`. Server-side apply is
 /// treated as a strategic merge of the applied configuration (no
 /// managedFields ownership: fields another manager set are not removed).
-pub fn apply(ty: PatchType, original: &Value, patch: &Value, info: &ResourceInfo) -> Result<Value, PatchError> {
+pub fn apply(
+    ty: PatchType,
+    original: &Value,
+    patch: &Value,
+    info: &ResourceInfo,
+) -> Result<Value, PatchError> {
     match ty {
         PatchType::Json => json::apply_json_patch(original, patch),
         PatchType::Merge => json::apply_merge_checked(original, patch),
-        PatchType::Strategic | PatchType::Apply => match crate::api::schema::patch_schema_for(info.group, info.version, info.kind) {
-            Some(cursor) => strategic::apply_strategic(original, patch, &cursor),
-            None => json::apply_merge_checked(original, patch),
-        },
+        PatchType::Strategic | PatchType::Apply => {
+            match crate::api::schema::patch_schema_for(info.group, info.version, info.kind) {
+                Some(cursor) => strategic::apply_strategic(original, patch, &cursor),
+                None => json::apply_merge_checked(original, patch),
+            }
+        }
     }
 }

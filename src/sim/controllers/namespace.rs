@@ -12,13 +12,20 @@ pub async fn run(registry: Arc<Registry>) {
     loop {
         match events.recv().await {
             Ok(ev) => {
-                if ev.res.group == "" && ev.res.resource == "namespaces" && ev.kind == EventType::Modified && crate::api::meta::is_deleting(&ev.object) {
+                if ev.res.group.is_empty()
+                    && ev.res.resource == "namespaces"
+                    && ev.kind == EventType::Modified
+                    && crate::api::meta::is_deleting(&ev.object)
+                {
                     registry.finalize_namespace(crate::api::meta::name(&ev.object));
                 }
             }
             Err(RecvError::Lagged(_)) => {
                 // Missed events: sweep every namespace being deleted.
-                let ns = crate::store::ResKey { group: "", resource: "namespaces" };
+                let ns = crate::store::ResKey {
+                    group: "",
+                    resource: "namespaces",
+                };
                 for n in registry.store.list(ns, None).0 {
                     if crate::api::meta::is_deleting(&n) {
                         registry.finalize_namespace(crate::api::meta::name(&n));

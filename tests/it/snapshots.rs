@@ -1,0 +1,88 @@
+//! What a person sees, as reviewed snapshots. Ages, timestamps and uids
+//! are redacted; everything else must match upstream's printers.
+
+use super::harness::Sim;
+
+fn settle(text: &str) -> String {
+    text.to_string()
+}
+
+/// A `kubectl get` table: the AGE column is redacted too.
+macro_rules! snap_table {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({filters => vec![
+            (r"  \d+(s|m|h|d)(\d+(s|m|h))?( |$)", "  [age]$3"),
+            (r"10\.96\.\d+\.\d+", "[cluster-ip]"),
+        ]}, {
+            insta::assert_snapshot!($name, settle(&$value));
+        });
+    };
+}
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({filters => vec![
+            (r#"resourceVersion: "\d+""#, r#"resourceVersion: "[rv]""#),
+            (r"kube-api-access-[a-z0-9]{5}", "kube-api-access-[suffix]"),
+            (r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000", "[time]"),
+            (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[time]"),
+            (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uid]"),
+            (r"10\.96\.\d+\.\d+", "[cluster-ip]"),
+        ]}, {
+            insta::assert_snapshot!($name, settle(&$value));
+        });
+    };
+}
+
+#[test]
+fn get_and_describe_snapshots() {
+    let sim = Sim::start();
+    snap_table!("get_nodes", sim.kubectl(&["get", "nodes"]).ok());
+    snap_table!(
+        "get_nodes_wide",
+        sim.kubectl(&["get", "nodes", "-o", "wide"]).ok()
+    );
+    snap!(
+        "describe_node_worker",
+        sim.kubectl(&["describe", "node", "kdrill-worker"]).ok()
+    );
+    snap_table!(
+        "get_svc_all_namespaces",
+        sim.kubectl(&["get", "svc", "-A", "-o", "wide"]).ok()
+    );
+    sim.kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.27",
+        "--replicas=3",
+        "--port=80",
+    ])
+    .ok();
+    snap_table!(
+        "get_deploy_wide",
+        sim.kubectl(&["get", "deploy", "-o", "wide"]).ok()
+    );
+    snap!(
+        "describe_deployment",
+        sim.kubectl(&["describe", "deployment", "web"]).ok()
+    );
+    sim.kubectl(&[
+        "run",
+        "box",
+        "--image=busybox:1.36",
+        "--labels=app=box",
+        "--",
+        "sleep",
+        "3600",
+    ])
+    .ok();
+    snap!(
+        "describe_pod_pending",
+        sim.kubectl(&["describe", "pod", "box"]).ok()
+    );
+    snap!(
+        "get_pod_yaml",
+        sim.kubectl(&["get", "pod", "box", "-o", "yaml"]).ok()
+    );
+}
