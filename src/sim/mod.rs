@@ -3,4 +3,5 @@
 pub mod bootstrap;
 pub mod clock;
 pub mod controllers;
+pub mod event;
 pub mod rng;

@@ -1,0 +1,65 @@
+//! Events the simulated components emit (kubelet, scheduler, controllers),
+//! before the recorder turns them into `v1` Event objects with upstream's
+//! aggregation (same object, reason and message → `count` goes up and
+//! `lastTimestamp` moves).
+
+/// The object an event is about (`involvedObject`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    /// e.g. `spec.containers{api}` for container-level kubelet events.
+    pub field_path: Option<String>,
+}
+
+impl ObjectRef {
+    /// A reference to a stored object.
+    pub fn to(obj: &serde_json::Value) -> Self {
+        let s = |p: &str| obj.pointer(p).and_then(serde_json::Value::as_str).unwrap_or("").to_string();
+        Self {
+            api_version: s("/apiVersion"),
+            kind: s("/kind"),
+            namespace: s("/metadata/namespace"),
+            name: s("/metadata/name"),
+            uid: s("/metadata/uid"),
+            field_path: None,
+        }
+    }
+
+    pub fn with_field_path(mut self, path: impl Into<String>) -> Self {
+        self.field_path = Some(path.into());
+        self
+    }
+}
+
+/// `Normal` or `Warning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Normal,
+    Warning,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "Normal",
+            Self::Warning => "Warning",
+        }
+    }
+}
+
+/// One event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSpec {
+    pub involved: ObjectRef,
+    pub type_: EventType,
+    pub reason: String,
+    pub message: String,
+    /// `source.component`: `kubelet`, `default-scheduler`, `deployment-controller`, ...
+    pub component: String,
+    /// `source.host` (the node, for kubelet events).
+    pub host: Option<String>,
+}
