@@ -20,6 +20,8 @@ pub struct SimOptions {
     pub clock: Arc<dyn Clock>,
     pub seed: u64,
     pub audit_file: Option<PathBuf>,
+    /// Events a watch can resume from (older versions get 410 Expired).
+    pub watch_history: usize,
 }
 
 impl Default for SimOptions {
@@ -30,6 +32,7 @@ impl Default for SimOptions {
             clock: Arc::new(WallClock::new(1.0)),
             seed: 1,
             audit_file: None,
+            watch_history: crate::store::HISTORY,
         }
     }
 }
@@ -61,7 +64,7 @@ impl SimCluster {
     /// Seeds a fresh cluster and serves it on 127.0.0.1. Must run inside a
     /// tokio runtime.
     pub async fn start(opts: SimOptions) -> Result<Self, StartError> {
-        let store = Arc::new(Store::new());
+        let store = Arc::new(Store::with_history(opts.watch_history));
         let registry = Arc::new(Registry::new(store, opts.clock.clone(), opts.seed));
         let certs = crate::server::tls::generate()?;
         let _ = registry.cluster_ca.set(certs.ca_pem.clone());

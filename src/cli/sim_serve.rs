@@ -26,6 +26,9 @@ pub struct Args {
     /// Append an audit record per request to this JSON-lines file.
     #[arg(long)]
     pub audit_log: Option<PathBuf>,
+    /// How many past events a watch can resume from.
+    #[arg(long, default_value_t = crate::store::HISTORY, hide = true)]
+    pub watch_history: usize,
 }
 
 fn default_kubeconfig() -> PathBuf {
@@ -53,6 +56,7 @@ pub fn run(args: Args) -> u8 {
             clock: Arc::new(WallClock::new(args.time_scale)),
             seed: args.seed,
             audit_file: args.audit_log.clone(),
+            watch_history: args.watch_history,
         };
         let cluster = match SimCluster::start(opts).await {
             Ok(c) => c,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod discovery;
+mod metrics;
 mod query;
 mod read;
 pub mod render;
@@ -254,6 +255,9 @@ fn resource_request(
     }
     if !info.has_verb(&ctx.req.verb) {
         return response::status(&Status::method_not_supported(gr, &ctx.req.verb));
+    }
+    if info.group == "metrics.k8s.io" {
+        return metrics::serve(&ctx);
     }
     if info.verbs == resource::CREATE_ONLY {
         return special::review(&ctx);

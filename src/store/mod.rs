@@ -29,8 +29,8 @@ type Objects = BTreeMap<(String, String), Arc<Value>>;
 /// The object before and after a write.
 pub type Change = (Arc<Value>, Arc<Value>);
 
-/// How many past events watches can resume from.
-const HISTORY: usize = 20_000;
+/// How many past events watches can resume from by default.
+pub const HISTORY: usize = 20_000;
 /// How far a slow watcher may fall behind before its watch is closed.
 const FANOUT_CAPACITY: usize = 65_536;
 
@@ -40,6 +40,8 @@ struct Inner {
     history: VecDeque<Arc<WatchEvent>>,
     /// Watches from a version below this one have lost events: 410.
     oldest_rv: u64,
+    /// How many events `history` keeps.
+    capacity: usize,
 }
 
 /// The object store shared by the API server and the simulator runtime.
@@ -68,6 +70,11 @@ fn with_rv(mut obj: Value, rv: u64) -> Value {
 
 impl Store {
     pub fn new() -> Self {
+        Self::with_history(HISTORY)
+    }
+
+    /// A store whose watch history keeps `capacity` events.
+    pub fn with_history(capacity: usize) -> Self {
         let (events, _) = broadcast::channel(FANOUT_CAPACITY);
         Self {
             inner: RwLock::new(Inner {
@@ -75,6 +82,7 @@ impl Store {
                 objects: HashMap::new(),
                 history: VecDeque::new(),
                 oldest_rv: 1,
+                capacity: capacity.max(1),
             }),
             events,
         }
@@ -250,7 +258,7 @@ impl Store {
             res,
             object,
         });
-        if inner.history.len() >= HISTORY
+        if inner.history.len() >= inner.capacity
             && let Some(dropped) = inner.history.pop_front()
         {
             inner.oldest_rv = dropped.rv;

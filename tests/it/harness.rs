@@ -54,11 +54,17 @@ pub fn kubectl_binary() -> String {
 
 impl Sim {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts with extra `kdrill sim serve` flags.
+    pub fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut child = Command::new(env!("CARGO_BIN_EXE_kdrill"))
             .args(["sim", "serve", "--port", "0", "--kubeconfig"])
             .arg(&kubeconfig)
+            .args(extra)
             .env("KDRILL_HOME", dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -1,0 +1,164 @@
+//! `metrics.k8s.io/v1beta1` as metrics-server serves it, computed from the
+//! simulator's numbers: each running container's usage (until the kubelet
+//! reports its workload's own figures, a container uses what it requests,
+//! or a small idle baseline) and each node's system overhead plus its pods.
+
+use super::read::Filter;
+use super::{Ctx, response};
+use crate::api::meta;
+use crate::api::quantity::Quantity;
+use crate::api::status::{GroupResource, Status};
+use crate::sim::clock::format_time;
+use crate::store::ResKey;
+use axum::body::Body;
+use axum::http::Response;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const PODS: ResKey = ResKey {
+    group: "",
+    resource: "pods",
+};
+const NODES: ResKey = ResKey {
+    group: "",
+    resource: "nodes",
+};
+/// metrics-server's default resolution.
+const WINDOW: &str = "15.084s";
+
+/// (cpu in millicores, memory in bytes) a container uses.
+fn container_usage(c: &Value) -> (i64, i64) {
+    let req = |r: &str| {
+        c.pointer(&format!("/resources/requests/{r}"))
+            .and_then(Value::as_str)
+            .and_then(|q| Quantity::parse(q).ok())
+    };
+    let cpu = req("cpu").map_or(1, |q| q.milli_value().max(1));
+    let mem = req("memory").map_or(4 * 1024 * 1024, |q| q.value().max(1));
+    (cpu, mem)
+}
+
+fn running(pod: &Value) -> bool {
+    pod.pointer("/status/phase").and_then(Value::as_str) == Some("Running")
+}
+
+fn cpu_string(milli: i64) -> String {
+    format!("{}n", milli * 1_000_000)
+}
+
+fn mem_string(bytes: i64) -> String {
+    format!("{}Ki", bytes / 1024)
+}
+
+fn pod_metrics(pod: &Value, now: &str) -> Value {
+    let containers: Vec<Value> = pod
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let (cpu, mem) = container_usage(c);
+            json!({"name": c.get("name").cloned().unwrap_or(Value::Null), "usage": {"cpu": cpu_string(cpu), "memory": mem_string(mem)}})
+        })
+        .collect();
+    json!({
+        "kind": "PodMetrics",
+        "apiVersion": "metrics.k8s.io/v1beta1",
+        "metadata": {
+            "name": meta::name(pod),
+            "namespace": meta::namespace(pod),
+            "creationTimestamp": now,
+            "labels": pod.pointer("/metadata/labels").cloned().unwrap_or_else(|| json!({})),
+        },
+        "timestamp": now,
+        "window": WINDOW,
+        "containers": containers,
+    })
+}
+
+fn node_metrics(node: &Value, pods: &[Arc<Value>], now: &str) -> Value {
+    let name = meta::name(node);
+    let control_plane = node
+        .pointer("/metadata/labels/node-role.kubernetes.io~1control-plane")
+        .is_some();
+    // System daemons: the control plane runs etcd and the apiserver.
+    let (mut cpu, mut mem) = if control_plane {
+        (180, 700 * 1024 * 1024)
+    } else {
+        (25, 180 * 1024 * 1024)
+    };
+    for pod in pods
+        .iter()
+        .filter(|p| running(p) && p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(name))
+    {
+        for c in pod
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (c_cpu, c_mem) = container_usage(c);
+            cpu += c_cpu;
+            mem += c_mem;
+        }
+    }
+    json!({
+        "kind": "NodeMetrics",
+        "apiVersion": "metrics.k8s.io/v1beta1",
+        "metadata": {
+            "name": name,
+            "creationTimestamp": now,
+            "labels": node.pointer("/metadata/labels").cloned().unwrap_or_else(|| json!({})),
+        },
+        "timestamp": now,
+        "window": WINDOW,
+        "usage": {"cpu": cpu_string(cpu), "memory": mem_string(mem)},
+    })
+}
+
+/// GET/LIST of `nodes` or `pods` in metrics.k8s.io.
+pub fn serve(ctx: &Ctx<'_>) -> Response<Body> {
+    let store = &ctx.server.registry.store;
+    let now = format_time(ctx.server.registry.clock.now());
+    let filter = match Filter::from_query(ctx) {
+        Ok(f) => f,
+        Err(s) => return response::status(&s),
+    };
+    let (pods, _) = store.list(PODS, None);
+    let items: Vec<Value> = match ctx.info.plural {
+        "nodes" => store
+            .list(NODES, None)
+            .0
+            .iter()
+            .filter(|n| filter.matches(n))
+            .map(|n| node_metrics(n, &pods, &now))
+            .collect(),
+        _ => pods
+            .iter()
+            .filter(|p| running(p) && filter.matches(p))
+            .map(|p| pod_metrics(p, &now))
+            .collect(),
+    };
+    let kind = if ctx.info.plural == "nodes" {
+        "NodeMetrics"
+    } else {
+        "PodMetrics"
+    };
+    if ctx.req.verb == "get" {
+        return match items.into_iter().find(|i| meta::name(i) == ctx.req.name) {
+            Some(i) => response::json(200, &i, &[]),
+            None => response::status(&Status::not_found(
+                GroupResource {
+                    group: "metrics.k8s.io",
+                    resource: ctx.info.plural,
+                },
+                &ctx.req.name,
+            )),
+        };
+    }
+    response::json(
+        200,
+        &json!({"kind": format!("{kind}List"), "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": items}),
+        &[],
+    )
+}
