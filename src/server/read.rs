@@ -113,17 +113,18 @@ fn respond_objects(
             true,
             render::table_version(&ctx.accept),
         );
-        return response::json(200, &t, &[]);
+        return response::serialized(200, &t, &[]);
     }
     if single && let Some(o) = objs.first() {
         return response::json(200, o, &[]);
     }
-    let items: Vec<Value> = objs.iter().map(|o| list_item(o)).collect();
-    response::json(
-        200,
-        &json!({"kind": list_kind(ctx.info), "apiVersion": ctx.info.api_version(), "metadata": list_meta, "items": items}),
-        &[],
-    )
+    let list = render::List {
+        kind: list_kind(ctx.info),
+        api_version: ctx.info.api_version(),
+        metadata: list_meta,
+        items: objs,
+    };
+    response::serialized(200, &list, &[])
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -7,6 +7,16 @@ use serde_json::Value;
 
 /// A JSON response with the given code and `Warning` headers.
 pub fn json(code: u16, body: &Value, warnings: &[String]) -> Response<Body> {
+    serialized(code, body, warnings)
+}
+
+/// A JSON response from anything serializable (tables and lists stream
+/// their borrowed rows without building a `Value` first).
+pub fn serialized<T: serde::Serialize + ?Sized>(
+    code: u16,
+    body: &T,
+    warnings: &[String],
+) -> Response<Body> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = Response::new(Body::from(bytes));
     *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);

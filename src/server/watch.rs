@@ -26,24 +26,31 @@ struct Encoder {
 
 impl Encoder {
     fn event(&mut self, ty: &str, obj: &Arc<Value>) -> Bytes {
-        let object = match self.table {
+        #[derive(serde::Serialize)]
+        struct Event<'a, T: serde::Serialize> {
+            #[serde(rename = "type")]
+            ty: &'a str,
+            object: T,
+        }
+        match self.table {
             Some((include, version)) => {
                 let meta = json!({"resourceVersion": meta::resource_version(obj).unwrap_or(0).to_string()});
+                let now = self.server.registry.clock.now();
+                let objs = std::slice::from_ref(obj);
                 let t = render::table(
                     self.info,
-                    std::slice::from_ref(obj),
+                    objs,
                     meta,
                     include,
-                    self.server.registry.clock.now(),
+                    now,
                     !self.headers_sent,
                     version,
                 );
                 self.headers_sent = true;
-                t
+                line(&Event { ty, object: t })
             }
-            None => (**obj).clone(),
-        };
-        line(&json!({"type": ty, "object": object}))
+            None => line(&Event { ty, object: &**obj }),
+        }
     }
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Bytes {
@@ -57,7 +64,7 @@ impl Encoder {
     }
 }
 
-fn line(v: &Value) -> Bytes {
+fn line<T: serde::Serialize + ?Sized>(v: &T) -> Bytes {
     let mut b = serde_json::to_vec(v).unwrap_or_default();
     b.push(b'\n');
     Bytes::from(b)
