@@ -10,6 +10,8 @@ pub mod api;
 pub mod backend;
 pub mod cli;
 pub mod registry;
+pub mod scenario;
+pub mod script;
 pub mod server;
 pub mod sim;
 pub mod store;
