@@ -139,7 +139,11 @@ impl Criterion {
 
 /// A built-in check or a Rhai predicate.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Check {
     /// The Deployment's `Available` condition is `True` and every replica
     /// is updated and available.
