@@ -9,6 +9,7 @@
 pub mod api;
 pub mod backend;
 pub mod cli;
+pub mod grade;
 pub mod registry;
 pub mod scenario;
 pub mod script;

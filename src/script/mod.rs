@@ -174,3 +174,35 @@ pub fn run(engine: &Engine, ast: &AST) -> Result<Dynamic, ScriptError> {
 
 #[cfg(test)]
 mod tests;
+
+/// Runs a scenario script file (relative to the scenario folder) against
+/// the cluster: compiled and run on a blocking thread, host calls blocking
+/// on the current runtime.
+pub async fn run_scenario_file(
+    host: Arc<Host>,
+    roots: Roots,
+    rel: &str,
+    limits: Limits,
+) -> Result<Dynamic, ScriptError> {
+    let path = roots.scenario.join(rel);
+    let handle = tokio::runtime::Handle::current();
+    let out = tokio::task::spawn_blocking(move || {
+        let log = host.log.clone();
+        let mut e = engine(
+            &limits,
+            &roots,
+            Arc::new(crate::sim::clock::WallClock::new(1.0)),
+            log,
+        );
+        host::register(&mut e, host, handle);
+        let ast = compile_file(&e, &path)?;
+        run(&e, &ast)
+    })
+    .await;
+    out.unwrap_or_else(|e| {
+        Err(ScriptError::Io {
+            path: PathBuf::from(rel),
+            message: format!("script thread failed: {e}"),
+        })
+    })
+}

@@ -140,7 +140,7 @@ fn print_goes_to_the_log() {
         Arc::new(WallClock::new(1.0)),
         Arc::new(move |s| l.lock().unwrap().push(s.to_string())),
     );
-    run_text(&e, "print(\"hello\");").unwrap();
+    let _ = run_text(&e, "print(\"hello\");").unwrap();
     assert_eq!(*lines.lock().unwrap(), ["hello"]);
 }
 
