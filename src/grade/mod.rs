@@ -85,7 +85,7 @@ pub fn summarize(results: &[CriterionResult], hint_cost: u32, pass_mark: u32) ->
     let total: u32 = results.iter().map(|r| r.points).sum();
     let earned: u32 = results.iter().map(|r| r.earned).sum();
     let score = earned.saturating_sub(hint_cost);
-    let percent = if total == 0 { 100 } else { score * 100 / total };
+    let percent = (score * 100).checked_div(total).unwrap_or(100);
     let required_failed: Vec<String> = results
         .iter()
         .filter(|r| r.required && !r.pass)

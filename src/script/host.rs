@@ -37,6 +37,9 @@ impl From<kube::Error> for HostError {
 
 pub type Result<T, E = HostError> = std::result::Result<T, E>;
 
+/// Every served resource, from discovery.
+pub type Resources = Arc<Vec<(ApiResource, ApiCapabilities)>>;
+
 /// The cluster as scripts see it.
 pub struct Host {
     pub client: Client,
@@ -48,7 +51,7 @@ pub struct Host {
     pub log: Arc<dyn Fn(&str) + Send + Sync>,
     /// How often `wait_for` polls.
     pub poll: Duration,
-    resources: Mutex<Option<Arc<Vec<(ApiResource, ApiCapabilities)>>>>,
+    resources: Mutex<Option<Resources>>,
 }
 
 impl Host {
@@ -64,7 +67,7 @@ impl Host {
     }
 
     /// Every served resource, discovered once.
-    pub async fn resources(&self) -> Result<Arc<Vec<(ApiResource, ApiCapabilities)>>> {
+    pub async fn resources(&self) -> Result<Resources> {
         if let Some(r) = self
             .resources
             .lock()

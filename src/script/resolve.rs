@@ -35,14 +35,21 @@ impl RootedResolver {
         } else {
             self.roots.scenario.join(&rel)
         };
-        let real = candidate
-            .canonicalize()
-            .map_err(|_| format!("import {path:?}: no file {}", candidate.display()))?;
         let allowed = [
             self.roots.scenario.clone(),
             self.roots.library.join("scripts"),
             self.roots.library.join("grading"),
         ];
+        // First by the path as written (`..` folded), so that a path
+        // outside is refused whether or not it exists...
+        let lexical = normalize(&candidate);
+        if !allowed.iter().any(|r| lexical.starts_with(normalize(r))) {
+            return Err(outside());
+        }
+        // ...then by the real path, so that a symlink cannot lead out.
+        let real = candidate
+            .canonicalize()
+            .map_err(|_| format!("import {path:?}: no file {}", candidate.display()))?;
         if allowed
             .iter()
             .filter_map(|r| r.canonicalize().ok())
@@ -53,6 +60,22 @@ impl RootedResolver {
             Err(outside())
         }
     }
+}
+
+/// Folds `.` and `..` without touching the filesystem.
+fn normalize(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 impl rhai::ModuleResolver for RootedResolver {

@@ -6,4 +6,5 @@ mod kube_rs;
 mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
+mod scenario;
 mod snapshots;

@@ -87,7 +87,7 @@ fn endpoints_count_ready_or_unset_conditions() {
     );
     let not_ready =
         json!({"endpoints": [{"addresses": ["10.0.0.1"], "conditions": {"ready": false}}]});
-    assert!(!service_endpoints(&svc, &[not_ready.clone()]).pass);
+    assert!(!service_endpoints(&svc, std::slice::from_ref(&not_ready)).pass);
     let unset = json!({"endpoints": [{"addresses": ["10.0.0.2"]}]});
     assert_eq!(
         service_endpoints(&svc, &[not_ready, unset]),
