@@ -9,7 +9,10 @@
 pub mod api;
 pub mod backend;
 pub mod cli;
+pub mod grade;
 pub mod registry;
+pub mod scenario;
+pub mod script;
 pub mod server;
 pub mod sim;
 pub mod store;

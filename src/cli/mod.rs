@@ -1,7 +1,10 @@
 //! The command line: one file per subcommand, each a clap `Args` struct and
 //! a `run` function over the library.
 
+pub mod list;
+pub mod show;
 pub mod sim_serve;
+pub mod validate;
 
 use clap::{Parser, Subcommand};
 
@@ -15,6 +18,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// List the scenarios, with difficulty and tags.
+    List(list::Args),
+    /// Show one scenario: its task and what is graded.
+    Show(show::Args),
+    /// Lint scenario folders.
+    Validate(validate::Args),
     /// The simulated cluster on its own.
     Sim {
         #[command(subcommand)]
@@ -32,13 +41,18 @@ pub enum SimCommand {
 /// input, 3 backend unavailable, 4 scenario script error.
 pub mod exit {
     pub const OK: u8 = 0;
+    pub const CHECKS_FAILED: u8 = 1;
     pub const USAGE: u8 = 2;
     pub const BACKEND: u8 = 3;
+    pub const SCRIPT: u8 = 4;
 }
 
 /// Runs the parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
+        Command::List(args) => list::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Validate(args) => validate::run(args),
         Command::Sim {
             command: SimCommand::Serve(args),
         } => sim_serve::run(args),

@@ -6,5 +6,6 @@ mod kube_rs;
 mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
+mod scenario;
 mod server_misc;
 mod snapshots;
