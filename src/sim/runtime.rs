@@ -248,6 +248,11 @@ impl Runtime {
         let out = controller.reconcile(&self.snapshot, &work.1, now);
         let mut failed = false;
         for action in out.actions {
+            // Like upstream's slow-start batches: after one refused create,
+            // the others of this sync are not tried.
+            if failed && matches!(action, Action::Create { .. }) {
+                continue;
+            }
             failed |= !self.apply(action);
         }
         if failed {
