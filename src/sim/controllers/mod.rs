@@ -3,5 +3,16 @@
 pub mod namespace;
 pub mod podutil;
 pub mod replicaset;
+pub mod scheduler;
 #[cfg(test)]
 pub mod testutil;
+
+use crate::sim::runtime::Controller;
+
+/// Every controller the runtime runs, in a cluster seeded with `seed`.
+pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
+    vec![
+        Box::new(replicaset::ReplicaSetController),
+        Box::new(scheduler::Scheduler { seed }),
+    ]
+}
