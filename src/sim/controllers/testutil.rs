@@ -11,6 +11,8 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+static NEXT_RV: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1000);
+
 /// A fixed instant for tests.
 pub fn t0() -> Timestamp {
     "2025-05-01T10:00:00Z".parse().expect("valid time")
@@ -21,8 +23,9 @@ pub fn t0() -> Timestamp {
 pub fn apply(snap: &mut Snapshot, actions: &[Action], now: Timestamp, seq: &mut u64) -> Vec<EventSpec> {
     let mut events = Vec::new();
     for a in actions {
-        *seq += 1;
-        let rv = (1000 + *seq).to_string();
+        // Resource versions only grow, across calls too.
+        *seq = NEXT_RV.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let rv = seq.to_string();
         match a {
             Action::Create {
                 res,
@@ -121,4 +124,11 @@ pub fn reasons(events: &[EventSpec]) -> Vec<(String, String)> {
         .iter()
         .map(|e| (e.reason.clone(), e.message.clone()))
         .collect()
+}
+
+/// Stores an edited object as a client write would: a new resourceVersion.
+pub fn put(snap: &mut Snapshot, r: crate::store::ResKey, mut obj: Value) {
+    let rv = NEXT_RV.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    meta::set_meta(&mut obj, "resourceVersion", rv.to_string());
+    snap.upsert(r, Arc::new(obj));
 }
