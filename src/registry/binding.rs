@@ -127,11 +127,17 @@ mod tests {
         let clock = Arc::new(VirtualClock::new(jiff::Timestamp::UNIX_EPOCH));
         let r = Registry::new(Arc::new(Store::new()), clock, 1);
         let ns = crate::api::resource::lookup("", "v1", "namespaces").unwrap();
-        r.create(ns, "", json!({"metadata": {"name": "default"}}), &WriteOptions::default())
-            .unwrap();
+        r.create(
+            ns,
+            "",
+            json!({"metadata": {"name": "default"}}),
+            &WriteOptions::default(),
+        )
+        .unwrap();
         let pods = crate::api::resource::lookup("", "v1", "pods").unwrap();
         let pod = json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
-        r.create(pods, "default", pod, &WriteOptions::default()).unwrap();
+        r.create(pods, "default", pod, &WriteOptions::default())
+            .unwrap();
         r
     }
 
@@ -142,7 +148,9 @@ mod tests {
         assert_eq!(pod["spec"]["nodeName"], "kdrill-worker");
         assert_eq!(pod["status"]["conditions"][0]["type"], "PodScheduled");
         assert_eq!(pod["status"]["conditions"][0]["status"], "True");
-        let err = r.bind_pod("default", "p", None, "kdrill-worker2").unwrap_err();
+        let err = r
+            .bind_pod("default", "p", None, "kdrill-worker2")
+            .unwrap_err();
         assert_eq!(
             err.message,
             "Operation cannot be fulfilled on pods/binding \"p\": pod p is already assigned to node \"kdrill-worker\""

@@ -97,7 +97,8 @@ impl Recorder {
         let body = event_body(spec, &ns, &name, &stamp);
         match registry.create(info, &ns, body, &WriteOptions::default()) {
             Ok(w) => {
-                self.seen.insert(key, (ns, meta::name(&w.object).to_string()));
+                self.seen
+                    .insert(key, (ns, meta::name(&w.object).to_string()));
                 Some(w.object)
             }
             Err(e) => {

@@ -27,7 +27,9 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-/// One write a controller asks for.
+/// One write a controller asks for. (Actions live for one reconcile, so
+/// the size of the `Create` variant does not matter.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// `POST` an object. `on_created`'s message gets the new object's name
@@ -456,3 +458,6 @@ impl Runtime {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

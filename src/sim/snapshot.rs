@@ -176,7 +176,9 @@ impl Snapshot {
 
 /// The uid of an object's controller (`ownerReferences[controller=true]`).
 pub fn controller_uid(obj: &Value) -> Option<&str> {
-    controller_ref(obj).and_then(|r| r.get("uid")).and_then(Value::as_str)
+    controller_ref(obj)
+        .and_then(|r| r.get("uid"))
+        .and_then(Value::as_str)
 }
 
 /// An object's controller reference, if any.
@@ -200,11 +202,17 @@ mod tests {
         let mut s = Snapshot::new();
         s.upsert(res::PODS, Arc::new(pod("a", "u1", "5")));
         s.upsert(res::PODS, Arc::new(pod("a", "u1", "3")));
-        let got = s.get(res::PODS, "default", "a").map(|p| meta::resource_version(p));
+        let got = s
+            .get(res::PODS, "default", "a")
+            .map(|p| meta::resource_version(p));
         assert_eq!(got, Some(Some(5)));
         // A new incarnation (new uid) always replaces.
         s.upsert(res::PODS, Arc::new(pod("a", "u2", "2")));
-        assert_eq!(s.get(res::PODS, "default", "a").map(|p| meta::uid(p).to_string()), Some("u2".into()));
+        assert_eq!(
+            s.get(res::PODS, "default", "a")
+                .map(|p| meta::uid(p).to_string()),
+            Some("u2".into())
+        );
     }
 
     #[test]
@@ -222,7 +230,10 @@ mod tests {
         let mut a = pod("a", "1", "1");
         a["metadata"]["namespace"] = json!("kube-system");
         let s = Snapshot::from_objects([(res::PODS, a), (res::PODS, pod("b", "2", "1"))]);
-        let names: Vec<&str> = s.list(res::PODS, Some("default")).map(|p| meta::name(p)).collect();
+        let names: Vec<&str> = s
+            .list(res::PODS, Some("default"))
+            .map(|p| meta::name(p))
+            .collect();
         assert_eq!(names, ["b"]);
         assert_eq!(s.list(res::PODS, None).count(), 2);
     }

@@ -7,3 +7,4 @@ mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
 mod snapshots;
+mod workloads;

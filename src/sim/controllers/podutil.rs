@@ -27,7 +27,10 @@ pub fn condition<'a>(pod: &'a Value, ty: &str) -> Option<&'a Value> {
 
 /// `IsPodReady`: the Ready condition is True.
 pub fn is_ready(pod: &Value) -> bool {
-    condition(pod, "Ready").and_then(|c| c.get("status")).and_then(Value::as_str) == Some("True")
+    condition(pod, "Ready")
+        .and_then(|c| c.get("status"))
+        .and_then(Value::as_str)
+        == Some("True")
 }
 
 /// Parses a `metav1.Time`.
@@ -49,7 +52,10 @@ pub fn is_available(pod: &Value, min_ready_seconds: i64, now: Timestamp) -> bool
         return true;
     }
     ready_since(pod)
-        .and_then(|t| t.checked_add(SignedDuration::from_secs(min_ready_seconds)).ok())
+        .and_then(|t| {
+            t.checked_add(SignedDuration::from_secs(min_ready_seconds))
+                .ok()
+        })
         .is_some_and(|t| t < now)
 }
 
@@ -60,5 +66,7 @@ pub fn created(obj: &Value) -> Option<Timestamp> {
 
 /// An integer field, defaulting to `default`.
 pub fn int_at(obj: &Value, pointer: &str, default: i64) -> i64 {
-    obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(default)
+    obj.pointer(pointer)
+        .and_then(Value::as_i64)
+        .unwrap_or(default)
 }

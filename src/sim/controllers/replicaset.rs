@@ -42,10 +42,7 @@ fn event(rs: &Value, type_: EventType, reason: &str, message: String) -> EventSp
 pub fn pod_from_template(rs: &Value) -> Value {
     let tmpl = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
     let mut md = Map::new();
-    md.insert(
-        "generateName".into(),
-        json!(format!("{}-", meta::name(rs))),
-    );
+    md.insert("generateName".into(), json!(format!("{}-", meta::name(rs))));
     md.insert("namespace".into(), json!(meta::namespace(rs)));
     for f in ["labels", "annotations"] {
         if let Some(v) = tmpl.pointer(&format!("/metadata/{f}")) {
@@ -315,9 +312,24 @@ mod tests {
         let cases: Vec<(i64, Vec<Value>, usize, Vec<&str>)> = vec![
             (3, vec![], 3, vec![]),
             (3, vec![pod("a", "n1", true)], 2, vec![]),
-            (1, vec![pod("a", "n1", true), pod("b", "", false)], 0, vec!["b"]),
-            (1, vec![pod("a", "n1", true), pod("b", "n1", false)], 0, vec!["b"]),
-            (2, vec![pod("a", "n1", true), pod("b", "n1", true)], 0, vec![]),
+            (
+                1,
+                vec![pod("a", "n1", true), pod("b", "", false)],
+                0,
+                vec!["b"],
+            ),
+            (
+                1,
+                vec![pod("a", "n1", true), pod("b", "n1", false)],
+                0,
+                vec!["b"],
+            ),
+            (
+                2,
+                vec![pod("a", "n1", true), pod("b", "n1", true)],
+                0,
+                vec![],
+            ),
         ];
         for (replicas, pods, creates, deletes) in cases {
             let mut objs = vec![(res::REPLICASETS, rs(replicas))];
@@ -351,7 +363,10 @@ mod tests {
         assert_eq!(r[0].0, "SuccessfulCreate");
         assert!(r[0].1.starts_with("Created pod: web-7d4b9c-"), "{r:?}");
         let rs = snap.get(res::REPLICASETS, "default", "web-7d4b9c").unwrap();
-        assert_eq!(rs["status"], json!({"replicas": 3, "fullyLabeledReplicas": 3, "observedGeneration": 2}));
+        assert_eq!(
+            rs["status"],
+            json!({"replicas": 3, "fullyLabeledReplicas": 3, "observedGeneration": 2})
+        );
     }
 
     #[test]
@@ -367,7 +382,10 @@ mod tests {
         let events = settle(&ReplicaSetController, &mut snap, &key(), t0());
         assert_eq!(
             reasons(&events),
-            [("SuccessfulDelete".to_string(), "Deleted pod: web-7d4b9c-bbbbb".to_string())]
+            [(
+                "SuccessfulDelete".to_string(),
+                "Deleted pod: web-7d4b9c-bbbbb".to_string()
+            )]
         );
         let rs = snap.get(res::REPLICASETS, "default", "web-7d4b9c").unwrap();
         assert_eq!(rs["status"]["readyReplicas"], 1);
@@ -396,7 +414,11 @@ mod tests {
         gone["metadata"]["deletionTimestamp"] = json!("2025-05-01T09:59:00Z");
         let mut done = pod("b", "n1", false);
         done["status"]["phase"] = json!("Succeeded");
-        let snap = Snapshot::from_objects([(res::REPLICASETS, rs(1)), (res::PODS, gone), (res::PODS, done)]);
+        let snap = Snapshot::from_objects([
+            (res::REPLICASETS, rs(1)),
+            (res::PODS, gone),
+            (res::PODS, done),
+        ]);
         let out = ReplicaSetController.reconcile(&snap, &key(), t0());
         assert!(matches!(out.actions[0], Action::Create { .. }));
     }

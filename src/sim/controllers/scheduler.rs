@@ -68,7 +68,11 @@ impl Resources {
         if let Some(m) = list.and_then(Value::as_object) {
             for (k, v) in m {
                 let Ok(q) = parse_value(v) else { continue };
-                let amount = if k == "cpu" { q.milli_value() } else { q.value() };
+                let amount = if k == "cpu" {
+                    q.milli_value()
+                } else {
+                    q.value()
+                };
                 r.0.insert(k.clone(), amount);
             }
         }
@@ -229,7 +233,13 @@ impl Rejection {
 }
 
 /// Runs the filters for one node.
-fn filter(pod: &Value, req: &Resources, node: &Value, used: &Resources, pods_on_node: usize) -> Option<Rejection> {
+fn filter(
+    pod: &Value,
+    req: &Resources,
+    node: &Value,
+    used: &Resources,
+    pods_on_node: usize,
+) -> Option<Rejection> {
     let tolerations: Vec<Value> = pod
         .pointer("/spec/tolerations")
         .and_then(Value::as_array)
@@ -302,8 +312,16 @@ fn fit_error(pod: &Value, n_nodes: usize, rejections: &[Rejection]) -> String {
         parts.sort();
         parts.join(", ")
     }
-    let reasons = histogram(rejections.iter().flat_map(|r| r.reasons.iter().map(String::as_str)));
-    let preemption = if pod.pointer("/spec/preemptionPolicy").and_then(Value::as_str) == Some("Never") {
+    let reasons = histogram(
+        rejections
+            .iter()
+            .flat_map(|r| r.reasons.iter().map(String::as_str)),
+    );
+    let preemption = if pod
+        .pointer("/spec/preemptionPolicy")
+        .and_then(Value::as_str)
+        == Some("Never")
+    {
         "not eligible due to preemptionPolicy=Never.".to_string()
     } else {
         let why = histogram(rejections.iter().map(|r| {
@@ -321,7 +339,12 @@ fn fit_error(pod: &Value, n_nodes: usize, rejections: &[Rejection]) -> String {
 /// FNV-1a over the parts, for seeded tie-breaks.
 fn tie_break(seed: u64, pod_uid: &str, node: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed.to_le_bytes().iter().chain(pod_uid.as_bytes()).chain(node.as_bytes()) {
+    for b in seed
+        .to_le_bytes()
+        .iter()
+        .chain(pod_uid.as_bytes())
+        .chain(node.as_bytes())
+    {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -334,7 +357,11 @@ fn score(alloc: &Resources, used_non_zero: &Resources, pod_non_zero: &Resources)
     for r in ["cpu", "memory"] {
         let cap = alloc.get(r);
         let req = used_non_zero.get(r) + pod_non_zero.get(r);
-        total += if cap <= 0 || req > cap { 0 } else { (cap - req) * 100 / cap };
+        total += if cap <= 0 || req > cap {
+            0
+        } else {
+            (cap - req) * 100 / cap
+        };
     }
     total / 2
 }
@@ -360,7 +387,10 @@ impl Controller for Scheduler {
     }
 
     fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
-        if r == res::PODS && is_pending_for_us(obj) && snap.get(r, meta::namespace(obj), meta::name(obj)).is_some() {
+        if r == res::PODS
+            && is_pending_for_us(obj)
+            && snap.get(r, meta::namespace(obj), meta::name(obj)).is_some()
+        {
             return vec![ObjectKey::of(obj)];
         }
         // A node changed, or a bound pod changed or went: room may have
@@ -382,7 +412,10 @@ impl Controller for Scheduler {
         // What is already placed on each node.
         let mut used: BTreeMap<&str, (Resources, Resources, usize)> = BTreeMap::new();
         for p in snap.list(res::PODS, None) {
-            let node = p.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
+            let node = p
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if node.is_empty() || matches!(podutil::phase(p), "Succeeded" | "Failed") {
                 continue;
             }
@@ -403,11 +436,18 @@ impl Controller for Scheduler {
                 None => {
                     let alloc = Resources::from_list(node.pointer("/status/allocatable"));
                     let s = score(&alloc, &u.1, &req_non_zero);
-                    feasible.push((s, tie_break(self.seed, meta::uid(pod), meta::name(node)), meta::name(node)));
+                    feasible.push((
+                        s,
+                        tie_break(self.seed, meta::uid(pod), meta::name(node)),
+                        meta::name(node),
+                    ));
                 }
             }
         }
-        if let Some(&(_, _, node)) = feasible.iter().max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1))) {
+        if let Some(&(_, _, node)) = feasible
+            .iter()
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        {
             return Reconciled {
                 actions: vec![Action::Bind {
                     key: key.clone(),
@@ -417,7 +457,10 @@ impl Controller for Scheduler {
                         pod,
                         EventType::Normal,
                         "Scheduled",
-                        format!("Successfully assigned {}/{} to {node}", key.namespace, key.name),
+                        format!(
+                            "Successfully assigned {}/{} to {node}",
+                            key.namespace, key.name
+                        ),
                     )),
                 }],
                 requeue_after: None,
@@ -430,13 +473,17 @@ impl Controller for Scheduler {
         };
         let current = podutil::condition(pod, "PodScheduled");
         let same = current.is_some_and(|c| {
-            str_at(c, "status") == "False" && str_at(c, "reason") == "Unschedulable" && str_at(c, "message") == message
+            str_at(c, "status") == "False"
+                && str_at(c, "reason") == "Unschedulable"
+                && str_at(c, "message") == message
         });
         if same {
             return Reconciled::none();
         }
         let transition = match current {
-            Some(c) if str_at(c, "status") == "False" => c.get("lastTransitionTime").cloned().unwrap_or(Value::Null),
+            Some(c) if str_at(c, "status") == "False" => {
+                c.get("lastTransitionTime").cloned().unwrap_or(Value::Null)
+            }
             _ => json!(crate::sim::clock::format_time(now)),
         };
         let mut conditions: Vec<Value> = pod
@@ -446,7 +493,10 @@ impl Controller for Scheduler {
             .unwrap_or_default();
         let fresh = json!({"type": "PodScheduled", "status": "False", "lastProbeTime": null,
             "lastTransitionTime": transition, "reason": "Unschedulable", "message": message});
-        match conditions.iter_mut().find(|c| str_at(c, "type") == "PodScheduled") {
+        match conditions
+            .iter_mut()
+            .find(|c| str_at(c, "type") == "PodScheduled")
+        {
             Some(c) => *c = fresh,
             None => conditions.push(fresh),
         }
@@ -458,7 +508,12 @@ impl Controller for Scheduler {
                     patch: json!({"status": {"conditions": conditions}}),
                     status: true,
                 },
-                Action::Event(pod_event(pod, EventType::Warning, "FailedScheduling", message)),
+                Action::Event(pod_event(
+                    pod,
+                    EventType::Warning,
+                    "FailedScheduling",
+                    message,
+                )),
             ],
             requeue_after: None,
         }

@@ -20,7 +20,12 @@ pub fn t0() -> Timestamp {
 
 /// Applies actions; returns the events they recorded (with the messages
 /// completed as the runtime completes them).
-pub fn apply(snap: &mut Snapshot, actions: &[Action], now: Timestamp, seq: &mut u64) -> Vec<EventSpec> {
+pub fn apply(
+    snap: &mut Snapshot,
+    actions: &[Action],
+    now: Timestamp,
+    seq: &mut u64,
+) -> Vec<EventSpec> {
     let mut events = Vec::new();
     for a in actions {
         // Resource versions only grow, across calls too.
@@ -63,7 +68,9 @@ pub fn apply(snap: &mut Snapshot, actions: &[Action], now: Timestamp, seq: &mut 
                 }
                 snap.upsert(*res, Arc::new(o));
             }
-            Action::Patch { res, key, patch, .. } => {
+            Action::Patch {
+                res, key, patch, ..
+            } => {
                 if let Some(cur) = snap.get(*res, &key.namespace, &key.name) {
                     let mut o = (**cur).clone();
                     json_patch::merge(&mut o, patch);
@@ -72,7 +79,10 @@ pub fn apply(snap: &mut Snapshot, actions: &[Action], now: Timestamp, seq: &mut 
                 }
             }
             Action::Delete {
-                res, key, on_deleted, ..
+                res,
+                key,
+                on_deleted,
+                ..
             } => {
                 if let Some(cur) = snap.get(*res, &key.namespace, &key.name).cloned() {
                     let mut gone = (*cur).clone();
@@ -105,7 +115,12 @@ pub fn apply(snap: &mut Snapshot, actions: &[Action], now: Timestamp, seq: &mut 
 /// Reconciles and applies until reconcile asks for nothing (at most 20
 /// rounds); returns every event recorded on the way. Panics when the
 /// controller never settles: reconcile must be idempotent.
-pub fn settle(c: &dyn Controller, snap: &mut Snapshot, key: &ObjectKey, now: Timestamp) -> Vec<EventSpec> {
+pub fn settle(
+    c: &dyn Controller,
+    snap: &mut Snapshot,
+    key: &ObjectKey,
+    now: Timestamp,
+) -> Vec<EventSpec> {
     let mut seq = 0;
     let mut events = Vec::new();
     for _ in 0..20 {

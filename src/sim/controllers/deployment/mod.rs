@@ -62,7 +62,10 @@ impl<'a> Sync<'a> {
     }
 
     fn template(&self) -> Value {
-        self.d.pointer("/spec/template").cloned().unwrap_or(json!({}))
+        self.d
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or(json!({}))
     }
 
     fn collision_count(&self) -> Option<i64> {
@@ -108,7 +111,13 @@ impl<'a> Sync<'a> {
                 let msg = format!("Found new replica set {:?}", self.rs[i].name);
                 set_condition(
                     &mut self.conditions,
-                    condition("Progressing", "True", "FoundNewReplicaSet", &msg, &self.stamp),
+                    condition(
+                        "Progressing",
+                        "True",
+                        "FoundNewReplicaSet",
+                        &msg,
+                        &self.stamp,
+                    ),
                 );
             }
             return Some(i);
@@ -188,7 +197,11 @@ impl<'a> Sync<'a> {
         };
         let mut tmpl = template.clone();
         tmpl["metadata"]["labels"][HASH_LABEL] = json!(hash);
-        let mut selector = self.d.pointer("/spec/selector").cloned().unwrap_or(json!({}));
+        let mut selector = self
+            .d
+            .pointer("/spec/selector")
+            .cloned()
+            .unwrap_or(json!({}));
         selector["matchLabels"][HASH_LABEL] = json!(hash);
         let mut annotations = Map::new();
         for (k, v) in &self.annotations {
@@ -254,7 +267,13 @@ impl<'a> Sync<'a> {
                 let msg = format!("Created new replica set {name:?}");
                 set_condition(
                     &mut self.conditions,
-                    condition("Progressing", "True", "NewReplicaSetCreated", &msg, &self.stamp),
+                    condition(
+                        "Progressing",
+                        "True",
+                        "NewReplicaSetCreated",
+                        &msg,
+                        &self.stamp,
+                    ),
                 );
             }
             if count > 0 {
@@ -293,7 +312,11 @@ impl<'a> Sync<'a> {
         });
         let rs = &mut self.rs[i];
         rs.replicas = to;
-        if let Some(a) = rs.obj.pointer_mut("/metadata/annotations").and_then(Value::as_object_mut) {
+        if let Some(a) = rs
+            .obj
+            .pointer_mut("/metadata/annotations")
+            .and_then(Value::as_object_mut)
+        {
             a.insert(DESIRED_REPLICAS.into(), json!(desired.to_string()));
             a.insert(MAX_REPLICAS.into(), json!(max.to_string()));
         }
@@ -331,17 +354,38 @@ impl<'a> Sync<'a> {
         };
         set(
             "observedGeneration",
-            self.d.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0),
+            self.d
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
         );
-        set("replicas", all.iter().map(|&i| self.rs[i].status_replicas).sum());
-        set("updatedReplicas", new.map_or(0, |i| self.rs[i].status_replicas));
+        set(
+            "replicas",
+            all.iter().map(|&i| self.rs[i].status_replicas).sum(),
+        );
+        set(
+            "updatedReplicas",
+            new.map_or(0, |i| self.rs[i].status_replicas),
+        );
         set("readyReplicas", all.iter().map(|&i| self.rs[i].ready).sum());
         set("availableReplicas", available);
         set("unavailableReplicas", (total - available).max(0));
         let c = if available >= replicas(self.d) - max_unavailable(self.d) {
-            condition("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", &self.stamp)
+            condition(
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.",
+                &self.stamp,
+            )
         } else {
-            condition("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", &self.stamp)
+            condition(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+                &self.stamp,
+            )
         };
         set_condition(&mut self.conditions, c);
     }
@@ -357,7 +401,11 @@ impl<'a> Sync<'a> {
             && self.status_int("replicas") == r
             && self.status_int("availableReplicas") == r
             && self.status_int("observedGeneration")
-                >= self.d.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0)
+                >= self
+                    .d
+                    .pointer("/metadata/generation")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
     }
 
     /// `syncRolloutStatus`.
@@ -384,27 +432,57 @@ impl<'a> Sync<'a> {
             if self.complete() {
                 let msg = match &new_name {
                     Some(n) => format!("ReplicaSet {n:?} has successfully progressed."),
-                    None => format!("Deployment {:?} has successfully progressed.", meta::name(self.d)),
+                    None => format!(
+                        "Deployment {:?} has successfully progressed.",
+                        meta::name(self.d)
+                    ),
                 };
                 set_condition(
                     &mut self.conditions,
-                    condition("Progressing", "True", "NewReplicaSetAvailable", &msg, &self.stamp),
+                    condition(
+                        "Progressing",
+                        "True",
+                        "NewReplicaSetAvailable",
+                        &msg,
+                        &self.stamp,
+                    ),
                 );
             } else if progressing {
-                let msg = format!("ReplicaSet {:?} is progressing.", new_name.clone().unwrap_or_default());
-                let mut c = condition("Progressing", "True", "ReplicaSetUpdated", &msg, &self.stamp);
+                let msg = format!(
+                    "ReplicaSet {:?} is progressing.",
+                    new_name.clone().unwrap_or_default()
+                );
+                let mut c = condition(
+                    "Progressing",
+                    "True",
+                    "ReplicaSetUpdated",
+                    &msg,
+                    &self.stamp,
+                );
                 if let Some(cur) = &current {
                     if status_of(Some(cur)) == "True" {
-                        c["lastTransitionTime"] = cur.get("lastTransitionTime").cloned().unwrap_or(Value::Null);
+                        c["lastTransitionTime"] = cur
+                            .get("lastTransitionTime")
+                            .cloned()
+                            .unwrap_or(Value::Null);
                     }
                     remove_condition(&mut self.conditions, "Progressing");
                 }
                 set_condition(&mut self.conditions, c);
             } else if self.timed_out(current.as_ref(), deadline) {
-                let msg = format!("ReplicaSet {:?} has timed out progressing.", new_name.clone().unwrap_or_default());
+                let msg = format!(
+                    "ReplicaSet {:?} has timed out progressing.",
+                    new_name.clone().unwrap_or_default()
+                );
                 set_condition(
                     &mut self.conditions,
-                    condition("Progressing", "False", "ProgressDeadlineExceeded", &msg, &self.stamp),
+                    condition(
+                        "Progressing",
+                        "False",
+                        "ProgressDeadlineExceeded",
+                        &msg,
+                        &self.stamp,
+                    ),
                 );
             }
         }
@@ -412,7 +490,10 @@ impl<'a> Sync<'a> {
         let cur = get_condition(&self.conditions, "Progressing");
         if let (Some(deadline), Some(c)) = (deadline, cur)
             && !self.complete()
-            && !matches!(reason_of(Some(c)), "ProgressDeadlineExceeded" | "NewReplicaSetAvailable")
+            && !matches!(
+                reason_of(Some(c)),
+                "ProgressDeadlineExceeded" | "NewReplicaSetAvailable"
+            )
             && let Some(from) = podutil::parse_time(c.get("lastUpdateTime"))
             && let Ok(at) = from.checked_add(SignedDuration::from_secs(deadline))
         {
@@ -458,8 +539,16 @@ impl<'a> Sync<'a> {
         });
         for &i in old.iter().take(diff as usize) {
             let rs = &self.rs[i];
-            let generation = rs.obj.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
-            let observed = rs.obj.pointer("/status/observedGeneration").and_then(Value::as_i64).unwrap_or(0);
+            let generation = rs
+                .obj
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let observed = rs
+                .obj
+                .pointer("/status/observedGeneration")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             if rs.status_replicas != 0 || rs.replicas != 0 || generation > observed {
                 continue;
             }
@@ -491,7 +580,11 @@ impl<'a> Sync<'a> {
         let mut ordered = Vec::new();
         ordered.extend(new);
         ordered.extend(old.iter().copied());
-        let active: Vec<usize> = ordered.iter().copied().filter(|&i| self.rs[i].replicas > 0).collect();
+        let active: Vec<usize> = ordered
+            .iter()
+            .copied()
+            .filter(|&i| self.rs[i].replicas > 0)
+            .collect();
         let target = match active.len() {
             0 => new.or(old.first().copied()),
             1 => Some(active[0]),
@@ -524,7 +617,11 @@ impl<'a> Sync<'a> {
             return;
         }
         let current: i64 = self.sum(&active, |r| r.replicas);
-        let allowed = if want > 0 { want + max_surge(self.d) } else { 0 };
+        let allowed = if want > 0 {
+            want + max_surge(self.d)
+        } else {
+            0
+        };
         let to_add = allowed - current;
         let mut sorted = active.clone();
         // Bigger first; newer first when growing, older first when shrinking.
@@ -536,7 +633,11 @@ impl<'a> Sync<'a> {
                 ra.created.cmp(&rb.created)
             })
         });
-        let status_replicas = self.d.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0);
+        let status_replicas = self
+            .d
+            .pointer("/status/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
         let mut added = 0;
         let mut sizes = Vec::new();
         for &i in &sorted {
@@ -544,7 +645,13 @@ impl<'a> Sync<'a> {
             sizes.push(self.rs[i].replicas + p);
             added += p;
         }
-        let op = if to_add > 0 { Some("up") } else if to_add < 0 { Some("down") } else { None };
+        let op = if to_add > 0 {
+            Some("up")
+        } else if to_add < 0 {
+            Some("down")
+        } else {
+            None
+        };
         for (n, &i) in sorted.iter().enumerate() {
             let mut size = sizes[n];
             if n == 0 && to_add != 0 {
@@ -606,7 +713,12 @@ impl<'a> Sync<'a> {
         if max_scaled_down <= 0 {
             return false;
         }
-        old.sort_by(|&a, &b| self.rs[a].created.cmp(&self.rs[b].created).then(self.rs[a].name.cmp(&self.rs[b].name)));
+        old.sort_by(|&a, &b| {
+            self.rs[a]
+                .created
+                .cmp(&self.rs[b].created)
+                .then(self.rs[a].name.cmp(&self.rs[b].name))
+        });
         // cleanupUnhealthyReplicas
         let mut cleaned = 0;
         for &i in &old {
@@ -697,12 +809,24 @@ impl<'a> Sync<'a> {
         if paused && !paused_cond {
             set_condition(
                 &mut self.conditions,
-                condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", &self.stamp),
+                condition(
+                    "Progressing",
+                    "Unknown",
+                    "DeploymentPaused",
+                    "Deployment is paused",
+                    &self.stamp,
+                ),
             );
         } else if !paused && paused_cond {
             set_condition(
                 &mut self.conditions,
-                condition("Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed", &self.stamp),
+                condition(
+                    "Progressing",
+                    "Unknown",
+                    "DeploymentResumed",
+                    "Deployment is resumed",
+                    &self.stamp,
+                ),
             );
         }
     }
@@ -720,14 +844,20 @@ impl<'a> Sync<'a> {
     /// The status (and revision annotation) write, when anything changed.
     fn finish(mut self) -> Reconciled {
         if !self.conditions.is_empty() {
-            self.status.insert("conditions".into(), Value::Array(self.conditions.clone()));
+            self.status
+                .insert("conditions".into(), Value::Array(self.conditions.clone()));
         } else {
             self.status.remove("conditions");
         }
         let old_status = self.d.get("status").cloned().unwrap_or(json!({}));
-        let mut patch = super::replicaset::status_patch(Some(&old_status), &Value::Object(self.status.clone()))
+        let mut patch =
+            super::replicaset::status_patch(Some(&old_status), &Value::Object(self.status.clone()))
+                .unwrap_or(json!({}));
+        let old_anns = self
+            .d
+            .pointer("/metadata/annotations")
+            .cloned()
             .unwrap_or(json!({}));
-        let old_anns = self.d.pointer("/metadata/annotations").cloned().unwrap_or(json!({}));
         if Value::Object(self.annotations.clone()) != old_anns {
             patch["metadata"] = json!({"annotations": self.annotations});
         }
@@ -778,7 +908,11 @@ impl Controller for DeploymentController {
         let Some(d) = snap.get(res::DEPLOYMENTS, &key.namespace, &key.name) else {
             return Reconciled::none();
         };
-        let status = d.get("status").and_then(Value::as_object).cloned().unwrap_or_default();
+        let status = d
+            .get("status")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let conditions = status
             .get("conditions")
             .and_then(Value::as_array)

@@ -69,7 +69,9 @@ pub fn template_without_hash(template: Option<&Value>) -> Value {
             md.remove("labels");
         }
     }
-    if t.get("metadata").and_then(Value::as_object).is_some_and(|m| m.is_empty())
+    if t.get("metadata")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.is_empty())
         && let Some(root) = t.as_object_mut()
     {
         root.remove("metadata");
@@ -86,14 +88,20 @@ pub fn scaled(v: Option<&Value>, total: i64, round_up: bool) -> i64 {
                 return s.parse().unwrap_or(0);
             };
             let x = p * total;
-            if round_up { (x + 99).div_euclid(100) } else { x.div_euclid(100) }
+            if round_up {
+                (x + 99).div_euclid(100)
+            } else {
+                x.div_euclid(100)
+            }
         }
         _ => 0,
     }
 }
 
 pub fn replicas(d: &Value) -> i64 {
-    d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+    d.pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
 }
 
 pub fn is_rolling(d: &Value) -> bool {
@@ -111,7 +119,8 @@ pub fn fenceposts(d: &Value) -> (i64, i64) {
         true,
     );
     let unavailable = scaled(
-        ru.and_then(|r| r.get("maxUnavailable")).or(Some(&json!("25%"))),
+        ru.and_then(|r| r.get("maxUnavailable"))
+            .or(Some(&json!("25%"))),
         total,
         false,
     );
@@ -168,7 +177,9 @@ impl Rs {
             status_replicas: i("/status/replicas", 0),
             ready: i("/status/readyReplicas", 0),
             available: i("/status/availableReplicas", 0),
-            revision: annotation(obj, REVISION).and_then(|r| r.parse().ok()).unwrap_or(0),
+            revision: annotation(obj, REVISION)
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(0),
             created: obj
                 .pointer("/metadata/creationTimestamp")
                 .and_then(Value::as_str)
@@ -230,7 +241,11 @@ pub fn proportion(rs: &Rs, d: &Value, to_add: i64, added: i64, status_replicas: 
     }
     let fraction = rs_fraction(rs, d, status_replicas);
     let allowed = to_add - added;
-    if to_add > 0 { fraction.min(allowed) } else { fraction.max(allowed) }
+    if to_add > 0 {
+        fraction.min(allowed)
+    } else {
+        fraction.max(allowed)
+    }
 }
 
 /// A deployment condition as `NewDeploymentCondition` makes it.
@@ -259,7 +274,10 @@ pub fn set_condition(conds: &mut Vec<Value>, mut new: Value) {
             return;
         }
         if cond_field(cur, "status") == cond_field(&new, "status") {
-            new["lastTransitionTime"] = cur.get("lastTransitionTime").cloned().unwrap_or(Value::Null);
+            new["lastTransitionTime"] = cur
+                .get("lastTransitionTime")
+                .cloned()
+                .unwrap_or(Value::Null);
         }
     }
     conds.retain(|c| cond_field(c, "type") != ty);
@@ -286,10 +304,19 @@ mod tests {
     fn hash_is_safe_encoded_decimal() {
         // '0'..'9' map to 4 5 6 7 8 9 b c d f.
         assert_eq!(safe_encode("0123456789"), "456789bcdf");
-        let h = compute_hash(&json!({"spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}), None);
+        let h = compute_hash(
+            &json!({"spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}),
+            None,
+        );
         assert!(h.len() >= 8 && h.len() <= 10, "{h}");
         assert!(h.chars().all(|c| "456789bcdf".contains(c)), "{h}");
-        assert_ne!(h, compute_hash(&json!({"spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}), Some(1)));
+        assert_ne!(
+            h,
+            compute_hash(
+                &json!({"spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}),
+                Some(1)
+            )
+        );
     }
 
     #[test]
@@ -310,7 +337,10 @@ mod tests {
     #[test]
     fn new_replica_set_grows_within_the_surge() {
         let d = json!({"spec": {"replicas": 10, "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 3, "maxUnavailable": 2}}}});
-        let rs = |n: i64| Rs { replicas: n, ..Rs::from(&json!({})) };
+        let rs = |n: i64| Rs {
+            replicas: n,
+            ..Rs::from(&json!({}))
+        };
         let (old, new) = (rs(10), rs(0));
         assert_eq!(new_rs_new_replicas(&d, &[&old, &new], &new), 3);
         let (old, new) = (rs(8), rs(5));
@@ -325,14 +355,26 @@ mod tests {
     fn set_condition_keeps_transition_time_and_moves_to_the_end() {
         let mut conds = vec![
             condition("Progressing", "True", "NewReplicaSetCreated", "m", "t1"),
-            condition("Available", "False", "MinimumReplicasUnavailable", "m", "t1"),
+            condition(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "m",
+                "t1",
+            ),
         ];
-        set_condition(&mut conds, condition("Progressing", "True", "ReplicaSetUpdated", "x", "t2"));
+        set_condition(
+            &mut conds,
+            condition("Progressing", "True", "ReplicaSetUpdated", "x", "t2"),
+        );
         assert_eq!(conds[1]["reason"], "ReplicaSetUpdated");
         assert_eq!(conds[1]["lastTransitionTime"], "t1");
         assert_eq!(conds[1]["lastUpdateTime"], "t2");
         let before = conds.clone();
-        set_condition(&mut conds, condition("Progressing", "True", "ReplicaSetUpdated", "y", "t3"));
+        set_condition(
+            &mut conds,
+            condition("Progressing", "True", "ReplicaSetUpdated", "y", "t3"),
+        );
         assert_eq!(conds, before);
     }
 }
