@@ -106,6 +106,13 @@ impl SimCluster {
                 tracing::error!("simulated API server stopped: {e}");
             }
         });
+        tokio::spawn(
+            crate::sim::runtime::Runtime::new(
+                registry.clone(),
+                crate::sim::controllers::all(opts.seed),
+            )
+            .run(),
+        );
         tokio::spawn(crate::sim::controllers::namespace::run(registry));
 
         let server_url = format!("https://127.0.0.1:{}", addr.port());

@@ -7,6 +7,7 @@
 
 pub mod admission;
 pub mod allocator;
+pub mod binding;
 pub mod defaults;
 pub mod gc;
 pub mod options;
@@ -368,7 +369,7 @@ impl Registry {
             new_md.remove("managedFields");
         }
         match subresource {
-            Some("status") => strategy::prepare_status_update(&mut new, old),
+            Some("status") => strategy::prepare_status_update(info, &mut new, old),
             _ => {
                 defaults::apply_defaults(info.group, info.kind, &mut new);
                 strategy::prepare_update(info, &mut new, old);

@@ -109,14 +109,26 @@ pub fn prepare_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
 
 /// Keeps everything but `status` on a `/status` update
 /// (`PrepareForUpdate` of the status strategies plus
-/// `ResetObjectMetaForStatus`).
-pub fn prepare_status_update(new: &mut Value, old: &Value) {
+/// `ResetObjectMetaForStatus`). A Deployment's status update also carries
+/// its annotations (upstream resets only spec and labels): that is how the
+/// controller sets `deployment.kubernetes.io/revision` without bumping
+/// `metadata.generation`.
+pub fn prepare_status_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
     let status = new.get("status").cloned();
+    let annotations = new.pointer("/metadata/annotations").cloned();
     let mut merged = old.clone();
     if let Some(root) = object_mut(&mut merged) {
         match status {
             Some(s) => root.insert("status".into(), s),
             None => root.remove("status"),
+        };
+    }
+    if (info.group, info.plural) == ("apps", "deployments")
+        && let Some(md) = crate::api::meta::metadata_mut(&mut merged)
+    {
+        match annotations {
+            Some(a) => md.insert("annotations".into(), a),
+            None => md.remove("annotations"),
         };
     }
     *new = merged;

@@ -9,3 +9,4 @@ mod kubectl_write;
 mod scenario;
 mod server_misc;
 mod snapshots;
+mod workloads;

@@ -28,10 +28,22 @@ macro_rules! snap {
             (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", "[time]"),
             (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uid]"),
             (r"10\.96\.\d+\.\d+", "[cluster-ip]"),
+            // Event ages, and the node the scheduler picked (seeded, but the
+            // seed's draws depend on request timing).
+            (r"  \d+s( +)(default-scheduler|deployment-controller)", "  [age]$1$2"),
+            (r"(Node: +|nodeName: |assigned default/box to )kdrill-worker2?(/172\.18\.0\.\d+)?", "$1[node]"),
         ]}, {
             insta::assert_snapshot!($name, settle(&$value));
         });
     };
+}
+
+/// Polls `kubectl args` until its output contains `want` (5s deadline).
+fn wait_for(sim: &Sim, args: &[&str], want: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !sim.kubectl(args).stdout.contains(want) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 #[test]
@@ -59,6 +71,23 @@ fn get_and_describe_snapshots() {
         "--port=80",
     ])
     .ok();
+    // Let the controllers and the scheduler settle (no kubelet: pods stay Pending).
+    wait_for(
+        &sim,
+        &["get", "pods", "-o", "jsonpath={.items[*].spec.nodeName}"],
+        "kdrill-worker",
+    );
+    wait_for(
+        &sim,
+        &[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.status.conditions[*].reason}",
+        ],
+        "MinimumReplicasUnavailable ReplicaSetUpdated",
+    );
     snap_table!(
         "get_deploy_wide",
         sim.kubectl(&["get", "deploy", "-o", "wide"]).ok()
@@ -77,6 +106,16 @@ fn get_and_describe_snapshots() {
         "3600",
     ])
     .ok();
+    wait_for(
+        &sim,
+        &[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=box",
+        ],
+        "Scheduled",
+    );
     snap!(
         "describe_pod_pending",
         sim.kubectl(&["describe", "pod", "box"]).ok()

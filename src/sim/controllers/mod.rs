@@ -1,2 +1,20 @@
-//! Controllers of the simulated cluster.
+//! Controllers of the simulated cluster: pure reconcilers the runtime
+//! (`sim::runtime`) drives, plus the namespace finalizer task.
+pub mod deployment;
 pub mod namespace;
+pub mod podutil;
+pub mod replicaset;
+pub mod scheduler;
+#[cfg(test)]
+pub mod testutil;
+
+use crate::sim::runtime::Controller;
+
+/// Every controller the runtime runs, in a cluster seeded with `seed`.
+pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
+    vec![
+        Box::new(deployment::DeploymentController),
+        Box::new(replicaset::ReplicaSetController),
+        Box::new(scheduler::Scheduler { seed }),
+    ]
+}

@@ -1,0 +1,524 @@
+//! The scheduler (`pkg/scheduler` upstream, default profile), as a pure
+//! reconciler over one pending pod.
+//!
+//! Filters run per node in upstream's plugin order and stop at the first
+//! that fails (NodeUnschedulable, TaintToleration, NodeAffinity,
+//! NodeResourcesFit); the failure reasons are counted into the
+//! `FailedScheduling` message exactly as `FitError.Error()` renders it for
+//! v1.33:
+//!
+//! ```text
+//! 0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.
+//! ```
+//!
+//! Taint, affinity and unschedulable failures are UnschedulableAndUnresolvable
+//! ("Preemption is not helpful"); resource shortages are Unschedulable and,
+//! with every pod at priority 0, preemption finds no victims. (From v1.34 a
+//! request larger than the node's whole allocatable is unresolvable too.)
+//!
+//! Feasible nodes are scored by least-allocated cpu and memory (with
+//! upstream's non-zero defaults of 100m and 200Mi for containers without
+//! requests); ties are broken by a seeded hash, so runs repeat.
+
+use super::podutil;
+use crate::api::meta;
+use crate::api::quantity::parse_value;
+use crate::sim::event::{EventSpec, EventType, ObjectRef};
+use crate::sim::runtime::{Action, Controller, Reconciled};
+use crate::sim::snapshot::{ObjectKey, Snapshot, res};
+use crate::store::ResKey;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+const COMPONENT: &str = "default-scheduler";
+const DEFAULT_MILLI_CPU: i64 = 100;
+const DEFAULT_MEMORY: i64 = 200 * 1024 * 1024;
+
+/// The scheduler, with the seed for tie-breaks.
+pub struct Scheduler {
+    pub seed: u64,
+}
+
+/// Resource amounts: cpu in millicores, everything else in units.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resources(BTreeMap<String, i64>);
+
+impl Resources {
+    fn get(&self, k: &str) -> i64 {
+        self.0.get(k).copied().unwrap_or(0)
+    }
+
+    fn add(&mut self, other: &Resources) {
+        for (k, v) in &other.0 {
+            *self.0.entry(k.clone()).or_insert(0) += v;
+        }
+    }
+
+    fn max_with(&mut self, other: &Resources) {
+        for (k, v) in &other.0 {
+            let e = self.0.entry(k.clone()).or_insert(0);
+            *e = (*e).max(*v);
+        }
+    }
+
+    /// From a `ResourceList` JSON object.
+    pub fn from_list(list: Option<&Value>) -> Self {
+        let mut r = Resources::default();
+        if let Some(m) = list.and_then(Value::as_object) {
+            for (k, v) in m {
+                let Ok(q) = parse_value(v) else { continue };
+                let amount = if k == "cpu" {
+                    q.milli_value()
+                } else {
+                    q.value()
+                };
+                r.0.insert(k.clone(), amount);
+            }
+        }
+        r
+    }
+}
+
+/// `resourcehelper.PodRequests`: the sum over containers, at least the
+/// largest init container, plus overhead. With `non_zero`, containers
+/// that request no cpu or memory count upstream's scoring defaults.
+pub fn pod_requests(pod: &Value, non_zero: bool) -> Resources {
+    let container = |c: &Value| {
+        let mut r = Resources::from_list(c.pointer("/resources/requests"));
+        if non_zero {
+            r.0.entry("cpu".into()).or_insert(DEFAULT_MILLI_CPU);
+            r.0.entry("memory".into()).or_insert(DEFAULT_MEMORY);
+        }
+        r
+    };
+    let list = |f: &str| {
+        pod.pointer(&format!("/spec/{f}"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut sum = Resources::default();
+    for c in list("containers") {
+        sum.add(&container(&c));
+    }
+    for c in list("initContainers") {
+        sum.max_with(&container(&c));
+    }
+    sum.add(&Resources::from_list(pod.pointer("/spec/overhead")));
+    sum
+}
+
+/// Whether the pod waits for this scheduler.
+fn is_pending_for_us(pod: &Value) -> bool {
+    let unbound = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty);
+    let ours = pod
+        .pointer("/spec/schedulerName")
+        .and_then(Value::as_str)
+        .is_none_or(|s| s == COMPONENT);
+    let gated = pod
+        .pointer("/spec/schedulingGates")
+        .and_then(Value::as_array)
+        .is_some_and(|g| !g.is_empty());
+    unbound && ours && !gated && podutil::is_active(pod)
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// `v1helper.TolerationsTolerateTaint`.
+pub fn tolerates(tolerations: &[Value], taint: &Value) -> bool {
+    tolerations.iter().any(|t| {
+        let effect = str_at(t, "effect");
+        if !effect.is_empty() && effect != str_at(taint, "effect") {
+            return false;
+        }
+        let key = str_at(t, "key");
+        let op = match str_at(t, "operator") {
+            "" => "Equal",
+            o => o,
+        };
+        if key.is_empty() {
+            return op == "Exists";
+        }
+        if key != str_at(taint, "key") {
+            return false;
+        }
+        match op {
+            "Exists" => true,
+            "Equal" => str_at(t, "value") == str_at(taint, "value"),
+            _ => false,
+        }
+    })
+}
+
+/// One node selector requirement against a node's labels (or fields).
+fn requirement_matches(req: &Value, value: Option<&str>) -> bool {
+    let values: Vec<&str> = req
+        .get("values")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let num = |s: &str| s.parse::<i64>().ok();
+    match str_at(req, "operator") {
+        "In" => value.is_some_and(|v| values.contains(&v)),
+        "NotIn" => value.is_none_or(|v| !values.contains(&v)),
+        "Exists" => value.is_some(),
+        "DoesNotExist" => value.is_none(),
+        "Gt" | "Lt" => {
+            let (Some(v), Some(bound)) = (value.and_then(num), values.first().and_then(|b| num(b)))
+            else {
+                return false;
+            };
+            if str_at(req, "operator") == "Gt" {
+                v > bound
+            } else {
+                v < bound
+            }
+        }
+        _ => false,
+    }
+}
+
+/// `nodeSelector` and required node affinity (`NodeAffinity.Filter`).
+pub fn matches_node_affinity(pod: &Value, node: &Value) -> bool {
+    let labels = meta::labels(node);
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    if let Some(sel) = pod.pointer("/spec/nodeSelector").and_then(Value::as_object)
+        && !sel.iter().all(|(k, v)| label(k) == v.as_str())
+    {
+        return false;
+    }
+    let Some(terms) = pod
+        .pointer("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        .and_then(Value::as_array)
+    else {
+        return true;
+    };
+    terms.iter().any(|term| {
+        let exprs = term.get("matchExpressions").and_then(Value::as_array);
+        let fields = term.get("matchFields").and_then(Value::as_array);
+        if exprs.is_none_or(Vec::is_empty) && fields.is_none_or(Vec::is_empty) {
+            return false;
+        }
+        exprs
+            .into_iter()
+            .flatten()
+            .all(|r| requirement_matches(r, label(str_at(r, "key"))))
+            && fields.into_iter().flatten().all(|r| {
+                let v = (str_at(r, "key") == "metadata.name").then(|| meta::name(node));
+                requirement_matches(r, v)
+            })
+    })
+}
+
+/// Why a node does not fit, and whether preemption could change that.
+#[derive(Debug, Clone, PartialEq)]
+struct Rejection {
+    reasons: Vec<String>,
+    unresolvable: bool,
+}
+
+impl Rejection {
+    fn unresolvable(reason: impl Into<String>) -> Self {
+        Self {
+            reasons: vec![reason.into()],
+            unresolvable: true,
+        }
+    }
+}
+
+/// Runs the filters for one node.
+fn filter(
+    pod: &Value,
+    req: &Resources,
+    node: &Value,
+    used: &Resources,
+    pods_on_node: usize,
+) -> Option<Rejection> {
+    let tolerations: Vec<Value> = pod
+        .pointer("/spec/tolerations")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    // NodeUnschedulable
+    if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true)
+        && !tolerates(
+            &tolerations,
+            &json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}),
+        )
+    {
+        return Some(Rejection::unresolvable("node(s) were unschedulable"));
+    }
+    // TaintToleration
+    let taints = node
+        .pointer("/spec/taints")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    if let Some(t) = taints.iter().find(|t| {
+        matches!(str_at(t, "effect"), "NoSchedule" | "NoExecute") && !tolerates(&tolerations, t)
+    }) {
+        return Some(Rejection::unresolvable(format!(
+            "node(s) had untolerated taint {{{}: {}}}",
+            str_at(t, "key"),
+            str_at(t, "value")
+        )));
+    }
+    // NodeAffinity
+    if !matches_node_affinity(pod, node) {
+        return Some(Rejection::unresolvable(
+            "node(s) didn't match Pod's node affinity/selector",
+        ));
+    }
+    // NodeResourcesFit
+    let alloc = Resources::from_list(node.pointer("/status/allocatable"));
+    let mut reasons = Vec::new();
+    if pods_on_node as i64 + 1 > alloc.get("pods") {
+        reasons.push("Too many pods".to_string());
+    }
+    for r in ["cpu", "memory", "ephemeral-storage"] {
+        let want = req.get(r);
+        if want > 0 && want > alloc.get(r) - used.get(r) {
+            reasons.push(format!("Insufficient {r}"));
+        }
+    }
+    for (r, &want) in &req.0 {
+        if matches!(r.as_str(), "cpu" | "memory" | "ephemeral-storage" | "pods") || want == 0 {
+            continue;
+        }
+        if want > alloc.get(r) - used.get(r) {
+            reasons.push(format!("Insufficient {r}"));
+        }
+    }
+    (!reasons.is_empty()).then_some(Rejection {
+        reasons,
+        unresolvable: false,
+    })
+}
+
+/// `FitError.Error()` with the default preemption plugin's message.
+fn fit_error(pod: &Value, n_nodes: usize, rejections: &[Rejection]) -> String {
+    fn histogram<'a>(items: impl Iterator<Item = &'a str>) -> String {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for i in items {
+            *counts.entry(i).or_insert(0) += 1;
+        }
+        let mut parts: Vec<String> = counts.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        parts.sort();
+        parts.join(", ")
+    }
+    let reasons = histogram(
+        rejections
+            .iter()
+            .flat_map(|r| r.reasons.iter().map(String::as_str)),
+    );
+    let preemption = if pod
+        .pointer("/spec/preemptionPolicy")
+        .and_then(Value::as_str)
+        == Some("Never")
+    {
+        "not eligible due to preemptionPolicy=Never.".to_string()
+    } else {
+        let why = histogram(rejections.iter().map(|r| {
+            if r.unresolvable {
+                "Preemption is not helpful for scheduling"
+            } else {
+                "No preemption victims found for incoming pod"
+            }
+        }));
+        format!("0/{n_nodes} nodes are available: {why}.")
+    };
+    format!("0/{n_nodes} nodes are available: {reasons}. preemption: {preemption}")
+}
+
+/// FNV-1a over the parts, for seeded tie-breaks.
+fn tie_break(seed: u64, pod_uid: &str, node: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed
+        .to_le_bytes()
+        .iter()
+        .chain(pod_uid.as_bytes())
+        .chain(node.as_bytes())
+    {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Least-allocated score (0..=100) over cpu and memory.
+fn score(alloc: &Resources, used_non_zero: &Resources, pod_non_zero: &Resources) -> i64 {
+    let mut total = 0;
+    for r in ["cpu", "memory"] {
+        let cap = alloc.get(r);
+        let req = used_non_zero.get(r) + pod_non_zero.get(r);
+        total += if cap <= 0 || req > cap {
+            0
+        } else {
+            (cap - req) * 100 / cap
+        };
+    }
+    total / 2
+}
+
+fn pod_event(pod: &Value, type_: EventType, reason: &str, message: String) -> EventSpec {
+    EventSpec {
+        involved: ObjectRef::to(pod),
+        type_,
+        reason: reason.into(),
+        message,
+        component: COMPONENT.into(),
+        host: None,
+    }
+}
+
+impl Controller for Scheduler {
+    fn name(&self) -> &'static str {
+        COMPONENT
+    }
+
+    fn watches(&self) -> &'static [ResKey] {
+        &[res::PODS, res::NODES]
+    }
+
+    fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
+        if r == res::PODS
+            && is_pending_for_us(obj)
+            && snap.get(r, meta::namespace(obj), meta::name(obj)).is_some()
+        {
+            return vec![ObjectKey::of(obj)];
+        }
+        // A node changed, or a bound pod changed or went: room may have
+        // appeared for every pending pod.
+        snap.list(res::PODS, None)
+            .filter(|p| is_pending_for_us(p))
+            .map(|p| ObjectKey::of(p))
+            .collect()
+    }
+
+    fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
+        let Some(pod) = snap.get(res::PODS, &key.namespace, &key.name) else {
+            return Reconciled::none();
+        };
+        if !is_pending_for_us(pod) {
+            return Reconciled::none();
+        }
+        let nodes: Vec<&Value> = snap.list(res::NODES, None).map(|n| &**n).collect();
+        // What is already placed on each node.
+        let mut used: BTreeMap<&str, (Resources, Resources, usize)> = BTreeMap::new();
+        for p in snap.list(res::PODS, None) {
+            let node = p
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if node.is_empty() || matches!(podutil::phase(p), "Succeeded" | "Failed") {
+                continue;
+            }
+            let e = used.entry(node).or_default();
+            e.0.add(&pod_requests(p, false));
+            e.1.add(&pod_requests(p, true));
+            e.2 += 1;
+        }
+        let req = pod_requests(pod, false);
+        let req_non_zero = pod_requests(pod, true);
+        let empty = (Resources::default(), Resources::default(), 0);
+        let mut feasible = Vec::new();
+        let mut rejections = Vec::new();
+        for node in &nodes {
+            let u = used.get(meta::name(node)).unwrap_or(&empty);
+            match filter(pod, &req, node, &u.0, u.2) {
+                Some(r) => rejections.push(r),
+                None => {
+                    let alloc = Resources::from_list(node.pointer("/status/allocatable"));
+                    let s = score(&alloc, &u.1, &req_non_zero);
+                    feasible.push((
+                        s,
+                        tie_break(self.seed, meta::uid(pod), meta::name(node)),
+                        meta::name(node),
+                    ));
+                }
+            }
+        }
+        if let Some(&(_, _, node)) = feasible
+            .iter()
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+        {
+            return Reconciled {
+                actions: vec![Action::Bind {
+                    key: key.clone(),
+                    uid: meta::uid(pod).to_string(),
+                    node: node.to_string(),
+                    on_bound: Some(pod_event(
+                        pod,
+                        EventType::Normal,
+                        "Scheduled",
+                        format!(
+                            "Successfully assigned {}/{} to {node}",
+                            key.namespace, key.name
+                        ),
+                    )),
+                }],
+                requeue_after: None,
+            };
+        }
+        let message = if nodes.is_empty() {
+            "no nodes available to schedule pods".to_string()
+        } else {
+            fit_error(pod, nodes.len(), &rejections)
+        };
+        let current = podutil::condition(pod, "PodScheduled");
+        let same = current.is_some_and(|c| {
+            str_at(c, "status") == "False"
+                && str_at(c, "reason") == "Unschedulable"
+                && str_at(c, "message") == message
+        });
+        if same {
+            return Reconciled::none();
+        }
+        let transition = match current {
+            Some(c) if str_at(c, "status") == "False" => {
+                c.get("lastTransitionTime").cloned().unwrap_or(Value::Null)
+            }
+            _ => json!(crate::sim::clock::format_time(now)),
+        };
+        let mut conditions: Vec<Value> = pod
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let fresh = json!({"type": "PodScheduled", "status": "False", "lastProbeTime": null,
+            "lastTransitionTime": transition, "reason": "Unschedulable", "message": message});
+        match conditions
+            .iter_mut()
+            .find(|c| str_at(c, "type") == "PodScheduled")
+        {
+            Some(c) => *c = fresh,
+            None => conditions.push(fresh),
+        }
+        Reconciled {
+            actions: vec![
+                Action::Patch {
+                    res: res::PODS,
+                    key: key.clone(),
+                    patch: json!({"status": {"conditions": conditions}}),
+                    status: true,
+                },
+                Action::Event(pod_event(
+                    pod,
+                    EventType::Warning,
+                    "FailedScheduling",
+                    message,
+                )),
+            ],
+            requeue_after: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

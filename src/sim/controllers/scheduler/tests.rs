@@ -1,0 +1,256 @@
+//! Table tests for the scheduler's decisions and messages.
+
+use super::*;
+use crate::sim::controllers::testutil::{reasons, settle, t0};
+
+fn node(name: &str, control_plane: bool) -> Value {
+    let mut n = json!({
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "uid": format!("uid-{name}"), "resourceVersion": "1",
+                     "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
+        "spec": {},
+        "status": {"allocatable": {"cpu": "8", "memory": "16365720Ki", "pods": "110", "ephemeral-storage": "263174212Ki"}},
+    });
+    if control_plane {
+        n["spec"]["taints"] =
+            json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]);
+        n["metadata"]["labels"]["node-role.kubernetes.io/control-plane"] = json!("");
+    }
+    n
+}
+
+fn cluster() -> Vec<(ResKey, Value)> {
+    vec![
+        (res::NODES, node("kdrill-control-plane", true)),
+        (res::NODES, node("kdrill-worker", false)),
+        (res::NODES, node("kdrill-worker2", false)),
+    ]
+}
+
+fn pod(name: &str, spec: Value) -> Value {
+    let mut spec = spec;
+    if spec.get("containers").is_none() {
+        spec["containers"] = json!([{"name": "c", "image": "nginx"}]);
+    }
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "default", "uid": format!("uid-{name}"), "resourceVersion": "2"},
+        "spec": spec,
+        "status": {"phase": "Pending"},
+    })
+}
+
+fn cpu(c: &str) -> Value {
+    json!({"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": c}}}]})
+}
+
+fn run(extra: Vec<(ResKey, Value)>, p: Value) -> Reconciled {
+    let key = ObjectKey::of(&p);
+    let mut objs = cluster();
+    objs.extend(extra);
+    objs.push((res::PODS, p));
+    let snap = Snapshot::from_objects(objs);
+    Scheduler { seed: 1 }.reconcile(&snap, &key, t0())
+}
+
+fn failure_message(out: &Reconciled) -> String {
+    out.actions
+        .iter()
+        .find_map(|a| match a {
+            Action::Event(e) if e.reason == "FailedScheduling" => Some(e.message.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no FailedScheduling in {:?}", out.actions))
+}
+
+#[test]
+fn failure_messages_match_upstream() {
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "insufficient cpu",
+            pod("big", cpu("100")),
+            "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.",
+        ),
+        (
+            "nodeSelector typo",
+            pod("sel", json!({"nodeSelector": {"disktype": "sdd"}})),
+            "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+        ),
+        (
+            "cpu and memory",
+            pod(
+                "huge",
+                json!({"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "9", "memory": "64Gi"}}}],
+                               "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}]}),
+            ),
+            "0/3 nodes are available: 3 Insufficient cpu, 3 Insufficient memory. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+        ),
+        (
+            "preemptionPolicy Never",
+            pod(
+                "never",
+                json!({"preemptionPolicy": "Never", "containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100"}}}]}),
+            ),
+            "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.",
+        ),
+    ];
+    for (name, p, want) in cases {
+        assert_eq!(failure_message(&run(vec![], p)), want, "{name}");
+    }
+}
+
+#[test]
+fn cordoned_and_tainted_workers_are_reported_separately() {
+    let mut cordoned = node("kdrill-worker", false);
+    cordoned["spec"]["unschedulable"] = json!(true);
+    let mut tainted = node("kdrill-worker2", false);
+    tainted["spec"]["taints"] =
+        json!([{"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}]);
+    let snap = Snapshot::from_objects([
+        (res::NODES, node("kdrill-control-plane", true)),
+        (res::NODES, cordoned),
+        (res::NODES, tainted),
+        (res::PODS, pod("p", json!({}))),
+    ]);
+    let out = Scheduler { seed: 1 }.reconcile(&snap, &ObjectKey::new("default", "p"), t0());
+    assert_eq!(
+        failure_message(&out),
+        "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+    );
+}
+
+#[test]
+fn already_bound_pods_take_their_requests_from_the_node() {
+    // 6 of 8 cpus are taken on each worker: a 3-cpu pod fits nowhere.
+    let mut extra = Vec::new();
+    for w in ["kdrill-worker", "kdrill-worker2"] {
+        let mut p = pod(&format!("hog-{w}"), cpu("6"));
+        p["spec"]["nodeName"] = json!(w);
+        extra.push((res::PODS, p));
+    }
+    let out = run(extra.clone(), pod("p", cpu("3")));
+    assert!(failure_message(&out).contains("2 Insufficient cpu"));
+    // A 2-cpu pod fits.
+    let out = run(extra, pod("q", cpu("2")));
+    assert!(
+        matches!(out.actions[0], Action::Bind { .. }),
+        "{:?}",
+        out.actions
+    );
+}
+
+#[test]
+fn tolerations_and_affinity_select_nodes() {
+    let tolerate_cp = json!([{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"}]);
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "nodeName label",
+            json!({"nodeSelector": {"kubernetes.io/hostname": "kdrill-worker2"}}),
+            "kdrill-worker2",
+        ),
+        (
+            "required affinity In",
+            json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": ["kdrill-worker"]}]}]}}}}),
+            "kdrill-worker",
+        ),
+        (
+            "control plane with a toleration",
+            json!({"tolerations": tolerate_cp, "nodeSelector": {"node-role.kubernetes.io/control-plane": ""}}),
+            "kdrill-control-plane",
+        ),
+        (
+            "matchFields",
+            json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["kdrill-worker2"]}]}]}}}}),
+            "kdrill-worker2",
+        ),
+    ];
+    for (name, spec, want) in cases {
+        let out = run(vec![], pod("p", spec));
+        match &out.actions[..] {
+            [Action::Bind { node, .. }] => assert_eq!(node, want, "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn binding_records_the_scheduled_event_and_settles() {
+    let mut snap = Snapshot::from_objects(
+        cluster()
+            .into_iter()
+            .chain([(res::PODS, pod("web-x", json!({})))]),
+    );
+    let key = ObjectKey::new("default", "web-x");
+    let events = settle(&Scheduler { seed: 1 }, &mut snap, &key, t0());
+    let bound = snap.get(res::PODS, "default", "web-x").unwrap()["spec"]["nodeName"].clone();
+    assert!(
+        bound == "kdrill-worker" || bound == "kdrill-worker2",
+        "{bound}"
+    );
+    assert_eq!(
+        reasons(&events),
+        [(
+            "Scheduled".to_string(),
+            format!(
+                "Successfully assigned default/web-x to {}",
+                bound.as_str().unwrap()
+            )
+        )]
+    );
+}
+
+#[test]
+fn an_unschedulable_pod_is_marked_once() {
+    let mut snap = Snapshot::from_objects(
+        cluster()
+            .into_iter()
+            .chain([(res::PODS, pod("big", cpu("100")))]),
+    );
+    let key = ObjectKey::new("default", "big");
+    let events = settle(&Scheduler { seed: 1 }, &mut snap, &key, t0());
+    assert_eq!(events.len(), 1);
+    let cond = &snap.get(res::PODS, "default", "big").unwrap()["status"]["conditions"][0];
+    assert_eq!(cond["type"], "PodScheduled");
+    assert_eq!(cond["status"], "False");
+    assert_eq!(cond["reason"], "Unschedulable");
+    assert_eq!(cond["message"], json!(events[0].message));
+}
+
+#[test]
+fn pods_spread_over_equal_workers_and_repeat_with_the_seed() {
+    let place = |seed: u64| {
+        let mut objs = cluster();
+        for i in 0..4 {
+            objs.push((res::PODS, pod(&format!("p{i}"), json!({}))));
+        }
+        let mut snap = Snapshot::from_objects(objs);
+        let mut nodes = Vec::new();
+        for i in 0..4 {
+            let key = ObjectKey::new("default", format!("p{i}"));
+            settle(&Scheduler { seed }, &mut snap, &key, t0());
+            nodes.push(
+                snap.get(res::PODS, "default", &key.name).unwrap()["spec"]["nodeName"].clone(),
+            );
+        }
+        nodes
+    };
+    let a = place(7);
+    assert_eq!(a, place(7));
+    let on_worker = a.iter().filter(|n| *n == "kdrill-worker").count();
+    assert_eq!(on_worker, 2, "least-allocated spreads: {a:?}");
+}
+
+#[test]
+fn requests_sum_containers_and_cover_init_containers() {
+    let p = json!({"spec": {
+        "containers": [{"resources": {"requests": {"cpu": "250m", "memory": "64Mi"}}}, {"resources": {"requests": {"cpu": "250m"}}}],
+        "initContainers": [{"resources": {"requests": {"cpu": "1"}}}],
+    }});
+    let r = pod_requests(&p, false);
+    assert_eq!(r.get("cpu"), 1000);
+    assert_eq!(r.get("memory"), 64 * 1024 * 1024);
+    let nz = pod_requests(&p, true);
+    assert_eq!(nz.get("memory"), 64 * 1024 * 1024 + DEFAULT_MEMORY);
+}

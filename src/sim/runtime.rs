@@ -1,0 +1,463 @@
+//! The simulator runtime: runs controllers as level-triggered reconcilers.
+//!
+//! A controller is a pure function of a `Snapshot`, a key and the time,
+//! returning `Action`s (kube-rs `reconcile`, without the IO). The runtime
+//! owns everything else: it keeps the snapshot current from store events
+//! and from its own writes, maps changes to keys with each controller's
+//! `keys_for`, applies actions through the `Registry` (the code HTTP writes
+//! use, so a controller obeys admission, validation and quota like
+//! `kubectl`), records events with upstream's aggregation, and honours
+//! `requeue_after` with timers on the clock.
+//!
+//! With a `WallClock` it runs as a task (`Runtime::run`); with a
+//! `VirtualClock`, tests call `run_until_idle` and `advance_to_next_timer`
+//! and nothing sleeps.
+
+use super::clock::VirtualClock;
+use super::event::EventSpec;
+use super::recorder::Recorder;
+use super::snapshot::{ObjectKey, Snapshot};
+use crate::api::meta;
+use crate::registry::options::{DeleteOptions, WriteOptions};
+use crate::registry::{PatchType, Registry, lookup_res};
+use crate::store::{EventType, ResKey, WatchEvent};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+
+/// One write a controller asks for. (Actions live for one reconcile, so
+/// the size of the `Create` variant does not matter.)
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `POST` an object. `on_created`'s message gets the new object's name
+    /// appended (`Created pod: web-x2k4z`); `on_failed`'s gets the
+    /// apiserver's error message (`Error creating: pods "x" is forbidden: ...`).
+    Create {
+        res: ResKey,
+        namespace: String,
+        object: Value,
+        on_created: Option<EventSpec>,
+        on_failed: Option<EventSpec>,
+    },
+    /// A JSON merge patch of the object, or of its `status` subresource.
+    Patch {
+        res: ResKey,
+        key: ObjectKey,
+        patch: Value,
+        status: bool,
+    },
+    /// `DELETE` with a uid precondition; `on_deleted` is recorded after.
+    Delete {
+        res: ResKey,
+        key: ObjectKey,
+        uid: String,
+        on_deleted: Option<EventSpec>,
+    },
+    /// `pods/binding`: assigns a pending pod to a node; `on_bound` is
+    /// recorded once the binding succeeded.
+    Bind {
+        key: ObjectKey,
+        uid: String,
+        node: String,
+        on_bound: Option<EventSpec>,
+    },
+    /// Records an event.
+    Event(EventSpec),
+}
+
+/// What a reconcile decided.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reconciled {
+    pub actions: Vec<Action>,
+    /// Look again after this long even if nothing changes.
+    pub requeue_after: Option<SignedDuration>,
+}
+
+impl Reconciled {
+    pub fn none() -> Self {
+        Self::default()
+    }
+}
+
+/// A level-triggered controller.
+pub trait Controller: Send + Sync {
+    /// For logs.
+    fn name(&self) -> &'static str;
+    /// The resources it reads (the runtime keeps them in the snapshot).
+    fn watches(&self) -> &'static [ResKey];
+    /// The keys to reconcile after `obj` of `res` changed (or was deleted).
+    fn keys_for(&self, snap: &Snapshot, res: ResKey, obj: &Value) -> Vec<ObjectKey>;
+    /// Decides what to do for `key`. Pure: no IO, no locks.
+    fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled;
+}
+
+type Work = (usize, ObjectKey);
+
+/// Retry delay after a failed write: 1s doubling to 5m.
+fn backoff(failures: u32) -> SignedDuration {
+    let secs = 1i64 << failures.min(9);
+    SignedDuration::from_secs(secs.min(300))
+}
+
+/// Runs controllers over a registry.
+pub struct Runtime {
+    registry: Arc<Registry>,
+    controllers: Vec<Box<dyn Controller>>,
+    snapshot: Snapshot,
+    watched: Vec<ResKey>,
+    events: tokio::sync::broadcast::Receiver<Arc<WatchEvent>>,
+    queue: VecDeque<Work>,
+    queued: HashSet<Work>,
+    timers: BTreeMap<(Timestamp, u64), Work>,
+    timer_seq: u64,
+    failures: HashMap<Work, u32>,
+    recorder: Recorder,
+}
+
+impl Runtime {
+    /// Subscribes to the store, lists what the controllers watch and
+    /// queues every key once (the initial sync).
+    pub fn new(registry: Arc<Registry>, controllers: Vec<Box<dyn Controller>>) -> Self {
+        let events = registry.store.subscribe();
+        let mut watched: Vec<ResKey> = controllers
+            .iter()
+            .flat_map(|c| c.watches().iter().copied())
+            .collect();
+        watched.sort();
+        watched.dedup();
+        let mut rt = Self {
+            registry,
+            controllers,
+            snapshot: Snapshot::new(),
+            watched,
+            events,
+            queue: VecDeque::new(),
+            queued: HashSet::new(),
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            failures: HashMap::new(),
+            recorder: Recorder::new(),
+        };
+        rt.resync();
+        rt
+    }
+
+    /// The runtime's current view.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// Re-lists every watched resource and queues every key.
+    fn resync(&mut self) {
+        for res in self.watched.clone() {
+            let (items, _) = self.registry.store.list(res, None);
+            self.snapshot.replace(res, items.clone());
+            for obj in items {
+                self.enqueue_for(res, &obj);
+            }
+        }
+    }
+
+    fn enqueue(&mut self, work: Work) {
+        if self.queued.insert(work.clone()) {
+            self.queue.push_back(work);
+        }
+    }
+
+    fn enqueue_for(&mut self, res: ResKey, obj: &Value) {
+        let mut keys = Vec::new();
+        for (i, c) in self.controllers.iter().enumerate() {
+            if c.watches().contains(&res) {
+                for k in c.keys_for(&self.snapshot, res, obj) {
+                    keys.push((i, k));
+                }
+            }
+        }
+        for k in keys {
+            self.enqueue(k);
+        }
+    }
+
+    fn observe(&mut self, ev: &WatchEvent) {
+        if !self.watched.contains(&ev.res) {
+            return;
+        }
+        match ev.kind {
+            EventType::Deleted => self.snapshot.remove(ev.res, &ev.object),
+            EventType::Added | EventType::Modified => {
+                self.snapshot.upsert(ev.res, ev.object.clone());
+            }
+        }
+        self.enqueue_for(ev.res, &ev.object);
+    }
+
+    /// Takes in every store event received so far.
+    fn pump(&mut self) {
+        loop {
+            match self.events.try_recv() {
+                Ok(ev) => self.observe(&ev),
+                Err(TryRecvError::Lagged(_)) => self.resync(),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// Moves timers that are due into the queue.
+    fn fire_due_timers(&mut self) {
+        let now = self.registry.clock.now();
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let work = entry.remove();
+            self.enqueue(work);
+        }
+    }
+
+    fn schedule(&mut self, work: Work, after: SignedDuration) {
+        let at = self
+            .registry
+            .clock
+            .now()
+            .checked_add(after)
+            .unwrap_or(Timestamp::MAX);
+        // One pending timer per key is enough: keep the earliest.
+        if let Some((&k, _)) = self.timers.iter().find(|(_, w)| **w == work) {
+            if k.0 <= at {
+                return;
+            }
+            self.timers.remove(&k);
+        }
+        self.timer_seq += 1;
+        self.timers.insert((at, self.timer_seq), work);
+    }
+
+    /// Reconciles one queued key. False when there was nothing to do.
+    pub fn step(&mut self) -> bool {
+        self.pump();
+        self.fire_due_timers();
+        let Some(work) = self.queue.pop_front() else {
+            return false;
+        };
+        self.queued.remove(&work);
+        let now = self.registry.clock.now();
+        let Some(controller) = self.controllers.get(work.0) else {
+            return true;
+        };
+        let out = controller.reconcile(&self.snapshot, &work.1, now);
+        let mut failed = false;
+        for action in out.actions {
+            // Like upstream's slow-start batches: after one refused create,
+            // the others of this sync are not tried.
+            if failed && matches!(action, Action::Create { .. }) {
+                continue;
+            }
+            failed |= !self.apply(action);
+        }
+        if failed {
+            let n = self.failures.entry(work.clone()).or_insert(0);
+            let delay = backoff(*n);
+            *n += 1;
+            self.schedule(work, delay);
+        } else {
+            self.failures.remove(&work);
+            if let Some(after) = out.requeue_after {
+                self.schedule(work, after.max(SignedDuration::ZERO));
+            }
+        }
+        true
+    }
+
+    /// Reconciles until nothing is queued and no timer is due. Returns the
+    /// number of reconciles run (bounded, so a controller that never
+    /// settles cannot hang a test).
+    pub fn run_until_idle(&mut self) -> usize {
+        const LIMIT: usize = 1_000_000;
+        let mut n = 0;
+        while n < LIMIT && self.step() {
+            n += 1;
+        }
+        if n == LIMIT {
+            tracing::warn!("simulator runtime did not settle after {LIMIT} reconciles");
+        }
+        n
+    }
+
+    /// When the next timer fires.
+    pub fn next_timer(&self) -> Option<Timestamp> {
+        self.timers.keys().next().map(|k| k.0)
+    }
+
+    /// Moves a virtual clock to the next timer and runs until idle. False
+    /// when no timer is pending.
+    pub fn advance_to_next_timer(&mut self, clock: &VirtualClock) -> bool {
+        self.run_until_idle();
+        let Some(at) = self.next_timer() else {
+            return false;
+        };
+        let now = self.registry.clock.now();
+        clock.advance(at.duration_since(now));
+        self.run_until_idle();
+        true
+    }
+
+    /// Runs forever against a real clock: reconciles on store events and
+    /// when timers fall due.
+    pub async fn run(mut self) {
+        loop {
+            self.run_until_idle();
+            let wait = match self.next_timer() {
+                Some(at) => {
+                    let left = at.duration_since(self.registry.clock.now());
+                    // Simulated time may run faster than real time: look
+                    // again at least every 200ms.
+                    std::time::Duration::try_from(left)
+                        .unwrap_or_default()
+                        .min(std::time::Duration::from_millis(200))
+                }
+                None => std::time::Duration::from_secs(3600),
+            };
+            tokio::select! {
+                ev = self.events.recv() => match ev {
+                    Ok(ev) => self.observe(&ev),
+                    Err(RecvError::Lagged(_)) => self.resync(),
+                    Err(RecvError::Closed) => return,
+                },
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Applies one action; false when the write failed.
+    fn apply(&mut self, action: Action) -> bool {
+        let opts = WriteOptions::default();
+        match action {
+            Action::Create {
+                res,
+                namespace,
+                object,
+                on_created,
+                on_failed,
+            } => {
+                let Some(info) = lookup_res(res) else {
+                    return false;
+                };
+                match self.registry.create(info, &namespace, object, &opts) {
+                    Ok(w) => {
+                        if let Some(mut ev) = on_created {
+                            ev.message.push_str(meta::name(&w.object));
+                            self.recorder.record(&self.registry, &ev);
+                        }
+                        self.snapshot.upsert(res, w.object);
+                        true
+                    }
+                    Err(e) => {
+                        if let Some(mut ev) = on_failed {
+                            ev.message.push_str(&e.message);
+                            self.recorder.record(&self.registry, &ev);
+                        }
+                        tracing::debug!("create {}: {}", info.plural, e.message);
+                        false
+                    }
+                }
+            }
+            Action::Patch {
+                res,
+                key,
+                patch,
+                status,
+            } => {
+                let Some(info) = lookup_res(res) else {
+                    return false;
+                };
+                let sub = status.then_some("status");
+                match self.registry.patch(
+                    info,
+                    &key.namespace,
+                    &key.name,
+                    PatchType::Merge,
+                    &patch,
+                    sub,
+                    &opts,
+                ) {
+                    Ok(w) => {
+                        self.snapshot.upsert(res, w.object);
+                        true
+                    }
+                    Err(e) => {
+                        tracing::debug!("patch {} {key}: {}", info.plural, e.message);
+                        // Gone is not a failure worth retrying.
+                        e.code == 404
+                    }
+                }
+            }
+            Action::Delete {
+                res,
+                key,
+                uid,
+                on_deleted,
+            } => {
+                let Some(info) = lookup_res(res) else {
+                    return false;
+                };
+                let opts = DeleteOptions {
+                    precondition_uid: Some(uid),
+                    ..Default::default()
+                };
+                match self.registry.delete(info, &key.namespace, &key.name, &opts) {
+                    Ok(gone) => {
+                        if let Some(ev) = on_deleted {
+                            self.recorder.record(&self.registry, &ev);
+                        }
+                        if meta::is_deleting(&gone)
+                            && self
+                                .registry
+                                .store
+                                .get(res, &key.namespace, &key.name)
+                                .is_some()
+                        {
+                            self.snapshot.upsert(res, gone);
+                        } else {
+                            self.snapshot.remove(res, &gone);
+                        }
+                        true
+                    }
+                    Err(e) => e.code == 404,
+                }
+            }
+            Action::Bind {
+                key,
+                uid,
+                node,
+                on_bound,
+            } => {
+                match self
+                    .registry
+                    .bind_pod(&key.namespace, &key.name, Some(&uid), &node)
+                {
+                    Ok(pod) => {
+                        if let Some(ev) = on_bound {
+                            self.recorder.record(&self.registry, &ev);
+                        }
+                        self.snapshot.upsert(super::snapshot::res::PODS, pod);
+                        true
+                    }
+                    Err(e) => {
+                        tracing::debug!("bind {key}: {}", e.message);
+                        e.code == 404
+                    }
+                }
+            }
+            Action::Event(spec) => {
+                self.recorder.record(&self.registry, &spec);
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

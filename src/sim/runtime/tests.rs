@@ -1,0 +1,126 @@
+//! The runtime over a real registry on a virtual clock: no sleeps.
+
+use super::*;
+use crate::api::resource;
+use crate::sim::bootstrap::{self, ClusterShape};
+use crate::sim::snapshot::res;
+use serde_json::json;
+
+fn cluster() -> (Arc<Registry>, Arc<VirtualClock>, Runtime) {
+    let clock = Arc::new(VirtualClock::new("2025-05-01T10:00:00Z".parse().unwrap()));
+    let store = Arc::new(crate::store::Store::new());
+    let registry = Arc::new(Registry::new(store, clock.clone(), 1));
+    bootstrap::seed(&registry, &ClusterShape::default()).unwrap();
+    let rt = Runtime::new(registry.clone(), crate::sim::controllers::all(1));
+    (registry, clock, rt)
+}
+
+fn create_deployment(registry: &Registry, deadline: i64) {
+    let info = resource::lookup("apps", "v1", "deployments").unwrap();
+    let d = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 3, "progressDeadlineSeconds": deadline, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "nginx", "image": "nginx"}]}}},
+    });
+    registry
+        .create(info, "default", d, &WriteOptions::default())
+        .unwrap();
+}
+
+fn events(registry: &Registry) -> Vec<(String, String, i64)> {
+    registry
+        .store
+        .list(res::EVENTS, Some("default"))
+        .0
+        .iter()
+        .map(|e| {
+            (
+                e["reason"].as_str().unwrap_or("").to_string(),
+                e["message"].as_str().unwrap_or("").to_string(),
+                e["count"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_deployment_becomes_a_replica_set_and_scheduled_pods() {
+    let (registry, _clock, mut rt) = cluster();
+    create_deployment(&registry, 600);
+    rt.run_until_idle();
+    let (rs, _) = registry.store.list(res::REPLICASETS, Some("default"));
+    assert_eq!(rs.len(), 1);
+    assert_eq!(rs[0]["status"]["replicas"], 3);
+    let (pods, _) = registry.store.list(res::PODS, Some("default"));
+    assert_eq!(pods.len(), 3);
+    for p in &pods {
+        let node = p["spec"]["nodeName"].as_str().unwrap_or("");
+        assert!(node.starts_with("kdrill-worker"), "{node}");
+    }
+    let ev = events(&registry);
+    let count = |r: &str| ev.iter().filter(|e| e.0 == r).count();
+    assert_eq!(
+        (
+            count("ScalingReplicaSet"),
+            count("SuccessfulCreate"),
+            count("Scheduled")
+        ),
+        (1, 3, 3)
+    );
+    // Settled: another pass does nothing.
+    assert_eq!(rt.run_until_idle(), 0);
+}
+
+#[test]
+fn the_progress_deadline_fires_on_the_virtual_clock() {
+    let (registry, clock, mut rt) = cluster();
+    create_deployment(&registry, 60);
+    rt.run_until_idle();
+    assert!(rt.next_timer().is_some());
+    while rt.advance_to_next_timer(&clock) {
+        let d = registry
+            .store
+            .get(res::DEPLOYMENTS, "default", "web")
+            .unwrap();
+        if d["status"]["conditions"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["reason"] == "ProgressDeadlineExceeded"))
+        {
+            return;
+        }
+    }
+    panic!("deadline never exceeded");
+}
+
+#[test]
+fn repeated_events_are_aggregated() {
+    let (registry, _clock, mut rt) = cluster();
+    let spec = EventSpec {
+        involved: crate::sim::event::ObjectRef {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: "default".into(),
+            name: "p".into(),
+            uid: "u".into(),
+            field_path: None,
+        },
+        type_: crate::sim::event::EventType::Warning,
+        reason: "FailedScheduling".into(),
+        message: "m".into(),
+        component: "default-scheduler".into(),
+        host: None,
+    };
+    rt.apply(Action::Event(spec.clone()));
+    rt.apply(Action::Event(spec));
+    let (items, _) = registry.store.list(res::EVENTS, Some("default"));
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["count"], 2);
+    let name = meta::name(&items[0]);
+    assert!(
+        name.starts_with("p.") && name[2..].chars().all(|c| c.is_ascii_hexdigit()),
+        "{name}"
+    );
+    assert_eq!(items[0]["source"]["component"], "default-scheduler");
+    assert_eq!(items[0]["reportingComponent"], "default-scheduler");
+}
