@@ -18,7 +18,12 @@ pub struct ObjectRef {
 impl ObjectRef {
     /// A reference to a stored object.
     pub fn to(obj: &serde_json::Value) -> Self {
-        let s = |p: &str| obj.pointer(p).and_then(serde_json::Value::as_str).unwrap_or("").to_string();
+        let s = |p: &str| {
+            obj.pointer(p)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         Self {
             api_version: s("/apiVersion"),
             kind: s("/kind"),

@@ -4,4 +4,6 @@ pub mod bootstrap;
 pub mod clock;
 pub mod controllers;
 pub mod event;
+pub mod kubelet;
 pub mod rng;
+pub mod workload;
