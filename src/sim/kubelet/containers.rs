@@ -32,15 +32,23 @@ fn expired(b: &Backoff, at: Timestamp) -> bool {
 /// `Backoff.Next`.
 fn next_backoff(b: &Option<Backoff>, at: Timestamp) -> Backoff {
     match b {
-        Some(b) if !expired(b, at) => Backoff { secs: (b.secs * 2).min(BACKOFF_MAX), last_update: at },
-        _ => Backoff { secs: BACKOFF_INITIAL, last_update: at },
+        Some(b) if !expired(b, at) => Backoff {
+            secs: (b.secs * 2).min(BACKOFF_MAX),
+            last_update: at,
+        },
+        _ => Backoff {
+            secs: BACKOFF_INITIAL,
+            last_update: at,
+        },
     }
 }
 
 /// `Backoff.IsInBackOffSince(key, since)` at `now`.
 fn in_backoff(b: &Option<Backoff>, since: Timestamp, now: Timestamp) -> bool {
     match b {
-        Some(b) if !expired(b, since) => now.duration_since(since) < SignedDuration::from_secs(b.secs),
+        Some(b) if !expired(b, since) => {
+            now.duration_since(since) < SignedDuration::from_secs(b.secs)
+        }
         _ => false,
     }
 }
@@ -54,8 +62,17 @@ pub fn go_duration(d: SignedDuration) -> String {
     if ms < 1000 {
         return format!("{ms}ms");
     }
-    let (h, m, s, frac) = (ms / 3_600_000, (ms / 60_000) % 60, (ms / 1000) % 60, ms % 1000);
-    let secs = if frac == 0 { format!("{s}s") } else { format!("{s}.{}s", format!("{frac:03}").trim_end_matches('0')) };
+    let (h, m, s, frac) = (
+        ms / 3_600_000,
+        (ms / 60_000) % 60,
+        (ms / 1000) % 60,
+        ms % 1000,
+    );
+    let secs = if frac == 0 {
+        format!("{s}s")
+    } else {
+        format!("{s}.{}s", format!("{frac:03}").trim_end_matches('0'))
+    };
     match (h, m) {
         (0, 0) => secs,
         (0, m) => format!("{m}m{secs}"),
@@ -81,9 +98,20 @@ pub enum CState {
     /// Not attempted yet.
     #[default]
     New,
-    Waiting { reason: String, message: Option<String> },
-    Pulling { since: Timestamp, until: Timestamp, result: Result<ImageInfo, String> },
-    Running { id: String, started: Timestamp, kill_at: Option<(Timestamp, i32)> },
+    Waiting {
+        reason: String,
+        message: Option<String>,
+    },
+    Pulling {
+        since: Timestamp,
+        until: Timestamp,
+        result: Result<ImageInfo, String>,
+    },
+    Running {
+        id: String,
+        started: Timestamp,
+        kill_at: Option<(Timestamp, i32)>,
+    },
     Terminated(Terminated),
 }
 
@@ -137,7 +165,14 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn event(&mut self, at: Timestamp, field_path: Option<&str>, ty: EventType, reason: &str, message: String) {
+    fn event(
+        &mut self,
+        at: Timestamp,
+        field_path: Option<&str>,
+        ty: EventType,
+        reason: &str,
+        message: String,
+    ) {
         let mut involved = ObjectRef::to(self.input.pod);
         if involved.kind.is_empty() {
             involved.kind = "Pod".into();
@@ -148,12 +183,25 @@ impl Ctx<'_> {
         }
         self.events.push(TimedEvent {
             at,
-            event: EventSpec { involved, type_: ty, reason: reason.into(), message, component: "kubelet".into(), host: Some(self.input.node.name.clone()) },
+            event: EventSpec {
+                involved,
+                type_: ty,
+                reason: reason.into(),
+                message,
+                component: "kubelet".into(),
+                host: Some(self.input.node.name.clone()),
+            },
         });
     }
 
     fn container_id(&self) -> String {
-        format!("containerd://{:016x}{:016x}{:016x}{:016x}", self.rng.next_u64(), self.rng.next_u64(), self.rng.next_u64(), self.rng.next_u64())
+        format!(
+            "containerd://{:016x}{:016x}{:016x}{:016x}",
+            self.rng.next_u64(),
+            self.rng.next_u64(),
+            self.rng.next_u64(),
+            self.rng.next_u64()
+        )
     }
 
     fn credentials(&self) -> Vec<Credential> {
@@ -165,8 +213,14 @@ impl Ctx<'_> {
             .collect()
     }
 
-    fn container_spec(&self, c: &CSpec, mem: &PodMemory, env: Vec<(String, String)>) -> ContainerSpec {
-        let (files, mounts) = spec::container_files(c, &self.pod.volumes, self.input.world, self.input.pod);
+    fn container_spec(
+        &self,
+        c: &CSpec,
+        mem: &PodMemory,
+        env: Vec<(String, String)>,
+    ) -> ContainerSpec {
+        let (files, mounts) =
+            spec::container_files(c, &self.pod.volumes, self.input.world, self.input.pod);
         ContainerSpec {
             name: c.name.clone(),
             image: c.image.clone(),
@@ -182,7 +236,14 @@ impl Ctx<'_> {
     }
 
     fn env(&self, c: &CSpec, mem: &PodMemory) -> Result<Vec<(String, String)>, String> {
-        spec::resolve_env(c, self.input.pod, &self.pod.namespace, self.input.world, mem.pod_ip.as_deref().unwrap_or(""), &self.input.node.host_ip)
+        spec::resolve_env(
+            c,
+            self.input.pod,
+            &self.pod.namespace,
+            self.input.world,
+            mem.pod_ip.as_deref().unwrap_or(""),
+            &self.input.node.host_ip,
+        )
     }
 
     fn timeline(&self, c: &CSpec, mem: &PodMemory) -> (ContainerSpec, Timeline) {
@@ -221,6 +282,19 @@ fn kill_time(tl: &Timeline, at: Timestamp, grace: i64) -> (Timestamp, i32) {
     }
 }
 
+/// The first probe-worker tick at or after `not_before`: workers start with
+/// the pod and tick every period from then on.
+fn tick(base: Option<Timestamp>, period: i64, not_before: Timestamp) -> Timestamp {
+    let Some(base) = base else { return not_before };
+    let p = period.max(1);
+    if not_before <= base {
+        return base;
+    }
+    let elapsed = not_before.duration_since(base).as_secs_f64();
+    let k = (elapsed / p as f64).ceil() as i64;
+    base + SignedDuration::from_secs(k.saturating_mul(p))
+}
+
 fn reason_for(code: i32) -> &'static str {
     if code == 0 { "Completed" } else { "Error" }
 }
@@ -229,7 +303,10 @@ fn push_logs(cm: &mut ContainerMemory, tl: &Timeline, started: Timestamp, to: Si
     if to <= cm.logged_to {
         return;
     }
-    let room = MAX_LOGS.saturating_mul(2).saturating_sub(cm.logs.len()).max(1);
+    let room = MAX_LOGS
+        .saturating_mul(2)
+        .saturating_sub(cm.logs.len())
+        .max(1);
     for l in tl.lines_between(cm.logged_to, to, room) {
         let at = started + l.at;
         cm.logs.push((at, render(&l.text, at)));
@@ -251,7 +328,12 @@ fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 
 impl Ctx<'_> {
     /// Advances one container to `t`; returns when it next needs attention.
-    fn step_container(&mut self, c: &CSpec, mem: &mut PodMemory, t: Timestamp) -> Option<Timestamp> {
+    fn step_container(
+        &mut self,
+        c: &CSpec,
+        mem: &mut PodMemory,
+        t: Timestamp,
+    ) -> Option<Timestamp> {
         for _ in 0..16 {
             let cm = mem.containers.entry(c.name.clone()).or_default();
             match cm.state.clone() {
@@ -274,7 +356,11 @@ impl Ctx<'_> {
                         return wake;
                     }
                 }
-                CState::Pulling { since, until, result } => {
+                CState::Pulling {
+                    since,
+                    until,
+                    result,
+                } => {
                     if until > t {
                         return Some(until);
                     }
@@ -300,15 +386,34 @@ impl Ctx<'_> {
                     }
                     cm.last = Some(term.clone());
                     if in_backoff(&cm.crash_backoff, term.finished_at, noticed) {
-                        let secs = cm.crash_backoff.as_ref().map(|b| b.secs).unwrap_or(BACKOFF_INITIAL);
+                        let secs = cm
+                            .crash_backoff
+                            .as_ref()
+                            .map(|b| b.secs)
+                            .unwrap_or(BACKOFF_INITIAL);
                         let retry = term.finished_at + SignedDuration::from_secs(secs);
                         cm.state = CState::Waiting {
                             reason: "CrashLoopBackOff".into(),
-                            message: Some(format!("back-off {} restarting failed container={} pod={}", go_duration(SignedDuration::from_secs(secs)), c.name, self.pod.format())),
+                            message: Some(format!(
+                                "back-off {} restarting failed container={} pod={}",
+                                go_duration(SignedDuration::from_secs(secs)),
+                                c.name,
+                                self.pod.format()
+                            )),
                         };
                         cm.next_retry = Some(retry);
-                        let msg = format!("Back-off restarting failed container {} in pod {}", c.name, self.pod.format());
-                        self.event(noticed, Some(&c.field_path), EventType::Warning, "BackOff", msg);
+                        let msg = format!(
+                            "Back-off restarting failed container {} in pod {}",
+                            c.name,
+                            self.pod.format()
+                        );
+                        self.event(
+                            noticed,
+                            Some(&c.field_path),
+                            EventType::Warning,
+                            "BackOff",
+                            msg,
+                        );
                         if retry > t {
                             return Some(retry);
                         }
@@ -330,28 +435,85 @@ impl Ctx<'_> {
         let r = match ImageRef::parse(&c.image) {
             Ok(r) => r,
             Err(msg) => {
-                self.event(t, Some(&fp), EventType::Warning, "InspectFailed", msg.clone());
-                self.event(t, Some(&fp), EventType::Warning, "Failed", "Error: InvalidImageName".into());
+                self.event(
+                    t,
+                    Some(&fp),
+                    EventType::Warning,
+                    "InspectFailed",
+                    msg.clone(),
+                );
+                self.event(
+                    t,
+                    Some(&fp),
+                    EventType::Warning,
+                    "Failed",
+                    "Error: InvalidImageName".into(),
+                );
                 let cm = mem.containers.entry(c.name.clone()).or_default();
-                cm.state = CState::Waiting { reason: "InvalidImageName".into(), message: Some(msg) };
+                cm.state = CState::Waiting {
+                    reason: "InvalidImageName".into(),
+                    message: Some(msg),
+                };
                 cm.next_retry = Some(t + SignedDuration::from_secs(10));
                 return cm.next_retry;
             }
         };
         let full = r.full();
-        let present = self.input.node.images.contains(&full) || self.pulled.contains(&full) || mem.containers.values().any(|m| m.image.as_ref().is_some_and(|i| i.name == full || i.name == r.full()));
+        let present = self.input.node.images.contains(&full)
+            || self.pulled.contains(&full)
+            || mem.containers.values().any(|m| {
+                m.image
+                    .as_ref()
+                    .is_some_and(|i| i.name == full || i.name == r.full())
+            });
         if present && c.pull_policy != "Always" {
-            let info = self.input.catalog.pull(&r, &self.credentials()).unwrap_or_else(|_| ImageInfo { name: full.clone(), image_id: format!("{}@sha256:{}", r.repository(), workload::catalog::digest_hex(&full)), size: 0 });
-            self.event(t, Some(&fp), EventType::Normal, "Pulled", format!("Container image \"{}\" already present on machine", c.image));
+            let info = self
+                .input
+                .catalog
+                .pull(&r, &self.credentials())
+                .unwrap_or_else(|_| ImageInfo {
+                    name: full.clone(),
+                    image_id: format!(
+                        "{}@sha256:{}",
+                        r.repository(),
+                        workload::catalog::digest_hex(&full)
+                    ),
+                    size: 0,
+                });
+            self.event(
+                t,
+                Some(&fp),
+                EventType::Normal,
+                "Pulled",
+                format!("Container image \"{}\" already present on machine", c.image),
+            );
             mem.containers.entry(c.name.clone()).or_default().image = Some(info);
             return self.create(c, mem, t);
         }
         if c.pull_policy == "Never" {
-            let msg = format!("Container image \"{}\" is not present with pull policy of Never", c.image);
-            self.event(t, Some(&fp), EventType::Warning, "ErrImageNeverPull", msg.clone());
-            self.event(t, Some(&fp), EventType::Warning, "Failed", "Error: ErrImageNeverPull".into());
+            let msg = format!(
+                "Container image \"{}\" is not present with pull policy of Never",
+                c.image
+            );
+            self.event(
+                t,
+                Some(&fp),
+                EventType::Warning,
+                "ErrImageNeverPull",
+                msg.clone(),
+            );
+            self.event(
+                t,
+                Some(&fp),
+                EventType::Warning,
+                "Failed",
+                "Error: ErrImageNeverPull".into(),
+            );
             let cm = mem.containers.entry(c.name.clone()).or_default();
-            cm.state = CState::Waiting { reason: "ErrImageNeverPull".into(), message: Some(msg) };
+            cm.state = CState::Waiting {
+                reason: "ErrImageNeverPull".into(),
+                message: Some(msg),
+            };
             cm.next_retry = Some(t + SignedDuration::from_secs(10));
             return cm.next_retry;
         }
@@ -364,32 +526,77 @@ impl Ctx<'_> {
             if let Some(prev) = &cm.pull_error {
                 msg = format!("{msg}: ErrImagePull: {prev}");
             }
-            cm.state = CState::Waiting { reason: "ImagePullBackOff".into(), message: Some(msg) };
+            cm.state = CState::Waiting {
+                reason: "ImagePullBackOff".into(),
+                message: Some(msg),
+            };
             cm.next_retry = Some(retry);
-            self.event(t, Some(&fp), EventType::Normal, "BackOff", format!("Back-off pulling image \"{}\"", c.image));
-            self.event(t, Some(&fp), EventType::Warning, "Failed", "Error: ImagePullBackOff".into());
+            self.event(
+                t,
+                Some(&fp),
+                EventType::Normal,
+                "BackOff",
+                format!("Back-off pulling image \"{}\"", c.image),
+            );
+            self.event(
+                t,
+                Some(&fp),
+                EventType::Warning,
+                "Failed",
+                "Error: ImagePullBackOff".into(),
+            );
             return Some(retry);
         }
         if !mem.warned_pull_secrets {
-            let missing: Vec<&String> = self.pod.pull_secrets.iter().filter(|n| !self.input.world.secrets.contains_key(*n)).collect();
+            let missing: Vec<&String> = self
+                .pod
+                .pull_secrets
+                .iter()
+                .filter(|n| !self.input.world.secrets.contains_key(*n))
+                .collect();
             if !missing.is_empty() {
-                let names = missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+                let names = missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 self.event(t, None, EventType::Warning, "FailedToRetrieveImagePullSecret", format!("Unable to retrieve some image pull secrets ({names}); attempting to pull the image may not succeed."));
             }
             mem.warned_pull_secrets = true;
         }
-        self.event(t, Some(&fp), EventType::Normal, "Pulling", format!("Pulling image \"{}\"", c.image));
-        let result = self.input.catalog.pull(&r, &self.credentials()).map_err(|e| e.message);
+        self.event(
+            t,
+            Some(&fp),
+            EventType::Normal,
+            "Pulling",
+            format!("Pulling image \"{}\"", c.image),
+        );
+        let result = self
+            .input
+            .catalog
+            .pull(&r, &self.credentials())
+            .map_err(|e| e.message);
         let until = match &result {
             Ok(info) => t + pull_secs(info.size, self.rng),
             Err(_) => t + SignedDuration::from_millis(300 + self.rng.below(700) as i64),
         };
         let cm = mem.containers.entry(c.name.clone()).or_default();
-        cm.state = CState::Pulling { since: t, until, result };
+        cm.state = CState::Pulling {
+            since: t,
+            until,
+            result,
+        };
         Some(until)
     }
 
-    fn finish_pull(&mut self, c: &CSpec, mem: &mut PodMemory, since: Timestamp, t: Timestamp, result: Result<ImageInfo, String>) -> Option<Timestamp> {
+    fn finish_pull(
+        &mut self,
+        c: &CSpec,
+        mem: &mut PodMemory,
+        since: Timestamp,
+        t: Timestamp,
+        result: Result<ImageInfo, String>,
+    ) -> Option<Timestamp> {
         let fp = c.field_path.clone();
         match result {
             Ok(info) => {
@@ -405,12 +612,27 @@ impl Ctx<'_> {
                 if cm.running() { None } else { w }
             }
             Err(msg) => {
-                self.event(t, Some(&fp), EventType::Warning, "Failed", format!("Failed to pull image \"{}\": {msg}", c.image));
-                self.event(t, Some(&fp), EventType::Warning, "Failed", "Error: ErrImagePull".into());
+                self.event(
+                    t,
+                    Some(&fp),
+                    EventType::Warning,
+                    "Failed",
+                    format!("Failed to pull image \"{}\": {msg}", c.image),
+                );
+                self.event(
+                    t,
+                    Some(&fp),
+                    EventType::Warning,
+                    "Failed",
+                    "Error: ErrImagePull".into(),
+                );
                 let cm = mem.containers.entry(c.name.clone()).or_default();
                 cm.pull_backoff = Some(next_backoff(&cm.pull_backoff, t));
                 cm.pull_error = Some(msg.clone());
-                cm.state = CState::Waiting { reason: "ErrImagePull".into(), message: Some(msg) };
+                cm.state = CState::Waiting {
+                    reason: "ErrImagePull".into(),
+                    message: Some(msg),
+                };
                 // The pod worker re-syncs soon after the error and finds the back-off.
                 cm.next_retry = Some(t + SignedDuration::from_secs(1));
                 cm.next_retry
@@ -423,9 +645,18 @@ impl Ctx<'_> {
         let env = match self.env(c, mem) {
             Ok(e) => e,
             Err(msg) => {
-                self.event(t, Some(&fp), EventType::Warning, "Failed", format!("Error: {msg}"));
+                self.event(
+                    t,
+                    Some(&fp),
+                    EventType::Warning,
+                    "Failed",
+                    format!("Error: {msg}"),
+                );
                 let cm = mem.containers.entry(c.name.clone()).or_default();
-                cm.state = CState::Waiting { reason: "CreateContainerConfigError".into(), message: Some(msg) };
+                cm.state = CState::Waiting {
+                    reason: "CreateContainerConfigError".into(),
+                    message: Some(msg),
+                };
                 cm.next_retry = Some(t + SignedDuration::from_secs(10));
                 return cm.next_retry;
             }
@@ -433,7 +664,14 @@ impl Ctx<'_> {
         let spec = self.container_spec(c, mem, env);
         let tl = workload::derive(&spec, self.input.catalog, self.input.network);
         let id = self.container_id();
-        self.event(t, Some(&fp), EventType::Normal, "Created", format!("Created container: {}", c.name));
+        let mem_sandbox = mem.sandbox_at;
+        self.event(
+            t,
+            Some(&fp),
+            EventType::Normal,
+            "Created",
+            format!("Created container: {}", c.name),
+        );
         let cm = mem.containers.entry(c.name.clone()).or_default();
         if !cm.logs.is_empty() || cm.restart_count > 0 {
             cm.previous_logs = std::mem::take(&mut cm.logs);
@@ -443,13 +681,37 @@ impl Ctx<'_> {
         cm.started = false;
         if let End::StartError { message } = &tl.end {
             let message = message.clone();
-            cm.state = CState::Terminated(Terminated { exit_code: 128, reason: "StartError".into(), message: Some(message.clone()), started_at: None, finished_at: t, container_id: id });
-            self.event(t, Some(&fp), EventType::Warning, "Failed", format!("Error: {message}"));
+            cm.state = CState::Terminated(Terminated {
+                exit_code: 128,
+                reason: "StartError".into(),
+                message: Some(message.clone()),
+                started_at: None,
+                finished_at: t,
+                container_id: id,
+            });
+            self.event(
+                t,
+                Some(&fp),
+                EventType::Warning,
+                "Failed",
+                format!("Error: {message}"),
+            );
             return Some(t + SignedDuration::from_secs(1));
         }
-        cm.state = CState::Running { id, started: t, kill_at: None };
+        cm.state = CState::Running {
+            id,
+            started: t,
+            kill_at: None,
+        };
         cm.probes = Probes::default();
-        let delay = |p: &ProbeSpec| t + SignedDuration::from_secs(p.initial_delay);
+        let base = mem_sandbox;
+        let delay = |p: &ProbeSpec| {
+            tick(
+                base,
+                p.period,
+                t + SignedDuration::from_secs(p.initial_delay),
+            )
+        };
         match &c.startup {
             Some(p) => cm.probes.next_startup = Some(delay(p)),
             None => {
@@ -459,17 +721,31 @@ impl Ctx<'_> {
                 cm.ready = c.readiness.is_none();
             }
         }
-        self.event(t, Some(&fp), EventType::Normal, "Started", format!("Started container {}", c.name));
+        self.event(
+            t,
+            Some(&fp),
+            EventType::Normal,
+            "Started",
+            format!("Started container {}", c.name),
+        );
         Some(t)
     }
 
     fn running(&mut self, c: &CSpec, mem: &mut PodMemory, t: Timestamp) -> Option<Timestamp> {
         let (spec, tl) = self.timeline(c, mem);
         let pod_ip = mem.pod_ip.clone().unwrap_or_default();
+        let sandbox = mem.sandbox_at;
         let grace = self.pod.grace;
         let fp = c.field_path.clone();
         let cm = mem.containers.entry(c.name.clone()).or_default();
-        let CState::Running { id, started, mut kill_at } = cm.state.clone() else { return None };
+        let CState::Running {
+            id,
+            started,
+            mut kill_at,
+        } = cm.state.clone()
+        else {
+            return None;
+        };
         let exit_at = match tl.end {
             End::Exits { at, .. } => Some(started + at),
             _ => None,
@@ -478,13 +754,23 @@ impl Ctx<'_> {
             End::Exits { code, .. } => code,
             _ => 0,
         };
-        let oom_at = c.memory_limit.and_then(|l| tl.exceeds(l)).map(|at| started + at);
+        let oom_at = c
+            .memory_limit
+            .and_then(|l| tl.exceeds(l))
+            .map(|at| started + at);
         let mut events = Vec::new();
         // Probes, in time order, up to `t` or the container's end.
         for _ in 0..100_000 {
             let end = min_opt(min_opt(exit_at, oom_at), kill_at.map(|k| k.0));
             let p = &cm.probes;
-            let next = [(p.next_startup, 0u8), (p.next_liveness, 1), (p.next_readiness, 2)].into_iter().filter_map(|(at, k)| at.map(|a| (a, k))).min();
+            let next = [
+                (p.next_startup, 0u8),
+                (p.next_liveness, 1),
+                (p.next_readiness, 2),
+            ]
+            .into_iter()
+            .filter_map(|(at, k)| at.map(|a| (a, k)))
+            .min();
             let Some((pt, kind)) = next else { break };
             if pt > t || end.is_some_and(|e| pt >= e) {
                 break;
@@ -495,13 +781,30 @@ impl Ctx<'_> {
                 _ => (c.readiness.as_ref(), "Readiness"),
             };
             let Some(ps) = ps else { break };
-            let target = Target { c, tl: &tl, spec: &spec, pod_ip: &pod_ip, container_id: &id, net: self.input.network };
+            let target = Target {
+                c,
+                tl: &tl,
+                spec: &spec,
+                pod_ip: &pod_ip,
+                container_id: &id,
+                net: self.input.network,
+            };
             let outcome = probe::run(ps, &target, pt.duration_since(started));
             let period = SignedDuration::from_secs(ps.period);
             let ok = outcome == Outcome::Success;
             match outcome {
-                Outcome::Failure(m) => events.push((pt, EventType::Warning, "Unhealthy", format!("{name} probe failed: {m}"))),
-                Outcome::Errored(m) => events.push((pt, EventType::Warning, "Unhealthy", format!("{name} probe errored: {m}"))),
+                Outcome::Failure(m) => events.push((
+                    pt,
+                    EventType::Warning,
+                    "Unhealthy",
+                    format!("{name} probe failed: {m}"),
+                )),
+                Outcome::Errored(m) => events.push((
+                    pt,
+                    EventType::Warning,
+                    "Unhealthy",
+                    format!("{name} probe errored: {m}"),
+                )),
                 Outcome::Success => {}
             }
             let pr = &mut cm.probes;
@@ -511,14 +814,34 @@ impl Ctx<'_> {
                     if ok {
                         pr.next_startup = None;
                         cm.started = true;
-                        pr.next_liveness = c.liveness.as_ref().map(|_| pt);
-                        pr.next_readiness = c.readiness.as_ref().map(|_| pt);
+                        pr.next_liveness = c.liveness.as_ref().map(|l| {
+                            tick(
+                                sandbox,
+                                l.period,
+                                pt.max(started + SignedDuration::from_secs(l.initial_delay)),
+                            )
+                        });
+                        pr.next_readiness = c.readiness.as_ref().map(|r| {
+                            tick(
+                                sandbox,
+                                r.period,
+                                pt.max(started + SignedDuration::from_secs(r.initial_delay)),
+                            )
+                        });
                         cm.ready = c.readiness.is_none();
                     } else {
                         pr.startup_failures += 1;
                         if pr.startup_failures >= ps.failure {
                             pr.next_startup = None;
-                            events.push((pt, EventType::Normal, "Killing", format!("Container {} failed startup probe, will be restarted", c.name)));
+                            events.push((
+                                pt,
+                                EventType::Normal,
+                                "Killing",
+                                format!(
+                                    "Container {} failed startup probe, will be restarted",
+                                    c.name
+                                ),
+                            ));
                             kill_at = Some(kill_time(&tl, pt, grace));
                         }
                     }
@@ -532,7 +855,15 @@ impl Ctx<'_> {
                         if pr.liveness_failures >= ps.failure {
                             pr.next_liveness = None;
                             pr.next_readiness = None;
-                            events.push((pt, EventType::Normal, "Killing", format!("Container {} failed liveness probe, will be restarted", c.name)));
+                            events.push((
+                                pt,
+                                EventType::Normal,
+                                "Killing",
+                                format!(
+                                    "Container {} failed liveness probe, will be restarted",
+                                    c.name
+                                ),
+                            ));
                             kill_at = Some(kill_time(&tl, pt, grace));
                         }
                     }
@@ -570,18 +901,42 @@ impl Ctx<'_> {
             ends.push((k, code, reason_for(code)));
         }
         ends.sort_by_key(|e| e.0);
-        let wake_probe = [cm.probes.next_startup, cm.probes.next_liveness, cm.probes.next_readiness].into_iter().flatten().min();
+        let wake_probe = [
+            cm.probes.next_startup,
+            cm.probes.next_liveness,
+            cm.probes.next_readiness,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let result = match ends.first() {
             Some(&(at, code, reason)) if at <= t => {
-                push_logs(cm, &tl, started, at.duration_since(started) + SignedDuration::from_nanos(1));
-                cm.state = CState::Terminated(Terminated { exit_code: code, reason: reason.into(), message: None, started_at: Some(started), finished_at: at, container_id: id });
+                push_logs(
+                    cm,
+                    &tl,
+                    started,
+                    at.duration_since(started) + SignedDuration::from_nanos(1),
+                );
+                cm.state = CState::Terminated(Terminated {
+                    exit_code: code,
+                    reason: reason.into(),
+                    message: None,
+                    started_at: Some(started),
+                    finished_at: at,
+                    container_id: id,
+                });
                 cm.ready = false;
                 cm.started = false;
                 cm.probes = Probes::default();
                 Some(at)
             }
             first => {
-                push_logs(cm, &tl, started, t.duration_since(started) + SignedDuration::from_nanos(1));
+                push_logs(
+                    cm,
+                    &tl,
+                    started,
+                    t.duration_since(started) + SignedDuration::from_nanos(1),
+                );
                 min_opt(first.map(|e| e.0), wake_probe)
             }
         };
@@ -598,24 +953,56 @@ impl Ctx<'_> {
             mem.terminating_since = Some(t);
         }
         let mut wake = None;
-        let order: Vec<CSpec> = self.pod.containers.iter().chain(self.pod.init.iter().filter(|c| c.sidecar)).cloned().collect();
+        let order: Vec<CSpec> = self
+            .pod
+            .containers
+            .iter()
+            .chain(self.pod.init.iter().filter(|c| c.sidecar))
+            .cloned()
+            .collect();
         for c in &order {
             let (_, tl) = self.timeline(c, mem);
-            let Some(cm) = mem.containers.get_mut(&c.name) else { continue };
-            if let CState::Running { id, started, kill_at } = cm.state.clone() {
+            let Some(cm) = mem.containers.get_mut(&c.name) else {
+                continue;
+            };
+            if let CState::Running {
+                id,
+                started,
+                kill_at,
+            } = cm.state.clone()
+            {
                 let kill = match kill_at {
                     Some(k) if !first => k,
                     _ => {
                         let k = kill_time(&tl, t, self.pod.grace);
-                        cm.state = CState::Running { id: id.clone(), started, kill_at: Some(k) };
-                        self.event(t, Some(&c.field_path), EventType::Normal, "Killing", format!("Stopping container {}", c.name));
+                        cm.state = CState::Running {
+                            id: id.clone(),
+                            started,
+                            kill_at: Some(k),
+                        };
+                        self.event(
+                            t,
+                            Some(&c.field_path),
+                            EventType::Normal,
+                            "Killing",
+                            format!("Stopping container {}", c.name),
+                        );
                         k
                     }
                 };
-                let Some(cm) = mem.containers.get_mut(&c.name) else { continue };
+                let Some(cm) = mem.containers.get_mut(&c.name) else {
+                    continue;
+                };
                 if kill.0 <= t {
                     push_logs(cm, &tl, started, kill.0.duration_since(started));
-                    cm.state = CState::Terminated(Terminated { exit_code: kill.1, reason: reason_for(kill.1).into(), message: None, started_at: Some(started), finished_at: kill.0, container_id: id });
+                    cm.state = CState::Terminated(Terminated {
+                        exit_code: kill.1,
+                        reason: reason_for(kill.1).into(),
+                        message: None,
+                        started_at: Some(started),
+                        finished_at: kill.0,
+                        container_id: id,
+                    });
                     cm.ready = false;
                 } else {
                     wake = min_opt(wake, Some(kill.0));
@@ -640,16 +1027,32 @@ impl Ctx<'_> {
                 let mut wake = None;
                 if next <= t {
                     for (v, m) in &errs {
-                        self.event(t, None, EventType::Warning, "FailedMount", format!("MountVolume.SetUp failed for volume \"{v}\" : {m}"));
+                        self.event(
+                            t,
+                            None,
+                            EventType::Warning,
+                            "FailedMount",
+                            format!("MountVolume.SetUp failed for volume \"{v}\" : {m}"),
+                        );
                     }
-                    let d = if mem.mount_retry.is_none() { 500 } else { (delay * 2).min(122_000) };
+                    let d = if mem.mount_retry.is_none() {
+                        500
+                    } else {
+                        (delay * 2).min(122_000)
+                    };
                     mem.mount_retry = Some((first, t + SignedDuration::from_millis(d), d));
                 } else {
                     mem.mount_retry = Some((first, next, delay));
                 }
-                let timeout = mem.mount_timeout_at.unwrap_or(first + SignedDuration::from_secs(123));
+                let timeout = mem
+                    .mount_timeout_at
+                    .unwrap_or(first + SignedDuration::from_secs(123));
                 if timeout <= t {
-                    let names = errs.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(" ");
+                    let names = errs
+                        .iter()
+                        .map(|(v, _)| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     self.event(t, None, EventType::Warning, "FailedMount", format!("Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition"));
                     mem.mount_timeout_at = Some(t + SignedDuration::from_secs(123));
                 } else {
@@ -661,7 +1064,11 @@ impl Ctx<'_> {
             mem.mount_retry = None;
             mem.mount_timeout_at = None;
             mem.sandbox_at = Some(t);
-            mem.pod_ip = Some(status::allocate_ip(&self.input.node.pod_cidr, &self.input.node.used_ips, self.rng));
+            mem.pod_ip = Some(status::allocate_ip(
+                &self.input.node.pod_cidr,
+                &self.input.node.used_ips,
+                self.rng,
+            ));
         }
         let mut wake = None;
         let mut init_done = true;
@@ -670,7 +1077,11 @@ impl Ctx<'_> {
             let w = self.step_container(c, mem, t);
             wake = min_opt(wake, w);
             let cm = mem.containers.entry(c.name.clone()).or_default();
-            let ok = if c.sidecar { cm.running() && cm.started } else { cm.succeeded() };
+            let ok = if c.sidecar {
+                cm.running() && cm.started
+            } else {
+                cm.succeeded()
+            };
             if !ok {
                 init_done = false;
                 break;
@@ -689,7 +1100,13 @@ impl Ctx<'_> {
 /// See `kubelet::sync_pod`.
 pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcome {
     let mut mem = input.memory.clone();
-    let mut ctx = Ctx { input, pod: PodSpec::parse(input.pod), rng, events: Vec::new(), pulled: Vec::new() };
+    let mut ctx = Ctx {
+        input,
+        pod: PodSpec::parse(input.pod),
+        rng,
+        events: Vec::new(),
+        pulled: Vec::new(),
+    };
     if mem.start_time.is_none() {
         mem.start_time = Some(now);
     }
@@ -723,5 +1140,14 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
     }
     let status = status::pod_status(&ctx.pod, input, &mem, now);
     ctx.events.sort_by_key(|e| e.at);
-    PodOutcome { status, events: ctx.events, gone: mem.gone, memory: mem, wake_at: wake.filter(|w| *w > now).or(wake.map(|_| now + SignedDuration::from_secs(1))), pulled_images: ctx.pulled }
+    PodOutcome {
+        status,
+        events: ctx.events,
+        gone: mem.gone,
+        memory: mem,
+        wake_at: wake
+            .filter(|w| *w > now)
+            .or(wake.map(|_| now + SignedDuration::from_secs(1))),
+        pulled_images: ctx.pulled,
+    }
 }

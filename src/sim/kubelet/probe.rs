@@ -29,14 +29,24 @@ pub struct Target<'a> {
 pub fn run(p: &ProbeSpec, t: &Target<'_>, offset: SignedDuration) -> Outcome {
     let ip = t.pod_ip;
     match &p.action {
-        Action::Http { port, path, scheme, host } => {
+        Action::Http {
+            port,
+            path,
+            scheme,
+            host,
+        } => {
             let host = if host.is_empty() { ip } else { host.as_str() };
             let Some(port) = t.c.port(port) else {
-                return Outcome::Failure(format!("Get \"{}://{host}:0{path}\": dial tcp {host}:0: connect: connection refused", scheme.to_lowercase()));
+                return Outcome::Failure(format!(
+                    "Get \"{}://{host}:0{path}\": dial tcp {host}:0: connect: connection refused",
+                    scheme.to_lowercase()
+                ));
             };
             let url = format!("{}://{host}:{port}{path}", scheme.to_lowercase());
             match t.tl.port_at(port, Protocol::Tcp, offset) {
-                None => Outcome::Failure(format!("Get \"{url}\": dial tcp {host}:{port}: connect: connection refused")),
+                None => Outcome::Failure(format!(
+                    "Get \"{url}\": dial tcp {host}:{port}: connect: connection refused"
+                )),
                 Some(served) => match &served.http {
                     None => Outcome::Failure(format!("Get \"{url}\": EOF")),
                     Some(h) => {
@@ -54,17 +64,27 @@ pub fn run(p: &ProbeSpec, t: &Target<'_>, offset: SignedDuration) -> Outcome {
             let port = t.c.port(port).unwrap_or(0);
             match t.tl.port_at(port, Protocol::Tcp, offset) {
                 Some(_) => Outcome::Success,
-                None => Outcome::Failure(format!("dial tcp {ip}:{port}: connect: connection refused")),
+                None => {
+                    Outcome::Failure(format!("dial tcp {ip}:{port}: connect: connection refused"))
+                }
             }
         }
         Action::Grpc { port } => {
             let port = u16::try_from(*port).unwrap_or(0);
             match t.tl.port_at(port, Protocol::Tcp, offset) {
-                None => Outcome::Failure(format!("timeout: failed to connect service \"{ip}:{port}\" within {}s: context deadline exceeded", p.timeout)),
+                None => Outcome::Failure(format!(
+                    "timeout: failed to connect service \"{ip}:{port}\" within {}s: context deadline exceeded",
+                    p.timeout
+                )),
                 Some(served) => match served.grpc_health.as_deref() {
                     Some("SERVING") => Outcome::Success,
-                    Some(other) => Outcome::Failure(format!("service unhealthy (responded with \"{other}\")")),
-                    None => Outcome::Failure(format!("timeout: health rpc did not complete within {}s", p.timeout)),
+                    Some(other) => {
+                        Outcome::Failure(format!("service unhealthy (responded with \"{other}\")"))
+                    }
+                    None => Outcome::Failure(format!(
+                        "timeout: health rpc did not complete within {}s",
+                        p.timeout
+                    )),
                 },
             }
         }
@@ -73,11 +93,19 @@ pub fn run(p: &ProbeSpec, t: &Target<'_>, offset: SignedDuration) -> Outcome {
             let not_found = || {
                 Outcome::Errored(format!(
                     "rpc error: code = Unknown desc = failed to exec in container: failed to start exec \"{}\": OCI runtime exec failed: exec failed: unable to start container process: exec: \"{argv0}\": executable file not found in $PATH: unknown",
-                    crate::sim::workload::catalog::digest_hex(&format!("{}{argv0}", t.container_id))
+                    crate::sim::workload::catalog::digest_hex(&format!(
+                        "{}{argv0}",
+                        t.container_id
+                    ))
                 ))
             };
-            let Some(kind) = t.tl.shell else { return not_found() };
-            if !shell::is_applet(&argv0) && !(argv0.contains('/') && t.spec.files.contains_key(&argv0)) || (argv0.ends_with("bash") && kind != ShellKind::Bash) {
+            let Some(kind) = t.tl.shell else {
+                return not_found();
+            };
+            if !(shell::is_applet(&argv0)
+                || argv0.contains('/') && t.spec.files.contains_key(&argv0))
+                || (argv0.ends_with("bash") && kind != ShellKind::Bash)
+            {
                 return not_found();
             }
             let env = Env {
@@ -89,7 +117,11 @@ pub fn run(p: &ProbeSpec, t: &Target<'_>, offset: SignedDuration) -> Outcome {
                 net: t.net,
             };
             let r = shell::exec(command, &env);
-            if r.code == 0 { Outcome::Success } else { Outcome::Failure(r.output) }
+            if r.code == 0 {
+                Outcome::Success
+            } else {
+                Outcome::Failure(r.output)
+            }
         }
     }
 }

@@ -9,13 +9,26 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 fn s(v: &Value, p: &str) -> String {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string()
+    v.pointer(p)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 fn arr<'a>(v: &'a Value, p: &str) -> &'a [Value] {
-    v.pointer(p).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+    v.pointer(p)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 fn strings(v: &Value, p: &str) -> Vec<String> {
-    arr(v, p).iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect()
+    arr(v, p)
+        .iter()
+        .map(|x| {
+            x.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| x.to_string())
+        })
+        .collect()
 }
 fn int(v: &Value, p: &str, default: i64) -> i64 {
     v.pointer(p).and_then(Value::as_i64).unwrap_or(default)
@@ -23,10 +36,21 @@ fn int(v: &Value, p: &str, default: i64) -> i64 {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Http { port: PortRef, path: String, scheme: String, host: String },
-    Tcp { port: PortRef },
-    Exec { command: Vec<String> },
-    Grpc { port: i64 },
+    Http {
+        port: PortRef,
+        path: String,
+        scheme: String,
+        host: String,
+    },
+    Tcp {
+        port: PortRef,
+    },
+    Exec {
+        command: Vec<String>,
+    },
+    Grpc {
+        port: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,16 +83,28 @@ fn probe(v: Option<&Value>) -> Option<ProbeSpec> {
         let scheme = s(v, "/httpGet/scheme");
         Action::Http {
             port: port("/httpGet/port"),
-            path: Some(s(v, "/httpGet/path")).filter(|p| !p.is_empty()).unwrap_or_else(|| "/".into()),
-            scheme: if scheme.is_empty() { "HTTP".into() } else { scheme },
+            path: Some(s(v, "/httpGet/path"))
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "/".into()),
+            scheme: if scheme.is_empty() {
+                "HTTP".into()
+            } else {
+                scheme
+            },
             host: s(v, "/httpGet/host"),
         }
     } else if v.get("tcpSocket").is_some() {
-        Action::Tcp { port: port("/tcpSocket/port") }
+        Action::Tcp {
+            port: port("/tcpSocket/port"),
+        }
     } else if v.get("grpc").is_some() {
-        Action::Grpc { port: int(v, "/grpc/port", 0) }
+        Action::Grpc {
+            port: int(v, "/grpc/port", 0),
+        }
     } else if v.get("exec").is_some() {
-        Action::Exec { command: strings(v, "/exec/command") }
+        Action::Exec {
+            command: strings(v, "/exec/command"),
+        }
     } else {
         return None;
     };
@@ -121,13 +157,19 @@ impl CSpec {
             .map(|q: Quantity| q.value().max(0) as u64)
             .filter(|b| *b > 0);
         Self {
-            field_path: format!("spec.{}{{{name}}}", if init { "initContainers" } else { "containers" }),
+            field_path: format!(
+                "spec.{}{{{name}}}",
+                if init { "initContainers" } else { "containers" }
+            ),
             name,
             image,
             pull_policy,
             command: strings(v, "/command"),
             args: strings(v, "/args"),
-            ports: arr(v, "/ports").iter().map(|p| (s(p, "/name"), int(p, "/containerPort", 0))).collect(),
+            ports: arr(v, "/ports")
+                .iter()
+                .map(|p| (s(p, "/name"), int(p, "/containerPort", 0)))
+                .collect(),
             memory_limit,
             startup: probe(v.get("startupProbe")),
             liveness: probe(v.get("livenessProbe")),
@@ -141,7 +183,11 @@ impl CSpec {
     pub fn port(&self, p: &PortRef) -> Option<u16> {
         match p {
             PortRef::Num(n) => u16::try_from(*n).ok(),
-            PortRef::Name(name) => self.ports.iter().find(|(n, _)| n == name).and_then(|(_, p)| u16::try_from(*p).ok()),
+            PortRef::Name(name) => self
+                .ports
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, p)| u16::try_from(*p).ok()),
         }
     }
 }
@@ -163,7 +209,11 @@ pub struct PodSpec {
 impl PodSpec {
     pub fn parse(pod: &Value) -> Self {
         let spec_grace = int(pod, "/spec/terminationGracePeriodSeconds", 30);
-        let grace = pod.pointer("/metadata/deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(spec_grace).clamp(0, 1 << 31);
+        let grace = pod
+            .pointer("/metadata/deletionGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(spec_grace)
+            .clamp(0, 1 << 31);
         let rp = s(pod, "/spec/restartPolicy");
         Self {
             name: s(pod, "/metadata/name"),
@@ -171,11 +221,23 @@ impl PodSpec {
             uid: s(pod, "/metadata/uid"),
             restart_policy: if rp.is_empty() { "Always".into() } else { rp },
             grace,
-            deleting: pod.pointer("/metadata/deletionTimestamp").is_some_and(|d| !d.is_null()),
-            init: arr(pod, "/spec/initContainers").iter().map(|c| CSpec::parse(c, true)).collect(),
-            containers: arr(pod, "/spec/containers").iter().map(|c| CSpec::parse(c, false)).collect(),
+            deleting: pod
+                .pointer("/metadata/deletionTimestamp")
+                .is_some_and(|d| !d.is_null()),
+            init: arr(pod, "/spec/initContainers")
+                .iter()
+                .map(|c| CSpec::parse(c, true))
+                .collect(),
+            containers: arr(pod, "/spec/containers")
+                .iter()
+                .map(|c| CSpec::parse(c, false))
+                .collect(),
             volumes: arr(pod, "/spec/volumes").to_vec(),
-            pull_secrets: arr(pod, "/spec/imagePullSecrets").iter().map(|x| s(x, "/name")).filter(|n| !n.is_empty()).collect(),
+            pull_secrets: arr(pod, "/spec/imagePullSecrets")
+                .iter()
+                .map(|x| s(x, "/name"))
+                .filter(|n| !n.is_empty())
+                .collect(),
         }
     }
 
@@ -217,7 +279,14 @@ pub fn object_data(obj: &Value, secret: bool) -> BTreeMap<String, String> {
 }
 
 /// The container's environment, or the CreateContainerConfigError message.
-pub fn resolve_env(c: &CSpec, pod: &Value, ns: &str, world: &World, pod_ip: &str, host_ip: &str) -> Result<Vec<(String, String)>, String> {
+pub fn resolve_env(
+    c: &CSpec,
+    pod: &Value,
+    ns: &str,
+    world: &World,
+    pod_ip: &str,
+    host_ip: &str,
+) -> Result<Vec<(String, String)>, String> {
     let mut env = Vec::new();
     let optional = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_bool).unwrap_or(false);
     for ef in arr(&c.raw, "/envFrom") {
@@ -229,8 +298,19 @@ pub fn resolve_env(c: &CSpec, pod: &Value, ns: &str, world: &World, pod_ip: &str
         } else {
             continue;
         };
-        let opt = optional(ef, if secret { "/secretRef/optional" } else { "/configMapRef/optional" });
-        let obj = if secret { world.secrets.get(&name) } else { world.config_maps.get(&name) };
+        let opt = optional(
+            ef,
+            if secret {
+                "/secretRef/optional"
+            } else {
+                "/configMapRef/optional"
+            },
+        );
+        let obj = if secret {
+            world.secrets.get(&name)
+        } else {
+            world.config_maps.get(&name)
+        };
         match obj {
             Some(o) => {
                 for (k, v) in object_data(o, secret) {
@@ -284,9 +364,22 @@ pub fn resolve_env(c: &CSpec, pod: &Value, ns: &str, world: &World, pod_ip: &str
                 "status.podIP" => pod_ip.to_string(),
                 "status.hostIP" => host_ip.to_string(),
                 p => {
-                    let key = p.strip_prefix("metadata.labels['").or_else(|| p.strip_prefix("metadata.annotations['")).and_then(|k| k.strip_suffix("']"));
-                    let field = if p.starts_with("metadata.labels") { "labels" } else { "annotations" };
-                    key.and_then(|k| pod.pointer(&format!("/metadata/{field}")).and_then(|m| m.get(k)).and_then(Value::as_str)).unwrap_or("").to_string()
+                    let key = p
+                        .strip_prefix("metadata.labels['")
+                        .or_else(|| p.strip_prefix("metadata.annotations['"))
+                        .and_then(|k| k.strip_suffix("']"));
+                    let field = if p.starts_with("metadata.labels") {
+                        "labels"
+                    } else {
+                        "annotations"
+                    };
+                    key.and_then(|k| {
+                        pod.pointer(&format!("/metadata/{field}"))
+                            .and_then(|m| m.get(k))
+                            .and_then(Value::as_str)
+                    })
+                    .unwrap_or("")
+                    .to_string()
                 }
             }
         } else if let Some(r) = from.get("resourceFieldRef") {
@@ -295,7 +388,13 @@ pub fn resolve_env(c: &CSpec, pod: &Value, ns: &str, world: &World, pod_ip: &str
             c.raw
                 .pointer(&format!("/resources/{section}/{key}"))
                 .and_then(|q| crate::api::quantity::parse_value(q).ok())
-                .map(|q| if key == "cpu" { ((q.milli_value() + 999) / 1000).max(1).to_string() } else { q.value().to_string() })
+                .map(|q| {
+                    if key == "cpu" {
+                        ((q.milli_value() + 999) / 1000).max(1).to_string()
+                    } else {
+                        q.value().to_string()
+                    }
+                })
                 .unwrap_or_else(|| "0".into())
         } else {
             String::new()
@@ -312,10 +411,23 @@ pub fn volume_errors(volumes: &[Value], world: &World) -> Vec<(String, String)> 
     for v in volumes {
         let name = s(v, "/name");
         let check = |src: &Value, secret: bool| -> Option<String> {
-            let (obj_name, opt) = (s(src, if secret { "/secretName" } else { "/name" }), src.get("optional").and_then(Value::as_bool).unwrap_or(false));
-            let obj_name = if obj_name.is_empty() { s(src, "/name") } else { obj_name };
+            let (obj_name, opt) = (
+                s(src, if secret { "/secretName" } else { "/name" }),
+                src.get("optional")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            );
+            let obj_name = if obj_name.is_empty() {
+                s(src, "/name")
+            } else {
+                obj_name
+            };
             let kind = if secret { "secret" } else { "configmap" };
-            let obj = if secret { world.secrets.get(&obj_name) } else { world.config_maps.get(&obj_name) };
+            let obj = if secret {
+                world.secrets.get(&obj_name)
+            } else {
+                world.config_maps.get(&obj_name)
+            };
             match obj {
                 None if opt => None,
                 None => Some(format!("{kind} \"{obj_name}\" not found")),
@@ -326,7 +438,12 @@ pub fn volume_errors(volumes: &[Value], world: &World) -> Vec<(String, String)> 
                         .map(|i| s(i, "/key"))
                         .find(|k| !data.contains_key(k))
                         .filter(|_| !opt)
-                        .map(|k| format!("{kind} references non-existent {} key: {k}", if secret { "secret" } else { "config" }))
+                        .map(|k| {
+                            format!(
+                                "{kind} references non-existent {} key: {k}",
+                                if secret { "secret" } else { "config" }
+                            )
+                        })
                 }
             }
         };
@@ -355,17 +472,32 @@ pub fn volume_errors(volumes: &[Value], world: &World) -> Vec<(String, String)> 
 }
 
 /// Files a container sees through its volume mounts, and its mount points.
-pub fn container_files(c: &CSpec, volumes: &[Value], world: &World, pod: &Value) -> (BTreeMap<String, String>, Vec<String>) {
+pub fn container_files(
+    c: &CSpec,
+    volumes: &[Value],
+    world: &World,
+    pod: &Value,
+) -> (BTreeMap<String, String>, Vec<String>) {
     let mut files = BTreeMap::new();
     let mut mounts = Vec::new();
     for m in arr(&c.raw, "/volumeMounts") {
         let (vname, path, sub) = (s(m, "/name"), s(m, "/mountPath"), s(m, "/subPath"));
-        let Some(vol) = volumes.iter().find(|v| s(v, "/name") == vname) else { continue };
+        let Some(vol) = volumes.iter().find(|v| s(v, "/name") == vname) else {
+            continue;
+        };
         let mut content: BTreeMap<String, String> = BTreeMap::new();
         let add = |content: &mut BTreeMap<String, String>, src: &Value, secret: bool| {
-            let nm = if secret { s(src, "/secretName") } else { s(src, "/name") };
+            let nm = if secret {
+                s(src, "/secretName")
+            } else {
+                s(src, "/name")
+            };
             let nm = if nm.is_empty() { s(src, "/name") } else { nm };
-            let obj = if secret { world.secrets.get(&nm) } else { world.config_maps.get(&nm) };
+            let obj = if secret {
+                world.secrets.get(&nm)
+            } else {
+                world.config_maps.get(&nm)
+            };
             if let Some(o) = obj {
                 let data = object_data(o, secret);
                 let items = arr(src, "/items");
@@ -426,8 +558,15 @@ pub fn container_files(c: &CSpec, volumes: &[Value], world: &World, pod: &Value)
 pub fn qos_class(pod: &Value) -> &'static str {
     let mut any = false;
     let mut guaranteed = true;
-    for c in arr(pod, "/spec/containers").iter().chain(arr(pod, "/spec/initContainers")) {
-        let get = |sec: &str, r: &str| c.pointer(&format!("/resources/{sec}/{r}")).and_then(|q| crate::api::quantity::parse_value(q).ok()).filter(|q| !q.is_zero());
+    for c in arr(pod, "/spec/containers")
+        .iter()
+        .chain(arr(pod, "/spec/initContainers"))
+    {
+        let get = |sec: &str, r: &str| {
+            c.pointer(&format!("/resources/{sec}/{r}"))
+                .and_then(|q| crate::api::quantity::parse_value(q).ok())
+                .filter(|q| !q.is_zero())
+        };
         for r in ["cpu", "memory"] {
             let (req, lim) = (get("requests", r), get("limits", r));
             if req.is_some() || lim.is_some() {

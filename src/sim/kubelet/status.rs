@@ -25,7 +25,13 @@ pub fn allocate_ip(cidr: &str, used: &BTreeSet<String>, rng: &Rng) -> String {
             return ip;
         }
     }
-    format!("{}.{}.{}.{}", octets[0], octets[1], octets[2], 2 + rng.below(250))
+    format!(
+        "{}.{}.{}.{}",
+        octets[0],
+        octets[1],
+        octets[2],
+        2 + rng.below(250)
+    )
 }
 
 fn ready_containers(pod: &PodSpec, mem: &PodMemory) -> Vec<String> {
@@ -34,7 +40,11 @@ fn ready_containers(pod: &PodSpec, mem: &PodMemory) -> Vec<String> {
         .iter()
         .filter(|c| c.sidecar)
         .chain(pod.containers.iter())
-        .filter(|c| !mem.containers.get(&c.name).is_some_and(|m| m.running() && m.ready))
+        .filter(|c| {
+            !mem.containers
+                .get(&c.name)
+                .is_some_and(|m| m.running() && m.ready)
+        })
         .map(|c| c.name.clone())
         .collect()
 }
@@ -44,7 +54,11 @@ fn incomplete_inits(pod: &PodSpec, mem: &PodMemory) -> Vec<String> {
         .iter()
         .filter(|c| {
             let m = mem.containers.get(&c.name);
-            if c.sidecar { !m.is_some_and(|m| m.running() && m.started) } else { !m.is_some_and(ContainerMemory::succeeded) }
+            if c.sidecar {
+                !m.is_some_and(|m| m.running() && m.started)
+            } else {
+                !m.is_some_and(ContainerMemory::succeeded)
+            }
         })
         .map(|c| c.name.clone())
         .collect()
@@ -102,9 +116,15 @@ pub fn track_conditions(pod: &PodSpec, mem: &mut PodMemory, now: Timestamp) {
     let ph = phase(pod, mem);
     let done = ph == "Succeeded" || ph == "Failed";
     let vals = [
-        ("PodReadyToStartContainers", mem.sandbox_at.is_some() && !done),
+        (
+            "PodReadyToStartContainers",
+            mem.sandbox_at.is_some() && !done,
+        ),
         ("Initialized", incomplete_inits(pod, mem).is_empty()),
-        ("ContainersReady", !done && ready_containers(pod, mem).is_empty()),
+        (
+            "ContainersReady",
+            !done && ready_containers(pod, mem).is_empty(),
+        ),
         ("Ready", !done && ready_containers(pod, mem).is_empty()),
     ];
     for (ty, v) in vals {
@@ -119,7 +139,11 @@ pub fn track_conditions(pod: &PodSpec, mem: &mut PodMemory, now: Timestamp) {
 
 fn state_json(st: &CState, c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
     let init_pending = !c.init && !incomplete_inits(pod, mem).is_empty();
-    let default_reason = if c.init || init_pending { "PodInitializing" } else { "ContainerCreating" };
+    let default_reason = if c.init || init_pending {
+        "PodInitializing"
+    } else {
+        "ContainerCreating"
+    };
     match st {
         CState::New => json!({"waiting": {"reason": default_reason}}),
         CState::Pulling { .. } => json!({"waiting": {"reason": default_reason}}),
@@ -152,7 +176,10 @@ fn terminated_json(t: &super::containers::Terminated) -> Value {
 fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
     let default = ContainerMemory::default();
     let m = mem.containers.get(&c.name).unwrap_or(&default);
-    let (image, image_id) = match (&m.image, m.running() || matches!(m.state, CState::Terminated(_)) || m.last.is_some()) {
+    let (image, image_id) = match (
+        &m.image,
+        m.running() || matches!(m.state, CState::Terminated(_)) || m.last.is_some(),
+    ) {
         (Some(i), true) => (i.name.clone(), i.image_id.clone()),
         _ => (c.image.clone(), String::new()),
     };
@@ -217,17 +244,42 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
     let unready = ready_containers(pod, mem);
     let incomplete = incomplete_inits(pod, mem);
     let list = |v: &[String]| format!("[{}]", v.join(" "));
-    let (ready_reason, ready_msg) = if done { (Some("PodCompleted"), None) } else { (Some("ContainersNotReady"), Some(format!("containers with unready status: {}", list(&unready)))) };
+    let (ready_reason, ready_msg) = if done {
+        (Some("PodCompleted"), None)
+    } else {
+        (
+            Some("ContainersNotReady"),
+            Some(format!(
+                "containers with unready status: {}",
+                list(&unready)
+            )),
+        )
+    };
     let mut conditions = vec![
         cond("PodReadyToStartContainers", None, None),
-        cond("Initialized", if done { Some("PodCompleted") } else { Some("ContainersNotInitialized") }, (!done).then(|| format!("containers with incomplete status: {}", list(&incomplete)))),
+        cond(
+            "Initialized",
+            if done {
+                Some("PodCompleted")
+            } else {
+                Some("ContainersNotInitialized")
+            },
+            (!done).then(|| format!("containers with incomplete status: {}", list(&incomplete))),
+        ),
         cond("Ready", ready_reason, ready_msg.clone()),
         cond("ContainersReady", ready_reason, ready_msg),
     ];
     if let Some(Value::Array(old)) = input.pod.pointer("/status/conditions") {
         for c in old {
             let ty = c.get("type").and_then(Value::as_str).unwrap_or("");
-            if !["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"].contains(&ty) {
+            if ![
+                "PodReadyToStartContainers",
+                "Initialized",
+                "Ready",
+                "ContainersReady",
+            ]
+            .contains(&ty)
+            {
                 conditions.push(c.clone());
             }
         }
@@ -245,7 +297,12 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
         "containerStatuses": pod.containers.iter().map(|c| container_status(c, pod, mem)).collect::<Vec<_>>(),
     });
     if !pod.init.is_empty() {
-        s["initContainerStatuses"] = json!(pod.init.iter().map(|c| container_status(c, pod, mem)).collect::<Vec<_>>());
+        s["initContainerStatuses"] = json!(
+            pod.init
+                .iter()
+                .map(|c| container_status(c, pod, mem))
+                .collect::<Vec<_>>()
+        );
     }
     if let Some(ip) = &mem.pod_ip {
         s["podIP"] = json!(ip);

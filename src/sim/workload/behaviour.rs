@@ -153,7 +153,7 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
         );
     }
     match r.repository().as_str() {
-        "docker.io/library/busybox" | "docker.io/library/alpine" => {
+        "docker.io/library/busybox" | "docker.io/library/alpine" | "registry.k8s.io/busybox" => {
             p(Kind::Busybox, &[], &["sh"], &[], Some(ShellKind::Ash))
         }
         "docker.io/library/nginx" => p(

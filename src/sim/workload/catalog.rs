@@ -268,6 +268,7 @@ const PUBLIC: &[(&str, &[&str], u64)] = &[
         &["latest", "1.11.1", "1.11.3", "1.12.0", "1.12.1"],
         22_384_805,
     ),
+    ("registry.k8s.io/busybox", &["latest", "1.27.2"], 1_144_547),
     (
         "registry.k8s.io/pause",
         &["3.8", "3.9", "3.10", "3.10.1"],
@@ -422,9 +423,8 @@ impl Catalog {
                 "rpc error: code = NotFound desc = failed to pull and unpack image \"{full}\": failed to resolve reference \"{full}\": {full}: not found"
             ),
         };
-        let has_tag = |tags: &[String]| {
-            r.tag.is_none() && r.digest.is_some() || tags.iter().any(|t| *t == tag)
-        };
+        let has_tag =
+            |tags: &[String]| r.tag.is_none() && r.digest.is_some() || tags.contains(&tag);
         if let Some(p) = self.private.get(&repo) {
             let host = &r.registry;
             let ok = creds.iter().any(|c| {

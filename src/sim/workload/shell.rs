@@ -250,11 +250,11 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
             }
             '\\' => {
                 in_word = true;
-                if let Some(&n) = c.get(i + 1) {
-                    if n != '\n' {
-                        flush_lit!();
-                        parts.push(Part::Quoted(n.to_string()));
-                    }
+                if let Some(&n) = c.get(i + 1)
+                    && n != '\n'
+                {
+                    flush_lit!();
+                    parts.push(Part::Quoted(n.to_string()));
                 }
                 i += 2;
             }
@@ -406,7 +406,7 @@ impl Parser {
         };
         Ok(if neg { Node::Not(Box::new(node)) } else { node })
     }
-    fn command(&mut self, stops: &[&str]) -> PResult<Node> {
+    fn command(&mut self, _stops: &[&str]) -> PResult<Node> {
         match self.peek_kw() {
             Some(k @ ("while" | "until")) => {
                 let until = k == "until";
@@ -449,9 +449,7 @@ impl Parser {
                     body: Box::new(body),
                 });
             }
-            Some(k @ ("do" | "done" | "then" | "fi" | "else" | "elif"))
-                if !stops.contains(&k) || true =>
-            {
+            Some(k @ ("do" | "done" | "then" | "fi" | "else" | "elif")) => {
                 return Err(format!("unexpected \"{k}\""));
             }
             _ => {}
@@ -1099,12 +1097,12 @@ impl<'a> Sh<'a> {
             }
             "cat" => {
                 self.status = 0;
-                if args.is_empty() || args == ["-"] {
-                    if let Some(input) = self.stdin.take() {
-                        let t = input.strip_suffix('\n').unwrap_or(&input).to_string();
-                        if !t.is_empty() {
-                            self.out(&t);
-                        }
+                if (args.is_empty() || args == ["-"])
+                    && let Some(input) = self.stdin.take()
+                {
+                    let t = input.strip_suffix('\n').unwrap_or(&input).to_string();
+                    if !t.is_empty() {
+                        self.out(&t);
                     }
                 }
                 for a in args.iter().filter(|a| *a != "-") {
@@ -1117,7 +1115,7 @@ impl<'a> Sh<'a> {
                             }
                         }
                         None if self.is_dir(&p) => {
-                            self.out_err(&format!("cat: read error: Is a directory"));
+                            self.out_err("cat: read error: Is a directory");
                             self.status = 1;
                         }
                         None => {
