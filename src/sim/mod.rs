@@ -1,11 +1,13 @@
 //! The simulated cluster's behaviour: clock, randomness, the bootstrap
-//! shape, the controller runtime, controllers and the scheduler (later
-//! kubelet and network).
+//! shape, the controller runtime, controllers, the scheduler, the kubelet
+//! and what containers do.
 pub mod bootstrap;
 pub mod clock;
 pub mod controllers;
 pub mod event;
+pub mod kubelet;
 pub mod recorder;
 pub mod rng;
 pub mod runtime;
 pub mod snapshot;
+pub mod workload;

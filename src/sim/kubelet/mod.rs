@@ -1,0 +1,143 @@
+//! The simulated kubelet, as a pure state machine over one pod.
+//!
+//! # Wiring (for the runtime)
+//!
+//! For each pod bound to a node (`spec.nodeName` set), the runtime keeps a
+//! [`PodMemory`] (the container runtime's state for that pod: container
+//! states, restart counts, back-off timers, logs) and calls
+//!
+//! ```ignore
+//! let out = kubelet::sync_pod(&PodInput { pod, node, world, memory: &mem, catalog, network }, clock.now(), &rng);
+//! ```
+//!
+//! whenever the pod, its ConfigMaps/Secrets, or the node change, and at
+//! `out.wake_at` at the latest. Then it
+//! - writes `out.status` as the pod's `status` (status subresource),
+//! - records `out.events` (each with the time it happened; `involved` and
+//!   `host` are filled in; `component` is `kubelet`),
+//! - stores `out.memory` for the next call,
+//! - adds `out.pulled_images` to the node's image set ([`NodeView::images`]),
+//! - deletes the pod for good (grace 0) when `out.gone` is true (graceful
+//!   termination after `deletionTimestamp` is done),
+//! - serves `kubectl logs` from [`PodMemory::logs`] (`current`/`previous`
+//!   per container); calling `sync_pod` first brings logs up to `now`.
+//!
+//! Nothing here reads a clock, the store, or does IO: `now` and `rng` are
+//! inputs, so a test drives a pod through its life by calling `sync_pod`
+//! with a moving `now` (see `tests.rs`). A call at a time later than
+//! `wake_at` catches up: every timer that expired in between fires in order.
+//!
+//! `world` holds, by name, the objects of the pod's namespace the kubelet
+//! reads: ConfigMaps, Secrets, PersistentVolumeClaims (as stored JSON).
+
+mod containers;
+mod probe;
+mod spec;
+mod status;
+#[cfg(test)]
+mod tests;
+
+use crate::sim::event::EventSpec;
+use crate::sim::rng::Rng;
+use crate::sim::workload::{Catalog, Network};
+use jiff::Timestamp;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use containers::{Backoff, CState, ContainerMemory, Terminated};
+
+/// The node the pod runs on, as the kubelet sees it.
+#[derive(Debug, Clone, Default)]
+pub struct NodeView {
+    pub name: String,
+    /// The node's InternalIP (`status.hostIP`).
+    pub host_ip: String,
+    /// `spec.podCIDR` (`10.244.1.0/24`).
+    pub pod_cidr: String,
+    /// Pod IPs already in use on this node.
+    pub used_ips: BTreeSet<String>,
+    /// Images already present on the node (full references,
+    /// `docker.io/library/nginx:1.27`).
+    pub images: BTreeSet<String>,
+}
+
+/// Objects in the pod's namespace, by name, as stored JSON.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub config_maps: BTreeMap<String, Value>,
+    pub secrets: BTreeMap<String, Value>,
+    pub pvcs: BTreeMap<String, Value>,
+}
+
+/// Everything `sync_pod` reads.
+pub struct PodInput<'a> {
+    /// The pod as stored (JSON).
+    pub pod: &'a Value,
+    pub node: &'a NodeView,
+    pub world: &'a World,
+    pub memory: &'a PodMemory,
+    pub catalog: &'a Catalog,
+    /// Answers `wget`/`nslookup`/`nc` from container shells.
+    pub network: &'a dyn Network,
+}
+
+/// An event with the time it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedEvent {
+    pub at: Timestamp,
+    pub event: EventSpec,
+}
+
+/// The kubelet's per-pod memory (the container runtime's state).
+#[derive(Debug, Clone, Default)]
+pub struct PodMemory {
+    /// When the kubelet first saw the pod (`status.startTime`).
+    pub start_time: Option<Timestamp>,
+    /// Pod IP, once the sandbox exists.
+    pub pod_ip: Option<String>,
+    pub sandbox_at: Option<Timestamp>,
+    pub containers: BTreeMap<String, ContainerMemory>,
+    /// Volume mount retries: (first failure, next retry, current delay in ms).
+    pub mount_retry: Option<(Timestamp, Timestamp, i64)>,
+    pub mount_timeout_at: Option<Timestamp>,
+    /// Condition type → (status, lastTransitionTime).
+    pub conditions: BTreeMap<String, (bool, Timestamp)>,
+    /// Graceful termination: when it started.
+    pub terminating_since: Option<Timestamp>,
+    pub gone: bool,
+    /// The time of the last sync (timers between it and `now` are replayed).
+    pub last_sync: Option<Timestamp>,
+    /// Pull secrets already reported missing.
+    pub warned_pull_secrets: bool,
+}
+
+impl PodMemory {
+    /// Log lines of a container: `(time, line)`, current run or previous.
+    pub fn logs(&self, container: &str, previous: bool) -> &[(Timestamp, String)] {
+        match self.containers.get(container) {
+            Some(c) if previous => &c.previous_logs,
+            Some(c) => &c.logs,
+            None => &[],
+        }
+    }
+}
+
+/// What `sync_pod` decided.
+#[derive(Debug, Clone)]
+pub struct PodOutcome {
+    /// The pod's new `status`.
+    pub status: Value,
+    pub events: Vec<TimedEvent>,
+    pub memory: PodMemory,
+    /// Call again at this time at the latest (None: only on change).
+    pub wake_at: Option<Timestamp>,
+    /// Graceful termination finished: delete the pod now.
+    pub gone: bool,
+    /// Images this sync pulled onto the node.
+    pub pulled_images: Vec<String>,
+}
+
+/// Syncs one pod at `now`; see the module documentation.
+pub fn sync_pod(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcome {
+    containers::sync(input, now, rng)
+}

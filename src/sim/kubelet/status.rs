@@ -1,0 +1,312 @@
+//! The pod `status` the kubelet writes: phase (`getPhase`), conditions
+//! (PodReadyToStartContainers, Initialized, Ready, ContainersReady,
+//! PodScheduled), container statuses, IPs, start time and QoS class.
+
+use super::containers::{CState, ContainerMemory};
+use super::spec::{self, CSpec, PodSpec};
+use super::{PodInput, PodMemory};
+use crate::sim::clock::format_time;
+use crate::sim::rng::Rng;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+/// The first free address of the node's pod CIDR (host-local IPAM hands
+/// them out in order), from .2 up.
+pub fn allocate_ip(cidr: &str, used: &BTreeSet<String>, rng: &Rng) -> String {
+    let base = cidr.split('/').next().unwrap_or("");
+    let octets: Vec<u8> = base.split('.').filter_map(|o| o.parse().ok()).collect();
+    if octets.len() != 4 {
+        return format!("10.244.0.{}", 2 + rng.below(250));
+    }
+    for host in 2u16..255 {
+        let ip = format!("{}.{}.{}.{host}", octets[0], octets[1], octets[2]);
+        if !used.contains(&ip) {
+            return ip;
+        }
+    }
+    format!(
+        "{}.{}.{}.{}",
+        octets[0],
+        octets[1],
+        octets[2],
+        2 + rng.below(250)
+    )
+}
+
+fn ready_containers(pod: &PodSpec, mem: &PodMemory) -> Vec<String> {
+    // Regular containers and sidecars count towards ContainersReady.
+    pod.init
+        .iter()
+        .filter(|c| c.sidecar)
+        .chain(pod.containers.iter())
+        .filter(|c| {
+            !mem.containers
+                .get(&c.name)
+                .is_some_and(|m| m.running() && m.ready)
+        })
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+fn incomplete_inits(pod: &PodSpec, mem: &PodMemory) -> Vec<String> {
+    pod.init
+        .iter()
+        .filter(|c| {
+            let m = mem.containers.get(&c.name);
+            if c.sidecar {
+                !m.is_some_and(|m| m.running() && m.started)
+            } else {
+                !m.is_some_and(ContainerMemory::succeeded)
+            }
+        })
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// `getPhase`.
+pub fn phase(pod: &PodSpec, mem: &PodMemory) -> &'static str {
+    let init_failed = pod.init.iter().any(|c| !c.sidecar && matches!(mem.containers.get(&c.name).map(|m| &m.state), Some(CState::Terminated(t)) if t.exit_code != 0));
+    if init_failed && pod.restart_policy == "Never" {
+        return "Failed";
+    }
+    if !incomplete_inits(pod, mem).is_empty() {
+        return "Pending";
+    }
+    let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
+    for c in &pod.containers {
+        match mem.containers.get(&c.name) {
+            None => waiting += 1,
+            Some(m) => match &m.state {
+                CState::Running { .. } => running += 1,
+                CState::Terminated(t) => {
+                    stopped += 1;
+                    if t.exit_code == 0 {
+                        succeeded += 1;
+                    }
+                }
+                _ if m.last.is_some() => stopped += 1,
+                _ => waiting += 1,
+            },
+        }
+    }
+    if waiting > 0 {
+        return "Pending";
+    }
+    if running > 0 {
+        return "Running";
+    }
+    if stopped > 0 {
+        if pod.restart_policy == "Always" {
+            return "Running";
+        }
+        if stopped == succeeded {
+            return "Succeeded";
+        }
+        if pod.restart_policy == "Never" {
+            return "Failed";
+        }
+        return "Running";
+    }
+    "Pending"
+}
+
+/// Records condition transitions (for `lastTransitionTime`).
+pub fn track_conditions(pod: &PodSpec, mem: &mut PodMemory, now: Timestamp) {
+    let ph = phase(pod, mem);
+    let done = ph == "Succeeded" || ph == "Failed";
+    let vals = [
+        (
+            "PodReadyToStartContainers",
+            mem.sandbox_at.is_some() && !done,
+        ),
+        ("Initialized", incomplete_inits(pod, mem).is_empty()),
+        (
+            "ContainersReady",
+            !done && ready_containers(pod, mem).is_empty(),
+        ),
+        ("Ready", !done && ready_containers(pod, mem).is_empty()),
+    ];
+    for (ty, v) in vals {
+        match mem.conditions.get(ty) {
+            Some((old, _)) if *old == v => {}
+            _ => {
+                mem.conditions.insert(ty.into(), (v, now));
+            }
+        }
+    }
+}
+
+fn state_json(st: &CState, c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
+    let init_pending = !c.init && !incomplete_inits(pod, mem).is_empty();
+    let default_reason = if c.init || init_pending {
+        "PodInitializing"
+    } else {
+        "ContainerCreating"
+    };
+    match st {
+        CState::New => json!({"waiting": {"reason": default_reason}}),
+        CState::Pulling { .. } => json!({"waiting": {"reason": default_reason}}),
+        CState::Waiting { reason, message } => {
+            let mut w = json!({"reason": reason});
+            if let Some(m) = message {
+                w["message"] = json!(m);
+            }
+            json!({ "waiting": w })
+        }
+        CState::Running { started, .. } => json!({"running": {"startedAt": format_time(*started)}}),
+        CState::Terminated(t) => json!({"terminated": terminated_json(t)}),
+    }
+}
+
+fn terminated_json(t: &super::containers::Terminated) -> Value {
+    let mut v = json!({
+        "exitCode": t.exit_code,
+        "reason": t.reason,
+        "startedAt": format_time(t.started_at.unwrap_or(Timestamp::UNIX_EPOCH)),
+        "finishedAt": format_time(t.finished_at),
+        "containerID": t.container_id,
+    });
+    if let Some(m) = &t.message {
+        v["message"] = json!(m);
+    }
+    v
+}
+
+fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
+    let default = ContainerMemory::default();
+    let m = mem.containers.get(&c.name).unwrap_or(&default);
+    let (image, image_id) = match (
+        &m.image,
+        m.running() || matches!(m.state, CState::Terminated(_)) || m.last.is_some(),
+    ) {
+        (Some(i), true) => (i.name.clone(), i.image_id.clone()),
+        _ => (c.image.clone(), String::new()),
+    };
+    let container_id = match &m.state {
+        CState::Running { id, .. } => Some(id.clone()),
+        CState::Terminated(t) => Some(t.container_id.clone()),
+        _ => m.last.as_ref().map(|t| t.container_id.clone()),
+    };
+    let mut v = json!({
+        "name": c.name,
+        "state": state_json(&m.state, c, pod, mem),
+        "lastState": m.last.as_ref().map(|t| json!({"terminated": terminated_json(t)})).unwrap_or_else(|| json!({})),
+        "ready": m.running() && m.ready,
+        "restartCount": m.restart_count,
+        "image": image,
+        "imageID": image_id,
+        "started": m.running() && m.started,
+    });
+    if let Some(id) = container_id {
+        v["containerID"] = json!(id);
+    }
+    let mounts: Vec<Value> = c
+        .raw
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .map(|ms| {
+            ms.iter()
+                .map(|vm| {
+                    let mut o = json!({"name": vm.get("name").cloned().unwrap_or(Value::Null), "mountPath": vm.get("mountPath").cloned().unwrap_or(Value::Null)});
+                    if vm.get("readOnly").and_then(Value::as_bool) == Some(true) {
+                        o["readOnly"] = json!(true);
+                        o["recursiveReadOnly"] = json!("Disabled");
+                    }
+                    o
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !mounts.is_empty() {
+        v["volumeMounts"] = json!(mounts);
+    }
+    v
+}
+
+/// The pod's `status`.
+pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Timestamp) -> Value {
+    let ph = phase(pod, mem);
+    let done = ph == "Succeeded" || ph == "Failed";
+    let cond = |ty: &str, reason: Option<&str>, message: Option<String>| {
+        let (v, at) = mem.conditions.get(ty).cloned().unwrap_or((false, now));
+        let mut c = json!({"type": ty, "status": if v { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": format_time(at)});
+        if !v || done {
+            if let Some(r) = reason {
+                c["reason"] = json!(r);
+            }
+            if let Some(m) = message {
+                c["message"] = json!(m);
+            }
+        }
+        c
+    };
+    let unready = ready_containers(pod, mem);
+    let incomplete = incomplete_inits(pod, mem);
+    let list = |v: &[String]| format!("[{}]", v.join(" "));
+    let (ready_reason, ready_msg) = if done {
+        (Some("PodCompleted"), None)
+    } else {
+        (
+            Some("ContainersNotReady"),
+            Some(format!(
+                "containers with unready status: {}",
+                list(&unready)
+            )),
+        )
+    };
+    let mut conditions = vec![
+        cond("PodReadyToStartContainers", None, None),
+        cond(
+            "Initialized",
+            if done {
+                Some("PodCompleted")
+            } else {
+                Some("ContainersNotInitialized")
+            },
+            (!done).then(|| format!("containers with incomplete status: {}", list(&incomplete))),
+        ),
+        cond("Ready", ready_reason, ready_msg.clone()),
+        cond("ContainersReady", ready_reason, ready_msg),
+    ];
+    if let Some(Value::Array(old)) = input.pod.pointer("/status/conditions") {
+        for c in old {
+            let ty = c.get("type").and_then(Value::as_str).unwrap_or("");
+            if ![
+                "PodReadyToStartContainers",
+                "Initialized",
+                "Ready",
+                "ContainersReady",
+            ]
+            .contains(&ty)
+            {
+                conditions.push(c.clone());
+            }
+        }
+    }
+    if !conditions.iter().any(|c| c["type"] == "PodScheduled") {
+        conditions.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": format_time(mem.start_time.unwrap_or(now))}));
+    }
+    let mut s = json!({
+        "phase": ph,
+        "conditions": conditions,
+        "hostIP": input.node.host_ip,
+        "hostIPs": [{"ip": input.node.host_ip}],
+        "startTime": format_time(mem.start_time.unwrap_or(now)),
+        "qosClass": spec::qos_class(input.pod),
+        "containerStatuses": pod.containers.iter().map(|c| container_status(c, pod, mem)).collect::<Vec<_>>(),
+    });
+    if !pod.init.is_empty() {
+        s["initContainerStatuses"] = json!(
+            pod.init
+                .iter()
+                .map(|c| container_status(c, pod, mem))
+                .collect::<Vec<_>>()
+        );
+    }
+    if let Some(ip) = &mem.pod_ip {
+        s["podIP"] = json!(ip);
+        s["podIPs"] = json!([{"ip": ip}]);
+    }
+    s
+}
