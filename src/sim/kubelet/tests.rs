@@ -659,7 +659,7 @@ fn garbage_never_panics() {
         s.run_to(700.0);
         assert!(s.status["phase"].is_string());
     }
-    let huge = "echo ".to_string() + &"x".repeat(100_000);
+    let huge = format!("echo {}", "x".repeat(100_000));
     let mut s = Sim::new(pod(
         "big",
         one(
