@@ -170,3 +170,103 @@ fn unauthenticated_requests_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.ends_with("error: You must be logged in to the server (the server has asked for the client to provide credentials)\n"), "{err}");
 }
+
+#[test]
+fn invalid_objects_get_422_with_field_causes() {
+    let sim = Sim::start();
+    let f = sim.file(
+        "bad-name.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Web_App\ndata:\n  a: b\n",
+    );
+    let err = sim.kubectl(&["create", "-f", &f]).err();
+    assert_eq!(
+        err,
+        "The ConfigMap \"Web_App\" is invalid: metadata.name: Invalid value: \"Web_App\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')\n"
+    );
+    let f = sim.file(
+        "no-image.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n",
+    );
+    let err = sim.kubectl(&["create", "-f", &f]).err();
+    assert_eq!(
+        err,
+        "The Pod \"p\" is invalid: spec.containers[0].image: Required value\n"
+    );
+    let f = sim.file(
+        "selector.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  selector:\n    matchLabels:\n      app: a\n  template:\n    metadata:\n      labels:\n        app: b\n    spec:\n      containers:\n      - name: c\n        image: nginx\n",
+    );
+    let err = sim.kubectl(&["apply", "-f", &f]).err();
+    assert_eq!(
+        err,
+        format!(
+            "The Deployment \"d\" is invalid: spec.template.metadata.labels: Invalid value: {{\"app\":\"b\"}}: `selector` does not match template `labels`\n"
+        )
+    );
+}
+
+#[test]
+fn missing_service_account_is_forbidden() {
+    let sim = Sim::start();
+    let err = sim
+        .kubectl(&[
+            "run",
+            "x",
+            "--image=nginx",
+            "--overrides={\"spec\":{\"serviceAccountName\":\"nope\"}}",
+        ])
+        .err();
+    assert_eq!(
+        err,
+        "Error from server (Forbidden): pods \"x\" is forbidden: error looking up service account default/nope: serviceaccount \"nope\" not found\n"
+    );
+}
+
+#[test]
+fn dry_run_server_validates_without_storing() {
+    let sim = Sim::start();
+    let out = sim
+        .kubectl(&[
+            "create",
+            "configmap",
+            "dry",
+            "--from-literal=a=b",
+            "--dry-run=server",
+        ])
+        .ok();
+    assert_eq!(out, "configmap/dry created (server dry run)\n");
+    assert_eq!(
+        sim.kubectl(&["get", "cm", "dry"]).err(),
+        "Error from server (NotFound): configmaps \"dry\" not found\n"
+    );
+}
+
+#[test]
+fn delete_all_uses_deletecollection_or_lists() {
+    let sim = Sim::start();
+    for n in ["a", "b", "c"] {
+        sim.kubectl(&["create", "configmap", n, "--from-literal=k=v"])
+            .ok();
+    }
+    sim.kubectl(&["label", "cm", "a", "b", "tier=x"]).ok();
+    let out = sim.kubectl(&["delete", "cm", "-l", "tier=x"]).ok();
+    assert!(
+        out.contains("configmap \"a\" deleted") && out.contains("configmap \"b\" deleted"),
+        "{out}"
+    );
+    let left = sim.kubectl(&["get", "cm", "-o", "name"]).ok();
+    assert!(
+        left.contains("configmap/c") && !left.contains("configmap/a"),
+        "{left}"
+    );
+    let raw = sim
+        .kubectl(&[
+            "delete",
+            "--raw",
+            "/api/v1/namespaces/default/configmaps?labelSelector=k%21%3Dnone",
+        ])
+        .ok();
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(v["kind"], "ConfigMapList");
+    assert!(sim.kubectl(&["get", "cm", "c"]).code != 0);
+}
