@@ -7,6 +7,8 @@
 //!
 //! Benchmarks measure real time on purpose; the simulator itself never does.
 
+#![allow(clippy::disallowed_methods)] // benchmarks measure real time
+
 use axum::body::Body;
 use axum::http::Request;
 use kdrill::api::resource;

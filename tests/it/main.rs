@@ -1,6 +1,9 @@
 //! Integration tests: the real `kubectl` and kube-rs against `kdrill sim serve`.
 //! One binary (ripgrep-style); each module is one area.
 
+// Tests poll a separate process with real deadlines.
+#![allow(clippy::disallowed_methods)]
+
 mod harness;
 mod kube_rs;
 mod kubectl_errors;
