@@ -4,6 +4,7 @@
 // Tests poll a separate process with real deadlines.
 #![allow(clippy::disallowed_methods)]
 
+mod architecture;
 mod harness;
 mod kube_rs;
 mod kubectl_errors;
