@@ -16,6 +16,7 @@
 //! - apiserver `pkg/endpoints/handlers/rest.go` `transformDecodeError`:
 //!   `<Kind> in version "<v>" cannot be handled as a <Kind>: <err>` (400).
 
+use crate::api::field_error::go_quote;
 use serde_json::Value;
 
 use super::defs::{Definitions, definitions, ref_target};
@@ -74,27 +75,6 @@ impl FieldCheck {
             go_quote(version)
         ))
     }
-}
-
-/// Go's `%q` for the strings we quote (paths and versions).
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Checks `obj` against the schema of group/version/kind. Kinds without a

@@ -195,38 +195,7 @@ fn requests_from_limits(c: &mut Value) {
 
 /// `SetDefaults_Volume` and the volume-source defaults (mode 0644 = 420).
 fn volume(v: &mut Value) {
-    let sources = [
-        "hostPath",
-        "emptyDir",
-        "gcePersistentDisk",
-        "awsElasticBlockStore",
-        "gitRepo",
-        "secret",
-        "nfs",
-        "iscsi",
-        "glusterfs",
-        "persistentVolumeClaim",
-        "rbd",
-        "flexVolume",
-        "cinder",
-        "cephfs",
-        "flocker",
-        "downwardAPI",
-        "fc",
-        "azureFile",
-        "configMap",
-        "vsphereVolume",
-        "quobyte",
-        "azureDisk",
-        "photonPersistentDisk",
-        "projected",
-        "portworxVolume",
-        "scaleIO",
-        "storageos",
-        "csi",
-        "ephemeral",
-        "image",
-    ];
+    let sources = crate::registry::validation::VOLUME_SOURCES;
     if !sources
         .iter()
         .any(|s| v.get(*s).is_some_and(|x| !x.is_null()))

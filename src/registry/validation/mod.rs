@@ -27,7 +27,7 @@ use crate::api::quantity::{self, Quantity};
 pub use core::{MAX_SECRET_SIZE, node_port_range_error};
 pub use cron::parse_schedule;
 pub use meta::name_rule;
-pub use pod::POD_UPDATE_FORBIDDEN;
+pub use pod::{POD_UPDATE_FORBIDDEN, VOLUME_SOURCES};
 
 /// Validation run on create (`Strategy.Validate`).
 pub fn validate_create(group: &str, kind: &str, obj: &Value) -> Vec<FieldError> {

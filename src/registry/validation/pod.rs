@@ -42,7 +42,8 @@ pub fn template(tpl: &Value, path: &str) -> Vec<FieldError> {
     errs
 }
 
-const VOLUME_SOURCES: &[&str] = &[
+/// Every volume source a Pod volume may name (exactly one is allowed).
+pub const VOLUME_SOURCES: &[&str] = &[
     "hostPath",
     "emptyDir",
     "gcePersistentDisk",
