@@ -432,7 +432,6 @@ impl Registry {
         {
             return Err(Status::bad_request("invalid resource version"));
         }
-        let mut warnings = Vec::new();
         let mut body = obj;
         if info.namespaced {
             let body_ns = meta::namespace(&body).to_string();
@@ -448,34 +447,14 @@ impl Registry {
         {
             md.remove("namespace");
         }
-        let result = self
-            .store
-            .update_with(res_key(info), ns, name, |old| {
-                if let Some(e) = expected
-                    && meta::resource_version(old) != Some(e)
-                {
-                    return Err(Status::stale(gr(info), name));
-                }
-                let (new, w) =
-                    self.prepare_replacement(info, subresource, old, body, opts, false)?;
-                warnings = w;
-                if opts.dry_run || same_content(&new, old) {
-                    if opts.dry_run {
-                        return Err(dry_run_marker(new));
-                    }
-                    return Ok(None);
-                }
-                Ok(Some(new))
-            })
-            .map_err(|e| store_status(info, e))?;
-        match result {
-            Ok((_, new)) => Ok(Written {
-                object: self.finish_update(info, new),
-                warnings,
-                created: false,
-            }),
-            Err(s) => dry_run_result(s, warnings),
-        }
+        self.replace(info, ns, name, subresource, opts, false, |old| {
+            if let Some(e) = expected
+                && meta::resource_version(old) != Some(e)
+            {
+                return Err(Status::stale(gr(info), name));
+            }
+            Ok(body)
+        })
     }
 
     /// `PATCH`: applies a patch to the stored object; server-side apply
@@ -501,37 +480,62 @@ impl Registry {
             }
             return Err(Status::not_found(gr(info), name));
         }
+        self.replace(info, ns, name, subresource, opts, true, |old| {
+            let patched = crate::api::patch::apply(patch_type, old, patch, info)
+                .map_err(|e| e.to_api_status())?;
+            if let Some(e) = meta::resource_version(&patched)
+                && meta::resource_version(old) != Some(e)
+            {
+                return Err(Status::stale(gr(info), name));
+            }
+            Ok(patched)
+        })
+    }
+
+    /// The shared tail of update and patch: builds the candidate from the
+    /// stored object, applies the update rules, and writes it unless it is a
+    /// dry run or changes nothing.
+    #[allow(clippy::too_many_arguments)]
+    fn replace(
+        &self,
+        info: &ResourceInfo,
+        ns: &str,
+        name: &str,
+        subresource: Option<&str>,
+        opts: &WriteOptions,
+        patched: bool,
+        candidate: impl FnOnce(&Value) -> Result<Value, Status>,
+    ) -> Result<Written, Status> {
         let mut warnings = Vec::new();
-        let result = self
+        let mut dry_run = None;
+        let (_, new) = self
             .store
             .update_with(res_key(info), ns, name, |old| {
-                let patched = crate::api::patch::apply(patch_type, old, patch, info)
-                    .map_err(|e| e.to_api_status())?;
-                if let Some(e) = meta::resource_version(&patched)
-                    && meta::resource_version(old) != Some(e)
-                {
-                    return Err(Status::stale(gr(info), name));
-                }
-                let (new, w) =
-                    self.prepare_replacement(info, subresource, old, patched, opts, true)?;
+                let (new, w) = self.prepare_replacement(
+                    info,
+                    subresource,
+                    old,
+                    candidate(old)?,
+                    opts,
+                    patched,
+                )?;
                 warnings = w;
                 if opts.dry_run {
-                    return Err(dry_run_marker(new));
-                }
-                if same_content(&new, old) {
+                    dry_run = Some(new);
                     return Ok(None);
                 }
-                Ok(Some(new))
+                Ok((!same_content(&new, old)).then_some(new))
             })
-            .map_err(|e| store_status(info, e))?;
-        match result {
-            Ok((_, new)) => Ok(Written {
-                object: self.finish_update(info, new),
-                warnings,
-                created: false,
-            }),
-            Err(s) => dry_run_result(s, warnings),
-        }
+            .map_err(|e| store_status(info, e))??;
+        let object = match dry_run {
+            Some(obj) => Arc::new(obj),
+            None => self.finish_update(info, new),
+        };
+        Ok(Written {
+            object,
+            warnings,
+            created: false,
+        })
     }
 
     /// Whether a pod being deleted waits for its kubelet to stop it.
@@ -731,28 +735,6 @@ fn same_content(a: &Value, b: &Value) -> bool {
         v
     };
     strip(a) == strip(b)
-}
-
-/// Dry runs travel out of the store's update closure as this marker.
-fn dry_run_marker(obj: Value) -> Status {
-    Status {
-        code: 0,
-        reason: "DryRun",
-        message: String::new(),
-        details: Some(obj),
-    }
-}
-
-fn dry_run_result(s: Status, warnings: Vec<String>) -> Result<Written, Status> {
-    if s.code == 0 && s.reason == "DryRun" {
-        let obj = s.details.unwrap_or(Value::Null);
-        return Ok(Written {
-            object: Arc::new(obj),
-            warnings,
-            created: false,
-        });
-    }
-    Err(s)
 }
 
 fn json_type_name(v: &Value) -> &'static str {
