@@ -13,6 +13,8 @@ macro_rules! snap_table {
         insta::with_settings!({filters => vec![
             (r"  \d+(s|m|h|d)(\d+(s|m|h))?( |$)", "  [age]$3"),
             (r"10\.96\.\d+\.\d+", "[cluster-ip]"),
+            // The cell after an age is padded to the age's width.
+            (r"\[age\] +", "[age]   "),
         ]}, {
             insta::assert_snapshot!($name, settle(&$value));
         });
@@ -32,6 +34,7 @@ macro_rules! snap {
             // seed's draws depend on request timing).
             (r"  \d+s( +)(default-scheduler|deployment-controller)", "  [age]$1$2"),
             (r"(Node: +|nodeName: |assigned default/box to )kdrill-worker2?(/172\.18\.0\.\d+)?", "$1[node]"),
+            (r"\[age\] +", "[age]   "),
         ]}, {
             insta::assert_snapshot!($name, settle(&$value));
         });
