@@ -33,6 +33,10 @@ pub struct EndpointsController;
 
 /// An address with its readiness, keyed like upstream (IP and pod uid).
 type AddrKey = (String, String);
+/// An endpoint port by (name, port, protocol).
+type PortKey = (String, i64, String);
+/// Per port: the port and the readiness of each address offering it.
+type ByPort = BTreeMap<PortKey, (Value, BTreeMap<AddrKey, bool>)>;
 
 /// `RepackSubsets`: one subset per distinct set of (address, ready) that
 /// shares ports; a not-ready entry wins over a ready one for the same port.
@@ -49,7 +53,7 @@ fn repack(entries: &[(Value, bool, Option<Value>)]) -> Vec<Value> {
                 .to_string(),
         )
     };
-    let port_key = |p: &Value| -> (String, i64, String) {
+    let port_key = |p: &Value| -> PortKey {
         (
             p.get("name")
                 .and_then(Value::as_str)
@@ -64,8 +68,7 @@ fn repack(entries: &[(Value, bool, Option<Value>)]) -> Vec<Value> {
     };
     let mut addrs: BTreeMap<AddrKey, Value> = BTreeMap::new();
     // port -> (address -> ready)
-    let mut by_port: BTreeMap<(String, i64, String), (Value, BTreeMap<AddrKey, bool>)> =
-        BTreeMap::new();
+    let mut by_port: ByPort = BTreeMap::new();
     let mut portless: BTreeMap<AddrKey, bool> = BTreeMap::new();
     for (addr, ready, port) in entries {
         let k = key(addr);

@@ -28,6 +28,9 @@ fn endpoint(name: &str, ip: &str, ready: bool, serving: bool, terminating: bool)
            "targetRef": {"kind": "Pod", "namespace": "default", "name": name, "uid": format!("uid-{name}")}})
 }
 
+/// (case, targetPort, pods, (ports, endpoints) of each slice).
+type Case = (&'static str, Value, Vec<Value>, Vec<(Value, Value)>);
+
 const T: &str = "2025-05-01T09:30:00Z";
 
 #[test]
@@ -71,8 +74,7 @@ fn endpoints_and_ports_from_pods() {
     terminating["metadata"]["deletionTimestamp"] = json!("2025-05-01T09:59:00Z");
     let mut b9090 = pod("web-b", "10.244.1.3", true, T);
     b9090["spec"]["containers"][0]["ports"][0]["containerPort"] = json!(9090);
-    // (case, targetPort, pods, [(ports, endpoints)] of the slices)
-    let cases: Vec<(&str, Value, Vec<Value>, Vec<(Value, Value)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "nothing selected: a placeholder",
             json!(80),
