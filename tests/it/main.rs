@@ -12,5 +12,6 @@ mod kubectl_read;
 mod kubectl_write;
 mod scenario;
 mod server_misc;
+mod services;
 mod snapshots;
 mod workloads;

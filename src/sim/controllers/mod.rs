@@ -1,6 +1,9 @@
 //! Controllers of the simulated cluster: pure reconcilers the runtime
 //! (`sim::runtime`) drives, plus the namespace finalizer task.
 pub mod deployment;
+pub mod endpoints;
+pub mod endpointslice;
+pub mod endpointutil;
 pub mod namespace;
 pub mod podutil;
 pub mod replicaset;
@@ -16,5 +19,7 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(deployment::DeploymentController),
         Box::new(replicaset::ReplicaSetController),
         Box::new(scheduler::Scheduler { seed }),
+        Box::new(endpoints::EndpointsController),
+        Box::new(endpointslice::EndpointSliceController),
     ]
 }
