@@ -29,7 +29,9 @@ impl Status {
         let bar = if self.spinner {
             let b = ProgressBar::new_spinner();
             if let Ok(style) = ProgressStyle::with_template(" {spinner} {msg}") {
-                b.set_style(style.tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✓"]));
+                b.set_style(
+                    style.tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✓"]),
+                );
             }
             b.set_message(format!("{msg} "));
             b.enable_steady_tick(Duration::from_millis(100));

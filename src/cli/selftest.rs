@@ -57,7 +57,10 @@ pub fn run(args: Args) -> u8 {
             results.push(r);
         }
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&results).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&results).unwrap_or_default()
+            );
         } else {
             print!("{}", selftest::table(&results));
             let details = selftest::details(&results);

@@ -18,7 +18,10 @@ pub fn run(args: Args) -> u8 {
     };
     let status = Status::stderr();
     block_on(async move {
-        let step = status.start(format!("Applying the reference solution of {} 🩹", st.scenario));
+        let step = status.start(format!(
+            "Applying the reference solution of {} 🩹",
+            st.scenario
+        ));
         let out = match Session::open(&st).await {
             Ok(s) => s.script("solution.rhai").await,
             Err(e) => Err(e),

@@ -72,7 +72,10 @@ pub fn run(args: Args) -> u8 {
         let dir = lab::lab_dir(&args.name);
         let what = match args.backend {
             Backend::Sim => "Starting the simulated cluster 🖥".to_string(),
-            Backend::Kind => format!("Creating kind cluster {:?} 📦", provision::kind_cluster(&args.name)),
+            Backend::Kind => format!(
+                "Creating kind cluster {:?} 📦",
+                provision::kind_cluster(&args.name)
+            ),
             Backend::K3s => "Starting a k3s cluster 📦".to_string(),
             Backend::Kubeconfig => "Connecting to the cluster 🔌".to_string(),
         };

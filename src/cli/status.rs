@@ -54,7 +54,10 @@ pub fn run(args: Args) -> u8 {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&items).unwrap_or_default()
+        );
         return super::exit::OK;
     }
     if labs.is_empty() {
@@ -69,7 +72,11 @@ pub fn run(args: Args) -> u8 {
                 st.name.clone(),
                 st.scenario.clone(),
                 st.backend.as_str().to_string(),
-                if *up { "Running".into() } else { "Stopped".into() },
+                if *up {
+                    "Running".into()
+                } else {
+                    "Stopped".into()
+                },
                 st.hints_used.to_string(),
                 age(now.duration_since(st.started_at).as_secs()),
                 st.kubeconfig.display().to_string(),
@@ -79,7 +86,15 @@ pub fn run(args: Args) -> u8 {
     print!(
         "{}",
         super::list::table(
-            &["NAME", "SCENARIO", "BACKEND", "STATUS", "HINTS", "AGE", "KUBECONFIG"],
+            &[
+                "NAME",
+                "SCENARIO",
+                "BACKEND",
+                "STATUS",
+                "HINTS",
+                "AGE",
+                "KUBECONFIG"
+            ],
             &rows
         )
     );
@@ -90,7 +105,15 @@ pub fn run(args: Args) -> u8 {
 mod tests {
     #[test]
     fn ages_read_like_kubectl() {
-        let cases = [(0, "0s"), (119, "119s"), (120, "2m"), (7199, "119m"), (7200, "2h"), (172_800, "2d"), (-5, "0s")];
+        let cases = [
+            (0, "0s"),
+            (119, "119s"),
+            (120, "2m"),
+            (7199, "119m"),
+            (7200, "2h"),
+            (172_800, "2d"),
+            (-5, "0s"),
+        ];
         for (secs, want) in cases {
             assert_eq!(super::age(secs), want, "{secs}");
         }

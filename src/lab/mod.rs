@@ -89,9 +89,7 @@ fn one() -> f64 {
 /// code comes from [`LabError::exit_code`].
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
-    #[error(
-        "no lab is running; start one with `kdrill start <scenario>` (see `kdrill list`)"
-    )]
+    #[error("no lab is running; start one with `kdrill start <scenario>` (see `kdrill list`)")]
     NoLab,
     #[error("no lab named {0:?} is running (see `kdrill status`)")]
     NotFound(String),
@@ -328,7 +326,8 @@ pub fn cluster_now(st: &LabState) -> jiff::Timestamp {
     use crate::sim::clock::Clock;
     let now = crate::sim::clock::WallClock::new(1.0).now();
     let elapsed = now.duration_since(st.started_at);
-    let scaled = jiff::SignedDuration::from_secs_f64(elapsed.as_secs_f64() * st.time_scale.max(0.0));
+    let scaled =
+        jiff::SignedDuration::from_secs_f64(elapsed.as_secs_f64() * st.time_scale.max(0.0));
     st.started_at.checked_add(scaled).unwrap_or(now)
 }
 
@@ -350,7 +349,16 @@ mod tests {
         for ok in ["kdrill", "a", "lab-2", "crashloop-missing-config-key"] {
             assert!(check_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "Lab", "2lab", "lab-", "a/b", "..", "a_b", &"a".repeat(41)] {
+        for bad in [
+            "",
+            "Lab",
+            "2lab",
+            "lab-",
+            "a/b",
+            "..",
+            "a_b",
+            &"a".repeat(41),
+        ] {
             assert_eq!(
                 check_name(bad).unwrap_err().to_string(),
                 format!(

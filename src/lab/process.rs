@@ -86,7 +86,8 @@ fn cmdline(pid: u32) -> Option<Vec<String>> {
 /// Whether `args` is the server of the lab in `dir`.
 fn serves(args: &[String], dir: &Path) -> bool {
     let dir = dir.to_string_lossy();
-    args.iter().any(|a| a == SERVE_COMMAND) && args.windows(2).any(|w| w[0] == "--dir" && w[1] == dir)
+    args.iter().any(|a| a == SERVE_COMMAND)
+        && args.windows(2).any(|w| w[0] == "--dir" && w[1] == dir)
 }
 
 /// Whether `pid` is alive and is the server of the lab in `dir`.

@@ -37,9 +37,8 @@ pub fn kind_cluster(lab: &str) -> String {
 
 /// Whether `program` is on `PATH`.
 pub fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
 /// Brings up a cluster for the lab in `dir`.
@@ -57,7 +56,8 @@ pub async fn provision(
         Backend::K3s => Err(LabError::BackendUnavailable {
             backend: "k3s".into(),
             message: if on_path("docker") {
-                "the k3s backend is not built into this kdrill yet; use --backend kind or sim".into()
+                "the k3s backend is not built into this kdrill yet; use --backend kind or sim"
+                    .into()
             } else {
                 "docker not found on PATH (k3s runs in a container); use --backend sim".into()
             },
@@ -76,9 +76,8 @@ fn sim(dir: &Path, scenario: &Scenario, opts: &Options) -> Result<Cluster> {
         "--time-scale".into(),
         opts.time_scale.to_string(),
     ];
-    let mut child = process::spawn_server(dir, &extra).map_err(|e| {
-        LabError::Cluster(format!("failed to start the simulated cluster: {e}"))
-    })?;
+    let mut child = process::spawn_server(dir, &extra)
+        .map_err(|e| LabError::Cluster(format!("failed to start the simulated cluster: {e}")))?;
     match process::wait_ready(&mut child, dir, 600) {
         Ok(_) => Ok(Cluster {
             pid: Some(child.id()),
@@ -129,10 +128,12 @@ async fn existing(dir: &Path, opts: &Options) -> Result<Cluster> {
             }
             c.clone()
         }
-        None => kc
-            .current_context
-            .clone()
-            .ok_or_else(|| unavailable(format!("{} has no current context; pass --context", src.display())))?,
+        None => kc.current_context.clone().ok_or_else(|| {
+            unavailable(format!(
+                "{} has no current context; pass --context",
+                src.display()
+            ))
+        })?,
     };
     kc.current_context = Some(context.clone());
     let path = dir.join("kubeconfig");
@@ -158,11 +159,15 @@ fn kind(name: &str, dir: &Path, scenario: &Scenario) -> Result<Cluster> {
         if !on_path(tool) {
             return Err(LabError::BackendUnavailable {
                 backend: "kind".into(),
-                message: format!("{tool} not found on PATH; install Docker and kind, or use --backend sim"),
+                message: format!(
+                    "{tool} not found on PATH; install Docker and kind, or use --backend sim"
+                ),
             });
         }
     }
-    let mut config = String::from("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n");
+    let mut config = String::from(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n",
+    );
     for _ in 1..scenario.spec.cluster.nodes.max(1) {
         config.push_str("- role: worker\n");
     }
@@ -174,7 +179,9 @@ fn kind(name: &str, dir: &Path, scenario: &Scenario) -> Result<Cluster> {
     let kubeconfig = dir.join("kubeconfig");
     let cluster = kind_cluster(name);
     run(Command::new("kind")
-        .args(["create", "cluster", "--name", &cluster, "--wait", "120s", "--config"])
+        .args([
+            "create", "cluster", "--name", &cluster, "--wait", "120s", "--config",
+        ])
         .arg(&config_path)
         .arg("--kubeconfig")
         .arg(&kubeconfig))?;
@@ -199,7 +206,11 @@ fn run(cmd: &mut Command) -> Result<()> {
         return Ok(());
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     Err(LabError::Cluster(format!(
         "command failed ({}): `{pretty}`: {last}",
         out.status
@@ -212,13 +223,10 @@ fn run(cmd: &mut Command) -> Result<()> {
 pub async fn teardown(st: &super::LabState, namespace: Option<&str>) -> bool {
     match st.backend {
         Backend::Sim => st.pid.is_some_and(|pid| process::stop(pid, &st.dir())),
-        Backend::Kind => run(Command::new("kind").args([
-            "delete",
-            "cluster",
-            "--name",
-            &kind_cluster(&st.name),
-        ]))
-        .is_ok(),
+        Backend::Kind => {
+            run(Command::new("kind").args(["delete", "cluster", "--name", &kind_cluster(&st.name)]))
+                .is_ok()
+        }
         Backend::K3s => false,
         Backend::Kubeconfig => match namespace {
             Some(ns) if ns != "default" => delete_namespace(st, ns).await.is_ok(),
@@ -236,7 +244,11 @@ pub async fn delete_namespace(st: &super::LabState, ns: &str) -> Result<()> {
     match api.delete(ns, &Default::default()).await {
         Ok(_) => {}
         Err(kube::Error::Api(s)) if s.code == 404 => return Ok(()),
-        Err(e) => return Err(LabError::Cluster(format!("failed to delete namespace {ns}: {e}"))),
+        Err(e) => {
+            return Err(LabError::Cluster(format!(
+                "failed to delete namespace {ns}: {e}"
+            )));
+        }
     }
     for _ in 0..240 {
         match api.get_opt(ns).await {

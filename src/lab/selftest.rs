@@ -42,7 +42,9 @@ impl VirtualDriver {
         let task = tokio::spawn(async move {
             use tokio::sync::broadcast::error::RecvError;
             loop {
-                rt.lock().unwrap_or_else(|p| p.into_inner()).run_until_idle();
+                rt.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .run_until_idle();
                 match events.recv().await {
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return,
@@ -96,9 +98,11 @@ pub struct Bench {
 impl Bench {
     /// Starts a cluster shaped for `scenario`, on a virtual clock.
     pub async fn start(scenario: &Scenario, seed: u64) -> Result<Self> {
-        let clock = Arc::new(VirtualClock::new(Timestamp::UNIX_EPOCH.checked_add(
-            SignedDuration::from_hours(24 * 365 * 55),
-        ).unwrap_or(Timestamp::UNIX_EPOCH)));
+        let clock = Arc::new(VirtualClock::new(
+            Timestamp::UNIX_EPOCH
+                .checked_add(SignedDuration::from_hours(24 * 365 * 55))
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+        ));
         let opts = SimOptions {
             shape: ClusterShape {
                 name: "kdrill-selftest".into(),
@@ -197,7 +201,9 @@ async fn graded(
         .await
         .map_err(|e| vec![format!("setup: {e}")])?;
     if let Some(rel) = then {
-        b.script(rel).await.map_err(|e| vec![format!("{rel}: {e}")])?;
+        b.script(rel)
+            .await
+            .map_err(|e| vec![format!("{rel}: {e}")])?;
     }
     Ok(b.grade().await)
 }
@@ -210,25 +216,43 @@ pub async fn run(scenario: &Scenario, seed: u64) -> ScenarioResult {
     let (setup_step, solve_step) = match &mut bench {
         Err(e) => {
             let d = vec![format!("cluster: {e}")];
-            (step("fails-after-setup", false, d.clone()), step("passes-after-solution", false, d))
+            (
+                step("fails-after-setup", false, d.clone()),
+                step("passes-after-solution", false, d),
+            )
         }
         Ok(b) => match b.script("setup.rhai").await {
             Err(e) => {
                 let d = vec![format!("setup: {e}")];
-                (step("fails-after-setup", false, d.clone()), step("passes-after-solution", false, d))
+                (
+                    step("fails-after-setup", false, d.clone()),
+                    step("passes-after-solution", false, d),
+                )
             }
             Ok(()) => {
                 let (results, passed) = b.grade().await;
                 let s1 = step(
                     "fails-after-setup",
                     !passed,
-                    if passed { vec!["the rubric passed before any fix".into()] } else { vec![] },
+                    if passed {
+                        vec!["the rubric passed before any fix".into()]
+                    } else {
+                        vec![]
+                    },
                 );
                 let s2 = match b.script("solution.rhai").await {
-                    Err(e) => step("passes-after-solution", false, vec![format!("solution: {e}")]),
+                    Err(e) => step(
+                        "passes-after-solution",
+                        false,
+                        vec![format!("solution: {e}")],
+                    ),
                     Ok(()) => {
                         let (after, passed) = b.grade().await;
-                        step("passes-after-solution", passed, if passed { vec![] } else { failing(&after) })
+                        step(
+                            "passes-after-solution",
+                            passed,
+                            if passed { vec![] } else { failing(&after) },
+                        )
                     }
                 };
                 let _ = results;
@@ -246,7 +270,11 @@ pub async fn run(scenario: &Scenario, seed: u64) -> ScenarioResult {
             Ok((_, passed)) => step(
                 &name,
                 !passed,
-                if passed { vec!["the rubric passed: the shortcut is not caught".into()] } else { vec![] },
+                if passed {
+                    vec!["the rubric passed: the shortcut is not caught".into()]
+                } else {
+                    vec![]
+                },
             ),
         });
     }
@@ -267,25 +295,44 @@ fn step(name: &str, ok: bool, detail: Vec<String>) -> StepResult {
 
 /// The summary table: one row per scenario.
 pub fn table(results: &[ScenarioResult]) -> String {
-    let mark = |ok: bool| if ok { "✓".to_string() } else { "✗".to_string() };
+    let mark = |ok: bool| {
+        if ok {
+            "✓".to_string()
+        } else {
+            "✗".to_string()
+        }
+    };
     let rows: Vec<[String; 5]> = results
         .iter()
         .map(|r| {
             let get = |n: &str| r.steps.iter().find(|s| s.step == n).is_some_and(|s| s.ok);
-            let shortcuts: Vec<&StepResult> =
-                r.steps.iter().filter(|s| s.step.starts_with("shortcut:")).collect();
+            let shortcuts: Vec<&StepResult> = r
+                .steps
+                .iter()
+                .filter(|s| s.step.starts_with("shortcut:"))
+                .collect();
             let caught = shortcuts.iter().filter(|s| s.ok).count();
             [
                 r.scenario.clone(),
                 mark(get("fails-after-setup")),
                 mark(get("passes-after-solution")),
                 format!("{caught}/{}", shortcuts.len()),
-                if r.passed { "PASS".into() } else { "FAIL".into() },
+                if r.passed {
+                    "PASS".into()
+                } else {
+                    "FAIL".into()
+                },
             ]
         })
         .collect();
     crate::cli::list::table(
-        &["SCENARIO", "FAILS AFTER SETUP", "PASSES AFTER SOLUTION", "SHORTCUTS REJECTED", "RESULT"],
+        &[
+            "SCENARIO",
+            "FAILS AFTER SETUP",
+            "PASSES AFTER SOLUTION",
+            "SHORTCUTS REJECTED",
+            "RESULT",
+        ],
         &rows,
     )
 }

@@ -56,7 +56,11 @@ impl Session {
     pub async fn open(st: &LabState) -> Result<Self> {
         let scenario = Scenario::load(&st.scenario_dir, None)?;
         let client = client(&st.kubeconfig, st.context.as_deref()).await?;
-        Ok(Self::new(client, scenario, file_log(&st.dir().join("scripts.log"))))
+        Ok(Self::new(
+            client,
+            scenario,
+            file_log(&st.dir().join("scripts.log")),
+        ))
     }
 
     /// Runs a script of the scenario (`setup.rhai`, `solution.rhai`, a
