@@ -166,6 +166,10 @@ fn subshell(st: &LabState) -> u8 {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "/bin/sh".into());
     eprintln!("Starting a shell with KUBECONFIG set; exit it to stop the lab.");
+    // Ctrl-C in the subshell reaches this process too (same foreground
+    // group): catch it so that the lab is still stopped when the shell exits.
+    #[cfg(unix)]
+    let _sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
     match std::process::Command::new(&shell)
         .env("KUBECONFIG", &st.kubeconfig)
         .env("KDRILL_LAB", &st.name)

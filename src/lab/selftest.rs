@@ -127,7 +127,7 @@ impl Bench {
             cluster,
             driver,
             session,
-            horizon: SignedDuration::from_mins(10),
+            horizon: SignedDuration::from_mins(15),
             since: None,
         })
     }
@@ -140,6 +140,16 @@ impl Bench {
             self.since = Some(self.driver.now());
         }
         Ok(())
+    }
+
+    /// The scenario and its cluster.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The virtual clock's time.
+    pub fn now(&self) -> Timestamp {
+        self.driver.now()
     }
 
     /// Grades (hold windows skipped: the clock is virtual).

@@ -510,3 +510,43 @@ fn selftest_summaries() {
     let r = home.kdrill(&["selftest", "--backend", "kind"]);
     assert_eq!(r.code, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_selftest_bench_jumps_the_virtual_clock_to_the_progress_deadline() {
+    let catalog = kdrill::scenario::Catalog {
+        dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios")),
+    };
+    let scenario = catalog.find("crashloop-missing-config-key").unwrap();
+    let mut bench = kdrill::lab::selftest::Bench::start(&scenario, 1)
+        .await
+        .unwrap();
+    let t0 = bench.now();
+    bench.script("setup.rhai").await.unwrap();
+    // Pods never become available here, so the Deployment's 600s
+    // progress deadline passes: on the virtual clock, at once.
+    let moved = bench.now().duration_since(t0);
+    assert!(
+        moved.as_secs() >= 600,
+        "the clock moved {moved:?}, not past the deadline"
+    );
+    let d = bench
+        .session()
+        .host
+        .get("deployment/api", None)
+        .await
+        .unwrap()
+        .unwrap();
+    let progressing = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Progressing")
+        .unwrap();
+    assert_eq!(progressing["status"], "False");
+    assert_eq!(progressing["reason"], "ProgressDeadlineExceeded");
+    let msg = progressing["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("ReplicaSet \"api-") && msg.ends_with("\" has timed out progressing."),
+        "{msg}"
+    );
+}
