@@ -17,7 +17,16 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
+    let status = Status::stderr();
     let labs: Vec<LabState> = if args.all {
+        for n in lab::orphans() {
+            if lab::clean_orphan(&n) {
+                status.line(
+                    true,
+                    &format!("Cleaned up lab {n:?}: its start never finished"),
+                );
+            }
+        }
         let names = lab::names();
         if names.is_empty() {
             eprintln!("No labs to stop.");
@@ -37,10 +46,18 @@ pub fn run(args: Args) -> u8 {
     } else {
         match lab::resolve(args.name.as_deref()) {
             Ok(st) => vec![st],
-            Err(e) => return fail(&e),
+            Err(e) => {
+                if let Some(n) = args.name.as_deref().filter(|n| lab::clean_orphan(n)) {
+                    status.line(
+                        true,
+                        &format!("Cleaned up lab {n:?}: its start never finished"),
+                    );
+                    return super::exit::OK;
+                }
+                return fail(&e);
+            }
         }
     };
-    let status = Status::stderr();
     block_on(async move {
         let mut code = super::exit::OK;
         for st in labs {

@@ -235,6 +235,34 @@ pub fn names() -> Vec<String> {
     out
 }
 
+/// Lab folders without a state file: a start that has not finished (or
+/// never will, if it was killed).
+pub fn orphans() -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(labs_dir())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir() && !e.path().join("state.json").exists())
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Stops the server of a lab folder without state, if any, and removes
+/// the folder. True when there was such a folder.
+pub fn clean_orphan(name: &str) -> bool {
+    let dir = lab_dir(name);
+    if check_name(name).is_err() || !dir.is_dir() || dir.join("state.json").exists() {
+        return false;
+    }
+    if let Some(pid) = process::find_server(&dir) {
+        process::stop(pid, &dir);
+    }
+    std::fs::remove_dir_all(&dir).is_ok()
+}
+
 /// The lab a command means: `--name`, else `$KDRILL_LAB` (set in a
 /// `kdrill start --shell`), else the only lab there is (or the default
 /// one among several).

@@ -550,3 +550,20 @@ async fn the_selftest_bench_jumps_the_virtual_clock_to_the_progress_deadline() {
         "{msg}"
     );
 }
+
+#[test]
+fn stop_cleans_up_a_lab_whose_start_never_finished() {
+    let home = Home::new();
+    std::fs::create_dir_all(home.labs().join("half")).unwrap();
+    let r = home.kdrill(&["start", "service-selector-mismatch", "--name", "half"]);
+    // A folder without state and without a server is a dead start: reused.
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    home.kdrill(&["stop", "--name", "half"]).ok();
+    std::fs::create_dir_all(home.labs().join("half")).unwrap();
+    let r = home.kdrill(&["stop", "--name", "half"]);
+    assert_eq!(
+        (r.code, r.stderr.as_str()),
+        (0, " ✓ Cleaned up lab \"half\": its start never finished\n")
+    );
+    assert!(!home.labs().join("half").exists());
+}
