@@ -10,6 +10,7 @@ pub mod api;
 pub mod backend;
 pub mod cli;
 pub mod grade;
+pub mod lab;
 pub mod registry;
 pub mod scenario;
 pub mod script;

@@ -64,6 +64,12 @@ impl SimCluster {
     /// Seeds a fresh cluster and serves it on 127.0.0.1. Must run inside a
     /// tokio runtime.
     pub async fn start(opts: SimOptions) -> Result<Self, StartError> {
+        Self::start_with(opts, true).await
+    }
+
+    /// Like [`SimCluster::start`]; with `run_controllers` false the caller
+    /// drives `sim::runtime::Runtime` itself (on a virtual clock).
+    pub async fn start_with(opts: SimOptions, run_controllers: bool) -> Result<Self, StartError> {
         let store = Arc::new(Store::with_history(opts.watch_history));
         let registry = Arc::new(Registry::new(store, opts.clock.clone(), opts.seed));
         let certs = crate::server::tls::generate()?;
@@ -106,13 +112,15 @@ impl SimCluster {
                 tracing::error!("simulated API server stopped: {e}");
             }
         });
-        tokio::spawn(
-            crate::sim::runtime::Runtime::new(
-                registry.clone(),
-                crate::sim::controllers::all(opts.seed),
-            )
-            .run(),
-        );
+        if run_controllers {
+            tokio::spawn(
+                crate::sim::runtime::Runtime::new(
+                    registry.clone(),
+                    crate::sim::controllers::all(opts.seed),
+                )
+                .run(),
+            );
+        }
         tokio::spawn(crate::sim::controllers::namespace::run(registry));
 
         let server_url = format!("https://127.0.0.1:{}", addr.port());

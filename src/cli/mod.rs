@@ -1,9 +1,19 @@
 //! The command line: one file per subcommand, each a clap `Args` struct and
 //! a `run` function over the library.
 
+pub mod check;
+pub mod hint;
+pub mod lab_serve;
 pub mod list;
+pub mod progress;
+pub mod reset;
+pub mod selftest;
 pub mod show;
 pub mod sim_serve;
+pub mod solve;
+pub mod start;
+pub mod status;
+pub mod stop;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +34,26 @@ pub enum Command {
     Show(show::Args),
     /// Lint scenario folders.
     Validate(validate::Args),
+    /// Start a lab: provision a cluster, inject the fault, print the task.
+    Start(start::Args),
+    /// Grade the running lab; exit 0 only when the rubric passes.
+    Check(check::Args),
+    /// Show the next hint (hints cost points).
+    Hint(hint::Args),
+    /// Apply the scenario's reference solution.
+    Solve(solve::Args),
+    /// A fresh cluster with the fault injected again.
+    Reset(reset::Args),
+    /// The labs and whether their clusters run.
+    Status(status::Args),
+    /// Stop a lab (or all) and remove its state.
+    Stop(stop::Args),
+    /// For each scenario: fails after setup, passes after the solution,
+    /// rejects its shortcuts.
+    Selftest(selftest::Args),
+    /// Serves a lab's simulated cluster (started by `kdrill start`).
+    #[command(name = "lab-serve", hide = true)]
+    LabServe(lab_serve::Args),
     /// The simulated cluster on its own.
     Sim {
         #[command(subcommand)]
@@ -53,6 +83,15 @@ pub fn run(cli: Cli) -> u8 {
         Command::List(args) => list::run(args),
         Command::Show(args) => show::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Start(args) => start::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Hint(args) => hint::run(args),
+        Command::Solve(args) => solve::run(args),
+        Command::Reset(args) => reset::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Stop(args) => stop::run(args),
+        Command::Selftest(args) => selftest::run(args),
+        Command::LabServe(args) => lab_serve::run(args),
         Command::Sim {
             command: SimCommand::Serve(args),
         } => sim_serve::run(args),

@@ -10,6 +10,7 @@ mod kube_rs;
 mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
+mod lab;
 mod scenario;
 mod server_misc;
 mod services;
