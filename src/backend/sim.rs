@@ -106,13 +106,15 @@ impl SimCluster {
                 tracing::error!("simulated API server stopped: {e}");
             }
         });
-        tokio::spawn(
-            crate::sim::runtime::Runtime::new(
-                registry.clone(),
-                crate::sim::controllers::all(opts.seed),
-            )
-            .run(),
+        let kubelets = crate::sim::kubelets::Kubelets::new(
+            registry.clone(),
+            crate::sim::workload::Catalog::default(),
+            opts.seed,
         );
+        let _ = server.kubelet.set(kubelets.clone());
+        let mut controllers = crate::sim::controllers::all(opts.seed);
+        controllers.push(Box::new(crate::sim::kubelets::KubeletController(kubelets)));
+        tokio::spawn(crate::sim::runtime::Runtime::new(registry.clone(), controllers).run());
         tokio::spawn(crate::sim::controllers::namespace::run(registry));
 
         let server_url = format!("https://127.0.0.1:{}", addr.port());
