@@ -72,9 +72,13 @@ pub fn choose_container(pod: &Value, pod_name: &str, requested: &str) -> Result<
             }
         };
     }
-    let known = ["/spec/containers", "/spec/initContainers", "/spec/ephemeralContainers"]
-        .iter()
-        .any(|p| names(pod, p).iter().any(|n| n == requested));
+    let known = [
+        "/spec/containers",
+        "/spec/initContainers",
+        "/spec/ephemeralContainers",
+    ]
+    .iter()
+    .any(|p| names(pod, p).iter().any(|n| n == requested));
     if known {
         Ok(requested.to_string())
     } else {
@@ -130,9 +134,20 @@ fn prepare(
     kubelet.refresh(&req.namespace, &req.name);
     let pod = store.get(pods, &req.namespace, &req.name).unwrap_or(pod);
     if !is_running(&pod, &container) {
-        return Err(Status::bad_request(format!("container not found ({container:?})")));
+        // The kubelet answers in plain text, which kubectl prints as
+        // `error: unable to upgrade connection: container not found ("c")`.
+        return Err(Status {
+            code: 404,
+            reason: "",
+            message: format!("container not found ({container:?})"),
+            details: None,
+        });
     }
-    let command: Vec<String> = query.all("command").into_iter().map(str::to_string).collect();
+    let command: Vec<String> = query
+        .all("command")
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     if command.is_empty() {
         return Err(Status::bad_request("you must specify at least 1 command"));
     }
@@ -153,7 +168,7 @@ fn prepare(
 /// the same checks, then "Upgrade request required".
 pub fn not_upgraded(server: &Arc<ApiServer>, req: &RequestInfo, query: &Query) -> Response<Body> {
     match prepare(server, req, query) {
-        Err(s) => response::status(&s),
+        Err(s) => refusal(&s),
         Ok(_) => response::status(&Status::bad_request("Upgrade request required")),
     }
 }
@@ -183,11 +198,20 @@ pub fn upgrade(
     }
     let (params, kubelet) = match prepare(server, &req, &query) {
         Ok(p) => p,
-        Err(s) => return response::status(&s),
+        Err(s) => return refusal(&s),
     };
     ws.protocols(["v5.channel.k8s.io", "v4.channel.k8s.io"])
         .on_upgrade(move |socket| session(socket, kubelet, params))
         .map(Body::new)
+}
+
+/// A refused stream: a Status, or the kubelet's plain-text error.
+fn refusal(s: &Status) -> Response<Body> {
+    if s.reason.is_empty() {
+        response::text(s.code, format!("{}\n", s.message))
+    } else {
+        response::status(s)
+    }
 }
 
 fn frame(channel: u8, data: &[u8]) -> Message {
@@ -392,7 +416,10 @@ mod tests {
         );
         let s = exit_status(&cmd, 3);
         assert_eq!(s["reason"], "NonZeroExitCode");
-        assert_eq!(s["details"]["causes"][0], json!({"reason": "ExitCode", "message": "3"}));
+        assert_eq!(
+            s["details"]["causes"][0],
+            json!({"reason": "ExitCode", "message": "3"})
+        );
         assert_eq!(
             s["message"],
             "command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3"

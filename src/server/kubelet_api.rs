@@ -49,8 +49,13 @@ pub trait KubeletApi: Send + Sync {
     /// Brings the pod's status up to the current time.
     fn refresh(&self, namespace: &str, pod: &str);
     /// A container's log: the current (or last) run, or the previous one.
-    fn logs(&self, namespace: &str, pod: &str, container: &str, previous: bool)
-    -> Option<LogSnapshot>;
+    fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Option<LogSnapshot>;
     /// Runs a command in a running container.
     fn exec(&self, call: &ExecCall<'_>) -> Result<ExecResult, ExecFailure>;
     /// Memory in bytes each running container of a pod uses, for those

@@ -31,9 +31,7 @@ fn int_param(q: &super::query::Query, name: &str) -> Result<Option<i64>, Status>
     match q.get(name) {
         None | Some("") => Ok(None),
         Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
-            Status::bad_request(format!(
-                "strconv.ParseInt: parsing {v:?}: invalid syntax"
-            ))
+            Status::bad_request(format!("strconv.ParseInt: parsing {v:?}: invalid syntax"))
         }),
     }
 }
@@ -63,7 +61,11 @@ impl LogOptions {
             limit_bytes: int_param(q, "limitBytes")?,
         };
         if let Some(t) = o.tail_lines.filter(|t| *t < 0) {
-            return Err(invalid("tailLines", t, "must be greater than or equal to 0"));
+            return Err(invalid(
+                "tailLines",
+                t,
+                "must be greater than or equal to 0",
+            ));
         }
         if let Some(b) = o.limit_bytes.filter(|b| *b < 1) {
             return Err(invalid("limitBytes", b, "must be greater than 0"));
@@ -111,9 +113,13 @@ pub fn choose_container(pod: &Value, pod_name: &str, requested: &str) -> Result<
             }
         };
     }
-    let known = ["/spec/containers", "/spec/initContainers", "/spec/ephemeralContainers"]
-        .iter()
-        .any(|p| names(pod, p).iter().any(|n| n == requested));
+    let known = [
+        "/spec/containers",
+        "/spec/initContainers",
+        "/spec/ephemeralContainers",
+    ]
+    .iter()
+    .any(|p| names(pod, p).iter().any(|n| n == requested));
     if known {
         Ok(requested.to_string())
     } else {
@@ -207,18 +213,18 @@ pub fn log_time(t: Timestamp) -> String {
 /// The lines to send for `opts` at `now`, formatted, with `limitBytes`
 /// applied (the caller cuts the stream there).
 pub fn render(lines: &[(Timestamp, String)], opts: &LogOptions, now: Timestamp) -> String {
-    let since = opts
-        .since_time
-        .or_else(|| {
-            opts.since_seconds
-                .and_then(|s| now.checked_sub(SignedDuration::from_secs(s)).ok())
-        });
+    let since = opts.since_time.or_else(|| {
+        opts.since_seconds
+            .and_then(|s| now.checked_sub(SignedDuration::from_secs(s)).ok())
+    });
     let kept: Vec<&(Timestamp, String)> = lines
         .iter()
         .filter(|(at, _)| since.is_none_or(|s| *at >= s))
         .collect();
     let skip = match opts.tail_lines {
-        Some(t) => kept.len().saturating_sub(usize::try_from(t).unwrap_or(usize::MAX)),
+        Some(t) => kept
+            .len()
+            .saturating_sub(usize::try_from(t).unwrap_or(usize::MAX)),
         None => 0,
     };
     let mut out = String::new();
@@ -253,10 +259,8 @@ fn truncate_bytes(s: &mut String, limit: i64) {
 
 fn plain(body: Body) -> Response<Body> {
     let mut resp = Response::new(body);
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain"),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     resp
 }
 
@@ -370,7 +374,9 @@ fn follow(
             }
         }
     });
-    plain(Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx)))
+    plain(Body::from_stream(
+        tokio_stream::wrappers::ReceiverStream::new(rx),
+    ))
 }
 
 #[cfg(test)]
@@ -401,18 +407,50 @@ mod tests {
 
     #[test]
     fn log_status_checks_use_the_kubelet_messages() {
-        let waiting = |reason: &str| {
-            json!({"containerStatuses": [{"name": "c", "state": {"waiting": {"reason": reason}}}]})
-        };
+        let waiting = |reason: &str| json!({"containerStatuses": [{"name": "c", "state": {"waiting": {"reason": reason}}}]});
         let cases = [
-            (waiting("ContainerCreating"), false, Err("container \"c\" in pod \"p\" is waiting to start: ContainerCreating")),
-            (waiting("ErrImagePull"), false, Err("container \"c\" in pod \"p\" is waiting to start: image can't be pulled")),
-            (waiting("ImagePullBackOff"), false, Err("container \"c\" in pod \"p\" is waiting to start: trying and failing to pull image")),
-            (waiting("CreateContainerConfigError"), true, Err("previous terminated container \"c\" in pod \"p\" not found")),
-            (json!({"containerStatuses": [{"name": "c", "state": {"running": {}}}]}), false, Ok(())),
-            (json!({"containerStatuses": [{"name": "c", "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1, "containerID": "containerd://1"}}}]}), true, Ok(())),
-            (json!({"containerStatuses": [{"name": "c", "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1, "containerID": "containerd://1"}}}]}), false, Ok(())),
-            (json!({}), false, Err("container \"c\" in pod \"p\" is not available")),
+            (
+                waiting("ContainerCreating"),
+                false,
+                Err("container \"c\" in pod \"p\" is waiting to start: ContainerCreating"),
+            ),
+            (
+                waiting("ErrImagePull"),
+                false,
+                Err("container \"c\" in pod \"p\" is waiting to start: image can't be pulled"),
+            ),
+            (
+                waiting("ImagePullBackOff"),
+                false,
+                Err(
+                    "container \"c\" in pod \"p\" is waiting to start: trying and failing to pull image",
+                ),
+            ),
+            (
+                waiting("CreateContainerConfigError"),
+                true,
+                Err("previous terminated container \"c\" in pod \"p\" not found"),
+            ),
+            (
+                json!({"containerStatuses": [{"name": "c", "state": {"running": {}}}]}),
+                false,
+                Ok(()),
+            ),
+            (
+                json!({"containerStatuses": [{"name": "c", "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1, "containerID": "containerd://1"}}}]}),
+                true,
+                Ok(()),
+            ),
+            (
+                json!({"containerStatuses": [{"name": "c", "state": {"waiting": {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1, "containerID": "containerd://1"}}}]}),
+                false,
+                Ok(()),
+            ),
+            (
+                json!({}),
+                false,
+                Err("container \"c\" in pod \"p\" is not available"),
+            ),
         ];
         for (status, previous, want) in cases {
             assert_eq!(

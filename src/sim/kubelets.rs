@@ -85,14 +85,13 @@ pub struct References {
 }
 
 fn str_at<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
-    v.pointer(p).and_then(Value::as_str).filter(|s| !s.is_empty())
+    v.pointer(p)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 fn items<'a>(v: &'a Value, p: &str) -> impl Iterator<Item = &'a Value> {
-    v.pointer(p)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    v.pointer(p).and_then(Value::as_array).into_iter().flatten()
 }
 
 /// Everything a pod's volumes, env, envFrom and imagePullSecrets name.
@@ -114,7 +113,10 @@ pub fn references(pod: &Value) -> References {
     }
     for c in items(pod, "/spec/containers").chain(items(pod, "/spec/initContainers")) {
         for e in items(c, "/env") {
-            add(&mut r.config_maps, str_at(e, "/valueFrom/configMapKeyRef/name"));
+            add(
+                &mut r.config_maps,
+                str_at(e, "/valueFrom/configMapKeyRef/name"),
+            );
             add(&mut r.secrets, str_at(e, "/valueFrom/secretKeyRef/name"));
         }
         for e in items(c, "/envFrom") {
@@ -325,10 +327,7 @@ impl Kubelets {
                 precondition_uid: Some(meta::uid(&pod).to_string()),
                 ..Default::default()
             };
-            if let Err(e) = self
-                .registry
-                .delete(pods, &key.namespace, &key.name, &opts)
-            {
+            if let Err(e) = self.registry.delete(pods, &key.namespace, &key.name, &opts) {
                 tracing::debug!("kubelet: deleting {key}: {}", e.message);
             }
             Self::forget(st, key);
@@ -378,7 +377,11 @@ impl Kubelets {
     }
 
     /// Runs `f` on a pod's freshly synced inputs.
-    fn with_pod<T>(&self, key: &ObjectKey, f: impl FnOnce(&PodInput<'_>, Timestamp) -> T) -> Option<T> {
+    fn with_pod<T>(
+        &self,
+        key: &ObjectKey,
+        f: impl FnOnce(&PodInput<'_>, Timestamp) -> T,
+    ) -> Option<T> {
         let mut st = self.lock();
         self.sync_locked(&mut st, key);
         let (pod, node, world, memory) = self.inputs(&mut st, key)?;
@@ -572,7 +575,10 @@ mod tests {
         }});
         let r = references(&pod);
         let set = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-        assert_eq!(r.config_maps, set(&["cm-env", "cm-from", "cm-proj", "cm-vol"]));
+        assert_eq!(
+            r.config_maps,
+            set(&["cm-env", "cm-from", "cm-proj", "cm-vol"])
+        );
         assert_eq!(
             r.secrets,
             set(&["regcred", "sec-env", "sec-init", "sec-proj", "sec-vol"])

@@ -33,11 +33,11 @@
 mod containers;
 mod probe;
 pub mod service_env;
+mod spec;
 mod status;
 #[cfg(test)]
 mod tests;
 pub mod view;
-mod spec;
 
 use crate::sim::event::EventSpec;
 use crate::sim::rng::Rng;

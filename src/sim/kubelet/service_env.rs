@@ -40,13 +40,21 @@ fn from_service(svc: &Value, out: &mut Vec<(String, String)>) {
         .map(|a| a.iter().collect())
         .unwrap_or_default();
     let Some(first) = ports.first() else { return };
-    let prefix = var_name(svc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or(""));
+    let prefix = var_name(
+        svc.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    );
     let port_of = |p: &Value| p.get("port").and_then(Value::as_i64).unwrap_or(0);
     out.push((format!("{prefix}_SERVICE_HOST"), ip.to_string()));
     let name = format!("{prefix}_SERVICE_PORT");
     out.push((name.clone(), port_of(first).to_string()));
     for p in &ports {
-        if let Some(pn) = p.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+        if let Some(pn) = p
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+        {
             out.push((format!("{name}_{}", var_name(pn)), port_of(p).to_string()));
         }
     }
@@ -80,15 +88,24 @@ pub fn service_env<'a>(
 ) -> Vec<(String, String)> {
     let mut chosen: BTreeMap<String, &Value> = BTreeMap::new();
     for svc in default_services {
-        let name = svc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let name = svc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if name == "kubernetes" && cluster_ip(svc).is_some() {
             chosen.insert(name.to_string(), svc);
         }
     }
     if enable_service_links {
         for svc in own {
-            let name = svc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-            let ns = svc.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("");
+            let name = svc
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let ns = svc
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if cluster_ip(svc).is_some() && ns == namespace {
                 // The master service of `default` stays the one seen.
                 if namespace == "default" && name == "kubernetes" {
@@ -158,7 +175,10 @@ mod tests {
         assert_eq!(get(&vars, "WEB_API_SERVICE_HOST"), Some("10.96.4.7"));
         assert_eq!(get(&vars, "WEB_API_SERVICE_PORT"), Some("80"));
         assert_eq!(get(&vars, "WEB_API_SERVICE_PORT_METRICS"), Some("9090"));
-        assert_eq!(get(&vars, "WEB_API_PORT_9090_UDP"), Some("udp://10.96.4.7:9090"));
+        assert_eq!(
+            get(&vars, "WEB_API_PORT_9090_UDP"),
+            Some("udp://10.96.4.7:9090")
+        );
         assert_eq!(get(&vars, "DB_SERVICE_HOST"), None);
         assert_eq!(get(&vars, "CACHE_SERVICE_HOST"), None);
         let off = service_env("team", false, [&k], [&web]);

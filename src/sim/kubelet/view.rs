@@ -22,7 +22,10 @@ pub struct Running {
 }
 
 fn find<'a>(pod: &'a PodSpec, name: &str) -> Option<&'a CSpec> {
-    pod.init.iter().chain(&pod.containers).find(|c| c.name == name)
+    pod.init
+        .iter()
+        .chain(&pod.containers)
+        .find(|c| c.name == name)
 }
 
 /// The container `name` if it is running at `now`.
@@ -135,7 +138,8 @@ pub fn exec(
     let Some(kind) = r.timeline.shell else {
         return Err(not_found());
     };
-    let known = shell::is_applet(&argv0) || argv0.contains('/') && r.spec.files.contains_key(&argv0);
+    let known =
+        shell::is_applet(&argv0) || argv0.contains('/') && r.spec.files.contains_key(&argv0);
     if !known || (argv0.ends_with("bash") && kind != ShellKind::Bash) {
         return Err(not_found());
     }
