@@ -6,6 +6,7 @@ mod kube_rs;
 mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
+mod pods;
 mod scenario;
 mod server_misc;
 mod snapshots;
