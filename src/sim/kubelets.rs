@@ -554,7 +554,139 @@ impl Controller for KubeletController {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::resource;
+    use crate::sim::bootstrap::{self, ClusterShape};
+    use crate::sim::clock::{Clock, VirtualClock};
+    use crate::sim::runtime::Runtime;
     use serde_json::json;
+
+    /// A seeded cluster with every controller and the kubelets, on a
+    /// virtual clock.
+    fn cluster() -> (Arc<Registry>, Arc<VirtualClock>, Runtime, Arc<Kubelets>) {
+        let clock = Arc::new(VirtualClock::new("2025-05-01T10:00:00Z".parse().unwrap()));
+        let store = Arc::new(crate::store::Store::new());
+        let registry = Arc::new(Registry::new(store, clock.clone(), 1));
+        // Published as `kube-root-ca.crt`, which every pod's token volume mounts.
+        let _ = registry
+            .cluster_ca
+            .set("-----BEGIN CERTIFICATE-----\n".into());
+        bootstrap::seed(&registry, &ClusterShape::default()).unwrap();
+        let kubelets = Kubelets::new(registry.clone(), Catalog::default(), 1);
+        let mut controllers = crate::sim::controllers::all(1);
+        controllers.push(Box::new(KubeletController(kubelets.clone())));
+        let rt = Runtime::new(registry.clone(), controllers);
+        (registry, clock, rt, kubelets)
+    }
+
+    fn deployment(registry: &Registry, replicas: i64, container: Value) {
+        let info = resource::lookup("apps", "v1", "deployments").unwrap();
+        let d = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [container]}}},
+        });
+        registry
+            .create(info, "default", d, &WriteOptions::default())
+            .unwrap();
+    }
+
+    /// Runs timers until `secs` of virtual time have passed.
+    fn run_for(rt: &mut Runtime, clock: &VirtualClock, secs: i64) {
+        let end = clock.now() + jiff::SignedDuration::from_secs(secs);
+        rt.run_until_idle();
+        while rt.next_timer().is_some_and(|t| t <= end) {
+            rt.advance_to_next_timer(clock);
+        }
+    }
+
+    fn pods(registry: &Registry) -> Vec<Arc<Value>> {
+        registry.store.list(res::PODS, Some("default")).0
+    }
+
+    #[test]
+    fn a_deployment_runs_and_becomes_available_on_the_virtual_clock() {
+        let (registry, clock, mut rt, _) = cluster();
+        deployment(
+            &registry,
+            3,
+            json!({"name": "nginx", "image": "nginx:1.27"}),
+        );
+        run_for(&mut rt, &clock, 30);
+        let pods = pods(&registry);
+        assert_eq!(pods.len(), 3);
+        let mut ips = BTreeSet::new();
+        for p in &pods {
+            assert_eq!(p["status"]["phase"], "Running", "{}", p["status"]);
+            assert_eq!(p["status"]["containerStatuses"][0]["ready"], true);
+            ips.insert(p["status"]["podIP"].as_str().unwrap_or("").to_string());
+        }
+        assert_eq!(ips.len(), 3, "pod IPs are distinct: {ips:?}");
+        let d = registry
+            .store
+            .get(res::DEPLOYMENTS, "default", "web")
+            .unwrap();
+        assert_eq!(d["status"]["availableReplicas"], 3, "{}", d["status"]);
+        // Settled: nothing left to do but the next timer.
+        assert_eq!(rt.run_until_idle(), 0);
+    }
+
+    #[test]
+    fn a_crash_loop_backs_off_and_keeps_the_last_run_logs() {
+        let (registry, clock, mut rt, kubelets) = cluster();
+        deployment(
+            &registry,
+            1,
+            json!({"name": "app", "image": "busybox:1.36", "command": ["sh", "-c", "echo boom; exit 2"]}),
+        );
+        run_for(&mut rt, &clock, 120);
+        let p = pods(&registry).remove(0);
+        let cs = &p["status"]["containerStatuses"][0];
+        assert_eq!(cs["state"]["waiting"]["reason"], "CrashLoopBackOff", "{cs}");
+        assert_eq!(cs["lastState"]["terminated"]["exitCode"], 2, "{cs}");
+        let backoffs: Vec<i64> = registry
+            .store
+            .list(res::EVENTS, Some("default"))
+            .0
+            .iter()
+            .filter(|e| e["reason"] == "BackOff")
+            .map(|e| e["count"].as_i64().unwrap_or(0))
+            .collect();
+        assert_eq!(backoffs.len(), 1, "one aggregated BackOff event");
+        assert!(backoffs[0] >= 2, "{backoffs:?}");
+        let log = kubelets
+            .logs("default", meta::name(&p), "app", true)
+            .unwrap();
+        let lines: Vec<&str> = log.lines.iter().map(|l| l.1.as_str()).collect();
+        assert_eq!(lines, ["boom"]);
+    }
+
+    #[test]
+    fn deleting_a_running_pod_waits_for_its_kubelet_then_frees_its_ip() {
+        let (registry, clock, mut rt, kubelets) = cluster();
+        deployment(
+            &registry,
+            1,
+            json!({"name": "app", "image": "busybox:1.36", "command": ["sleep", "3600"]}),
+        );
+        run_for(&mut rt, &clock, 30);
+        let p = pods(&registry).remove(0);
+        let name = meta::name(&p).to_string();
+        let info = lookup_res(res::PODS).unwrap();
+        registry
+            .delete(info, "default", &name, &DeleteOptions::default())
+            .unwrap();
+        rt.run_until_idle();
+        // `sleep` as PID 1 ignores SIGTERM: killed at the 30s grace period.
+        assert!(registry.store.get(res::PODS, "default", &name).is_some());
+        run_for(&mut rt, &clock, 31);
+        assert!(registry.store.get(res::PODS, "default", &name).is_none());
+        let st = kubelets.lock();
+        assert!(!st.pods.contains_key(&ObjectKey::new("default", &name)));
+        let used: usize = st.nodes.values().map(|n| n.used_ips.len()).sum();
+        // The ReplicaSet's replacement holds the only IP in use.
+        assert_eq!(used, 1);
+    }
 
     #[test]
     fn references_cover_volumes_env_env_from_and_pull_secrets() {
@@ -584,5 +716,31 @@ mod tests {
             set(&["regcred", "sec-env", "sec-init", "sec-proj", "sec-vol"])
         );
         assert_eq!(r.pvcs, set(&["data"]));
+    }
+
+    /// Throughput on the virtual clock (`cargo test --release --lib
+    /// kubelets_throughput -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn kubelets_throughput() {
+        for n in [100, 1000] {
+            let (registry, clock, mut rt, _) = cluster();
+            let start = std::time::Instant::now();
+            deployment(
+                &registry,
+                n,
+                json!({"name": "nginx", "image": "nginx:1.27"}),
+            );
+            run_for(&mut rt, &clock, 30);
+            let running = pods(&registry)
+                .iter()
+                .filter(|p| p["status"]["phase"] == "Running")
+                .count();
+            let secs = start.elapsed().as_secs_f64();
+            eprintln!(
+                "{n} pods: {running} running in {secs:.2}s ({:.0} pods/s)",
+                running as f64 / secs
+            );
+        }
     }
 }
