@@ -2,3 +2,4 @@
 //! Kubernetes API; the simulated cluster is the default.
 pub mod kubeconfig;
 pub mod sim;
+mod sim_kubelet;

@@ -40,6 +40,8 @@ impl Default for SimOptions {
 /// A running simulated cluster.
 pub struct SimCluster {
     pub server: Arc<ApiServer>,
+    /// The simulated kubelets (the runtime drives them through `simulator`).
+    pub kubelets: Arc<crate::sim::kubelets::Kubelets>,
     pub addr: SocketAddr,
     pub kubeconfig: String,
     handle: axum_server::Handle<SocketAddr>,
@@ -112,14 +114,15 @@ impl SimCluster {
                 tracing::error!("simulated API server stopped: {e}");
             }
         });
+        let kubelets = crate::sim::kubelets::Kubelets::new(
+            registry.clone(),
+            crate::sim::workload::Catalog::default(),
+            opts.seed,
+        );
+        let _ = server.kubelet.set(kubelets.clone());
         if run_controllers {
-            tokio::spawn(
-                crate::sim::runtime::Runtime::new(
-                    registry.clone(),
-                    crate::sim::controllers::all(opts.seed),
-                )
-                .run(),
-            );
+            let components = simulator(&kubelets, opts.seed);
+            tokio::spawn(crate::sim::runtime::Runtime::new(registry.clone(), components).run());
         }
         tokio::spawn(crate::sim::controllers::namespace::run(registry));
 
@@ -133,6 +136,7 @@ impl SimCluster {
         });
         Ok(Self {
             server,
+            kubelets,
             addr,
             kubeconfig,
             handle,
@@ -154,4 +158,17 @@ fn random_token() -> String {
 
 fn rand_bytes() -> [u8; 16] {
     *uuid::Uuid::new_v4().as_bytes()
+}
+
+/// Every simulated component the runtime drives: the controllers, the
+/// scheduler and the kubelets.
+pub fn simulator(
+    kubelets: &Arc<crate::sim::kubelets::Kubelets>,
+    seed: u64,
+) -> Vec<Box<dyn crate::sim::runtime::Controller>> {
+    let mut controllers = crate::sim::controllers::all(seed);
+    controllers.push(Box::new(crate::sim::kubelets::KubeletController(
+        kubelets.clone(),
+    )));
+    controllers
 }

@@ -34,10 +34,8 @@ impl VirtualDriver {
     pub fn start(cluster: &SimCluster, clock: Arc<VirtualClock>, seed: u64) -> Self {
         let registry = cluster.server.registry.clone();
         let mut events = registry.store.subscribe();
-        let runtime = Arc::new(Mutex::new(Runtime::new(
-            registry,
-            crate::sim::controllers::all(seed),
-        )));
+        let components = crate::backend::sim::simulator(&cluster.kubelets, seed);
+        let runtime = Arc::new(Mutex::new(Runtime::new(registry, components)));
         let rt = runtime.clone();
         let task = tokio::spawn(async move {
             use tokio::sync::broadcast::error::RecvError;

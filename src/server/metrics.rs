@@ -1,7 +1,7 @@
 //! `metrics.k8s.io/v1beta1` as metrics-server serves it, computed from the
-//! simulator's numbers: each running container's usage (until the kubelet
-//! reports its workload's own figures, a container uses what it requests,
-//! or a small idle baseline) and each node's system overhead plus its pods.
+//! simulator's numbers: each running container's usage (the memory its
+//! workload uses, as the kubelet reports it; otherwise what it requests, or
+//! a small idle baseline) and each node's system overhead plus its pods.
 
 use super::read::Filter;
 use super::{Ctx, response};
@@ -50,14 +50,35 @@ fn mem_string(bytes: i64) -> String {
     format!("{}Ki", bytes / 1024)
 }
 
-fn pod_metrics(pod: &Value, now: &str) -> Value {
+/// Memory each running container of a pod uses, from its kubelet.
+type Usage = Vec<(String, u64)>;
+
+fn kubelet_usage(ctx: &Ctx<'_>, pod: &Value) -> Usage {
+    match ctx.server.kubelet.get() {
+        Some(k) => k.memory_usage(meta::namespace(pod), meta::name(pod)),
+        None => Vec::new(),
+    }
+}
+
+/// A container's usage, with the kubelet's memory figure when it has one.
+fn usage_of(c: &Value, usage: &Usage) -> (i64, i64) {
+    let (cpu, mem) = container_usage(c);
+    let name = c.get("name").and_then(Value::as_str).unwrap_or("");
+    let mem = usage
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or(mem, |(_, b)| i64::try_from(*b).unwrap_or(i64::MAX).max(1));
+    (cpu, mem)
+}
+
+fn pod_metrics(pod: &Value, now: &str, usage: &Usage) -> Value {
     let containers: Vec<Value> = pod
         .pointer("/spec/containers")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .map(|c| {
-            let (cpu, mem) = container_usage(c);
+            let (cpu, mem) = usage_of(c, usage);
             json!({"name": c.get("name").cloned().unwrap_or(Value::Null), "usage": {"cpu": cpu_string(cpu), "memory": mem_string(mem)}})
         })
         .collect();
@@ -76,7 +97,7 @@ fn pod_metrics(pod: &Value, now: &str) -> Value {
     })
 }
 
-fn node_metrics(node: &Value, pods: &[Arc<Value>], now: &str) -> Value {
+fn node_metrics(ctx: &Ctx<'_>, node: &Value, pods: &[Arc<Value>], now: &str) -> Value {
     let name = meta::name(node);
     let control_plane = node
         .pointer("/metadata/labels/node-role.kubernetes.io~1control-plane")
@@ -91,13 +112,14 @@ fn node_metrics(node: &Value, pods: &[Arc<Value>], now: &str) -> Value {
         .iter()
         .filter(|p| running(p) && p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(name))
     {
+        let usage = kubelet_usage(ctx, pod);
         for c in pod
             .pointer("/spec/containers")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
         {
-            let (c_cpu, c_mem) = container_usage(c);
+            let (c_cpu, c_mem) = usage_of(c, &usage);
             cpu += c_cpu;
             mem += c_mem;
         }
@@ -131,12 +153,12 @@ pub fn serve(ctx: &Ctx<'_>) -> Response<Body> {
             .0
             .iter()
             .filter(|n| filter.matches(n))
-            .map(|n| node_metrics(n, &pods, &now))
+            .map(|n| node_metrics(ctx, n, &pods, &now))
             .collect(),
         _ => pods
             .iter()
             .filter(|p| running(p) && filter.matches(p))
-            .map(|p| pod_metrics(p, &now))
+            .map(|p| pod_metrics(p, &now, &kubelet_usage(ctx, p)))
             .collect(),
     };
     let kind = if ctx.info.plural == "nodes" {

@@ -6,6 +6,9 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod discovery;
+mod exec;
+pub mod kubelet_api;
+mod logs;
 mod metrics;
 mod query;
 mod read;
@@ -25,6 +28,7 @@ use audit::{AuditLog, AuditRecord};
 use auth::{Authenticator, UserInfo};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
 use axum::http::{HeaderMap, Method, Request, Response, Uri};
 use query::Query;
 use request_info::RequestInfo;
@@ -35,6 +39,8 @@ pub struct ApiServer {
     pub registry: Arc<Registry>,
     pub auth: Authenticator,
     pub audit: AuditLog,
+    /// The nodes' kubelets (logs, exec, metrics), once a cluster runs them.
+    pub kubelet: std::sync::OnceLock<Arc<dyn kubelet_api::KubeletApi>>,
 }
 
 /// Everything a handler needs about one request.
@@ -56,6 +62,7 @@ impl ApiServer {
             registry,
             auth: Authenticator::default(),
             audit,
+            kubelet: std::sync::OnceLock::new(),
         })
     }
 
@@ -76,8 +83,16 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn handle(State(server): State<Arc<ApiServer>>, request: Request<Body>) -> Response<Body> {
+async fn handle(
+    State(server): State<Arc<ApiServer>>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    request: Request<Body>,
+) -> Response<Body> {
     let (parts, body) = request.into_parts();
+    if let Ok(ws) = ws {
+        // exec/attach streams: the only upgrades the API serves.
+        return exec::upgrade(&server, ws, &parts.uri, &parts.headers);
+    }
     let bytes = match axum::body::to_bytes(body, body::MAX_BODY + 1).await {
         Ok(b) => b,
         Err(_) => return response::status(&Status::too_large(body::MAX_BODY)),
@@ -250,6 +265,8 @@ fn resource_request(
             ("status", "patch") => write::patch(&ctx),
             ("token", "create") => special::token(&ctx),
             ("eviction", "create") => special::eviction(&ctx),
+            ("log", "get") => logs::serve(&ctx),
+            ("exec" | "attach", _) => exec::not_upgraded(ctx.server, &ctx.req, &ctx.query),
             _ => response::status(&Status::method_not_supported(gr, &ctx.req.verb)),
         };
     }

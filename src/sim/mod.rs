@@ -6,6 +6,7 @@ pub mod clock;
 pub mod controllers;
 pub mod event;
 pub mod kubelet;
+pub mod kubelets;
 pub mod recorder;
 pub mod rng;
 pub mod runtime;

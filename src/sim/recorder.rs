@@ -62,8 +62,18 @@ impl Recorder {
 
     /// Records one event; returns the stored Event.
     pub fn record(&mut self, registry: &Registry, spec: &EventSpec) -> Option<Arc<Value>> {
+        self.record_at(registry, spec, registry.clock.now())
+    }
+
+    /// Records one event that happened at `now` (the kubelet catches up
+    /// on timers that fired between two syncs).
+    pub fn record_at(
+        &mut self,
+        registry: &Registry,
+        spec: &EventSpec,
+        now: jiff::Timestamp,
+    ) -> Option<Arc<Value>> {
         let info = lookup_res(res::EVENTS)?;
-        let now = registry.clock.now();
         let stamp = format_time(now);
         let key = EventKey::of(spec);
         if let Some((ns, name)) = self.seen.get(&key)

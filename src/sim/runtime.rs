@@ -112,6 +112,8 @@ pub struct Runtime {
     queue: VecDeque<Work>,
     queued: HashSet<Work>,
     timers: BTreeMap<(Timestamp, u64), Work>,
+    /// The pending timer of each key (one per key: the earliest).
+    timer_of: HashMap<Work, (Timestamp, u64)>,
     timer_seq: u64,
     failures: HashMap<Work, u32>,
     recorder: Recorder,
@@ -137,6 +139,7 @@ impl Runtime {
             queue: VecDeque::new(),
             queued: HashSet::new(),
             timers: BTreeMap::new(),
+            timer_of: HashMap::new(),
             timer_seq: 0,
             failures: HashMap::new(),
             recorder: Recorder::new(),
@@ -213,6 +216,7 @@ impl Runtime {
                 break;
             }
             let work = entry.remove();
+            self.timer_of.remove(&work);
             self.enqueue(work);
         }
     }
@@ -225,14 +229,16 @@ impl Runtime {
             .checked_add(after)
             .unwrap_or(Timestamp::MAX);
         // One pending timer per key is enough: keep the earliest.
-        if let Some((&k, _)) = self.timers.iter().find(|(_, w)| **w == work) {
+        if let Some(&k) = self.timer_of.get(&work) {
             if k.0 <= at {
                 return;
             }
             self.timers.remove(&k);
         }
         self.timer_seq += 1;
-        self.timers.insert((at, self.timer_seq), work);
+        let k = (at, self.timer_seq);
+        self.timer_of.insert(work.clone(), k);
+        self.timers.insert(k, work);
     }
 
     /// Reconciles one queued key. False when there was nothing to do.

@@ -11,6 +11,7 @@ mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
 mod lab;
+mod pods;
 mod scenario;
 mod server_misc;
 mod services;

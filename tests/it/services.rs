@@ -1,10 +1,8 @@
 //! Service routing with the real kubectl: the Endpoints and EndpointSlice
 //! controllers.
 //!
-//! Pods only get an IP and a Ready condition from the kubelet. Until the
-//! simulated kubelet runs in `sim serve`, these tests play its part with
-//! `kubectl patch --subresource=status` (`ready_pod`), which is what a
-//! kubelet's status update looks like to the API server.
+//! Pods get their IP and Ready condition from the simulated kubelet; the
+//! tests wait for it and read the IP it assigned.
 
 use super::harness::{Sim, rows};
 use std::time::{Duration, Instant};
@@ -28,23 +26,18 @@ fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
     }
 }
 
-/// Sets a pod's IP and Ready condition through the status subresource, as
-/// the kubelet would.
-fn set_pod_status(sim: &Sim, pod: &str, ip: &str, ready: bool) {
-    let status = if ready { "True" } else { "False" };
-    let patch = format!(
-        r#"{{"status":{{"phase":"Running","podIP":"{ip}","podIPs":[{{"ip":"{ip}"}}],"conditions":[{{"type":"Ready","status":"{status}","lastTransitionTime":"2025-05-01T10:00:00Z"}}]}}}}"#
-    );
-    sim.kubectl(&[
-        "patch",
-        "pod",
-        pod,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        &patch,
-    ])
-    .ok();
+/// Waits until the kubelet runs `pod` with the given readiness and returns
+/// the IP it assigned.
+#[track_caller]
+fn pod_ip(sim: &Sim, pod: &str, ready: bool) -> String {
+    let want = if ready { "True" } else { "False" };
+    let jp = r#"jsonpath={.status.podIP} {.status.conditions[?(@.type=="Ready")].status}"#;
+    let out = eventually(sim, &["get", "pod", pod, "-o", jp], |o| {
+        let mut parts = o.split(' ');
+        let ip = parts.next().unwrap_or("");
+        !ip.is_empty() && parts.next() == Some(want)
+    });
+    out.split(' ').next().unwrap_or("").to_string()
 }
 
 /// The value of `kubectl describe svc`'s `Endpoints:` line.
@@ -108,14 +101,15 @@ fn selector_mismatch_then_ready_pod_fills_endpoints() {
     assert_eq!(&row[1..4], ["IPv4", "<unset>", "<unset>"]);
 
     // Fix the labels (what a learner does), then the "kubelet" reports it ready.
+    let ip = pod_ip(&sim, "api", true);
     sim.kubectl(&["label", "pod", "api", "app=web", "--overwrite"])
         .ok();
-    set_pod_status(&sim, "api", "10.244.1.2", true);
+    let want = format!("{ip}:80");
     let ep = eventually(&sim, &["get", "endpoints", "web", "--no-headers"], |o| {
-        o.contains("10.244.1.2:80")
+        o.contains(&want)
     });
-    assert_eq!(rows(&ep)[0][1], "10.244.1.2:80");
-    assert_eq!(describe_endpoints(&sim, "web"), "10.244.1.2:80");
+    assert_eq!(rows(&ep)[0][1], want);
+    assert_eq!(describe_endpoints(&sim, "web"), want);
     let slices = sim
         .kubectl(&[
             "get",
@@ -127,7 +121,7 @@ fn selector_mismatch_then_ready_pod_fills_endpoints() {
         .ok();
     let r = rows(&slices);
     assert_eq!(r.len(), 1, "{slices}");
-    assert_eq!(&r[0][1..4], ["IPv4", "80", "10.244.1.2"]);
+    assert_eq!(&r[0][1..4], ["IPv4", "80", ip.as_str()]);
     let yaml = sim.kubectl(&["get", "ep", "web", "-o", "yaml"]).ok();
     assert!(
         yaml.contains("endpoints.kubernetes.io/last-change-trigger-time:"),
@@ -138,25 +132,23 @@ fn selector_mismatch_then_ready_pod_fills_endpoints() {
         "{yaml}"
     );
     assert!(yaml.contains("    nodeName: kdrill-worker"), "{yaml}");
+    assert!(ip.starts_with("10.244."), "{ip}");
 }
 
 #[test]
 fn not_ready_pods_are_not_ready_addresses() {
     let sim = Sim::start();
     sim.kubectl_stdin(&["apply", "-f", "-"], SVC_WEB).ok();
-    sim.kubectl_stdin(&["apply", "-f", "-"], &pod_yaml("web-1", "web", ""))
+    // nginx answers 404 on /healthz: the readiness probe keeps it not ready.
+    let probe = "    readinessProbe:\n      httpGet:\n        path: /healthz\n        port: 80\n";
+    sim.kubectl_stdin(&["apply", "-f", "-"], &pod_yaml("web-1", "web", probe))
         .ok();
-    eventually(
-        &sim,
-        &["get", "pod", "web-1", "-o", "jsonpath={.spec.nodeName}"],
-        |o| !o.is_empty(),
-    );
-    set_pod_status(&sim, "web-1", "10.244.1.7", false);
+    let ip = pod_ip(&sim, "web-1", false);
     let yaml = eventually(&sim, &["get", "ep", "web", "-o", "yaml"], |o| {
         o.contains("notReadyAddresses")
     });
     assert!(
-        yaml.contains("- notReadyAddresses:\n  - ip: 10.244.1.7\n"),
+        yaml.contains(&format!("- notReadyAddresses:\n  - ip: {ip}\n")),
         "{yaml}"
     );
     assert!(!yaml.contains("- addresses:"), "{yaml}");
@@ -167,7 +159,7 @@ fn not_ready_pods_are_not_ready_addresses() {
     assert_eq!((row[0].as_str(), row.len()), ("web", 2), "{ep}");
     assert_eq!(describe_endpoints(&sim, "web"), "");
     let d = sim.kubectl(&["describe", "ep", "web"]).ok();
-    assert!(d.contains("NotReadyAddresses:  10.244.1.7"), "{d}");
+    assert!(d.contains(&format!("NotReadyAddresses:  {ip}")), "{d}");
     let slice = sim
         .kubectl(&[
             "get",
@@ -208,28 +200,28 @@ spec:
     // A pod without the named port is not an endpoint of that port.
     sim.kubectl_stdin(&["apply", "-f", "-"], &pod_yaml("c", "web", ""))
         .ok();
-    for (pod, ip) in [
-        ("a", "10.244.1.2"),
-        ("b", "10.244.2.3"),
-        ("c", "10.244.1.4"),
-    ] {
-        eventually(
-            &sim,
-            &["get", "pod", pod, "-o", "jsonpath={.spec.nodeName}"],
-            |o| !o.is_empty(),
-        );
-        set_pod_status(&sim, pod, ip, true);
-    }
+    let (a, b, c) = (
+        pod_ip(&sim, "a", true),
+        pod_ip(&sim, "b", true),
+        pod_ip(&sim, "c", true),
+    );
+    let (a_port, b_port) = (format!("{a}:8080"), format!("{b}:9090"));
     let ep = eventually(&sim, &["get", "ep", "web", "--no-headers"], |o| {
-        o.contains("10.244.1.2:8080") && o.contains("10.244.2.3:9090")
+        o.contains(&a_port) && o.contains(&b_port)
     });
-    assert_eq!(rows(&ep)[0][1], "10.244.1.2:8080,10.244.2.3:9090");
+    let mut listed: Vec<String> = rows(&ep)[0][1].split(',').map(str::to_string).collect();
+    listed.sort();
+    let mut expected = vec![a_port.clone(), b_port.clone()];
+    expected.sort();
+    assert_eq!(listed, expected);
     // describe reads the slices; a slice without ports (pod c) is printed
     // as a headless one, bare IP — upstream kubectl does the same.
     let value = describe_endpoints(&sim, "web");
     let mut got: Vec<&str> = value.split(',').collect();
     got.sort();
-    assert_eq!(got, ["10.244.1.2:8080", "10.244.1.4", "10.244.2.3:9090"]);
+    let mut want = vec![a_port.as_str(), b_port.as_str(), c.as_str()];
+    want.sort();
+    assert_eq!(got, want);
     // The slices: one per resolved port, and one without ports for c.
     let slices = sim
         .kubectl(&[
@@ -248,9 +240,9 @@ spec:
     assert_eq!(
         cells,
         [
-            ("8080".to_string(), "10.244.1.2".to_string()),
-            ("9090".to_string(), "10.244.2.3".to_string()),
-            ("<unset>".to_string(), "10.244.1.4".to_string()),
+            ("8080".to_string(), a.clone()),
+            ("9090".to_string(), b.clone()),
+            ("<unset>".to_string(), c.clone()),
         ]
     );
 }
@@ -284,17 +276,20 @@ fn expose_deployment_then_get_ep_once_pods_are_ready() {
         |o| rows(o).len() == 2 && rows(o).iter().all(|r| r[6].starts_with("kdrill-")),
     );
     let names: Vec<String> = rows(&pods).into_iter().map(|r| r[0].clone()).collect();
-    let ips = ["10.244.1.2", "10.244.2.2"];
-    for (name, ip) in names.iter().zip(ips) {
-        set_pod_status(&sim, name, ip, true);
-    }
+    let mut want: Vec<String> = names
+        .iter()
+        .map(|n| format!("{}:80", pod_ip(&sim, n, true)))
+        .collect();
+    want.sort();
     let ep = eventually(&sim, &["get", "ep"], |o| {
-        o.contains("10.244.1.2:80") && o.contains("10.244.2.2:80")
+        want.iter().all(|w| o.contains(w.as_str()))
     });
     let r = rows(&ep);
     assert_eq!(r[0], ["NAME", "ENDPOINTS", "AGE"]);
     let web = r.iter().find(|c| c[0] == "web").expect("web row");
-    assert_eq!(web[1], "10.244.1.2:80,10.244.2.2:80");
+    let mut got: Vec<String> = web[1].split(',').map(str::to_string).collect();
+    got.sort();
+    assert_eq!(got, want);
     // Deleting the Service deletes its Endpoints and (garbage collector) slices.
     sim.kubectl(&["delete", "svc", "web"]).ok();
     eventually(&sim, &["get", "ep,endpointslices", "-o", "name"], |o| {

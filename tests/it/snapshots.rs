@@ -33,6 +33,14 @@ macro_rules! snap {
             // Event ages, and the node the scheduler picked (seeded, but the
             // seed's draws depend on request timing).
             (r"  \d+s( +)(default-scheduler|deployment-controller)", "  [age]$1$2"),
+            (r"  \d+s( +)kubelet", "  [age]${1}kubelet"),
+            // What the kubelet draws from its seeded generator: pod IPs,
+            // container ids, pull times.
+            (r"(IP: +|podIP: |ip: )10\.244\.\d+\.\d+", "$1[pod-ip]"),
+            (r"(hostIP: |ip: )172\.18\.0\.\d+", "$1[host-ip]"),
+            (r"containerd://[0-9a-f]{64}", "containerd://[id]"),
+            (r"in \d+(\.\d+)?m?s \(\d+(\.\d+)?m?s including waiting\)", "in [pull-time] ([pull-time] including waiting)"),
+            (r"docker\.io/library/busybox@sha256:[0-9a-f]{64}", "docker.io/library/busybox@sha256:[digest]"),
             (r"(Node: +|nodeName: |assigned default/box to )kdrill-worker2?(/172\.18\.0\.\d+)?", "$1[node]"),
             (r"\[age\] +", "[age]   "),
         ]}, {
@@ -74,12 +82,10 @@ fn get_and_describe_snapshots() {
         "--port=80",
     ])
     .ok();
-    // Let the controllers and the scheduler settle (no kubelet: pods stay Pending).
-    wait_for(
-        &sim,
-        &["get", "pods", "-o", "jsonpath={.items[*].spec.nodeName}"],
-        "kdrill-worker",
-    );
+    // Let the controllers, the scheduler and the kubelets settle: the
+    // rollout completes.
+    sim.kubectl(&["rollout", "status", "deployment/web", "--timeout=20s"])
+        .ok();
     wait_for(
         &sim,
         &[
@@ -89,7 +95,7 @@ fn get_and_describe_snapshots() {
             "-o",
             "jsonpath={.status.conditions[*].reason}",
         ],
-        "MinimumReplicasUnavailable ReplicaSetUpdated",
+        "MinimumReplicasAvailable NewReplicaSetAvailable",
     );
     snap_table!(
         "get_deploy_wide",
@@ -109,18 +115,10 @@ fn get_and_describe_snapshots() {
         "3600",
     ])
     .ok();
-    wait_for(
-        &sim,
-        &[
-            "get",
-            "events",
-            "--field-selector",
-            "involvedObject.name=box",
-        ],
-        "Scheduled",
-    );
+    sim.kubectl(&["wait", "--for=condition=Ready", "pod/box", "--timeout=20s"])
+        .ok();
     snap!(
-        "describe_pod_pending",
+        "describe_pod_running",
         sim.kubectl(&["describe", "pod", "box"]).ok()
     );
     snap!(

@@ -32,10 +32,12 @@
 
 mod containers;
 mod probe;
+pub mod service_env;
 mod spec;
 mod status;
 #[cfg(test)]
 mod tests;
+pub mod view;
 
 use crate::sim::event::EventSpec;
 use crate::sim::rng::Rng;
@@ -67,6 +69,9 @@ pub struct World {
     pub config_maps: BTreeMap<String, Value>,
     pub secrets: BTreeMap<String, Value>,
     pub pvcs: BTreeMap<String, Value>,
+    /// Service-link variables the pod's containers get after their own
+    /// env (see [`service_env::service_env`]).
+    pub service_env: Vec<(String, String)>,
 }
 
 /// Everything `sync_pod` reads.

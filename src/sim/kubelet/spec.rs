@@ -325,7 +325,15 @@ pub fn resolve_env(
         let name = s(e, "/name");
         if let Some(v) = e.get("value") {
             let raw = v.as_str().unwrap_or("");
-            env.push((name, crate::sim::workload::expand_k8s_vars(raw, &env)));
+            // `$(VAR)` sees the container's variables and the services'.
+            let value = if raw.contains("$(") && !world.service_env.is_empty() {
+                let mut scope = world.service_env.clone();
+                scope.extend(env.iter().cloned());
+                crate::sim::workload::expand_k8s_vars(raw, &scope)
+            } else {
+                crate::sim::workload::expand_k8s_vars(raw, &env)
+            };
+            env.push((name, value));
             continue;
         }
         let Some(from) = e.get("valueFrom") else {
@@ -400,6 +408,12 @@ pub fn resolve_env(
             String::new()
         };
         env.push((name, value));
+    }
+    // Service variables come last, unless the container set them itself.
+    for (k, v) in &world.service_env {
+        if !env.iter().any(|(n, _)| n == k) {
+            env.push((k.clone(), v.clone()));
+        }
     }
     Ok(env)
 }

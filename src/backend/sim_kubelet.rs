@@ -1,0 +1,51 @@
+//! The simulated kubelets behind the API server's `KubeletApi`: logs, exec
+//! and memory use come from `sim::kubelets::Kubelets`.
+
+use crate::server::kubelet_api::{ExecCall, ExecFailure, ExecResult, KubeletApi, LogSnapshot};
+use crate::sim::kubelet::view::{ExecError, ExecRequest};
+use crate::sim::kubelets::Kubelets;
+
+impl KubeletApi for Kubelets {
+    fn refresh(&self, namespace: &str, pod: &str) {
+        Kubelets::refresh(self, namespace, pod);
+    }
+
+    fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Option<LogSnapshot> {
+        Kubelets::logs(self, namespace, pod, container, previous).map(|l| LogSnapshot {
+            lines: l.lines,
+            container_id: l.container_id,
+            running: l.running,
+        })
+    }
+
+    fn exec(&self, call: &ExecCall<'_>) -> Result<ExecResult, ExecFailure> {
+        let req = ExecRequest {
+            container: call.container,
+            argv: call.command,
+            stdin: call.stdin,
+            tty: call.tty,
+        };
+        Kubelets::exec(self, call.namespace, call.pod, &req)
+            .map(|o| ExecResult {
+                output: o.output,
+                code: o.code,
+            })
+            .map_err(|e| match e {
+                ExecError::NotRunning => ExecFailure::NotRunning,
+                ExecError::Start(m) => ExecFailure::Start(m),
+            })
+    }
+
+    fn memory_usage(&self, namespace: &str, pod: &str) -> Vec<(String, u64)> {
+        Kubelets::usage(self, namespace, pod)
+            .into_iter()
+            .filter_map(|u| u.memory.map(|m| (u.name, m)))
+            .collect()
+    }
+}

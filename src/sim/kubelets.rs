@@ -1,0 +1,747 @@
+//! The kubelets of the simulated nodes, wired to the store: one component
+//! keyed by pod that drives the pure per-pod state machine
+//! (`sim::kubelet::sync_pod`) and does its IO.
+//!
+//! For each pod bound to a node it keeps the container runtime's memory
+//! (`PodMemory`); for each node the images pulled onto it and the pod IPs in
+//! use. A sync reads the pod, its node and the ConfigMaps, Secrets and PVCs
+//! the pod references straight from the store, then writes the new `status`
+//! through the registry's status subresource (only when it changed),
+//! records the kubelet's events at the time they happened, and deletes the
+//! pod for good once graceful termination is over.
+//!
+//! The runtime drives it through [`KubeletController`]: pod, node,
+//! ConfigMap, Secret and PVC changes map to the pods they concern, and the
+//! state machine's `wake_at` becomes the controller's requeue timer. The
+//! API server reaches it (logs, exec, metrics) through `Kubelets`'s own
+//! methods, which sync the pod to the clock's `now` first.
+
+use crate::api::meta;
+use crate::registry::options::{DeleteOptions, WriteOptions};
+use crate::registry::{Registry, lookup_res};
+use crate::sim::kubelet::service_env::service_env;
+use crate::sim::kubelet::view::{self, ExecError, ExecOutput, ExecRequest};
+use crate::sim::kubelet::{self, CState, NodeView, PodInput, PodMemory, World};
+use crate::sim::recorder::Recorder;
+use crate::sim::rng::Rng;
+use crate::sim::runtime::{Controller, Reconciled};
+use crate::sim::snapshot::{ObjectKey, Snapshot, res};
+use crate::sim::workload::{Catalog, NoNetwork};
+use crate::store::ResKey;
+use jiff::Timestamp;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+const CONFIGMAPS: ResKey = ResKey {
+    group: "",
+    resource: "configmaps",
+};
+const SECRETS: ResKey = ResKey {
+    group: "",
+    resource: "secrets",
+};
+const PVCS: ResKey = ResKey {
+    group: "",
+    resource: "persistentvolumeclaims",
+};
+const SERVICES: ResKey = ResKey {
+    group: "",
+    resource: "services",
+};
+
+/// What the kubelet remembers of one pod.
+struct PodEntry {
+    uid: String,
+    node: String,
+    memory: PodMemory,
+}
+
+/// What a node's kubelet and container runtime hold.
+#[derive(Default)]
+struct NodeState {
+    images: BTreeSet<String>,
+    used_ips: BTreeSet<String>,
+}
+
+#[derive(Default)]
+struct State {
+    pods: HashMap<ObjectKey, PodEntry>,
+    nodes: HashMap<String, NodeState>,
+    /// Service variables by (namespace, enableServiceLinks).
+    service_env: HashMap<(String, bool), Vec<(String, String)>>,
+    /// The resourceVersion of the kubelet's own last status write, so the
+    /// watch event it causes does not trigger another sync.
+    written_rv: HashMap<ObjectKey, u64>,
+    recorder: Recorder,
+}
+
+/// The ConfigMaps, Secrets and PVCs a pod refers to, by name.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct References {
+    pub config_maps: BTreeSet<String>,
+    pub secrets: BTreeSet<String>,
+    pub pvcs: BTreeSet<String>,
+}
+
+fn str_at<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
+    v.pointer(p)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn items<'a>(v: &'a Value, p: &str) -> impl Iterator<Item = &'a Value> {
+    v.pointer(p).and_then(Value::as_array).into_iter().flatten()
+}
+
+/// Everything a pod's volumes, env, envFrom and imagePullSecrets name.
+pub fn references(pod: &Value) -> References {
+    let mut r = References::default();
+    let add = |set: &mut BTreeSet<String>, n: Option<&str>| {
+        if let Some(n) = n {
+            set.insert(n.to_string());
+        }
+    };
+    for v in items(pod, "/spec/volumes") {
+        add(&mut r.config_maps, str_at(v, "/configMap/name"));
+        add(&mut r.secrets, str_at(v, "/secret/secretName"));
+        add(&mut r.pvcs, str_at(v, "/persistentVolumeClaim/claimName"));
+        for s in items(v, "/projected/sources") {
+            add(&mut r.config_maps, str_at(s, "/configMap/name"));
+            add(&mut r.secrets, str_at(s, "/secret/name"));
+        }
+    }
+    for c in items(pod, "/spec/containers").chain(items(pod, "/spec/initContainers")) {
+        for e in items(c, "/env") {
+            add(
+                &mut r.config_maps,
+                str_at(e, "/valueFrom/configMapKeyRef/name"),
+            );
+            add(&mut r.secrets, str_at(e, "/valueFrom/secretKeyRef/name"));
+        }
+        for e in items(c, "/envFrom") {
+            add(&mut r.config_maps, str_at(e, "/configMapRef/name"));
+            add(&mut r.secrets, str_at(e, "/secretRef/name"));
+        }
+    }
+    for s in items(pod, "/spec/imagePullSecrets") {
+        add(&mut r.secrets, str_at(s, "/name"));
+    }
+    r
+}
+
+fn node_name(pod: &Value) -> Option<&str> {
+    str_at(pod, "/spec/nodeName")
+}
+
+/// One container's log as the kubelet holds it.
+#[derive(Debug, Clone)]
+pub struct ContainerLog {
+    pub lines: Vec<(Timestamp, String)>,
+    /// The id of the container instance these lines belong to.
+    pub container_id: String,
+    pub running: bool,
+}
+
+/// A running container's use of resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerUsage {
+    pub name: String,
+    /// Memory in bytes, when the workload declares it.
+    pub memory: Option<u64>,
+}
+
+/// The kubelets of every node, keyed by pod.
+pub struct Kubelets {
+    registry: Arc<Registry>,
+    catalog: Catalog,
+    rng: Rng,
+    state: Mutex<State>,
+}
+
+impl Kubelets {
+    pub fn new(registry: Arc<Registry>, catalog: Catalog, seed: u64) -> Arc<Self> {
+        Arc::new(Self {
+            registry,
+            catalog,
+            rng: Rng::new(seed ^ 0x6b75_6265_6c65_7421),
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Syncs one pod to the clock's `now`; returns when it next needs a
+    /// sync (None: only on change).
+    pub fn sync(&self, key: &ObjectKey) -> Option<Timestamp> {
+        let mut st = self.lock();
+        self.sync_locked(&mut st, key)
+    }
+
+    fn forget(st: &mut State, key: &ObjectKey) {
+        if let Some(e) = st.pods.remove(key)
+            && let Some(ip) = &e.memory.pod_ip
+            && let Some(n) = st.nodes.get_mut(&e.node)
+        {
+            n.used_ips.remove(ip);
+        }
+        st.written_rv.remove(key);
+    }
+
+    fn service_env_for(&self, st: &mut State, ns: &str, links: bool) -> Vec<(String, String)> {
+        let k = (ns.to_string(), links);
+        if let Some(v) = st.service_env.get(&k) {
+            return v.clone();
+        }
+        let store = &self.registry.store;
+        let (defaults, _) = store.list(SERVICES, Some("default"));
+        let own = if links && ns != "default" {
+            store.list(SERVICES, Some(ns)).0
+        } else if links {
+            defaults.clone()
+        } else {
+            Vec::new()
+        };
+        let v = service_env(
+            ns,
+            links,
+            defaults.iter().map(|a| &**a),
+            own.iter().map(|a| &**a),
+        );
+        st.service_env.insert(k, v.clone());
+        v
+    }
+
+    fn world(&self, st: &mut State, pod: &Value) -> World {
+        let ns = meta::namespace(pod);
+        let store = &self.registry.store;
+        let refs = references(pod);
+        let fetch = |res: ResKey, names: &BTreeSet<String>| {
+            names
+                .iter()
+                .filter_map(|n| store.get(res, ns, n).map(|o| (n.clone(), (*o).clone())))
+                .collect()
+        };
+        let links = pod
+            .pointer("/spec/enableServiceLinks")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        World {
+            config_maps: fetch(CONFIGMAPS, &refs.config_maps),
+            secrets: fetch(SECRETS, &refs.secrets),
+            pvcs: fetch(PVCS, &refs.pvcs),
+            service_env: self.service_env_for(st, ns, links),
+        }
+    }
+
+    /// The node as its kubelet sees it (without the IPs in use, which only
+    /// a pod still waiting for its sandbox needs).
+    fn node_view(&self, st: &mut State, node: &Value, with_ips: bool) -> NodeView {
+        let name = meta::name(node).to_string();
+        let ns = st.nodes.entry(name.clone()).or_insert_with(|| NodeState {
+            // Images the node came with (a kind node image's preloads).
+            images: items(node, "/status/images")
+                .flat_map(|i| items(i, "/names"))
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            used_ips: BTreeSet::new(),
+        });
+        NodeView {
+            name,
+            host_ip: items(node, "/status/addresses")
+                .find(|a| str_at(a, "/type") == Some("InternalIP"))
+                .and_then(|a| str_at(a, "/address"))
+                .unwrap_or("")
+                .to_string(),
+            pod_cidr: str_at(node, "/spec/podCIDR").unwrap_or("").to_string(),
+            used_ips: if with_ips {
+                ns.used_ips.clone()
+            } else {
+                BTreeSet::new()
+            },
+            images: ns.images.clone(),
+        }
+    }
+
+    /// Reads what a pod's sync needs; None when the pod is not (or no
+    /// longer) on a node that exists.
+    fn inputs(
+        &self,
+        st: &mut State,
+        key: &ObjectKey,
+    ) -> Option<(Arc<Value>, NodeView, World, PodMemory)> {
+        let store = &self.registry.store;
+        let Some(pod) = store.get(res::PODS, &key.namespace, &key.name) else {
+            Self::forget(st, key);
+            return None;
+        };
+        let node_name = node_name(&pod)?.to_string();
+        if st
+            .pods
+            .get(key)
+            .is_some_and(|e| e.uid != meta::uid(&pod) || e.node != node_name)
+        {
+            Self::forget(st, key);
+        }
+        let node = store.get(res::NODES, "", &node_name)?;
+        let memory = st
+            .pods
+            .get(key)
+            .map(|e| e.memory.clone())
+            .unwrap_or_default();
+        let view = self.node_view(st, &node, memory.pod_ip.is_none());
+        let world = self.world(st, &pod);
+        Some((pod, view, world, memory))
+    }
+
+    fn sync_locked(&self, st: &mut State, key: &ObjectKey) -> Option<Timestamp> {
+        let (pod, node, world, memory) = self.inputs(st, key)?;
+        let now = self.registry.clock.now();
+        let out = kubelet::sync_pod(
+            &PodInput {
+                pod: &pod,
+                node: &node,
+                world: &world,
+                memory: &memory,
+                catalog: &self.catalog,
+                network: &NoNetwork,
+            },
+            now,
+            &self.rng,
+        );
+        let node_state = st.nodes.entry(node.name.clone()).or_default();
+        node_state.images.extend(out.pulled_images.iter().cloned());
+        if let Some(ip) = &out.memory.pod_ip {
+            node_state.used_ips.insert(ip.clone());
+        }
+        for ev in &out.events {
+            st.recorder.record_at(&self.registry, &ev.event, ev.at);
+        }
+        let pods = lookup_res(res::PODS)?;
+        if out.gone {
+            let opts = DeleteOptions {
+                grace_period_seconds: Some(0),
+                precondition_uid: Some(meta::uid(&pod).to_string()),
+                ..Default::default()
+            };
+            if let Err(e) = self.registry.delete(pods, &key.namespace, &key.name, &opts) {
+                tracing::debug!("kubelet: deleting {key}: {}", e.message);
+            }
+            Self::forget(st, key);
+            return None;
+        }
+        if pod.get("status") != Some(&out.status) {
+            let mut body = (*pod).clone();
+            body["status"] = out.status.clone();
+            if let Some(md) = meta::metadata_mut(&mut body) {
+                md.remove("resourceVersion");
+            }
+            match self.registry.update(
+                pods,
+                &key.namespace,
+                &key.name,
+                body,
+                Some("status"),
+                &WriteOptions::default(),
+            ) {
+                Ok(w) => {
+                    if let Some(rv) = meta::resource_version(&w.object) {
+                        st.written_rv.insert(key.clone(), rv);
+                    }
+                }
+                Err(e) => tracing::debug!("kubelet: status of {key}: {}", e.message),
+            }
+        }
+        st.pods.insert(
+            key.clone(),
+            PodEntry {
+                uid: meta::uid(&pod).to_string(),
+                node: node.name.clone(),
+                memory: out.memory,
+            },
+        );
+        out.wake_at
+    }
+
+    /// The pods on `node` the kubelet tracks.
+    fn pods_on(&self, node: &str) -> Vec<ObjectKey> {
+        self.lock()
+            .pods
+            .iter()
+            .filter(|(_, e)| e.node == node)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Runs `f` on a pod's freshly synced inputs.
+    fn with_pod<T>(
+        &self,
+        key: &ObjectKey,
+        f: impl FnOnce(&PodInput<'_>, Timestamp) -> T,
+    ) -> Option<T> {
+        let mut st = self.lock();
+        self.sync_locked(&mut st, key);
+        let (pod, node, world, memory) = self.inputs(&mut st, key)?;
+        let now = self.registry.clock.now();
+        Some(f(
+            &PodInput {
+                pod: &pod,
+                node: &node,
+                world: &world,
+                memory: &memory,
+                catalog: &self.catalog,
+                network: &NoNetwork,
+            },
+            now,
+        ))
+    }
+
+    /// Brings a pod's status up to the clock's `now`.
+    pub fn refresh(&self, namespace: &str, pod: &str) {
+        self.sync(&ObjectKey::new(namespace, pod));
+    }
+
+    /// A container's log, current run or previous (after a sync).
+    pub fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Option<ContainerLog> {
+        let key = ObjectKey::new(namespace, pod);
+        let mut st = self.lock();
+        self.sync_locked(&mut st, &key);
+        let cm = st.pods.get(&key)?.memory.containers.get(container)?;
+        let (container_id, running) = match &cm.state {
+            CState::Running { id, .. } => (id.clone(), !previous),
+            CState::Terminated(t) => (t.container_id.clone(), false),
+            _ => (String::new(), false),
+        };
+        Some(ContainerLog {
+            lines: if previous {
+                cm.previous_logs.clone()
+            } else {
+                cm.logs.clone()
+            },
+            container_id: if previous {
+                cm.last
+                    .as_ref()
+                    .map(|t| t.container_id.clone())
+                    .unwrap_or_default()
+            } else {
+                container_id
+            },
+            running,
+        })
+    }
+
+    /// Runs a command in a running container.
+    pub fn exec(
+        &self,
+        namespace: &str,
+        pod: &str,
+        req: &ExecRequest<'_>,
+    ) -> Result<ExecOutput, ExecError> {
+        self.with_pod(&ObjectKey::new(namespace, pod), |input, now| {
+            view::exec(input, req, now)
+        })
+        .unwrap_or(Err(ExecError::NotRunning))
+    }
+
+    /// Memory use of each running container of a pod (no sync: metrics are
+    /// a sample anyway).
+    pub fn usage(&self, namespace: &str, pod: &str) -> Vec<ContainerUsage> {
+        let key = ObjectKey::new(namespace, pod);
+        let mut st = self.lock();
+        let Some((pod, node, world, memory)) = self.inputs(&mut st, &key) else {
+            return Vec::new();
+        };
+        let now = self.registry.clock.now();
+        let input = PodInput {
+            pod: &pod,
+            node: &node,
+            world: &world,
+            memory: &memory,
+            catalog: &self.catalog,
+            network: &NoNetwork,
+        };
+        memory
+            .containers
+            .keys()
+            .filter_map(|name| {
+                view::memory_use(&input, name, now).map(|m| ContainerUsage {
+                    name: name.clone(),
+                    memory: (m > 0).then_some(m),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Drives [`Kubelets`] from the runtime.
+pub struct KubeletController(pub Arc<Kubelets>);
+
+impl Controller for KubeletController {
+    fn name(&self) -> &'static str {
+        "kubelet"
+    }
+
+    fn watches(&self) -> &'static [ResKey] {
+        &[res::PODS, res::NODES, CONFIGMAPS, SECRETS, PVCS, SERVICES]
+    }
+
+    fn keys_for(&self, snap: &Snapshot, res: ResKey, obj: &Value) -> Vec<ObjectKey> {
+        let ns = meta::namespace(obj);
+        let name = meta::name(obj);
+        match res {
+            r if r == res::PODS => {
+                let key = ObjectKey::of(obj);
+                let mut st = self.0.lock();
+                let ours = st.written_rv.get(&key).copied();
+                if ours.is_some() && ours == meta::resource_version(obj) {
+                    // The event of the kubelet's own status write.
+                    return Vec::new();
+                }
+                if node_name(obj).is_some() || st.pods.contains_key(&key) {
+                    st.written_rv.remove(&key);
+                    vec![key]
+                } else {
+                    Vec::new()
+                }
+            }
+            r if r == res::NODES => self.0.pods_on(name),
+            r if r == SERVICES => {
+                let mut st = self.0.lock();
+                if ns == "default" {
+                    st.service_env.clear();
+                } else {
+                    st.service_env.retain(|(n, _), _| n != ns);
+                }
+                Vec::new()
+            }
+            r => snap
+                .list(res::PODS, Some(ns))
+                .filter(|p| node_name(p).is_some())
+                .filter(|p| {
+                    let refs = references(p);
+                    let set = if r == CONFIGMAPS {
+                        &refs.config_maps
+                    } else if r == SECRETS {
+                        &refs.secrets
+                    } else {
+                        &refs.pvcs
+                    };
+                    set.contains(name)
+                })
+                .map(|p| ObjectKey::of(p))
+                .collect(),
+        }
+    }
+
+    fn reconcile(&self, _snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
+        let wake = self.0.sync(key);
+        Reconciled {
+            actions: Vec::new(),
+            requeue_after: wake.map(|w| w.duration_since(now)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::resource;
+    use crate::sim::bootstrap::{self, ClusterShape};
+    use crate::sim::clock::{Clock, VirtualClock};
+    use crate::sim::runtime::Runtime;
+    use serde_json::json;
+
+    /// A seeded cluster with every controller and the kubelets, on a
+    /// virtual clock.
+    fn cluster() -> (Arc<Registry>, Arc<VirtualClock>, Runtime, Arc<Kubelets>) {
+        let clock = Arc::new(VirtualClock::new("2025-05-01T10:00:00Z".parse().unwrap()));
+        let store = Arc::new(crate::store::Store::new());
+        let registry = Arc::new(Registry::new(store, clock.clone(), 1));
+        // Published as `kube-root-ca.crt`, which every pod's token volume mounts.
+        let _ = registry
+            .cluster_ca
+            .set("-----BEGIN CERTIFICATE-----\n".into());
+        bootstrap::seed(&registry, &ClusterShape::default()).unwrap();
+        let kubelets = Kubelets::new(registry.clone(), Catalog::default(), 1);
+        let mut controllers = crate::sim::controllers::all(1);
+        controllers.push(Box::new(KubeletController(kubelets.clone())));
+        let rt = Runtime::new(registry.clone(), controllers);
+        (registry, clock, rt, kubelets)
+    }
+
+    fn deployment(registry: &Registry, replicas: i64, container: Value) {
+        let info = resource::lookup("apps", "v1", "deployments").unwrap();
+        let d = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [container]}}},
+        });
+        registry
+            .create(info, "default", d, &WriteOptions::default())
+            .unwrap();
+    }
+
+    /// Runs timers until `secs` of virtual time have passed.
+    fn run_for(rt: &mut Runtime, clock: &VirtualClock, secs: i64) {
+        let end = clock.now() + jiff::SignedDuration::from_secs(secs);
+        rt.run_until_idle();
+        while rt.next_timer().is_some_and(|t| t <= end) {
+            rt.advance_to_next_timer(clock);
+        }
+    }
+
+    fn pods(registry: &Registry) -> Vec<Arc<Value>> {
+        registry.store.list(res::PODS, Some("default")).0
+    }
+
+    #[test]
+    fn a_deployment_runs_and_becomes_available_on_the_virtual_clock() {
+        let (registry, clock, mut rt, _) = cluster();
+        deployment(
+            &registry,
+            3,
+            json!({"name": "nginx", "image": "nginx:1.27"}),
+        );
+        run_for(&mut rt, &clock, 30);
+        let pods = pods(&registry);
+        assert_eq!(pods.len(), 3);
+        let mut ips = BTreeSet::new();
+        for p in &pods {
+            assert_eq!(p["status"]["phase"], "Running", "{}", p["status"]);
+            assert_eq!(p["status"]["containerStatuses"][0]["ready"], true);
+            ips.insert(p["status"]["podIP"].as_str().unwrap_or("").to_string());
+        }
+        assert_eq!(ips.len(), 3, "pod IPs are distinct: {ips:?}");
+        let d = registry
+            .store
+            .get(res::DEPLOYMENTS, "default", "web")
+            .unwrap();
+        assert_eq!(d["status"]["availableReplicas"], 3, "{}", d["status"]);
+        // Settled: nothing left to do but the next timer.
+        assert_eq!(rt.run_until_idle(), 0);
+    }
+
+    #[test]
+    fn a_crash_loop_backs_off_and_keeps_the_last_run_logs() {
+        let (registry, clock, mut rt, kubelets) = cluster();
+        deployment(
+            &registry,
+            1,
+            json!({"name": "app", "image": "busybox:1.36", "command": ["sh", "-c", "echo boom; exit 2"]}),
+        );
+        run_for(&mut rt, &clock, 120);
+        let p = pods(&registry).remove(0);
+        let cs = &p["status"]["containerStatuses"][0];
+        assert_eq!(cs["state"]["waiting"]["reason"], "CrashLoopBackOff", "{cs}");
+        assert_eq!(cs["lastState"]["terminated"]["exitCode"], 2, "{cs}");
+        let backoffs: Vec<i64> = registry
+            .store
+            .list(res::EVENTS, Some("default"))
+            .0
+            .iter()
+            .filter(|e| e["reason"] == "BackOff")
+            .map(|e| e["count"].as_i64().unwrap_or(0))
+            .collect();
+        assert_eq!(backoffs.len(), 1, "one aggregated BackOff event");
+        assert!(backoffs[0] >= 2, "{backoffs:?}");
+        let log = kubelets
+            .logs("default", meta::name(&p), "app", true)
+            .unwrap();
+        let lines: Vec<&str> = log.lines.iter().map(|l| l.1.as_str()).collect();
+        assert_eq!(lines, ["boom"]);
+    }
+
+    #[test]
+    fn deleting_a_running_pod_waits_for_its_kubelet_then_frees_its_ip() {
+        let (registry, clock, mut rt, kubelets) = cluster();
+        deployment(
+            &registry,
+            1,
+            json!({"name": "app", "image": "busybox:1.36", "command": ["sleep", "3600"]}),
+        );
+        run_for(&mut rt, &clock, 30);
+        let p = pods(&registry).remove(0);
+        let name = meta::name(&p).to_string();
+        let info = lookup_res(res::PODS).unwrap();
+        registry
+            .delete(info, "default", &name, &DeleteOptions::default())
+            .unwrap();
+        rt.run_until_idle();
+        // `sleep` as PID 1 ignores SIGTERM: killed at the 30s grace period.
+        assert!(registry.store.get(res::PODS, "default", &name).is_some());
+        run_for(&mut rt, &clock, 31);
+        assert!(registry.store.get(res::PODS, "default", &name).is_none());
+        let st = kubelets.lock();
+        assert!(!st.pods.contains_key(&ObjectKey::new("default", &name)));
+        let used: usize = st.nodes.values().map(|n| n.used_ips.len()).sum();
+        // The ReplicaSet's replacement holds the only IP in use.
+        assert_eq!(used, 1);
+    }
+
+    #[test]
+    fn references_cover_volumes_env_env_from_and_pull_secrets() {
+        let pod = json!({"spec": {
+            "volumes": [
+                {"name": "a", "configMap": {"name": "cm-vol"}},
+                {"name": "b", "secret": {"secretName": "sec-vol"}},
+                {"name": "c", "persistentVolumeClaim": {"claimName": "data"}},
+                {"name": "d", "projected": {"sources": [{"configMap": {"name": "cm-proj"}}, {"secret": {"name": "sec-proj"}}]}}
+            ],
+            "initContainers": [{"name": "i", "envFrom": [{"secretRef": {"name": "sec-init"}}]}],
+            "containers": [{"name": "c", "env": [
+                {"name": "X", "valueFrom": {"configMapKeyRef": {"name": "cm-env", "key": "x"}}},
+                {"name": "Y", "valueFrom": {"secretKeyRef": {"name": "sec-env", "key": "y"}}},
+                {"name": "Z", "value": "plain"}
+            ], "envFrom": [{"configMapRef": {"name": "cm-from"}}]}],
+            "imagePullSecrets": [{"name": "regcred"}]
+        }});
+        let r = references(&pod);
+        let set = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(
+            r.config_maps,
+            set(&["cm-env", "cm-from", "cm-proj", "cm-vol"])
+        );
+        assert_eq!(
+            r.secrets,
+            set(&["regcred", "sec-env", "sec-init", "sec-proj", "sec-vol"])
+        );
+        assert_eq!(r.pvcs, set(&["data"]));
+    }
+
+    /// Throughput on the virtual clock (`cargo test --release --lib
+    /// kubelets_throughput -- --ignored --nocapture`).
+    #[test]
+    #[allow(clippy::disallowed_methods)] // measures real time
+    #[ignore]
+    fn kubelets_throughput() {
+        for n in [100, 1000] {
+            let (registry, clock, mut rt, _) = cluster();
+            let start = std::time::Instant::now();
+            deployment(
+                &registry,
+                n,
+                json!({"name": "nginx", "image": "nginx:1.27"}),
+            );
+            run_for(&mut rt, &clock, 30);
+            let running = pods(&registry)
+                .iter()
+                .filter(|p| p["status"]["phase"] == "Running")
+                .count();
+            let secs = start.elapsed().as_secs_f64();
+            eprintln!(
+                "{n} pods: {running} running in {secs:.2}s ({:.0} pods/s)",
+                running as f64 / secs
+            );
+        }
+    }
+}
