@@ -204,8 +204,26 @@ fn run_and_expose() {
             .ok(),
         "pod/box created\n"
     );
-    let labels = sim.kubectl(&["get", "pod", "box", "-o", "jsonpath={.metadata.labels.run} {.spec.serviceAccountName} {.status.phase} {.status.qosClass}"]).ok();
-    assert_eq!(labels, "box default Pending BestEffort");
+    let labels = sim
+        .kubectl(&[
+            "get",
+            "pod",
+            "box",
+            "-o",
+            "jsonpath={.metadata.labels.run} {.spec.serviceAccountName} {.status.qosClass}",
+        ])
+        .ok();
+    assert_eq!(labels, "box default BestEffort");
+    // The kubelet starts it (Pending until then).
+    let out = sim
+        .kubectl(&[
+            "wait",
+            "--for=jsonpath={.status.phase}=Running",
+            "pod/box",
+            "--timeout=20s",
+        ])
+        .ok();
+    assert_eq!(out, "pod/box condition met\n");
     sim.kubectl(&["create", "deployment", "web", "--image=nginx", "--port=80"])
         .ok();
     assert_eq!(
