@@ -339,11 +339,18 @@ impl Schedule {
         let limit = dt.year().saturating_add(5);
         while dt.year() <= limit {
             if !has(month, i64::from(dt.month())) {
-                dt = dt.first_of_month().start_of_day().checked_add(jiff::Span::new().months(1)).ok()?;
+                dt = dt
+                    .first_of_month()
+                    .start_of_day()
+                    .checked_add(jiff::Span::new().months(1))
+                    .ok()?;
                 continue;
             }
             if !day_matches(&dt) {
-                dt = dt.start_of_day().checked_add(jiff::Span::new().days(1)).ok()?;
+                dt = dt
+                    .start_of_day()
+                    .checked_add(jiff::Span::new().days(1))
+                    .ok()?;
                 continue;
             }
             if !has(hour, i64::from(dt.hour())) {
@@ -383,20 +390,36 @@ mod tests {
     #[test]
     fn next_activation_times() {
         let cases = [
-            ("*/5 * * * *", "2025-05-01T10:00:00Z", "2025-05-01T10:05:00Z"),
-            ("*/5 * * * *", "2025-05-01T10:03:20Z", "2025-05-01T10:05:00Z"),
+            (
+                "*/5 * * * *",
+                "2025-05-01T10:00:00Z",
+                "2025-05-01T10:05:00Z",
+            ),
+            (
+                "*/5 * * * *",
+                "2025-05-01T10:03:20Z",
+                "2025-05-01T10:05:00Z",
+            ),
             ("* * * * *", "2025-05-01T10:00:59Z", "2025-05-01T10:01:00Z"),
             ("@hourly", "2025-05-01T10:00:00Z", "2025-05-01T11:00:00Z"),
             ("@daily", "2025-05-01T10:00:00Z", "2025-05-02T00:00:00Z"),
             ("@weekly", "2025-05-01T10:00:00Z", "2025-05-04T00:00:00Z"),
             ("@monthly", "2025-05-01T10:00:00Z", "2025-06-01T00:00:00Z"),
             ("@yearly", "2025-05-01T10:00:00Z", "2026-01-01T00:00:00Z"),
-            ("30 2 * * mon-fri", "2025-05-02T03:00:00Z", "2025-05-05T02:30:00Z"),
+            (
+                "30 2 * * mon-fri",
+                "2025-05-02T03:00:00Z",
+                "2025-05-05T02:30:00Z",
+            ),
             // Both day fields restricted: either matches.
             ("0 0 13 * 5", "2025-05-01T10:00:00Z", "2025-05-02T00:00:00Z"),
             ("0 0 31 2 *", "2025-05-01T10:00:00Z", ""),
             ("@every 90s", "2025-05-01T10:00:00Z", "2025-05-01T10:01:30Z"),
-            ("0 12 29 feb *", "2025-05-01T10:00:00Z", "2028-02-29T12:00:00Z"),
+            (
+                "0 12 29 feb *",
+                "2025-05-01T10:00:00Z",
+                "2028-02-29T12:00:00Z",
+            ),
         ];
         for (spec, after, want) in cases {
             assert_eq!(next(spec, after), want, "{spec} after {after}");
