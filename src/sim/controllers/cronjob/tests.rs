@@ -74,6 +74,9 @@ fn jobs_are_named_for_their_scheduled_minute() {
     assert_eq!(j["metadata"]["ownerReferences"][0]["kind"], "CronJob");
 }
 
+/// spec, status, child Jobs, Jobs created, Jobs deleted.
+type Case = (Value, Value, Vec<Value>, Vec<String>, Vec<String>);
+
 #[test]
 fn scheduling_decisions() {
     let running = || child(T0_MIN - 5, None, "2025-05-01T09:55:00Z");
@@ -81,7 +84,7 @@ fn scheduling_decisions() {
         || json!({"active": [job_ref(&running())], "lastScheduleTime": "2025-05-01T09:55:00Z"});
     let name = format!("hello-{T0_MIN}");
     // (spec, status, jobs, created, deleted)
-    let cases: Vec<(Value, Value, Vec<Value>, Vec<String>, Vec<String>)> = vec![
+    let cases: Vec<Case> = vec![
         (json!({}), json!({}), vec![], vec![name.clone()], vec![]),
         // Already scheduled at 10:00.
         (
