@@ -259,7 +259,7 @@ fn sync(job: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconc
                 Some(c) => succeeded >= c,
                 None => succeeded > 0,
             };
-            let t = if failed > backoff_limit {
+            let t = if failed > backoff_limit || past_backoff_limit_on_failure(job, &pods) {
                 ("FailureTarget", REASON_BACKOFF, MSG_BACKOFF)
             } else if past_deadline {
                 ("FailureTarget", REASON_DEADLINE, MSG_DEADLINE)
@@ -438,6 +438,35 @@ fn sync(job: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconc
     Reconciled {
         actions,
         requeue_after: if finished_now { None } else { requeue },
+    }
+}
+
+/// `pastBackoffLimitOnFailure`: with `restartPolicy: OnFailure`, container
+/// restarts of running and pending pods count against the backoff limit.
+fn past_backoff_limit_on_failure(job: &Value, pods: &[&Value]) -> bool {
+    if job
+        .pointer("/spec/template/spec/restartPolicy")
+        .and_then(Value::as_str)
+        != Some("OnFailure")
+    {
+        return false;
+    }
+    let restarts: i64 = pods
+        .iter()
+        .filter(|p| matches!(podutil::phase(p), "Running" | "Pending"))
+        .flat_map(|p| {
+            ["/status/initContainerStatuses", "/status/containerStatuses"]
+                .into_iter()
+                .filter_map(|f| p.pointer(f).and_then(Value::as_array))
+                .flatten()
+        })
+        .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))
+        .sum();
+    let limit = int_at(job, "/spec/backoffLimit", 6);
+    if limit == 0 {
+        restarts > 0
+    } else {
+        restarts >= limit
     }
 }
 

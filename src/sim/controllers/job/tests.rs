@@ -264,3 +264,20 @@ fn a_new_job_creates_its_pod_and_settles() {
     assert_eq!(j["status"]["terminating"], 0);
     assert_eq!(j["status"]["uncountedTerminatedPods"], json!({}));
 }
+
+#[test]
+fn on_failure_restarts_count_against_the_backoff_limit() {
+    // (backoffLimit, restarts, fails)
+    for (limit, restarts, fails) in [(2, 1, false), (2, 2, true), (0, 1, true), (0, 0, false)] {
+        let mut j = job(json!({"backoffLimit": limit}));
+        j["spec"]["template"]["spec"]["restartPolicy"] = json!("OnFailure");
+        let mut p = pod("once-a", "Running", "");
+        p["status"]["containerStatuses"] = json!([{"name": "once", "restartCount": restarts}]);
+        let mut s = snap(j, vec![p]);
+        let events = settle(&JobController, &mut s, &key(), t0());
+        let failed = reasons(&events)
+            .iter()
+            .any(|(r, m)| r == REASON_BACKOFF && m == MSG_BACKOFF);
+        assert_eq!(failed, fails, "limit {limit}, restarts {restarts}");
+    }
+}
