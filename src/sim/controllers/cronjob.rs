@@ -176,13 +176,17 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
     for j in &jobs {
         match finished(j) {
             None if !meta::is_deleting(j) => active.push(j),
-            Some(cond) if in_old_active(j) => {
-                actions.push(Action::Event(event(
-                    cj,
-                    EventType::Normal,
-                    "SawCompletedJob",
-                    format!("Saw completed job: {}, condition: {cond}", meta::name(j)),
-                )));
+            None => {}
+            Some(cond) => {
+                if in_old_active(j) {
+                    actions.push(Action::Event(event(
+                        cj,
+                        EventType::Normal,
+                        "SawCompletedJob",
+                        format!("Saw completed job: {}, condition: {cond}", meta::name(j)),
+                    )));
+                }
+                // Any succeeded child counts, listed or not.
                 if cond == "Complete"
                     && let Some(t) = parse_time(j.pointer("/status/completionTime"))
                     && last_success.is_none_or(|l| t > l)
@@ -190,7 +194,6 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
                     last_success = Some(t);
                 }
             }
-            _ => {}
         }
     }
     for r in &old_active {
