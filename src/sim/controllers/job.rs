@@ -14,8 +14,9 @@
 //!
 //! Not modelled: Indexed mode, podFailurePolicy, successPolicy,
 //! backoffLimitPerIndex, the `batch.kubernetes.io/job-tracking` finalizer
-//! and `uncountedTerminatedPods` bookkeeping (finished pods stay, so they
-//! are counted from the pods themselves).
+//! and `uncountedTerminatedPods` bookkeeping: finished pods are counted
+//! from the pods themselves, and the counts in status never go down (so a
+//! deleted finished pod still counts, as upstream).
 
 use super::podutil::{self, int_at, parse_time};
 use super::replicaset::status_patch;
@@ -208,6 +209,10 @@ fn sync(job: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconc
         .iter()
         .filter(|p| podutil::phase(p) == "Failed")
         .count() as i64;
+    // Upstream's counts live in status (pods are tracked with a finalizer
+    // until counted), so a finished pod deleted later still counts.
+    let succeeded = succeeded.max(int_at(job, "/status/succeeded", 0));
+    let failed = failed.max(int_at(job, "/status/failed", 0));
     let completions = job.pointer("/spec/completions").and_then(Value::as_i64);
     let parallelism = int_at(job, "/spec/parallelism", 1).max(0);
     let backoff_limit = int_at(job, "/spec/backoffLimit", 6);

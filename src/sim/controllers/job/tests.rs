@@ -281,3 +281,18 @@ fn on_failure_restarts_count_against_the_backoff_limit() {
         assert_eq!(failed, fails, "limit {limit}, restarts {restarts}");
     }
 }
+
+#[test]
+fn counts_do_not_drop_when_finished_pods_are_deleted() {
+    let mut j = job(json!({"completions": 2}));
+    j["status"] = json!({"succeeded": 1, "failed": 1, "startTime": "2025-05-01T09:00:00Z"});
+    let mut s = snap(j, vec![]);
+    settle(&JobController, &mut s, &key(), t0());
+    let j = s.get(res::JOBS, "default", "once").unwrap();
+    assert_eq!(
+        (&j["status"]["succeeded"], &j["status"]["failed"]),
+        (&json!(1), &json!(1))
+    );
+    // One more completion to go, and one pod for it.
+    assert_eq!(j["status"]["active"], 1);
+}
