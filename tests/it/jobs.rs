@@ -184,3 +184,54 @@ fn a_cronjob_creates_jobs_on_its_schedule() {
         .ok();
     assert!(last_success.ends_with('Z'), "{last_success:?}");
 }
+
+#[test]
+fn a_job_past_its_deadline_fails_and_stops_its_pod() {
+    let sim = fast();
+    let manifest = r#"
+apiVersion: batch/v1
+kind: Job
+metadata: {name: slow}
+spec:
+  activeDeadlineSeconds: 5
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: busybox
+        command: ["sh", "-c", "sleep 3600"]
+"#;
+    sim.kubectl_stdin(&["apply", "-f", "-"], manifest).ok();
+    eventually(&sim, &["get", "jobs", "--no-headers"], |o| {
+        rows(o)
+            .first()
+            .is_some_and(|r| r.get(1).map(String::as_str) == Some("Failed"))
+    });
+    let describe = sim.kubectl(&["describe", "job", "slow"]).ok();
+    assert!(
+        has_event(
+            &describe,
+            "Warning",
+            "DeadlineExceeded",
+            "Job was active longer than specified deadline"
+        ),
+        "{describe}"
+    );
+    assert!(
+        describe
+            .lines()
+            .any(|l| l.contains("SuccessfulDelete") && l.contains("Deleted pod: slow-")),
+        "{describe}"
+    );
+    let reason = sim
+        .kubectl(&[
+            "get",
+            "job",
+            "slow",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"Failed\")].reason}",
+        ])
+        .ok();
+    assert_eq!(reason, "DeadlineExceeded");
+}
