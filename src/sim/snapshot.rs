@@ -35,6 +35,14 @@ pub mod res {
         group: "apps",
         resource: "deployments",
     };
+    pub const JOBS: ResKey = ResKey {
+        group: "batch",
+        resource: "jobs",
+    };
+    pub const CRONJOBS: ResKey = ResKey {
+        group: "batch",
+        resource: "cronjobs",
+    };
 }
 
 /// A namespace and a name (namespace "" for cluster-scoped objects).

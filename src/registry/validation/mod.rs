@@ -13,7 +13,7 @@
 mod apps;
 mod batch;
 mod core;
-mod cron;
+pub mod cron;
 mod meta;
 mod networking;
 mod pod;

@@ -1,9 +1,11 @@
 //! Controllers of the simulated cluster: pure reconcilers the runtime
 //! (`sim::runtime`) drives, plus the namespace finalizer task.
+pub mod cronjob;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod endpointutil;
+pub mod job;
 pub mod namespace;
 pub mod podutil;
 pub mod replicaset;
@@ -18,6 +20,8 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
     vec![
         Box::new(deployment::DeploymentController),
         Box::new(replicaset::ReplicaSetController),
+        Box::new(job::JobController),
+        Box::new(cronjob::CronJobController),
         Box::new(scheduler::Scheduler { seed }),
         Box::new(endpoints::EndpointsController),
         Box::new(endpointslice::EndpointSliceController),
