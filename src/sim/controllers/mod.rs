@@ -1,13 +1,16 @@
 //! Controllers of the simulated cluster: pure reconcilers the runtime
 //! (`sim::runtime`) drives, plus the namespace finalizer task.
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod endpointutil;
+pub mod history;
 pub mod namespace;
 pub mod podutil;
 pub mod replicaset;
 pub mod scheduler;
+pub mod statefulset;
 #[cfg(test)]
 pub mod testutil;
 
@@ -18,6 +21,8 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
     vec![
         Box::new(deployment::DeploymentController),
         Box::new(replicaset::ReplicaSetController),
+        Box::new(statefulset::StatefulSetController),
+        Box::new(daemonset::DaemonSetController),
         Box::new(scheduler::Scheduler { seed }),
         Box::new(endpoints::EndpointsController),
         Box::new(endpointslice::EndpointSliceController),
