@@ -4,7 +4,7 @@
 //!
 //! A revision is named `<owner>-<hash>` where the hash is
 //! `controller.ComputeHash` of the pod template and the owner's
-//! `status.collisionCount`; it carries the template as
+//! `status.collisionCount` (when above 0); it carries the template as
 //! `data: {"spec": {"template": {..., "$patch": "replace"}}}` (the
 //! strategic-merge patch upstream stores) and a `revision` number one above
 //! the owner's highest.
@@ -45,12 +45,13 @@ pub fn template_hash(owner: &Value) -> String {
         .pointer("/spec/template")
         .cloned()
         .unwrap_or(json!({}));
-    compute_hash(
-        &template,
-        owner
-            .pointer("/status/collisionCount")
-            .and_then(Value::as_i64),
-    )
+    // A zero count hashes as no count, so the status write that records
+    // `collisionCount: 0` does not change the hash.
+    let collisions = owner
+        .pointer("/status/collisionCount")
+        .and_then(Value::as_i64)
+        .filter(|c| *c > 0);
+    compute_hash(&template, collisions)
 }
 
 /// A controller ownerReference to `owner` of kind `kind` (apps/v1).
