@@ -15,5 +15,6 @@ mod pods;
 mod scenario;
 mod server_misc;
 mod services;
+mod sets;
 mod snapshots;
 mod workloads;
