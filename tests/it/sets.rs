@@ -117,6 +117,14 @@ fn statefulset_starts_pods_in_order_and_scales_down_from_the_top() {
         "web-1/web"
     );
 
+    // The defaulted `rollingUpdate.partition: 0` makes kubectl report a
+    // partitioned roll out, as on a real cluster.
+    assert_eq!(
+        sim.kubectl(&["rollout", "status", "sts/web", "--timeout=20s"])
+            .ok(),
+        "partitioned roll out complete: 3 new pods have been updated...\n"
+    );
+
     sim.kubectl(&["scale", "sts", "web", "--replicas=2"]).ok();
     eventually(&sim, &["get", "pods", "--no-headers"], |o| {
         let r = rows(o);
@@ -133,6 +141,42 @@ fn statefulset_starts_pods_in_order_and_scales_down_from_the_top() {
     assert_eq!(
         deletes,
         ["SuccessfulDelete: delete Pod web-2 in StatefulSet web successful"]
+    );
+
+    // A rolling update replaces web-1, then web-0, and ends on the new revision.
+    sim.kubectl(&["set", "image", "sts/web", "nginx=nginx:1.26"])
+        .ok();
+    let out = sim
+        .kubectl(&["rollout", "status", "sts/web", "--timeout=30s"])
+        .ok();
+    assert!(
+        out.ends_with("partitioned roll out complete: 2 new pods have been updated...\n"),
+        "{out}"
+    );
+    assert_eq!(
+        jsonpath(&sim, &["get", "sts", "web"], "{.status.currentRevision}"),
+        jsonpath(&sim, &["get", "sts", "web"], "{.status.updateRevision}"),
+    );
+    assert_eq!(
+        jsonpath(
+            &sim,
+            &["get", "pods"],
+            "{.items[*].spec.containers[0].image}"
+        ),
+        "nginx:1.26 nginx:1.26"
+    );
+    let ev = messages(&sim);
+    let deletes: Vec<&String> = ev
+        .iter()
+        .filter(|m| m.starts_with("SuccessfulDelete"))
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            "SuccessfulDelete: delete Pod web-2 in StatefulSet web successful",
+            "SuccessfulDelete: delete Pod web-1 in StatefulSet web successful",
+            "SuccessfulDelete: delete Pod web-0 in StatefulSet web successful",
+        ]
     );
 }
 
@@ -204,6 +248,12 @@ fn daemonset_runs_one_pod_per_eligible_node() {
         ev.iter()
             .any(|m| m.starts_with("SuccessfulCreate: Created pod: fluentd-")),
         "{ev:?}"
+    );
+
+    assert_eq!(
+        sim.kubectl(&["rollout", "status", "ds/fluentd", "--timeout=20s"])
+            .ok(),
+        "daemon set \"fluentd\" successfully rolled out\n"
     );
 
     sim.kubectl_stdin(&["apply", "-f", "-"], &daemonset("everywhere", true))
