@@ -239,11 +239,13 @@ impl Controller for StatefulSetController {
 
         // Revisions.
         let revisions = history::owned(snap, sts);
-        let update_rev = format!("{name}-{}", history::template_hash(sts));
+        let hash = history::template_hash(sts);
+        let update_rev = format!("{name}-{hash}");
         if !revisions.iter().any(|r| meta::name(r) == update_rev) && !meta::is_deleting(sts) {
             let next = revisions.last().map_or(0, |r| history::number(r)) + 1;
             let mut labels = history::template_labels(sts);
-            labels.insert(REVISION_LABEL.into(), json!(update_rev));
+            // The revision is labelled with the bare hash; its pods with its name.
+            labels.insert(REVISION_LABEL.into(), json!(hash));
             plan.actions.push(Action::Create {
                 res: hres::CONTROLLERREVISIONS,
                 namespace: key.namespace.clone(),
