@@ -289,26 +289,18 @@ impl Controller for StatefulSetController {
         let current_template = current_rev_obj.and_then(|r| history::template_of(r));
 
         if !meta::is_deleting(sts) {
-            self.sync_pods(
+            let sync = Sync {
                 sts,
-                &pods,
-                (start, end),
-                monotonic,
-                &mut plan,
-                |i| {
-                    if i - start < partition
-                        && let Some(t) = &current_template
-                    {
-                        (t.clone(), current_rev.clone())
-                    } else {
-                        (update_template.clone(), update_rev.clone())
-                    }
-                },
                 snap,
+                pods: &pods,
+                range: (start, end),
+                monotonic,
                 rolling,
                 partition,
-                &update_rev,
-            );
+                update: (&update_template, &update_rev),
+                current: current_template.as_ref().map(|t| (t, current_rev.as_str())),
+            };
+            sync.run(&mut plan);
         }
 
         // Status.
@@ -370,23 +362,47 @@ impl Controller for StatefulSetController {
     }
 }
 
-impl StatefulSetController {
+/// What one sync of a set's pods works from.
+struct Sync<'a> {
+    sts: &'a Value,
+    snap: &'a Snapshot,
+    /// The set's pods by ordinal.
+    pods: &'a BTreeMap<i64, &'a Value>,
+    /// The ordinals wanted: `start..end`.
+    range: (i64, i64),
+    monotonic: bool,
+    rolling: bool,
+    partition: i64,
+    /// Template and revision name of the update revision.
+    update: (&'a Value, &'a str),
+    /// Template and revision name of the current revision, when known.
+    current: Option<(&'a Value, &'a str)>,
+}
+
+impl Sync<'_> {
+    /// The template and revision for ordinal `i`: ordinals below the
+    /// partition stay at the current revision.
+    fn template_for(&self, i: i64) -> (&Value, &str) {
+        match self.current {
+            Some(current) if i - self.range.0 < self.partition => current,
+            _ => self.update,
+        }
+    }
+
     /// Creation, condemned-pod deletion and rolling update
     /// (`StatefulSetControl.updateStatefulSet`).
-    #[allow(clippy::too_many_arguments)]
-    fn sync_pods(
-        &self,
-        sts: &Value,
-        pods: &BTreeMap<i64, &Value>,
-        (start, end): (i64, i64),
-        monotonic: bool,
-        plan: &mut Plan,
-        template_for: impl Fn(i64) -> (Value, String),
-        snap: &Snapshot,
-        rolling: bool,
-        partition: i64,
-        update_rev: &str,
-    ) {
+    fn run(&self, plan: &mut Plan) {
+        let Sync {
+            sts,
+            snap,
+            pods,
+            range: (start, end),
+            monotonic,
+            rolling,
+            partition,
+            ..
+        } = *self;
+        let update_rev = self.update.1;
         let name = meta::name(sts);
         let ns = meta::namespace(sts);
         // Replicas in range, ascending.
@@ -417,11 +433,11 @@ impl StatefulSetController {
                             )),
                         });
                     }
-                    let (template, rev) = template_for(i);
+                    let (template, rev) = self.template_for(i);
                     plan.actions.push(Action::Create {
                         res: res::PODS,
                         namespace: ns.to_string(),
-                        object: new_pod(sts, &template, i, &rev),
+                        object: new_pod(sts, template, i, rev),
                         on_created: Some(event(
                             sts,
                             EventType::Normal,
