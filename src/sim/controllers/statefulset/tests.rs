@@ -244,3 +244,34 @@ fn failed_pods_are_deleted_and_recreated() {
         ]
     );
 }
+
+#[test]
+fn a_partition_keeps_lower_ordinals_at_the_current_revision() {
+    let mut snap = Snapshot::from_objects([(hres::STATEFULSETS, sts(3, "OrderedReady"))]);
+    settle(&StatefulSetController, &mut snap, &key(), t0());
+    for _ in 0..3 {
+        make_ready(&mut snap);
+        settle(&StatefulSetController, &mut snap, &key(), t0());
+    }
+    let mut s = (**snap.get(hres::STATEFULSETS, "default", "web").unwrap()).clone();
+    s["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:1.27");
+    s["spec"]["updateStrategy"]["rollingUpdate"]["partition"] = json!(2);
+    put(&mut snap, hres::STATEFULSETS, s);
+    settle(&StatefulSetController, &mut snap, &key(), t0());
+    make_ready(&mut snap);
+    let out = StatefulSetController.reconcile(&snap, &key(), t0());
+    assert!(deleted(&out).is_empty(), "{:?}", out.actions);
+    let image = |snap: &Snapshot, n: &str| {
+        snap.get(res::PODS, "default", n).unwrap()["spec"]["containers"][0]["image"].clone()
+    };
+    assert_eq!(image(&snap, "web-2"), "nginx:1.27");
+    assert_eq!(image(&snap, "web-1"), "nginx");
+    // A lost pod below the partition comes back at the current revision.
+    let gone = (**snap.get(res::PODS, "default", "web-1").unwrap()).clone();
+    snap.remove(res::PODS, &gone);
+    settle(&StatefulSetController, &mut snap, &key(), t0());
+    assert_eq!(image(&snap, "web-1"), "nginx");
+    let s = snap.get(hres::STATEFULSETS, "default", "web").unwrap();
+    assert_eq!(s["status"]["updatedReplicas"], 1);
+    assert_eq!(s["status"]["currentReplicas"], 2);
+}
