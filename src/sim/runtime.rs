@@ -35,6 +35,8 @@ pub enum Action {
     /// `POST` an object. `on_created`'s message gets the new object's name
     /// appended (`Created pod: web-x2k4z`); `on_failed`'s gets the
     /// apiserver's error message (`Error creating: pods "x" is forbidden: ...`).
+    /// A message holding `NAME_PLACEHOLDER` gets the name there instead
+    /// (`create Pod web-0 in StatefulSet web successful`).
     Create {
         res: ResKey,
         namespace: String,
@@ -66,6 +68,18 @@ pub enum Action {
     },
     /// Records an event.
     Event(EventSpec),
+}
+
+/// Where an `on_created` message wants the new object's name.
+pub const NAME_PLACEHOLDER: &str = "{name}";
+
+/// Puts the created object's name into an `on_created` message.
+pub fn complete_message(message: &mut String, name: &str) {
+    if message.contains(NAME_PLACEHOLDER) {
+        *message = message.replace(NAME_PLACEHOLDER, name);
+    } else {
+        message.push_str(name);
+    }
 }
 
 /// What a reconcile decided.
@@ -354,7 +368,7 @@ impl Runtime {
                 match self.registry.create(info, &namespace, object, &opts) {
                     Ok(w) => {
                         if let Some(mut ev) = on_created {
-                            ev.message.push_str(meta::name(&w.object));
+                            complete_message(&mut ev.message, meta::name(&w.object));
                             self.recorder.record(&self.registry, &ev);
                         }
                         self.snapshot.upsert(res, w.object);

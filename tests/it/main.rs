@@ -16,5 +16,6 @@ mod pods;
 mod scenario;
 mod server_misc;
 mod services;
+mod sets;
 mod snapshots;
 mod workloads;

@@ -1,15 +1,18 @@
 //! Controllers of the simulated cluster: pure reconcilers the runtime
 //! (`sim::runtime`) drives, plus the namespace finalizer task.
 pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod endpointutil;
+pub mod history;
 pub mod job;
 pub mod namespace;
 pub mod podutil;
 pub mod replicaset;
 pub mod scheduler;
+pub mod statefulset;
 #[cfg(test)]
 pub mod testutil;
 
@@ -22,6 +25,8 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(replicaset::ReplicaSetController),
         Box::new(job::JobController),
         Box::new(cronjob::CronJobController),
+        Box::new(statefulset::StatefulSetController),
+        Box::new(daemonset::DaemonSetController),
         Box::new(scheduler::Scheduler { seed }),
         Box::new(endpoints::EndpointsController),
         Box::new(endpointslice::EndpointSliceController),

@@ -63,7 +63,7 @@ pub fn apply(
                     };
                 }
                 if let Some(mut ev) = on_created.clone() {
-                    ev.message.push_str(meta::name(&o));
+                    crate::sim::runtime::complete_message(&mut ev.message, meta::name(&o));
                     events.push(ev);
                 }
                 snap.upsert(*res, Arc::new(o));
