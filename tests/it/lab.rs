@@ -197,7 +197,9 @@ fn start_status_check_hint_solve_stop() {
             "--markdown",
             md.to_str().unwrap(),
         ]);
-        if r.code == 0 || std::time::Instant::now() > deadline {
+        // Both replicas ready, so the snapshot does not depend on timing.
+        let settled = r.code == 0 && r.stdout.contains("has 2 ready endpoints");
+        if settled || std::time::Instant::now() > deadline {
             break r;
         }
         std::thread::sleep(std::time::Duration::from_millis(250));
