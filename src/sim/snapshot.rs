@@ -14,7 +14,7 @@ use crate::api::meta;
 use crate::sim::controllers::scheduler::{Resources, pod_requests};
 use crate::store::ResKey;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Stored resources controllers read.
@@ -93,11 +93,11 @@ pub struct NodeUsage {
 pub struct Snapshot {
     objects: HashMap<ResKey, Objects>,
     /// (resource, controller uid) to the objects it controls.
-    by_owner: HashMap<(ResKey, String), BTreeSet<Name>>,
+    by_owner: HashMap<(ResKey, String), Objects>,
     /// Node name to the pods bound to it.
-    by_node: HashMap<String, BTreeSet<Name>>,
+    by_node: HashMap<String, Objects>,
     /// Pods without a node.
-    unbound: BTreeSet<Name>,
+    unbound: Objects,
     /// Node name to what its active pods request.
     usage: HashMap<String, NodeUsage>,
 }
@@ -165,30 +165,23 @@ impl Snapshot {
         namespace: &'a str,
         uid: &'a str,
     ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
-        let objs = self.objects.get(&res);
         self.by_owner
             .get(&(res, uid.to_string()))
             .into_iter()
             .flatten()
-            .filter(move |(ns, _)| ns == namespace)
-            .filter_map(move |k| objs?.get(k))
+            .filter(move |((ns, _), _)| ns == namespace)
+            .map(|(_, o)| o)
     }
 
     /// The pods bound to `node`, ordered by namespace then name.
     pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
-        let objs = self.objects.get(&res::PODS);
-        self.by_node
-            .get(node)
-            .into_iter()
-            .flatten()
-            .filter_map(move |k| objs?.get(k))
+        self.by_node.get(node).into_iter().flatten().map(|(_, o)| o)
     }
 
     /// The pods without a node (scheduled or not yet), ordered by
     /// namespace then name.
     pub fn unbound_pods(&self) -> impl Iterator<Item = &Arc<Value>> + '_ {
-        let objs = self.objects.get(&res::PODS);
-        self.unbound.iter().filter_map(move |k| objs?.get(k))
+        self.unbound.values()
     }
 
     /// What the active pods bound to `node` request (None: no such pod).
@@ -197,11 +190,14 @@ impl Snapshot {
     }
 
     /// Takes `obj` into (`add`) or out of the indexes.
-    fn index(&mut self, res: ResKey, key: &Name, obj: &Value, add: bool) {
+    fn index(&mut self, res: ResKey, key: &Name, obj: &Arc<Value>, add: bool) {
         if let Some(uid) = controller_uid(obj) {
             let k = (res, uid.to_string());
             if add {
-                self.by_owner.entry(k).or_default().insert(key.clone());
+                self.by_owner
+                    .entry(k)
+                    .or_default()
+                    .insert(key.clone(), obj.clone());
             } else if let Some(set) = self.by_owner.get_mut(&k) {
                 set.remove(key);
                 if set.is_empty() {
@@ -215,7 +211,7 @@ impl Snapshot {
         let node = node_of(obj);
         if node.is_empty() {
             if add {
-                self.unbound.insert(key.clone());
+                self.unbound.insert(key.clone(), obj.clone());
             } else {
                 self.unbound.remove(key);
             }
@@ -225,7 +221,7 @@ impl Snapshot {
             self.by_node
                 .entry(node.to_string())
                 .or_default()
-                .insert(key.clone());
+                .insert(key.clone(), obj.clone());
         } else if let Some(set) = self.by_node.get_mut(node) {
             set.remove(key);
             if set.is_empty() {
