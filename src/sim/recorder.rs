@@ -53,6 +53,10 @@ impl EventKey {
 pub struct Recorder {
     /// The Event (namespace, name) each key was last recorded as.
     seen: HashMap<EventKey, (String, String)>,
+    /// The last name suffix used per involved object (namespace, name), so
+    /// a burst of events at one instant (a ReplicaSet creating 500 pods)
+    /// does not probe every earlier name again.
+    last_nanos: HashMap<(String, String), i128>,
 }
 
 impl Recorder {
@@ -99,11 +103,19 @@ impl Recorder {
             spec.involved.namespace.clone()
         };
         let mut nanos = now.as_nanosecond();
+        let last = self
+            .last_nanos
+            .entry((ns.clone(), spec.involved.name.clone()))
+            .or_insert(i128::MIN);
+        if nanos <= *last {
+            nanos = *last + 1;
+        }
         let mut name = format!("{}.{:x}", spec.involved.name, nanos.max(0));
         while registry.get(info, &ns, &name).is_some() {
             nanos += 1;
             name = format!("{}.{:x}", spec.involved.name, nanos.max(0));
         }
+        *last = nanos;
         let body = event_body(spec, &ns, &name, &stamp);
         match registry.create(info, &ns, body, &WriteOptions::default()) {
             Ok(w) => {

@@ -4,8 +4,14 @@
 //! The runtime keeps one `Snapshot` up to date from store events and from
 //! the objects its own writes return; tests build one by hand with
 //! `Snapshot::from_objects`. Controllers only read it.
+//!
+//! Indexes kept in step with every write, so the hot paths of a large
+//! cluster never scan everything: objects by controller uid (`owned_by`),
+//! pods by node (`pods_on`), unbound pods (`unbound_pods`), and the
+//! requests of the active pods placed on each node (`node_usage`).
 
 use crate::api::meta;
+use crate::sim::controllers::scheduler::{Resources, pod_requests};
 use crate::store::ResKey;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -76,12 +82,47 @@ impl std::fmt::Display for ObjectKey {
     }
 }
 
-type Objects = BTreeMap<(String, String), Arc<Value>>;
+type Name = (String, String);
+type Objects = BTreeMap<Name, Arc<Value>>;
 
-/// Objects by resource, namespace and name.
+/// What the active pods bound to one node request (the scheduler's
+/// `NodeInfo` sums): pods not Succeeded or Failed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeUsage {
+    /// Sum of the pods' requests.
+    pub requested: Resources,
+    /// The same with upstream's non-zero defaults (for scoring).
+    pub non_zero: Resources,
+    pub pods: usize,
+}
+
+/// Objects by resource, namespace and name, plus the indexes.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     objects: HashMap<ResKey, Objects>,
+    /// (resource, controller uid) to the objects it controls.
+    by_owner: HashMap<(ResKey, String), Objects>,
+    /// Node name to the pods bound to it.
+    by_node: HashMap<String, Objects>,
+    /// Pods without a node.
+    unbound: Objects,
+    /// Node name to what its active pods request.
+    usage: HashMap<String, NodeUsage>,
+}
+
+fn node_of(pod: &Value) -> &str {
+    pod.pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// Whether a bound pod counts against its node's room.
+fn uses_room(pod: &Value) -> bool {
+    !node_of(pod).is_empty()
+        && !matches!(
+            pod.pointer("/status/phase").and_then(Value::as_str),
+            Some("Succeeded" | "Failed")
+        )
 }
 
 impl Snapshot {
@@ -124,15 +165,110 @@ impl Snapshot {
         }
     }
 
-    /// Objects in `namespace` whose controller ownerReference has `uid`.
+    /// Objects in `namespace` whose controller ownerReference has `uid`,
+    /// ordered by name.
     pub fn owned_by<'a>(
         &'a self,
         res: ResKey,
         namespace: &'a str,
         uid: &'a str,
     ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
-        self.list(res, Some(namespace))
-            .filter(move |o| controller_uid(o) == Some(uid))
+        self.by_owner
+            .get(&(res, uid.to_string()))
+            .into_iter()
+            .flatten()
+            .filter(move |((ns, _), _)| ns == namespace)
+            .map(|(_, o)| o)
+    }
+
+    /// The pods bound to `node`, ordered by namespace then name.
+    pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        self.by_node.get(node).into_iter().flatten().map(|(_, o)| o)
+    }
+
+    /// The pods without a node (scheduled or not yet), ordered by
+    /// namespace then name.
+    pub fn unbound_pods(&self) -> impl Iterator<Item = &Arc<Value>> + '_ {
+        self.unbound.values()
+    }
+
+    /// What the active pods bound to `node` request (None: no such pod).
+    pub fn node_usage(&self, node: &str) -> Option<&NodeUsage> {
+        self.usage.get(node).filter(|u| u.pods > 0)
+    }
+
+    /// Takes `obj` into (`add`) or out of the indexes.
+    fn index(&mut self, res: ResKey, key: &Name, obj: &Arc<Value>, add: bool) {
+        if let Some(uid) = controller_uid(obj) {
+            let k = (res, uid.to_string());
+            if add {
+                self.by_owner
+                    .entry(k)
+                    .or_default()
+                    .insert(key.clone(), obj.clone());
+            } else if let Some(set) = self.by_owner.get_mut(&k) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.by_owner.remove(&k);
+                }
+            }
+        }
+        if res != res::PODS {
+            return;
+        }
+        let node = node_of(obj);
+        if node.is_empty() {
+            if add {
+                self.unbound.insert(key.clone(), obj.clone());
+            } else {
+                self.unbound.remove(key);
+            }
+            return;
+        }
+        if add {
+            self.by_node
+                .entry(node.to_string())
+                .or_default()
+                .insert(key.clone(), obj.clone());
+        } else if let Some(set) = self.by_node.get_mut(node) {
+            set.remove(key);
+            if set.is_empty() {
+                self.by_node.remove(node);
+            }
+        }
+        if uses_room(obj) {
+            let u = self.usage.entry(node.to_string()).or_default();
+            let req = pod_requests(obj, false);
+            let non_zero = pod_requests(obj, true);
+            if add {
+                u.requested.add(&req);
+                u.non_zero.add(&non_zero);
+                u.pods += 1;
+            } else {
+                u.requested.sub(&req);
+                u.non_zero.sub(&non_zero);
+                u.pods = u.pods.saturating_sub(1);
+                if u.pods == 0 {
+                    self.usage.remove(node);
+                }
+            }
+        }
+    }
+
+    /// Stores `obj` under `key`, keeping the indexes in step.
+    fn put(&mut self, res: ResKey, key: Name, obj: Arc<Value>) {
+        let old = self
+            .objects
+            .entry(res)
+            .or_default()
+            .insert(key.clone(), obj.clone());
+        if let Some(old) = old {
+            if Arc::ptr_eq(&old, &obj) {
+                return;
+            }
+            self.index(res, &key, &old, false);
+        }
+        self.index(res, &key, &obj, true);
     }
 
     /// Stores `obj` unless the snapshot already holds a newer version.
@@ -141,14 +277,13 @@ impl Snapshot {
             meta::namespace(&obj).to_string(),
             meta::name(&obj).to_string(),
         );
-        let objs = self.objects.entry(res).or_default();
-        if let Some(old) = objs.get(&key)
+        if let Some(old) = self.objects.get(&res).and_then(|o| o.get(&key))
             && meta::uid(old) == meta::uid(&obj)
             && meta::resource_version(old) > meta::resource_version(&obj)
         {
             return;
         }
-        objs.insert(key, obj);
+        self.put(res, key, obj);
     }
 
     /// Drops an object, unless the snapshot holds a newer incarnation
@@ -164,21 +299,24 @@ impl Snapshot {
         if let Some(cur) = objs.get(&key)
             && meta::uid(cur) == meta::uid(gone)
             && meta::resource_version(cur) <= meta::resource_version(gone)
+            && let Some(old) = objs.remove(&key)
         {
-            objs.remove(&key);
+            self.index(res, &key, &old, false);
         }
     }
 
     /// Replaces everything held for one resource.
     pub fn replace(&mut self, res: ResKey, items: Vec<Arc<Value>>) {
-        let mut objs = Objects::new();
-        for o in items {
-            objs.insert(
-                (meta::namespace(&o).to_string(), meta::name(&o).to_string()),
-                o,
-            );
+        if let Some(old) = self.objects.remove(&res) {
+            for (k, o) in &old {
+                self.index(res, k, o, false);
+            }
         }
-        self.objects.insert(res, objs);
+        self.objects.insert(res, Objects::new());
+        for o in items {
+            let key = (meta::namespace(&o).to_string(), meta::name(&o).to_string());
+            self.put(res, key, o);
+        }
     }
 }
 
@@ -244,5 +382,110 @@ mod tests {
             .collect();
         assert_eq!(names, ["b"]);
         assert_eq!(s.list(res::PODS, None).count(), 2);
+    }
+
+    fn owned_pod(name: &str, rv: &str, owner: &str, node: &str, phase: &str) -> Value {
+        json!({"metadata": {"namespace": "default", "name": name, "uid": format!("uid-{name}"), "resourceVersion": rv,
+                "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": owner, "controller": true}]},
+               "spec": {"nodeName": node, "containers": [{"name": "c", "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}}}]},
+               "status": {"phase": phase}})
+    }
+
+    fn names<'a>(it: impl Iterator<Item = &'a Arc<Value>>) -> Vec<&'a str> {
+        it.map(|p| meta::name(p)).collect()
+    }
+
+    #[test]
+    fn owned_by_follows_owner_changes_and_deletes() {
+        let mut s = Snapshot::new();
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("b", "1", "rs-1", "", "Pending")),
+        );
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("a", "1", "rs-1", "", "Pending")),
+        );
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("c", "1", "rs-2", "", "Pending")),
+        );
+        assert_eq!(names(s.owned_by(res::PODS, "default", "rs-1")), ["a", "b"]);
+        assert_eq!(
+            names(s.owned_by(res::PODS, "other", "rs-1")),
+            Vec::<&str>::new()
+        );
+        // Orphaned (the owner reference dropped): out of the index.
+        let mut orphan = owned_pod("b", "2", "rs-1", "", "Pending");
+        orphan["metadata"]["ownerReferences"] = json!([]);
+        s.upsert(res::PODS, Arc::new(orphan));
+        assert_eq!(names(s.owned_by(res::PODS, "default", "rs-1")), ["a"]);
+        s.remove(res::PODS, &owned_pod("a", "2", "rs-1", "", "Pending"));
+        assert_eq!(names(s.owned_by(res::PODS, "default", "rs-1")).len(), 0);
+        assert_eq!(names(s.owned_by(res::PODS, "default", "rs-2")), ["c"]);
+        // A stale update does not touch the index.
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("b", "1", "rs-1", "", "Pending")),
+        );
+        assert_eq!(names(s.owned_by(res::PODS, "default", "rs-1")).len(), 0);
+    }
+
+    #[test]
+    fn binding_moves_a_pod_from_unbound_to_its_node_and_counts_its_requests() {
+        let mut s = Snapshot::new();
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("a", "1", "rs", "", "Pending")),
+        );
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("b", "1", "rs", "", "Pending")),
+        );
+        assert_eq!(names(s.unbound_pods()), ["a", "b"]);
+        assert!(s.node_usage("n1").is_none());
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("a", "2", "rs", "n1", "Pending")),
+        );
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("b", "2", "rs", "n1", "Running")),
+        );
+        assert_eq!(names(s.unbound_pods()).len(), 0);
+        assert_eq!(names(s.pods_on("n1")), ["a", "b"]);
+        let u = s.node_usage("n1").cloned().unwrap_or_default();
+        assert_eq!(
+            (u.requested.get("cpu"), u.requested.get("memory"), u.pods),
+            (500, 128 * 1024 * 1024, 2)
+        );
+        // A finished pod stays on its node but frees its room.
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("b", "3", "rs", "n1", "Succeeded")),
+        );
+        assert_eq!(names(s.pods_on("n1")), ["a", "b"]);
+        let u = s.node_usage("n1").cloned().unwrap_or_default();
+        assert_eq!((u.requested.get("cpu"), u.pods), (250, 1));
+        s.remove(res::PODS, &owned_pod("a", "3", "rs", "n1", "Pending"));
+        assert!(s.node_usage("n1").is_none());
+        assert_eq!(names(s.pods_on("n1")), ["b"]);
+    }
+
+    #[test]
+    fn replace_rebuilds_the_indexes() {
+        let mut s = Snapshot::new();
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("a", "1", "rs", "n1", "Running")),
+        );
+        s.replace(
+            res::PODS,
+            vec![Arc::new(owned_pod("b", "5", "rs", "", "Pending"))],
+        );
+        assert_eq!(names(s.pods_on("n1")).len(), 0);
+        assert!(s.node_usage("n1").is_none());
+        assert_eq!(names(s.unbound_pods()), ["b"]);
+        assert_eq!(names(s.owned_by(res::PODS, "default", "rs")), ["b"]);
     }
 }

@@ -7,7 +7,9 @@ use serde_json::Value;
 
 /// `status.phase`.
 pub fn phase(pod: &Value) -> &str {
-    pod.pointer("/status/phase")
+    // `get` chains, not `pointer`: these run for every pod on hot paths.
+    pod.get("status")
+        .and_then(|s| s.get("phase"))
         .and_then(Value::as_str)
         .unwrap_or("")
 }
@@ -19,7 +21,8 @@ pub fn is_active(pod: &Value) -> bool {
 
 /// A pod condition of type `ty`.
 pub fn condition<'a>(pod: &'a Value, ty: &str) -> Option<&'a Value> {
-    pod.pointer("/status/conditions")
+    pod.get("status")
+        .and_then(|s| s.get("conditions"))
         .and_then(Value::as_array)?
         .iter()
         .find(|c| c.get("type").and_then(Value::as_str) == Some(ty))

@@ -25,7 +25,7 @@ use crate::api::meta;
 use crate::api::quantity::parse_value;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
-use crate::sim::snapshot::{ObjectKey, Snapshot, res};
+use crate::sim::snapshot::{NodeUsage, ObjectKey, Snapshot, res};
 use crate::store::ResKey;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -45,13 +45,24 @@ pub struct Scheduler {
 pub struct Resources(BTreeMap<String, i64>);
 
 impl Resources {
-    fn get(&self, k: &str) -> i64 {
+    pub fn get(&self, k: &str) -> i64 {
         self.0.get(k).copied().unwrap_or(0)
     }
 
-    fn add(&mut self, other: &Resources) {
+    pub fn add(&mut self, other: &Resources) {
         for (k, v) in &other.0 {
             *self.0.entry(k.clone()).or_insert(0) += v;
+        }
+    }
+
+    /// Takes `other` away again (the inverse of `add`).
+    pub fn sub(&mut self, other: &Resources) {
+        for (k, v) in &other.0 {
+            let e = self.0.entry(k.clone()).or_insert(0);
+            *e -= v;
+            if *e == 0 {
+                self.0.remove(k);
+            }
         }
     }
 
@@ -387,15 +398,31 @@ impl Controller for Scheduler {
     }
 
     fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
-        if r == res::PODS
-            && is_pending_for_us(obj)
-            && snap.get(r, meta::namespace(obj), meta::name(obj)).is_some()
-        {
-            return vec![ObjectKey::of(obj)];
+        if r == res::PODS {
+            let held = snap.get(r, meta::namespace(obj), meta::name(obj));
+            if is_pending_for_us(obj) {
+                return if held.is_some() {
+                    vec![ObjectKey::of(obj)]
+                } else {
+                    Vec::new()
+                };
+            }
+            // Only a pod that leaves its node, by going away or finishing,
+            // makes room; a pod being bound or changing status does not
+            // change any decision.
+            let here = held.is_some_and(|p| meta::uid(p) == meta::uid(obj));
+            let bound = obj
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .is_some_and(|n| !n.is_empty());
+            let freed = bound && (!here || matches!(podutil::phase(obj), "Succeeded" | "Failed"));
+            if !freed {
+                return Vec::new();
+            }
         }
-        // A node changed, or a bound pod changed or went: room may have
-        // appeared for every pending pod.
-        snap.list(res::PODS, None)
+        // A node changed, or a pod left its node: room may have appeared
+        // for every pending pod.
+        snap.unbound_pods()
             .filter(|p| is_pending_for_us(p))
             .map(|p| ObjectKey::of(p))
             .collect()
@@ -409,33 +436,19 @@ impl Controller for Scheduler {
             return Reconciled::none();
         }
         let nodes: Vec<&Value> = snap.list(res::NODES, None).map(|n| &**n).collect();
-        // What is already placed on each node.
-        let mut used: BTreeMap<&str, (Resources, Resources, usize)> = BTreeMap::new();
-        for p in snap.list(res::PODS, None) {
-            let node = p
-                .pointer("/spec/nodeName")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if node.is_empty() || matches!(podutil::phase(p), "Succeeded" | "Failed") {
-                continue;
-            }
-            let e = used.entry(node).or_default();
-            e.0.add(&pod_requests(p, false));
-            e.1.add(&pod_requests(p, true));
-            e.2 += 1;
-        }
         let req = pod_requests(pod, false);
         let req_non_zero = pod_requests(pod, true);
-        let empty = (Resources::default(), Resources::default(), 0);
+        let empty = NodeUsage::default();
         let mut feasible = Vec::new();
         let mut rejections = Vec::new();
         for node in &nodes {
-            let u = used.get(meta::name(node)).unwrap_or(&empty);
-            match filter(pod, &req, node, &u.0, u.2) {
+            // What is already placed on the node.
+            let u = snap.node_usage(meta::name(node)).unwrap_or(&empty);
+            match filter(pod, &req, node, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
                 None => {
                     let alloc = Resources::from_list(node.pointer("/status/allocatable"));
-                    let s = score(&alloc, &u.1, &req_non_zero);
+                    let s = score(&alloc, &u.non_zero, &req_non_zero);
                     feasible.push((
                         s,
                         tie_break(self.seed, meta::uid(pod), meta::name(node)),

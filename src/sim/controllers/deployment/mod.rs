@@ -771,12 +771,15 @@ impl<'a> Sync<'a> {
         // oldPodsRunning
         let new_uid = new.map(|i| self.rs[i].uid.clone());
         let old_running = self.sum(&old, |r| r.status_replicas) > 0
-            || self.snap.list(res::PODS, Some(self.ns())).any(|p| {
-                let owner = super::super::snapshot::controller_uid(p);
-                owner.is_some_and(|u| {
-                    Some(u) != new_uid.as_deref() && old.iter().any(|&i| self.rs[i].uid == u)
-                }) && !matches!(podutil::phase(p), "Succeeded" | "Failed")
-            });
+            || old
+                .iter()
+                .map(|&i| self.rs[i].uid.as_str())
+                .filter(|&u| Some(u) != new_uid.as_deref())
+                .any(|u| {
+                    self.snap
+                        .owned_by(res::PODS, self.ns(), u)
+                        .any(|p| !matches!(podutil::phase(p), "Succeeded" | "Failed"))
+                });
         if old_running {
             self.sync_rollout_status(new);
             return;
