@@ -33,22 +33,7 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-const CONFIGMAPS: ResKey = ResKey {
-    group: "",
-    resource: "configmaps",
-};
-const SECRETS: ResKey = ResKey {
-    group: "",
-    resource: "secrets",
-};
-const PVCS: ResKey = ResKey {
-    group: "",
-    resource: "persistentvolumeclaims",
-};
-const SERVICES: ResKey = ResKey {
-    group: "",
-    resource: "services",
-};
+use crate::sim::snapshot::res::{CONFIGMAPS, PVCS, SECRETS, SERVICES};
 
 /// What the kubelet remembers of one pod.
 struct PodEntry {

@@ -49,6 +49,42 @@ pub mod res {
         group: "batch",
         resource: "cronjobs",
     };
+    pub const STATEFULSETS: ResKey = ResKey {
+        group: "apps",
+        resource: "statefulsets",
+    };
+    pub const DAEMONSETS: ResKey = ResKey {
+        group: "apps",
+        resource: "daemonsets",
+    };
+    pub const CONTROLLERREVISIONS: ResKey = ResKey {
+        group: "apps",
+        resource: "controllerrevisions",
+    };
+    pub const PVCS: ResKey = ResKey {
+        group: "",
+        resource: "persistentvolumeclaims",
+    };
+    pub const CONFIGMAPS: ResKey = ResKey {
+        group: "",
+        resource: "configmaps",
+    };
+    pub const SECRETS: ResKey = ResKey {
+        group: "",
+        resource: "secrets",
+    };
+    pub const SERVICES: ResKey = ResKey {
+        group: "",
+        resource: "services",
+    };
+    pub const ENDPOINTS: ResKey = ResKey {
+        group: "",
+        resource: "endpoints",
+    };
+    pub const ENDPOINTSLICES: ResKey = ResKey {
+        group: "discovery.k8s.io",
+        resource: "endpointslices",
+    };
 }
 
 /// A namespace and a name (namespace "" for cluster-scoped objects).

@@ -12,20 +12,7 @@ use serde_json::{Map, Value, json};
 
 /// Resources of Service routing.
 pub mod res {
-    use crate::store::ResKey;
-
-    pub const SERVICES: ResKey = ResKey {
-        group: "",
-        resource: "services",
-    };
-    pub const ENDPOINTS: ResKey = ResKey {
-        group: "",
-        resource: "endpoints",
-    };
-    pub const ENDPOINTSLICES: ResKey = ResKey {
-        group: "discovery.k8s.io",
-        resource: "endpointslices",
-    };
+    pub use crate::sim::snapshot::res::{ENDPOINTS, ENDPOINTSLICES, SERVICES};
 }
 
 /// `v1.EndpointsLastChangeTriggerTime`.

@@ -16,24 +16,7 @@ use serde_json::{Map, Value, json};
 
 /// Stored resources the set controllers read.
 pub mod res {
-    use crate::store::ResKey;
-
-    pub const STATEFULSETS: ResKey = ResKey {
-        group: "apps",
-        resource: "statefulsets",
-    };
-    pub const DAEMONSETS: ResKey = ResKey {
-        group: "apps",
-        resource: "daemonsets",
-    };
-    pub const CONTROLLERREVISIONS: ResKey = ResKey {
-        group: "apps",
-        resource: "controllerrevisions",
-    };
-    pub const PVCS: ResKey = ResKey {
-        group: "",
-        resource: "persistentvolumeclaims",
-    };
+    pub use crate::sim::snapshot::res::{CONTROLLERREVISIONS, DAEMONSETS, PVCS, STATEFULSETS};
 }
 
 /// The label every pod of a set carries, naming its revision.
