@@ -37,15 +37,7 @@ struct ExecParams {
     tty: bool,
 }
 
-fn names(pod: &Value, path: &str) -> Vec<String> {
-    pod.pointer(path)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("name").and_then(Value::as_str))
-        .map(str::to_string)
-        .collect()
-}
+use super::logs::names;
 
 /// The apiserver's container choice for exec/attach (`streamLocation`).
 pub fn choose_container(pod: &Value, pod_name: &str, requested: &str) -> Result<String, Status> {

@@ -82,7 +82,8 @@ impl LogOptions {
     }
 }
 
-fn names(pod: &Value, path: &str) -> Vec<String> {
+/// The `name`s of the containers listed at `path` in a pod.
+pub(super) fn names(pod: &Value, path: &str) -> Vec<String> {
     pod.pointer(path)
         .and_then(Value::as_array)
         .into_iter()
