@@ -370,6 +370,18 @@ pub fn controller_ref(obj: &Value) -> Option<&Value> {
         .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
 }
 
+/// The key of `obj`'s controller when that controller is of `kind`: how a
+/// controller maps a change to one of its pods back to itself.
+pub fn controller_key(obj: &Value, kind: &str) -> Vec<ObjectKey> {
+    match controller_ref(obj) {
+        Some(owner) if owner.get("kind").and_then(Value::as_str) == Some(kind) => {
+            let name = owner.get("name").and_then(Value::as_str).unwrap_or("");
+            vec![ObjectKey::new(meta::namespace(obj), name)]
+        }
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,7 @@ use super::scheduler::{matches_node_affinity, tolerates};
 use crate::api::meta;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
-use crate::sim::snapshot::{ObjectKey, Snapshot, controller_ref, res};
+use crate::sim::snapshot::{ObjectKey, Snapshot, controller_key, res};
 use crate::store::ResKey;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
@@ -253,13 +253,7 @@ impl Controller for DaemonSetController {
                 .map(|d| ObjectKey::of(d))
                 .collect();
         }
-        match controller_ref(obj) {
-            Some(owner) if owner.get("kind").and_then(Value::as_str) == Some("DaemonSet") => {
-                let name = owner.get("name").and_then(Value::as_str).unwrap_or("");
-                vec![ObjectKey::new(meta::namespace(obj), name)]
-            }
-            _ => Vec::new(),
-        }
+        controller_key(obj, "DaemonSet")
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {

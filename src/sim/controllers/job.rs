@@ -24,7 +24,7 @@ use crate::api::meta;
 use crate::sim::clock::format_time;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
-use crate::sim::snapshot::{ObjectKey, Snapshot, controller_ref, res};
+use crate::sim::snapshot::{ObjectKey, Snapshot, controller_key, res};
 use crate::store::ResKey;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
@@ -166,13 +166,7 @@ impl Controller for JobController {
         if r == res::JOBS {
             return vec![ObjectKey::of(obj)];
         }
-        match controller_ref(obj) {
-            Some(owner) if owner.get("kind").and_then(Value::as_str) == Some("Job") => {
-                let name = owner.get("name").and_then(Value::as_str).unwrap_or("");
-                vec![ObjectKey::new(meta::namespace(obj), name)]
-            }
-            _ => Vec::new(),
-        }
+        controller_key(obj, "Job")
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {

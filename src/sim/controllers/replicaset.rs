@@ -14,7 +14,7 @@ use crate::api::meta;
 use crate::api::selector::LabelSelector;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
-use crate::sim::snapshot::{ObjectKey, Snapshot, controller_ref, res};
+use crate::sim::snapshot::{ObjectKey, Snapshot, controller_key, res};
 use crate::store::ResKey;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
@@ -183,13 +183,7 @@ impl Controller for ReplicaSetController {
         if r == res::REPLICASETS {
             return vec![ObjectKey::of(obj)];
         }
-        match controller_ref(obj) {
-            Some(owner) if owner.get("kind").and_then(Value::as_str) == Some("ReplicaSet") => {
-                let name = owner.get("name").and_then(Value::as_str).unwrap_or("");
-                vec![ObjectKey::new(meta::namespace(obj), name)]
-            }
-            _ => Vec::new(),
-        }
+        controller_key(obj, "ReplicaSet")
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {

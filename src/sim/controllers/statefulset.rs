@@ -27,7 +27,7 @@ use super::replicaset::status_patch;
 use crate::api::meta;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
-use crate::sim::snapshot::{ObjectKey, Snapshot, controller_ref, res};
+use crate::sim::snapshot::{ObjectKey, Snapshot, controller_key, res};
 use crate::store::ResKey;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
@@ -218,13 +218,7 @@ impl Controller for StatefulSetController {
         if r == hres::PVCS {
             return Vec::new();
         }
-        match controller_ref(obj) {
-            Some(owner) if owner.get("kind").and_then(Value::as_str) == Some("StatefulSet") => {
-                let name = owner.get("name").and_then(Value::as_str).unwrap_or("");
-                vec![ObjectKey::new(meta::namespace(obj), name)]
-            }
-            _ => Vec::new(),
-        }
+        controller_key(obj, "StatefulSet")
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
