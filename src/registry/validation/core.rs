@@ -614,66 +614,46 @@ pub fn limit_range(obj: &Value) -> Vec<FieldError> {
         names.sort();
         names.dedup();
         for k in names {
-            let (min, max, def, dreq) = (
-                get_q("min", k),
-                get_q("max", k),
-                get_q("default", k),
-                get_q("defaultRequest", k),
-            );
             let at = |f: &str| key(&ch(&ip, f), k);
-            if let (Some(mn), Some(mx)) = (min, max)
-                && mn > mx
-            {
-                errs.push(FieldError::invalid(
-                    at("min"),
-                    Value::from(mn.canonical()),
-                    format!("min value {mn} is greater than max value {mx}"),
-                ));
-            }
-            if let (Some(mn), Some(dr)) = (min, dreq)
-                && mn > dr
-            {
-                errs.push(FieldError::invalid(
-                    at("defaultRequest"),
-                    Value::from(dr.canonical()),
-                    format!("min value {mn} is greater than default request value {dr}"),
-                ));
-            }
-            if let (Some(dr), Some(mx)) = (dreq, max)
-                && dr > mx
-            {
-                errs.push(FieldError::invalid(
-                    at("defaultRequest"),
-                    Value::from(dr.canonical()),
-                    format!("default request value {dr} is greater than max value {mx}"),
-                ));
-            }
-            if let (Some(dr), Some(d)) = (dreq, def)
-                && dr > d
-            {
-                errs.push(FieldError::invalid(
-                    at("defaultRequest"),
-                    Value::from(dr.canonical()),
-                    format!("default request value {dr} is greater than default limit value {d}"),
-                ));
-            }
-            if let (Some(mn), Some(d)) = (min, def)
-                && mn > d
-            {
-                errs.push(FieldError::invalid(
-                    at("default"),
-                    Value::from(d.canonical()),
-                    format!("min value {mn} is greater than default value {d}"),
-                ));
-            }
-            if let (Some(d), Some(mx)) = (def, max)
-                && d > mx
-            {
-                errs.push(FieldError::invalid(
-                    at("default"),
-                    Value::from(d.canonical()),
-                    format!("default value {d} is greater than max value {mx}"),
-                ));
+            // (lower, upper, field reported, which side is the bad value,
+            // upstream's wording of the pair), in upstream's order.
+            let pairs = [
+                ("min", "max", "min", "min value", "max value"),
+                (
+                    "min",
+                    "defaultRequest",
+                    "defaultRequest",
+                    "min value",
+                    "default request value",
+                ),
+                (
+                    "defaultRequest",
+                    "max",
+                    "defaultRequest",
+                    "default request value",
+                    "max value",
+                ),
+                (
+                    "defaultRequest",
+                    "default",
+                    "defaultRequest",
+                    "default request value",
+                    "default limit value",
+                ),
+                ("min", "default", "default", "min value", "default value"),
+                ("default", "max", "default", "default value", "max value"),
+            ];
+            for (lo_field, hi_field, report, lo_name, hi_name) in pairs {
+                if let (Some(lo), Some(hi)) = (get_q(lo_field, k), get_q(hi_field, k))
+                    && lo > hi
+                {
+                    let bad = if report == lo_field { lo } else { hi };
+                    errs.push(FieldError::invalid(
+                        at(report),
+                        Value::from(bad.canonical()),
+                        format!("{lo_name} {lo} is greater than {hi_name} {hi}"),
+                    ));
+                }
             }
         }
     }
