@@ -178,11 +178,34 @@ impl Status {
         }
     }
 
+    /// 415 for a create/update body (`negotiation.NewUnsupportedMediaTypeError`).
     pub fn unsupported_media_type() -> Self {
+        Self::unsupported_media_types(&[
+            "application/json",
+            "application/yaml",
+            "application/vnd.kubernetes.protobuf",
+        ])
+    }
+
+    /// 415 for a patch whose content type is not a patch type the
+    /// resource accepts (built-in kinds also take strategic merge).
+    pub fn unsupported_patch_type() -> Self {
+        Self::unsupported_media_types(&[
+            "application/json-patch+json",
+            "application/merge-patch+json",
+            "application/strategic-merge-patch+json",
+            "application/apply-patch+yaml",
+        ])
+    }
+
+    fn unsupported_media_types(accepted: &[&str]) -> Self {
         Self {
             code: 415,
             reason: "UnsupportedMediaType",
-            message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf".into(),
+            message: format!(
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
+            ),
             details: None,
         }
     }

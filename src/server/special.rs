@@ -62,7 +62,7 @@ pub fn scale(ctx: &Ctx<'_>) -> Response<Body> {
         "PUT" => decode(ctx),
         "PATCH" => (|| {
             let ct = ctx.content_type.as_deref().unwrap_or("");
-            let ty = PatchType::from_content_type(ct).ok_or_else(Status::unsupported_media_type)?;
+            let ty = PatchType::from_content_type(ct).ok_or_else(Status::unsupported_patch_type)?;
             let patch = body::decode(
                 Format::from_content_type(Some(ct)).unwrap_or(Format::Json),
                 ctx.body,

@@ -66,7 +66,7 @@ pub fn patch(ctx: &Ctx<'_>) -> Response<Body> {
     let sub = (!ctx.req.subresource.is_empty()).then_some(ctx.req.subresource.as_str());
     let result = write_options(ctx).and_then(|opts| {
         let ct = ctx.content_type.as_deref().unwrap_or("");
-        let ty = PatchType::from_content_type(ct).ok_or_else(Status::unsupported_media_type)?;
+        let ty = PatchType::from_content_type(ct).ok_or_else(Status::unsupported_patch_type)?;
         if ty == PatchType::Apply && ctx.query.get("fieldManager").is_none_or(str::is_empty) {
             return Err(Status::bad_request(
                 "PATCH, application/apply-patch+yaml requires fieldManager to be set",
