@@ -726,15 +726,34 @@ pub fn lookup_res(res: ResKey) -> Option<&'static ResourceInfo> {
 }
 
 /// Equal apart from resourceVersion.
+/// Compared in place: this runs on every write, so no copies.
 fn same_content(a: &Value, b: &Value) -> bool {
-    let strip = |v: &Value| {
-        let mut v = v.clone();
-        if let Some(md) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-            md.remove("resourceVersion");
-        }
-        v
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
     };
-    strip(a) == strip(b)
+    let fields =
+        |m: &'_ serde_json::Map<String, Value>| m.iter().filter(|(k, _)| *k != "metadata").count();
+    let meta_equal = match (
+        a.get("metadata").and_then(Value::as_object),
+        b.get("metadata").and_then(Value::as_object),
+    ) {
+        (Some(ma), Some(mb)) => {
+            let without_rv = |m: &'_ serde_json::Map<String, Value>| {
+                m.iter().filter(|(k, _)| *k != "resourceVersion").count()
+            };
+            without_rv(ma) == without_rv(mb)
+                && ma
+                    .iter()
+                    .filter(|(k, _)| *k != "resourceVersion")
+                    .all(|(k, v)| mb.get(k) == Some(v))
+        }
+        (ma, mb) => ma == mb,
+    };
+    meta_equal
+        && fields(a) == fields(b)
+        && a.iter()
+            .filter(|(k, _)| *k != "metadata")
+            .all(|(k, v)| b.get(k) == Some(v))
 }
 
 fn json_type_name(v: &Value) -> &'static str {
