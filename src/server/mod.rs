@@ -10,6 +10,7 @@ mod exec;
 pub mod kubelet_api;
 mod logs;
 mod metrics;
+mod options;
 mod query;
 mod read;
 pub mod render;

@@ -77,18 +77,10 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
         Err(s) => return response::status(&s),
     };
     let q = &ctx.query;
-    let send_initial = q.get("sendInitialEvents") == Some("true");
-    if send_initial && q.get("resourceVersionMatch") != Some("NotOlderThan") {
-        return response::status(&Status::invalid(
-            "meta.k8s.io",
-            "ListOptions",
-            "",
-            &[crate::api::field_error::FieldError::forbidden(
-                "sendInitialEvents",
-                "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
-            )],
-        ));
+    if let Err(s) = super::options::check_watch(q) {
+        return response::status(&s);
     }
+    let send_initial = q.get("sendInitialEvents") == Some("true");
     let requested_rv = q
         .get("resourceVersion")
         .filter(|r| !r.is_empty() && *r != "0")

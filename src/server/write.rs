@@ -1,6 +1,7 @@
 //! Writes: create, update, patch, delete and deletecollection.
 
 use super::body::{self, Format};
+use super::options::{self, WriteKind};
 use super::read::{Filter, list_item, list_kind};
 use super::{Ctx, response};
 use crate::api::patch::PatchType;
@@ -11,15 +12,10 @@ use axum::body::Body;
 use axum::http::Response;
 use serde_json::{Value, json};
 
-fn write_options(ctx: &Ctx<'_>) -> Result<WriteOptions, Status> {
-    let dry_run = ctx.query.all("dryRun");
-    if let Some(bad) = dry_run.iter().find(|d| **d != "All") {
-        return Err(Status::bad_request(format!(
-            "Invalid dryRun parameter: [{bad}]"
-        )));
-    }
+fn write_options(ctx: &Ctx<'_>, kind: WriteKind) -> Result<WriteOptions, Status> {
+    options::check_write(kind, &ctx.query)?;
     Ok(WriteOptions {
-        dry_run: !dry_run.is_empty(),
+        dry_run: !ctx.query.all("dryRun").is_empty(),
         field_validation: FieldValidation::parse(ctx.query.get("fieldValidation"))
             .map_err(Status::bad_request)?,
         field_manager: ctx.query.get("fieldManager").map(str::to_string),
@@ -34,7 +30,7 @@ fn decode_body(ctx: &Ctx<'_>) -> Result<Value, Status> {
 
 /// `POST` to a collection.
 pub fn create(ctx: &Ctx<'_>) -> Response<Body> {
-    let result = write_options(ctx).and_then(|opts| {
+    let result = write_options(ctx, WriteKind::Create).and_then(|opts| {
         let obj = decode_body(ctx)?;
         ctx.server
             .registry
@@ -49,7 +45,7 @@ pub fn create(ctx: &Ctx<'_>) -> Response<Body> {
 /// `PUT` of an object or its status.
 pub fn update(ctx: &Ctx<'_>) -> Response<Body> {
     let sub = (!ctx.req.subresource.is_empty()).then_some(ctx.req.subresource.as_str());
-    let result = write_options(ctx).and_then(|opts| {
+    let result = write_options(ctx, WriteKind::Update).and_then(|opts| {
         let obj = decode_body(ctx)?;
         ctx.server
             .registry
@@ -64,26 +60,31 @@ pub fn update(ctx: &Ctx<'_>) -> Response<Body> {
 /// `PATCH` of an object or its status.
 pub fn patch(ctx: &Ctx<'_>) -> Response<Body> {
     let sub = (!ctx.req.subresource.is_empty()).then_some(ctx.req.subresource.as_str());
-    let result = write_options(ctx).and_then(|opts| {
-        let ct = ctx.content_type.as_deref().unwrap_or("");
-        let ty = PatchType::from_content_type(ct).ok_or_else(Status::unsupported_patch_type)?;
-        if ty == PatchType::Apply && ctx.query.get("fieldManager").is_none_or(str::is_empty) {
-            return Err(Status::bad_request(
-                "PATCH, application/apply-patch+yaml requires fieldManager to be set",
-            ));
-        }
-        let format = Format::from_content_type(Some(ct)).unwrap_or(Format::Json);
-        let patch = body::decode(format, ctx.body)?;
-        ctx.server.registry.patch(
-            ctx.info,
-            &ctx.req.namespace,
-            &ctx.req.name,
-            ty,
-            &patch,
-            sub,
-            &opts,
-        )
-    });
+    let ct = ctx.content_type.as_deref().unwrap_or("");
+    let result = PatchType::from_content_type(ct)
+        .ok_or_else(Status::unsupported_patch_type)
+        .and_then(|ty| {
+            let opts = write_options(
+                ctx,
+                WriteKind::Patch {
+                    apply: ty == PatchType::Apply,
+                },
+            )?;
+            Ok((ty, opts))
+        })
+        .and_then(|(ty, opts)| {
+            let format = Format::from_content_type(Some(ct)).unwrap_or(Format::Json);
+            let patch = body::decode(format, ctx.body)?;
+            ctx.server.registry.patch(
+                ctx.info,
+                &ctx.req.namespace,
+                &ctx.req.name,
+                ty,
+                &patch,
+                sub,
+                &opts,
+            )
+        });
     match result {
         Ok(w) => response::json(if w.created { 201 } else { 200 }, &w.object, &w.warnings),
         Err(s) => response::status(&s),
@@ -91,11 +92,24 @@ pub fn patch(ctx: &Ctx<'_>) -> Response<Body> {
 }
 
 fn delete_options(ctx: &Ctx<'_>) -> Result<DeleteOptions, Status> {
-    let mut opts = if ctx.body.is_empty() {
+    let body = if ctx.body.is_empty() {
+        Value::Null
+    } else {
+        decode_body(ctx)?
+    };
+    let policy = ctx
+        .query
+        .get("propagationPolicy")
+        .or_else(|| body.get("propagationPolicy").and_then(Value::as_str));
+    let mut dry_run = ctx.query.all("dryRun");
+    if let Some(values) = body.get("dryRun").and_then(Value::as_array) {
+        dry_run.extend(values.iter().filter_map(Value::as_str));
+    }
+    options::check_delete(policy, &dry_run)?;
+    let mut opts = if body.is_null() {
         DeleteOptions::default()
     } else {
-        let v = decode_body(ctx)?;
-        DeleteOptions::from_json(&v).map_err(Status::bad_request)?
+        DeleteOptions::from_json(&body).map_err(Status::bad_request)?
     };
     if let Some(p) = ctx.query.get("propagationPolicy") {
         opts.propagation = Some(Propagation::parse(p).map_err(Status::bad_request)?);
@@ -107,7 +121,7 @@ fn delete_options(ctx: &Ctx<'_>) -> Result<DeleteOptions, Status> {
     {
         opts.grace_period_seconds = Some(g);
     }
-    if ctx.query.get("dryRun") == Some("All") {
+    if !dry_run.is_empty() {
         opts.dry_run = true;
     }
     Ok(opts)
