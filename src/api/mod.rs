@@ -1,6 +1,7 @@
 //! Pure Kubernetes vocabulary: keys, resource versions, selectors, Status,
 //! field errors, patches. No IO.
 pub mod field_error;
+pub mod image_behaviour;
 pub mod meta;
 pub mod name;
 pub mod patch;

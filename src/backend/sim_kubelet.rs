@@ -1,6 +1,7 @@
 //! The simulated kubelets behind the API server's `KubeletApi`: logs, exec
 //! and memory use come from `sim::kubelets::Kubelets`.
 
+use crate::api::image_behaviour::AppBehaviour;
 use crate::server::kubelet_api::{ExecCall, ExecFailure, ExecResult, KubeletApi, LogSnapshot};
 use crate::sim::kubelet::view::{ExecError, ExecRequest};
 use crate::sim::kubelets::Kubelets;
@@ -47,5 +48,13 @@ impl KubeletApi for Kubelets {
             .into_iter()
             .filter_map(|u| u.memory.map(|m| (u.name, m)))
             .collect()
+    }
+
+    fn declare_image(&self, repository: &str, behaviour: AppBehaviour) {
+        Kubelets::declare_image(self, repository, behaviour);
+    }
+
+    fn declared_images(&self) -> Vec<(String, AppBehaviour)> {
+        Kubelets::declared_images(self)
     }
 }

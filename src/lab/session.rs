@@ -66,11 +66,38 @@ impl Session {
     /// Runs a script of the scenario (`setup.rhai`, `solution.rhai`, a
     /// shortcut's file).
     pub async fn script(&self, rel: &str) -> Result<()> {
+        if rel == "setup.rhai" {
+            self.declare_images().await?;
+        }
         let roots = Roots {
             scenario: self.scenario.dir.clone(),
             library: self.scenario.root.clone(),
         };
         let _ = script::run_scenario_file(self.host.clone(), roots, rel, Limits::default()).await?;
+        Ok(())
+    }
+
+    /// Declares the scenario's own images (`images:` in scenario.yaml) to
+    /// the cluster's container runtime, before setup deploys them. A real
+    /// cluster has no such runtime; there the images behave as themselves.
+    pub async fn declare_images(&self) -> Result<()> {
+        for (repository, behaviour) in &self.scenario.spec.images {
+            let taken = self
+                .host
+                .declare_image(repository, behaviour)
+                .await
+                .map_err(|e| crate::script::ScriptError::Runtime {
+                    file: "scenario.yaml".into(),
+                    line: 0,
+                    column: 0,
+                    message: format!("images: {repository}: {}", e.0),
+                })?;
+            if !taken {
+                (self.host.log)(&format!(
+                    "images: {repository}: not a simulated cluster; the real image runs"
+                ));
+            }
+        }
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! What `scenario.yaml` says, as serde types. Field names are camelCase,
 //! as in Kubernetes manifests; unknown fields are errors.
 
+use crate::api::image_behaviour::AppBehaviour;
 use serde::{Deserialize, Serialize};
 
 /// The whole of `scenario.yaml`.
@@ -27,6 +28,11 @@ pub struct ScenarioSpec {
     /// Wrong fixes that must not pass the rubric.
     #[serde(default)]
     pub shortcuts: Vec<Shortcut>,
+    /// What the scenario's own app images do, by repository
+    /// (`registry.example.com/shop/api`). The simulated cluster runs them so;
+    /// real clusters pull the real images.
+    #[serde(default)]
+    pub images: std::collections::BTreeMap<String, AppBehaviour>,
 }
 
 fn default_namespace() -> String {

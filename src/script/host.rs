@@ -7,6 +7,7 @@
 //! (scripts run in `spawn_blocking`, never on an async worker).
 
 use super::target::{self, Target};
+use crate::api::image_behaviour::AppBehaviour;
 use kube::api::{
     Api, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams, PostParams,
 };
@@ -435,6 +436,22 @@ impl Host {
         let out = api.create(&PostParams::default(), &obj).await?;
         Ok(out.status.is_some_and(|s| s.allowed))
     }
+
+    /// Tells a simulated cluster's container runtime what a scenario's own
+    /// image does (`/kdrill/v1/images`). A real cluster answers 404: there
+    /// the image behaves as itself, and this returns `false`.
+    pub async fn declare_image(&self, repository: &str, behaviour: &AppBehaviour) -> Result<bool> {
+        let body = serde_json::to_vec(behaviour).map_err(|e| HostError(e.to_string()))?;
+        let req = http::Request::put(format!("/kdrill/v1/images/{repository}"))
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .map_err(|e| HostError(format!("image {repository:?}: {e}")))?;
+        match self.client.request_text(req).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 /// Whether an object (or its absence) satisfies a wait condition.
@@ -729,6 +746,26 @@ pub fn register(engine: &mut Engine, host: Arc<Host>, handle: tokio::runtime::Ha
             let d = block(&c, async move {
                 Ok(Dynamic::from(
                     h.can_i(&user, &verb, &resource, "", None)
+                        .await
+                        .map_err(|e| rt(e.0))?,
+                ))
+            })?;
+            Ok(d.as_bool().unwrap_or(false))
+        },
+    );
+
+    with!(h, c);
+    engine.register_fn(
+        "declare_image",
+        move |repository: &str, behaviour: Map| -> Result<bool, Box<EvalAltResult>> {
+            let h = h.clone();
+            let repository = repository.to_string();
+            let value = from_dyn(&Dynamic::from_map(behaviour))?;
+            let behaviour: AppBehaviour = serde_json::from_value(value)
+                .map_err(|e| rt(format!("declare_image({repository:?}): {e}")))?;
+            let d = block(&c, async move {
+                Ok(Dynamic::from(
+                    h.declare_image(&repository, &behaviour)
                         .await
                         .map_err(|e| rt(e.0))?,
                 ))

@@ -3,6 +3,7 @@
 //! pod's node; here the simulated cluster plugs its kubelets in behind
 //! this trait, so the server knows nothing of the simulator's insides.
 
+use crate::api::image_behaviour::AppBehaviour;
 use jiff::Timestamp;
 
 /// One container's log as the kubelet holds it.
@@ -61,4 +62,8 @@ pub trait KubeletApi: Send + Sync {
     /// Memory in bytes each running container of a pod uses, for those
     /// whose workload declares a figure.
     fn memory_usage(&self, namespace: &str, pod: &str) -> Vec<(String, u64)>;
+    /// Teaches the container runtime what a scenario's own image does.
+    fn declare_image(&self, repository: &str, behaviour: AppBehaviour);
+    /// The images declared so far, by repository.
+    fn declared_images(&self) -> Vec<(String, AppBehaviour)>;
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod discovery;
 mod exec;
+pub mod images_api;
 pub mod kubelet_api;
 mod logs;
 mod metrics;
@@ -90,6 +91,24 @@ async fn handle(
     request: Request<Body>,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
+    if parts.uri.path().starts_with(images_api::PATH) {
+        let Some(user) = server
+            .auth
+            .authenticate(header(&parts.headers, "authorization").as_deref())
+        else {
+            return response::status(&Status::unauthorized());
+        };
+        let Ok(bytes) = axum::body::to_bytes(body, body::MAX_BODY).await else {
+            return response::status(&Status::too_large(body::MAX_BODY));
+        };
+        return images_api::serve(
+            server.kubelet.get(),
+            &parts.method,
+            parts.uri.path(),
+            &user,
+            &bytes,
+        );
+    }
     if let Ok(ws) = ws {
         // exec/attach streams: the only upgrades the API serves.
         return exec::upgrade(&server, ws, &parts.uri, &parts.headers);

@@ -26,7 +26,7 @@ use crate::sim::recorder::Recorder;
 use crate::sim::rng::Rng;
 use crate::sim::runtime::{Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, res};
-use crate::sim::workload::{Catalog, NoNetwork};
+use crate::sim::workload::{AppBehaviour, Catalog, NoNetwork};
 use crate::store::ResKey;
 use jiff::Timestamp;
 use serde_json::Value;
@@ -139,7 +139,8 @@ pub struct ContainerUsage {
 /// The kubelets of every node, keyed by pod.
 pub struct Kubelets {
     registry: Arc<Registry>,
-    catalog: Catalog,
+    /// The container runtime's image catalog; scenarios add their own images.
+    catalog: std::sync::RwLock<Catalog>,
     rng: Rng,
     state: Mutex<State>,
 }
@@ -148,10 +149,32 @@ impl Kubelets {
     pub fn new(registry: Arc<Registry>, catalog: Catalog, seed: u64) -> Arc<Self> {
         Arc::new(Self {
             registry,
-            catalog,
+            catalog: std::sync::RwLock::new(catalog),
             rng: Rng::new(seed ^ 0x6b75_6265_6c65_7421),
             state: Mutex::new(State::default()),
         })
+    }
+
+    /// Adds a scenario's image to the catalog: pods started from now on
+    /// pull and run it as declared.
+    pub fn declare_image(&self, repository: &str, behaviour: AppBehaviour) {
+        self.catalog
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .declare(repository, behaviour);
+    }
+
+    /// The scenario images declared so far.
+    pub fn declared_images(&self) -> Vec<(String, AppBehaviour)> {
+        self.catalog()
+            .declared
+            .iter()
+            .map(|(r, b)| (r.clone(), b.clone()))
+            .collect()
+    }
+
+    fn catalog(&self) -> std::sync::RwLockReadGuard<'_, Catalog> {
+        self.catalog.read().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -291,7 +314,7 @@ impl Kubelets {
                 node: &node,
                 world: &world,
                 memory: &memory,
-                catalog: &self.catalog,
+                catalog: &self.catalog(),
                 network: &NoNetwork,
             },
             now,
@@ -377,7 +400,7 @@ impl Kubelets {
                 node: &node,
                 world: &world,
                 memory: &memory,
-                catalog: &self.catalog,
+                catalog: &self.catalog(),
                 network: &NoNetwork,
             },
             now,
@@ -451,7 +474,7 @@ impl Kubelets {
             node: &node,
             world: &world,
             memory: &memory,
-            catalog: &self.catalog,
+            catalog: &self.catalog(),
             network: &NoNetwork,
         };
         memory

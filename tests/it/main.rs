@@ -6,6 +6,7 @@
 
 mod architecture;
 mod harness;
+mod images;
 mod jobs;
 mod kube_rs;
 mod kubectl_errors;

@@ -391,6 +391,15 @@ fn bad_scenarios_give_one_line_errors_and_exit_2() {
             }),
         ),
         (
+            "image_behaviour_unknown_field",
+            Box::new(|d| {
+                let path = d.join("scenario.yaml");
+                let mut text = std::fs::read_to_string(&path).unwrap();
+                text.push_str("images:\n  registry.example.com/shop/web:\n    ports: [8080]\n    readyAfter: 3\n");
+                std::fs::write(path, text).unwrap();
+            }),
+        ),
+        (
             "missing_shortcut_script",
             Box::new(|d| std::fs::remove_file(d.join("shortcuts/relabel-workload.rhai")).unwrap()),
         ),

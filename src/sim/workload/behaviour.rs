@@ -8,57 +8,10 @@ use super::{
     ContainerSpec, End, Http, Network, Port, Protocol, Route, ShellKind, Sigterm, Timeline,
     expand_k8s_vars, secs,
 };
+pub use crate::api::image_behaviour::{AppBehaviour, PathStatus, RegistryLogin, TimedLine};
 use jiff::{SignedDuration, Timestamp};
-use serde::Deserialize;
 
 const MI: u64 = 1024 * 1024;
-
-/// Behaviour a scenario declares for one of its own images.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct AppBehaviour {
-    /// Tags that exist (empty: any tag).
-    pub tags: Vec<String>,
-    pub image_size: u64,
-    /// TCP ports served over HTTP once started.
-    pub ports: Vec<u16>,
-    /// HTTP paths and the status they answer (others: 404).
-    pub paths: Vec<PathStatus>,
-    /// Ports serving the gRPC health protocol (`SERVING`).
-    pub grpc_ports: Vec<u16>,
-    /// Environment variables the app needs; a missing one makes it log
-    /// `missing_env_message` (with `{name}`) and exit with `exit_code` (1 by default).
-    pub requires_env: Vec<String>,
-    pub missing_env_message: Option<String>,
-    /// Files the app reads; a missing one is fatal like a missing env var.
-    pub config_files: Vec<String>,
-    pub missing_file_message: Option<String>,
-    /// Resident memory in bytes (OOMKilled over the container's limit).
-    pub memory_bytes: u64,
-    /// Lines logged at start-up, with their offsets in seconds.
-    pub logs: Vec<TimedLine>,
-    /// Seconds before the ports open.
-    pub startup_seconds: f64,
-    /// Exits by itself after `exit_after_seconds` with `exit_code`.
-    pub exit_after_seconds: Option<f64>,
-    pub exit_code: Option<i32>,
-    /// The image has a shell (`sh`) for exec probes and `kubectl exec`.
-    pub shell: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
-#[serde(default)]
-pub struct PathStatus {
-    pub path: String,
-    pub status: u16,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct TimedLine {
-    pub at: f64,
-    pub line: String,
-}
 
 /// Fills `{{time:FMT}}` placeholders with `at` (UTC).
 pub fn render(text: &str, at: Timestamp) -> String {

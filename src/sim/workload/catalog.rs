@@ -393,6 +393,17 @@ impl Catalog {
         let r = ImageRef::parse(repository)
             .map(|r| r.repository())
             .unwrap_or_else(|_| repository.to_string());
+        if let Some(login) = &behaviour.private {
+            self.private.insert(
+                r.clone(),
+                PrivateRepo {
+                    tags: behaviour.tags.clone(),
+                    username: Some(login.username.clone()),
+                    password: Some(login.password.clone()),
+                    size: behaviour.image_size,
+                },
+            );
+        }
         self.declared.insert(r, behaviour);
     }
 
@@ -435,7 +446,7 @@ impl Catalog {
             if !ok {
                 return Err(self.unauthorized(r));
             }
-            return if has_tag(&p.tags) {
+            return if p.tags.is_empty() || has_tag(&p.tags) {
                 Ok(info(p.size.max(1)))
             } else {
                 Err(not_found())
