@@ -31,6 +31,9 @@ pub struct AppBehaviour {
     pub missing_file_message: Option<String>,
     /// Resident memory in bytes (OOMKilled over the container's limit).
     pub memory_bytes: u64,
+    /// CPU kept busy while running, in millicores (what `kubectl top` and
+    /// the HorizontalPodAutoscaler see, up to the container's CPU limit).
+    pub cpu_millicores: u64,
     /// Lines logged at start-up, with their offsets in seconds.
     pub logs: Vec<TimedLine>,
     /// Seconds before the ports open.

@@ -170,5 +170,8 @@ pub fn simulator(
     controllers.push(Box::new(crate::sim::kubelets::KubeletController(
         kubelets.clone(),
     )));
+    controllers.push(Box::new(crate::sim::controllers::hpa::HpaController::new(
+        kubelets.clone(),
+    )));
     controllers
 }

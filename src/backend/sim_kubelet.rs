@@ -2,7 +2,9 @@
 //! and memory use come from `sim::kubelets::Kubelets`.
 
 use crate::api::image_behaviour::AppBehaviour;
-use crate::server::kubelet_api::{ExecCall, ExecFailure, ExecResult, KubeletApi, LogSnapshot};
+use crate::server::kubelet_api::{
+    ContainerUse, ExecCall, ExecFailure, ExecResult, KubeletApi, LogSnapshot,
+};
 use crate::sim::kubelet::view::{ExecError, ExecRequest};
 use crate::sim::kubelets::Kubelets;
 
@@ -43,10 +45,14 @@ impl KubeletApi for Kubelets {
             })
     }
 
-    fn memory_usage(&self, namespace: &str, pod: &str) -> Vec<(String, u64)> {
+    fn usage(&self, namespace: &str, pod: &str) -> Vec<ContainerUse> {
         Kubelets::usage(self, namespace, pod)
             .into_iter()
-            .filter_map(|u| u.memory.map(|m| (u.name, m)))
+            .map(|u| ContainerUse {
+                name: u.name,
+                cpu_millis: u.cpu_millis,
+                memory: u.memory,
+            })
             .collect()
     }
 

@@ -45,6 +45,16 @@ pub struct ExecCall<'a> {
     pub tty: bool,
 }
 
+/// One running container's resource use, as cAdvisor reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerUse {
+    pub name: String,
+    /// CPU in millicores.
+    pub cpu_millis: u64,
+    /// Memory in bytes, when the workload declares a figure.
+    pub memory: Option<u64>,
+}
+
 /// The kubelets behind the API server.
 pub trait KubeletApi: Send + Sync {
     /// Brings the pod's status up to the current time.
@@ -59,9 +69,8 @@ pub trait KubeletApi: Send + Sync {
     ) -> Option<LogSnapshot>;
     /// Runs a command in a running container.
     fn exec(&self, call: &ExecCall<'_>) -> Result<ExecResult, ExecFailure>;
-    /// Memory in bytes each running container of a pod uses, for those
-    /// whose workload declares a figure.
-    fn memory_usage(&self, namespace: &str, pod: &str) -> Vec<(String, u64)>;
+    /// What each running container of a pod uses.
+    fn usage(&self, namespace: &str, pod: &str) -> Vec<ContainerUse>;
     /// Teaches the container runtime what a scenario's own image does.
     fn declare_image(&self, repository: &str, behaviour: AppBehaviour);
     /// The images declared so far, by repository.

@@ -1,8 +1,10 @@
 //! `metrics.k8s.io/v1beta1` as metrics-server serves it, computed from the
-//! simulator's numbers: each running container's usage (the memory its
-//! workload uses, as the kubelet reports it; otherwise what it requests, or
-//! a small idle baseline) and each node's system overhead plus its pods.
+//! simulator's numbers: each running container's usage as its kubelet
+//! reports it (the CPU its process keeps busy, throttled to its limit; the
+//! memory its workload uses, else what it requests or a small baseline) and
+//! each node's system overhead plus its pods.
 
+use super::kubelet_api::ContainerUse;
 use super::read::Filter;
 use super::{Ctx, response};
 use crate::api::meta;
@@ -26,7 +28,8 @@ const NODES: ResKey = ResKey {
 /// metrics-server's default resolution.
 const WINDOW: &str = "15.084s";
 
-/// (cpu in millicores, memory in bytes) a container uses.
+/// (cpu in millicores, memory in bytes) a container uses when its kubelet
+/// has no figure.
 fn container_usage(c: &Value) -> (i64, i64) {
     let req = |r: &str| {
         c.pointer(&format!("/resources/requests/{r}"))
@@ -50,24 +53,27 @@ fn mem_string(bytes: i64) -> String {
     format!("{}Ki", bytes / 1024)
 }
 
-/// Memory each running container of a pod uses, from its kubelet.
-type Usage = Vec<(String, u64)>;
+/// What each running container of a pod uses, from its kubelet.
+type Usage = Vec<ContainerUse>;
 
 fn kubelet_usage(ctx: &Ctx<'_>, pod: &Value) -> Usage {
     match ctx.server.kubelet.get() {
-        Some(k) => k.memory_usage(meta::namespace(pod), meta::name(pod)),
+        Some(k) => k.usage(meta::namespace(pod), meta::name(pod)),
         None => Vec::new(),
     }
 }
 
-/// A container's usage, with the kubelet's memory figure when it has one.
+/// A container's usage: the kubelet's figures where it has them.
 fn usage_of(c: &Value, usage: &Usage) -> (i64, i64) {
     let (cpu, mem) = container_usage(c);
     let name = c.get("name").and_then(Value::as_str).unwrap_or("");
-    let mem = usage
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or(mem, |(_, b)| i64::try_from(*b).unwrap_or(i64::MAX).max(1));
+    let Some(u) = usage.iter().find(|u| u.name == name) else {
+        return (cpu, mem);
+    };
+    let cpu = i64::try_from(u.cpu_millis).unwrap_or(i64::MAX).max(1);
+    let mem = u
+        .memory
+        .map_or(mem, |b| i64::try_from(b).unwrap_or(i64::MAX).max(1));
     (cpu, mem)
 }
 

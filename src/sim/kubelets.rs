@@ -132,6 +132,8 @@ pub struct ContainerLog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerUsage {
     pub name: String,
+    /// CPU in millicores (at least 1 for a live process).
+    pub cpu_millis: u64,
     /// Memory in bytes, when the workload declares it.
     pub memory: Option<u64>,
 }
@@ -481,8 +483,10 @@ impl Kubelets {
             .containers
             .keys()
             .filter_map(|name| {
+                let cpu = view::cpu_use(&input, name, now)?;
                 view::memory_use(&input, name, now).map(|m| ContainerUsage {
                     name: name.clone(),
+                    cpu_millis: cpu,
                     memory: (m > 0).then_some(m),
                 })
             })
@@ -556,6 +560,51 @@ impl Controller for KubeletController {
             actions: Vec::new(),
             requeue_after: wake.map(|w| w.duration_since(now)),
         }
+    }
+}
+
+/// metrics-server's view for the HorizontalPodAutoscaler: what the kubelet
+/// reports, with the request (or 4Mi) for memory the workload does not
+/// declare, as `metrics.k8s.io` serves it.
+impl crate::sim::controllers::hpa::MetricsSource for Kubelets {
+    fn pod_usage(
+        &self,
+        namespace: &str,
+        pod: &str,
+    ) -> Option<Vec<crate::sim::controllers::hpa::ContainerMetric>> {
+        let spec = self.registry.store.get(res::PODS, namespace, pod)?;
+        if spec.pointer("/status/phase").and_then(Value::as_str) != Some("Running") {
+            return None;
+        }
+        let usage = self.usage(namespace, pod);
+        if usage.is_empty() {
+            return None;
+        }
+        let request = |name: &str| {
+            spec.pointer("/spec/containers")
+                .and_then(Value::as_array)
+                .and_then(|cs| {
+                    cs.iter()
+                        .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
+                })
+                .and_then(|c| c.pointer("/resources/requests/memory"))
+                .and_then(Value::as_str)
+                .and_then(|q| crate::api::quantity::Quantity::parse(q).ok())
+                .map(|q| u64::try_from(q.value()).unwrap_or(0))
+        };
+        Some(
+            usage
+                .into_iter()
+                .map(|u| crate::sim::controllers::hpa::ContainerMetric {
+                    memory_bytes: u
+                        .memory
+                        .or_else(|| request(&u.name))
+                        .unwrap_or(4 * 1024 * 1024),
+                    cpu_millis: u.cpu_millis,
+                    name: u.name,
+                })
+                .collect(),
+        )
     }
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod architecture;
+mod autoscaling;
 mod harness;
 mod images;
 mod jobs;

@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod endpointslice;
 pub mod endpointutil;
 pub mod history;
+pub mod hpa;
 pub mod job;
 pub mod namespace;
 pub mod podutil;

@@ -73,6 +73,27 @@ pub fn memory_use(input: &PodInput<'_>, name: &str, now: Timestamp) -> Option<u6
     running(input, name, now).map(|r| r.timeline.memory_at(r.offset))
 }
 
+/// CPU a running container uses at `now`, in millicores: what its process
+/// keeps busy, throttled to its CPU limit, and at least 1m as cAdvisor
+/// reports for any live process (None when it is not running).
+pub fn cpu_use(input: &PodInput<'_>, name: &str, now: Timestamp) -> Option<u64> {
+    let r = running(input, name, now)?;
+    let limit = input
+        .pod
+        .pointer("/spec/containers")
+        .and_then(serde_json::Value::as_array)
+        .and_then(|cs| {
+            cs.iter()
+                .find(|c| c.get("name").and_then(serde_json::Value::as_str) == Some(name))
+        })
+        .and_then(|c| c.pointer("/resources/limits/cpu"))
+        .and_then(serde_json::Value::as_str)
+        .and_then(|q| crate::api::quantity::Quantity::parse(q).ok())
+        .map(|q| u64::try_from(q.milli_value()).unwrap_or(0));
+    let busy = limit.map_or(r.timeline.cpu_millis, |l| r.timeline.cpu_millis.min(l));
+    Some(busy.max(1))
+}
+
 /// What a `kubectl exec` printed and its exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecOutput {

@@ -1108,6 +1108,8 @@ fn stress(argv: &[String]) -> Timeline {
     );
     t.memory
         .push((secs(1.0), MI.saturating_add(vm.saturating_mul(vm_bytes))));
+    // Each cpu and vm worker spins a core.
+    t.cpu_millis = cpu.saturating_add(vm).saturating_mul(1000);
     if let Some(to) = flag(argv, "timeout").or_else(|| {
         argv.iter()
             .position(|a| a == "-t")
@@ -1349,6 +1351,7 @@ fn generic(r: &ImageRef) -> Timeline {
 
 fn declared(spec: &ContainerSpec, b: &AppBehaviour) -> Timeline {
     let mut t = daemon(b.memory_bytes);
+    t.cpu_millis = b.cpu_millicores;
     t.sigterm = Sigterm::Exits {
         after: secs(0.2),
         code: 0,

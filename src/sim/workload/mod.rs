@@ -213,6 +213,9 @@ pub struct Timeline {
     pub ports: Vec<Port>,
     /// Memory in use from each offset on (bytes), in time order.
     pub memory: Vec<(SignedDuration, u64)>,
+    /// CPU the process keeps busy while it runs, in millicores (before the
+    /// container's CPU limit throttles it).
+    pub cpu_millis: u64,
     pub files: Vec<FileChange>,
     pub end: End,
     pub sigterm: Sigterm,
@@ -229,6 +232,7 @@ impl Timeline {
             repeat: None,
             ports: Vec::new(),
             memory: Vec::new(),
+            cpu_millis: 0,
             files: Vec::new(),
             end: End::Runs,
             sigterm: Sigterm::Exits {
