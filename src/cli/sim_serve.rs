@@ -2,7 +2,7 @@
 
 use crate::backend::sim::{SimCluster, SimOptions};
 use crate::sim::bootstrap::ClusterShape;
-use crate::sim::clock::WallClock;
+use crate::sim::clock::{VirtualClock, WallClock};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,12 +23,26 @@ pub struct Args {
     /// Run simulated time this many times faster than real time.
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// `wall` follows real time (sped up by --time-scale); `virtual` stands
+    /// still until `kdrill sim advance` moves it.
+    #[arg(long, value_enum, default_value_t = ClockKind::Wall)]
+    pub clock: ClockKind,
+    /// Where a virtual clock starts (RFC 3339).
+    #[arg(long, default_value = crate::backend::sim_clock::DEFAULT_START)]
+    pub start: jiff::Timestamp,
     /// Append an audit record per request to this JSON-lines file.
     #[arg(long)]
     pub audit_log: Option<PathBuf>,
     /// How many past events a watch can resume from.
     #[arg(long, default_value_t = crate::store::HISTORY, hide = true)]
     pub watch_history: usize,
+}
+
+/// Which clock the simulated cluster runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClockKind {
+    Wall,
+    Virtual,
 }
 
 fn default_kubeconfig() -> PathBuf {
@@ -54,6 +68,8 @@ pub fn run(args: Args) -> u8 {
                 workers: args.workers,
             },
             clock: Arc::new(WallClock::new(args.time_scale)),
+            virtual_clock: (args.clock == ClockKind::Virtual)
+                .then(|| Arc::new(VirtualClock::new(args.start))),
             seed: args.seed,
             audit_file: args.audit_log.clone(),
             watch_history: args.watch_history,

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod body;
+pub mod clock_api;
 pub mod discovery;
 mod exec;
 pub mod kubelet_api;
@@ -41,6 +42,8 @@ pub struct ApiServer {
     pub audit: AuditLog,
     /// The nodes' kubelets (logs, exec, metrics), once a cluster runs them.
     pub kubelet: std::sync::OnceLock<Arc<dyn kubelet_api::KubeletApi>>,
+    /// What moves time, when the cluster runs on a virtual clock.
+    pub clock_control: std::sync::OnceLock<Arc<dyn clock_api::ClockControl>>,
 }
 
 /// Everything a handler needs about one request.
@@ -63,6 +66,7 @@ impl ApiServer {
             auth: Authenticator::default(),
             audit,
             kubelet: std::sync::OnceLock::new(),
+            clock_control: std::sync::OnceLock::new(),
         })
     }
 
@@ -89,6 +93,16 @@ async fn handle(
     request: Request<Body>,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
+    if parts.uri.path() == clock_api::PATH {
+        let Some(user) = server
+            .auth
+            .authenticate(header(&parts.headers, "authorization").as_deref())
+        else {
+            return response::status(&Status::unauthorized());
+        };
+        let control = server.clock_control.get().cloned();
+        return clock_api::serve(control, &parts.method, &user, parts.uri.query()).await;
+    }
     if let Ok(ws) = ws {
         // exec/attach streams: the only upgrades the API serves.
         return exec::upgrade(&server, ws, &parts.uri, &parts.headers);

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod architecture;
+mod faults;
 mod harness;
 mod jobs;
 mod kube_rs;
