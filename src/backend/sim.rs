@@ -22,6 +22,8 @@ pub struct SimOptions {
     /// moves only through `/kdrill/v1/clock` (see `sim_clock`).
     pub virtual_clock: Option<Arc<crate::sim::clock::VirtualClock>>,
     pub seed: u64,
+    /// The images the kubelets can pull (public ones plus what is declared).
+    pub catalog: crate::sim::workload::Catalog,
     pub audit_file: Option<PathBuf>,
     /// Events a watch can resume from (older versions get 410 Expired).
     pub watch_history: usize,
@@ -35,6 +37,7 @@ impl Default for SimOptions {
             clock: Arc::new(WallClock::new(1.0)),
             virtual_clock: None,
             seed: 1,
+            catalog: crate::sim::workload::Catalog::default(),
             audit_file: None,
             watch_history: crate::store::HISTORY,
         }
@@ -122,11 +125,8 @@ impl SimCluster {
                 tracing::error!("simulated API server stopped: {e}");
             }
         });
-        let kubelets = crate::sim::kubelets::Kubelets::new(
-            registry.clone(),
-            crate::sim::workload::Catalog::default(),
-            opts.seed,
-        );
+        let kubelets =
+            crate::sim::kubelets::Kubelets::new(registry.clone(), opts.catalog.clone(), opts.seed);
         let _ = server.kubelet.set(kubelets.clone());
         if run_controllers {
             let components = simulator(&kubelets, opts.seed);

@@ -3,6 +3,7 @@
 use crate::backend::sim::{SimCluster, SimOptions};
 use crate::sim::bootstrap::ClusterShape;
 use crate::sim::clock::{VirtualClock, WallClock};
+use crate::sim::workload::catalog::{Catalog, ImageRef, PrivateRepo};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -30,6 +31,10 @@ pub struct Args {
     /// Where a virtual clock starts (RFC 3339).
     #[arg(long, default_value = crate::backend::sim_clock::DEFAULT_START)]
     pub start: jiff::Timestamp,
+    /// An image (`registry.example.com/team/api:1.0`) only pulled with an
+    /// imagePullSecret for its registry; repeatable.
+    #[arg(long, value_name = "IMAGE")]
+    pub private_image: Vec<String>,
     /// Append an audit record per request to this JSON-lines file.
     #[arg(long)]
     pub audit_log: Option<PathBuf>,
@@ -43,6 +48,24 @@ pub struct Args {
 pub enum ClockKind {
     Wall,
     Virtual,
+}
+
+/// The default catalog plus the private images asked for.
+fn catalog(private: &[String]) -> Result<Catalog, String> {
+    let mut c = Catalog::default();
+    for image in private {
+        let r = ImageRef::parse(image)
+            .map_err(|e| format!("invalid --private-image {image:?}: {e}"))?;
+        c.add_private(
+            &r.repository(),
+            PrivateRepo {
+                tags: vec![r.tag_or_latest().to_string()],
+                size: 5_000_000,
+                ..Default::default()
+            },
+        );
+    }
+    Ok(c)
 }
 
 fn default_kubeconfig() -> PathBuf {
@@ -71,6 +94,13 @@ pub fn run(args: Args) -> u8 {
             virtual_clock: (args.clock == ClockKind::Virtual)
                 .then(|| Arc::new(VirtualClock::new(args.start))),
             seed: args.seed,
+            catalog: match catalog(&args.private_image) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return super::exit::USAGE;
+                }
+            },
             audit_file: args.audit_log.clone(),
             watch_history: args.watch_history,
         };

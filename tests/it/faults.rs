@@ -25,8 +25,10 @@
 
 use super::harness::Sim;
 
-/// Whether a word is a kubectl age (`HumanDuration` of 2 days and more:
-/// `330d`, `3d4h`, `2y30d`, `9y`), i.e. relative to the real clock.
+/// Whether a word is an age kubectl computes itself against the real
+/// clock (`HumanDuration` of 2 days and more: `330d`, `3d4h`, `2y30d`,
+/// `9y`): describe's event ages. (`kubectl get` tables come rendered by
+/// the server, on the simulated clock, so their ages are exact.)
 fn is_age(w: &str) -> bool {
     let mut rest = w;
     let mut units = String::new();
@@ -52,8 +54,12 @@ fn redact_cell(cell: &str) -> String {
                 Some(c) => ("(", c),
                 None => ("", w),
             };
+            let (core, close) = match core.strip_suffix(')') {
+                Some(c) => (c, ")"),
+                None => (core, ""),
+            };
             if is_age(core) {
-                format!("{open}[age]")
+                format!("{open}[age]{close}")
             } else {
                 w.to_string()
             }
@@ -705,4 +711,60 @@ spec:
     );
     insta::assert_snapshot!("job_describe", d);
     insta::assert_snapshot!("job_get", table(&sim.kubectl(&["get", "job,pods"]).ok()));
+}
+
+#[test]
+fn a_private_registry_needs_an_image_pull_secret() {
+    let sim = Sim::start_with(&[
+        "--clock",
+        "virtual",
+        "--private-image",
+        "registry.example.com/team/api:1.0",
+    ]);
+    let pod = |name: &str, secret: bool| {
+        let pull = if secret {
+            "\n  imagePullSecrets: [{name: regcred}]"
+        } else {
+            ""
+        };
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:{pull}\n  containers:\n  - name: api\n    image: registry.example.com/team/api:1.0\n"
+        )
+    };
+    let f = sim.file("nosecret.yaml", &pod("nosecret", false));
+    sim.kubectl(&["apply", "-f", &f]).ok();
+    sim.advance("1m");
+    contains(
+        &get_pod(&sim, "nosecret"),
+        "nosecret   0/1   ImagePullBackOff   0",
+    );
+    let d = describe(&sim, "pod", "nosecret");
+    contains(
+        &d,
+        "kubelet   Failed to pull image \"registry.example.com/team/api:1.0\": rpc error: code = Unknown desc = failed to pull and unpack image \"registry.example.com/team/api:1.0\": failed to resolve reference \"registry.example.com/team/api:1.0\": unexpected status from HEAD request to https://registry.example.com/v2/team/api/manifests/1.0: 401 Unauthorized\n",
+    );
+    insta::assert_snapshot!("private_registry_describe", d);
+
+    sim.kubectl(&[
+        "create",
+        "secret",
+        "docker-registry",
+        "regcred",
+        "--docker-server=registry.example.com",
+        "--docker-username=ci",
+        "--docker-password=s3cret",
+    ])
+    .ok();
+    let f = sim.file("withsecret.yaml", &pod("withsecret", true));
+    sim.kubectl(&["apply", "-f", &f]).ok();
+    sim.advance("30s");
+    contains(
+        &get_pod(&sim, "withsecret"),
+        "withsecret   1/1   Running   0",
+    );
+    let d = describe(&sim, "pod", "withsecret");
+    contains(
+        &d,
+        "kubelet   Successfully pulled image \"registry.example.com/team/api:1.0\" in ",
+    );
 }
