@@ -522,8 +522,14 @@ spec:
 
 #[test]
 fn slow_start_is_killed_by_an_aggressive_liveness_probe_until_a_startup_probe_covers_it() {
-    let sim = with(SLOW_START, "3m");
+    let sim = with(SLOW_START, "3m10s");
     let d = describe(&sim, "pod", "slow");
+    // `sh` as PID 1 ignores SIGTERM: the kill waits out the 30s grace
+    // period, then SIGKILL (137).
+    contains(
+        &d,
+        "    State:          Waiting\n      Reason:       CrashLoopBackOff\n    Last State:     Terminated\n      Reason:       Error\n      Exit Code:    137\n",
+    );
     contains(
         &d,
         "kubelet   Liveness probe failed: cat: can't open '/tmp/ready': No such file or directory\n",
