@@ -2,4 +2,5 @@
 //! Kubernetes API; the simulated cluster is the default.
 pub mod kubeconfig;
 pub mod sim;
+pub mod sim_clock;
 mod sim_kubelet;

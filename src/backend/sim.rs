@@ -18,7 +18,12 @@ pub struct SimOptions {
     pub port: u16,
     pub shape: ClusterShape,
     pub clock: Arc<dyn Clock>,
+    /// When set, the cluster runs on this clock instead of `clock`: time
+    /// moves only through `/kdrill/v1/clock` (see `sim_clock`).
+    pub virtual_clock: Option<Arc<crate::sim::clock::VirtualClock>>,
     pub seed: u64,
+    /// The images the kubelets can pull (public ones plus what is declared).
+    pub catalog: crate::sim::workload::Catalog,
     pub audit_file: Option<PathBuf>,
     /// Events a watch can resume from (older versions get 410 Expired).
     pub watch_history: usize,
@@ -30,7 +35,9 @@ impl Default for SimOptions {
             port: 0,
             shape: ClusterShape::default(),
             clock: Arc::new(WallClock::new(1.0)),
+            virtual_clock: None,
             seed: 1,
+            catalog: crate::sim::workload::Catalog::default(),
             audit_file: None,
             watch_history: crate::store::HISTORY,
         }
@@ -73,7 +80,11 @@ impl SimCluster {
     /// drives `sim::runtime::Runtime` itself (on a virtual clock).
     pub async fn start_with(opts: SimOptions, run_controllers: bool) -> Result<Self, StartError> {
         let store = Arc::new(Store::with_history(opts.watch_history));
-        let registry = Arc::new(Registry::new(store, opts.clock.clone(), opts.seed));
+        let clock: Arc<dyn Clock> = match &opts.virtual_clock {
+            Some(v) => v.clone(),
+            None => opts.clock.clone(),
+        };
+        let registry = Arc::new(Registry::new(store, clock, opts.seed));
         let certs = crate::server::tls::generate()?;
         let _ = registry.cluster_ca.set(certs.ca_pem.clone());
         bootstrap::seed(&registry, &opts.shape).map_err(StartError::Seed)?;
@@ -114,15 +125,21 @@ impl SimCluster {
                 tracing::error!("simulated API server stopped: {e}");
             }
         });
-        let kubelets = crate::sim::kubelets::Kubelets::new(
-            registry.clone(),
-            crate::sim::workload::Catalog::default(),
-            opts.seed,
-        );
+        let kubelets =
+            crate::sim::kubelets::Kubelets::new(registry.clone(), opts.catalog.clone(), opts.seed);
         let _ = server.kubelet.set(kubelets.clone());
         if run_controllers {
             let components = simulator(&kubelets, opts.seed);
-            tokio::spawn(crate::sim::runtime::Runtime::new(registry.clone(), components).run());
+            let runtime = crate::sim::runtime::Runtime::new(registry.clone(), components);
+            match &opts.virtual_clock {
+                Some(clock) => {
+                    let control = super::sim_clock::VirtualTime::new(clock.clone(), runtime);
+                    let _ = server.clock_control.set(Arc::new(control));
+                }
+                None => {
+                    tokio::spawn(runtime.run());
+                }
+            }
         }
         tokio::spawn(crate::sim::controllers::namespace::run(registry));
 

@@ -2,7 +2,8 @@
 
 use crate::backend::sim::{SimCluster, SimOptions};
 use crate::sim::bootstrap::ClusterShape;
-use crate::sim::clock::WallClock;
+use crate::sim::clock::{VirtualClock, WallClock};
+use crate::sim::workload::catalog::{Catalog, ImageRef, PrivateRepo};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,12 +24,48 @@ pub struct Args {
     /// Run simulated time this many times faster than real time.
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// `wall` follows real time (sped up by --time-scale); `virtual` stands
+    /// still until `kdrill sim advance` moves it.
+    #[arg(long, value_enum, default_value_t = ClockKind::Wall)]
+    pub clock: ClockKind,
+    /// Where a virtual clock starts (RFC 3339).
+    #[arg(long, default_value = crate::backend::sim_clock::DEFAULT_START)]
+    pub start: jiff::Timestamp,
+    /// An image (`registry.example.com/team/api:1.0`) only pulled with an
+    /// imagePullSecret for its registry; repeatable.
+    #[arg(long, value_name = "IMAGE")]
+    pub private_image: Vec<String>,
     /// Append an audit record per request to this JSON-lines file.
     #[arg(long)]
     pub audit_log: Option<PathBuf>,
     /// How many past events a watch can resume from.
     #[arg(long, default_value_t = crate::store::HISTORY, hide = true)]
     pub watch_history: usize,
+}
+
+/// Which clock the simulated cluster runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClockKind {
+    Wall,
+    Virtual,
+}
+
+/// The default catalog plus the private images asked for.
+fn catalog(private: &[String]) -> Result<Catalog, String> {
+    let mut c = Catalog::default();
+    for image in private {
+        let r = ImageRef::parse(image)
+            .map_err(|e| format!("invalid --private-image {image:?}: {e}"))?;
+        c.add_private(
+            &r.repository(),
+            PrivateRepo {
+                tags: vec![r.tag_or_latest().to_string()],
+                size: 5_000_000,
+                ..Default::default()
+            },
+        );
+    }
+    Ok(c)
 }
 
 fn default_kubeconfig() -> PathBuf {
@@ -54,7 +91,16 @@ pub fn run(args: Args) -> u8 {
                 workers: args.workers,
             },
             clock: Arc::new(WallClock::new(args.time_scale)),
+            virtual_clock: (args.clock == ClockKind::Virtual)
+                .then(|| Arc::new(VirtualClock::new(args.start))),
             seed: args.seed,
+            catalog: match catalog(&args.private_image) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return super::exit::USAGE;
+                }
+            },
             audit_file: args.audit_log.clone(),
             watch_history: args.watch_history,
         };

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod body;
+pub mod clock_api;
 pub mod discovery;
 mod exec;
 pub mod images_api;
@@ -43,6 +44,8 @@ pub struct ApiServer {
     pub audit: AuditLog,
     /// The nodes' kubelets (logs, exec, metrics), once a cluster runs them.
     pub kubelet: std::sync::OnceLock<Arc<dyn kubelet_api::KubeletApi>>,
+    /// What moves time, when the cluster runs on a virtual clock.
+    pub clock_control: std::sync::OnceLock<Arc<dyn clock_api::ClockControl>>,
 }
 
 /// Everything a handler needs about one request.
@@ -65,6 +68,7 @@ impl ApiServer {
             auth: Authenticator::default(),
             audit,
             kubelet: std::sync::OnceLock::new(),
+            clock_control: std::sync::OnceLock::new(),
         })
     }
 
@@ -91,23 +95,23 @@ async fn handle(
     request: Request<Body>,
 ) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    if parts.uri.path().starts_with(images_api::PATH) {
+    // kdrill's own control surface (admin-only): the clock and the images.
+    let path = parts.uri.path();
+    if path == clock_api::PATH || path.starts_with(images_api::PATH) {
         let Some(user) = server
             .auth
             .authenticate(header(&parts.headers, "authorization").as_deref())
         else {
             return response::status(&Status::unauthorized());
         };
+        if path == clock_api::PATH {
+            let control = server.clock_control.get().cloned();
+            return clock_api::serve(control, &parts.method, &user, parts.uri.query()).await;
+        }
         let Ok(bytes) = axum::body::to_bytes(body, body::MAX_BODY).await else {
             return response::status(&Status::too_large(body::MAX_BODY));
         };
-        return images_api::serve(
-            server.kubelet.get(),
-            &parts.method,
-            parts.uri.path(),
-            &user,
-            &bytes,
-        );
+        return images_api::serve(server.kubelet.get(), &parts.method, path, &user, &bytes);
     }
     if let Ok(ws) = ws {
         // exec/attach streams: the only upgrades the API serves.

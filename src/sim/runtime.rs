@@ -324,6 +324,36 @@ impl Runtime {
         true
     }
 
+    /// Moves a virtual clock to `target`, stepping through every timer
+    /// due on the way (back-offs, probes) and running until idle at each,
+    /// so the result is what real time would have produced. Runs until
+    /// idle first, so writes made since the last call are reacted to at
+    /// the time they were made ("settle").
+    pub fn advance_until(&mut self, clock: &VirtualClock, target: Timestamp) {
+        self.run_until_idle();
+        // Bounded: a controller that keeps requeueing at `now` must not
+        // hang the caller.
+        for _ in 0..10_000_000 {
+            let now = self.registry.clock.now();
+            match self.next_timer() {
+                Some(at) if at <= target && at > now => {
+                    clock.advance(at.duration_since(now));
+                }
+                Some(at) if at <= now => {
+                    tracing::warn!("simulator runtime: a timer stays due at {now}");
+                    break;
+                }
+                _ => break,
+            }
+            self.run_until_idle();
+        }
+        let now = self.registry.clock.now();
+        if target > now {
+            clock.advance(target.duration_since(now));
+        }
+        self.run_until_idle();
+    }
+
     /// Runs forever against a real clock: reconciles on store events and
     /// when timers fall due.
     pub async fn run(mut self) {

@@ -57,6 +57,32 @@ impl Sim {
         Self::start_with(&[])
     }
 
+    /// Starts on a virtual clock: simulated time stands still until
+    /// [`Sim::advance`] moves it, and controllers react only then.
+    pub fn start_virtual() -> Self {
+        Self::start_with(&["--clock", "virtual"])
+    }
+
+    /// `kdrill sim advance <by>`: lets the controllers react to what was
+    /// written since the last advance, moves time by `by` through every
+    /// timer on the way, and returns the new simulated time once idle.
+    #[track_caller]
+    pub fn advance(&self, by: &str) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_kdrill"))
+            .args(["sim", "advance", by, "--kubeconfig"])
+            .arg(&self.kubeconfig)
+            .env("KDRILL_HOME", self.dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run kdrill sim advance");
+        assert!(
+            out.status.success(),
+            "kdrill sim advance {by} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Starts with extra `kdrill sim serve` flags.
     pub fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -6,6 +6,7 @@
 
 mod architecture;
 mod autoscaling;
+mod faults;
 mod harness;
 mod images;
 mod jobs;

@@ -3,6 +3,7 @@
 use super::*;
 use crate::api::resource;
 use crate::sim::bootstrap::{self, ClusterShape};
+use crate::sim::clock::Clock;
 use crate::sim::snapshot::res;
 use serde_json::json;
 
@@ -123,4 +124,37 @@ fn repeated_events_are_aggregated() {
     );
     assert_eq!(items[0]["source"]["component"], "default-scheduler");
     assert_eq!(items[0]["reportingComponent"], "default-scheduler");
+}
+
+#[test]
+fn advance_until_steps_through_every_timer_and_lands_on_the_target() {
+    let (registry, clock, mut rt) = cluster();
+    let start = clock.now();
+    create_deployment(&registry, 60);
+    // Nothing has reacted yet: the write waits for the next advance.
+    assert!(
+        registry
+            .store
+            .list(res::REPLICASETS, Some("default"))
+            .0
+            .is_empty()
+    );
+    let target = start + SignedDuration::from_secs(90);
+    rt.advance_until(&clock, target);
+    assert_eq!(clock.now(), target);
+    // The deadline timer (60s) fired on the way, not at 90s.
+    let d = registry
+        .store
+        .get(res::DEPLOYMENTS, "default", "web")
+        .unwrap();
+    let cond = d["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "Progressing"))
+        .cloned()
+        .unwrap();
+    assert_eq!(cond["reason"], "ProgressDeadlineExceeded");
+    assert!(rt.next_timer().is_none_or(|t| t > target));
+    // Advancing by zero only settles.
+    rt.advance_until(&clock, target);
+    assert_eq!(clock.now(), target);
 }
