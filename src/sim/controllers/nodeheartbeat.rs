@@ -1,8 +1,9 @@
 //! The kubelet's side of node health: every 10 seconds it renews its
 //! node's Lease in `kube-node-lease` (`nodeLeaseRenewIntervalFraction`
 //! of the 40s lease), and it posts the node's conditions when they are not
-//! what it would report (after the node lifecycle controller marked them
-//! Unknown, it posts Ready again and records `NodeReady`).
+//! what it would report, or every 5 minutes (`nodeStatusReportFrequency`)
+//! to move their `lastHeartbeatTime` (after the node lifecycle controller
+//! marked them Unknown, it posts Ready again and records `NodeReady`).
 //!
 //! The simulator's control surface for node faults is one annotation on
 //! the Node, which a scenario's fault script (or `kubectl annotate`) sets:
@@ -36,6 +37,8 @@ pub const KUBELET_ANNOTATION: &str = "kdrill.io/kubelet";
 pub const PRESSURE_ANNOTATION: &str = "kdrill.io/pressure";
 /// How often the kubelet renews its Lease.
 pub const RENEW_INTERVAL: SignedDuration = SignedDuration::from_secs(10);
+/// `nodeStatusReportFrequency`: status is posted at least this often.
+pub const REPORT_FREQUENCY: SignedDuration = SignedDuration::from_secs(300);
 
 /// The kubelets' heartbeat.
 pub struct NodeHeartbeat;
@@ -122,8 +125,14 @@ fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or("")
 }
 
+/// When the kubelet last posted node status (the Ready heartbeat).
+fn last_report(node: &Value) -> Option<Timestamp> {
+    super::nodelifecycle::node_condition(node, "Ready")
+        .and_then(|c| parse_time(c.get("lastHeartbeatTime")))
+}
+
 /// The node's conditions as the kubelet would post them now, or None when
-/// the stored ones already say that.
+/// the stored ones already say that and the last report is recent.
 fn posted_conditions(node: &Value, now: Timestamp) -> Option<Vec<Value>> {
     let current: Vec<Value> = node
         .pointer("/status/conditions")
@@ -138,7 +147,10 @@ fn posted_conditions(node: &Value, now: Timestamp) -> Option<Vec<Value>> {
                 && str_of(c, "reason") == *reason
         })
     });
-    if same {
+    let due = last_report(node)
+        .and_then(|t| t.checked_add(REPORT_FREQUENCY).ok())
+        .is_none_or(|t| t <= now);
+    if same && !due {
         return None;
     }
     let stamp = format_time(now);
@@ -203,6 +215,12 @@ impl Controller for NodeHeartbeat {
                     status: false,
                 }),
             }
+        }
+        if let Some(next) = last_report(node).and_then(|t| t.checked_add(REPORT_FREQUENCY).ok())
+            && next > now
+        {
+            let wait = next.duration_since(now);
+            requeue_after = requeue_after.map(|r| r.min(wait));
         }
         if let Some(conditions) = posted_conditions(node, now) {
             let was_ready = super::nodelifecycle::node_condition(node, "Ready")

@@ -249,9 +249,7 @@ impl Controller for NodeLifecycleController {
     }
 
     fn keys_for(&self, _snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
-        if r == res::NODES {
-            vec![ObjectKey::new("", meta::name(obj))]
-        } else if r == LEASES && meta::namespace(obj) == LEASE_NAMESPACE {
+        if r == res::NODES || (r == LEASES && meta::namespace(obj) == LEASE_NAMESPACE) {
             vec![ObjectKey::new("", meta::name(obj))]
         } else {
             Vec::new()

@@ -58,7 +58,7 @@ fn key() -> ObjectKey {
     ObjectKey::new("default", "web")
 }
 
-fn counts(s: &Snapshot) -> (i64, i64, i64, i64) {
+fn counts(s: &Snapshot) -> Counts {
     let st = &s.get(PDBS, "default", "web").expect("pdb")["status"];
     let n = |k: &str| st[k].as_i64().unwrap_or(-1);
     (
@@ -77,11 +77,14 @@ fn condition(s: &Snapshot) -> (String, String) {
     )
 }
 
+/// (current, desired, expected, allowed).
+type Counts = (i64, i64, i64, i64);
+
 #[test]
 fn status_from_min_available_and_max_unavailable() {
     let ready = |n: usize| (0..n).map(|i| pod(&format!("p{i}"), true, "rs")).collect();
     // (spec, deployment replicas, pods, (current, desired, expected, allowed))
-    let cases: Vec<(Value, i64, Vec<Value>, (i64, i64, i64, i64))> = vec![
+    let cases: Vec<(Value, i64, Vec<Value>, Counts)> = vec![
         (json!({"minAvailable": 2}), 2, ready(2), (2, 2, 2, 0)),
         (json!({"minAvailable": 2}), 3, ready(3), (3, 2, 3, 1)),
         // An integer minAvailable counts the selected pods, not the scale.

@@ -256,3 +256,24 @@ fn memory_pressure_is_reported_and_tainted() {
         )]
     );
 }
+
+#[test]
+fn the_kubelet_reports_status_every_five_minutes() {
+    // The Ready heartbeat in `node()` is 09:59:50, 10s before t0.
+    let mut s = snap(node(json!({})), &format_time(t0()), vec![]);
+    let out = NodeHeartbeat.reconcile(&s, &key(), at(1));
+    assert!(
+        !out.actions
+            .iter()
+            .any(|a| matches!(a, Action::Patch { res, .. } if *res == res::NODES))
+    );
+    assert_eq!(out.requeue_after, Some(SignedDuration::from_secs(9)));
+    let out = NodeHeartbeat.reconcile(&s, &key(), at(290));
+    let mut seq = 0;
+    let ev = apply(&mut s, &out.actions, at(290), &mut seq);
+    assert!(ev.is_empty(), "no NodeReady for a node that stayed ready");
+    let n = s.get(res::NODES, "", "w1").expect("node");
+    let ready = node_condition(n, "Ready").expect("ready");
+    assert_eq!(ready["lastHeartbeatTime"], format_time(at(290)));
+    assert_eq!(ready["lastTransitionTime"], "2025-05-01T09:00:00Z");
+}
