@@ -9,6 +9,7 @@ pub mod admission;
 pub mod allocator;
 pub mod binding;
 pub mod defaults;
+pub mod eviction;
 pub mod gc;
 pub mod options;
 pub mod strategy;

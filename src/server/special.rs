@@ -234,29 +234,36 @@ pub fn token(ctx: &Ctx<'_>) -> Response<Body> {
     response::json(201, &req, &[])
 }
 
-/// POST `pods/<name>/eviction`: deletes the pod (disruption budgets are
-/// checked by the policy layer once it exists).
+/// POST `pods/<name>/eviction`: the Eviction API, honouring
+/// PodDisruptionBudgets (`Registry::evict`).
 pub fn eviction(ctx: &Ctx<'_>) -> Response<Body> {
     let body = match decode(ctx) {
         Ok(v) => v,
         Err(s) => return response::status(&s),
     };
-    let opts = body
-        .get("deleteOptions")
-        .map(crate::registry::options::DeleteOptions::from_json)
-        .transpose()
-        .unwrap_or_default()
-        .unwrap_or_default();
-    match ctx
-        .server
-        .registry
-        .delete(ctx.info, &ctx.req.namespace, &ctx.req.name, &opts)
-    {
-        Ok(_) => response::json(
-            201,
-            &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
-            &[],
-        ),
-        Err(s) => response::status(&s),
+    let registry = &ctx.server.registry;
+    match registry.evict(&ctx.req.namespace, &ctx.req.name, &body) {
+        Ok(st) => {
+            let code = st
+                .get("code")
+                .and_then(Value::as_u64)
+                .and_then(|c| u16::try_from(c).ok())
+                .unwrap_or(201);
+            response::json(code, &st, &[])
+        }
+        Err(s) => {
+            let mut resp = response::status(&s);
+            // As the apiserver's error writer: clients wait this long.
+            if let Some(secs) = s
+                .details
+                .as_ref()
+                .and_then(|d| d.get("retryAfterSeconds"))
+                .and_then(Value::as_i64)
+                && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+            {
+                resp.headers_mut().insert("Retry-After", v);
+            }
+            resp
+        }
     }
 }

@@ -554,7 +554,15 @@ impl Controller for KubeletController {
         }
     }
 
-    fn reconcile(&self, _snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
+    fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
+        // A stopped kubelet (`kdrill.io/kubelet: stopped`) does nothing.
+        if let Some(node) = snap
+            .get(res::PODS, &key.namespace, &key.name)
+            .and_then(|p| node_name(p))
+            && crate::sim::controllers::nodeheartbeat::kubelet_stopped_on(snap, node)
+        {
+            return Reconciled::none();
+        }
         let wake = self.0.sync(key);
         Reconciled {
             actions: Vec::new(),

@@ -15,6 +15,7 @@ mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
 mod lab;
+mod nodes;
 mod pods;
 mod scenario;
 mod server_misc;

@@ -3,6 +3,7 @@
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod endpointutil;
@@ -10,10 +11,13 @@ pub mod history;
 pub mod hpa;
 pub mod job;
 pub mod namespace;
+pub mod nodeheartbeat;
+pub mod nodelifecycle;
 pub mod podutil;
 pub mod replicaset;
 pub mod scheduler;
 pub mod statefulset;
+pub mod tainteviction;
 #[cfg(test)]
 pub mod testutil;
 
@@ -29,6 +33,10 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(statefulset::StatefulSetController),
         Box::new(daemonset::DaemonSetController),
         Box::new(scheduler::Scheduler { seed }),
+        Box::new(disruption::DisruptionController),
+        Box::new(nodeheartbeat::NodeHeartbeat),
+        Box::new(nodelifecycle::NodeLifecycleController),
+        Box::new(tainteviction::TaintEvictionController),
         Box::new(endpoints::EndpointsController),
         Box::new(endpointslice::EndpointSliceController),
     ]

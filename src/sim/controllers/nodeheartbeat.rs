@@ -1,0 +1,258 @@
+//! The kubelet's side of node health: every 10 seconds it renews its
+//! node's Lease in `kube-node-lease` (`nodeLeaseRenewIntervalFraction`
+//! of the 40s lease), and it posts the node's conditions when they are not
+//! what it would report, or every 5 minutes (`nodeStatusReportFrequency`)
+//! to move their `lastHeartbeatTime` (after the node lifecycle controller
+//! marked them Unknown, it posts Ready again and records `NodeReady`).
+//!
+//! The simulator's control surface for node faults is one annotation on
+//! the Node, which a scenario's fault script (or `kubectl annotate`) sets:
+//!
+//! - `kdrill.io/kubelet: stopped`: the kubelet is down. It stops renewing
+//!   its Lease and posting status, and stops acting on its pods (they keep
+//!   their last status; deleted pods stay Terminating). 40s later the node
+//!   lifecycle controller marks the node NotReady (Ready Unknown) and
+//!   taints it unreachable; pods are evicted after their toleration.
+//!   Removing the annotation restarts the kubelet: Ready again.
+//! - `kdrill.io/pressure: memory|disk|pid` (comma-separated): the kubelet
+//!   reports that pressure condition True (e.g. MemoryPressure
+//!   `KubeletHasInsufficientMemory` "kubelet has insufficient memory
+//!   available"), which the lifecycle controller turns into the
+//!   `node.kubernetes.io/memory-pressure:NoSchedule` taint.
+
+use super::nodelifecycle::{LEASE_NAMESPACE, LEASES};
+use super::podutil::parse_time;
+use crate::api::meta;
+use crate::sim::clock::{format_micro_time, format_time};
+use crate::sim::event::{EventSpec, EventType, ObjectRef};
+use crate::sim::runtime::{Action, Controller, Reconciled};
+use crate::sim::snapshot::{ObjectKey, Snapshot, res};
+use crate::store::ResKey;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+/// The annotation that stops a node's kubelet.
+pub const KUBELET_ANNOTATION: &str = "kdrill.io/kubelet";
+/// The annotation that puts a node under resource pressure.
+pub const PRESSURE_ANNOTATION: &str = "kdrill.io/pressure";
+/// How often the kubelet renews its Lease.
+pub const RENEW_INTERVAL: SignedDuration = SignedDuration::from_secs(10);
+/// `nodeStatusReportFrequency`: status is posted at least this often.
+pub const REPORT_FREQUENCY: SignedDuration = SignedDuration::from_secs(300);
+
+/// The kubelets' heartbeat.
+pub struct NodeHeartbeat;
+
+fn annotation<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
+    node.pointer("/metadata/annotations")
+        .and_then(|a| a.get(key))
+        .and_then(Value::as_str)
+}
+
+/// Whether the simulated kubelet of `node` is stopped.
+pub fn kubelet_stopped(node: &Value) -> bool {
+    annotation(node, KUBELET_ANNOTATION) == Some("stopped")
+}
+
+/// Whether the kubelet of the node named `name` is stopped.
+pub fn kubelet_stopped_on(snap: &Snapshot, name: &str) -> bool {
+    snap.get(res::NODES, "", name)
+        .is_some_and(|n| kubelet_stopped(n))
+}
+
+fn under_pressure(node: &Value, what: &str) -> bool {
+    annotation(node, PRESSURE_ANNOTATION).is_some_and(|v| v.split(',').any(|p| p.trim() == what))
+}
+
+/// The conditions the kubelet reports (`setNodeMemoryPressureCondition`
+/// and friends, `setNodeReadyCondition`): (type, status, reason, message).
+pub fn reported_conditions(
+    node: &Value,
+) -> [(&'static str, &'static str, &'static str, &'static str); 4] {
+    let memory = if under_pressure(node, "memory") {
+        (
+            "True",
+            "KubeletHasInsufficientMemory",
+            "kubelet has insufficient memory available",
+        )
+    } else {
+        (
+            "False",
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+        )
+    };
+    let disk = if under_pressure(node, "disk") {
+        (
+            "True",
+            "KubeletHasDiskPressure",
+            "kubelet has disk pressure",
+        )
+    } else {
+        (
+            "False",
+            "KubeletHasNoDiskPressure",
+            "kubelet has no disk pressure",
+        )
+    };
+    let pid = if under_pressure(node, "pid") {
+        (
+            "True",
+            "KubeletHasInsufficientPID",
+            "kubelet has insufficient PID available",
+        )
+    } else {
+        (
+            "False",
+            "KubeletHasSufficientPID",
+            "kubelet has sufficient PID available",
+        )
+    };
+    [
+        ("MemoryPressure", memory.0, memory.1, memory.2),
+        ("DiskPressure", disk.0, disk.1, disk.2),
+        ("PIDPressure", pid.0, pid.1, pid.2),
+        (
+            "Ready",
+            "True",
+            "KubeletReady",
+            "kubelet is posting ready status",
+        ),
+    ]
+}
+
+fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// When the kubelet last posted node status (the Ready heartbeat).
+fn last_report(node: &Value) -> Option<Timestamp> {
+    super::nodelifecycle::node_condition(node, "Ready")
+        .and_then(|c| parse_time(c.get("lastHeartbeatTime")))
+}
+
+/// The node's conditions as the kubelet would post them now, or None when
+/// the stored ones already say that and the last report is recent.
+fn posted_conditions(node: &Value, now: Timestamp) -> Option<Vec<Value>> {
+    let current: Vec<Value> = node
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let wanted = reported_conditions(node);
+    let same = wanted.iter().all(|(ty, status, reason, _)| {
+        current.iter().any(|c| {
+            str_of(c, "type") == *ty
+                && str_of(c, "status") == *status
+                && str_of(c, "reason") == *reason
+        })
+    });
+    let due = last_report(node)
+        .and_then(|t| t.checked_add(REPORT_FREQUENCY).ok())
+        .is_none_or(|t| t <= now);
+    if same && !due {
+        return None;
+    }
+    let stamp = format_time(now);
+    let mut out: Vec<Value> = current
+        .iter()
+        .filter(|c| !wanted.iter().any(|w| w.0 == str_of(c, "type")))
+        .cloned()
+        .collect();
+    for (ty, status, reason, message) in wanted {
+        let old = current.iter().find(|c| str_of(c, "type") == ty);
+        let transition = match old {
+            Some(c) if str_of(c, "status") == status => c
+                .get("lastTransitionTime")
+                .cloned()
+                .unwrap_or_else(|| json!(stamp)),
+            _ => json!(stamp),
+        };
+        out.push(
+            json!({"type": ty, "status": status, "reason": reason, "message": message,
+                        "lastHeartbeatTime": stamp, "lastTransitionTime": transition}),
+        );
+    }
+    Some(out)
+}
+
+impl Controller for NodeHeartbeat {
+    fn name(&self) -> &'static str {
+        "kubelet-heartbeat"
+    }
+
+    fn watches(&self) -> &'static [ResKey] {
+        &[res::NODES, LEASES]
+    }
+
+    fn keys_for(&self, _snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
+        if r == res::NODES || meta::namespace(obj) == LEASE_NAMESPACE {
+            vec![ObjectKey::new("", meta::name(obj))]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
+        let Some(node) = snap.get(res::NODES, "", &key.name) else {
+            return Reconciled::none();
+        };
+        if kubelet_stopped(node) {
+            return Reconciled::none();
+        }
+        let mut actions = Vec::new();
+        let mut requeue_after = Some(RENEW_INTERVAL);
+        if let Some(lease) = snap.get(LEASES, LEASE_NAMESPACE, &key.name) {
+            let renewed = parse_time(lease.pointer("/spec/renewTime"));
+            match renewed.and_then(|t| t.checked_add(RENEW_INTERVAL).ok()) {
+                Some(next) if next > now => {
+                    requeue_after = Some(next.duration_since(now));
+                }
+                _ => actions.push(Action::Patch {
+                    res: LEASES,
+                    key: ObjectKey::new(LEASE_NAMESPACE, &key.name),
+                    patch: json!({"spec": {"renewTime": format_micro_time(now)}}),
+                    status: false,
+                }),
+            }
+        }
+        if let Some(next) = last_report(node).and_then(|t| t.checked_add(REPORT_FREQUENCY).ok())
+            && next > now
+        {
+            let wait = next.duration_since(now);
+            requeue_after = requeue_after.map(|r| r.min(wait));
+        }
+        if let Some(conditions) = posted_conditions(node, now) {
+            let was_ready = super::nodelifecycle::node_condition(node, "Ready")
+                .is_some_and(|c| str_of(c, "status") == "True");
+            actions.push(Action::Patch {
+                res: res::NODES,
+                key: key.clone(),
+                patch: json!({"status": {"conditions": conditions}}),
+                status: true,
+            });
+            if !was_ready {
+                let name = meta::name(node);
+                actions.push(Action::Event(EventSpec {
+                    involved: ObjectRef {
+                        api_version: "v1".into(),
+                        kind: "Node".into(),
+                        namespace: String::new(),
+                        name: name.into(),
+                        uid: name.into(),
+                        field_path: None,
+                    },
+                    type_: EventType::Normal,
+                    reason: "NodeReady".into(),
+                    message: format!("Node {name} status is now: NodeReady"),
+                    component: "kubelet".into(),
+                    host: Some(name.into()),
+                }));
+            }
+        }
+        Reconciled {
+            actions,
+            requeue_after,
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Nodes with the real kubectl: `drain` against a PodDisruptionBudget, a
+//! node whose kubelet stops (NotReady, taints, taint-based eviction) and
+//! comes back.
+
+use super::harness::{Sim, rows};
+use std::time::{Duration, Instant};
+
+/// Polls `kubectl args` until `pred` holds on its stdout.
+#[track_caller]
+fn eventually(sim: &Sim, secs: u64, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let out = sim.kubectl(args);
+        if out.code == 0 && pred(&out.stdout) {
+            return out.stdout;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
+                out.stdout, out.stderr
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `get pods -o wide` rows of the web Deployment: (name, ready, status, node).
+fn web_pods(sim: &Sim) -> Vec<(String, String, String, String)> {
+    let out = sim
+        .kubectl(&["get", "pods", "-l", "app=web", "-o", "wide", "--no-headers"])
+        .ok();
+    rows(&out)
+        .into_iter()
+        .map(|r| {
+            let c = |i: usize| r.get(i).cloned().unwrap_or_default();
+            (c(0), c(1), c(2), c(6))
+        })
+        .collect()
+}
+
+fn all_ready(sim: &Sim, n: usize) -> bool {
+    let pods = web_pods(sim);
+    pods.len() == n && pods.iter().all(|p| p.1 == "1/1" && p.2 == "Running")
+}
+
+#[track_caller]
+fn wait_for(what: &str, secs: u64, pred: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn drain_waits_for_the_disruption_budget() {
+    let sim = Sim::start_with(&["--time-scale", "10"]);
+    sim.kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx",
+        "--replicas=2",
+    ])
+    .ok();
+    wait_for("2 ready pods", 20, || all_ready(&sim, 2));
+    let out = sim
+        .kubectl(&[
+            "create",
+            "pdb",
+            "web",
+            "--selector=app=web",
+            "--min-available=2",
+        ])
+        .ok();
+    assert_eq!(out, "poddisruptionbudget.policy/web created\n");
+    let pdb = eventually(&sim, 10, &["get", "pdb", "web"], |o| {
+        rows(o)
+            .get(1)
+            .is_some_and(|r| r.get(3).is_some_and(|a| a == "0"))
+    });
+    let table = rows(&pdb);
+    assert_eq!(
+        table[0],
+        [
+            "NAME",
+            "MIN AVAILABLE",
+            "MAX UNAVAILABLE",
+            "ALLOWED DISRUPTIONS",
+            "AGE"
+        ]
+    );
+    assert_eq!(&table[1][..4], ["web", "2", "N/A", "0"]);
+    let yaml = sim.kubectl(&["get", "pdb", "web", "-o", "yaml"]).ok();
+    for line in [
+        "currentHealthy: 2",
+        "desiredHealthy: 2",
+        "expectedPods: 2",
+        "disruptionsAllowed: 0",
+        "reason: InsufficientPods",
+        "type: DisruptionAllowed",
+    ] {
+        assert!(yaml.contains(line), "{line} in\n{yaml}");
+    }
+
+    let node = web_pods(&sim)[0].3.clone();
+    let victim = web_pods(&sim)
+        .into_iter()
+        .find(|p| p.3 == node)
+        .map(|p| p.0)
+        .unwrap_or_default();
+    let args = [
+        "drain",
+        node.as_str(),
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--timeout=7s",
+    ];
+    let blocked = sim.kubectl(&args);
+    assert_ne!(blocked.code, 0);
+    assert!(
+        blocked.stdout.contains(&format!("node/{node} cordoned")),
+        "{}",
+        blocked.stdout
+    );
+    assert!(
+        blocked.stderr.contains(&format!(
+            "error when evicting pods/\"{victim}\" -n \"default\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget."
+        )),
+        "{}",
+        blocked.stderr
+    );
+    assert!(web_pods(&sim).iter().any(|p| p.0 == victim));
+
+    // A third replica (on the other node: this one is cordoned) frees one
+    // disruption, and the drain goes through.
+    sim.kubectl(&["scale", "deployment", "web", "--replicas=3"])
+        .ok();
+    eventually(&sim, 20, &["get", "pdb", "web", "--no-headers"], |o| {
+        rows(o)
+            .first()
+            .is_some_and(|r| r.get(3).is_some_and(|a| a == "1"))
+    });
+    let args = [
+        "drain",
+        node.as_str(),
+        "--ignore-daemonsets",
+        "--delete-emptydir-data",
+        "--timeout=60s",
+    ];
+    let drained = sim.kubectl(&args).ok();
+    assert!(
+        drained.contains(&format!("node/{node} already cordoned")),
+        "{drained}"
+    );
+    assert!(
+        drained.contains(&format!("evicting pod default/{victim}")),
+        "{drained}"
+    );
+    assert!(
+        drained.contains(&format!("pod/{victim} evicted")),
+        "{drained}"
+    );
+    assert!(
+        drained.ends_with(&format!("node/{node} drained\n")),
+        "{drained}"
+    );
+    assert!(web_pods(&sim).iter().all(|p| p.3 != node));
+    let describe = sim.kubectl(&["describe", "node", &node]).ok();
+    assert!(
+        describe.contains("Taints:             node.kubernetes.io/unschedulable:NoSchedule"),
+        "{describe}"
+    );
+    assert!(describe.contains("Unschedulable:      true"), "{describe}");
+}
+
+#[test]
+fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
+    let sim = Sim::start_with(&["--time-scale", "50"]);
+    sim.kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx",
+        "--replicas=2",
+    ])
+    .ok();
+    wait_for("2 ready pods", 20, || all_ready(&sim, 2));
+    let node = "kdrill-worker";
+    let before: Vec<String> = web_pods(&sim)
+        .into_iter()
+        .filter(|p| p.3 == node)
+        .map(|p| p.0)
+        .collect();
+    sim.kubectl(&["annotate", "node", node, "kdrill.io/kubelet=stopped"])
+        .ok();
+    // 40s of silence (under a second here) and the node is NotReady.
+    eventually(&sim, 10, &["get", "node", node, "--no-headers"], |o| {
+        rows(o).first().is_some_and(|r| r[1] == "NotReady")
+    });
+    let describe = eventually(&sim, 10, &["describe", "node", node], |o| {
+        o.contains("node.kubernetes.io/unreachable:NoSchedule")
+    });
+    assert!(
+        describe.contains(
+            "Taints:             node.kubernetes.io/unreachable:NoExecute\n                    node.kubernetes.io/unreachable:NoSchedule\n"
+        ),
+        "{describe}"
+    );
+    let ready = describe
+        .lines()
+        .find(|l| l.trim_start().starts_with("Ready "))
+        .unwrap_or_default();
+    assert!(ready.contains("Unknown"), "{ready}");
+    assert!(ready.contains("NodeStatusUnknown"), "{ready}");
+    assert!(
+        ready.ends_with("Kubelet stopped posting node status."),
+        "{ready}"
+    );
+
+    // After the 300s default toleration the pods are evicted: they stay
+    // Terminating (their kubelet is gone) and are replaced elsewhere.
+    wait_for("evicted pods", 30, || {
+        let pods = web_pods(&sim);
+        before
+            .iter()
+            .all(|b| pods.iter().any(|p| &p.0 == b && p.2 == "Terminating"))
+            && pods
+                .iter()
+                .filter(|p| p.3 != node && p.2 == "Running")
+                .count()
+                == 2
+    });
+    let events = sim
+        .kubectl(&[
+            "get",
+            "events",
+            "--field-selector",
+            "reason=TaintManagerEviction",
+        ])
+        .ok();
+    for b in &before {
+        assert!(
+            events.contains(&format!("Marking for deletion Pod default/{b}")),
+            "{events}"
+        );
+    }
+    let node_events = sim
+        .kubectl(&[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.kind=Node",
+        ])
+        .ok();
+    assert!(
+        node_events.contains(&format!("Node {node} status is now: NodeNotReady")),
+        "{node_events}"
+    );
+
+    // The kubelet comes back: Ready, untainted, and the terminating pods go.
+    sim.kubectl(&["annotate", "node", node, "kdrill.io/kubelet-"])
+        .ok();
+    eventually(&sim, 10, &["get", "node", node, "--no-headers"], |o| {
+        rows(o).first().is_some_and(|r| r[1] == "Ready")
+    });
+    eventually(&sim, 10, &["describe", "node", node], |o| {
+        o.contains("Taints:             <none>")
+    });
+    wait_for("terminated pods gone", 20, || {
+        let pods = web_pods(&sim);
+        before.iter().all(|b| pods.iter().all(|p| &p.0 != b))
+    });
+}
