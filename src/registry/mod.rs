@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod allocator;
 pub mod binding;
+pub mod default_class;
 pub mod defaults;
 pub mod gc;
 pub mod options;
@@ -284,6 +285,7 @@ impl Registry {
                 defaults::apply_pod_admission(obj);
                 admission::service_account(&self.store, &self.rng, ns, obj)?;
             }
+            ("", "persistentvolumeclaims") => default_class::admit_claim(&self.store, obj),
             ("batch", "jobs") => {
                 let uid = meta::uid(obj).to_string();
                 defaults::set_job_generated_selector(obj, &uid);

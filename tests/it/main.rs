@@ -18,4 +18,5 @@ mod server_misc;
 mod services;
 mod sets;
 mod snapshots;
+mod storage;
 mod workloads;

@@ -416,8 +416,9 @@ pub fn pvc_update(new: &Value, old: &Value) -> Vec<FieldError> {
                 r.insert("requests".into(), old_req);
             }
         }
-        // The binder fills volumeName; a user leaving it out is no change.
-        if s(ns, "volumeName").is_empty() {
+        // The binder fills volumeName once (upstream lets an empty
+        // volumeName be set); a user leaving it out is no change.
+        if s(ns, "volumeName").is_empty() || s(os, "volumeName").is_empty() {
             match os.get("volumeName") {
                 Some(v) => m.insert("volumeName".into(), v.clone()),
                 None => m.remove("volumeName"),

@@ -8,13 +8,16 @@ pub mod endpointslice;
 pub mod endpointutil;
 pub mod history;
 pub mod job;
+pub mod localpath;
 pub mod namespace;
+pub mod persistentvolume;
 pub mod podutil;
 pub mod replicaset;
 pub mod scheduler;
 pub mod statefulset;
 #[cfg(test)]
 pub mod testutil;
+pub mod volumeutil;
 
 use crate::sim::runtime::Controller;
 
@@ -30,5 +33,7 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(scheduler::Scheduler { seed }),
         Box::new(endpoints::EndpointsController),
         Box::new(endpointslice::EndpointSliceController),
+        Box::new(persistentvolume::PersistentVolumeController),
+        Box::new(localpath::LocalPathProvisioner::new(seed)),
     ]
 }
