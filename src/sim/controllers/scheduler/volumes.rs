@@ -190,3 +190,6 @@ pub fn pods_using<'a>(snap: &'a Snapshot, ns: &'a str, name: &'a str) -> Vec<Obj
         .map(|p| ObjectKey::of(p))
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
