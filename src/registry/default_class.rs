@@ -1,9 +1,13 @@
-//! The DefaultStorageClass admission plugin
+//! Storage admission. The DefaultStorageClass plugin
 //! (`plugin/pkg/admission/storage/storageclass/setdefault` upstream): a
 //! claim created without `spec.storageClassName` (and without the beta
 //! class annotation) gets the default StorageClass, the newest one when
-//! several are marked default. An explicit `""` is left alone.
+//! several are marked default. An explicit `""` is left alone. The
+//! PersistentVolumeClaimResize plugin (`.../storage/persistentvolume/resize`)
+//! lets a claim grow only when it is bound and its class allows expansion.
 
+use crate::api::quantity::parse_value;
+use crate::api::status::{GroupResource, Status};
 use crate::store::{ResKey, Store};
 use serde_json::{Value, json};
 
@@ -63,4 +67,40 @@ pub fn admit_claim(store: &Store, claim: &mut Value) {
     ) {
         spec.insert("storageClassName".into(), json!(name));
     }
+}
+
+/// `persistentVolumeClaimResize.Validate`: growing a claim needs a bound
+/// claim whose StorageClass sets `allowVolumeExpansion`.
+pub fn admit_resize(store: &Store, name: &str, new: &Value, old: &Value) -> Result<(), Status> {
+    let size = |c: &Value| {
+        c.pointer("/spec/resources/requests/storage")
+            .and_then(|q| parse_value(q).ok())
+    };
+    if size(new) <= size(old) {
+        return Ok(());
+    }
+    let forbidden = |msg: &str| {
+        Err(Status::forbidden(
+            GroupResource {
+                group: "",
+                resource: "persistentvolumeclaims",
+            },
+            name,
+            msg,
+        ))
+    };
+    if old.pointer("/status/phase").and_then(Value::as_str) != Some("Bound") {
+        return forbidden("Only bound persistent volume claims can be resized");
+    }
+    let class = crate::sim::controllers::volumeutil::claim_class(new).to_string();
+    let allowed = !class.is_empty()
+        && store
+            .get(STORAGE_CLASSES, "", &class)
+            .is_some_and(|c| c.get("allowVolumeExpansion").and_then(Value::as_bool) == Some(true));
+    if !allowed {
+        return forbidden(
+            "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize",
+        );
+    }
+    Ok(())
 }

@@ -396,6 +396,9 @@ impl Registry {
         if !errors.is_empty() {
             return Err(Self::invalid(info, &name, &errors));
         }
+        if subresource.is_none() && (info.group, info.plural) == ("", "persistentvolumeclaims") {
+            default_class::admit_resize(&self.store, &name, &new, old)?;
+        }
         Ok((new, warnings))
     }
 

@@ -121,6 +121,20 @@ fn default_class_claim_binds_once_a_pod_uses_it() {
         .ok();
     assert_eq!(node, affinity);
 
+    // kind's class does not allow expansion.
+    let err = sim
+        .kubectl(&[
+            "patch",
+            "pvc",
+            "data",
+            "-p",
+            r#"{"spec":{"resources":{"requests":{"storage":"2Gi"}}}}"#,
+        ])
+        .err();
+    assert!(
+        err.contains("persistentvolumeclaims \"data\" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize"),
+        "{err}"
+    );
     // Deleting the pod and the claim deletes the provisioned volume.
     sim.kubectl(&["delete", "pod", "app", "--grace-period=0", "--force"]);
     sim.kubectl(&["delete", "pvc", "data"]).ok();
@@ -223,16 +237,20 @@ fn access_mode_mismatch_with_a_static_volume_stays_pending() {
 }
 
 #[test]
-fn shrinking_a_claim_is_refused() {
+fn changing_a_claim_is_refused() {
     let sim = Sim::start();
     sim.kubectl_stdin(&["apply", "-f", "-"], &pvc("data", None, "ReadWriteOnce"))
         .ok();
     let smaller = pvc("data", None, "ReadWriteOnce").replace("1Gi", "500Mi");
     let err = sim.kubectl_stdin(&["apply", "-f", "-"], &smaller).err();
     assert!(
-        err.contains(
-            "spec.resources.requests.storage: Forbidden: field can not be less than previous value"
-        ),
+        err.contains("spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"),
+        "{err}"
+    );
+    let rwx = pvc("data", None, "ReadWriteMany");
+    let err = sim.kubectl_stdin(&["apply", "-f", "-"], &rwx).err();
+    assert!(
+        err.contains("spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"),
         "{err}"
     );
 }
