@@ -10,11 +10,17 @@ use crate::api::quantity::parse_value;
 use crate::api::status::{GroupResource, Status};
 use crate::store::{ResKey, Store};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 const STORAGE_CLASSES: ResKey = ResKey {
     group: "storage.k8s.io",
     resource: "storageclasses",
 };
+
+/// Every StorageClass (read before taking the store's write lock).
+pub fn storage_classes(store: &Store) -> Vec<Arc<Value>> {
+    store.list(STORAGE_CLASSES, None).0
+}
 
 /// `GetDefaultClass`: the default class's name, if any.
 pub fn default_class(store: &Store) -> Option<String> {
@@ -71,7 +77,12 @@ pub fn admit_claim(store: &Store, claim: &mut Value) {
 
 /// `persistentVolumeClaimResize.Validate`: growing a claim needs a bound
 /// claim whose StorageClass sets `allowVolumeExpansion`.
-pub fn admit_resize(store: &Store, name: &str, new: &Value, old: &Value) -> Result<(), Status> {
+pub fn admit_resize(
+    classes: &[Arc<Value>],
+    name: &str,
+    new: &Value,
+    old: &Value,
+) -> Result<(), Status> {
     let size = |c: &Value| {
         c.pointer("/spec/resources/requests/storage")
             .and_then(|q| parse_value(q).ok())
@@ -94,9 +105,10 @@ pub fn admit_resize(store: &Store, name: &str, new: &Value, old: &Value) -> Resu
     }
     let class = crate::sim::controllers::volumeutil::claim_class(new).to_string();
     let allowed = !class.is_empty()
-        && store
-            .get(STORAGE_CLASSES, "", &class)
-            .is_some_and(|c| c.get("allowVolumeExpansion").and_then(Value::as_bool) == Some(true));
+        && classes.iter().any(|c| {
+            c.pointer("/metadata/name").and_then(Value::as_str) == Some(class.as_str())
+                && c.get("allowVolumeExpansion").and_then(Value::as_bool) == Some(true)
+        });
     if !allowed {
         return forbidden(
             "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize",

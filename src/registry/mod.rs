@@ -396,9 +396,6 @@ impl Registry {
         if !errors.is_empty() {
             return Err(Self::invalid(info, &name, &errors));
         }
-        if subresource.is_none() && (info.group, info.plural) == ("", "persistentvolumeclaims") {
-            default_class::admit_resize(&self.store, &name, &new, old)?;
-        }
         Ok((new, warnings))
     }
 
@@ -513,6 +510,10 @@ impl Registry {
     ) -> Result<Written, Status> {
         let mut warnings = Vec::new();
         let mut dry_run = None;
+        // Read outside the store's write lock, for resize admission.
+        let classes = (subresource.is_none()
+            && (info.group, info.plural) == ("", "persistentvolumeclaims"))
+            .then(|| default_class::storage_classes(&self.store));
         let (_, new) = self
             .store
             .update_with(res_key(info), ns, name, |old| {
@@ -524,6 +525,9 @@ impl Registry {
                     opts,
                     patched,
                 )?;
+                if let Some(classes) = &classes {
+                    default_class::admit_resize(classes, name, &new, old)?;
+                }
                 warnings = w;
                 if opts.dry_run {
                     dry_run = Some(new);
