@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod allocator;
 pub mod binding;
+pub mod default_class;
 pub mod defaults;
 pub mod eviction;
 pub mod gc;
@@ -285,6 +286,7 @@ impl Registry {
                 defaults::apply_pod_admission(obj);
                 admission::service_account(&self.store, &self.rng, ns, obj)?;
             }
+            ("", "persistentvolumeclaims") => default_class::admit_claim(&self.store, obj),
             ("batch", "jobs") => {
                 let uid = meta::uid(obj).to_string();
                 defaults::set_job_generated_selector(obj, &uid);
@@ -509,6 +511,10 @@ impl Registry {
     ) -> Result<Written, Status> {
         let mut warnings = Vec::new();
         let mut dry_run = None;
+        // Read outside the store's write lock, for resize admission.
+        let classes = (subresource.is_none()
+            && (info.group, info.plural) == ("", "persistentvolumeclaims"))
+            .then(|| default_class::storage_classes(&self.store));
         let (_, new) = self
             .store
             .update_with(res_key(info), ns, name, |old| {
@@ -520,6 +526,9 @@ impl Registry {
                     opts,
                     patched,
                 )?;
+                if let Some(classes) = &classes {
+                    default_class::admit_resize(classes, name, &new, old)?;
+                }
                 warnings = w;
                 if opts.dry_run {
                     dry_run = Some(new);

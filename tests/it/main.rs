@@ -22,4 +22,5 @@ mod server_misc;
 mod services;
 mod sets;
 mod snapshots;
+mod storage;
 mod workloads;

@@ -403,7 +403,9 @@ pub fn pvc(obj: &Value) -> Vec<FieldError> {
 }
 
 /// `ValidatePersistentVolumeClaimUpdate`: only `resources.requests` may
-/// change, and only on a bound claim, and storage may not shrink.
+/// change, and only on a bound claim, and storage may not shrink below the
+/// claim's capacity. (Upstream appends a go-cmp diff of the spec to the
+/// immutability message; that diff is left out.)
 pub fn pvc_update(new: &Value, old: &Value) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let (ns, os) = (get(new, "spec"), get(old, "spec"));
@@ -416,8 +418,9 @@ pub fn pvc_update(new: &Value, old: &Value) -> Vec<FieldError> {
                 r.insert("requests".into(), old_req);
             }
         }
-        // The binder fills volumeName; a user leaving it out is no change.
-        if s(ns, "volumeName").is_empty() {
+        // The binder fills volumeName once (upstream lets an empty
+        // volumeName be set); a user leaving it out is no change.
+        if s(ns, "volumeName").is_empty() || s(os, "volumeName").is_empty() {
             match os.get("volumeName") {
                 Some(v) => m.insert("volumeName".into(), v.clone()),
                 None => m.remove("volumeName"),
@@ -427,18 +430,22 @@ pub fn pvc_update(new: &Value, old: &Value) -> Vec<FieldError> {
     if !semantic_eq(&munged, os) {
         errs.push(FieldError::forbidden(
             "spec",
-            "spec is immutable after creation except resources.requests for bound claims",
+            "spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims",
         ));
     }
-    let q = |spec: &Value| {
-        super::quantity::parse_value(get(get(get(spec, "resources"), "requests"), "storage")).ok()
-    };
-    if let (Some(n), Some(o)) = (q(ns), q(os))
+    // With RecoverVolumeExpansionFailure (on by default since v1.32) a
+    // claim may shrink back down to, but not below, its status.capacity;
+    // an unbound claim has no capacity, and its spec may not change anyway.
+    let q = |v: &Value| super::quantity::parse_value(v).ok();
+    let req = |spec: &Value| q(get(get(get(spec, "resources"), "requests"), "storage"));
+    let status_cap = q(get(get(get(old, "status"), "capacity"), "storage"));
+    if let (Some(n), Some(o)) = (req(ns), req(os))
         && n < o
+        && status_cap.is_some_and(|c| n <= c)
     {
         errs.push(FieldError::forbidden(
             "spec.resources.requests.storage",
-            "field can not be less than previous value",
+            "field can not be less than status.capacity",
         ));
     }
     errs

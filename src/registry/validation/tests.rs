@@ -517,8 +517,41 @@ fn pvc_quota_limitrange() {
     assert_eq!(
         update("", "PersistentVolumeClaim", new, old),
         vec![
-            "spec: Forbidden: spec is immutable after creation except resources.requests for bound claims"
+            "spec: Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims"
         ]
+    );
+    // A bound claim may grow, and shrink back towards its capacity, not
+    // down to it (a failed expansion can be undone).
+    let bound = |size: &str| {
+        let mut c = pvc(
+            json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}, "volumeName": "pv1"}),
+        );
+        c["status"] = json!({"phase": "Bound", "capacity": {"storage": "1Gi"}});
+        c
+    };
+    assert_eq!(
+        update("", "PersistentVolumeClaim", bound("2Gi"), bound("1Gi")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        update("", "PersistentVolumeClaim", bound("2Gi"), bound("3Gi")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        update("", "PersistentVolumeClaim", bound("1Gi"), bound("2Gi")),
+        vec![
+            "spec.resources.requests.storage: Forbidden: field can not be less than status.capacity"
+        ]
+    );
+    // The binder sets volumeName once.
+    let unbound = pvc(
+        json!({"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}),
+    );
+    let mut named = unbound.clone();
+    named["spec"]["volumeName"] = json!("pv1");
+    assert_eq!(
+        update("", "PersistentVolumeClaim", named, unbound),
+        Vec::<String>::new()
     );
     let q = json!({"metadata": {"name": "q"}, "spec": {"hard": {"pods": "1.5", "cpu": "-1", "widgets": "1"}}});
     let mut got = create("", "ResourceQuota", q);

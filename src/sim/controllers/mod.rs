@@ -10,9 +10,11 @@ pub mod endpointutil;
 pub mod history;
 pub mod hpa;
 pub mod job;
+pub mod localpath;
 pub mod namespace;
 pub mod nodeheartbeat;
 pub mod nodelifecycle;
+pub mod persistentvolume;
 pub mod podutil;
 pub mod replicaset;
 pub mod scheduler;
@@ -20,6 +22,7 @@ pub mod statefulset;
 pub mod tainteviction;
 #[cfg(test)]
 pub mod testutil;
+pub mod volumeutil;
 
 use crate::sim::runtime::Controller;
 
@@ -39,5 +42,7 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(tainteviction::TaintEvictionController),
         Box::new(endpoints::EndpointsController),
         Box::new(endpointslice::EndpointSliceController),
+        Box::new(persistentvolume::PersistentVolumeController),
+        Box::new(localpath::LocalPathProvisioner::new(seed)),
     ]
 }

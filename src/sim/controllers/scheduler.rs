@@ -21,6 +21,7 @@
 //! requests); ties are broken by a seeded hash, so runs repeat.
 
 use super::podutil;
+use super::volumeutil::res as vres;
 use crate::api::meta;
 use crate::api::quantity::parse_value;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
@@ -312,8 +313,14 @@ fn filter(
     })
 }
 
-/// `FitError.Error()` with the default preemption plugin's message.
-fn fit_error(pod: &Value, n_nodes: usize, rejections: &[Rejection]) -> String {
+/// `FitError.Error()` with the default preemption plugin's message; a
+/// PreFilter rejection's message stands for every node's.
+fn fit_error(
+    pod: &Value,
+    n_nodes: usize,
+    rejections: &[Rejection],
+    pre_filter: Option<&str>,
+) -> String {
     fn histogram<'a>(items: impl Iterator<Item = &'a str>) -> String {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for i in items {
@@ -323,11 +330,14 @@ fn fit_error(pod: &Value, n_nodes: usize, rejections: &[Rejection]) -> String {
         parts.sort();
         parts.join(", ")
     }
-    let reasons = histogram(
-        rejections
-            .iter()
-            .flat_map(|r| r.reasons.iter().map(String::as_str)),
-    );
+    let reasons = match pre_filter {
+        Some(m) => m.to_string(),
+        None => histogram(
+            rejections
+                .iter()
+                .flat_map(|r| r.reasons.iter().map(String::as_str)),
+        ),
+    };
     let preemption = if pod
         .pointer("/spec/preemptionPolicy")
         .and_then(Value::as_str)
@@ -394,10 +404,41 @@ impl Controller for Scheduler {
     }
 
     fn watches(&self) -> &'static [ResKey] {
-        &[res::PODS, res::NODES]
+        &[
+            res::PODS,
+            res::NODES,
+            vres::PVCS,
+            vres::PVS,
+            vres::STORAGECLASSES,
+        ]
     }
 
     fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
+        // A claim or volume changed: the pods waiting on that claim.
+        if r == vres::PVCS {
+            return volumes::pods_using(snap, meta::namespace(obj), meta::name(obj));
+        }
+        if r == vres::PVS {
+            let ns = obj
+                .pointer("/spec/claimRef/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let name = obj
+                .pointer("/spec/claimRef/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let mut keys = volumes::pods_using(snap, ns, name);
+            if obj.pointer("/spec/claimRef").is_none() {
+                // A free volume may let a waiting pod fit.
+                keys.extend(
+                    snap.unbound_pods()
+                        .filter(|p| is_pending_for_us(p))
+                        .filter(|p| !super::volumeutil::pod_claims(p).is_empty())
+                        .map(|p| ObjectKey::of(p)),
+                );
+            }
+            return keys;
+        }
         if r == res::PODS {
             let held = snap.get(r, meta::namespace(obj), meta::name(obj));
             if is_pending_for_us(obj) {
@@ -436,16 +477,25 @@ impl Controller for Scheduler {
             return Reconciled::none();
         }
         let nodes: Vec<&Value> = snap.list(res::NODES, None).map(|n| &**n).collect();
+        let claims = volumes::pre_filter(snap, pod);
         let req = pod_requests(pod, false);
         let req_non_zero = pod_requests(pod, true);
         let empty = NodeUsage::default();
         let mut feasible = Vec::new();
         let mut rejections = Vec::new();
-        for node in &nodes {
+        for node in nodes.iter().filter(|_| claims.is_ok()) {
             // What is already placed on the node.
             let u = snap.node_usage(meta::name(node)).unwrap_or(&empty);
+            let volume_reasons = || match &claims {
+                Ok(c) if !c.is_empty() => volumes::filter(snap, c, node),
+                _ => Vec::new(),
+            };
             match filter(pod, &req, node, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
+                None if !volume_reasons().is_empty() => rejections.push(Rejection {
+                    reasons: volume_reasons(),
+                    unresolvable: true,
+                }),
                 None => {
                     let alloc = Resources::from_list(node.pointer("/status/allocatable"));
                     let s = score(&alloc, &u.non_zero, &req_non_zero);
@@ -461,6 +511,18 @@ impl Controller for Scheduler {
             .iter()
             .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
         {
+            if let (Ok(c), Some(n)) = (&claims, nodes.iter().find(|n| meta::name(n) == node)) {
+                match volumes::pre_bind(snap, c, n) {
+                    volumes::PreBind::Ready => {}
+                    volumes::PreBind::Wait => return Reconciled::none(),
+                    volumes::PreBind::Start(actions) => {
+                        return Reconciled {
+                            actions,
+                            requeue_after: None,
+                        };
+                    }
+                }
+            }
             return Reconciled {
                 actions: vec![Action::Bind {
                     key: key.clone(),
@@ -482,7 +544,16 @@ impl Controller for Scheduler {
         let message = if nodes.is_empty() {
             "no nodes available to schedule pods".to_string()
         } else {
-            fit_error(pod, nodes.len(), &rejections)
+            match &claims {
+                Err(m) => {
+                    let all: Vec<Rejection> = nodes
+                        .iter()
+                        .map(|_| Rejection::unresolvable(m.clone()))
+                        .collect();
+                    fit_error(pod, nodes.len(), &all, Some(m))
+                }
+                Ok(_) => fit_error(pod, nodes.len(), &rejections, None),
+            }
         };
         let current = podutil::condition(pod, "PodScheduled");
         let same = current.is_some_and(|c| {
@@ -532,6 +603,8 @@ impl Controller for Scheduler {
         }
     }
 }
+
+pub mod volumes;
 
 #[cfg(test)]
 mod tests;

@@ -1022,11 +1022,17 @@ impl Ctx<'_> {
         }
         if mem.sandbox_at.is_none() {
             let errs = spec::volume_errors(&self.pod.volumes, self.input.world);
-            if !errs.is_empty() {
+            let claim_err =
+                spec::claim_error(&self.pod.volumes, self.input.world, &self.pod.namespace);
+            if !errs.is_empty() || claim_err.is_some() {
                 let (first, next, delay) = mem.mount_retry.unwrap_or((t, t, 500));
                 let mut wake = None;
                 if next <= t {
-                    for (v, m) in &errs {
+                    if let Some(m) = &claim_err {
+                        // Claims fail before any mount is tried.
+                        self.event(t, None, EventType::Warning, "FailedMount", m.clone());
+                    }
+                    for (v, m) in errs.iter().filter(|_| claim_err.is_none()) {
                         self.event(
                             t,
                             None,
@@ -1047,7 +1053,7 @@ impl Ctx<'_> {
                 let timeout = mem
                     .mount_timeout_at
                     .unwrap_or(first + SignedDuration::from_secs(123));
-                if timeout <= t {
+                if timeout <= t && claim_err.is_none() {
                     let names = errs
                         .iter()
                         .map(|(v, _)| v.as_str())

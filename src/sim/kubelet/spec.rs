@@ -485,6 +485,41 @@ pub fn volume_errors(volumes: &[Value], world: &World) -> Vec<(String, String)> 
     out
 }
 
+/// The volume manager's verdict on claims it cannot process (its
+/// desired-state populator), as the `FailedMount` event words it:
+/// `Unable to attach or mount volumes: unmounted volumes=[data], unattached
+/// volumes=[], failed to process volumes=[data]: error processing PVC
+/// default/data: PVC is not bound`. None when every claim is bound.
+pub fn claim_error(volumes: &[Value], world: &World, ns: &str) -> Option<String> {
+    let mut names = Vec::new();
+    let mut errs = Vec::new();
+    for v in volumes {
+        let claim = s(v, "/persistentVolumeClaim/claimName");
+        if claim.is_empty() {
+            continue;
+        }
+        let why = match world.pvcs.get(&claim) {
+            None => format!(
+                "failed to fetch PVC from API server: persistentvolumeclaims \"{claim}\" not found"
+            ),
+            Some(c) if s(c, "/status/phase") != "Bound" || s(c, "/spec/volumeName").is_empty() => {
+                "PVC is not bound".to_string()
+            }
+            Some(_) => continue,
+        };
+        names.push(s(v, "/name"));
+        errs.push(format!("error processing PVC {ns}/{claim}: {why}"));
+    }
+    if errs.is_empty() {
+        return None;
+    }
+    let names = names.join(" ");
+    Some(format!(
+        "Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[{names}]: {}",
+        errs.join("; ")
+    ))
+}
+
 /// Files a container sees through its volume mounts, and its mount points.
 pub fn container_files(
     c: &CSpec,

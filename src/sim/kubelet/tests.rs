@@ -382,6 +382,39 @@ fn missing_volume_source_keeps_the_pod_container_creating_with_failed_mount() {
 }
 
 #[test]
+fn unbound_claim_keeps_the_pod_container_creating_until_bound() {
+    let spec = json!({"containers": [{"name": "app", "image": "nginx:1.27", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}],
+                      "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]});
+    let mut s = Sim::new(pod("web", spec));
+    s.run_to(5.0);
+    assert_eq!(s.cs(0)["state"]["waiting"]["reason"], "ContainerCreating");
+    assert_eq!(
+        s.messages("FailedMount")[0],
+        "Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[], failed to process volumes=[data]: error processing PVC default/data: failed to fetch PVC from API server: persistentvolumeclaims \"data\" not found"
+    );
+    s.world.pvcs.insert(
+        "data".into(),
+        json!({"spec": {"accessModes": ["ReadWriteOnce"]}, "status": {"phase": "Pending"}}),
+    );
+    s.run_to(130.0);
+    assert_eq!(s.cs(0)["state"]["waiting"]["reason"], "ContainerCreating");
+    let fm = s.messages("FailedMount");
+    assert_eq!(
+        fm.last().map(String::as_str),
+        Some(
+            "Unable to attach or mount volumes: unmounted volumes=[data], unattached volumes=[], failed to process volumes=[data]: error processing PVC default/data: PVC is not bound"
+        )
+    );
+    assert!(fm.len() < 15, "retries back off: {}", fm.len());
+    s.world.pvcs.insert(
+        "data".into(),
+        json!({"spec": {"volumeName": "pvc-1"}, "status": {"phase": "Bound"}}),
+    );
+    s.run_to(400.0);
+    assert!(s.cs(0)["state"]["running"].is_object(), "{}", s.cs(0));
+}
+
+#[test]
 fn memory_over_the_limit_is_oom_killed_with_137() {
     let c = json!({"command": ["stress"], "args": ["--vm", "1", "--vm-bytes", "250M", "--vm-hang", "1"], "resources": {"limits": {"memory": "100Mi"}, "requests": {"memory": "50Mi"}}});
     let mut s = Sim::new(pod("memory-demo", one("polinux/stress", c)));
