@@ -11,6 +11,7 @@ pub mod job;
 pub mod namespace;
 pub mod podutil;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod scheduler;
 pub mod statefulset;
 #[cfg(test)]
@@ -30,5 +31,6 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(scheduler::Scheduler { seed }),
         Box::new(endpoints::EndpointsController),
         Box::new(endpointslice::EndpointSliceController),
+        Box::new(resourcequota::ResourceQuotaController),
     ]
 }
