@@ -50,7 +50,12 @@ fn quota_refuses_a_bare_pod_once_the_count_is_reached() {
         o.lines()
             .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["pods", "2", "2"])
     });
-    assert!(describe.contains("Resource  Used  Hard"), "{describe}");
+    assert!(
+        describe
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Resource", "Used", "Hard"]),
+        "{describe}"
+    );
     let get = sim.kubectl(&["get", "quota"]).ok();
     assert!(get.contains("pods: 2/2"), "{get}");
     // Deleting a pod frees its slot.
