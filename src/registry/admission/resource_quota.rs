@@ -220,14 +220,13 @@ mod tests {
             .collect()
     }
 
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+    /// hard, used, requested, the refusal.
+    type Case<'a> = (Pairs<'a>, Pairs<'a>, Pairs<'a>, Option<&'a str>);
+
     #[test]
     fn exceeded_names_only_the_names_over_their_limit() {
-        let cases: &[(
-            &[(&str, &str)],
-            &[(&str, &str)],
-            &[(&str, &str)],
-            Option<&str>,
-        )] = &[
+        let cases: &[Case] = &[
             (
                 &[("pods", "2")],
                 &[("pods", "2")],
