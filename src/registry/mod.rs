@@ -251,6 +251,14 @@ impl Registry {
         if !errors.is_empty() {
             return Err(Self::invalid(info, &name, &errors));
         }
+        let mut warnings = warnings;
+        warnings.extend(admission::validate_create(
+            &self.store,
+            self.clock.now(),
+            info,
+            ns,
+            &obj,
+        )?);
         if (info.group, info.plural) == ("", "services") {
             let (services, _) = self.store.list(SERVICES, None);
             let in_use = allocator::InUse::from_services(services.iter().map(|s| s.as_ref()));
@@ -284,6 +292,7 @@ impl Registry {
         match (info.group, info.plural) {
             ("", "pods") => {
                 defaults::apply_pod_admission(obj);
+                admission::limit_ranger::mutate_pod(&self.store, ns, obj);
                 admission::service_account(&self.store, &self.rng, ns, obj)?;
             }
             ("", "persistentvolumeclaims") => default_class::admit_claim(&self.store, obj),
@@ -515,7 +524,7 @@ impl Registry {
         let classes = (subresource.is_none()
             && (info.group, info.plural) == ("", "persistentvolumeclaims"))
             .then(|| default_class::storage_classes(&self.store));
-        let (_, new) = self
+        let (old, new) = self
             .store
             .update_with(res_key(info), ns, name, |old| {
                 let (new, w) = self.prepare_replacement(
@@ -541,6 +550,13 @@ impl Registry {
             Some(obj) => Arc::new(obj),
             None => self.finish_update(info, new),
         };
+        if (info.group, info.plural) == ("", "namespaces") && subresource.is_none() {
+            warnings.extend(admission::namespace_update_warnings(
+                &self.store,
+                &old,
+                &object,
+            ));
+        }
         Ok(Written {
             object,
             warnings,

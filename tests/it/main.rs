@@ -4,6 +4,7 @@
 // Tests poll a separate process with real deadlines.
 #![allow(clippy::disallowed_methods)]
 
+mod admission;
 mod architecture;
 mod autoscaling;
 mod faults;

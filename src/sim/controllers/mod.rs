@@ -17,6 +17,7 @@ pub mod nodelifecycle;
 pub mod persistentvolume;
 pub mod podutil;
 pub mod replicaset;
+pub mod resourcequota;
 pub mod scheduler;
 pub mod statefulset;
 pub mod tainteviction;
@@ -44,5 +45,6 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(endpointslice::EndpointSliceController),
         Box::new(persistentvolume::PersistentVolumeController),
         Box::new(localpath::LocalPathProvisioner::new(seed)),
+        Box::new(resourcequota::ResourceQuotaController),
     ]
 }
