@@ -6,6 +6,7 @@
 
 mod architecture;
 mod harness;
+mod ingress;
 mod jobs;
 mod kube_rs;
 mod kubectl_errors;

@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod endpointslice;
 pub mod endpointutil;
 pub mod history;
+pub mod ingress_status;
 pub mod job;
 pub mod namespace;
 pub mod podutil;
@@ -30,5 +31,6 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(scheduler::Scheduler { seed }),
         Box::new(endpoints::EndpointsController),
         Box::new(endpointslice::EndpointSliceController),
+        Box::new(ingress_status::IngressStatusController),
     ]
 }
