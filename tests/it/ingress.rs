@@ -47,8 +47,13 @@ fn addresses(sim: &Sim) -> Vec<(String, String)> {
 #[test]
 fn owned_ingresses_show_localhost_and_others_stay_empty() {
     let sim = Sim::start_with(&["--time-scale", "50"]);
-    sim.kubectl(&["label", "node", "kind-control-plane", "ingress-ready=true"])
-        .ok();
+    sim.kubectl(&[
+        "label",
+        "node",
+        "kdrill-control-plane",
+        "ingress-ready=true",
+    ])
+    .ok();
     sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
     for (name, class) in [
         ("owned", Some("nginx")),
