@@ -94,4 +94,18 @@ fn owned_ingresses_show_localhost_and_others_stay_empty() {
         ])
         .ok();
     assert_eq!(jp, r#"[{"hostname":"localhost"}]"#);
+    let describe = sim.kubectl(&["describe", "ingress", "owned"]).ok();
+    let sync = describe
+        .lines()
+        .find(|l| l.contains("Scheduled for sync"))
+        .unwrap_or_else(|| panic!("no Sync event:\n{describe}"));
+    let cols: Vec<&str> = sync.split_whitespace().collect();
+    assert_eq!(cols[..2], ["Normal", "Sync"], "{sync}");
+    assert!(sync.contains("(x2 over"), "{sync}");
+    assert!(
+        sync.ends_with("nginx-ingress-controller  Scheduled for sync"),
+        "{sync}"
+    );
+    let foreign = sim.kubectl(&["describe", "ingress", "foreign"]).ok();
+    assert!(!foreign.contains("Scheduled for sync"), "{foreign}");
 }

@@ -12,6 +12,7 @@
 
 use crate::api::meta;
 use crate::sim::controllers::podutil;
+use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::ingress::{IngressView, NAMESPACE};
 use crate::sim::runtime::{Action, Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, res as core_res};
@@ -65,6 +66,25 @@ fn controller_running(snap: &Snapshot) -> bool {
     })
 }
 
+/// The store's `Sync` event (component `nginx-ingress-controller`).
+fn sync_event(ing: &Value) -> EventSpec {
+    EventSpec {
+        involved: ObjectRef {
+            api_version: "networking.k8s.io/v1".into(),
+            kind: "Ingress".into(),
+            namespace: meta::namespace(ing).into(),
+            name: meta::name(ing).into(),
+            uid: meta::uid(ing).into(),
+            field_path: None,
+        },
+        type_: EventType::Normal,
+        reason: "Sync".into(),
+        message: "Scheduled for sync".into(),
+        component: "nginx-ingress-controller".into(),
+        host: None,
+    }
+}
+
 fn view(snap: &Snapshot) -> IngressView<'_> {
     let mut v = IngressView::new(Timestamp::UNIX_EPOCH);
     v.ingress_classes = snap.list(res::INGRESSCLASSES, None).map(|a| &**a).collect();
@@ -106,13 +126,20 @@ impl Controller for IngressStatusController {
         if ing.pointer("/status/loadBalancer/ingress") == Some(&want) {
             return Reconciled::none();
         }
+        // The store's add handler and then the update our status write
+        // causes each record "Scheduled for sync": `(x2 over ...)`.
+        let sync = Action::Event(sync_event(ing));
         Reconciled {
-            actions: vec![Action::Patch {
-                res: res::INGRESSES,
-                key: key.clone(),
-                patch: json!({"status": {"loadBalancer": {"ingress": want}}}),
-                status: true,
-            }],
+            actions: vec![
+                sync.clone(),
+                Action::Patch {
+                    res: res::INGRESSES,
+                    key: key.clone(),
+                    patch: json!({"status": {"loadBalancer": {"ingress": want}}}),
+                    status: true,
+                },
+                sync,
+            ],
             requeue_after: None,
         }
     }
@@ -155,12 +182,19 @@ mod tests {
             .reconcile(&snap, &ObjectKey::of(&ing), Timestamp::UNIX_EPOCH)
             .actions
             .into_iter()
-            .map(|a| match a {
+            .filter_map(|a| match a {
                 Action::Patch {
                     patch,
                     status: true,
                     ..
-                } => patch,
+                } => Some(patch),
+                Action::Event(e) => {
+                    assert_eq!(
+                        (e.reason.as_str(), e.message.as_str(), e.component.as_str()),
+                        ("Sync", "Scheduled for sync", "nginx-ingress-controller")
+                    );
+                    None
+                }
                 other => panic!("unexpected {other:?}"),
             })
             .collect()

@@ -22,8 +22,10 @@ pub use pages::{NOT_FOUND_PAGE, SERVICE_UNAVAILABLE_PAGE, permanent_redirect_pag
 pub use route::{Backend, Endpoint, IngressRequest, Route, Unavailable, route};
 pub use tls::{Certificate, FAKE_CERTIFICATE_SUBJECT, certificate};
 
+use crate::store::{ResKey, Store};
 use jiff::Timestamp;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The legacy class annotation (`ingressclass.IngressKey`).
 pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
@@ -139,6 +141,46 @@ impl<'a> IngressView<'a> {
         list.iter()
             .copied()
             .find(|o| str_at(o, "/metadata/namespace") == ns && str_at(o, "/metadata/name") == name)
+    }
+}
+
+/// The objects an [`IngressView`] borrows, read from a store.
+#[derive(Debug, Clone, Default)]
+pub struct IngressObjects {
+    pub ingresses: Vec<Arc<Value>>,
+    pub ingress_classes: Vec<Arc<Value>>,
+    pub services: Vec<Arc<Value>>,
+    pub endpoints: Vec<Arc<Value>>,
+    pub secrets: Vec<Arc<Value>>,
+}
+
+impl IngressObjects {
+    /// Lists what the controller's informers hold (every namespace).
+    pub fn from_store(store: &Store) -> Self {
+        let list = |group: &'static str, resource: &'static str| {
+            store.list(ResKey { group, resource }, None).0
+        };
+        Self {
+            ingresses: list("networking.k8s.io", "ingresses"),
+            ingress_classes: list("networking.k8s.io", "ingressclasses"),
+            services: list("", "services"),
+            endpoints: list("", "endpoints"),
+            secrets: list("", "secrets"),
+        }
+    }
+
+    /// A view over these objects at `now`, with kind's controller flags.
+    pub fn view(&self, now: Timestamp) -> IngressView<'_> {
+        fn refs(v: &[Arc<Value>]) -> Vec<&Value> {
+            v.iter().map(|a| &**a).collect()
+        }
+        let mut view = IngressView::new(now);
+        view.ingresses = refs(&self.ingresses);
+        view.ingress_classes = refs(&self.ingress_classes);
+        view.services = refs(&self.services);
+        view.endpoints = refs(&self.endpoints);
+        view.secrets = refs(&self.secrets);
+        view
     }
 }
 

@@ -42,11 +42,21 @@ mod eval;
 use crate::api::cidr::{Cidr, parse_ip_sloppy};
 use crate::api::meta;
 use crate::api::selector::LabelSelector;
+use crate::store::{ResKey, Store};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 pub use eval::{Verdict, allows, decide};
+
+const NETWORKPOLICIES: ResKey = ResKey {
+    group: "networking.k8s.io",
+    resource: "networkpolicies",
+};
+const NAMESPACES: ResKey = ResKey {
+    group: "",
+    resource: "namespaces",
+};
 
 /// The label the apiserver puts on every namespace (NamespaceDefaultLabelName).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -209,6 +219,16 @@ impl PolicyView {
             policies: policies.into_iter().map(parse_policy).collect(),
             namespaces,
         }
+    }
+
+    /// A view over the NetworkPolicies and Namespaces in `store`.
+    pub fn from_store(store: &Store) -> Self {
+        let (policies, _) = store.list(NETWORKPOLICIES, None);
+        let (namespaces, _) = store.list(NAMESPACES, None);
+        Self::new(
+            policies.iter().map(|a| &**a),
+            namespaces.iter().map(|a| &**a),
+        )
     }
 
     /// A namespace's labels (with `kubernetes.io/metadata.name` even if the
