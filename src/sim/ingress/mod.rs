@@ -13,6 +13,7 @@
 //! stored objects and asks [`route`] or [`certificate`].
 
 mod addon;
+pub mod admission;
 mod pages;
 mod route;
 mod tls;

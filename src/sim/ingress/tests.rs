@@ -534,3 +534,62 @@ fn addon_objects_match_kinds_manifest() {
         ControllerConfig::default().controller
     );
 }
+
+#[test]
+fn webhook_denies_a_host_and_path_another_ingress_holds() {
+    let web = ingress(
+        "web",
+        "2026-01-01T00:00:00Z",
+        json!({"rules": [rule("app.example.com", vec![path("/api", "Prefix", "api", json!({"number": 8080}))]),
+                         rule("", vec![path("/pay", "Exact", "web", json!({"number": 80}))])]}),
+    );
+    let objs = Objects::base(vec![web.clone()]);
+    let view = objs.view();
+    let other_ns = |host: &str, p: &str, ty: &str, class: Option<&str>| {
+        let mut i = ingress(
+            "new",
+            "2026-02-01T00:00:00Z",
+            json!({"rules": [rule(host, vec![path(p, ty, "web", json!({"number": 80}))])]}),
+        );
+        i["metadata"]["namespace"] = json!("other");
+        if let Some(c) = class {
+            i["spec"]["ingressClassName"] = json!(c);
+        }
+        admission::review(&view, &i)
+    };
+    let denied = |host: &str, p: &str| {
+        Err(format!(
+            "admission webhook \"validate.nginx.ingress.kubernetes.io\" denied the request: host \"{host}\" and path \"{p}\" is already defined in ingress default/web"
+        ))
+    };
+    assert_eq!(
+        other_ns("app.example.com", "/api", "Exact", None),
+        denied("app.example.com", "/api"),
+        "path types are not compared"
+    );
+    assert_eq!(
+        other_ns("app.example.com", "/api/", "Prefix", None),
+        denied("app.example.com", "/api/"),
+        "Prefix /api also holds /api/"
+    );
+    assert_eq!(
+        other_ns("", "/pay", "Prefix", None),
+        denied("_", "/pay"),
+        "no host is the catch-all _"
+    );
+    assert_eq!(
+        other_ns("app.example.com", "/api/v2", "Prefix", None),
+        Ok(())
+    );
+    assert_eq!(
+        other_ns("other.example.com", "/api", "Prefix", None),
+        Ok(())
+    );
+    assert_eq!(
+        other_ns("app.example.com", "/api", "Prefix", Some("traefik")),
+        Ok(()),
+        "not ours: not reviewed"
+    );
+    // Updating the holder itself is fine.
+    assert_eq!(admission::review(&view, &web), Ok(()));
+}
