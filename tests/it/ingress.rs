@@ -109,3 +109,34 @@ fn owned_ingresses_show_localhost_and_others_stay_empty() {
     let foreign = sim.kubectl(&["describe", "ingress", "foreign"]).ok();
     assert!(!foreign.contains("Scheduled for sync"), "{foreign}");
 }
+
+#[test]
+fn bad_network_policy_and_ingress_get_the_apiservers_422() {
+    let sim = Sim::start();
+    let np = "apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: np
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - ipBlock:
+        cidr: 10.0.0.0/33
+  - from:
+    - ipBlock:
+        cidr: 10.0.0.0/16
+        except: [192.168.0.0/24]
+";
+    let err = sim.kubectl_stdin(&["apply", "-f", "-"], np).err();
+    assert!(
+        err.starts_with("The NetworkPolicy \"np\" is invalid: \n* spec.ingress[0].from[0].ipBlock.cidr: Invalid value: \"10.0.0.0/33\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)\n* spec.ingress[1].from[0].ipBlock.except[0]: Invalid value: \"192.168.0.0/24\": must be a strict subset of `cidr`"),
+        "{err}"
+    );
+    let ing = ingress("bad", Some("nginx")).replace("pathType: Prefix", "pathType: Regex");
+    let err = sim.kubectl_stdin(&["apply", "-f", "-"], &ing).err();
+    assert!(
+        err.starts_with("The Ingress \"bad\" is invalid: spec.rules[0].http.paths[0].pathType: Unsupported value: \"Regex\": supported values: \"Exact\", \"ImplementationSpecific\", \"Prefix\""),
+        "{err}"
+    );
+}

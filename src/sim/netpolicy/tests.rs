@@ -789,16 +789,34 @@ fn invalid_selectors_and_blocks_select_nothing() {
 fn view_from_store_reads_policies_and_namespace_labels() {
     let store = crate::store::Store::new();
     store
-        .create(NAMESPACES, json!({"metadata": {"name": "prod", "labels": {"env": "prod"}}}))
+        .create(
+            NAMESPACES,
+            json!({"metadata": {"name": "prod", "labels": {"env": "prod"}}}),
+        )
         .unwrap();
     store
         .create(
             NETWORKPOLICIES,
-            allow_from(json!([{"namespaceSelector": {"matchLabels": {"env": "prod"}}}]), json!([])),
+            allow_from(
+                json!([{"namespaceSelector": {"matchLabels": {"env": "prod"}}}]),
+                json!([]),
+            ),
         )
         .unwrap();
     let view = PolicyView::from_store(&store);
     let w = world();
-    assert!(allows(&view, &Peer::Pod(&w.prod_client), &Peer::Pod(&w.web), 80, Tcp));
-    assert!(!allows(&view, &Peer::Pod(&w.client), &Peer::Pod(&w.web), 80, Tcp));
+    assert!(allows(
+        &view,
+        &Peer::Pod(&w.prod_client),
+        &Peer::Pod(&w.web),
+        80,
+        Tcp
+    ));
+    assert!(!allows(
+        &view,
+        &Peer::Pod(&w.client),
+        &Peer::Pod(&w.web),
+        80,
+        Tcp
+    ));
 }
