@@ -27,9 +27,11 @@
 //! has egress rules (the apiserver stores it defaulted; this module defaults
 //! it again for hand-built objects).
 //!
-//! Never subject to policy: host-network pods and nodes (they are not on
-//! the pod network), a pod talking to itself, and traffic between a pod and
-//! the node it runs on (kubelet probes). Callers evaluate the connection
+//! Policies only isolate pods on the pod network: a host-network pod or a
+//! node has no policies of its own (its traffic to an isolated pod is still
+//! checked against that pod's ingress rules, where only an `ipBlock` can
+//! match it). Always allowed: a pod talking to itself, and traffic between
+//! a pod and the node it runs on (kubelet probes). Callers evaluate the connection
 //! *after* kube-proxy's DNAT: `to` is the backend pod, not the Service IP,
 //! so DNS egress is allowed by rules that select the CoreDNS pods (namespace
 //! `kube-system`, `k8s-app: kube-dns`) on UDP/TCP 53.
