@@ -1,5 +1,6 @@
 //! Pure Kubernetes vocabulary: keys, resource versions, selectors, Status,
 //! field errors, patches. No IO.
+pub mod cidr;
 pub mod field_error;
 pub mod image_behaviour;
 pub mod meta;

@@ -9,6 +9,7 @@ pub mod admission;
 pub mod allocator;
 pub mod binding;
 pub mod default_class;
+pub mod default_ingress_class;
 pub mod defaults;
 pub mod eviction;
 pub mod gc;
@@ -300,6 +301,7 @@ impl Registry {
                 let uid = meta::uid(obj).to_string();
                 defaults::set_job_generated_selector(obj, &uid);
             }
+            ("networking.k8s.io", "ingresses") => default_ingress_class::admit(&self.store, obj),
             _ => {}
         }
         if (info.group, info.plural) == ("", "namespaces") {

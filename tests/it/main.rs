@@ -10,6 +10,7 @@ mod autoscaling;
 mod faults;
 mod harness;
 mod images;
+mod ingress;
 mod jobs;
 mod kube_rs;
 mod kubectl_errors;

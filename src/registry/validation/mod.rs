@@ -33,6 +33,9 @@ pub use pod::{POD_UPDATE_FORBIDDEN, VOLUME_SOURCES};
 pub fn validate_create(group: &str, kind: &str, obj: &Value) -> Vec<FieldError> {
     let mut errs = meta::object_meta(obj, name_rule(group, kind), "metadata");
     errs.extend(body(group, kind, obj));
+    if (group, kind) == ("networking.k8s.io", "Ingress") {
+        errs.extend(networking::ingress_create(obj));
+    }
     errs
 }
 

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::{arr, ch, get, idx, int, label_selector, present, s};
+use crate::api::cidr::Cidr;
 use crate::api::field_error::FieldError;
 use crate::api::name::{
     is_dns1035_label, is_dns1123_subdomain, is_valid_port_name, is_valid_port_num,
@@ -66,6 +67,34 @@ pub fn ingress(obj: &Value) -> Vec<FieldError> {
             http_path(p, &idx(&ch(&hp, "paths"), j), &mut errs);
         }
     }
+    for (i, t) in arr(spec, "tls").iter().enumerate() {
+        let tp = idx("spec.tls", i);
+        for (j, h) in arr(t, "hosts").iter().enumerate() {
+            let host = h.as_str().unwrap_or("");
+            let msgs = if host.contains('*') {
+                is_wildcard_dns1123_subdomain(host)
+            } else {
+                is_dns1123_subdomain(host)
+            };
+            for msg in msgs {
+                errs.push(FieldError::invalid(
+                    idx(&ch(&tp, "hosts"), j),
+                    Value::from(host),
+                    msg,
+                ));
+            }
+        }
+        let secret = s(t, "secretName");
+        if !secret.is_empty() {
+            for msg in is_dns1123_subdomain(secret) {
+                errs.push(FieldError::invalid(
+                    ch(&tp, "secretName"),
+                    Value::from(secret),
+                    msg,
+                ));
+            }
+        }
+    }
     let class = s(spec, "ingressClassName");
     if !class.is_empty() {
         for msg in is_dns1123_subdomain(class) {
@@ -77,6 +106,27 @@ pub fn ingress(obj: &Value) -> Vec<FieldError> {
         }
     }
     errs
+}
+
+/// `ValidateIngressCreate`'s extra rule: the legacy class annotation, when
+/// set alongside `ingressClassName`, must name the same class.
+pub fn ingress_create(obj: &Value) -> Vec<FieldError> {
+    const KEY: &str = "kubernetes.io/ingress.class";
+    let annotation = obj
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(KEY))
+        .and_then(Value::as_str);
+    let class = get(obj, "spec")
+        .get("ingressClassName")
+        .and_then(Value::as_str);
+    match (annotation, class) {
+        (Some(a), Some(c)) if a != c => vec![FieldError::invalid(
+            format!("annotations.{KEY}"),
+            Value::from(a),
+            "must match `ingressClassName` when both are specified",
+        )],
+        _ => Vec::new(),
+    }
 }
 
 fn http_path(p: &Value, path: &str, errs: &mut Vec<FieldError>) {
@@ -318,10 +368,7 @@ fn peer(p: &Value, path: &str, errs: &mut Vec<FieldError>) {
     let ipb = get(p, "ipBlock");
     if !ipb.is_null() {
         n += 1;
-        let cidr = s(ipb, "cidr");
-        if cidr.is_empty() {
-            errs.push(FieldError::required(ch(&ch(path, "ipBlock"), "cidr"), ""));
-        }
+        ip_block(ipb, &ch(path, "ipBlock"), errs);
     }
     if n == 0 {
         errs.push(FieldError::required(path, "must specify a peer"));
@@ -330,5 +377,37 @@ fn peer(p: &Value, path: &str, errs: &mut Vec<FieldError>) {
             path,
             "may not specify both ipBlock and another peer",
         ));
+    }
+}
+
+/// `IsValidCIDRForLegacyField`'s message (StrictIPCIDRValidation is off in
+/// v1.33, so only unparseable values fail).
+const CIDR_INVALID: &str = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
+
+/// `ValidateIPBlock`: `cidr` required and parseable; each `except` entry
+/// parseable and a strict subset of `cidr`.
+fn ip_block(ipb: &Value, path: &str, errs: &mut Vec<FieldError>) {
+    let cidr = s(ipb, "cidr");
+    let cp = ch(path, "cidr");
+    if cidr.is_empty() {
+        errs.push(FieldError::required(cp, ""));
+        return;
+    }
+    let Some(block) = Cidr::parse_sloppy(cidr) else {
+        errs.push(FieldError::invalid(cp, Value::from(cidr), CIDR_INVALID));
+        return;
+    };
+    for (i, e) in arr(ipb, "except").iter().enumerate() {
+        let ep = idx(&ch(path, "except"), i);
+        let text = e.as_str().unwrap_or("");
+        match Cidr::parse_sloppy(text) {
+            None => errs.push(FieldError::invalid(ep, Value::from(text), CIDR_INVALID)),
+            Some(ex) if !block.strictly_contains(&ex) => errs.push(FieldError::invalid(
+                ep,
+                Value::from(text),
+                "must be a strict subset of `cidr`",
+            )),
+            Some(_) => {}
+        }
     }
 }

@@ -630,6 +630,92 @@ fn ingress_and_network_policy() {
 }
 
 #[test]
+fn network_policy_ip_blocks_and_ports() {
+    let np = |peer: Value, ports: Value| json!({"metadata": {"name": "n"}, "spec": {"podSelector": {}, "egress": [{"to": [peer], "ports": ports}]}});
+    let block = |cidr: &str, except: Value| json!({"ipBlock": {"cidr": cidr, "except": except}});
+    let valid = create(
+        "networking.k8s.io",
+        "NetworkPolicy",
+        np(block("10.0.0.0/8", json!(["10.1.0.0/16"])), json!([])),
+    );
+    assert!(valid.is_empty(), "{valid:?}");
+    let cases: &[(Value, Value, &[&str])] = &[
+        (
+            block("10.0.0.0/33", json!([])),
+            json!([]),
+            &[
+                "spec.egress[0].to[0].ipBlock.cidr: Invalid value: \"10.0.0.0/33\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
+            ],
+        ),
+        (
+            block(
+                "10.0.0.0/16",
+                json!(["10.0.0.0/16", "192.168.0.0/24", "nope"]),
+            ),
+            json!([]),
+            &[
+                "spec.egress[0].to[0].ipBlock.except[0]: Invalid value: \"10.0.0.0/16\": must be a strict subset of `cidr`",
+                "spec.egress[0].to[0].ipBlock.except[1]: Invalid value: \"192.168.0.0/24\": must be a strict subset of `cidr`",
+                "spec.egress[0].to[0].ipBlock.except[2]: Invalid value: \"nope\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
+            ],
+        ),
+        (
+            json!({"ipBlock": {"cidr": ""}}),
+            json!([]),
+            &["spec.egress[0].to[0].ipBlock.cidr: Required value"],
+        ),
+        (
+            json!({"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}),
+            json!([]),
+            &["spec.egress[0].to[0]: Forbidden: may not specify both ipBlock and another peer"],
+        ),
+        (
+            json!({}),
+            json!([]),
+            &["spec.egress[0].to[0]: Required value: must specify a peer"],
+        ),
+        (
+            json!({"podSelector": {"matchLabels": {"app": "-bad-"}}}),
+            json!([{"port": 0}, {"port": 8000, "endPort": 7000}, {"port": "http", "endPort": 90}, {"endPort": 90}]),
+            &[
+                "spec.egress[0].ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive",
+                "spec.egress[0].ports[1].endPort: Invalid value: 8000: must be greater than or equal to `port`",
+                "spec.egress[0].ports[2].endPort: Invalid value: 90: may not be specified when `port` is non-numeric",
+                "spec.egress[0].ports[3].endPort: Invalid value: 90: may not be specified when `port` is not specified",
+                "spec.egress[0].to[0].podSelector.matchLabels[app]: Invalid value: \"-bad-\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+            ],
+        ),
+    ];
+    for (peer, ports, want) in cases {
+        assert_eq!(
+            create(
+                "networking.k8s.io",
+                "NetworkPolicy",
+                np(peer.clone(), ports.clone())
+            ),
+            want.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "{peer} {ports}"
+        );
+    }
+}
+
+#[test]
+fn ingress_tls_and_class_annotation() {
+    let ing = json!({"metadata": {"name": "i", "annotations": {"kubernetes.io/ingress.class": "traefik"}},
+        "spec": {"ingressClassName": "nginx",
+            "tls": [{"hosts": ["Bad_Host", "*.example.com"], "secretName": "Tls_Secret"}],
+            "defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}});
+    assert_eq!(
+        create("networking.k8s.io", "Ingress", ing),
+        vec![
+            "spec.tls[0].hosts[0]: Invalid value: \"Bad_Host\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+            "spec.tls[0].secretName: Invalid value: \"Tls_Secret\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+            "annotations.kubernetes.io/ingress.class: Invalid value: \"traefik\": must match `ingressClassName` when both are specified",
+        ]
+    );
+}
+
+#[test]
 fn rbac_rules_and_bindings() {
     let role = json!({"metadata": {"name": "r"}, "rules": [{"apiGroups": [""], "resources": ["pods"]}, {"verbs": ["get"]}]});
     assert_eq!(

@@ -9,6 +9,7 @@ pub mod endpointslice;
 pub mod endpointutil;
 pub mod history;
 pub mod hpa;
+pub mod ingress_status;
 pub mod job;
 pub mod localpath;
 pub mod namespace;
@@ -46,5 +47,6 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(persistentvolume::PersistentVolumeController),
         Box::new(localpath::LocalPathProvisioner::new(seed)),
         Box::new(resourcequota::ResourceQuotaController),
+        Box::new(ingress_status::IngressStatusController),
     ]
 }

@@ -1,0 +1,226 @@
+//! Which certificate the controller presents for a host (`createServers`
+//! and `extractTLSSecretName`).
+//!
+//! The Secret comes from the first owned Ingress whose `spec.tls[].hosts`
+//! lists the host, else whose Secret's certificate covers the host. The
+//! controller falls back to its self-signed "Kubernetes Ingress Controller
+//! Fake Certificate" when no TLS entry applies, when the Secret is missing
+//! or lacks `tls.crt`/`tls.key`, when the certificate does not parse, or
+//! when it names neither the host (SAN) nor, as a fallback, the CN. An
+//! *expired* certificate is still served (the controller only logs
+//! `SSL certificate for server "<host>" expired (<time>)`), so the client
+//! sees it and fails verification itself.
+
+use super::{IngressView, str_at};
+use base64::Engine;
+use jiff::Timestamp;
+use serde_json::Value;
+use x509_parser::extensions::GeneralName;
+use x509_parser::pem::parse_x509_pem;
+
+/// The fake certificate's subject (and issuer): `O=Acme Co; CN=...` as curl
+/// prints it.
+pub const FAKE_CERTIFICATE_SUBJECT: &str =
+    "O=Acme Co; CN=Kubernetes Ingress Controller Fake Certificate";
+
+/// The certificate served for a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Certificate {
+    /// The Ingress's Secret.
+    Secret {
+        namespace: String,
+        name: String,
+        /// `notAfter`.
+        not_after: Timestamp,
+        /// Whether `notAfter` is before the view's `now`.
+        expired: bool,
+        /// DNS names in the SAN extension.
+        dns_names: Vec<String>,
+    },
+    /// The controller's default certificate, with why it was used.
+    Fake { reason: String },
+}
+
+impl Certificate {
+    pub fn is_fake(&self) -> bool {
+        matches!(self, Certificate::Fake { .. })
+    }
+}
+
+struct Parsed {
+    not_after: Timestamp,
+    dns_names: Vec<String>,
+    common_names: Vec<String>,
+}
+
+/// Reads `tls.crt` of a Secret; `Err` carries the controller's complaint.
+fn parse_secret(secret: &Value) -> Result<Parsed, String> {
+    let field = |k: &str| -> Option<Vec<u8>> {
+        let b64 = secret.pointer(&format!("/data/{}", k.replace('/', "~1")))?;
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str()?)
+            .ok()
+    };
+    let (Some(crt), Some(_key)) = (field("tls.crt"), field("tls.key")) else {
+        return Err("secret does not contain keys tls.crt and tls.key".into());
+    };
+    let (_, pem) =
+        parse_x509_pem(&crt).map_err(|e| format!("no valid PEM formatted block found: {e}"))?;
+    let cert = pem
+        .parse_x509()
+        .map_err(|e| format!("unexpected error creating SSL Cert: {e}"))?;
+    let not_after =
+        Timestamp::from_second(cert.validity().not_after.timestamp()).map_err(|e| e.to_string())?;
+    let dns_names = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|g| match g {
+                    GeneralName::DNSName(d) => Some(d.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let common_names = cert
+        .subject()
+        .iter_common_name()
+        .filter_map(|c| c.as_str().ok().map(str::to_string))
+        .collect();
+    Ok(Parsed {
+        not_after,
+        dns_names,
+        common_names,
+    })
+}
+
+/// Go's `matchHostnames`: case-insensitive, `*` only as the whole first
+/// label and matching exactly one label.
+fn name_matches(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let (p, h): (Vec<&str>, Vec<&str>) = (pattern.split('.').collect(), host.split('.').collect());
+    if pattern.is_empty() || p.len() != h.len() {
+        return false;
+    }
+    p.iter()
+        .zip(&h)
+        .enumerate()
+        .all(|(i, (a, b))| (i == 0 && *a == "*") || a == b)
+}
+
+impl Parsed {
+    /// `VerifyHostname`, then the controller's CN fallback.
+    fn covers(&self, host: &str) -> bool {
+        self.dns_names.iter().any(|d| name_matches(d, host))
+            || self.common_names.iter().any(|c| name_matches(c, host))
+    }
+}
+
+/// The certificate ingress-nginx presents for `host` (SNI).
+pub fn certificate(view: &IngressView, host: &str) -> Certificate {
+    let host = host.to_ascii_lowercase();
+    let owned = view.owned();
+    let tls_entries = |ing: &Value| -> Vec<Value> {
+        ing.pointer("/spec/tls")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    // 1. A TLS entry listing the host.
+    let mut chosen: Option<(String, String)> = owned.iter().find_map(|ing| {
+        tls_entries(ing).iter().find_map(|t| {
+            let listed = t
+                .get("hosts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|h| h.as_str().is_some_and(|h| h.eq_ignore_ascii_case(&host)));
+            listed.then(|| {
+                (
+                    str_at(ing, "/metadata/namespace").to_string(),
+                    str_at(t, "/secretName").to_string(),
+                )
+            })
+        })
+    });
+    // 2. Else a Secret whose certificate covers the host, for an Ingress
+    //    serving that host.
+    if chosen.is_none() {
+        chosen = owned
+            .iter()
+            .filter(|ing| {
+                ing.pointer("/spec/rules")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .any(|r| str_at(r, "/host").eq_ignore_ascii_case(&host))
+            })
+            .find_map(|ing| {
+                let ns = str_at(ing, "/metadata/namespace");
+                tls_entries(ing).iter().find_map(|t| {
+                    let name = str_at(t, "/secretName");
+                    let secret = IngressView::find(&view.secrets, ns, name)?;
+                    parse_secret(secret)
+                        .ok()
+                        .filter(|p| p.covers(&host))
+                        .map(|_| (ns.to_string(), name.to_string()))
+                })
+            });
+    }
+    let Some((namespace, name)) = chosen.filter(|(_, n)| !n.is_empty()) else {
+        return Certificate::Fake {
+            reason: format!("no TLS secret configured for server {host:?}"),
+        };
+    };
+    let key = format!("{namespace}/{name}");
+    let Some(secret) = IngressView::find(&view.secrets, &namespace, &name) else {
+        return Certificate::Fake {
+            reason: format!(
+                "Error getting SSL certificate {key:?}: local SSL certificate {key} was not found. Using default certificate"
+            ),
+        };
+    };
+    let parsed = match parse_secret(secret) {
+        Ok(p) => p,
+        Err(e) => {
+            return Certificate::Fake {
+                reason: format!(
+                    "Error getting SSL certificate {key:?}: {e}. Using default certificate"
+                ),
+            };
+        }
+    };
+    if !parsed.covers(&host) {
+        return Certificate::Fake {
+            reason: format!(
+                "SSL certificate {key:?} does not contain a Common Name or Subject Alternative Name for server {host:?}"
+            ),
+        };
+    }
+    Certificate::Secret {
+        namespace,
+        name,
+        expired: parsed.not_after < view.now,
+        not_after: parsed.not_after,
+        dns_names: parsed.dns_names,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_matches;
+
+    #[test]
+    fn hostname_patterns_follow_go() {
+        assert!(name_matches("app.example.com", "APP.example.com"));
+        assert!(name_matches("*.example.com", "app.example.com"));
+        assert!(!name_matches("*.example.com", "a.b.example.com"));
+        assert!(!name_matches("*.example.com", "example.com"));
+        assert!(!name_matches("example.com", "app.example.com"));
+    }
+}
