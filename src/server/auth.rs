@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 /// An authenticated user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UserInfo {
     pub username: String,
     pub uid: String,
     pub groups: Vec<String>,
+    pub extra: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl UserInfo {
@@ -23,6 +24,7 @@ impl UserInfo {
                 "kubeadm:cluster-admins".into(),
                 "system:authenticated".into(),
             ],
+            ..Default::default()
         }
     }
 }

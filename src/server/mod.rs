@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod body;
 pub mod discovery;
 mod exec;
@@ -66,6 +67,32 @@ impl ApiServer {
         })
     }
 
+    /// Impersonation, then authorization of `attrs`, for an authenticated
+    /// `requestor`: the user the request acts as, or the 403 (or the
+    /// impersonation filter's error) to answer with.
+    pub fn authorize(
+        &self,
+        requestor: &UserInfo,
+        headers: &HeaderMap,
+        attrs: &authz::rule::Attributes,
+    ) -> Result<UserInfo, Status> {
+        let store = &self.registry.store;
+        let impersonation: Vec<(String, String)> = headers
+            .iter()
+            .filter(|(n, _)| n.as_str().starts_with("impersonate-"))
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let user = authz::impersonate::impersonate(&impersonation, requestor, |u, a| {
+            authz::authorize(store, u, a)
+        })?;
+        let decision = authz::authorize(store, &user, attrs);
+        if decision.allowed {
+            Ok(user)
+        } else {
+            Err(authz::forbidden(&user.username, attrs, &decision.reason))
+        }
+    }
+
     /// The axum router: one fallback that parses paths itself, as the
     /// apiserver's request-info resolution does.
     pub fn router(self: &Arc<Self>) -> axum::Router {
@@ -116,13 +143,32 @@ fn serve_request(
     if auth::is_public(path) {
         return public(path, &accept);
     }
-    let Some(user) = server
+    let Some(requestor) = server
         .auth
         .authenticate(header(headers, "authorization").as_deref())
     else {
         return response::status(&Status::unauthorized());
     };
     let req = RequestInfo::parse(method.as_str(), path, query.flag("watch"));
+    let user = match server.authorize(&requestor, headers, &authz::attributes_of(&req)) {
+        Ok(u) => u,
+        Err(denied) => {
+            let resp = response::status(&denied);
+            server.audit.record(AuditRecord {
+                time: crate::sim::clock::format_micro_time(server.registry.clock.now()),
+                user: requestor.username,
+                verb: req.verb,
+                group: req.group,
+                resource: req.resource,
+                subresource: req.subresource,
+                namespace: req.namespace,
+                name: req.name,
+                uri: uri.to_string(),
+                code: resp.status().as_u16(),
+            });
+            return resp;
+        }
+    };
     let resp = if req.is_resource {
         resource_request(
             server,

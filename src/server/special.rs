@@ -221,6 +221,7 @@ pub fn token(ctx: &Ctx<'_>) -> Response<Body> {
                 format!("system:serviceaccounts:{ns}"),
                 "system:authenticated".into(),
             ],
+            ..Default::default()
         },
     );
     req["apiVersion"] = json!("authentication.k8s.io/v1");

@@ -1,5 +1,6 @@
 //! Controllers of the simulated cluster: pure reconcilers the runtime
 //! (`sim::runtime`) drives, plus the namespace finalizer task.
+pub mod clusterrole_aggregation;
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
@@ -30,5 +31,6 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(scheduler::Scheduler { seed }),
         Box::new(endpoints::EndpointsController),
         Box::new(endpointslice::EndpointSliceController),
+        Box::new(clusterrole_aggregation::ClusterRoleAggregationController),
     ]
 }
