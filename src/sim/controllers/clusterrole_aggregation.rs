@@ -79,8 +79,8 @@ impl Controller for ClusterRoleAggregationController {
         let Some(role) = snap.get(CLUSTER_ROLES, "", &key.name) else {
             return Reconciled::none();
         };
-        let roles = snap.list(CLUSTER_ROLES, None).map(Arc::as_ref);
-        let Some(rules) = aggregated_rules(role, roles) else {
+        let roles: Vec<&Value> = snap.list(CLUSTER_ROLES, None).map(Arc::as_ref).collect();
+        let Some(rules) = aggregated_rules(role, roles.iter().copied()) else {
             return Reconciled::none();
         };
         if rules == current_rules(role) && role.get("rules").is_some_and(Value::is_array) {
