@@ -9,6 +9,7 @@ pub mod progress;
 pub mod reset;
 pub mod selftest;
 pub mod show;
+pub mod sim_kubeconfig;
 pub mod sim_serve;
 pub mod solve;
 pub mod start;
@@ -65,6 +66,8 @@ pub enum Command {
 pub enum SimCommand {
     /// Serve a fresh simulated cluster in the foreground until Ctrl-C.
     Serve(sim_serve::Args),
+    /// Print a kubeconfig for a new user of the running simulated cluster.
+    Kubeconfig(sim_kubeconfig::Args),
 }
 
 /// Exit codes (DESIGN.md): 0 ok, 1 checks failed, 2 usage or invalid
@@ -95,5 +98,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Sim {
             command: SimCommand::Serve(args),
         } => sim_serve::run(args),
+        Command::Sim {
+            command: SimCommand::Kubeconfig(args),
+        } => sim_kubeconfig::run(args),
     }
 }

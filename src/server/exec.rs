@@ -172,10 +172,7 @@ pub fn upgrade(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Response<Body> {
-    let Some(requestor) = server
-        .auth
-        .authenticate(header(headers, "authorization").as_deref())
-    else {
+    let Some(requestor) = server.authenticate(header(headers, "authorization").as_deref()) else {
         return response::status(&Status::unauthorized());
     };
     let path = uri.path();

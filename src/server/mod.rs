@@ -67,6 +67,20 @@ impl ApiServer {
         })
     }
 
+    /// The user a bearer token authenticates: a token the server issued or
+    /// listed in the token file, or the JWT of an existing ServiceAccount.
+    pub fn authenticate(&self, authorization: Option<&str>) -> Option<UserInfo> {
+        if let Some(u) = self.auth.authenticate(authorization) {
+            return Some(u);
+        }
+        let (ns, name) = auth::service_account_of_jwt(auth::bearer(authorization)?)?;
+        let info = resource::lookup("", "v1", "serviceaccounts")?;
+        let sa = self.registry.get(info, &ns, &name)?;
+        let mut user = UserInfo::service_account(&ns, &name);
+        user.uid = crate::api::meta::uid(&sa).to_string();
+        Some(user)
+    }
+
     /// Impersonation, then authorization of `attrs`, for an authenticated
     /// `requestor`: the user the request acts as, or the 403 (or the
     /// impersonation filter's error) to answer with.
@@ -143,10 +157,7 @@ fn serve_request(
     if auth::is_public(path) {
         return public(path, &accept);
     }
-    let Some(requestor) = server
-        .auth
-        .authenticate(header(headers, "authorization").as_deref())
-    else {
+    let Some(requestor) = server.authenticate(header(headers, "authorization").as_deref()) else {
         return response::status(&Status::unauthorized());
     };
     let req = RequestInfo::parse(method.as_str(), path, query.flag("watch"));
@@ -325,6 +336,11 @@ fn resource_request(
     if info.verbs == resource::CREATE_ONLY {
         return special::review(&ctx);
     }
+    if info.group == authz::CLUSTER_ROLES.group
+        && let Err(denied) = rbac_escalation(&ctx)
+    {
+        return response::status(&denied);
+    }
     match ctx.req.verb.as_str() {
         "get" => read::get(&ctx),
         "list" => read::list(&ctx),
@@ -336,4 +352,44 @@ fn resource_request(
         "deletecollection" => write::delete_collection(&ctx),
         other => response::status(&Status::method_not_supported(gr, other)),
     }
+}
+
+/// RBAC's escalation checks for a create, update or patch of a role or
+/// binding, on the object the write would store. A body that does not
+/// decode is left to the write itself to refuse.
+fn rbac_escalation(ctx: &Ctx<'_>) -> Result<(), Status> {
+    let ns = ctx.req.namespace.as_str();
+    let current = (!ctx.req.name.is_empty())
+        .then(|| ctx.server.registry.get(ctx.info, ns, &ctx.req.name))
+        .flatten();
+    let decoded = |ct: Option<&str>| {
+        body::Format::from_content_type(ct).and_then(|f| body::decode(f, ctx.body).ok())
+    };
+    let new = match ctx.req.verb.as_str() {
+        "create" | "update" => decoded(ctx.content_type.as_deref()),
+        "patch" => {
+            let ct = ctx.content_type.as_deref().unwrap_or("");
+            let patch = decoded(Some(ct));
+            match (crate::api::patch::PatchType::from_content_type(ct), patch, &current) {
+                (Some(ty), Some(p), Some(cur)) => crate::api::patch::apply(ty, cur, &p, ctx.info).ok(),
+                (Some(crate::api::patch::PatchType::Apply), Some(p), None) => Some(p),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let Some(mut new) = new else {
+        return Ok(());
+    };
+    if crate::api::meta::name(&new).is_empty() && !ctx.req.name.is_empty() {
+        crate::api::meta::set_meta(&mut new, "name", ctx.req.name.clone());
+    }
+    authz::escalation::check(
+        &ctx.server.registry.store,
+        &ctx.user,
+        ctx.info.plural,
+        ns,
+        &new,
+        current.as_deref(),
+    )
 }

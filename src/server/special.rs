@@ -271,7 +271,7 @@ pub fn review(ctx: &Ctx<'_>) -> Response<Body> {
         }
         "tokenreviews" => {
             let token = spec.get("token").and_then(Value::as_str).unwrap_or("");
-            match ctx.server.auth.authenticate(Some(&format!("Bearer {token}"))) {
+            match ctx.server.authenticate(Some(&format!("Bearer {token}"))) {
                 Some(u) => {
                     json!({"authenticated": true, "user": {"username": u.username, "uid": u.uid, "groups": u.groups}, "audiences": ["https://kubernetes.default.svc.cluster.local"]})
                 }
@@ -310,20 +310,7 @@ pub fn token(ctx: &Ctx<'_>) -> Response<Body> {
     let expires = now
         .checked_add(jiff::SignedDuration::from_secs(seconds))
         .unwrap_or(now);
-    let token = format!("kdrill-sa-{}", ctx.server.registry.rng.name_suffix(32));
-    ctx.server.auth.add_token(
-        token.clone(),
-        super::auth::UserInfo {
-            username: format!("system:serviceaccount:{ns}:{name}"),
-            uid: String::new(),
-            groups: vec![
-                "system:serviceaccounts".into(),
-                format!("system:serviceaccounts:{ns}"),
-                "system:authenticated".into(),
-            ],
-            ..Default::default()
-        },
-    );
+    let token = crate::server::auth::service_account_jwt(ns, name, Some(expires.as_second()));
     req["apiVersion"] = json!("authentication.k8s.io/v1");
     req["kind"] = json!("TokenRequest");
     req["metadata"] = json!({"name": name, "namespace": ns, "creationTimestamp": Value::Null});

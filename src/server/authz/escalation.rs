@@ -4,7 +4,11 @@
 //! `escalate` verb on it), and bind a role only when they hold its rules
 //! (or have `bind` on it). `system:masters` skips both checks.
 
-use super::rule::PolicyRule;
+use super::rule::{Attributes, PolicyRule};
+use crate::api::status::{GroupResource, Status};
+use crate::server::auth::UserInfo;
+use crate::store::Store;
+use serde_json::{Value, json};
 
 /// Breaks a rule into one rule per (group, resource, name, verb) or
 /// (url, verb), as `BreakdownRule` does.
@@ -158,10 +162,84 @@ pub fn confirm_no_escalation(
     Some(msg)
 }
 
+/// What an RBAC write grants.
+fn granted_rules(
+    store: &Store,
+    plural: &str,
+    namespace: &str,
+    obj: &Value,
+) -> Result<Vec<PolicyRule>, String> {
+    match plural {
+        "roles" | "clusterroles" => Ok(PolicyRule::list_of(obj)),
+        _ => super::role_rules(store, obj.get("roleRef").unwrap_or(&Value::Null), namespace),
+    }
+}
+
+/// The escalation checks of the policy-based RBAC storages for a write of
+/// `new` (replacing `old`, if any) by `user`; `Err` is the 403 to answer.
+pub fn check(
+    store: &Store,
+    user: &UserInfo,
+    plural: &str,
+    namespace: &str,
+    new: &Value,
+    old: Option<&Value>,
+) -> Result<(), Status> {
+    if !matches!(plural, "roles" | "clusterroles" | "rolebindings" | "clusterrolebindings")
+        || user.groups.iter().any(|g| g == super::SYSTEM_MASTERS)
+    {
+        return Ok(());
+    }
+    let name = crate::api::meta::name(new);
+    let gr = GroupResource {
+        group: super::CLUSTER_ROLES.group,
+        resource: plural,
+    };
+    let forbid = |why: &str| Status::forbidden(gr, name, why);
+    let binding = plural.ends_with("bindings");
+    if binding {
+        // roleRef is immutable; an update that keeps it grants nothing new.
+        if old.is_some_and(|o| o.get("roleRef") == new.get("roleRef")) {
+            return Ok(());
+        }
+        let role_ref = new.get("roleRef").unwrap_or(&Value::Null);
+        let role_kind = role_ref.get("kind").and_then(Value::as_str).unwrap_or("");
+        let role_name = role_ref.get("name").and_then(Value::as_str).unwrap_or("");
+        let resource = if role_kind == "Role" { "roles" } else { "clusterroles" };
+        let bind = Attributes::resource("bind", super::CLUSTER_ROLES.group, resource, namespace, role_name);
+        if super::authorize(store, user, &bind).allowed {
+            return Ok(());
+        }
+    } else {
+        if old.is_some_and(|o| PolicyRule::list_of(o) == PolicyRule::list_of(new)) {
+            return Ok(());
+        }
+        let escalate = Attributes::resource("escalate", super::CLUSTER_ROLES.group, plural, namespace, name);
+        if super::authorize(store, user, &escalate).allowed {
+            return Ok(());
+        }
+    }
+    let wanted = granted_rules(store, plural, namespace, new).map_err(|e| forbid(&e))?;
+    let (owner, err) = super::rules_for(store, user, namespace);
+    if let Some(msg) = confirm_no_escalation(&user.username, &user.groups, &owner, err.as_deref(), &wanted) {
+        return Err(forbid(&msg));
+    }
+    // An aggregationRule can gather anything: it takes `*` on `*.*`.
+    if plural == "clusterroles" && new.get("aggregationRule").is_some_and(|a| !a.is_null()) {
+        let full = [
+            PolicyRule::from_json(&json!({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]})),
+            PolicyRule::from_json(&json!({"nonResourceURLs": ["*"], "verbs": ["*"]})),
+        ];
+        if !missing(&owner, &full).is_empty() {
+            return Err(forbid("must have cluster-admin privileges to use the aggregationRule"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn rule(v: serde_json::Value) -> PolicyRule {
         PolicyRule::from_json(&v)
