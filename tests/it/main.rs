@@ -13,6 +13,7 @@ mod kubectl_read;
 mod kubectl_write;
 mod lab;
 mod pods;
+mod rbac;
 mod scenario;
 mod server_misc;
 mod services;
