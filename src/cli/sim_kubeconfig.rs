@@ -5,10 +5,8 @@
 //! in kube-apiserver's `--token-auth-file` format), which the server
 //! re-reads; what the user may do is then up to RBAC.
 
-use crate::backend::kubeconfig::{KubeconfigSpec, render};
+use crate::backend::kubeconfig::{KubeconfigSpec, cluster_of, render};
 use crate::server::auth::{token_file_for, token_file_line};
-use base64::Engine;
-use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -25,39 +23,30 @@ pub struct Args {
     pub kubeconfig: Option<PathBuf>,
 }
 
-/// The server URL, CA (PEM) and cluster name of an admin kubeconfig.
-fn cluster_of(text: &str) -> Result<(String, String, String), String> {
-    let doc: Value = crate::api::yaml::from_str(text).map_err(|e| format!("invalid kubeconfig: {e}"))?;
-    let cluster = doc
-        .pointer("/clusters/0")
-        .ok_or("invalid kubeconfig: no cluster")?;
-    let s = |p: &str| cluster.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
-    let ca = base64::engine::general_purpose::STANDARD
-        .decode(s("/cluster/certificate-authority-data"))
-        .map_err(|e| format!("invalid kubeconfig: certificate-authority-data: {e}"))?;
-    Ok((
-        s("/cluster/server"),
-        String::from_utf8_lossy(&ca).into_owned(),
-        s("/name"),
-    ))
-}
-
 /// Writes the token line and returns the user's kubeconfig.
 pub fn make(args: &Args) -> Result<String, String> {
     let name = args.user.trim();
     if name.is_empty() || name.contains([',', '\n', '"']) {
         return Err(format!("invalid user name {:?}", args.user));
     }
-    if let Some(g) = args.groups.iter().find(|g| g.is_empty() || g.contains([',', '\n', '"'])) {
+    if let Some(g) = args
+        .groups
+        .iter()
+        .find(|g| g.is_empty() || g.contains([',', '\n', '"']))
+    {
         return Err(format!("invalid group name {g:?}"));
     }
     let admin = args
         .kubeconfig
         .clone()
         .unwrap_or_else(super::sim_serve::default_kubeconfig);
-    let text = std::fs::read_to_string(&admin)
-        .map_err(|e| format!("failed to read {}: {e} (is `kdrill sim serve` running?)", admin.display()))?;
-    let (server, ca_pem, cluster) = cluster_of(&text)?;
+    let text = std::fs::read_to_string(&admin).map_err(|e| {
+        format!(
+            "failed to read {}: {e} (is `kdrill sim serve` running?)",
+            admin.display()
+        )
+    })?;
+    let access = cluster_of(&text)?;
     // A credential, not part of the seeded simulation.
     let token = format!("kdrill-user-{}", uuid::Uuid::new_v4().simple());
     let tokens = token_file_for(&admin);
@@ -69,9 +58,9 @@ pub fn make(args: &Args) -> Result<String, String> {
         .and_then(|mut f| writeln!(f, "{line}"))
         .map_err(|e| format!("failed to write {}: {e}", tokens.display()))?;
     Ok(render(&KubeconfigSpec {
-        cluster: &cluster,
-        server: &server,
-        ca_pem: &ca_pem,
+        cluster: &access.name,
+        server: &access.server,
+        ca_pem: &access.ca_pem,
         user: name,
         token: &token,
     }))

@@ -129,14 +129,24 @@ fn csv_fields(line: &str) -> Vec<String> {
 /// The users of a static token file: `token,user,uid[,"g1,g2"]` per line.
 pub fn parse_token_file(text: &str) -> HashMap<String, UserInfo> {
     let mut out = HashMap::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let f = csv_fields(line);
         if f.len() < 3 || f[0].is_empty() || f[1].is_empty() {
             continue;
         }
         let groups = f
             .get(3)
-            .map(|g| g.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_string).collect())
+            .map(|g| {
+                g.split(',')
+                    .map(str::trim)
+                    .filter(|g| !g.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         let mut groups: Vec<String> = groups;
         // The token authenticator adds system:authenticated to every user.
@@ -261,15 +271,27 @@ mod tests {
         assert_eq!(users.len(), 2);
         assert_eq!(
             users.get("t1").map(|u| u.groups.clone()),
-            Some(vec!["devs".into(), "ops".into(), "system:authenticated".into()])
+            Some(vec![
+                "devs".into(),
+                "ops".into(),
+                "system:authenticated".into()
+            ])
         );
-        assert_eq!(users.get("t2").map(|u| (u.username.as_str(), u.uid.as_str())), Some(("bob", "42")));
+        assert_eq!(
+            users
+                .get("t2")
+                .map(|u| (u.username.as_str(), u.uid.as_str())),
+            Some(("bob", "42"))
+        );
     }
 
     #[test]
     fn service_account_tokens_name_their_account() {
         let t = service_account_jwt("dev", "app", Some(1_700_000_000));
-        assert_eq!(service_account_of_jwt(&t), Some(("dev".into(), "app".into())));
+        assert_eq!(
+            service_account_of_jwt(&t),
+            Some(("dev".into(), "app".into()))
+        );
         assert_eq!(service_account_of_jwt("kdrill-admin-x"), None);
         let forged = t.replace(&b64(b"kdrill-simulated-signature"), "c2ln");
         assert_eq!(service_account_of_jwt(&forged), None);

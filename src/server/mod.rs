@@ -370,8 +370,14 @@ fn rbac_escalation(ctx: &Ctx<'_>) -> Result<(), Status> {
         "patch" => {
             let ct = ctx.content_type.as_deref().unwrap_or("");
             let patch = decoded(Some(ct));
-            match (crate::api::patch::PatchType::from_content_type(ct), patch, &current) {
-                (Some(ty), Some(p), Some(cur)) => crate::api::patch::apply(ty, cur, &p, ctx.info).ok(),
+            match (
+                crate::api::patch::PatchType::from_content_type(ct),
+                patch,
+                &current,
+            ) {
+                (Some(ty), Some(p), Some(cur)) => {
+                    crate::api::patch::apply(ty, cur, &p, ctx.info).ok()
+                }
                 (Some(crate::api::patch::PatchType::Apply), Some(p), None) => Some(p),
                 _ => None,
             }

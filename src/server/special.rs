@@ -2,6 +2,8 @@
 //! the scale subresource, access and identity reviews, ServiceAccount
 //! tokens and pod eviction.
 
+use super::auth::UserInfo;
+use super::authz::{self, rule::Attributes};
 use super::body::{self, Format};
 use super::{Ctx, response};
 use crate::api::meta;
@@ -9,8 +11,6 @@ use crate::api::patch::PatchType;
 use crate::api::status::{GroupResource, Status};
 use crate::registry::options::WriteOptions;
 use crate::sim::clock::format_time;
-use super::auth::UserInfo;
-use super::authz::{self, rule::Attributes};
 use axum::body::Body;
 use axum::http::Response;
 use serde_json::{Value, json};
@@ -135,7 +135,12 @@ fn review_subject(spec: &Value) -> UserInfo {
     let strings = |k: &str| -> Vec<String> {
         spec.get(k)
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let extra = spec
@@ -146,7 +151,12 @@ fn review_subject(spec: &Value) -> UserInfo {
                 .map(|(k, v)| {
                     let vals = v
                         .as_array()
-                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
                         .unwrap_or_default();
                     (k.clone(), vals)
                 })
@@ -154,8 +164,16 @@ fn review_subject(spec: &Value) -> UserInfo {
         })
         .unwrap_or_default();
     UserInfo {
-        username: spec.get("user").and_then(Value::as_str).unwrap_or("").to_string(),
-        uid: spec.get("uid").and_then(Value::as_str).unwrap_or("").to_string(),
+        username: spec
+            .get("user")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        uid: spec
+            .get("uid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         groups: strings("groups"),
         extra,
     }
@@ -167,7 +185,10 @@ fn review_attributes(spec: &Value) -> Attributes {
     if let Some(nr) = spec.get("nonResourceAttributes").filter(|v| v.is_object()) {
         return Attributes::non_resource(&s(nr, "verb"), &s(nr, "path"));
     }
-    let ra = spec.get("resourceAttributes").cloned().unwrap_or(Value::Null);
+    let ra = spec
+        .get("resourceAttributes")
+        .cloned()
+        .unwrap_or(Value::Null);
     Attributes {
         verb: s(&ra, "verb"),
         resource_request: true,
@@ -216,7 +237,8 @@ fn rules_status(ctx: &Ctx<'_>, user: &UserInfo, namespace: &str) -> Value {
         .filter(|r| !r.non_resource_urls.is_empty())
         .map(|r| json!({"verbs": list(&r.verbs), "nonResourceURLs": list(&r.non_resource_urls)}))
         .collect();
-    let mut st = json!({"resourceRules": resource, "nonResourceRules": non_resource, "incomplete": false});
+    let mut st =
+        json!({"resourceRules": resource, "nonResourceRules": non_resource, "incomplete": false});
     if let Some(e) = err {
         st["evaluationError"] = json!(e);
     }
@@ -257,7 +279,9 @@ pub fn review(ctx: &Ctx<'_>) -> Response<Body> {
             rules_status(ctx, user, ns)
         }
         "selfsubjectaccessreviews" => access_status(ctx, user, &review_attributes(&spec)),
-        "subjectaccessreviews" => access_status(ctx, &review_subject(&spec), &review_attributes(&spec)),
+        "subjectaccessreviews" => {
+            access_status(ctx, &review_subject(&spec), &review_attributes(&spec))
+        }
         "localsubjectaccessreviews" => {
             let mut attrs = review_attributes(&spec);
             if attrs.resource_request && attrs.namespace != ctx.req.namespace {

@@ -63,9 +63,9 @@ fn resource_covers(owner: &[String], wanted: &[String]) -> bool {
 
 fn url_covers(owner: &[String], wanted: &[String]) -> bool {
     wanted.iter().all(|w| {
-        owner.iter().any(|o| {
-            o == "*" || o == w || o.strip_suffix('*').is_some_and(|p| w.starts_with(p))
-        })
+        owner
+            .iter()
+            .any(|o| o == "*" || o == w || o.strip_suffix('*').is_some_and(|p| w.starts_with(p)))
     })
 }
 
@@ -75,7 +75,8 @@ fn covers_one(owner: &PolicyRule, sub: &PolicyRule) -> bool {
         && has_all(&owner.api_groups, &sub.api_groups, true)
         && resource_covers(&owner.resources, &sub.resources)
         && url_covers(&owner.non_resource_urls, &sub.non_resource_urls)
-        && (owner.resource_names.is_empty() || has_all(&owner.resource_names, &sub.resource_names, false))
+        && (owner.resource_names.is_empty()
+            || has_all(&owner.resource_names, &sub.resource_names, false))
 }
 
 /// The atoms of `wanted` that `owner` does not cover (`Covers`).
@@ -185,8 +186,10 @@ pub fn check(
     new: &Value,
     old: Option<&Value>,
 ) -> Result<(), Status> {
-    if !matches!(plural, "roles" | "clusterroles" | "rolebindings" | "clusterrolebindings")
-        || user.groups.iter().any(|g| g == super::SYSTEM_MASTERS)
+    if !matches!(
+        plural,
+        "roles" | "clusterroles" | "rolebindings" | "clusterrolebindings"
+    ) || user.groups.iter().any(|g| g == super::SYSTEM_MASTERS)
     {
         return Ok(());
     }
@@ -205,8 +208,18 @@ pub fn check(
         let role_ref = new.get("roleRef").unwrap_or(&Value::Null);
         let role_kind = role_ref.get("kind").and_then(Value::as_str).unwrap_or("");
         let role_name = role_ref.get("name").and_then(Value::as_str).unwrap_or("");
-        let resource = if role_kind == "Role" { "roles" } else { "clusterroles" };
-        let bind = Attributes::resource("bind", super::CLUSTER_ROLES.group, resource, namespace, role_name);
+        let resource = if role_kind == "Role" {
+            "roles"
+        } else {
+            "clusterroles"
+        };
+        let bind = Attributes::resource(
+            "bind",
+            super::CLUSTER_ROLES.group,
+            resource,
+            namespace,
+            role_name,
+        );
         if super::authorize(store, user, &bind).allowed {
             return Ok(());
         }
@@ -214,14 +227,26 @@ pub fn check(
         if old.is_some_and(|o| PolicyRule::list_of(o) == PolicyRule::list_of(new)) {
             return Ok(());
         }
-        let escalate = Attributes::resource("escalate", super::CLUSTER_ROLES.group, plural, namespace, name);
+        let escalate = Attributes::resource(
+            "escalate",
+            super::CLUSTER_ROLES.group,
+            plural,
+            namespace,
+            name,
+        );
         if super::authorize(store, user, &escalate).allowed {
             return Ok(());
         }
     }
     let wanted = granted_rules(store, plural, namespace, new).map_err(|e| forbid(&e))?;
     let (owner, err) = super::rules_for(store, user, namespace);
-    if let Some(msg) = confirm_no_escalation(&user.username, &user.groups, &owner, err.as_deref(), &wanted) {
+    if let Some(msg) = confirm_no_escalation(
+        &user.username,
+        &user.groups,
+        &owner,
+        err.as_deref(),
+        &wanted,
+    ) {
         return Err(forbid(&msg));
     }
     // An aggregationRule can gather anything: it takes `*` on `*.*`.
@@ -231,7 +256,9 @@ pub fn check(
             PolicyRule::from_json(&json!({"nonResourceURLs": ["*"], "verbs": ["*"]})),
         ];
         if !missing(&owner, &full).is_empty() {
-            return Err(forbid("must have cluster-admin privileges to use the aggregationRule"));
+            return Err(forbid(
+                "must have cluster-admin privileges to use the aggregationRule",
+            ));
         }
     }
     Ok(())
@@ -248,29 +275,63 @@ mod tests {
     #[test]
     fn owners_cover_what_they_hold_and_nothing_more() {
         let owner = [
-            rule(json!({"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]})),
+            rule(
+                json!({"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]}),
+            ),
             rule(json!({"apiGroups": ["apps"], "resources": ["*"], "verbs": ["*"]})),
             rule(json!({"nonResourceURLs": ["/api/*"], "verbs": ["get"]})),
         ];
         let cases = [
-            (json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}), 0),
-            (json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "delete", "create"]}), 2),
-            (json!({"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["update"]}), 0),
-            (json!({"apiGroups": ["*"], "resources": ["deployments"], "verbs": ["get"]}), 1),
-            (json!({"apiGroups": [""], "resources": ["pods"], "resourceNames": ["a", "b"], "verbs": ["list"]}), 0),
+            (
+                json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}),
+                0,
+            ),
+            (
+                json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "delete", "create"]}),
+                2,
+            ),
+            (
+                json!({"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["update"]}),
+                0,
+            ),
+            (
+                json!({"apiGroups": ["*"], "resources": ["deployments"], "verbs": ["get"]}),
+                1,
+            ),
+            (
+                json!({"apiGroups": [""], "resources": ["pods"], "resourceNames": ["a", "b"], "verbs": ["list"]}),
+                0,
+            ),
             (json!({"nonResourceURLs": ["/api/v1"], "verbs": ["get"]}), 0),
-            (json!({"nonResourceURLs": ["/healthz"], "verbs": ["get"]}), 1),
+            (
+                json!({"nonResourceURLs": ["/healthz"], "verbs": ["get"]}),
+                1,
+            ),
         ];
         for (wanted, lacking) in cases {
-            assert_eq!(missing(&owner, &[rule(wanted.clone())]).len(), lacking, "{wanted}");
+            assert_eq!(
+                missing(&owner, &[rule(wanted.clone())]).len(),
+                lacking,
+                "{wanted}"
+            );
         }
     }
 
     #[test]
     fn escalation_message_is_upstreams() {
-        let owner = [rule(json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}))];
-        let wanted = [rule(json!({"apiGroups": ["", "apps"], "resources": ["pods"], "verbs": ["get", "delete", "create"]}))];
-        let msg = confirm_no_escalation("alice", &["devs".into(), "system:authenticated".into()], &owner, None, &wanted);
+        let owner = [rule(
+            json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}),
+        )];
+        let wanted = [rule(
+            json!({"apiGroups": ["", "apps"], "resources": ["pods"], "verbs": ["get", "delete", "create"]}),
+        )];
+        let msg = confirm_no_escalation(
+            "alice",
+            &["devs".into(), "system:authenticated".into()],
+            &owner,
+            None,
+            &wanted,
+        );
         assert_eq!(
             msg.as_deref(),
             Some(
@@ -279,6 +340,9 @@ mod tests {
                  {APIGroups:[\"apps\"], Resources:[\"pods\"], Verbs:[\"get\" \"delete\" \"create\"]}"
             )
         );
-        assert_eq!(confirm_no_escalation("alice", &[], &owner, None, &owner), None);
+        assert_eq!(
+            confirm_no_escalation("alice", &[], &owner, None, &owner),
+            None
+        );
     }
 }

@@ -28,10 +28,18 @@ impl Request {
     /// `%v` of the `ObjectReference` upstream builds: its seven fields.
     fn go_format(&self) -> String {
         let (kind, ns, name, api, field) = match self {
-            Self::ServiceAccount { namespace, name } => ("ServiceAccount", namespace.as_str(), name.as_str(), "", ""),
+            Self::ServiceAccount { namespace, name } => {
+                ("ServiceAccount", namespace.as_str(), name.as_str(), "", "")
+            }
             Self::User(n) => ("User", "", n.as_str(), "", ""),
             Self::Group(n) => ("Group", "", n.as_str(), "", ""),
-            Self::Extra { key, value } => ("UserExtra", "", value.as_str(), "authentication.k8s.io/v1", key.as_str()),
+            Self::Extra { key, value } => (
+                "UserExtra",
+                "",
+                value.as_str(),
+                "authentication.k8s.io/v1",
+                key.as_str(),
+            ),
             Self::Uid(n) => ("UID", "", n.as_str(), "authentication.k8s.io/v1", ""),
         };
         format!("{{{kind} {ns} {name}  {api}  {field}}}")
@@ -40,10 +48,17 @@ impl Request {
     /// What the requestor must be allowed to `impersonate`.
     fn attributes(&self) -> Attributes {
         let (group, resource, ns, name) = match self {
-            Self::ServiceAccount { namespace, name } => ("", "serviceaccounts".to_string(), namespace.as_str(), name.as_str()),
+            Self::ServiceAccount { namespace, name } => (
+                "",
+                "serviceaccounts".to_string(),
+                namespace.as_str(),
+                name.as_str(),
+            ),
             Self::User(n) => ("", "users".into(), "", n.as_str()),
             Self::Group(n) => ("", "groups".into(), "", n.as_str()),
-            Self::Extra { key, value } => (AUTHN_GROUP, format!("userextras/{key}"), "", value.as_str()),
+            Self::Extra { key, value } => {
+                (AUTHN_GROUP, format!("userextras/{key}"), "", value.as_str())
+            }
             Self::Uid(n) => (AUTHN_GROUP, "uids".into(), "", n.as_str()),
         };
         Attributes::resource("impersonate", group, &resource, ns, name)
@@ -72,7 +87,9 @@ fn unescape(key: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && let Some(b) = key.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(b) = key
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(b);
             i += 3;
@@ -87,7 +104,12 @@ fn unescape(key: &str) -> String {
 /// `buildImpersonationRequests`, from (lowercased name, value) headers.
 fn requests(headers: &[(String, String)]) -> Result<Vec<Request>, Status> {
     let mut out = Vec::new();
-    let first = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let first = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
     let user = first(USER).filter(|u| !u.is_empty());
     if let Some(u) = user {
         out.push(match split_service_account(u) {
@@ -152,7 +174,11 @@ pub fn impersonate(
             }
             Request::User(n) => user.username = n.clone(),
             Request::Group(g) => user.groups.push(g.clone()),
-            Request::Extra { key, value } => user.extra.entry(key.clone()).or_default().push(value.clone()),
+            Request::Extra { key, value } => user
+                .extra
+                .entry(key.clone())
+                .or_default()
+                .push(value.clone()),
             Request::Uid(u) => user.uid = u.clone(),
         }
         let attrs = r.attributes();
@@ -177,7 +203,10 @@ mod tests {
     use super::*;
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
     }
 
     fn alice() -> UserInfo {
@@ -209,12 +238,27 @@ mod tests {
             allowed: true,
             reason: String::new(),
         };
-        let sa = impersonate(&h(&[("impersonate-user", "system:serviceaccount:dev:app")]), &alice(), all)
-            .map(|u| u.groups)
-            .unwrap_or_default();
-        assert_eq!(sa, ["system:serviceaccounts", "system:serviceaccounts:dev", "system:authenticated"]);
+        let sa = impersonate(
+            &h(&[("impersonate-user", "system:serviceaccount:dev:app")]),
+            &alice(),
+            all,
+        )
+        .map(|u| u.groups)
+        .unwrap_or_default();
+        assert_eq!(
+            sa,
+            [
+                "system:serviceaccounts",
+                "system:serviceaccounts:dev",
+                "system:authenticated"
+            ]
+        );
         let grouped = impersonate(
-            &h(&[("impersonate-user", "bob"), ("impersonate-group", "devs"), ("impersonate-extra-scopes", "view")]),
+            &h(&[
+                ("impersonate-user", "bob"),
+                ("impersonate-group", "devs"),
+                ("impersonate-extra-scopes", "view"),
+            ]),
             &alice(),
             all,
         )
@@ -226,7 +270,10 @@ mod tests {
     #[test]
     fn impersonation_denials_carry_upstreams_messages() {
         let denied = impersonate(
-            &h(&[("impersonate-user", "bob"), ("impersonate-group", "system:masters")]),
+            &h(&[
+                ("impersonate-user", "bob"),
+                ("impersonate-group", "system:masters"),
+            ]),
             &alice(),
             users_only,
         )
@@ -239,12 +286,18 @@ mod tests {
                 "groups \"system:masters\" is forbidden: User \"alice\" cannot impersonate resource \"groups\" in API group \"\" at the cluster scope".to_string()
             ))
         );
-        let sa = impersonate(&h(&[("impersonate-user", "system:serviceaccount:dev:app")]), &alice(), users_only)
-            .err()
-            .map(|s| s.message);
+        let sa = impersonate(
+            &h(&[("impersonate-user", "system:serviceaccount:dev:app")]),
+            &alice(),
+            users_only,
+        )
+        .err()
+        .map(|s| s.message);
         assert_eq!(
             sa.as_deref(),
-            Some("serviceaccounts \"app\" is forbidden: User \"alice\" cannot impersonate resource \"serviceaccounts\" in API group \"\" in the namespace \"dev\"")
+            Some(
+                "serviceaccounts \"app\" is forbidden: User \"alice\" cannot impersonate resource \"serviceaccounts\" in API group \"\" in the namespace \"dev\""
+            )
         );
         let no_user = impersonate(&h(&[("impersonate-group", "devs")]), &alice(), users_only)
             .err()

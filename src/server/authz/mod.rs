@@ -91,7 +91,11 @@ struct Grant {
 }
 
 /// The rules a role reference names (`GetRoleReferenceRules`).
-fn role_rules(store: &Store, role_ref: &Value, binding_ns: &str) -> Result<Vec<PolicyRule>, String> {
+fn role_rules(
+    store: &Store,
+    role_ref: &Value,
+    binding_ns: &str,
+) -> Result<Vec<PolicyRule>, String> {
     let name = str_of(role_ref, "name");
     let role = match str_of(role_ref, "kind") {
         "Role" => store
@@ -205,13 +209,21 @@ pub fn authorize(store: &Store, user: &UserInfo, attrs: &Attributes) -> Decision
 
 /// Every rule the user holds in `namespace` (cluster-wide ones included)
 /// and the aggregated resolution error, if any (`RulesFor`).
-pub fn rules_for(store: &Store, user: &UserInfo, namespace: &str) -> (Vec<PolicyRule>, Option<String>) {
+pub fn rules_for(
+    store: &Store,
+    user: &UserInfo,
+    namespace: &str,
+) -> (Vec<PolicyRule>, Option<String>) {
     let mut rules = Vec::new();
     let mut errors = Vec::new();
     if user.groups.iter().any(|g| g == SYSTEM_MASTERS) {
         // The privileged-group authorizer enumerates everything.
-        rules.push(PolicyRule::from_json(&json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]})));
-        rules.push(PolicyRule::from_json(&json!({"verbs": ["*"], "nonResourceURLs": ["*"]})));
+        rules.push(PolicyRule::from_json(
+            &json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}),
+        ));
+        rules.push(PolicyRule::from_json(
+            &json!({"verbs": ["*"], "nonResourceURLs": ["*"]}),
+        ));
     }
     for grant in grants(store, user, namespace) {
         match grant.rules {
@@ -272,7 +284,13 @@ pub fn attributes_of(req: &super::request_info::RequestInfo) -> Attributes {
     if !req.is_resource {
         return Attributes::non_resource(&req.verb, &req.path);
     }
-    let mut a = Attributes::resource(&req.verb, &req.group, &req.resource, &req.namespace, &req.name);
+    let mut a = Attributes::resource(
+        &req.verb,
+        &req.group,
+        &req.resource,
+        &req.namespace,
+        &req.name,
+    );
     a.version = req.version.clone();
     a.subresource = req.subresource.clone();
     if req.resource == "namespaces" && !req.name.is_empty() {

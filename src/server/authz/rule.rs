@@ -142,8 +142,7 @@ impl PolicyRule {
         self.non_resource_urls.iter().any(|u| {
             u == "*"
                 || u == path
-                || u
-                    .strip_suffix('*')
+                || u.strip_suffix('*')
                     .is_some_and(|prefix| path.starts_with(prefix))
         })
     }
@@ -172,32 +171,126 @@ mod tests {
 
     #[test]
     fn rules_match_as_upstream_rule_allows() {
-        let pods_read = rule(json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}));
+        let pods_read =
+            rule(json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}));
         let all = rule(json!({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}));
-        let named = rule(json!({"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["app"], "verbs": ["get"]}));
-        let any_status = rule(json!({"apiGroups": ["apps"], "resources": ["*/status"], "verbs": ["get"]}));
+        let named = rule(
+            json!({"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["app"], "verbs": ["get"]}),
+        );
+        let any_status =
+            rule(json!({"apiGroups": ["apps"], "resources": ["*/status"], "verbs": ["get"]}));
         let logs = rule(json!({"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]}));
         let discovery = rule(json!({"nonResourceURLs": ["/api", "/api/*"], "verbs": ["get"]}));
         let ns = "default";
         let cases: &[(&str, &PolicyRule, Attributes, bool)] = &[
-            ("verb listed", &pods_read, Attributes::resource("get", "", "pods", ns, "web"), true),
-            ("verb not listed", &pods_read, Attributes::resource("delete", "", "pods", ns, "web"), false),
-            ("other group", &pods_read, Attributes::resource("get", "apps", "pods", ns, ""), false),
-            ("subresource needs its own entry", &pods_read, Attributes::resource("get", "", "pods/log", ns, "web"), false),
-            ("subresource entry", &logs, Attributes::resource("get", "", "pods/log", ns, "web"), true),
-            ("subresource entry is not the parent", &logs, Attributes::resource("get", "", "pods", ns, "web"), false),
-            ("wildcards", &all, Attributes::resource("deletecollection", "batch", "jobs", "", ""), true),
-            ("wildcard resource covers subresources", &all, Attributes::resource("create", "", "pods/exec", ns, "x"), true),
-            ("resourceName matches", &named, Attributes::resource("get", "", "configmaps", ns, "app"), true),
-            ("resourceName differs", &named, Attributes::resource("get", "", "configmaps", ns, "other"), false),
-            ("resourceNames never match a list", &named, Attributes::resource("get", "", "configmaps", ns, ""), false),
-            ("*/status", &any_status, Attributes::resource("get", "apps", "deployments/status", ns, "d"), true),
-            ("*/status is not the parent", &any_status, Attributes::resource("get", "apps", "deployments", ns, "d"), false),
-            ("non-resource exact", &discovery, Attributes::non_resource("get", "/api"), true),
-            ("non-resource prefix", &discovery, Attributes::non_resource("get", "/api/v1"), true),
-            ("non-resource other", &discovery, Attributes::non_resource("get", "/apis"), false),
-            ("non-resource verb", &discovery, Attributes::non_resource("post", "/api"), false),
-            ("resource rule never allows a path", &all, Attributes::non_resource("get", "/api"), false),
+            (
+                "verb listed",
+                &pods_read,
+                Attributes::resource("get", "", "pods", ns, "web"),
+                true,
+            ),
+            (
+                "verb not listed",
+                &pods_read,
+                Attributes::resource("delete", "", "pods", ns, "web"),
+                false,
+            ),
+            (
+                "other group",
+                &pods_read,
+                Attributes::resource("get", "apps", "pods", ns, ""),
+                false,
+            ),
+            (
+                "subresource needs its own entry",
+                &pods_read,
+                Attributes::resource("get", "", "pods/log", ns, "web"),
+                false,
+            ),
+            (
+                "subresource entry",
+                &logs,
+                Attributes::resource("get", "", "pods/log", ns, "web"),
+                true,
+            ),
+            (
+                "subresource entry is not the parent",
+                &logs,
+                Attributes::resource("get", "", "pods", ns, "web"),
+                false,
+            ),
+            (
+                "wildcards",
+                &all,
+                Attributes::resource("deletecollection", "batch", "jobs", "", ""),
+                true,
+            ),
+            (
+                "wildcard resource covers subresources",
+                &all,
+                Attributes::resource("create", "", "pods/exec", ns, "x"),
+                true,
+            ),
+            (
+                "resourceName matches",
+                &named,
+                Attributes::resource("get", "", "configmaps", ns, "app"),
+                true,
+            ),
+            (
+                "resourceName differs",
+                &named,
+                Attributes::resource("get", "", "configmaps", ns, "other"),
+                false,
+            ),
+            (
+                "resourceNames never match a list",
+                &named,
+                Attributes::resource("get", "", "configmaps", ns, ""),
+                false,
+            ),
+            (
+                "*/status",
+                &any_status,
+                Attributes::resource("get", "apps", "deployments/status", ns, "d"),
+                true,
+            ),
+            (
+                "*/status is not the parent",
+                &any_status,
+                Attributes::resource("get", "apps", "deployments", ns, "d"),
+                false,
+            ),
+            (
+                "non-resource exact",
+                &discovery,
+                Attributes::non_resource("get", "/api"),
+                true,
+            ),
+            (
+                "non-resource prefix",
+                &discovery,
+                Attributes::non_resource("get", "/api/v1"),
+                true,
+            ),
+            (
+                "non-resource other",
+                &discovery,
+                Attributes::non_resource("get", "/apis"),
+                false,
+            ),
+            (
+                "non-resource verb",
+                &discovery,
+                Attributes::non_resource("post", "/api"),
+                false,
+            ),
+            (
+                "resource rule never allows a path",
+                &all,
+                Attributes::non_resource("get", "/api"),
+                false,
+            ),
         ];
         for (name, rule, attrs, want) in cases {
             assert_eq!(rule.allows(attrs), *want, "{name}");

@@ -54,30 +54,100 @@ fn rbac_decides_from_bindings_and_says_why() {
     let carol = user("carol", &["devs", "system:authenticated"]);
     let sa = user(
         "system:serviceaccount:dev:app",
-        &["system:serviceaccounts", "system:serviceaccounts:dev", "system:authenticated"],
+        &[
+            "system:serviceaccounts",
+            "system:serviceaccounts:dev",
+            "system:authenticated",
+        ],
     );
     let other_sa = user("system:serviceaccount:prod:app", &["system:authenticated"]);
     let masters = user("root", &["system:masters"]);
     let r = Attributes::resource;
     let cases: Vec<(&str, &UserInfo, Attributes, bool, &str)> = vec![
-        ("rolebinding to a clusterrole", &alice, r("list", "", "pods", "dev", ""), true,
-         "RBAC: allowed by RoleBinding \"alice-pods/dev\" of ClusterRole \"pod-reader\" to User \"alice\""),
-        ("subresource", &alice, r("get", "", "pods/log", "dev", "web"), true,
-         "RBAC: allowed by RoleBinding \"alice-pods/dev\" of ClusterRole \"pod-reader\" to User \"alice\""),
-        ("verb not granted", &alice, r("delete", "", "pods", "dev", "web"), false, ""),
-        ("other namespace", &alice, r("list", "", "pods", "default", ""), false, ""),
-        ("cluster scope", &alice, r("list", "", "pods", "", ""), false, ""),
-        ("missing role is the reason", &alice, r("list", "", "pods", "prod", ""), false,
-         "RBAC: clusterrole.rbac.authorization.k8s.io \"gone\" not found"),
-        ("group subject, named resource", &carol, r("update", "", "configmaps", "dev", "app"), true,
-         "RBAC: allowed by RoleBinding \"cm/dev\" of Role \"cm-app\" to Group \"devs\""),
-        ("named resource only", &carol, r("get", "", "configmaps", "dev", "other"), false, ""),
-        ("service account in the binding's namespace", &sa, r("watch", "", "pods", "dev", ""), true,
-         "RBAC: allowed by RoleBinding \"alice-pods/dev\" of ClusterRole \"pod-reader\" to ServiceAccount \"app/dev\""),
-        ("same-named service account elsewhere", &other_sa, r("watch", "", "pods", "dev", ""), false, ""),
-        ("non-resource url", &alice, Attributes::non_resource("get", "/api/v1"), true,
-         "RBAC: allowed by ClusterRoleBinding \"authenticated-discovery\" of ClusterRole \"discovery\" to Group \"system:authenticated\""),
-        ("system:masters", &masters, r("delete", "", "nodes", "", "n1"), true, ""),
+        (
+            "rolebinding to a clusterrole",
+            &alice,
+            r("list", "", "pods", "dev", ""),
+            true,
+            "RBAC: allowed by RoleBinding \"alice-pods/dev\" of ClusterRole \"pod-reader\" to User \"alice\"",
+        ),
+        (
+            "subresource",
+            &alice,
+            r("get", "", "pods/log", "dev", "web"),
+            true,
+            "RBAC: allowed by RoleBinding \"alice-pods/dev\" of ClusterRole \"pod-reader\" to User \"alice\"",
+        ),
+        (
+            "verb not granted",
+            &alice,
+            r("delete", "", "pods", "dev", "web"),
+            false,
+            "",
+        ),
+        (
+            "other namespace",
+            &alice,
+            r("list", "", "pods", "default", ""),
+            false,
+            "",
+        ),
+        (
+            "cluster scope",
+            &alice,
+            r("list", "", "pods", "", ""),
+            false,
+            "",
+        ),
+        (
+            "missing role is the reason",
+            &alice,
+            r("list", "", "pods", "prod", ""),
+            false,
+            "RBAC: clusterrole.rbac.authorization.k8s.io \"gone\" not found",
+        ),
+        (
+            "group subject, named resource",
+            &carol,
+            r("update", "", "configmaps", "dev", "app"),
+            true,
+            "RBAC: allowed by RoleBinding \"cm/dev\" of Role \"cm-app\" to Group \"devs\"",
+        ),
+        (
+            "named resource only",
+            &carol,
+            r("get", "", "configmaps", "dev", "other"),
+            false,
+            "",
+        ),
+        (
+            "service account in the binding's namespace",
+            &sa,
+            r("watch", "", "pods", "dev", ""),
+            true,
+            "RBAC: allowed by RoleBinding \"alice-pods/dev\" of ClusterRole \"pod-reader\" to ServiceAccount \"app/dev\"",
+        ),
+        (
+            "same-named service account elsewhere",
+            &other_sa,
+            r("watch", "", "pods", "dev", ""),
+            false,
+            "",
+        ),
+        (
+            "non-resource url",
+            &alice,
+            Attributes::non_resource("get", "/api/v1"),
+            true,
+            "RBAC: allowed by ClusterRoleBinding \"authenticated-discovery\" of ClusterRole \"discovery\" to Group \"system:authenticated\"",
+        ),
+        (
+            "system:masters",
+            &masters,
+            r("delete", "", "nodes", "", "n1"),
+            true,
+            "",
+        ),
     ];
     for (name, u, attrs, allowed, reason) in cases {
         let d = authorize(&s, u, &attrs);
@@ -89,22 +159,43 @@ fn rbac_decides_from_bindings_and_says_why() {
 fn forbidden_messages_are_upstreams() {
     let r = Attributes::resource;
     let cases = [
-        (r("list", "", "pods", "default", ""), "",
-         "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""),
-        (r("delete", "apps", "deployments", "dev", "web"), "",
-         "deployments.apps \"web\" is forbidden: User \"alice\" cannot delete resource \"deployments\" in API group \"apps\" in the namespace \"dev\""),
-        (r("list", "", "nodes", "", ""), "",
-         "nodes is forbidden: User \"alice\" cannot list resource \"nodes\" in API group \"\" at the cluster scope"),
-        (r("create", "", "pods/exec", "dev", "web"), "",
-         "pods \"web\" is forbidden: User \"alice\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"dev\""),
-        (r("get", "", "pods", "prod", ""), "RBAC: clusterrole.rbac.authorization.k8s.io \"gone\" not found",
-         "pods is forbidden: User \"alice\" cannot get resource \"pods\" in API group \"\" in the namespace \"prod\": RBAC: clusterrole.rbac.authorization.k8s.io \"gone\" not found"),
-        (Attributes::non_resource("get", "/metrics"), "",
-         "forbidden: User \"alice\" cannot get path \"/metrics\""),
+        (
+            r("list", "", "pods", "default", ""),
+            "",
+            "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\"",
+        ),
+        (
+            r("delete", "apps", "deployments", "dev", "web"),
+            "",
+            "deployments.apps \"web\" is forbidden: User \"alice\" cannot delete resource \"deployments\" in API group \"apps\" in the namespace \"dev\"",
+        ),
+        (
+            r("list", "", "nodes", "", ""),
+            "",
+            "nodes is forbidden: User \"alice\" cannot list resource \"nodes\" in API group \"\" at the cluster scope",
+        ),
+        (
+            r("create", "", "pods/exec", "dev", "web"),
+            "",
+            "pods \"web\" is forbidden: User \"alice\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"dev\"",
+        ),
+        (
+            r("get", "", "pods", "prod", ""),
+            "RBAC: clusterrole.rbac.authorization.k8s.io \"gone\" not found",
+            "pods is forbidden: User \"alice\" cannot get resource \"pods\" in API group \"\" in the namespace \"prod\": RBAC: clusterrole.rbac.authorization.k8s.io \"gone\" not found",
+        ),
+        (
+            Attributes::non_resource("get", "/metrics"),
+            "",
+            "forbidden: User \"alice\" cannot get path \"/metrics\"",
+        ),
     ];
     for (attrs, reason, want) in cases {
         let st = forbidden("alice", &attrs, reason);
-        assert_eq!((st.code, st.reason, st.message.as_str()), (403, "Forbidden", want));
+        assert_eq!(
+            (st.code, st.reason, st.message.as_str()),
+            (403, "Forbidden", want)
+        );
     }
 }
 
@@ -118,5 +209,8 @@ fn rules_for_collects_cluster_and_namespace_rules() {
     assert_eq!(rules[0].non_resource_urls, ["/api", "/api/*"]);
     assert_eq!(rules[1].resource_names, ["app"]);
     let (_, err) = rules_for(&s, &user("alice", &[]), "prod");
-    assert_eq!(err.as_deref(), Some("clusterrole.rbac.authorization.k8s.io \"gone\" not found"));
+    assert_eq!(
+        err.as_deref(),
+        Some("clusterrole.rbac.authorization.k8s.io \"gone\" not found")
+    );
 }

@@ -54,7 +54,11 @@ pub fn aggregated_rules<'a>(
 fn current_rules(role: &Value) -> Vec<Value> {
     role.get("rules")
         .and_then(Value::as_array)
-        .map(|a| a.iter().map(|r| PolicyRule::from_json(r).to_json()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|r| PolicyRule::from_json(r).to_json())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -123,17 +127,49 @@ mod tests {
         let mut snap = Snapshot::new();
         let pods = json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]});
         let cms = json!({"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]});
-        put(&mut snap, CLUSTER_ROLES, role("view", json!({}), json!({"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"agg": "view"}}]}})));
-        put(&mut snap, CLUSTER_ROLES, role("b-pods", json!({"agg": "view"}), json!({"rules": [pods]})));
-        put(&mut snap, CLUSTER_ROLES, role("a-dup", json!({"agg": "view"}), json!({"rules": [cms, pods]})));
-        put(&mut snap, CLUSTER_ROLES, role("other", json!({}), json!({"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]})));
+        put(
+            &mut snap,
+            CLUSTER_ROLES,
+            role(
+                "view",
+                json!({}),
+                json!({"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"agg": "view"}}]}}),
+            ),
+        );
+        put(
+            &mut snap,
+            CLUSTER_ROLES,
+            role("b-pods", json!({"agg": "view"}), json!({"rules": [pods]})),
+        );
+        put(
+            &mut snap,
+            CLUSTER_ROLES,
+            role(
+                "a-dup",
+                json!({"agg": "view"}),
+                json!({"rules": [cms, pods]}),
+            ),
+        );
+        put(
+            &mut snap,
+            CLUSTER_ROLES,
+            role(
+                "other",
+                json!({}),
+                json!({"rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}),
+            ),
+        );
         let key = ObjectKey::new("", "view");
         assert!(settle(&c, &mut snap, &key, t0()).is_empty());
         // Roles by name, each rule once.
         assert_eq!(rules_of(&snap, "view"), vec![cms.clone(), pods.clone()]);
         // A new labelled role joins; keys_for asks for the aggregating role.
         let secrets = json!({"apiGroups": [""], "resources": ["secrets"], "verbs": ["list"]});
-        let extra = role("c-secrets", json!({"agg": "view"}), json!({"rules": [secrets]}));
+        let extra = role(
+            "c-secrets",
+            json!({"agg": "view"}),
+            json!({"rules": [secrets]}),
+        );
         put(&mut snap, CLUSTER_ROLES, extra.clone());
         assert_eq!(c.keys_for(&snap, CLUSTER_ROLES, &extra), vec![key.clone()]);
         settle(&c, &mut snap, &key, t0());
