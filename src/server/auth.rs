@@ -224,7 +224,7 @@ impl Authenticator {
         };
     }
 
-    fn from_file(&self, token: &str) -> Option<UserInfo> {
+    fn lookup_file(&self, token: &str) -> Option<UserInfo> {
         let mut f = self.file.write().unwrap_or_else(|p| p.into_inner());
         let path = f.path.clone()?;
         let meta = std::fs::metadata(&path).ok()?;
@@ -248,7 +248,7 @@ impl Authenticator {
             .unwrap_or_else(|p| p.into_inner())
             .get(token)
             .cloned();
-        known.or_else(|| self.from_file(token))
+        known.or_else(|| self.lookup_file(token))
     }
 }
 
