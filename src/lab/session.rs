@@ -60,7 +60,15 @@ impl Session {
         if let Some(host) = Arc::get_mut(&mut session.host) {
             host.cluster = std::fs::read_to_string(&st.kubeconfig)
                 .ok()
-                .and_then(|t| crate::backend::kubeconfig::cluster_of(&t).ok());
+                .and_then(|t| crate::backend::kubeconfig::cluster_of(&t).ok())
+                .map(|c| crate::script::host::ClusterAccess {
+                    name: c.name,
+                    server: c.server,
+                    ca_data: base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        c.ca_pem,
+                    ),
+                });
         }
         Ok(session)
     }

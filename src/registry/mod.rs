@@ -11,6 +11,7 @@ pub mod binding;
 pub mod defaults;
 pub mod gc;
 pub mod options;
+pub mod rbac;
 pub mod strategy;
 pub mod validation;
 

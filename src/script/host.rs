@@ -41,6 +41,31 @@ pub type Result<T, E = HostError> = std::result::Result<T, E>;
 /// Every served resource, from discovery.
 pub type Resources = Arc<Vec<(ApiResource, ApiCapabilities)>>;
 
+/// Where the cluster is: what a kubeconfig for another identity needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterAccess {
+    /// The cluster's (and context's) name in the kubeconfig.
+    pub name: String,
+    pub server: String,
+    /// base64 of the CA bundle, as kubeconfigs carry it.
+    pub ca_data: String,
+}
+
+/// A kubeconfig with one cluster, user and context, authenticating with
+/// a bearer token.
+pub fn token_kubeconfig(access: &ClusterAccess, user: &str, token: &str) -> String {
+    let doc = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
+        "current-context": access.name,
+        "clusters": [{"name": access.name, "cluster": {"server": access.server, "certificate-authority-data": access.ca_data}}],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [{"name": access.name, "context": {"cluster": access.name, "user": user}}],
+    });
+    crate::api::yaml::to_string(&doc).unwrap_or_default()
+}
+
 /// The cluster as scripts see it.
 pub struct Host {
     pub client: Client,
@@ -53,7 +78,7 @@ pub struct Host {
     /// How often `wait_for` polls.
     pub poll: Duration,
     /// Where the cluster is, for kubeconfigs handed to learners.
-    pub cluster: Option<crate::backend::kubeconfig::ClusterAccess>,
+    pub cluster: Option<ClusterAccess>,
     resources: Mutex<Option<Resources>>,
 }
 
@@ -434,15 +459,7 @@ impl Host {
             .ok_or_else(|| HostError("the cluster's address is unknown to this script".into()))?;
         let token = self.service_account_token(target, 86_400).await?;
         let user = target.rsplit('/').next().unwrap_or(target);
-        Ok(crate::backend::kubeconfig::render(
-            &crate::backend::kubeconfig::KubeconfigSpec {
-                cluster: &access.name,
-                server: &access.server,
-                ca_pem: &access.ca_pem,
-                user,
-                token: &token,
-            },
-        ))
+        Ok(token_kubeconfig(&access, user, &token))
     }
 
     /// Asks a SubjectAccessReview whether `user` may `verb` `resource`.

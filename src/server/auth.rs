@@ -11,7 +11,6 @@
 //! - ServiceAccount JWTs (`service_account_jwt`), the token mounted into
 //!   pods, valid while their ServiceAccount exists (checked by the server).
 
-use base64::Engine;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -39,6 +38,15 @@ impl UserInfo {
         }
     }
 
+    /// A request without credentials.
+    pub fn anonymous() -> Self {
+        Self {
+            username: "system:anonymous".into(),
+            groups: vec!["system:unauthenticated".into()],
+            ..Default::default()
+        }
+    }
+
     /// A ServiceAccount as its tokens authenticate it.
     pub fn service_account(namespace: &str, name: &str) -> Self {
         let mut groups = crate::server::authz::impersonate::service_account_groups(namespace);
@@ -51,54 +59,7 @@ impl UserInfo {
     }
 }
 
-/// The issuer of ServiceAccount tokens (kubeadm's default).
-pub const ISSUER: &str = "https://kubernetes.default.svc.cluster.local";
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// A ServiceAccount token shaped as the apiserver's JWTs are (header,
-/// claims, signature), with the claims kubectl and apps read. The
-/// signature is simulated: the server trusts the claims of tokens it
-/// issued only while the ServiceAccount exists.
-pub fn service_account_jwt(namespace: &str, name: &str, expires: Option<i64>) -> String {
-    let header = serde_json::json!({"alg": "RS256", "kid": "kdrill"});
-    let mut claims = serde_json::json!({
-        "aud": [ISSUER],
-        "iss": ISSUER,
-        "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": name}},
-        "sub": format!("system:serviceaccount:{namespace}:{name}"),
-    });
-    if let Some(exp) = expires {
-        claims["exp"] = exp.into();
-    }
-    format!(
-        "{}.{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes()),
-        b64(b"kdrill-simulated-signature")
-    )
-}
-
-/// The (namespace, name) a ServiceAccount JWT of ours claims, if it is one.
-pub fn service_account_of_jwt(token: &str) -> Option<(String, String)> {
-    let mut parts = token.split('.');
-    let (_, claims, sig) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || sig != b64(b"kdrill-simulated-signature") {
-        return None;
-    }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(claims)
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    if claims.get("iss").and_then(|v| v.as_str()) != Some(ISSUER) {
-        return None;
-    }
-    let sub = claims.get("sub")?.as_str()?;
-    let (ns, name) = crate::server::authz::impersonate::split_service_account(sub)?;
-    Some((ns.to_string(), name.to_string()))
-}
+pub use crate::registry::rbac::sa_token::{ISSUER, service_account_jwt, service_account_of_jwt};
 
 /// The bearer token of an `Authorization` header.
 pub fn bearer(header: Option<&str>) -> Option<&str> {
@@ -283,17 +244,5 @@ mod tests {
                 .map(|u| (u.username.as_str(), u.uid.as_str())),
             Some(("bob", "42"))
         );
-    }
-
-    #[test]
-    fn service_account_tokens_name_their_account() {
-        let t = service_account_jwt("dev", "app", Some(1_700_000_000));
-        assert_eq!(
-            service_account_of_jwt(&t),
-            Some(("dev".into(), "app".into()))
-        );
-        assert_eq!(service_account_of_jwt("kdrill-admin-x"), None);
-        let forged = t.replace(&b64(b"kdrill-simulated-signature"), "c2ln");
-        assert_eq!(service_account_of_jwt(&forged), None);
     }
 }

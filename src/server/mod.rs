@@ -69,7 +69,12 @@ impl ApiServer {
 
     /// The user a bearer token authenticates: a token the server issued or
     /// listed in the token file, or the JWT of an existing ServiceAccount.
+    /// A request without credentials is `system:anonymous` (kubeadm leaves
+    /// anonymous auth on; RBAC then lets it read only public info).
     pub fn authenticate(&self, authorization: Option<&str>) -> Option<UserInfo> {
+        if authorization.is_none() {
+            return Some(UserInfo::anonymous());
+        }
         if let Some(u) = self.auth.authenticate(authorization) {
             return Some(u);
         }

@@ -4,8 +4,8 @@
 //! `escalate` verb on it), and bind a role only when they hold its rules
 //! (or have `bind` on it). `system:masters` skips both checks.
 
-use super::rule::{Attributes, PolicyRule};
 use crate::api::status::{GroupResource, Status};
+use crate::registry::rbac::rule::{Attributes, PolicyRule};
 use crate::server::auth::UserInfo;
 use crate::store::Store;
 use serde_json::{Value, json};

@@ -4,8 +4,8 @@
 //! checked first with the `impersonate` verb against the requestor.
 
 use super::Decision;
-use super::rule::Attributes;
 use crate::api::status::Status;
+use crate::registry::rbac::rule::Attributes;
 use crate::server::auth::UserInfo;
 
 const USER: &str = "impersonate-user";
@@ -65,12 +65,7 @@ impl Request {
     }
 }
 
-/// `system:serviceaccount:<ns>:<name>` split, when it is one.
-pub fn split_service_account(username: &str) -> Option<(&str, &str)> {
-    let rest = username.strip_prefix("system:serviceaccount:")?;
-    let (ns, name) = rest.split_once(':')?;
-    (!ns.is_empty() && !name.is_empty() && !name.contains(':')).then_some((ns, name))
-}
+pub use crate::registry::rbac::sa_token::split_service_account;
 
 /// The groups every ServiceAccount is in, besides `system:authenticated`.
 pub fn service_account_groups(namespace: &str) -> Vec<String> {

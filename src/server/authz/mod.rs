@@ -11,31 +11,16 @@
 
 pub mod escalation;
 pub mod impersonate;
-pub mod rule;
 
 use super::auth::UserInfo;
 use crate::api::status::{GroupResource, Status};
-use crate::store::{ResKey, Store};
+use crate::store::Store;
 use rule::{Attributes, PolicyRule};
 use serde_json::{Value, json};
 
+pub use crate::registry::rbac::{CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, ROLE_BINDINGS, ROLES, rule};
+
 const GROUP: &str = "rbac.authorization.k8s.io";
-pub const ROLES: ResKey = ResKey {
-    group: GROUP,
-    resource: "roles",
-};
-pub const CLUSTER_ROLES: ResKey = ResKey {
-    group: GROUP,
-    resource: "clusterroles",
-};
-pub const ROLE_BINDINGS: ResKey = ResKey {
-    group: GROUP,
-    resource: "rolebindings",
-};
-pub const CLUSTER_ROLE_BINDINGS: ResKey = ResKey {
-    group: GROUP,
-    resource: "clusterrolebindings",
-};
 
 /// The group whose members may do anything, before RBAC is asked.
 pub const SYSTEM_MASTERS: &str = "system:masters";

@@ -1,6 +1,7 @@
 //! Table tests of the RBAC authorizer over a store of roles and bindings.
 
 use super::*;
+use crate::store::ResKey;
 use serde_json::json;
 
 fn user(name: &str, groups: &[&str]) -> UserInfo {

@@ -7,8 +7,8 @@
 
 use crate::api::meta;
 use crate::api::selector::LabelSelector;
-use crate::server::authz::CLUSTER_ROLES;
-use crate::server::authz::rule::PolicyRule;
+use crate::registry::rbac::CLUSTER_ROLES;
+use crate::registry::rbac::rule::PolicyRule;
 use crate::sim::runtime::{Action, Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot};
 use crate::store::ResKey;

@@ -539,7 +539,7 @@ pub fn container_files(
                 } else if let Some(t) = src.get("serviceAccountToken") {
                     content.insert(
                         s(t, "/path"),
-                        crate::server::auth::service_account_jwt(
+                        crate::registry::rbac::sa_token::service_account_jwt(
                             &s(pod, "/metadata/namespace"),
                             &s(pod, "/spec/serviceAccountName"),
                             None,
