@@ -411,32 +411,3 @@ fn service_account_tokens_authenticate_as_the_account() {
         "error: You must be logged in to the server (Unauthorized)\n"
     );
 }
-
-#[test]
-fn requests_without_credentials_are_anonymous() {
-    let sim = Sim::start();
-    let cfg = std::fs::read_to_string(&sim.kubeconfig).unwrap();
-    let token_line = cfg
-        .lines()
-        .find(|l| l.trim_start().starts_with("token:"))
-        .unwrap()
-        .to_string();
-    let anonymous = sim.file("anonymous-kubeconfig", &cfg.replace(&token_line, ""));
-    assert_eq!(
-        as_user(
-            &sim,
-            &anonymous,
-            &["get", "--raw", "/api/v1/namespaces/default/pods"]
-        )
-        .err(),
-        "Error from server (Forbidden): pods is forbidden: User \"system:anonymous\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\"\n"
-    );
-    assert_eq!(
-        as_user(&sim, &anonymous, &["get", "--raw", "/apis"]).err(),
-        "Error from server (Forbidden): forbidden: User \"system:anonymous\" cannot get path \"/apis\"\n"
-    );
-    assert_eq!(
-        as_user(&sim, &anonymous, &["get", "--raw", "/healthz"]).ok(),
-        "ok"
-    );
-}

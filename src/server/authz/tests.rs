@@ -215,3 +215,27 @@ fn rules_for_collects_cluster_and_namespace_rules() {
         Some("clusterrole.rbac.authorization.k8s.io \"gone\" not found")
     );
 }
+
+#[test]
+fn anonymous_requests_reach_only_what_unauthenticated_groups_hold() {
+    let s = store();
+    s.create(
+        CLUSTER_ROLES,
+        json!({"metadata": {"name": "public"}, "rules": [{"nonResourceURLs": ["/healthz"], "verbs": ["get"]}]}),
+    )
+    .ok();
+    s.create(
+        CLUSTER_ROLE_BINDINGS,
+        json!({"metadata": {"name": "public"}, "roleRef": {"kind": "ClusterRole", "name": "public"}, "subjects": [{"kind": "Group", "name": "system:unauthenticated"}]}),
+    )
+    .ok();
+    let anon = UserInfo::anonymous();
+    assert!(authorize(&s, &anon, &Attributes::non_resource("get", "/healthz")).allowed);
+    assert!(!authorize(&s, &anon, &Attributes::non_resource("get", "/api")).allowed);
+    let pods = Attributes::resource("list", "", "pods", "default", "");
+    assert!(!authorize(&s, &anon, &pods).allowed);
+    assert_eq!(
+        forbidden(&anon.username, &pods, "").message,
+        "pods is forbidden: User \"system:anonymous\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
+    );
+}
