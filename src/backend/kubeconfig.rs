@@ -28,3 +28,61 @@ pub fn render(spec: &KubeconfigSpec<'_>) -> String {
     });
     crate::api::yaml::to_string(&doc).unwrap_or_default()
 }
+
+/// Where a kubeconfig's first cluster is: what another user's kubeconfig
+/// for the same cluster needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterAccess {
+    pub name: String,
+    pub server: String,
+    pub ca_pem: String,
+}
+
+/// The first cluster of a kubeconfig.
+pub fn cluster_of(text: &str) -> Result<ClusterAccess, String> {
+    let doc: serde_json::Value =
+        crate::api::yaml::from_str(text).map_err(|e| format!("invalid kubeconfig: {e}"))?;
+    let cluster = doc
+        .pointer("/clusters/0")
+        .ok_or("invalid kubeconfig: no cluster")?;
+    let s = |p: &str| {
+        cluster
+            .pointer(p)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let ca = base64::engine::general_purpose::STANDARD
+        .decode(s("/cluster/certificate-authority-data"))
+        .map_err(|e| format!("invalid kubeconfig: certificate-authority-data: {e}"))?;
+    Ok(ClusterAccess {
+        name: s("/name"),
+        server: s("/cluster/server"),
+        ca_pem: String::from_utf8_lossy(&ca).into_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rendered_kubeconfig_reads_back() {
+        let text = render(&KubeconfigSpec {
+            cluster: "kind-kdrill",
+            server: "https://127.0.0.1:6443",
+            ca_pem: "-----BEGIN CERTIFICATE-----\nx\n",
+            user: "alice",
+            token: "t",
+        });
+        assert_eq!(
+            cluster_of(&text),
+            Ok(ClusterAccess {
+                name: "kind-kdrill".into(),
+                server: "https://127.0.0.1:6443".into(),
+                ca_pem: "-----BEGIN CERTIFICATE-----\nx\n".into(),
+            })
+        );
+        assert!(cluster_of("kind: Config").is_err());
+    }
+}

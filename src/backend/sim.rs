@@ -27,6 +27,8 @@ pub struct SimOptions {
     pub audit_file: Option<PathBuf>,
     /// Events a watch can resume from (older versions get 410 Expired).
     pub watch_history: usize,
+    /// A static token file of extra users (`kdrill sim kubeconfig --user`).
+    pub token_file: Option<PathBuf>,
 }
 
 impl Default for SimOptions {
@@ -40,6 +42,7 @@ impl Default for SimOptions {
             catalog: crate::sim::workload::Catalog::default(),
             audit_file: None,
             watch_history: crate::store::HISTORY,
+            token_file: None,
         }
     }
 }
@@ -95,6 +98,9 @@ impl SimCluster {
         let server = ApiServer::new(registry.clone(), audit);
         let token = format!("kdrill-admin-{}", random_token());
         server.auth.add_token(token.clone(), UserInfo::admin());
+        if let Some(p) = &opts.token_file {
+            server.auth.set_token_file(p);
+        }
 
         let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
             certs.cert_pem.clone().into_bytes(),

@@ -10,6 +10,7 @@ pub mod reset;
 pub mod selftest;
 pub mod show;
 pub mod sim_advance;
+pub mod sim_kubeconfig;
 pub mod sim_serve;
 pub mod solve;
 pub mod start;
@@ -68,6 +69,8 @@ pub enum SimCommand {
     Serve(sim_serve::Args),
     /// Move a virtual-clock cluster's time forward (`sim serve --clock virtual`).
     Advance(sim_advance::Args),
+    /// Print a kubeconfig for a new user of the running simulated cluster.
+    Kubeconfig(sim_kubeconfig::Args),
 }
 
 /// Exit codes (DESIGN.md): 0 ok, 1 checks failed, 2 usage or invalid
@@ -101,5 +104,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Sim {
             command: SimCommand::Advance(args),
         } => sim_advance::run(args),
+        Command::Sim {
+            command: SimCommand::Kubeconfig(args),
+        } => sim_kubeconfig::run(args),
     }
 }

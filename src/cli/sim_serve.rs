@@ -68,7 +68,7 @@ fn catalog(private: &[String]) -> Result<Catalog, String> {
     Ok(c)
 }
 
-fn default_kubeconfig() -> PathBuf {
+pub fn default_kubeconfig() -> PathBuf {
     crate::home_dir().join("sim").join("kubeconfig")
 }
 
@@ -83,6 +83,8 @@ pub fn run(args: Args) -> u8 {
             return super::exit::BACKEND;
         }
     };
+    let path = args.kubeconfig.clone().unwrap_or_else(default_kubeconfig);
+    let token_file = crate::server::auth::token_file_for(&path);
     runtime.block_on(async move {
         let opts = SimOptions {
             port: args.port,
@@ -103,6 +105,7 @@ pub fn run(args: Args) -> u8 {
             },
             audit_file: args.audit_log.clone(),
             watch_history: args.watch_history,
+            token_file: Some(token_file.clone()),
         };
         let cluster = match SimCluster::start(opts).await {
             Ok(c) => c,
@@ -111,11 +114,15 @@ pub fn run(args: Args) -> u8 {
                 return super::exit::BACKEND;
             }
         };
-        let path = args.kubeconfig.clone().unwrap_or_else(default_kubeconfig);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && let Err(e) = std::fs::create_dir_all(dir)
         {
             eprintln!("error: failed to create {}: {e}", dir.display());
+            return super::exit::USAGE;
+        }
+        // A fresh cluster has no extra users yet.
+        if let Err(e) = write_private(&token_file, "") {
+            eprintln!("error: failed to write {}: {e}", token_file.display());
             return super::exit::USAGE;
         }
         if let Err(e) = write_private(&path, &cluster.kubeconfig) {
@@ -134,7 +141,7 @@ pub fn run(args: Args) -> u8 {
 }
 
 /// Writes a file readable by its owner only (it holds a credential).
-fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+pub fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);

@@ -56,11 +56,21 @@ impl Session {
     pub async fn open(st: &LabState) -> Result<Self> {
         let scenario = Scenario::load(&st.scenario_dir, None)?;
         let client = client(&st.kubeconfig, st.context.as_deref()).await?;
-        Ok(Self::new(
-            client,
-            scenario,
-            file_log(&st.dir().join("scripts.log")),
-        ))
+        let mut session = Self::new(client, scenario, file_log(&st.dir().join("scripts.log")));
+        if let Some(host) = Arc::get_mut(&mut session.host) {
+            host.cluster = std::fs::read_to_string(&st.kubeconfig)
+                .ok()
+                .and_then(|t| crate::backend::kubeconfig::cluster_of(&t).ok())
+                .map(|c| crate::script::host::ClusterAccess {
+                    name: c.name,
+                    server: c.server,
+                    ca_data: base64::Engine::encode(
+                        &base64::engine::general_purpose::STANDARD,
+                        c.ca_pem,
+                    ),
+                });
+        }
+        Ok(session)
     }
 
     /// Runs a script of the scenario (`setup.rhai`, `solution.rhai`, a

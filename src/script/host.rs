@@ -1,6 +1,7 @@
 //! The host API scripts and rubric checks use over the cluster, through
 //! kube-rs only: apply, get, list, create, patch, delete, scale, wait,
-//! logs, events, SubjectAccessReviews, sleep and logging.
+//! logs, events, SubjectAccessReviews, ServiceAccount tokens and
+//! kubeconfigs (TokenRequest), sleep and logging.
 //!
 //! The async methods serve the grade engine directly; [`register`] wraps
 //! them for Rhai, where each call blocks on the captured runtime handle
@@ -41,6 +42,31 @@ pub type Result<T, E = HostError> = std::result::Result<T, E>;
 /// Every served resource, from discovery.
 pub type Resources = Arc<Vec<(ApiResource, ApiCapabilities)>>;
 
+/// Where the cluster is: what a kubeconfig for another identity needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterAccess {
+    /// The cluster's (and context's) name in the kubeconfig.
+    pub name: String,
+    pub server: String,
+    /// base64 of the CA bundle, as kubeconfigs carry it.
+    pub ca_data: String,
+}
+
+/// A kubeconfig with one cluster, user and context, authenticating with
+/// a bearer token.
+pub fn token_kubeconfig(access: &ClusterAccess, user: &str, token: &str) -> String {
+    let doc = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "preferences": {},
+        "current-context": access.name,
+        "clusters": [{"name": access.name, "cluster": {"server": access.server, "certificate-authority-data": access.ca_data}}],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [{"name": access.name, "context": {"cluster": access.name, "user": user}}],
+    });
+    crate::api::yaml::to_string(&doc).unwrap_or_default()
+}
+
 /// The cluster as scripts see it.
 pub struct Host {
     pub client: Client,
@@ -52,6 +78,8 @@ pub struct Host {
     pub log: Arc<dyn Fn(&str) + Send + Sync>,
     /// How often `wait_for` polls.
     pub poll: Duration,
+    /// Where the cluster is, for kubeconfigs handed to learners.
+    pub cluster: Option<ClusterAccess>,
     resources: Mutex<Option<Resources>>,
 }
 
@@ -63,6 +91,7 @@ impl Host {
             scenario_dir,
             log: Arc::new(|l| eprintln!("{l}")),
             poll: Duration::from_millis(200),
+            cluster: None,
             resources: Mutex::new(None),
         }
     }
@@ -394,6 +423,44 @@ impl Host {
                 })
             })
             .collect())
+    }
+
+    /// A token for ServiceAccount `target` (`name` in the scenario's
+    /// namespace, or `ns/name`) through the TokenRequest API, valid for
+    /// `seconds`: works the same on a real cluster.
+    pub async fn service_account_token(&self, target: &str, seconds: i64) -> Result<String> {
+        let (ns, name) = target
+            .split_once('/')
+            .unwrap_or((self.namespace.as_str(), target));
+        let api: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+            Api::namespaced(self.client.clone(), ns);
+        let tr = k8s_openapi::api::authentication::v1::TokenRequest {
+            spec: k8s_openapi::api::authentication::v1::TokenRequestSpec {
+                expiration_seconds: Some(seconds),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let out = api
+            .create_token_request(name, &PostParams::default(), &tr)
+            .await?;
+        out.status
+            .map(|s| s.token)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| HostError(format!("no token issued for serviceaccount {ns}/{name}")))
+    }
+
+    /// A kubeconfig that acts as ServiceAccount `target` (see
+    /// [`Host::service_account_token`]), for handing a learner restricted
+    /// credentials.
+    pub async fn service_account_kubeconfig(&self, target: &str) -> Result<String> {
+        let access = self
+            .cluster
+            .clone()
+            .ok_or_else(|| HostError("the cluster's address is unknown to this script".into()))?;
+        let token = self.service_account_token(target, 86_400).await?;
+        let user = target.rsplit('/').next().unwrap_or(target);
+        Ok(token_kubeconfig(&access, user, &token))
     }
 
     /// Asks a SubjectAccessReview whether `user` may `verb` `resource`.
@@ -771,6 +838,40 @@ pub fn register(engine: &mut Engine, host: Arc<Host>, handle: tokio::runtime::Ha
                 ))
             })?;
             Ok(d.as_bool().unwrap_or(false))
+        },
+    );
+
+    with!(h, c);
+    engine.register_fn(
+        "service_account_token",
+        move |target: &str| -> Result<String, Box<EvalAltResult>> {
+            let h = h.clone();
+            let target = target.to_string();
+            let d = block(&c, async move {
+                Ok(Dynamic::from(
+                    h.service_account_token(&target, 3600)
+                        .await
+                        .map_err(|e| rt(e.0))?,
+                ))
+            })?;
+            Ok(d.to_string())
+        },
+    );
+
+    with!(h, c);
+    engine.register_fn(
+        "service_account_kubeconfig",
+        move |target: &str| -> Result<String, Box<EvalAltResult>> {
+            let h = h.clone();
+            let target = target.to_string();
+            let d = block(&c, async move {
+                Ok(Dynamic::from(
+                    h.service_account_kubeconfig(&target)
+                        .await
+                        .map_err(|e| rt(e.0))?,
+                ))
+            })?;
+            Ok(d.to_string())
         },
     );
 

@@ -198,6 +198,7 @@ mod tests {
             username: "jane".into(),
             uid: String::new(),
             groups: vec!["system:authenticated".into()],
+            extra: Default::default(),
         };
         let Err(resp) = parse(&Method::POST, &viewer, Some("advance=1s")) else {
             panic!("a viewer moved time");

@@ -172,18 +172,23 @@ pub fn upgrade(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Response<Body> {
-    if server
-        .auth
-        .authenticate(header(headers, "authorization").as_deref())
-        .is_none()
-    {
+    let Some(requestor) = server.authenticate(header(headers, "authorization").as_deref()) else {
         return response::status(&Status::unauthorized());
-    }
+    };
     let path = uri.path();
     if auth::is_public(path) {
         return response::status(&Status::bad_request("Upgrade request required"));
     }
     let req = RequestInfo::parse("GET", path, false);
+    // A WebSocket exec/attach is a GET, but needs `create` on the
+    // subresource (AuthorizePodWebsocketUpgradeCreatePermission).
+    let mut attrs = super::authz::attributes_of(&req);
+    if req.is_resource {
+        attrs.verb = "create".into();
+    }
+    if let Err(denied) = server.authorize(&requestor, headers, &attrs) {
+        return response::status(&denied);
+    }
     let query = Query::parse(uri.query());
     if req.resource != "pods" || !matches!(req.subresource.as_str(), "exec" | "attach") {
         return response::status(&Status::bad_request("Upgrade request required"));

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authz;
 pub mod body;
 pub mod clock_api;
 pub mod discovery;
@@ -72,6 +73,51 @@ impl ApiServer {
         })
     }
 
+    /// The user a bearer token authenticates: a token the server issued or
+    /// listed in the token file, or the JWT of an existing ServiceAccount.
+    /// A request without credentials is `system:anonymous` (kubeadm leaves
+    /// anonymous auth on; RBAC then lets it read only public info).
+    pub fn authenticate(&self, authorization: Option<&str>) -> Option<UserInfo> {
+        if authorization.is_none() {
+            return Some(UserInfo::anonymous());
+        }
+        if let Some(u) = self.auth.authenticate(authorization) {
+            return Some(u);
+        }
+        let (ns, name) = auth::service_account_of_jwt(auth::bearer(authorization)?)?;
+        let info = resource::lookup("", "v1", "serviceaccounts")?;
+        let sa = self.registry.get(info, &ns, &name)?;
+        let mut user = UserInfo::service_account(&ns, &name);
+        user.uid = crate::api::meta::uid(&sa).to_string();
+        Some(user)
+    }
+
+    /// Impersonation, then authorization of `attrs`, for an authenticated
+    /// `requestor`: the user the request acts as, or the 403 (or the
+    /// impersonation filter's error) to answer with.
+    pub fn authorize(
+        &self,
+        requestor: &UserInfo,
+        headers: &HeaderMap,
+        attrs: &authz::rule::Attributes,
+    ) -> Result<UserInfo, Status> {
+        let store = &self.registry.store;
+        let impersonation: Vec<(String, String)> = headers
+            .iter()
+            .filter(|(n, _)| n.as_str().starts_with("impersonate-"))
+            .filter_map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let user = authz::impersonate::impersonate(&impersonation, requestor, |u, a| {
+            authz::authorize(store, u, a)
+        })?;
+        let decision = authz::authorize(store, &user, attrs);
+        if decision.allowed {
+            Ok(user)
+        } else {
+            Err(authz::forbidden(&user.username, attrs, &decision.reason))
+        }
+    }
+
     /// The axum router: one fallback that parses paths itself, as the
     /// apiserver's request-info resolution does.
     pub fn router(self: &Arc<Self>) -> axum::Router {
@@ -104,6 +150,12 @@ async fn handle(
         else {
             return response::status(&Status::unauthorized());
         };
+        let verb = method_verb(&parts.method);
+        let attrs = authz::rule::Attributes::non_resource(verb, path);
+        let decision = authz::authorize(&server.registry.store, &user, &attrs);
+        if !decision.allowed {
+            return response::status(&authz::forbidden(&user.username, &attrs, &decision.reason));
+        }
         if path == clock_api::PATH {
             let control = server.clock_control.get().cloned();
             return clock_api::serve(control, &parts.method, &user, parts.uri.query()).await;
@@ -140,13 +192,29 @@ fn serve_request(
     if auth::is_public(path) {
         return public(path, &accept);
     }
-    let Some(user) = server
-        .auth
-        .authenticate(header(headers, "authorization").as_deref())
-    else {
+    let Some(requestor) = server.authenticate(header(headers, "authorization").as_deref()) else {
         return response::status(&Status::unauthorized());
     };
     let req = RequestInfo::parse(method.as_str(), path, query.flag("watch"));
+    let user = match server.authorize(&requestor, headers, &authz::attributes_of(&req)) {
+        Ok(u) => u,
+        Err(denied) => {
+            let resp = response::status(&denied);
+            server.audit.record(AuditRecord {
+                time: crate::sim::clock::format_micro_time(server.registry.clock.now()),
+                user: requestor.username,
+                verb: req.verb,
+                group: req.group,
+                resource: req.resource,
+                subresource: req.subresource,
+                namespace: req.namespace,
+                name: req.name,
+                uri: uri.to_string(),
+                code: resp.status().as_u16(),
+            });
+            return resp;
+        }
+    };
     let resp = if req.is_resource {
         resource_request(
             server,
@@ -174,6 +242,18 @@ fn serve_request(
         code: resp.status().as_u16(),
     });
     resp
+}
+
+/// The verb RBAC checks for a non-resource request (`RequestInfo`).
+fn method_verb(method: &Method) -> &'static str {
+    match method.as_str() {
+        "POST" => "post",
+        "PUT" => "put",
+        "PATCH" => "patch",
+        "DELETE" => "delete",
+        "HEAD" => "head",
+        _ => "get",
+    }
 }
 
 /// Unauthenticated endpoints.
@@ -303,6 +383,11 @@ fn resource_request(
     if info.verbs == resource::CREATE_ONLY {
         return special::review(&ctx);
     }
+    if info.group == authz::CLUSTER_ROLES.group
+        && let Err(denied) = rbac_escalation(&ctx)
+    {
+        return response::status(&denied);
+    }
     match ctx.req.verb.as_str() {
         "get" => read::get(&ctx),
         "list" => read::list(&ctx),
@@ -314,4 +399,50 @@ fn resource_request(
         "deletecollection" => write::delete_collection(&ctx),
         other => response::status(&Status::method_not_supported(gr, other)),
     }
+}
+
+/// RBAC's escalation checks for a create, update or patch of a role or
+/// binding, on the object the write would store. A body that does not
+/// decode is left to the write itself to refuse.
+fn rbac_escalation(ctx: &Ctx<'_>) -> Result<(), Status> {
+    let ns = ctx.req.namespace.as_str();
+    let current = (!ctx.req.name.is_empty())
+        .then(|| ctx.server.registry.get(ctx.info, ns, &ctx.req.name))
+        .flatten();
+    let decoded = |ct: Option<&str>| {
+        body::Format::from_content_type(ct).and_then(|f| body::decode(f, ctx.body).ok())
+    };
+    let new = match ctx.req.verb.as_str() {
+        "create" | "update" => decoded(ctx.content_type.as_deref()),
+        "patch" => {
+            let ct = ctx.content_type.as_deref().unwrap_or("");
+            let patch = decoded(Some(ct));
+            match (
+                crate::api::patch::PatchType::from_content_type(ct),
+                patch,
+                &current,
+            ) {
+                (Some(ty), Some(p), Some(cur)) => {
+                    crate::api::patch::apply(ty, cur, &p, ctx.info).ok()
+                }
+                (Some(crate::api::patch::PatchType::Apply), Some(p), None) => Some(p),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let Some(mut new) = new else {
+        return Ok(());
+    };
+    if crate::api::meta::name(&new).is_empty() && !ctx.req.name.is_empty() {
+        crate::api::meta::set_meta(&mut new, "name", ctx.req.name.clone());
+    }
+    authz::escalation::check(
+        &ctx.server.registry.store,
+        &ctx.user,
+        ctx.info.plural,
+        ns,
+        &new,
+        current.as_deref(),
+    )
 }

@@ -2,6 +2,8 @@
 //! the scale subresource, access and identity reviews, ServiceAccount
 //! tokens and pod eviction.
 
+use super::auth::UserInfo;
+use super::authz::{self, rule::Attributes};
 use super::body::{self, Format};
 use super::{Ctx, response};
 use crate::api::meta;
@@ -128,10 +130,123 @@ pub fn scale(ctx: &Ctx<'_>) -> Response<Body> {
     }
 }
 
-/// The reason RBAC gives when kind's admin group allows a request.
-const ADMIN_REASON: &str = "RBAC: allowed by ClusterRoleBinding \"kubeadm:cluster-admins\" of ClusterRole \"cluster-admin\" to Group \"kubeadm:cluster-admins\"";
+/// The user a SubjectAccessReview's spec names.
+fn review_subject(spec: &Value) -> UserInfo {
+    let strings = |k: &str| -> Vec<String> {
+        spec.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let extra = spec
+        .get("extra")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let vals = v
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (k.clone(), vals)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    UserInfo {
+        username: spec
+            .get("user")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        uid: spec
+            .get("uid")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        groups: strings("groups"),
+        extra,
+    }
+}
 
-/// POST of a review (access reviews, SelfSubjectReview): answered, not stored.
+/// The authorizer attributes an access review's spec asks about.
+fn review_attributes(spec: &Value) -> Attributes {
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    if let Some(nr) = spec.get("nonResourceAttributes").filter(|v| v.is_object()) {
+        return Attributes::non_resource(&s(nr, "verb"), &s(nr, "path"));
+    }
+    let ra = spec
+        .get("resourceAttributes")
+        .cloned()
+        .unwrap_or(Value::Null);
+    Attributes {
+        verb: s(&ra, "verb"),
+        resource_request: true,
+        group: s(&ra, "group"),
+        version: s(&ra, "version"),
+        resource: s(&ra, "resource"),
+        subresource: s(&ra, "subresource"),
+        namespace: s(&ra, "namespace"),
+        name: s(&ra, "name"),
+        path: String::new(),
+    }
+}
+
+/// `status` of an access review: `allowed`, and `reason` when there is one.
+fn access_status(ctx: &Ctx<'_>, user: &UserInfo, attrs: &Attributes) -> Value {
+    let d = authz::authorize(&ctx.server.registry.store, user, attrs);
+    let mut st = json!({"allowed": d.allowed});
+    if !d.reason.is_empty() {
+        st["reason"] = json!(d.reason);
+    }
+    st
+}
+
+/// `status` of a SelfSubjectRulesReview: every rule the user holds in the
+/// namespace, split into resource and non-resource rules.
+fn rules_status(ctx: &Ctx<'_>, user: &UserInfo, namespace: &str) -> Value {
+    let (rules, err) = authz::rules_for(&ctx.server.registry.store, user, namespace);
+    let list = |v: &[String]| Value::from(v.to_vec());
+    let resource: Vec<Value> = rules
+        .iter()
+        .filter(|r| !r.resources.is_empty())
+        .map(|r| {
+            let mut o = json!({"verbs": list(&r.verbs)});
+            if !r.api_groups.is_empty() {
+                o["apiGroups"] = list(&r.api_groups);
+            }
+            o["resources"] = list(&r.resources);
+            if !r.resource_names.is_empty() {
+                o["resourceNames"] = list(&r.resource_names);
+            }
+            o
+        })
+        .collect();
+    let non_resource: Vec<Value> = rules
+        .iter()
+        .filter(|r| !r.non_resource_urls.is_empty())
+        .map(|r| json!({"verbs": list(&r.verbs), "nonResourceURLs": list(&r.non_resource_urls)}))
+        .collect();
+    let mut st =
+        json!({"resourceRules": resource, "nonResourceRules": non_resource, "incomplete": false});
+    if let Some(e) = err {
+        st["evaluationError"] = json!(e);
+    }
+    st
+}
+
+/// POST of a review (access reviews, SelfSubjectReview, TokenReview):
+/// answered from the authenticator and the RBAC authorizer, not stored.
 pub fn review(ctx: &Ctx<'_>) -> Response<Body> {
     let mut obj = match decode(ctx) {
         Ok(v) => v,
@@ -146,40 +261,49 @@ pub fn review(ctx: &Ctx<'_>) -> Response<Body> {
         obj["metadata"] = json!({});
     }
     obj["metadata"]["creationTimestamp"] = Value::Null;
+    let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
     let user = &ctx.user;
-    let admin = user
-        .groups
-        .iter()
-        .any(|g| g == "kubeadm:cluster-admins" || g == "system:masters");
-    match ctx.info.plural {
+    obj["status"] = match ctx.info.plural {
         "selfsubjectreviews" => {
             let mut ui = json!({"username": user.username, "groups": user.groups});
             if !user.uid.is_empty() {
                 ui["uid"] = json!(user.uid);
             }
-            obj["status"] = json!({"userInfo": ui});
+            if !user.extra.is_empty() {
+                ui["extra"] = json!(user.extra);
+            }
+            json!({"userInfo": ui})
         }
         "selfsubjectrulesreviews" => {
-            let rules = if admin {
-                json!([{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}])
-            } else {
-                json!([{"verbs": ["create"], "apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]}])
-            };
-            let non_resource = if admin {
-                json!([{"verbs": ["*"], "nonResourceURLs": ["*"]}])
-            } else {
-                json!([])
-            };
-            obj["status"] = json!({"resourceRules": rules, "nonResourceRules": non_resource, "incomplete": false});
+            let ns = spec.get("namespace").and_then(Value::as_str).unwrap_or("");
+            rules_status(ctx, user, ns)
         }
-        _ => {
-            obj["status"] = if admin {
-                json!({"allowed": true, "reason": ADMIN_REASON})
-            } else {
-                json!({"allowed": false})
-            };
+        "selfsubjectaccessreviews" => access_status(ctx, user, &review_attributes(&spec)),
+        "subjectaccessreviews" => {
+            access_status(ctx, &review_subject(&spec), &review_attributes(&spec))
         }
-    }
+        "localsubjectaccessreviews" => {
+            let mut attrs = review_attributes(&spec);
+            if attrs.resource_request && attrs.namespace != ctx.req.namespace {
+                return response::status(&Status::bad_request(format!(
+                    "spec.resourceAttributes.namespace must match namespace: {}",
+                    ctx.req.namespace
+                )));
+            }
+            attrs.namespace = ctx.req.namespace.clone();
+            access_status(ctx, &review_subject(&spec), &attrs)
+        }
+        "tokenreviews" => {
+            let token = spec.get("token").and_then(Value::as_str).unwrap_or("");
+            match ctx.server.authenticate(Some(&format!("Bearer {token}"))) {
+                Some(u) => {
+                    json!({"authenticated": true, "user": {"username": u.username, "uid": u.uid, "groups": u.groups}, "audiences": ["https://kubernetes.default.svc.cluster.local"]})
+                }
+                None => json!({"user": {}, "error": "[invalid bearer token, token lookup failed]"}),
+            }
+        }
+        _ => json!({}),
+    };
     response::json(201, &obj, &[])
 }
 
@@ -210,19 +334,7 @@ pub fn token(ctx: &Ctx<'_>) -> Response<Body> {
     let expires = now
         .checked_add(jiff::SignedDuration::from_secs(seconds))
         .unwrap_or(now);
-    let token = format!("kdrill-sa-{}", ctx.server.registry.rng.name_suffix(32));
-    ctx.server.auth.add_token(
-        token.clone(),
-        super::auth::UserInfo {
-            username: format!("system:serviceaccount:{ns}:{name}"),
-            uid: String::new(),
-            groups: vec![
-                "system:serviceaccounts".into(),
-                format!("system:serviceaccounts:{ns}"),
-                "system:authenticated".into(),
-            ],
-        },
-    );
+    let token = crate::server::auth::service_account_jwt(ns, name, Some(expires.as_second()));
     req["apiVersion"] = json!("authentication.k8s.io/v1");
     req["kind"] = json!("TokenRequest");
     req["metadata"] = json!({"name": name, "namespace": ns, "creationTimestamp": Value::Null});

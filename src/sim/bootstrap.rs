@@ -1,6 +1,7 @@
 //! The shape of a fresh simulated cluster: what a new kind cluster shows at
 //! the API level (namespaces, the `kubernetes` and `kube-dns` Services, the
-//! `standard` StorageClass, default ClusterRoles, and Ready nodes).
+//! `standard` StorageClass, the RBAC bootstrap policy (`bootstrap_rbac.yaml`),
+//! and Ready nodes).
 
 use crate::api::resource;
 use crate::registry::Registry;
@@ -102,8 +103,13 @@ fn node(name: &str, index: usize, control_plane: bool, now: &str) -> Value {
 /// Creates the objects of a fresh cluster through the registry.
 pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
     let opts = WriteOptions::default();
-    let docs = crate::api::yaml::from_multiple(include_str!("bootstrap.yaml"))
+    let mut docs = crate::api::yaml::from_multiple(include_str!("bootstrap.yaml"))
         .map_err(|e| format!("bootstrap.yaml: {e}"))?;
+    docs.extend(
+        crate::api::yaml::from_multiple(include_str!("bootstrap_rbac.yaml"))
+            .map_err(|e| format!("bootstrap_rbac.yaml: {e}"))?,
+    );
+    aggregate_roles(&mut docs);
     let now = format_time(registry.clock.now());
     let nodes = shape
         .node_names()
@@ -131,6 +137,23 @@ pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Fills the rules of aggregating ClusterRoles as the aggregation
+/// controller would, so a fresh cluster starts with `admin`, `edit` and
+/// `view` complete (nested aggregation converges within a few passes).
+fn aggregate_roles(docs: &mut [Value]) {
+    use crate::sim::controllers::clusterrole_aggregation::aggregated_rules;
+    let is_role = |d: &Value| d.get("kind").and_then(Value::as_str) == Some("ClusterRole");
+    for _ in 0..3 {
+        let mut roles: Vec<Value> = docs.iter().filter(|d| is_role(d)).cloned().collect();
+        roles.sort_by(|a, b| crate::api::meta::name(a).cmp(crate::api::meta::name(b)));
+        for d in docs.iter_mut().filter(|d| is_role(d)) {
+            if let Some(rules) = aggregated_rules(d, roles.iter()) {
+                d["rules"] = Value::from(rules);
+            }
+        }
+    }
 }
 
 /// The kubelet's heartbeat Lease in `kube-node-lease`, owned by its Node.

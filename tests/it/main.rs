@@ -19,6 +19,7 @@ mod kubectl_write;
 mod lab;
 mod nodes;
 mod pods;
+mod rbac;
 mod scenario;
 mod server_misc;
 mod services;

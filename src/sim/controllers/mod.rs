@@ -1,5 +1,6 @@
 //! Controllers of the simulated cluster: pure reconcilers the runtime
 //! (`sim::runtime`) drives, plus the namespace finalizer task.
+pub mod clusterrole_aggregation;
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
@@ -48,5 +49,6 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(localpath::LocalPathProvisioner::new(seed)),
         Box::new(resourcequota::ResourceQuotaController),
         Box::new(ingress_status::IngressStatusController),
+        Box::new(clusterrole_aggregation::ClusterRoleAggregationController),
     ]
 }

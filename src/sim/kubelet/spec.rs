@@ -572,7 +572,14 @@ pub fn container_files(
                 } else if let Some(sec) = src.get("secret") {
                     add(&mut content, sec, true);
                 } else if let Some(t) = src.get("serviceAccountToken") {
-                    content.insert(s(t, "/path"), "eyJhbGciOiJSUzI1NiJ9.simulated.token".into());
+                    content.insert(
+                        s(t, "/path"),
+                        crate::registry::rbac::sa_token::service_account_jwt(
+                            &s(pod, "/metadata/namespace"),
+                            &s(pod, "/spec/serviceAccountName"),
+                            None,
+                        ),
+                    );
                 }
             }
         } else if let Some(d) = vol.get("downwardAPI") {

@@ -1,0 +1,80 @@
+//! `kdrill sim kubeconfig --user NAME [--group G]...`: a kubeconfig for a
+//! new user of a running `kdrill sim serve`, so a lab can hand a learner
+//! restricted credentials. The user's token is appended to the static
+//! token file that goes with the admin kubeconfig (`<kubeconfig>.tokens.csv`,
+//! in kube-apiserver's `--token-auth-file` format), which the server
+//! re-reads; what the user may do is then up to RBAC.
+
+use crate::backend::kubeconfig::{KubeconfigSpec, cluster_of, render};
+use crate::server::auth::{token_file_for, token_file_line};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The user's name, as RBAC subjects name it.
+    #[arg(long)]
+    pub user: String,
+    /// Groups the user belongs to (repeatable).
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+    /// The running cluster's admin kubeconfig (default: $KDRILL_HOME/sim/kubeconfig).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+/// Writes the token line and returns the user's kubeconfig.
+pub fn make(args: &Args) -> Result<String, String> {
+    let name = args.user.trim();
+    if name.is_empty() || name.contains([',', '\n', '"']) {
+        return Err(format!("invalid user name {:?}", args.user));
+    }
+    if let Some(g) = args
+        .groups
+        .iter()
+        .find(|g| g.is_empty() || g.contains([',', '\n', '"']))
+    {
+        return Err(format!("invalid group name {g:?}"));
+    }
+    let admin = args
+        .kubeconfig
+        .clone()
+        .unwrap_or_else(super::sim_serve::default_kubeconfig);
+    let text = std::fs::read_to_string(&admin).map_err(|e| {
+        format!(
+            "failed to read {}: {e} (is `kdrill sim serve` running?)",
+            admin.display()
+        )
+    })?;
+    let access = cluster_of(&text)?;
+    // A credential, not part of the seeded simulation.
+    let token = format!("kdrill-user-{}", uuid::Uuid::new_v4().simple());
+    let tokens = token_file_for(&admin);
+    let line = token_file_line(&token, name, name, &args.groups);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&tokens)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .map_err(|e| format!("failed to write {}: {e}", tokens.display()))?;
+    Ok(render(&KubeconfigSpec {
+        cluster: &access.name,
+        server: &access.server,
+        ca_pem: &access.ca_pem,
+        user: name,
+        token: &token,
+    }))
+}
+
+pub fn run(args: Args) -> u8 {
+    match make(&args) {
+        Ok(kubeconfig) => {
+            print!("{kubeconfig}");
+            super::exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            super::exit::USAGE
+        }
+    }
+}
