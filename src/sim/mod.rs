@@ -7,6 +7,7 @@ pub mod controllers;
 pub mod event;
 pub mod kubelet;
 pub mod kubelets;
+pub mod network;
 pub mod recorder;
 pub mod rng;
 pub mod runtime;
