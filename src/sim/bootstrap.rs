@@ -1,6 +1,7 @@
 //! The shape of a fresh simulated cluster: what a new kind cluster shows at
 //! the API level (namespaces, the `kubernetes` and `kube-dns` Services, the
-//! `standard` StorageClass, default ClusterRoles, and Ready nodes).
+//! `standard` StorageClass, default ClusterRoles, CoreDNS (`bootstrap_coredns.yaml`)
+//! and Ready nodes).
 
 use crate::api::resource;
 use crate::registry::Registry;
@@ -102,8 +103,12 @@ fn node(name: &str, index: usize, control_plane: bool, now: &str) -> Value {
 /// Creates the objects of a fresh cluster through the registry.
 pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
     let opts = WriteOptions::default();
-    let docs = crate::api::yaml::from_multiple(include_str!("bootstrap.yaml"))
+    let mut docs = crate::api::yaml::from_multiple(include_str!("bootstrap.yaml"))
         .map_err(|e| format!("bootstrap.yaml: {e}"))?;
+    docs.extend(
+        crate::api::yaml::from_multiple(include_str!("bootstrap_coredns.yaml"))
+            .map_err(|e| format!("bootstrap_coredns.yaml: {e}"))?,
+    );
     let now = format_time(registry.clock.now());
     let nodes = shape
         .node_names()

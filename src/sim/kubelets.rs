@@ -785,8 +785,15 @@ mod tests {
         let st = kubelets.lock();
         assert!(!st.pods.contains_key(&ObjectKey::new("default", &name)));
         let used: usize = st.nodes.values().map(|n| n.used_ips.len()).sum();
-        // The ReplicaSet's replacement holds the only IP in use.
-        assert_eq!(used, 1);
+        // The ReplicaSet's replacement holds the only IP in use besides
+        // CoreDNS's.
+        let system = st
+            .pods
+            .keys()
+            .filter(|k| k.namespace == "kube-system")
+            .count();
+        assert_eq!(system, 2, "the two CoreDNS replicas run");
+        assert_eq!(used, 1 + system);
     }
 
     #[test]
