@@ -12,6 +12,7 @@ mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
 mod lab;
+mod network;
 mod pods;
 mod scenario;
 mod server_misc;

@@ -152,6 +152,7 @@ fn a_healthy_service_answers_through_its_cluster_ip() {
     );
     assert_eq!(code, 0);
     assert_eq!(out, WELCOME);
+    assert_eq!(WELCOME.len(), 615, "nginx's index.html is 615 bytes");
     let (out, _) = run(
         cluster(DNS_UP, WEB_READY, 80),
         json!({}),
