@@ -169,6 +169,12 @@ fn services_answer_or_refuse_as_kube_proxy_routes_them() {
             "{svc}: {out}"
         );
     }
+    // The kubelet's resolver configuration for dnsPolicy ClusterFirst.
+    let (out, _) = exec(&sim, "cat /etc/resolv.conf");
+    assert_eq!(
+        out,
+        "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n"
+    );
     // A name nobody serves.
     let (out, code) = exec(&sim, "nslookup nope");
     assert_eq!(code, 1, "{out}");

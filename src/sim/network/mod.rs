@@ -25,9 +25,11 @@
 //! is built (an exec: the moment of the exec). A container's own command
 //! is re-derived by the kubelet at each sync of its pod with the cluster of
 //! that moment, so a `until nslookup db; do sleep 2; done` loop keeps
-//! waiting while `db` is missing, and once `db` exists the next sync of the
-//! pod sees the loop end; the lines the loop would have printed after it
-//! ended but before that sync are not replayed.
+//! waiting while `db` is missing; once `db` exists, the pod's next sync
+//! (its own timers, a change to the pod, or a `kubectl logs`/`exec`)
+//! derives the loop as ending at its first iteration, so the lines printed
+//! after the loop fall before what was already logged and are not
+//! replayed. Nothing re-syncs a pod when Services change.
 
 pub mod dns;
 pub mod ingress;
