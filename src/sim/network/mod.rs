@@ -63,13 +63,7 @@ impl Caller {
     /// The caller for a stored pod with IP `ip` (its IP may not be in its
     /// status yet).
     pub fn of(pod: &Value, ip: &str) -> Self {
-        let mut info = PodInfo::parse(pod).unwrap_or_default();
-        if info.name.is_empty() {
-            let s = |p: &str| pod.pointer(p).and_then(Value::as_str).unwrap_or("");
-            info.namespace = s("/metadata/namespace").into();
-            info.name = s("/metadata/name").into();
-            info.node = s("/spec/nodeName").into();
-        }
+        let mut info = PodInfo::of(pod);
         if !ip.is_empty() {
             info.ip = ip.to_string();
         }

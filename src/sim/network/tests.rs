@@ -24,8 +24,7 @@ impl Serving for Table {
     }
 }
 
-const WELCOME: &str =
-    "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n</html>\n";
+const WELCOME: &str = crate::sim::workload::behaviour::NGINX_INDEX;
 
 fn table() -> Table {
     let mut t = BTreeMap::new();
@@ -269,4 +268,20 @@ fn dns_policy_default_uses_the_nodes_resolver() {
     assert_eq!(code, 1);
     assert!(out.starts_with("Server:\t\t172.18.0.1\n"), "{out}");
     assert!(out.contains("NXDOMAIN"), "{out}");
+}
+
+#[test]
+fn the_caller_keeps_its_labels_before_its_ip_is_in_its_status() {
+    let p = json!({"metadata": {"name": "c", "namespace": "shop", "labels": {"app": "api"}},
+        "spec": {"nodeName": "kdrill-worker"}, "status": {}});
+    let c = Caller::of(&p, "10.244.1.9");
+    assert_eq!(
+        (
+            c.pod.name.as_str(),
+            c.pod.namespace.as_str(),
+            c.pod.ip.as_str()
+        ),
+        ("c", "shop", "10.244.1.9")
+    );
+    assert_eq!(c.pod.labels.get("app").map(String::as_str), Some("api"));
 }

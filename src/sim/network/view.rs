@@ -194,11 +194,13 @@ impl Slice {
 impl PodInfo {
     /// A pod with an IP (`status.podIP`), or None.
     pub fn parse(v: &Value) -> Option<Self> {
+        Some(Self::of(v)).filter(|p| !p.ip.is_empty())
+    }
+
+    /// A pod, with or without an IP yet.
+    pub fn of(v: &Value) -> Self {
         let ip = s(v, "/status/podIP");
-        if ip.is_empty() {
-            return None;
-        }
-        Some(Self {
+        Self {
             namespace: s(v, "/metadata/namespace").into(),
             name: s(v, "/metadata/name").into(),
             ip: ip.into(),
@@ -214,7 +216,7 @@ impl PodInfo {
                 .pointer("/spec/hostNetwork")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
-        })
+        }
     }
 }
 
