@@ -1,6 +1,7 @@
 //! The shape of a fresh simulated cluster: what a new kind cluster shows at
 //! the API level (namespaces, the `kubernetes` and `kube-dns` Services, the
 //! `standard` StorageClass, the RBAC bootstrap policy (`bootstrap_rbac.yaml`),
+//! CoreDNS (`bootstrap_coredns.yaml`),
 //! and Ready nodes).
 
 use crate::api::resource;
@@ -108,6 +109,10 @@ pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
     docs.extend(
         crate::api::yaml::from_multiple(include_str!("bootstrap_rbac.yaml"))
             .map_err(|e| format!("bootstrap_rbac.yaml: {e}"))?,
+    );
+    docs.extend(
+        crate::api::yaml::from_multiple(include_str!("bootstrap_coredns.yaml"))
+            .map_err(|e| format!("bootstrap_coredns.yaml: {e}"))?,
     );
     aggregate_roles(&mut docs);
     let now = format_time(registry.clock.now());

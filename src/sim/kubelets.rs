@@ -22,11 +22,12 @@ use crate::registry::{Registry, lookup_res};
 use crate::sim::kubelet::service_env::service_env;
 use crate::sim::kubelet::view::{self, ExecError, ExecOutput, ExecRequest};
 use crate::sim::kubelet::{self, CState, NodeView, PodInput, PodMemory, World};
+use crate::sim::network::{self, Caller, ClusterView, PodInfo, PodNetwork, Serving};
 use crate::sim::recorder::Recorder;
 use crate::sim::rng::Rng;
 use crate::sim::runtime::{Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, res};
-use crate::sim::workload::{AppBehaviour, Catalog, NoNetwork};
+use crate::sim::workload::{AppBehaviour, Catalog, NoNetwork, Protocol};
 use crate::store::ResKey;
 use jiff::Timestamp;
 use serde_json::Value;
@@ -34,6 +35,15 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use crate::sim::snapshot::res::{CONFIGMAPS, PVCS, SECRETS, SERVICES};
+
+const NAMESPACES: ResKey = ResKey {
+    group: "",
+    resource: "namespaces",
+};
+const NETWORKPOLICIES: ResKey = ResKey {
+    group: "networking.k8s.io",
+    resource: "networkpolicies",
+};
 
 /// What the kubelet remembers of one pod.
 struct PodEntry {
@@ -144,6 +154,8 @@ pub struct Kubelets {
     /// The container runtime's image catalog; scenarios add their own images.
     catalog: std::sync::RwLock<Catalog>,
     rng: Rng,
+    /// Seeds the endpoint choice of simulated connections.
+    seed: u64,
     state: Mutex<State>,
 }
 
@@ -153,6 +165,7 @@ impl Kubelets {
             registry,
             catalog: std::sync::RwLock::new(catalog),
             rng: Rng::new(seed ^ 0x6b75_6265_6c65_7421),
+            seed,
             state: Mutex::new(State::default()),
         })
     }
@@ -225,6 +238,16 @@ impl Kubelets {
     }
 
     fn world(&self, st: &mut State, pod: &Value) -> World {
+        let links = pod
+            .pointer("/spec/enableServiceLinks")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let env = self.service_env_for(st, meta::namespace(pod), links);
+        self.fetch_world(pod, env)
+    }
+
+    /// The objects a pod references, with these service variables.
+    fn fetch_world(&self, pod: &Value, service_env: Vec<(String, String)>) -> World {
         let ns = meta::namespace(pod);
         let store = &self.registry.store;
         let refs = references(pod);
@@ -234,15 +257,11 @@ impl Kubelets {
                 .filter_map(|n| store.get(res, ns, n).map(|o| (n.clone(), (*o).clone())))
                 .collect()
         };
-        let links = pod
-            .pointer("/spec/enableServiceLinks")
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
         World {
             config_maps: fetch(CONFIGMAPS, &refs.config_maps),
             secrets: fetch(SECRETS, &refs.secrets),
             pvcs: fetch(PVCS, &refs.pvcs),
-            service_env: self.service_env_for(st, ns, links),
+            service_env,
         }
     }
 
@@ -274,6 +293,44 @@ impl Kubelets {
             },
             images: ns.images.clone(),
         }
+    }
+
+    /// The network `pod` sees at `now` (the cluster is read at its first
+    /// call).
+    fn network<'a>(
+        &'a self,
+        serving: &'a PodServing<'a>,
+        pod: &Value,
+        memory: &PodMemory,
+    ) -> PodNetwork<'a> {
+        let ip = memory
+            .pod_ip
+            .as_deref()
+            .or_else(|| str_at(pod, "/status/podIP"))
+            .unwrap_or("");
+        let store = &self.registry.store;
+        let load = move || {
+            let list = |r: ResKey| store.list(r, None).0;
+            let (svcs, slices, pods, nodes) = (
+                list(SERVICES),
+                list(res::ENDPOINTSLICES),
+                list(res::PODS),
+                list(res::NODES),
+            );
+            let mut view = ClusterView::build(
+                svcs.iter().map(|a| &**a),
+                slices.iter().map(|a| &**a),
+                pods.iter().map(|a| &**a),
+                nodes.iter().map(|a| &**a),
+            );
+            view.namespaces = list(NAMESPACES).iter().map(|a| (**a).clone()).collect();
+            view.network_policies = list(NETWORKPOLICIES)
+                .iter()
+                .map(|a| (**a).clone())
+                .collect();
+            view
+        };
+        PodNetwork::new(Caller::of(pod, ip), load, serving, self.seed)
     }
 
     /// Reads what a pod's sync needs; None when the pod is not (or no
@@ -310,6 +367,12 @@ impl Kubelets {
     fn sync_locked(&self, st: &mut State, key: &ObjectKey) -> Option<Timestamp> {
         let (pod, node, world, memory) = self.inputs(st, key)?;
         let now = self.registry.clock.now();
+        let serving = PodServing {
+            kubelets: self,
+            st: &*st,
+            now,
+        };
+        let net = self.network(&serving, &pod, &memory);
         let out = kubelet::sync_pod(
             &PodInput {
                 pod: &pod,
@@ -317,11 +380,12 @@ impl Kubelets {
                 world: &world,
                 memory: &memory,
                 catalog: &self.catalog(),
-                network: &NoNetwork,
+                network: &net,
             },
             now,
             &self.rng,
         );
+        drop(net);
         let node_state = st.nodes.entry(node.name.clone()).or_default();
         node_state.images.extend(out.pulled_images.iter().cloned());
         if let Some(ip) = &out.memory.pod_ip {
@@ -396,6 +460,12 @@ impl Kubelets {
         self.sync_locked(&mut st, key);
         let (pod, node, world, memory) = self.inputs(&mut st, key)?;
         let now = self.registry.clock.now();
+        let serving = PodServing {
+            kubelets: self,
+            st: &st,
+            now,
+        };
+        let net = self.network(&serving, &pod, &memory);
         Some(f(
             &PodInput {
                 pod: &pod,
@@ -403,7 +473,7 @@ impl Kubelets {
                 world: &world,
                 memory: &memory,
                 catalog: &self.catalog(),
-                network: &NoNetwork,
+                network: &net,
             },
             now,
         ))
@@ -491,6 +561,52 @@ impl Kubelets {
                 })
             })
             .collect()
+    }
+}
+
+/// What pods serve, from the kubelets' memory of them: the running
+/// containers' timelines at `now`, as their probes see them.
+struct PodServing<'a> {
+    kubelets: &'a Kubelets,
+    st: &'a State,
+    now: Timestamp,
+}
+
+impl Serving for PodServing<'_> {
+    fn serve(
+        &self,
+        pod: &PodInfo,
+        port: u16,
+        protocol: Protocol,
+        path: Option<&str>,
+    ) -> kubelet::Served {
+        let key = ObjectKey::new(&pod.namespace, &pod.name);
+        let store = &self.kubelets.registry.store;
+        let (Some(entry), Some(obj)) = (
+            self.st.pods.get(&key),
+            store.get(res::PODS, &pod.namespace, &pod.name),
+        ) else {
+            return kubelet::Served::Closed;
+        };
+        let node = NodeView {
+            name: entry.node.clone(),
+            host_ip: store
+                .get(res::NODES, "", &entry.node)
+                .map(|n| network::view::NodeInfo::parse(&n).ip)
+                .unwrap_or_default(),
+            ..NodeView::default()
+        };
+        // The destination's own calls do not matter for what it serves.
+        let world = self.kubelets.fetch_world(&obj, Vec::new());
+        let input = PodInput {
+            pod: &obj,
+            node: &node,
+            world: &world,
+            memory: &entry.memory,
+            catalog: &self.kubelets.catalog(),
+            network: &NoNetwork,
+        };
+        view::serves(&input, port, protocol, path, self.now)
     }
 }
 
@@ -749,8 +865,15 @@ mod tests {
         let st = kubelets.lock();
         assert!(!st.pods.contains_key(&ObjectKey::new("default", &name)));
         let used: usize = st.nodes.values().map(|n| n.used_ips.len()).sum();
-        // The ReplicaSet's replacement holds the only IP in use.
-        assert_eq!(used, 1);
+        // The ReplicaSet's replacement holds the only IP in use besides
+        // CoreDNS's.
+        let system = st
+            .pods
+            .keys()
+            .filter(|k| k.namespace == "kube-system")
+            .count();
+        assert_eq!(system, 2, "the two CoreDNS replicas run");
+        assert_eq!(used, 1 + system);
     }
 
     #[test]

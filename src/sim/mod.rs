@@ -9,6 +9,7 @@ pub mod ingress;
 pub mod kubelet;
 pub mod kubelets;
 pub mod netpolicy;
+pub mod network;
 pub mod recorder;
 pub mod rng;
 pub mod runtime;

@@ -17,6 +17,7 @@ mod kubectl_errors;
 mod kubectl_read;
 mod kubectl_write;
 mod lab;
+mod network;
 mod nodes;
 mod pods;
 mod rbac;

@@ -47,6 +47,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use containers::{Backoff, CState, ContainerMemory, Terminated};
+pub use probe::{Served, serve};
 
 /// The node the pod runs on, as the kubelet sees it.
 #[derive(Debug, Clone, Default)]

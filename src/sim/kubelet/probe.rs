@@ -17,6 +17,38 @@ pub enum Outcome {
     Errored(String),
 }
 
+/// What a container serves on a port at an offset of its life: what a
+/// prober, or a client in another pod, meets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Served {
+    /// Nothing listens: the connection is refused.
+    Closed,
+    /// Something listens that does not speak HTTP (or no path was asked).
+    Open,
+    /// An HTTP server's answer for the path.
+    Http { status: u16, body: String },
+}
+
+/// What `tl` serves on `port` at `offset`; `path` asks an HTTP server.
+pub fn serve(
+    tl: &Timeline,
+    port: u16,
+    protocol: Protocol,
+    path: Option<&str>,
+    offset: SignedDuration,
+) -> Served {
+    match tl.port_at(port, protocol, offset) {
+        None => Served::Closed,
+        Some(p) => match (&p.http, path) {
+            (Some(h), Some(path)) => {
+                let (status, body) = h.answer(path, offset - p.from);
+                Served::Http { status, body }
+            }
+            _ => Served::Open,
+        },
+    }
+}
+
 pub struct Target<'a> {
     pub c: &'a CSpec,
     pub tl: &'a Timeline,
@@ -43,21 +75,15 @@ pub fn run(p: &ProbeSpec, t: &Target<'_>, offset: SignedDuration) -> Outcome {
                 ));
             };
             let url = format!("{}://{host}:{port}{path}", scheme.to_lowercase());
-            match t.tl.port_at(port, Protocol::Tcp, offset) {
-                None => Outcome::Failure(format!(
+            match serve(t.tl, port, Protocol::Tcp, Some(path), offset) {
+                Served::Closed => Outcome::Failure(format!(
                     "Get \"{url}\": dial tcp {host}:{port}: connect: connection refused"
                 )),
-                Some(served) => match &served.http {
-                    None => Outcome::Failure(format!("Get \"{url}\": EOF")),
-                    Some(h) => {
-                        let (code, _) = h.answer(path, offset - served.from);
-                        if (200..400).contains(&code) {
-                            Outcome::Success
-                        } else {
-                            Outcome::Failure(format!("HTTP probe failed with statuscode: {code}"))
-                        }
-                    }
-                },
+                Served::Open => Outcome::Failure(format!("Get \"{url}\": EOF")),
+                Served::Http { status, .. } if (200..400).contains(&status) => Outcome::Success,
+                Served::Http { status, .. } => {
+                    Outcome::Failure(format!("HTTP probe failed with statuscode: {status}"))
+                }
             }
         }
         Action::Tcp { port } => {

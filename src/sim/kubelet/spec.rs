@@ -607,6 +607,10 @@ pub fn container_files(
         }
         mounts.push(base);
     }
+    // The resolver configuration the kubelet writes (dnsPolicy, dnsConfig).
+    files
+        .entry("/etc/resolv.conf".to_string())
+        .or_insert_with(|| crate::sim::network::dns::resolv_for(pod).render());
     (files, mounts)
 }
 

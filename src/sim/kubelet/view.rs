@@ -192,3 +192,23 @@ pub fn exec(
         code: r.code,
     })
 }
+
+/// What the pod serves on `port` at `now`, over its running containers
+/// (they share the pod's network namespace).
+pub fn serves(
+    input: &PodInput<'_>,
+    port: u16,
+    protocol: workload::Protocol,
+    path: Option<&str>,
+    now: Timestamp,
+) -> super::Served {
+    for name in input.memory.containers.keys() {
+        if let Some(r) = running(input, name, now) {
+            let s = super::serve(&r.timeline, port, protocol, path, r.offset);
+            if s != super::Served::Closed {
+                return s;
+            }
+        }
+    }
+    super::Served::Closed
+}

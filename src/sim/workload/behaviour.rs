@@ -386,8 +386,8 @@ fn nginx(spec: &ContainerSpec, argv: &[String]) -> Timeline {
                         routes.push(Route::new(h, 200, ""));
                     }
                     if html.is_empty() {
-                        routes.push(Route::new("/", 200, "Welcome to nginx!"));
-                        routes.push(Route::new("/index.html", 200, "Welcome to nginx!"));
+                        routes.push(Route::new("/", 200, NGINX_INDEX));
+                        routes.push(Route::new("/index.html", 200, NGINX_INDEX));
                     } else if html.iter().any(|h| h == "/index.html") {
                         routes.push(Route::new("/", 200, ""));
                     }
@@ -410,6 +410,32 @@ fn nginx(spec: &ContainerSpec, argv: &[String]) -> Timeline {
     }
     t
 }
+
+/// The image's `/usr/share/nginx/html/index.html` (615 bytes).
+pub const NGINX_INDEX: &str = "<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+<style>
+html { color-scheme: light dark; }
+body { width: 35em; margin: 0 auto;
+font-family: Tahoma, Verdana, Arial, sans-serif; }
+</style>
+</head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>If you see this page, the nginx web server is successfully installed and
+working. Further configuration is required.</p>
+
+<p>For online documentation and support please refer to
+<a href=\"http://nginx.org/\">nginx.org</a>.<br/>
+Commercial support is available at
+<a href=\"http://nginx.com/\">nginx.com</a>.</p>
+
+<p><em>Thank you for using nginx.</em></p>
+</body>
+</html>
+";
 
 struct NginxServer {
     ports: Vec<u16>,

@@ -1,0 +1,301 @@
+//! Name resolution: the `/etc/resolv.conf` the kubelet writes for a pod
+//! (`pkg/kubelet/network/dns`: dnsPolicy ClusterFirst / Default /
+//! ClusterFirstWithHostNet / None merged with `dnsConfig`), the resolver's
+//! search-path order, and the records CoreDNS's `kubernetes` plugin serves
+//! for `cluster.local` (`pods insecure`).
+
+use super::view::ClusterView;
+use serde_json::Value;
+use std::net::Ipv4Addr;
+
+/// The cluster domain kind configures.
+pub const CLUSTER_DOMAIN: &str = "cluster.local";
+/// The kube-dns Service's ClusterIP (the kubelet's `--cluster-dns`).
+pub const CLUSTER_DNS: &str = "10.96.0.10";
+/// The nameserver of a kind node's own `/etc/resolv.conf` (the docker
+/// network's gateway), which `dnsPolicy: Default` pods inherit.
+pub const NODE_NAMESERVER: &str = "172.18.0.1";
+
+/// A pod's resolver configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolv {
+    pub nameservers: Vec<String>,
+    pub search: Vec<String>,
+    /// Options as written (`ndots:5`), in order.
+    pub options: Vec<String>,
+}
+
+impl Resolv {
+    /// The `ndots` option (resolver default 1).
+    pub fn ndots(&self) -> usize {
+        self.options
+            .iter()
+            .filter_map(|o| o.strip_prefix("ndots:"))
+            .filter_map(|n| n.parse().ok())
+            .next_back()
+            .unwrap_or(1)
+    }
+
+    /// The file's text, as the kubelet writes it.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if !self.search.is_empty() {
+            out.push_str(&format!("search {}\n", self.search.join(" ")));
+        }
+        for n in &self.nameservers {
+            out.push_str(&format!("nameserver {n}\n"));
+        }
+        if !self.options.is_empty() {
+            out.push_str(&format!("options {}\n", self.options.join(" ")));
+        }
+        out
+    }
+
+    /// The names the resolver tries for `name`, in order: with fewer dots
+    /// than `ndots` the search list first, the name itself last; a name
+    /// ending in `.` is only tried as is.
+    pub fn candidates(&self, name: &str) -> Vec<String> {
+        if let Some(abs) = name.strip_suffix('.') {
+            return vec![abs.to_string()];
+        }
+        let searched = self.search.iter().map(|d| format!("{name}.{d}"));
+        if name.matches('.').count() >= self.ndots() {
+            std::iter::once(name.to_string()).chain(searched).collect()
+        } else {
+            searched.chain(std::iter::once(name.to_string())).collect()
+        }
+    }
+}
+
+fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) {
+    for i in items {
+        if !list.contains(&i) {
+            list.push(i);
+        }
+    }
+}
+
+fn strs(v: &Value, p: &str) -> Vec<String> {
+    v.pointer(p)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// The resolver configuration the kubelet gives `pod`
+/// (`Configurer.GetPodDNS`).
+pub fn resolv_for(pod: &Value) -> Resolv {
+    let ns = pod
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let policy = pod
+        .pointer("/spec/dnsPolicy")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterFirst");
+    let host_net = pod
+        .pointer("/spec/hostNetwork")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let node = Resolv {
+        nameservers: vec![NODE_NAMESERVER.into()],
+        search: Vec::new(),
+        options: Vec::new(),
+    };
+    let mut r = match policy {
+        "None" => Resolv {
+            nameservers: Vec::new(),
+            search: Vec::new(),
+            options: Vec::new(),
+        },
+        "Default" => node,
+        "ClusterFirst" if host_net => node,
+        _ => Resolv {
+            nameservers: vec![CLUSTER_DNS.into()],
+            search: vec![
+                format!("{ns}.svc.{CLUSTER_DOMAIN}"),
+                format!("svc.{CLUSTER_DOMAIN}"),
+                CLUSTER_DOMAIN.into(),
+            ],
+            options: vec!["ndots:5".into()],
+        },
+    };
+    if let Some(cfg) = pod.pointer("/spec/dnsConfig") {
+        push_unique(&mut r.nameservers, strs(cfg, "/nameservers"));
+        push_unique(&mut r.search, strs(cfg, "/searches"));
+        for o in cfg
+            .get("options")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = o.get("name").and_then(Value::as_str) else {
+                continue;
+            };
+            let text = match o.get("value").and_then(Value::as_str) {
+                Some(v) => format!("{name}:{v}"),
+                None => name.to_string(),
+            };
+            // A dnsConfig option replaces one of the same name.
+            let same = |x: &String| x.split(':').next() == Some(name);
+            match r.options.iter().position(same) {
+                Some(i) => r.options[i] = text,
+                None => r.options.push(text),
+            }
+        }
+    }
+    // `MaxDNSNameservers` and `MaxDNSSearchPaths`.
+    r.nameservers.truncate(3);
+    r.search.truncate(32);
+    r
+}
+
+/// `a-b-c-d` → `a.b.c.d` when it is an IPv4 address.
+fn dashed_ip(label: &str) -> Option<String> {
+    let ip = label.replace('-', ".");
+    ip.parse::<Ipv4Addr>().ok().map(|_| ip)
+}
+
+/// The A records CoreDNS's `kubernetes` plugin answers for `fqdn` (no
+/// trailing dot), or None for NXDOMAIN. Names outside the cluster domain
+/// are forwarded upstream, which the simulated cluster cannot reach: they
+/// do not resolve either.
+pub fn cluster_records(view: &ClusterView, fqdn: &str) -> Option<Vec<String>> {
+    let fqdn = fqdn.trim_end_matches('.').to_ascii_lowercase();
+    let rest = fqdn.strip_suffix(&format!(".{CLUSTER_DOMAIN}"))?;
+    let labels: Vec<&str> = rest.split('.').collect();
+    match labels.as_slice() {
+        // <a-b-c-d>.<ns>.pod
+        [ip, _ns, "pod"] => dashed_ip(ip).map(|ip| vec![ip]),
+        // <svc>.<ns>.svc
+        [name, ns, "svc"] => {
+            let svc = view.service(ns, name)?;
+            if let Some(ip) = &svc.cluster_ip {
+                return Some(vec![ip.clone()]);
+            }
+            if !svc.headless {
+                return None;
+            }
+            let mut ips: Vec<String> = view
+                .all_endpoints(svc)
+                .filter(|e| e.ready || svc.publish_not_ready)
+                .map(|e| e.ip.clone())
+                .collect();
+            ips.sort();
+            ips.dedup();
+            (!ips.is_empty()).then_some(ips)
+        }
+        // <hostname or a-b-c-d>.<svc>.<ns>.svc (headless endpoints)
+        [host, name, ns, "svc"] => {
+            let svc = view.service(ns, name).filter(|s| s.headless)?;
+            let ip = view
+                .all_endpoints(svc)
+                .filter(|e| e.ready || svc.publish_not_ready)
+                .find(|e| {
+                    e.hostname.as_deref() == Some(host)
+                        || dashed_ip(host).as_deref() == Some(e.ip.as_str())
+                })?
+                .ip
+                .clone();
+            Some(vec![ip])
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn resolv_conf_follows_dns_policy() {
+        let pod = json!({"metadata": {"namespace": "shop"}, "spec": {}});
+        let r = resolv_for(&pod);
+        assert_eq!(
+            r.render(),
+            "search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n"
+        );
+        let default = json!({"metadata": {"namespace": "shop"}, "spec": {"dnsPolicy": "Default"}});
+        assert_eq!(resolv_for(&default).render(), "nameserver 172.18.0.1\n");
+        let host = json!({"spec": {"hostNetwork": true, "dnsPolicy": "ClusterFirst"}});
+        assert_eq!(resolv_for(&host).nameservers, ["172.18.0.1"]);
+        let host_cf =
+            json!({"spec": {"hostNetwork": true, "dnsPolicy": "ClusterFirstWithHostNet"}});
+        assert_eq!(resolv_for(&host_cf).nameservers, ["10.96.0.10"]);
+        let none = json!({"metadata": {"namespace": "a"}, "spec": {"dnsPolicy": "None", "dnsConfig": {
+            "nameservers": ["1.1.1.1"], "searches": ["x.example"],
+            "options": [{"name": "ndots", "value": "2"}, {"name": "edns0"}]}}});
+        assert_eq!(
+            resolv_for(&none).render(),
+            "search x.example\nnameserver 1.1.1.1\noptions ndots:2 edns0\n"
+        );
+        let merged = json!({"metadata": {"namespace": "a"}, "spec": {"dnsConfig": {
+            "options": [{"name": "ndots", "value": "1"}]}}});
+        assert_eq!(resolv_for(&merged).options, ["ndots:1"]);
+    }
+
+    #[test]
+    fn search_order_depends_on_ndots() {
+        let r = resolv_for(&json!({"metadata": {"namespace": "default"}, "spec": {}}));
+        assert_eq!(
+            r.candidates("web"),
+            [
+                "web.default.svc.cluster.local",
+                "web.svc.cluster.local",
+                "web.cluster.local",
+                "web"
+            ]
+        );
+        assert_eq!(r.candidates("web.default.svc.cluster.local.").len(), 1);
+        let one = Resolv {
+            options: vec!["ndots:1".into()],
+            ..r
+        };
+        assert_eq!(one.candidates("web.shop")[0], "web.shop");
+    }
+
+    #[test]
+    fn coredns_serves_services_headless_and_pod_records() {
+        let svc = |name: &str, ip: &str| json!({"metadata": {"name": name, "namespace": "default"}, "spec": {"clusterIP": ip, "ports": [{"name": "http", "port": 80}]}});
+        let slice = json!({"metadata": {"namespace": "default", "labels": {"kubernetes.io/service-name": "db"}},
+            "ports": [{"name": "http", "port": 80}],
+            "endpoints": [
+                {"addresses": ["10.244.1.7"], "hostname": "db-0", "conditions": {"ready": true}},
+                {"addresses": ["10.244.2.7"], "hostname": "db-1", "conditions": {"ready": false}}]});
+        let view = ClusterView::build(
+            &[svc("web", "10.96.5.5"), svc("db", "None")],
+            &[slice],
+            &[],
+            &[],
+        );
+        let ok = |n: &str| cluster_records(&view, n);
+        assert_eq!(
+            ok("web.default.svc.cluster.local"),
+            Some(vec!["10.96.5.5".into()])
+        );
+        assert_eq!(
+            ok("WEB.default.svc.cluster.local."),
+            Some(vec!["10.96.5.5".into()])
+        );
+        assert_eq!(ok("web.other.svc.cluster.local"), None);
+        assert_eq!(ok("web.default.svc"), None);
+        assert_eq!(
+            ok("db.default.svc.cluster.local"),
+            Some(vec!["10.244.1.7".into()])
+        );
+        assert_eq!(
+            ok("db-0.db.default.svc.cluster.local"),
+            Some(vec!["10.244.1.7".into()])
+        );
+        assert_eq!(ok("db-1.db.default.svc.cluster.local"), None);
+        assert_eq!(
+            ok("10-244-9-9.default.pod.cluster.local"),
+            Some(vec!["10.244.9.9".into()])
+        );
+        assert_eq!(ok("example.com"), None);
+    }
+}

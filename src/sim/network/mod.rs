@@ -1,0 +1,346 @@
+//! In-cluster networking as a pod sees it: kube-proxy's Service routing,
+//! CoreDNS name resolution through the pod's `/etc/resolv.conf`, and what
+//! the destination pod serves at that moment, behind the
+//! [`workload::Network`](crate::sim::workload::Network) trait that the
+//! busybox `wget`, `nslookup` and `nc` applets call.
+//!
+//! - `view`: the Services, EndpointSlices, pods and nodes read once per
+//!   network (lazily, at the first call).
+//! - `proxy`: where a packet to `ip:port` goes (kube-proxy iptables rules).
+//! - `dns`: the pod's resolver configuration and CoreDNS's records.
+//! - `policy`: the NetworkPolicy hook (allows everything for now).
+//! - `ingress`: the hook for Ingress routing in ingress-nginx pods.
+//!
+//! What a destination pod serves comes from a [`Serving`] (the kubelets
+//! implement it with the same timelines their probes use).
+//!
+//! DNS works when the pod's first nameserver routes to a pod that serves
+//! UDP 53 and the policy lets the query through; that pod answers the
+//! `cluster.local` records from the view. With no ready kube-dns endpoint
+//! (CoreDNS scaled to 0, crash-looping on a bad Corefile) kube-proxy
+//! rejects the query and the resolver gives up after its retries:
+//! `nslookup` times out, `wget` and `nc` report a bad address.
+//!
+//! Time: every call is answered from the cluster as it is when the network
+//! is built (an exec: the moment of the exec). A container's own command
+//! is re-derived by the kubelet at each sync of its pod with the cluster of
+//! that moment, so a `until nslookup db; do sleep 2; done` loop keeps
+//! waiting while `db` is missing; once `db` exists, the pod's next sync
+//! (its own timers, a change to the pod, or a `kubectl logs`/`exec`)
+//! derives the loop as ending at its first iteration, so the lines printed
+//! after the loop fall before what was already logged and are not
+//! replayed. Nothing re-syncs a pod when Services change.
+
+pub mod dns;
+pub mod ingress;
+pub mod policy;
+pub mod proxy;
+pub mod view;
+
+use crate::sim::kubelet::Served;
+use crate::sim::workload::{NetReply, NetRequest, Network, Protocol};
+use dns::Resolv;
+use jiff::SignedDuration;
+use proxy::Route;
+use serde_json::Value;
+use std::cell::OnceCell;
+use std::net::Ipv4Addr;
+pub use view::{ClusterView, PodInfo};
+
+/// What pods serve at the moment of the call.
+pub trait Serving {
+    fn serve(&self, pod: &PodInfo, port: u16, protocol: Protocol, path: Option<&str>) -> Served;
+}
+
+/// The pod making the calls.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub pod: PodInfo,
+    pub resolv: Resolv,
+}
+
+impl Caller {
+    /// The caller for a stored pod with IP `ip` (its IP may not be in its
+    /// status yet).
+    pub fn of(pod: &Value, ip: &str) -> Self {
+        let mut info = PodInfo::of(pod);
+        if !ip.is_empty() {
+            info.ip = ip.to_string();
+        }
+        Self {
+            pod: info,
+            resolv: dns::resolv_for(pod),
+        }
+    }
+}
+
+/// Why a name did not resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsFailure {
+    NxDomain,
+    /// No server answered.
+    Timeout,
+}
+
+/// The network one pod sees.
+pub struct PodNetwork<'a> {
+    caller: Caller,
+    view: OnceCell<ClusterView>,
+    load: Box<dyn Fn() -> ClusterView + 'a>,
+    serving: &'a dyn Serving,
+    seed: u64,
+}
+
+/// FNV-1a over the parts, for a deterministic endpoint choice.
+fn mix(seed: u64, parts: &[&[u8]]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ seed;
+    for p in parts {
+        for b in *p {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl<'a> PodNetwork<'a> {
+    /// The network of `caller`; `load` reads the cluster on the first call.
+    pub fn new(
+        caller: Caller,
+        load: impl Fn() -> ClusterView + 'a,
+        serving: &'a dyn Serving,
+        seed: u64,
+    ) -> Self {
+        Self {
+            caller,
+            view: OnceCell::new(),
+            load: Box::new(load),
+            serving,
+            seed,
+        }
+    }
+
+    fn view(&self) -> &ClusterView {
+        self.view.get_or_init(|| (self.load)())
+    }
+
+    fn pick(&self, ip: &str, port: u16, at: SignedDuration) -> u64 {
+        mix(
+            self.seed,
+            &[
+                self.caller.pod.ip.as_bytes(),
+                ip.as_bytes(),
+                &port.to_le_bytes(),
+                &at.as_nanos().to_le_bytes(),
+            ],
+        )
+    }
+
+    /// Is the nameserver `server` a cluster DNS server this pod reaches?
+    /// Some(true): yes; Some(false): an outside resolver (which the
+    /// simulated cluster cannot reach beyond); None: no answer.
+    fn dns_server(&self, server: &str, at: SignedDuration) -> Option<bool> {
+        let view = self.view();
+        match proxy::route(view, server, 53, Protocol::Udp, self.pick(server, 53, at)) {
+            Route::Endpoint {
+                pod: Some(p), port, ..
+            } => {
+                let ok = policy::policy_allows(view, &self.caller.pod, p, port, Protocol::Udp)
+                    && self.serving.serve(p, port, Protocol::Udp, None) != Served::Closed;
+                ok.then_some(true)
+            }
+            Route::Drop
+                if view.node_by_ip(server).is_none()
+                    && !view
+                        .services
+                        .iter()
+                        .any(|s| s.cluster_ip.as_deref() == Some(server)) =>
+            {
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    /// Resolves `name` as the pod's resolver does: the FQDN found and its
+    /// addresses.
+    pub fn resolve(
+        &self,
+        name: &str,
+        at: SignedDuration,
+    ) -> Result<(String, Vec<String>), DnsFailure> {
+        if name.parse::<Ipv4Addr>().is_ok() {
+            return Ok((name.to_string(), vec![name.to_string()]));
+        }
+        if name == "localhost" {
+            return Ok((name.to_string(), vec!["127.0.0.1".into()]));
+        }
+        let server = self
+            .caller
+            .resolv
+            .nameservers
+            .first()
+            .ok_or(DnsFailure::Timeout)?;
+        let cluster = self.dns_server(server, at).ok_or(DnsFailure::Timeout)?;
+        if !cluster {
+            return Err(DnsFailure::NxDomain);
+        }
+        let view = self.view();
+        for cand in self.caller.resolv.candidates(name) {
+            if let Some(addrs) = dns::cluster_records(view, &cand) {
+                return Ok((cand, addrs));
+            }
+        }
+        Err(DnsFailure::NxDomain)
+    }
+
+    /// A TCP connection (and an HTTP request when `path` is given) from the
+    /// caller to `ip:port`.
+    pub fn connect(
+        &self,
+        ip: &str,
+        port: u16,
+        host: &str,
+        path: Option<&str>,
+        at: SignedDuration,
+    ) -> NetReply {
+        let view = self.view();
+        if ip == "127.0.0.1" || ip == self.caller.pod.ip {
+            return reply(
+                ip,
+                self.serving
+                    .serve(&self.caller.pod, port, Protocol::Tcp, path),
+            );
+        }
+        match proxy::route(view, ip, port, Protocol::Tcp, self.pick(ip, port, at)) {
+            Route::Endpoint {
+                pod: Some(p),
+                port: to_port,
+                ..
+            } => {
+                if !policy::policy_allows(view, &self.caller.pod, p, to_port, Protocol::Tcp) {
+                    return NetReply::Timeout;
+                }
+                if let Some(path) = path
+                    && ingress::is_controller(p)
+                    && let Some(answer) = ingress::route_http(view, p, host, to_port, path)
+                {
+                    return self.through_ingress(ip, p, answer, path, at);
+                }
+                reply(ip, self.serving.serve(p, to_port, Protocol::Tcp, path))
+            }
+            Route::Endpoint { pod: None, .. } | Route::Drop => NetReply::Timeout,
+            Route::Reject | Route::Refused => NetReply::Refused { ip: ip.into() },
+        }
+    }
+
+    /// The controller `ctl` proxies a request it received on `ip`.
+    fn through_ingress(
+        &self,
+        ip: &str,
+        ctl: &PodInfo,
+        answer: ingress::IngressAnswer,
+        path: &str,
+        at: SignedDuration,
+    ) -> NetReply {
+        match answer {
+            ingress::IngressAnswer::Respond { status, body } => NetReply::Http {
+                ip: ip.into(),
+                status,
+                body,
+            },
+            ingress::IngressAnswer::Backend {
+                namespace,
+                service,
+                port,
+            } => {
+                let view = self.view();
+                let Some(cip) = view
+                    .service(&namespace, &service)
+                    .and_then(|s| s.cluster_ip.clone())
+                else {
+                    return bad_gateway(ip);
+                };
+                let from_ctl = PodNetwork {
+                    caller: Caller {
+                        pod: ctl.clone(),
+                        resolv: self.caller.resolv.clone(),
+                    },
+                    view: OnceCell::from(view.clone()),
+                    load: Box::new(ClusterView::default),
+                    serving: self.serving,
+                    seed: self.seed,
+                };
+                match from_ctl.connect(&cip, port, &service, Some(path), at) {
+                    NetReply::Http { status, body, .. } => NetReply::Http {
+                        ip: ip.into(),
+                        status,
+                        body,
+                    },
+                    _ => bad_gateway(ip),
+                }
+            }
+        }
+    }
+}
+
+/// ingress-nginx's answer when the backend does not answer.
+fn bad_gateway(ip: &str) -> NetReply {
+    NetReply::Http {
+        ip: ip.into(),
+        status: 502,
+        body: String::new(),
+    }
+}
+
+fn reply(ip: &str, served: Served) -> NetReply {
+    match served {
+        Served::Closed => NetReply::Refused { ip: ip.into() },
+        Served::Open => NetReply::Open { ip: ip.into() },
+        Served::Http { status, body } => NetReply::Http {
+            ip: ip.into(),
+            status,
+            body,
+        },
+    }
+}
+
+impl Network for PodNetwork<'_> {
+    fn call(&self, req: &NetRequest, at: SignedDuration) -> NetReply {
+        match req {
+            NetRequest::Dns { name } => match self.resolve(name, at) {
+                Ok((name, addresses)) => NetReply::Dns { name, addresses },
+                Err(DnsFailure::NxDomain) => NetReply::NxDomain,
+                Err(DnsFailure::Timeout) => NetReply::Timeout,
+            },
+            NetRequest::Http { host, port, path } => match self.resolve(host, at) {
+                Ok((_, addrs)) => match addrs.first() {
+                    Some(ip) => self.connect(ip, *port, host, Some(path), at),
+                    None => NetReply::BadAddress,
+                },
+                Err(_) => NetReply::BadAddress,
+            },
+            NetRequest::Tcp { host, port } => match self.resolve(host, at) {
+                Ok((_, addrs)) => match addrs.first() {
+                    Some(ip) => self.connect(ip, *port, host, None, at),
+                    None => NetReply::BadAddress,
+                },
+                Err(_) => NetReply::BadAddress,
+            },
+        }
+    }
+
+    fn dns_server(&self) -> String {
+        self.caller
+            .resolv
+            .nameservers
+            .first()
+            .cloned()
+            .unwrap_or_else(|| dns::CLUSTER_DNS.into())
+    }
+}
+
+#[cfg(test)]
+mod tests;

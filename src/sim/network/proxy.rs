@@ -1,0 +1,216 @@
+//! kube-proxy (iptables mode) semantics for one connection from a pod:
+//! where a packet to `ip:port` ends up.
+//!
+//! - A Service ClusterIP and one of its ports: DNAT to a ready endpoint
+//!   (falling back to serving-and-terminating ones, as kube-proxy does);
+//!   with none, kube-proxy installs `-j REJECT` ("has no endpoints"), which
+//!   answers a TCP connect with ICMP port-unreachable: the client sees
+//!   `Connection refused` from the ClusterIP.
+//! - A ClusterIP with a port the Service does not have: no rule matches, the
+//!   packet is routed off and dropped (the client times out).
+//! - A node IP and a Service's nodePort: as for a ClusterIP (default
+//!   `externalTrafficPolicy: Cluster`); another port on a node: the node
+//!   answers with a reset (refused).
+//! - A pod IP: straight to the pod. An unknown address: dropped.
+
+use super::view::{ClusterView, Endpoint, PodInfo, Svc};
+use crate::sim::workload::Protocol;
+
+/// Where a connection goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route<'a> {
+    /// To this pod IP and port (after DNAT when through a Service).
+    Endpoint {
+        pod: Option<&'a PodInfo>,
+        ip: String,
+        port: u16,
+    },
+    /// REJECTed (a Service without endpoints): connection refused.
+    Reject,
+    /// The host itself answers with a reset: connection refused.
+    Refused,
+    /// Nothing answers: the client times out.
+    Drop,
+}
+
+/// The endpoints kube-proxy uses for a Service port: the ready ones, or
+/// when none is ready the serving terminating ones
+/// (`CategorizeEndpoints`).
+fn usable<'a>(
+    view: &'a ClusterView,
+    svc: &'a Svc,
+    port_name: &'a str,
+    proto: Protocol,
+) -> Vec<(&'a Endpoint, u16)> {
+    let all: Vec<(&Endpoint, u16)> = view.endpoints_of(svc, port_name, proto).collect();
+    let ready: Vec<_> = all.iter().filter(|(e, _)| e.ready).cloned().collect();
+    if !ready.is_empty() {
+        return ready;
+    }
+    all.into_iter()
+        .filter(|(e, _)| e.serving && e.terminating)
+        .collect()
+}
+
+fn to_endpoint<'a>(
+    view: &'a ClusterView,
+    svc: &'a Svc,
+    port_name: &str,
+    proto: Protocol,
+    pick: u64,
+) -> Route<'a> {
+    let mut eps = usable(view, svc, port_name, proto);
+    eps.sort_by(|a, b| a.0.ip.cmp(&b.0.ip));
+    eps.dedup_by(|a, b| a.0.ip == b.0.ip);
+    if eps.is_empty() {
+        return Route::Reject;
+    }
+    let (e, port) = eps[(pick % eps.len() as u64) as usize];
+    let pod = match &e.pod {
+        Some((ns, name)) => view.pod(ns, name),
+        None => view.pod_by_ip(&e.ip),
+    };
+    Route::Endpoint {
+        pod,
+        ip: e.ip.clone(),
+        port,
+    }
+}
+
+/// Where a connection to `ip:port` goes; `pick` chooses among endpoints
+/// (iptables picks at random; the caller passes a deterministic number).
+pub fn route<'a>(
+    view: &'a ClusterView,
+    ip: &str,
+    port: u16,
+    proto: Protocol,
+    pick: u64,
+) -> Route<'a> {
+    if let Some(svc) = view
+        .services
+        .iter()
+        .find(|s| s.cluster_ip.as_deref() == Some(ip))
+    {
+        return match svc
+            .ports
+            .iter()
+            .find(|p| p.port == port && p.protocol == proto)
+        {
+            Some(p) => to_endpoint(view, svc, &p.name, proto, pick),
+            None => Route::Drop,
+        };
+    }
+    if view.node_by_ip(ip).is_some() {
+        for svc in &view.services {
+            if let Some(p) = svc
+                .ports
+                .iter()
+                .find(|p| p.node_port == Some(port) && p.protocol == proto)
+            {
+                return to_endpoint(view, svc, &p.name, proto, pick);
+            }
+        }
+        return Route::Refused;
+    }
+    if let Some(pod) = view.pod_by_ip(ip) {
+        return Route::Endpoint {
+            pod: Some(pod),
+            ip: ip.to_string(),
+            port,
+        };
+    }
+    Route::Drop
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    pub(crate) fn svc(name: &str, ip: &str, port: u16, target: u16) -> Value {
+        json!({"metadata": {"name": name, "namespace": "default"},
+            "spec": {"clusterIP": ip, "type": "NodePort", "ports": [
+                {"name": "http", "port": port, "targetPort": target, "protocol": "TCP", "nodePort": 30080}]}})
+    }
+
+    pub(crate) fn slice(svc: &str, port: u16, eps: &[(&str, &str, bool)]) -> Value {
+        json!({"metadata": {"name": format!("{svc}-abcde"), "namespace": "default",
+                "labels": {"kubernetes.io/service-name": svc}},
+            "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+            "endpoints": eps.iter().map(|(pod, ip, ready)| json!({
+                "addresses": [ip], "conditions": {"ready": ready, "serving": ready, "terminating": false},
+                "targetRef": {"kind": "Pod", "namespace": "default", "name": pod}})).collect::<Vec<_>>()})
+    }
+
+    pub(crate) fn pod(name: &str, ip: &str) -> Value {
+        json!({"metadata": {"name": name, "namespace": "default", "labels": {"app": "web"}},
+            "spec": {"nodeName": "kdrill-worker"}, "status": {"podIP": ip}})
+    }
+
+    fn node() -> Value {
+        json!({"metadata": {"name": "kdrill-worker"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "172.18.0.3"}]}})
+    }
+
+    fn view(eps: &[(&str, &str, bool)]) -> ClusterView {
+        let pods: Vec<Value> = eps.iter().map(|(n, ip, _)| pod(n, ip)).collect();
+        ClusterView::build(
+            &[svc("web", "10.96.100.1", 80, 8080)],
+            &[slice("web", 8080, eps)],
+            &pods,
+            &[node()],
+        )
+    }
+
+    #[test]
+    fn routes_follow_kube_proxy_rules() {
+        let two = [("a", "10.244.1.2", true), ("b", "10.244.2.2", true)];
+        let v = view(&two);
+        let target = |pick| match route(&v, "10.96.100.1", 80, Protocol::Tcp, pick) {
+            Route::Endpoint { pod, ip, port } => (pod.map(|p| p.name.clone()), ip, port),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(target(0), (Some("a".into()), "10.244.1.2".into(), 8080));
+        assert_eq!(target(1).0.as_deref(), Some("b"));
+        // A port the Service lacks: no iptables rule, dropped.
+        assert_eq!(
+            route(&v, "10.96.100.1", 8080, Protocol::Tcp, 0),
+            Route::Drop
+        );
+        assert_eq!(route(&v, "10.96.100.1", 80, Protocol::Udp, 0), Route::Drop);
+        // NodePort on any node IP; other node ports are reset.
+        assert!(matches!(
+            route(&v, "172.18.0.3", 30080, Protocol::Tcp, 0),
+            Route::Endpoint { port: 8080, .. }
+        ));
+        assert_eq!(
+            route(&v, "172.18.0.3", 30081, Protocol::Tcp, 0),
+            Route::Refused
+        );
+        // Direct pod IP; unknown addresses are dropped.
+        assert!(matches!(
+            route(&v, "10.244.2.2", 9999, Protocol::Tcp, 0),
+            Route::Endpoint { port: 9999, .. }
+        ));
+        assert_eq!(route(&v, "10.1.2.3", 80, Protocol::Tcp, 0), Route::Drop);
+    }
+
+    #[test]
+    fn no_ready_endpoints_is_rejected() {
+        for eps in [vec![], vec![("a", "10.244.1.2", false)]] {
+            let v = view(&eps);
+            assert_eq!(
+                route(&v, "10.96.100.1", 80, Protocol::Tcp, 3),
+                Route::Reject
+            );
+        }
+        // Only ready endpoints are picked.
+        let v = view(&[("a", "10.244.1.2", false), ("b", "10.244.2.2", true)]);
+        for pick in 0..4 {
+            assert!(matches!(
+                route(&v, "10.96.100.1", 80, Protocol::Tcp, pick),
+                Route::Endpoint { pod: Some(p), .. } if p.name == "b"
+            ));
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The network as a busybox shell in a pod sees it, against a small
+//! cluster view and a table of what each pod serves.
+
+use super::*;
+use crate::sim::workload::ShellKind;
+use crate::sim::workload::shell::{self, Env};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+/// What each pod serves: (pod, port, protocol) → answer.
+struct Table(BTreeMap<(String, u16, bool), Served>);
+
+impl Serving for Table {
+    fn serve(&self, pod: &PodInfo, port: u16, protocol: Protocol, path: Option<&str>) -> Served {
+        let s = self
+            .0
+            .get(&(pod.name.clone(), port, protocol == Protocol::Udp))
+            .cloned()
+            .unwrap_or(Served::Closed);
+        match (s, path) {
+            (Served::Http { .. }, None) => Served::Open,
+            (s, _) => s,
+        }
+    }
+}
+
+const WELCOME: &str = crate::sim::workload::behaviour::NGINX_INDEX;
+
+fn table() -> Table {
+    let mut t = BTreeMap::new();
+    for dns in ["coredns-a", "coredns-b"] {
+        t.insert((dns.to_string(), 53, true), Served::Open);
+    }
+    t.insert(
+        ("web-1".to_string(), 80, false),
+        Served::Http {
+            status: 200,
+            body: WELCOME.into(),
+        },
+    );
+    Table(t)
+}
+
+fn pod(ns: &str, name: &str, ip: &str, labels: Value) -> Value {
+    json!({"metadata": {"name": name, "namespace": ns, "labels": labels},
+        "spec": {"nodeName": "kdrill-worker"}, "status": {"podIP": ip}})
+}
+
+fn svc(ns: &str, name: &str, ip: &str, ports: Value) -> Value {
+    json!({"metadata": {"name": name, "namespace": ns}, "spec": {"clusterIP": ip, "ports": ports}})
+}
+
+fn slice(ns: &str, svc: &str, ports: Value, eps: &[(&str, &str, bool)]) -> Value {
+    json!({"metadata": {"namespace": ns, "labels": {"kubernetes.io/service-name": svc}},
+        "ports": ports,
+        "endpoints": eps.iter().map(|(pod, ip, ready)| json!({"addresses": [ip],
+            "conditions": {"ready": ready, "serving": ready, "terminating": false},
+            "targetRef": {"kind": "Pod", "namespace": ns, "name": pod}})).collect::<Vec<_>>()})
+}
+
+/// kube-dns with `dns` endpoints, `web` (port 80 → `target`) with `web`
+/// endpoints, and an empty headless `db`.
+fn cluster(dns: &[(&str, &str, bool)], web: &[(&str, &str, bool)], target: u16) -> ClusterView {
+    let dns_ports = json!([{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]);
+    ClusterView::build(
+        &[
+            svc("kube-system", "kube-dns", "10.96.0.10", dns_ports.clone()),
+            svc(
+                "default",
+                "web",
+                "10.96.44.10",
+                json!([{"name": "", "port": 80, "protocol": "TCP"}]),
+            ),
+            svc(
+                "default",
+                "db",
+                "None",
+                json!([{"name": "", "port": 5432, "protocol": "TCP"}]),
+            ),
+        ],
+        &[
+            slice("kube-system", "kube-dns", dns_ports, dns),
+            slice(
+                "default",
+                "web",
+                json!([{"name": "", "port": target, "protocol": "TCP"}]),
+                web,
+            ),
+            slice(
+                "default",
+                "db",
+                json!([{"name": "", "port": 5432, "protocol": "TCP"}]),
+                &[],
+            ),
+        ],
+        &[
+            pod(
+                "kube-system",
+                "coredns-a",
+                "10.244.0.2",
+                json!({"k8s-app": "kube-dns"}),
+            ),
+            pod(
+                "kube-system",
+                "coredns-b",
+                "10.244.0.3",
+                json!({"k8s-app": "kube-dns"}),
+            ),
+            pod("default", "web-1", "10.244.1.4", json!({"app": "web"})),
+            pod("default", "client", "10.244.2.9", json!({})),
+        ],
+        &[],
+    )
+}
+
+const DNS_UP: &[(&str, &str, bool)] = &[
+    ("coredns-a", "10.244.0.2", true),
+    ("coredns-b", "10.244.0.3", true),
+];
+const WEB_READY: &[(&str, &str, bool)] = &[("web-1", "10.244.1.4", true)];
+
+fn client(spec: Value) -> Caller {
+    let mut p = pod("default", "client", "10.244.2.9", json!({}));
+    p["spec"] = spec;
+    Caller::of(&p, "10.244.2.9")
+}
+
+/// Runs `cmd` in the client pod's busybox shell.
+fn run(view: ClusterView, spec: Value, cmd: &str) -> (String, i32) {
+    let t = table();
+    let net = PodNetwork::new(client(spec), move || view.clone(), &t, 7);
+    let env = Env {
+        kind: ShellKind::Ash,
+        vars: Vec::new(),
+        files: BTreeMap::new(),
+        dirs: Vec::new(),
+        hostname: "client".into(),
+        net: &net,
+    };
+    let argv: Vec<String> = ["sh", "-c", cmd].iter().map(|s| s.to_string()).collect();
+    let r = shell::exec(&argv, &env);
+    (r.output, r.code)
+}
+
+#[test]
+fn a_healthy_service_answers_through_its_cluster_ip() {
+    let (out, code) = run(
+        cluster(DNS_UP, WEB_READY, 80),
+        json!({}),
+        "wget -qO- -T 2 http://web",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out, WELCOME);
+    assert_eq!(WELCOME.len(), 615, "nginx's index.html is 615 bytes");
+    let (out, _) = run(
+        cluster(DNS_UP, WEB_READY, 80),
+        json!({}),
+        "wget -O- -T 2 http://web.default.svc.cluster.local/",
+    );
+    assert!(
+        out.starts_with("Connecting to web.default.svc.cluster.local (10.96.44.10:80)\n"),
+        "{out}"
+    );
+    // Direct to the pod IP.
+    let (out, code) = run(
+        cluster(DNS_UP, WEB_READY, 80),
+        json!({}),
+        "wget -qO- http://10.244.1.4",
+    );
+    assert_eq!((out.as_str(), code), (WELCOME, 0));
+}
+
+#[test]
+fn nslookup_finds_services_through_the_search_path() {
+    let (out, code) = run(cluster(DNS_UP, WEB_READY, 80), json!({}), "nslookup web");
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tweb.default.svc.cluster.local\nAddress: 10.96.44.10\n\n"
+    );
+    let (out, code) = run(cluster(DNS_UP, WEB_READY, 80), json!({}), "nslookup nope");
+    assert_eq!(code, 1);
+    assert!(out.contains("** server can't find nope: NXDOMAIN"), "{out}");
+    let (out, code) = run(
+        cluster(DNS_UP, WEB_READY, 80),
+        json!({}),
+        "nslookup kube-dns.kube-system",
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Name:\tkube-dns.kube-system.svc.cluster.local\nAddress: 10.96.0.10\n"),
+        "{out}"
+    );
+    // A headless Service without ready endpoints has no records.
+    let (_, code) = run(cluster(DNS_UP, WEB_READY, 80), json!({}), "nslookup db");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn a_service_without_ready_endpoints_refuses_connections() {
+    for eps in [&[][..], &[("web-1", "10.244.1.4", false)][..]] {
+        let (out, code) = run(
+            cluster(DNS_UP, eps, 80),
+            json!({}),
+            "wget -qO- -T 2 http://web",
+        );
+        assert_eq!(code, 1);
+        assert_eq!(
+            out,
+            "wget: can't connect to remote host (10.96.44.10): Connection refused\n"
+        );
+    }
+}
+
+#[test]
+fn a_target_port_nobody_listens_on_refuses_connections() {
+    let (out, code) = run(
+        cluster(DNS_UP, WEB_READY, 8080),
+        json!({}),
+        "wget -qO- -T 2 http://web",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        "wget: can't connect to remote host (10.96.44.10): Connection refused\n"
+    );
+    // A port the Service does not expose is dropped: timeout.
+    let (out, _) = run(
+        cluster(DNS_UP, WEB_READY, 80),
+        json!({}),
+        "wget -qO- -T 2 http://web:8080",
+    );
+    assert_eq!(out, "wget: download timed out\n");
+}
+
+#[test]
+fn without_dns_endpoints_lookups_time_out() {
+    for dns in [&[][..], &[("coredns-a", "10.244.0.2", false)][..]] {
+        let (out, code) = run(cluster(dns, WEB_READY, 80), json!({}), "nslookup web");
+        assert_eq!(code, 1);
+        assert_eq!(
+            out,
+            ";; connection timed out; no servers could be reached\n\n"
+        );
+        let (out, _) = run(
+            cluster(dns, WEB_READY, 80),
+            json!({}),
+            "wget -qO- -T 2 http://web",
+        );
+        assert_eq!(out, "wget: bad address 'web'\n");
+    }
+    // IP addresses need no DNS.
+    let (out, code) = run(
+        cluster(&[], WEB_READY, 80),
+        json!({}),
+        "wget -qO- -T 2 http://10.96.44.10",
+    );
+    assert_eq!((out.as_str(), code), (WELCOME, 0));
+}
+
+#[test]
+fn dns_policy_default_uses_the_nodes_resolver() {
+    let (out, code) = run(
+        cluster(DNS_UP, WEB_READY, 80),
+        json!({"dnsPolicy": "Default"}),
+        "nslookup web",
+    );
+    assert_eq!(code, 1);
+    assert!(out.starts_with("Server:\t\t172.18.0.1\n"), "{out}");
+    assert!(out.contains("NXDOMAIN"), "{out}");
+}
+
+#[test]
+fn the_caller_keeps_its_labels_before_its_ip_is_in_its_status() {
+    let p = json!({"metadata": {"name": "c", "namespace": "shop", "labels": {"app": "api"}},
+        "spec": {"nodeName": "kdrill-worker"}, "status": {}});
+    let c = Caller::of(&p, "10.244.1.9");
+    assert_eq!(
+        (
+            c.pod.name.as_str(),
+            c.pod.namespace.as_str(),
+            c.pod.ip.as_str()
+        ),
+        ("c", "shop", "10.244.1.9")
+    );
+    assert_eq!(c.pod.labels.get("app").map(String::as_str), Some("api"));
+}
