@@ -248,18 +248,19 @@ fn filter(
     pod: &Value,
     req: &Resources,
     node: &Value,
+    alloc: &Resources,
     used: &Resources,
     pods_on_node: usize,
 ) -> Option<Rejection> {
-    let tolerations: Vec<Value> = pod
+    let tolerations = pod
         .pointer("/spec/tolerations")
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     // NodeUnschedulable
     if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true)
         && !tolerates(
-            &tolerations,
+            tolerations,
             &json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}),
         )
     {
@@ -272,7 +273,7 @@ fn filter(
         .map(Vec::as_slice)
         .unwrap_or(&[]);
     if let Some(t) = taints.iter().find(|t| {
-        matches!(str_at(t, "effect"), "NoSchedule" | "NoExecute") && !tolerates(&tolerations, t)
+        matches!(str_at(t, "effect"), "NoSchedule" | "NoExecute") && !tolerates(tolerations, t)
     }) {
         return Some(Rejection::unresolvable(format!(
             "node(s) had untolerated taint {{{}: {}}}",
@@ -287,7 +288,6 @@ fn filter(
         ));
     }
     // NodeResourcesFit
-    let alloc = Resources::from_list(node.pointer("/status/allocatable"));
     let mut reasons = Vec::new();
     if pods_on_node as i64 + 1 > alloc.get("pods") {
         reasons.push("Too many pods".to_string());
@@ -444,10 +444,10 @@ impl Controller for Scheduler {
         for node in &nodes {
             // What is already placed on the node.
             let u = snap.node_usage(meta::name(node)).unwrap_or(&empty);
-            match filter(pod, &req, node, &u.requested, u.pods) {
+            let alloc = Resources::from_list(node.pointer("/status/allocatable"));
+            match filter(pod, &req, node, &alloc, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
                 None => {
-                    let alloc = Resources::from_list(node.pointer("/status/allocatable"));
                     let s = score(&alloc, &u.non_zero, &req_non_zero);
                     feasible.push((
                         s,
