@@ -25,8 +25,39 @@ use kdrill::sim::snapshot::res;
 use kdrill::sim::workload::catalog::Catalog;
 use kdrill::store::Store;
 use serde_json::{Value, json};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+
+/// Counts live heap bytes, to tell what one object costs.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Heap bytes (as requested, before malloc's own rounding) of a deep copy
+/// of `v`, and its compact JSON size.
+fn tree_cost(v: &Value) -> (usize, usize) {
+    let before = LIVE.load(Ordering::Relaxed);
+    let copy = v.clone();
+    let heap = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    let json = serde_json::to_vec(&copy).map_or(0, |b| b.len());
+    (heap, json)
+}
 
 /// Pods per namespace.
 const PODS_PER_NAMESPACE: usize = 1_000;
@@ -108,7 +139,7 @@ fn main() {
     let t = Instant::now();
     for i in 0..n {
         let ns = format!("team-{:03}", i / PODS_PER_NAMESPACE);
-        if i % PODS_PER_NAMESPACE == 0 {
+        if i.is_multiple_of(PODS_PER_NAMESPACE) {
             registry
                 .create(ns_info, "", json!({"metadata": {"name": ns}}), &opts)
                 .expect("namespace");
@@ -148,21 +179,18 @@ fn main() {
         }
         steps += 1;
         // Counting walks every pod: not after every step.
-        if steps % 20 == 0 {
+        if steps.is_multiple_of(20) {
             up = running(&registry);
         }
     }
     up = running(&registry);
     let rss_running = rss_bytes();
-    let json_bytes = registry
-        .store
-        .list(res::PODS, Some("team-000"))
-        .0
-        .first()
-        .and_then(|p| serde_json::to_vec(&**p).ok())
-        .map_or(0, |v| v.len());
+    let sample = |r| registry.store.list(r, Some("team-000")).0.first().cloned();
+    let (pod_heap, json_bytes) = sample(res::PODS).map_or((0, 0), |p| tree_cost(&p));
+    let (event_heap, event_json) = sample(res::EVENTS).map_or((0, 0), |e| tree_cost(&e));
+    let events = registry.store.count(res::EVENTS);
     println!(
-        "  {} Running after {}s virtual, {:.1}s wall: RSS {:.0} MiB ({:.1} KiB per pod over the nodes; a Running pod is {json_bytes} B of JSON){}",
+        "  {} Running after {}s virtual, {:.1}s wall: RSS {:.0} MiB ({:.1} KiB per pod over the nodes){}",
         up,
         clock.now().duration_since(t0).as_secs(),
         t.elapsed().as_secs_f64(),
@@ -173,6 +201,13 @@ fn main() {
         } else {
             ""
         },
+    );
+    println!(
+        "  one Running pod: {json_bytes} B of JSON, {pod_heap} B as a serde_json tree; {events} Events stored, one is {event_json} B of JSON, {event_heap} B as a tree"
+    );
+    println!(
+        "  live heap {:.0} MiB",
+        mib(LIVE.load(Ordering::Relaxed) as u64)
     );
     println!(
         "  total RSS {:.2} GiB (target 2 GiB); process baseline {:.0} MiB",
