@@ -598,6 +598,45 @@ mod tests {
     }
 
     #[test]
+    fn owned_pod_counts_follow_readiness_labels_and_finished_pods() {
+        let ready = |mut p: Value| {
+            p["status"]["conditions"] = json!([{"type": "Ready", "status": "True"}]);
+            p
+        };
+        let mut s = Snapshot::new();
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("a", "1", "rs", "n1", "Running")),
+        );
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("b", "1", "rs", "n1", "Pending")),
+        );
+        let c = s.owned_pod_counts("default", "rs");
+        assert_eq!((c.active, c.ready), (2, 0));
+        s.upsert(
+            res::PODS,
+            Arc::new(ready(owned_pod("a", "2", "rs", "n1", "Running"))),
+        );
+        let mut relabeled = owned_pod("b", "2", "rs", "n1", "Running");
+        relabeled["metadata"]["labels"] = json!({"app": "web"});
+        s.upsert(res::PODS, Arc::new(relabeled));
+        let c = s.owned_pod_counts("default", "rs");
+        assert_eq!((c.active, c.ready), (2, 1));
+        assert_eq!(c.count_labels(|l| l.get("app") == Some(&json!("web"))), 1);
+        // Finished or being deleted: no longer active.
+        s.upsert(
+            res::PODS,
+            Arc::new(ready(owned_pod("a", "3", "rs", "n1", "Succeeded"))),
+        );
+        let mut deleting = owned_pod("b", "3", "rs", "n1", "Running");
+        deleting["metadata"]["deletionTimestamp"] = json!("2025-05-01T10:00:00Z");
+        s.upsert(res::PODS, Arc::new(deleting));
+        assert_eq!(s.owned_pod_counts("default", "rs"), OwnedPods::default());
+        assert_eq!(s.owned_pod_counts("other", "rs").active, 0);
+    }
+
+    #[test]
     fn replace_rebuilds_the_indexes() {
         let mut s = Snapshot::new();
         s.upsert(
