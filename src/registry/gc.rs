@@ -3,7 +3,6 @@
 //! observable result for a lab — dependents deleted or orphaned — is the
 //! same).
 
-use crate::api::meta;
 use crate::store::{ResKey, Store};
 use serde_json::Value;
 use std::sync::Arc;
@@ -14,24 +13,17 @@ pub struct Dependent {
     pub object: Arc<Value>,
 }
 
-/// Every object owned by `owner_uid`.
+/// Every object owned by `owner_uid` (from the store's owner index),
+/// ordered by resource, namespace and name.
 pub fn dependents(store: &Store, owner_uid: &str) -> Vec<Dependent> {
     if owner_uid.is_empty() {
         return Vec::new();
     }
-    let mut out = Vec::new();
-    for res in store.resources() {
-        let (items, _) = store.list(res, None);
-        for object in items {
-            if meta::owner_references(&object)
-                .iter()
-                .any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid))
-            {
-                out.push(Dependent { res, object });
-            }
-        }
-    }
-    out
+    store
+        .dependents(owner_uid)
+        .into_iter()
+        .map(|(res, object)| Dependent { res, object })
+        .collect()
 }
 
 /// Removes the owner reference to `owner_uid` from `obj`.

@@ -152,6 +152,13 @@ impl Registry {
                 info.kind
             )));
         }
+        if opts.internal {
+            if let Some(root) = obj.as_object_mut() {
+                root.insert("apiVersion".into(), json!(info.api_version()));
+                root.insert("kind".into(), json!(info.kind));
+            }
+            return Ok(Vec::new());
+        }
         let check = crate::api::schema::check_fields(info.group, info.version, info.kind, obj);
         let strict = opts.field_validation == FieldValidation::Strict;
         if let Some(msg) = check.decode_error(strict) {
@@ -327,7 +334,7 @@ impl Registry {
         let ns = meta::name(obj);
         if let Some(sa) = resource::lookup("", "v1", "serviceaccounts") {
             let body = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
-            let _ = self.create(sa, ns, body, &WriteOptions::default());
+            let _ = self.create(sa, ns, body, &WriteOptions::internal());
         }
         if let (Some(cm), Some(ca)) = (
             resource::lookup("", "v1", "configmaps"),
@@ -339,7 +346,7 @@ impl Registry {
                 "metadata": {"name": "kube-root-ca.crt", "namespace": ns, "annotations": {"kubernetes.io/description": ROOT_CA_DESCRIPTION}},
                 "data": {"ca.crt": ca},
             });
-            let _ = self.create(cm, ns, body, &WriteOptions::default());
+            let _ = self.create(cm, ns, body, &WriteOptions::internal());
         }
     }
 
@@ -405,7 +412,11 @@ impl Registry {
                 }
             }
         }
-        let errors = validation::validate_update(info.group, info.kind, &new, old);
+        let errors = if subresource == Some("status") {
+            validation::validate_status_update(&new, old)
+        } else {
+            validation::validate_update(info.group, info.kind, &new, old)
+        };
         if !errors.is_empty() {
             return Err(Self::invalid(info, &name, &errors));
         }

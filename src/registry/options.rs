@@ -28,6 +28,21 @@ pub struct WriteOptions {
     pub dry_run: bool,
     pub field_validation: FieldValidation,
     pub field_manager: Option<String>,
+    /// Written by the simulator itself (controllers, kubelets, event
+    /// recorder), which only writes fields it knows: the decode-time field
+    /// check (unknown fields, JSON types) is skipped. Defaults, strategies
+    /// and validation still run.
+    pub internal: bool,
+}
+
+impl WriteOptions {
+    /// The options of the simulator's own writes.
+    pub fn internal() -> Self {
+        Self {
+            internal: true,
+            ..Self::default()
+        }
+    }
 }
 
 /// `propagationPolicy` of a delete.

@@ -19,6 +19,7 @@ fn write_options(ctx: &Ctx<'_>, kind: WriteKind) -> Result<WriteOptions, Status>
         field_validation: FieldValidation::parse(ctx.query.get("fieldValidation"))
             .map_err(Status::bad_request)?,
         field_manager: ctx.query.get("fieldManager").map(str::to_string),
+        internal: false,
     })
 }
 

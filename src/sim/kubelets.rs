@@ -408,18 +408,21 @@ impl Kubelets {
             return None;
         }
         if pod.get("status") != Some(&out.status) {
-            let mut body = (*pod).clone();
-            body["status"] = out.status.clone();
-            if let Some(md) = meta::metadata_mut(&mut body) {
-                md.remove("resourceVersion");
-            }
+            // The status subresource takes only `status` from the body (the
+            // rest comes from the stored pod): no copy of the whole pod.
+            let body = serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": key.name, "namespace": key.namespace},
+                "status": out.status,
+            });
             match self.registry.update(
                 pods,
                 &key.namespace,
                 &key.name,
                 body,
                 Some("status"),
-                &WriteOptions::default(),
+                &WriteOptions::internal(),
             ) {
                 Ok(w) => {
                     if let Some(rv) = meta::resource_version(&w.object) {

@@ -383,7 +383,7 @@ impl Runtime {
 
     /// Applies one action; false when the write failed.
     fn apply(&mut self, action: Action) -> bool {
-        let opts = WriteOptions::default();
+        let opts = WriteOptions::internal();
         match action {
             Action::Create {
                 res,

@@ -8,9 +8,12 @@
 //! Indexes kept in step with every write, so the hot paths of a large
 //! cluster never scan everything: objects by controller uid (`owned_by`),
 //! pods by node (`pods_on`), unbound pods (`unbound_pods`), and the
-//! requests of the active pods placed on each node (`node_usage`).
+//! requests of the active pods placed on each node (`node_usage`), and
+//! running totals of each controller's active pods (`owned_pod_counts`), so
+//! a controller's status does not recount its pods on every transition.
 
 use crate::api::meta;
+use crate::sim::controllers::podutil;
 use crate::sim::controllers::scheduler::{Resources, pod_requests};
 use crate::store::ResKey;
 use serde_json::Value;
@@ -132,6 +135,58 @@ pub struct NodeUsage {
     pub pods: usize,
 }
 
+/// Running totals of the active pods (`controller.IsPodActive`) one
+/// controller owns in one namespace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OwnedPods {
+    pub active: usize,
+    /// Active pods whose Ready condition is True (`IsPodReady`).
+    pub ready: usize,
+    /// Active pods grouped by their labels (usually one group), for
+    /// label-matching counts.
+    pub by_labels: Vec<(Value, usize)>,
+}
+
+impl OwnedPods {
+    fn change(&mut self, pod: &Value, add: bool) {
+        let step = |n: &mut usize| {
+            if add {
+                *n += 1;
+            } else {
+                *n = n.saturating_sub(1);
+            }
+        };
+        step(&mut self.active);
+        if podutil::is_ready(pod) {
+            step(&mut self.ready);
+        }
+        let labels = pod
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        match self.by_labels.iter().position(|(l, _)| *l == labels) {
+            Some(i) => {
+                step(&mut self.by_labels[i].1);
+                if self.by_labels[i].1 == 0 {
+                    self.by_labels.swap_remove(i);
+                }
+            }
+            None if add => self.by_labels.push((labels, 1)),
+            None => {}
+        }
+    }
+
+    /// How many of the active pods have labels `pred` accepts.
+    pub fn count_labels(&self, pred: impl Fn(&Value) -> bool) -> usize {
+        self.by_labels
+            .iter()
+            .filter(|(l, _)| pred(l))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
 /// Objects by resource, namespace and name, plus the indexes.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -144,6 +199,8 @@ pub struct Snapshot {
     unbound: Objects,
     /// Node name to what its active pods request.
     usage: HashMap<String, NodeUsage>,
+    /// (namespace, controller uid) to totals of its active pods.
+    owned_pods: HashMap<(String, String), OwnedPods>,
 }
 
 fn node_of(pod: &Value) -> &str {
@@ -228,6 +285,16 @@ impl Snapshot {
         self.unbound.values()
     }
 
+    /// Totals of the active pods in `namespace` whose controller has `uid`
+    /// (the same pods as `owned_by(res::PODS, ..)` filtered by
+    /// `podutil::is_active`).
+    pub fn owned_pod_counts(&self, namespace: &str, uid: &str) -> OwnedPods {
+        self.owned_pods
+            .get(&(namespace.to_string(), uid.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// What the active pods bound to `node` request (None: no such pod).
     pub fn node_usage(&self, node: &str) -> Option<&NodeUsage> {
         self.usage.get(node).filter(|u| u.pods > 0)
@@ -251,6 +318,16 @@ impl Snapshot {
         }
         if res != res::PODS {
             return;
+        }
+        if let Some(uid) = controller_uid(obj)
+            && podutil::is_active(obj)
+        {
+            let k = (key.0.clone(), uid.to_string());
+            let totals = self.owned_pods.entry(k.clone()).or_default();
+            totals.change(obj, add);
+            if totals.active == 0 {
+                self.owned_pods.remove(&k);
+            }
         }
         let node = node_of(obj);
         if node.is_empty() {
@@ -518,6 +595,45 @@ mod tests {
         s.remove(res::PODS, &owned_pod("a", "3", "rs", "n1", "Pending"));
         assert!(s.node_usage("n1").is_none());
         assert_eq!(names(s.pods_on("n1")), ["b"]);
+    }
+
+    #[test]
+    fn owned_pod_counts_follow_readiness_labels_and_finished_pods() {
+        let ready = |mut p: Value| {
+            p["status"]["conditions"] = json!([{"type": "Ready", "status": "True"}]);
+            p
+        };
+        let mut s = Snapshot::new();
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("a", "1", "rs", "n1", "Running")),
+        );
+        s.upsert(
+            res::PODS,
+            Arc::new(owned_pod("b", "1", "rs", "n1", "Pending")),
+        );
+        let c = s.owned_pod_counts("default", "rs");
+        assert_eq!((c.active, c.ready), (2, 0));
+        s.upsert(
+            res::PODS,
+            Arc::new(ready(owned_pod("a", "2", "rs", "n1", "Running"))),
+        );
+        let mut relabeled = owned_pod("b", "2", "rs", "n1", "Running");
+        relabeled["metadata"]["labels"] = json!({"app": "web"});
+        s.upsert(res::PODS, Arc::new(relabeled));
+        let c = s.owned_pod_counts("default", "rs");
+        assert_eq!((c.active, c.ready), (2, 1));
+        assert_eq!(c.count_labels(|l| l.get("app") == Some(&json!("web"))), 1);
+        // Finished or being deleted: no longer active.
+        s.upsert(
+            res::PODS,
+            Arc::new(ready(owned_pod("a", "3", "rs", "n1", "Succeeded"))),
+        );
+        let mut deleting = owned_pod("b", "3", "rs", "n1", "Running");
+        deleting["metadata"]["deletionTimestamp"] = json!("2025-05-01T10:00:00Z");
+        s.upsert(res::PODS, Arc::new(deleting));
+        assert_eq!(s.owned_pod_counts("default", "rs"), OwnedPods::default());
+        assert_eq!(s.owned_pod_counts("other", "rs").active, 0);
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub use error::StoreError;
 pub use watch::{EventType, WatchEvent, WatchStart};
 
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::broadcast;
 
@@ -26,13 +26,20 @@ pub struct ResKey {
 
 type Objects = BTreeMap<(String, String), Arc<Value>>;
 
+/// Where a stored object lives: resource, namespace, name.
+type Location = (ResKey, String, String);
+
 /// The object before and after a write.
 pub type Change = (Arc<Value>, Arc<Value>);
 
 /// How many past events watches can resume from by default.
 pub const HISTORY: usize = 20_000;
-/// How far a slow watcher may fall behind before its watch is closed.
-const FANOUT_CAPACITY: usize = 65_536;
+/// How far a slow watcher may fall behind before its watch is closed (the
+/// controllers' runtime re-lists instead). The channel keeps the last this
+/// many events, and so the object versions they carry, alive: no more than
+/// the watch history keeps anyway, so superseded versions are not held
+/// twice as long as a watch can resume from them.
+const FANOUT_CAPACITY: usize = 16_384;
 
 struct Inner {
     rv: u64,
@@ -42,6 +49,49 @@ struct Inner {
     oldest_rv: u64,
     /// How many events `history` keeps.
     capacity: usize,
+    /// Owner uid to the objects whose ownerReferences name it, so garbage
+    /// collection finds dependents without scanning the store.
+    dependents: HashMap<String, BTreeSet<Location>>,
+}
+
+/// The uids an object's ownerReferences name.
+fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
+    crate::api::meta::owner_references(obj)
+        .iter()
+        .filter_map(|r| r.get("uid").and_then(Value::as_str))
+}
+
+impl Inner {
+    /// Takes `obj` (stored at `key` of `res`) into or out of `dependents`.
+    fn index_owners(&mut self, res: ResKey, key: &(String, String), obj: &Value, add: bool) {
+        for uid in owner_uids(obj) {
+            let at = (res, key.0.clone(), key.1.clone());
+            if add {
+                self.dependents
+                    .entry(uid.to_string())
+                    .or_default()
+                    .insert(at);
+            } else if let Some(set) = self.dependents.get_mut(uid) {
+                set.remove(&at);
+                if set.is_empty() {
+                    self.dependents.remove(uid);
+                }
+            }
+        }
+    }
+
+    /// Re-indexes an object whose ownerReferences may have changed.
+    fn reindex_owners(&mut self, res: ResKey, key: &(String, String), old: &Value, new: &Value) {
+        let refs = |o: &Value| {
+            o.get("metadata")
+                .and_then(|m| m.get("ownerReferences"))
+                .cloned()
+        };
+        if refs(old) != refs(new) {
+            self.index_owners(res, key, old, false);
+            self.index_owners(res, key, new, true);
+        }
+    }
 }
 
 /// The object store shared by the API server and the simulator runtime.
@@ -83,6 +133,7 @@ impl Store {
                 history: VecDeque::new(),
                 oldest_rv: 1,
                 capacity: capacity.max(1),
+                dependents: HashMap::new(),
             }),
             events,
         }
@@ -149,6 +200,7 @@ impl Store {
         let rv = inner.rv + 1;
         let obj = Arc::new(with_rv(obj, rv));
         inner.rv = rv;
+        inner.index_owners(res, &key, &obj, true);
         inner
             .objects
             .entry(res)
@@ -184,6 +236,7 @@ impl Store {
         let rv = inner.rv + 1;
         let new = Arc::new(with_rv(new, rv));
         inner.rv = rv;
+        inner.reindex_owners(res, &key, &old, &new);
         inner
             .objects
             .entry(res)
@@ -244,6 +297,7 @@ impl Store {
         if let Some(objs) = inner.objects.get_mut(&res) {
             objs.remove(&key);
         }
+        inner.index_owners(res, &key, &old, false);
         let rv = inner.rv + 1;
         inner.rv = rv;
         let gone = Arc::new(with_rv((*old).clone(), rv));
@@ -290,6 +344,21 @@ impl Store {
             live: self.events.subscribe(),
             start_rv: inner.rv,
         })
+    }
+
+    /// Every object whose ownerReferences name `owner_uid`, ordered by
+    /// resource, namespace and name.
+    pub fn dependents(&self, owner_uid: &str) -> Vec<(ResKey, Arc<Value>)> {
+        let inner = self.read();
+        let Some(set) = inner.dependents.get(owner_uid) else {
+            return Vec::new();
+        };
+        set.iter()
+            .filter_map(|(res, ns, name)| {
+                let obj = inner.objects.get(res)?.get(&(ns.clone(), name.clone()))?;
+                Some((*res, obj.clone()))
+            })
+            .collect()
     }
 
     /// A live receiver of every event, for controllers.

@@ -72,3 +72,34 @@ fn watch_from_a_compacted_version_expires() {
     }
     assert!(matches!(s.watch(PODS, 2), Err(StoreError::Expired { .. })));
 }
+
+fn owned(name: &str, owners: &[&str]) -> Value {
+    let refs: Vec<Value> = owners.iter().map(|u| json!({"uid": u})).collect();
+    json!({"metadata": {"namespace": "default", "name": name, "ownerReferences": refs}})
+}
+
+fn dependents_of(s: &Store, uid: &str) -> Vec<String> {
+    s.dependents(uid)
+        .iter()
+        .map(|(_, o)| crate::api::meta::name(o).to_string())
+        .collect()
+}
+
+#[test]
+fn dependents_follow_owner_references_through_updates_and_deletes() {
+    let s = Store::new();
+    s.create(PODS, owned("b", &["rs-1"])).unwrap();
+    s.create(PODS, owned("a", &["rs-1", "rs-2"])).unwrap();
+    s.create(PODS, pod("default", "c")).unwrap();
+    assert_eq!(dependents_of(&s, "rs-1"), ["a", "b"]);
+    assert_eq!(dependents_of(&s, "rs-2"), ["a"]);
+    // Orphaned by an update: out of the index.
+    s.update(PODS, owned("a", &["rs-2"]), None).unwrap();
+    assert_eq!(dependents_of(&s, "rs-1"), ["b"]);
+    // Adopted by an update.
+    s.update(PODS, owned("c", &["rs-1"]), None).unwrap();
+    assert_eq!(dependents_of(&s, "rs-1"), ["b", "c"]);
+    s.delete(PODS, "default", "b", None).unwrap();
+    assert_eq!(dependents_of(&s, "rs-1"), ["c"]);
+    assert!(dependents_of(&s, "nobody").is_empty());
+}

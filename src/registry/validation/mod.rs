@@ -98,6 +98,14 @@ pub fn validate_update(group: &str, kind: &str, new: &Value, old: &Value) -> Vec
     errs
 }
 
+/// Validation of a `status` subresource write. The strategy keeps
+/// everything but `status` (and a Deployment's annotations) from the stored
+/// object, so only metadata can change; upstream's `Validate*StatusUpdate`
+/// likewise leaves the spec alone, and checks no status field kdrill does not.
+pub fn validate_status_update(new: &Value, old: &Value) -> Vec<FieldError> {
+    meta::object_meta_update(new, old, "metadata")
+}
+
 // ---- field paths -------------------------------------------------------
 
 /// `path.Child(name)`.

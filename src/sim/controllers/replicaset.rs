@@ -104,9 +104,18 @@ fn deletion_order(a: &Value, b: &Value) -> Ordering {
         .then(meta::name(a).cmp(meta::name(b)))
 }
 
-/// `calculateStatus` of replica_set_utils.go, as the JSON fields it sets.
-fn calculate_status(rs: &Value, active: &[&Value], now: Timestamp) -> (Value, bool) {
-    let template_labels = LabelSelector {
+/// The pod totals `calculateStatus` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    active: usize,
+    fully_labeled: usize,
+    ready: usize,
+    available: usize,
+}
+
+/// The RS template's labels as a selector (`fullyLabeledReplicas`).
+fn template_selector(rs: &Value) -> LabelSelector {
+    LabelSelector {
         requirements: rs
             .pointer("/spec/template/metadata/labels")
             .and_then(Value::as_object)
@@ -120,23 +129,53 @@ fn calculate_status(rs: &Value, active: &[&Value], now: Timestamp) -> (Value, bo
                     .collect()
             })
             .unwrap_or_default(),
-    };
+    }
+}
+
+/// Counts the RS's active pods. With `minReadySeconds` 0 a ready pod is
+/// available, and the snapshot's running totals answer without a scan;
+/// otherwise availability depends on `now` and each pod is looked at.
+fn count_pods(snap: &Snapshot, rs: &Value, now: Timestamp) -> Counts {
+    let template_labels = template_selector(rs);
     let min_ready = int_at(rs, "/spec/minReadySeconds", 0);
-    let fully_labeled = active
-        .iter()
-        .filter(|p| template_labels.matches(meta::labels(p)))
-        .count();
-    let ready = active.iter().filter(|p| podutil::is_ready(p)).count();
-    let available = active
-        .iter()
-        .filter(|p| podutil::is_available(p, min_ready, now))
-        .count();
+    let ns = meta::namespace(rs);
+    if min_ready <= 0 {
+        let totals = snap.owned_pod_counts(ns, meta::uid(rs));
+        let fully_labeled = totals.count_labels(|l| template_labels.matches(l.as_object()));
+        return Counts {
+            active: totals.active,
+            fully_labeled,
+            ready: totals.ready,
+            available: totals.ready,
+        };
+    }
+    let active: Vec<&Value> = snap
+        .owned_by(res::PODS, ns, meta::uid(rs))
+        .map(|p| &**p)
+        .filter(|p| podutil::is_active(p))
+        .collect();
+    Counts {
+        active: active.len(),
+        fully_labeled: active
+            .iter()
+            .filter(|p| template_labels.matches(meta::labels(p)))
+            .count(),
+        ready: active.iter().filter(|p| podutil::is_ready(p)).count(),
+        available: active
+            .iter()
+            .filter(|p| podutil::is_available(p, min_ready, now))
+            .count(),
+    }
+}
+
+/// `calculateStatus` of replica_set_utils.go, as the JSON fields it sets.
+fn calculate_status(rs: &Value, c: Counts) -> (Value, bool) {
     let mut status = rs
         .get("status")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    status.insert("replicas".into(), json!(active.len()));
+    status.insert("replicas".into(), json!(c.active));
     let mut set = |k: &str, v: i64| {
         if v == 0 {
             status.remove(k);
@@ -144,11 +183,11 @@ fn calculate_status(rs: &Value, active: &[&Value], now: Timestamp) -> (Value, bo
             status.insert(k.into(), json!(v));
         }
     };
-    set("fullyLabeledReplicas", fully_labeled as i64);
-    set("readyReplicas", ready as i64);
-    set("availableReplicas", available as i64);
+    set("fullyLabeledReplicas", c.fully_labeled as i64);
+    set("readyReplicas", c.ready as i64);
+    set("availableReplicas", c.available as i64);
     set("observedGeneration", int_at(rs, "/metadata/generation", 0));
-    (Value::Object(status), ready > available)
+    (Value::Object(status), c.ready > c.available)
 }
 
 /// A merge patch turning `old` into `new` at the top level of `status`.
@@ -191,15 +230,11 @@ impl Controller for ReplicaSetController {
             return Reconciled::none();
         };
         let mut actions = Vec::new();
-        let mut active: Vec<&Value> = snap
-            .owned_by(res::PODS, &key.namespace, meta::uid(rs))
-            .map(|p| &**p)
-            .filter(|p| podutil::is_active(p))
-            .collect();
+        let counts = count_pods(snap, rs, now);
         let want = usize::try_from(int_at(rs, "/spec/replicas", 1)).unwrap_or(0);
         if !meta::is_deleting(rs) {
-            if active.len() < want {
-                let n = (want - active.len()).min(BURST_REPLICAS);
+            if counts.active < want {
+                let n = (want - counts.active).min(BURST_REPLICAS);
                 for _ in 0..n {
                     actions.push(Action::Create {
                         res: res::PODS,
@@ -219,9 +254,13 @@ impl Controller for ReplicaSetController {
                         )),
                     });
                 }
-            } else if active.len() > want {
-                let n = (active.len() - want).min(BURST_REPLICAS);
-                let mut ranked = active.clone();
+            } else if counts.active > want {
+                let n = (counts.active - want).min(BURST_REPLICAS);
+                let mut ranked: Vec<&Value> = snap
+                    .owned_by(res::PODS, &key.namespace, meta::uid(rs))
+                    .map(|p| &**p)
+                    .filter(|p| podutil::is_active(p))
+                    .collect();
                 ranked.sort_by(|a, b| deletion_order(a, b));
                 for p in ranked.into_iter().take(n) {
                     actions.push(Action::Delete {
@@ -238,9 +277,7 @@ impl Controller for ReplicaSetController {
                 }
             }
         }
-        // Already in name order (`owned_by`), which this keeps cheaply.
-        active.sort_by(|a, b| meta::name(a).cmp(meta::name(b)));
-        let (status, waiting_for_min_ready) = calculate_status(rs, &active, now);
+        let (status, waiting_for_min_ready) = calculate_status(rs, counts);
         if let Some(patch) = status_patch(rs.get("status"), &status) {
             actions.push(Action::Patch {
                 res: res::REPLICASETS,

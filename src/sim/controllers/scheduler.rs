@@ -249,18 +249,19 @@ fn filter(
     pod: &Value,
     req: &Resources,
     node: &Value,
+    alloc: &Resources,
     used: &Resources,
     pods_on_node: usize,
 ) -> Option<Rejection> {
-    let tolerations: Vec<Value> = pod
+    let tolerations = pod
         .pointer("/spec/tolerations")
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     // NodeUnschedulable
     if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true)
         && !tolerates(
-            &tolerations,
+            tolerations,
             &json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}),
         )
     {
@@ -273,7 +274,7 @@ fn filter(
         .map(Vec::as_slice)
         .unwrap_or(&[]);
     if let Some(t) = taints.iter().find(|t| {
-        matches!(str_at(t, "effect"), "NoSchedule" | "NoExecute") && !tolerates(&tolerations, t)
+        matches!(str_at(t, "effect"), "NoSchedule" | "NoExecute") && !tolerates(tolerations, t)
     }) {
         return Some(Rejection::unresolvable(format!(
             "node(s) had untolerated taint {{{}: {}}}",
@@ -288,7 +289,6 @@ fn filter(
         ));
     }
     // NodeResourcesFit
-    let alloc = Resources::from_list(node.pointer("/status/allocatable"));
     let mut reasons = Vec::new();
     if pods_on_node as i64 + 1 > alloc.get("pods") {
         reasons.push("Too many pods".to_string());
@@ -490,14 +490,14 @@ impl Controller for Scheduler {
                 Ok(c) if !c.is_empty() => volumes::filter(snap, c, node),
                 _ => Vec::new(),
             };
-            match filter(pod, &req, node, &u.requested, u.pods) {
+            let alloc = Resources::from_list(node.pointer("/status/allocatable"));
+            match filter(pod, &req, node, &alloc, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
                 None if !volume_reasons().is_empty() => rejections.push(Rejection {
                     reasons: volume_reasons(),
                     unresolvable: true,
                 }),
                 None => {
-                    let alloc = Resources::from_list(node.pointer("/status/allocatable"));
                     let s = score(&alloc, &u.non_zero, &req_non_zero);
                     feasible.push((
                         s,

@@ -1,0 +1,217 @@
+//! Memory of a large simulated cluster (run with `cargo bench --bench
+//! cluster`): 5,000 worker nodes and 150,000 pods, every pod Running.
+//!
+//! In-process (store, registry, the simulator runtime with every controller
+//! and the kubelets, no HTTP). Nodes come from the bootstrap; pods are
+//! created already bound, 30 to a node round-robin (so the scheduler does
+//! not take part), in 150 namespaces, then the runtime runs them to
+//! Running on the virtual clock. Prints the process's resident memory
+//! after the nodes, after the pods are stored, and once they all run, with
+//! the JSON size of a Running pod. `KDRILL_BENCH_NODES` and
+//! `KDRILL_BENCH_PODS` pick other sizes.
+//!
+//! Benchmarks measure real time on purpose; the simulator itself never does.
+
+#![allow(clippy::disallowed_methods)] // benchmarks measure real time
+
+use kdrill::api::resource;
+use kdrill::registry::Registry;
+use kdrill::registry::options::WriteOptions;
+use kdrill::sim::bootstrap::{self, ClusterShape};
+use kdrill::sim::clock::{Clock, VirtualClock};
+use kdrill::sim::kubelets::Kubelets;
+use kdrill::sim::runtime::Runtime;
+use kdrill::sim::snapshot::res;
+use kdrill::sim::workload::catalog::Catalog;
+use kdrill::store::Store;
+use serde_json::{Value, json};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Counts live heap bytes, to tell what one object costs.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Heap bytes (as requested, before malloc's own rounding) of a deep copy
+/// of `v`, and its compact JSON size.
+fn tree_cost(v: &Value) -> (usize, usize) {
+    let before = LIVE.load(Ordering::Relaxed);
+    let copy = v.clone();
+    let heap = LIVE.load(Ordering::Relaxed).saturating_sub(before);
+    let json = serde_json::to_vec(&copy).map_or(0, |b| b.len());
+    (heap, json)
+}
+
+/// Pods per namespace.
+const PODS_PER_NAMESPACE: usize = 1_000;
+/// Real time allowed for the pods to come up.
+const WALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(900);
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn mib(b: u64) -> f64 {
+    b as f64 / (1024.0 * 1024.0)
+}
+
+fn env_size(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// A pod like a Deployment's, bound to `node`.
+fn pod(i: usize, node: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": format!("web-7d4b9c8f6d-{i:06}"),
+                     "labels": {"app": "web", "pod-template-hash": "7d4b9c8f6d"}},
+        "spec": {"nodeName": node, "containers": [{"name": "nginx", "image": "nginx:1.27", "ports": [{"containerPort": 80}],
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]},
+    })
+}
+
+fn main() {
+    // `cargo test --benches` runs this with --test; keep that quick.
+    if std::env::args().any(|a| a == "--test") {
+        return;
+    }
+    let workers = env_size("KDRILL_BENCH_NODES", 5_000);
+    let n = env_size("KDRILL_BENCH_PODS", 150_000);
+    let rss0 = rss_bytes();
+    let clock = Arc::new(VirtualClock::new(
+        "2025-05-01T10:00:00Z".parse().expect("timestamp"),
+    ));
+    let store = Arc::new(Store::new());
+    let registry = Arc::new(Registry::new(store, clock.clone(), 1));
+    let _ = registry
+        .cluster_ca
+        .set("-----BEGIN CERTIFICATE-----\n".into());
+    let shape = ClusterShape {
+        name: "kdrill".into(),
+        workers,
+    };
+    let start = Instant::now();
+    bootstrap::seed(&registry, &shape).expect("seed");
+    let kubelets = Kubelets::new(registry.clone(), Catalog::default(), 1);
+    let mut rt = Runtime::new(
+        registry.clone(),
+        kdrill::backend::sim::simulator(&kubelets, 1),
+    );
+    rt.run_until_idle();
+    let rss_nodes = rss_bytes();
+    println!("cluster memory ({workers} workers, {n} pods, virtual clock, in-process, release):");
+    println!(
+        "  {workers} nodes seeded in {:.1}s: RSS {:.0} MiB",
+        start.elapsed().as_secs_f64(),
+        mib(rss_nodes)
+    );
+
+    let ns_info = resource::lookup("", "v1", "namespaces").expect("namespaces");
+    let pods = resource::lookup("", "v1", "pods").expect("pods");
+    let nodes = shape.node_names();
+    let opts = WriteOptions::default();
+    let t = Instant::now();
+    for i in 0..n {
+        let ns = format!("team-{:03}", i / PODS_PER_NAMESPACE);
+        if i.is_multiple_of(PODS_PER_NAMESPACE) {
+            registry
+                .create(ns_info, "", json!({"metadata": {"name": ns}}), &opts)
+                .expect("namespace");
+        }
+        // Workers only (index 0 is the control plane).
+        let node = &nodes[1 + i % workers.max(1)];
+        registry
+            .create(pods, &ns, pod(i, node), &opts)
+            .expect("create pod");
+        if i % 5_000 == 4_999 {
+            rt.run_until_idle();
+        }
+    }
+    rt.run_until_idle();
+    let rss_stored = rss_bytes();
+    println!(
+        "  {n} pods created in {:.1}s: RSS {:.0} MiB",
+        t.elapsed().as_secs_f64(),
+        mib(rss_stored)
+    );
+
+    let t0 = clock.now();
+    let running = |registry: &Registry| {
+        registry
+            .store
+            .list(res::PODS, None)
+            .0
+            .iter()
+            .filter(|p| p["status"]["phase"] == "Running")
+            .count()
+    };
+    let mut up = running(&registry);
+    let mut steps = 0u64;
+    while up < n && t.elapsed() < WALL_LIMIT {
+        if !rt.advance_to_next_timer(&clock) {
+            break;
+        }
+        steps += 1;
+        // Counting walks every pod: not after every step.
+        if steps.is_multiple_of(20) {
+            up = running(&registry);
+        }
+    }
+    up = running(&registry);
+    let rss_running = rss_bytes();
+    let sample = |r| registry.store.list(r, Some("team-000")).0.first().cloned();
+    let (pod_heap, json_bytes) = sample(res::PODS).map_or((0, 0), |p| tree_cost(&p));
+    let (event_heap, event_json) = sample(res::EVENTS).map_or((0, 0), |e| tree_cost(&e));
+    let events = registry.store.count(res::EVENTS);
+    println!(
+        "  {} Running after {}s virtual, {:.1}s wall: RSS {:.0} MiB ({:.1} KiB per pod over the nodes){}",
+        up,
+        clock.now().duration_since(t0).as_secs(),
+        t.elapsed().as_secs_f64(),
+        mib(rss_running),
+        rss_running.saturating_sub(rss_nodes) as f64 / 1024.0 / n.max(1) as f64,
+        if up < n {
+            "  INCOMPLETE (time limit)"
+        } else {
+            ""
+        },
+    );
+    println!(
+        "  one Running pod: {json_bytes} B of JSON, {pod_heap} B as a serde_json tree; {events} Events stored, one is {event_json} B of JSON, {event_heap} B as a tree"
+    );
+    println!(
+        "  live heap {:.0} MiB",
+        mib(LIVE.load(Ordering::Relaxed) as u64)
+    );
+    println!(
+        "  total RSS {:.2} GiB (target 2 GiB); process baseline {:.0} MiB",
+        rss_running as f64 / (1024.0 * 1024.0 * 1024.0),
+        mib(rss0)
+    );
+}
