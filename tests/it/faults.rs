@@ -332,7 +332,7 @@ spec:
             &d,
             "    State:          Waiting\n      Reason:       CreateContainerConfigError\n",
         );
-        contains(&d, &format!("Warning   Failed   [age] (x"));
+        contains(&d, "Warning   Failed   [age] (x");
         contains(&d, &format!("kubelet   {err}\n"));
         let logs = sim.kubectl(&["logs", pod]).err();
         assert_eq!(

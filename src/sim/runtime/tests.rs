@@ -3,6 +3,7 @@
 use super::*;
 use crate::api::resource;
 use crate::sim::bootstrap::{self, ClusterShape};
+use crate::sim::clock::Clock;
 use crate::sim::snapshot::res;
 use serde_json::json;
 
