@@ -774,3 +774,65 @@ fn a_private_registry_needs_an_image_pull_secret() {
         "kubelet   Successfully pulled image \"registry.example.com/team/api:1.0\" in ",
     );
 }
+
+#[test]
+fn a_missing_configmap_volume_keeps_the_pod_container_creating() {
+    let sim = with(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+    volumeMounts: [{name: config, mountPath: /etc/nginx/conf.d}]
+  volumes:
+  - name: config
+    configMap: {name: nginx-conf}
+"#,
+        "3m",
+    );
+    contains(&get_pod(&sim, "web"), "web   0/1   ContainerCreating   0");
+    let d = describe(&sim, "pod", "web");
+    contains(
+        &d,
+        "    State:          Waiting\n      Reason:       ContainerCreating\n",
+    );
+    contains(
+        &d,
+        "kubelet   MountVolume.SetUp failed for volume \"config\" : configmap \"nginx-conf\" not found\n",
+    );
+    // The volume manager waits 2m3s, then gives up on this sync.
+    contains(
+        &d,
+        "kubelet   Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[], failed to process volumes=[]: context deadline exceeded\n",
+    );
+    insta::assert_snapshot!("failed_mount_describe", d);
+    // Creating the ConfigMap lets the next mount attempt succeed.
+    sim.kubectl(&[
+        "create",
+        "configmap",
+        "nginx-conf",
+        "--from-literal=default.conf=server {}",
+    ])
+    .ok();
+    sim.advance("3m");
+    contains(&get_pod(&sim, "web"), "web   1/1   Running   0");
+}
+
+#[test]
+fn deleting_a_namespace_needs_no_advance() {
+    let sim = Sim::start_virtual();
+    sim.kubectl(&["create", "namespace", "team"]).ok();
+    sim.kubectl(&["-n", "team", "create", "configmap", "c"])
+        .ok();
+    // `kubectl delete` waits for the namespace to go: the namespace
+    // controller runs on its own, outside the virtual clock's runtime.
+    assert_eq!(
+        sim.kubectl(&["delete", "namespace", "team", "--timeout=10s"])
+            .ok(),
+        "namespace \"team\" deleted\n"
+    );
+    sim.kubectl(&["get", "namespace", "team"]).err();
+}

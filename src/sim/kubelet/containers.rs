@@ -1053,7 +1053,9 @@ impl Ctx<'_> {
                         .map(|(v, _)| v.as_str())
                         .collect::<Vec<_>>()
                         .join(" ");
-                    self.event(t, None, EventType::Warning, "FailedMount", format!("Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition"));
+                    // `WaitForAttachAndMount` polls with `wait.PollUntilContextTimeout`,
+                    // whose timeout is the context's error.
+                    self.event(t, None, EventType::Warning, "FailedMount", format!("Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[]: context deadline exceeded"));
                     mem.mount_timeout_at = Some(t + SignedDuration::from_secs(123));
                 } else {
                     mem.mount_timeout_at = Some(timeout);

@@ -368,7 +368,7 @@ fn missing_volume_source_keeps_the_pod_container_creating_with_failed_mount() {
         fm[0],
         "MountVolume.SetUp failed for volume \"config\" : configmap \"nginx-conf\" not found"
     );
-    assert!(fm.contains(&"Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition".to_string()));
+    assert!(fm.contains(&"Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[], failed to process volumes=[]: context deadline exceeded".to_string()));
     assert!(fm.len() < 15, "retries back off: {}", fm.len());
     // A broken mounted config makes nginx exit with its [emerg] line.
     s.world.config_maps.insert(
