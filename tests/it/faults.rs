@@ -176,6 +176,14 @@ fn the_virtual_clock_moves_only_when_advanced() {
         ])
         .ok();
     assert_eq!(created, "2026-01-01T00:00:00Z 2026-01-01T00:00:00Z");
+    // A delete that waits for the kubelet would wait forever for time that
+    // stands still: delete without waiting, then move time.
+    sim.kubectl(&["delete", "pod", "box", "--wait=false"]).ok();
+    sim.advance("31s");
+    assert_eq!(
+        sim.kubectl(&["get", "pod", "box"]).err(),
+        "Error from server (NotFound): pods \"box\" not found\n"
+    );
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_kdrill"))
         .args(["sim", "advance", "soon", "--kubeconfig"])
         .arg(&sim.kubeconfig)
