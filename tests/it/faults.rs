@@ -177,9 +177,12 @@ fn the_virtual_clock_moves_only_when_advanced() {
         .ok();
     assert_eq!(created, "2026-01-01T00:00:00Z 2026-01-01T00:00:00Z");
     // A delete that waits for the kubelet would wait forever for time that
-    // stands still: delete without waiting, then move time.
+    // stands still: delete without waiting, then move time. `sleep` as PID
+    // 1 ignores SIGTERM, so the pod goes after its 30s grace period.
     sim.kubectl(&["delete", "pod", "box", "--wait=false"]).ok();
-    sim.advance("31s");
+    sim.advance("29s");
+    sim.kubectl(&["get", "pod", "box"]).ok();
+    sim.advance("2s");
     assert_eq!(
         sim.kubectl(&["get", "pod", "box"]).err(),
         "Error from server (NotFound): pods \"box\" not found\n"

@@ -1113,6 +1113,12 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
         mem.start_time = Some(now);
     }
     let mut wake = None;
+    // The kubelet starts killing when it sees the deletion, now: the timers
+    // replayed up to now ran on a pod not yet being deleted.
+    let deletion_seen_now = ctx.pod.deleting && mem.terminating_since.is_none();
+    if deletion_seen_now {
+        ctx.pod.deleting = false;
+    }
     if !mem.gone {
         // Replay timers that fired since the last sync, in order.
         let mut cur = mem.last_sync.unwrap_or(now).min(now);
@@ -1135,6 +1141,10 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
             }
         }
         if cur < now && !mem.gone {
+            wake = ctx.step(&mut mem, now);
+        }
+        if deletion_seen_now && !mem.gone {
+            ctx.pod.deleting = true;
             wake = ctx.step(&mut mem, now);
         }
         mem.last_sync = Some(now);
