@@ -91,12 +91,8 @@ pub enum Request {
     Advance(SignedDuration),
 }
 
-/// Checks method, user and query; `Err` is the response to send.
-pub fn parse(
-    method: &Method,
-    user: &UserInfo,
-    query: Option<&str>,
-) -> Result<Request, Response<Body>> {
+/// Checks method, user and query; `Err` is the error to send.
+pub fn parse(method: &Method, user: &UserInfo, query: Option<&str>) -> Result<Request, Status> {
     let gr = GroupResource {
         group: "kdrill.dev",
         resource: "clock",
@@ -111,16 +107,13 @@ pub fn parse(
                 "advance"
             }
         );
-        return Err(response::status(&Status::forbidden(gr, "", &why)));
+        return Err(Status::forbidden(gr, "", &why));
     }
     if method == Method::GET {
         return Ok(Request::Now);
     }
     if method != Method::POST {
-        return Err(response::status(&Status::method_not_supported(
-            gr,
-            method.as_str(),
-        )));
+        return Err(Status::method_not_supported(gr, method.as_str()));
     }
     let advance = query
         .into_iter()
@@ -129,9 +122,9 @@ pub fn parse(
         .unwrap_or("0s");
     match parse_duration(advance) {
         Some(d) => Ok(Request::Advance(d)),
-        None => Err(response::status(&Status::bad_request(format!(
+        None => Err(Status::bad_request(format!(
             "invalid duration {advance:?}: want a Go duration such as 90s, 5m or 1h30m, at most a year"
-        )))),
+        ))),
     }
 }
 
@@ -145,7 +138,7 @@ pub async fn serve(
 ) -> Response<Body> {
     let req = match parse(method, user, query) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(s) => return response::status(&s),
     };
     let Some(control) = control else {
         return response::status(&Status::bad_request(
@@ -200,10 +193,10 @@ mod tests {
             groups: vec!["system:authenticated".into()],
             extra: Default::default(),
         };
-        let Err(resp) = parse(&Method::POST, &viewer, Some("advance=1s")) else {
+        let Err(status) = parse(&Method::POST, &viewer, Some("advance=1s")) else {
             panic!("a viewer moved time");
         };
-        assert_eq!(resp.status().as_u16(), 403);
+        assert_eq!(status.code, 403);
         let admin = UserInfo::admin();
         assert!(matches!(
             parse(&Method::POST, &admin, Some("advance=1m")),

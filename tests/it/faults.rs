@@ -176,6 +176,17 @@ fn the_virtual_clock_moves_only_when_advanced() {
         ])
         .ok();
     assert_eq!(created, "2026-01-01T00:00:00Z 2026-01-01T00:00:00Z");
+    // A delete that waits for the kubelet would wait forever for time that
+    // stands still: delete without waiting, then move time. `sleep` as PID
+    // 1 ignores SIGTERM, so the pod goes after its 30s grace period.
+    sim.kubectl(&["delete", "pod", "box", "--wait=false"]).ok();
+    sim.advance("29s");
+    sim.kubectl(&["get", "pod", "box"]).ok();
+    sim.advance("2s");
+    assert_eq!(
+        sim.kubectl(&["get", "pod", "box"]).err(),
+        "Error from server (NotFound): pods \"box\" not found\n"
+    );
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_kdrill"))
         .args(["sim", "advance", "soon", "--kubeconfig"])
         .arg(&sim.kubeconfig)
@@ -332,7 +343,7 @@ spec:
             &d,
             "    State:          Waiting\n      Reason:       CreateContainerConfigError\n",
         );
-        contains(&d, &format!("Warning   Failed   [age] (x"));
+        contains(&d, "Warning   Failed   [age] (x");
         contains(&d, &format!("kubelet   {err}\n"));
         let logs = sim.kubectl(&["logs", pod]).err();
         assert_eq!(
@@ -773,4 +784,66 @@ fn a_private_registry_needs_an_image_pull_secret() {
         &d,
         "kubelet   Successfully pulled image \"registry.example.com/team/api:1.0\" in ",
     );
+}
+
+#[test]
+fn a_missing_configmap_volume_keeps_the_pod_container_creating() {
+    let sim = with(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+    volumeMounts: [{name: config, mountPath: /etc/nginx/conf.d}]
+  volumes:
+  - name: config
+    configMap: {name: nginx-conf}
+"#,
+        "3m",
+    );
+    contains(&get_pod(&sim, "web"), "web   0/1   ContainerCreating   0");
+    let d = describe(&sim, "pod", "web");
+    contains(
+        &d,
+        "    State:          Waiting\n      Reason:       ContainerCreating\n",
+    );
+    contains(
+        &d,
+        "kubelet   MountVolume.SetUp failed for volume \"config\" : configmap \"nginx-conf\" not found\n",
+    );
+    // The volume manager waits 2m3s, then gives up on this sync.
+    contains(
+        &d,
+        "kubelet   Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[], failed to process volumes=[]: context deadline exceeded\n",
+    );
+    insta::assert_snapshot!("failed_mount_describe", d);
+    // Creating the ConfigMap lets the next mount attempt succeed.
+    sim.kubectl(&[
+        "create",
+        "configmap",
+        "nginx-conf",
+        "--from-literal=default.conf=server {}",
+    ])
+    .ok();
+    sim.advance("3m");
+    contains(&get_pod(&sim, "web"), "web   1/1   Running   0");
+}
+
+#[test]
+fn deleting_a_namespace_needs_no_advance() {
+    let sim = Sim::start_virtual();
+    sim.kubectl(&["create", "namespace", "team"]).ok();
+    sim.kubectl(&["-n", "team", "create", "configmap", "c"])
+        .ok();
+    // `kubectl delete` waits for the namespace to go: the namespace
+    // controller runs on its own, outside the virtual clock's runtime.
+    assert_eq!(
+        sim.kubectl(&["delete", "namespace", "team", "--timeout=10s"])
+            .ok(),
+        "namespace \"team\" deleted\n"
+    );
+    sim.kubectl(&["get", "namespace", "team"]).err();
 }

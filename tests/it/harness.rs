@@ -58,7 +58,9 @@ impl Sim {
     }
 
     /// Starts on a virtual clock: simulated time stands still until
-    /// [`Sim::advance`] moves it, and controllers react only then.
+    /// [`Sim::advance`] moves it, and controllers react only then (so runs
+    /// are deterministic). A `kubectl delete` that waits for a pod to go
+    /// never returns: use `--wait=false`, then advance.
     pub fn start_virtual() -> Self {
         Self::start_with(&["--clock", "virtual"])
     }

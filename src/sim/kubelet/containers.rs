@@ -1059,7 +1059,9 @@ impl Ctx<'_> {
                         .map(|(v, _)| v.as_str())
                         .collect::<Vec<_>>()
                         .join(" ");
-                    self.event(t, None, EventType::Warning, "FailedMount", format!("Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition"));
+                    // `WaitForAttachAndMount` polls with `wait.PollUntilContextTimeout`,
+                    // whose timeout is the context's error.
+                    self.event(t, None, EventType::Warning, "FailedMount", format!("Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[]: context deadline exceeded"));
                     mem.mount_timeout_at = Some(t + SignedDuration::from_secs(123));
                 } else {
                     mem.mount_timeout_at = Some(timeout);
@@ -1117,6 +1119,12 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
         mem.start_time = Some(now);
     }
     let mut wake = None;
+    // The kubelet starts killing when it sees the deletion, now: the timers
+    // replayed up to now ran on a pod not yet being deleted.
+    let deletion_seen_now = ctx.pod.deleting && mem.terminating_since.is_none();
+    if deletion_seen_now {
+        ctx.pod.deleting = false;
+    }
     if !mem.gone {
         // Replay timers that fired since the last sync, in order.
         let mut cur = mem.last_sync.unwrap_or(now).min(now);
@@ -1139,6 +1147,10 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
             }
         }
         if cur < now && !mem.gone {
+            wake = ctx.step(&mut mem, now);
+        }
+        if deletion_seen_now && !mem.gone {
+            ctx.pod.deleting = true;
             wake = ctx.step(&mut mem, now);
         }
         mem.last_sync = Some(now);

@@ -368,7 +368,7 @@ fn missing_volume_source_keeps_the_pod_container_creating_with_failed_mount() {
         fm[0],
         "MountVolume.SetUp failed for volume \"config\" : configmap \"nginx-conf\" not found"
     );
-    assert!(fm.contains(&"Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[], failed to process volumes=[]: timed out waiting for the condition".to_string()));
+    assert!(fm.contains(&"Unable to attach or mount volumes: unmounted volumes=[config], unattached volumes=[], failed to process volumes=[]: context deadline exceeded".to_string()));
     assert!(fm.len() < 15, "retries back off: {}", fm.len());
     // A broken mounted config makes nginx exit with its [emerg] line.
     s.world.config_maps.insert(
@@ -708,4 +708,27 @@ fn garbage_never_panics() {
             .iter()
             .all(|(_, l)| l.len() <= crate::sim::workload::MAX_LINE_LEN)
     );
+}
+
+#[test]
+fn a_deletion_seen_long_after_the_last_sync_gets_its_full_grace_period() {
+    let mut s = Sim::new(pod(
+        "box",
+        one("busybox:1.36", json!({"args": ["sleep", "3600"]})),
+    ));
+    s.run_to(10.0);
+    // Deleted long after the last sync: the grace period runs from the
+    // deletion, not from the last sync.
+    s.pod["metadata"]["deletionTimestamp"] = json!("2025-06-01T10:05:00Z");
+    s.pod["metadata"]["deletionGracePeriodSeconds"] = json!(30);
+    // The first sync after the last one at 10s (a sleeping pod has no
+    // timer) happens when the deletion arrives, at 300s.
+    s.now = t0() + SignedDuration::from_secs(300);
+    s.sync();
+    assert!(!s.gone);
+    s.run_to(329.0);
+    assert!(!s.gone);
+    s.run_to(331.0);
+    assert!(s.gone);
+    assert_eq!(s.messages("Killing"), ["Stopping container app"]);
 }
