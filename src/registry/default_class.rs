@@ -103,7 +103,13 @@ pub fn admit_resize(
     if old.pointer("/status/phase").and_then(Value::as_str) != Some("Bound") {
         return forbidden("Only bound persistent volume claims can be resized");
     }
-    let class = crate::sim::controllers::volumeutil::claim_class(new).to_string();
+    // `GetPersistentVolumeClaimClass`: the beta annotation wins.
+    let class = new
+        .pointer("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
+        .or_else(|| new.pointer("/spec/storageClassName"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let allowed = !class.is_empty()
         && classes.iter().any(|c| {
             c.pointer("/metadata/name").and_then(Value::as_str) == Some(class.as_str())

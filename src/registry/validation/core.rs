@@ -481,8 +481,40 @@ pub fn pv(obj: &Value) -> Vec<FieldError> {
             &["Delete", "Recycle", "Retain"],
         ));
     }
+    if !PV_SOURCES
+        .iter()
+        .any(|k| spec.get(*k).is_some_and(|v| !v.is_null()))
+    {
+        errs.push(FieldError::required("spec", "must specify a volume type"));
+    }
     errs
 }
+
+/// The volume sources a PersistentVolume may have (`PersistentVolumeSource`).
+const PV_SOURCES: &[&str] = &[
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "hostPath",
+    "glusterfs",
+    "nfs",
+    "rbd",
+    "iscsi",
+    "cinder",
+    "cephfs",
+    "fc",
+    "flocker",
+    "flexVolume",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "local",
+    "storageos",
+    "csi",
+];
 
 const QUOTA_RESOURCES: &[&str] = &[
     "pods",

@@ -553,6 +553,11 @@ fn pvc_quota_limitrange() {
         update("", "PersistentVolumeClaim", named, unbound),
         Vec::<String>::new()
     );
+    let pv = json!({"metadata": {"name": "pv1"}, "spec": {"accessModes": ["ReadWriteOnce"], "capacity": {"storage": "1Gi"}}});
+    assert_eq!(
+        create("", "PersistentVolume", pv),
+        vec!["spec: Required value: must specify a volume type"]
+    );
     let q = json!({"metadata": {"name": "q"}, "spec": {"hard": {"pods": "1.5", "cpu": "-1", "widgets": "1"}}});
     let mut got = create("", "ResourceQuota", q);
     got.sort();

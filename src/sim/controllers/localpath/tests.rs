@@ -2,6 +2,9 @@ use super::*;
 use crate::sim::controllers::persistentvolume::tests::{claim, class};
 use crate::sim::controllers::testutil::{apply, reasons, t0};
 
+/// (case, class binding mode, claim, expected events)
+type Case<'a> = (&'a str, &'a str, Value, Vec<(String, String)>);
+
 fn handed_over(mut c: Value, node: Option<&str>) -> Value {
     let mut ann = json!({vu::ANN_STORAGE_PROVISIONER: PROVISIONER, vu::ANN_BETA_STORAGE_PROVISIONER: PROVISIONER});
     if let Some(n) = node {
@@ -88,7 +91,7 @@ fn waits_or_fails_as_the_library_does() {
         ]
     };
     // (case, class binding mode, claim, expected events)
-    let cases: Vec<(&str, &str, Value, Vec<(String, String)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "no node selected yet",
             "WaitForFirstConsumer",

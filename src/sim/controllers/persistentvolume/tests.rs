@@ -1,6 +1,11 @@
 use super::*;
 use crate::sim::controllers::testutil::{apply, reasons, settle, t0};
 
+type Objects = Vec<(ResKey, Value)>;
+type Events = Vec<(String, String, EventType)>;
+/// (volume, phase after, events, deleted)
+type ReclaimCase<'a> = (Value, &'a str, Vec<(String, String)>, bool);
+
 pub fn class(name: &str, provisioner: &str, mode: &str) -> Value {
     json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
            "metadata": {"name": name, "uid": format!("uid-sc-{name}")},
@@ -70,7 +75,7 @@ fn claims_that_cannot_bind_say_why() {
     let rwo = &["ReadWriteOnce"][..];
     let ev = |r: &str, m: &str, t: EventType| vec![(r.to_string(), m.to_string(), t)];
     // (case, objects, expected events)
-    let cases: Vec<(&str, Vec<(ResKey, Value)>, Vec<(String, String, EventType)>)> = vec![
+    let cases: Vec<(&str, Objects, Events)> = vec![
         (
             "wait for first consumer",
             vec![
@@ -323,7 +328,7 @@ fn volumes_whose_claim_is_gone_are_released_and_reclaimed() {
     let mut tmp = bound(volume("tmp", "", rwo, "1Gi", "Delete"));
     tmp["spec"]["hostPath"]["path"] = json!("/tmp/data");
     // (volume, phase after, events, deleted)
-    let cases: Vec<(Value, &str, Vec<(String, String)>, bool)> = vec![
+    let cases: Vec<ReclaimCase> = vec![
         (
             bound(volume("kept", "", rwo, "1Gi", "Retain")),
             "Released",

@@ -10,6 +10,8 @@ use crate::sim::controllers::testutil::{apply, t0};
 use crate::sim::runtime::Controller;
 use crate::store::ResKey;
 
+type Objects = Vec<(ResKey, Value)>;
+
 fn node(name: &str, control_plane: bool) -> Value {
     let mut n = json!({
         "apiVersion": "v1", "kind": "Node",
@@ -91,7 +93,7 @@ fn scheduling_failures_name_the_volume_problem() {
     let unhelpful =
         "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.";
     // (case, objects, expected message)
-    let cases: Vec<(&str, Vec<(ResKey, Value)>, String)> = vec![
+    let cases: Vec<(&str, Objects, String)> = vec![
         (
             "missing claim",
             vec![],
