@@ -12,6 +12,7 @@ pub mod defaults;
 pub mod eviction;
 pub mod gc;
 pub mod options;
+pub mod pdb;
 pub mod strategy;
 pub mod validation;
 
