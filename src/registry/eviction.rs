@@ -14,14 +14,13 @@
 //! budget is already met (or `unhealthyPodEvictionPolicy: AlwaysAllow`).
 
 use super::options::DeleteOptions;
+use super::pdb::{self, PDBS};
 use super::{PatchType, Registry, lookup_res};
 use crate::api::meta;
 use crate::api::status::{GroupResource, Status};
 use crate::registry::options::WriteOptions;
 use crate::sim::clock::format_time;
-use crate::sim::controllers::disruption::{self, PDBS};
-use crate::sim::controllers::podutil;
-use crate::sim::snapshot::res;
+use crate::store::ResKey;
 use serde_json::{Value, json};
 
 /// `EvictionsRetry.Steps`: conflicts retried on the budget.
@@ -31,6 +30,29 @@ const MAX_DISRUPTED_PODS: usize = 2000;
 pub const TOO_MANY_REQUESTS: &str =
     "Cannot evict pod as it would violate the pod's disruption budget.";
 pub const MORE_THAN_ONE_PDB: &str = "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.";
+
+const PODS_KEY: ResKey = ResKey {
+    group: "",
+    resource: "pods",
+};
+
+fn phase(pod: &Value) -> &str {
+    pod.pointer("/status/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// `podutil.IsPodReady`.
+fn is_ready(pod: &Value) -> bool {
+    pod.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|cs| {
+            cs.iter().any(|c| {
+                c.get("type").and_then(Value::as_str) == Some("Ready")
+                    && c.get("status").and_then(Value::as_str) == Some("True")
+            })
+        })
+}
 
 const PODS: GroupResource<'static> = GroupResource {
     group: "",
@@ -61,12 +83,12 @@ fn still_processing(pdb: &str) -> Status {
 
 /// `canIgnorePDB`.
 fn can_ignore_pdb(pod: &Value) -> bool {
-    matches!(podutil::phase(pod), "Succeeded" | "Failed" | "Pending") || meta::is_deleting(pod)
+    matches!(phase(pod), "Succeeded" | "Failed" | "Pending") || meta::is_deleting(pod)
 }
 
 /// `shouldEnforceResourceVersion`.
 fn should_enforce_rv(pod: &Value) -> bool {
-    !matches!(podutil::phase(pod), "Succeeded" | "Failed") && !meta::is_deleting(pod)
+    !matches!(phase(pod), "Succeeded" | "Failed") && !meta::is_deleting(pod)
 }
 
 fn int(v: &Value, p: &str) -> i64 {
@@ -90,7 +112,7 @@ impl Registry {
         let success = Ok(
             json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
         );
-        let Some(pod) = self.store.get(res::PODS, ns, name) else {
+        let Some(pod) = self.store.get(PODS_KEY, ns, name) else {
             return Err(Status::not_found(PODS, name));
         };
         if can_ignore_pdb(&pod) {
@@ -106,7 +128,7 @@ impl Registry {
             .list(PDBS, Some(ns))
             .0
             .into_iter()
-            .filter(|p| disruption::selects(p, &pod))
+            .filter(|p| pdb::selects(p, &pod))
             .collect();
         if pdbs.len() > 1 {
             return Ok(
@@ -124,7 +146,7 @@ impl Registry {
                 int(pdb, "/status/currentHealthy"),
                 int(pdb, "/status/desiredHealthy"),
             );
-            if !podutil::is_ready(&pod)
+            if !is_ready(&pod)
                 && (policy == Some("AlwaysAllow") || (current >= desired && desired > 0))
             {
                 unready_precondition = true;
@@ -206,7 +228,7 @@ impl Registry {
             let mut status = pdb.get("status").cloned().unwrap_or(json!({}));
             status["disruptionsAllowed"] = json!(allowed - 1);
             if allowed - 1 == 0 {
-                disruption::update_allowed_condition(&mut status, now);
+                pdb::update_allowed_condition(&mut status, now);
             }
             let patch = json!({
                 "metadata": {"resourceVersion": pdb.pointer("/metadata/resourceVersion")},
@@ -248,9 +270,9 @@ impl Registry {
         name: &str,
         mut opts: DeleteOptions,
     ) -> Result<(), Status> {
-        let info = lookup_res(res::PODS).ok_or_else(|| Status::internal("no pods"))?;
+        let info = lookup_res(PODS_KEY).ok_or_else(|| Status::internal("no pods"))?;
         if !opts.dry_run {
-            let Some(pod) = self.store.get(res::PODS, ns, name) else {
+            let Some(pod) = self.store.get(PODS_KEY, ns, name) else {
                 return Err(Status::not_found(PODS, name));
             };
             if let Some(uid) = &opts.precondition_uid

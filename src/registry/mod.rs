@@ -15,6 +15,7 @@ pub mod eviction;
 pub mod gc;
 pub mod options;
 pub mod rbac;
+pub mod pdb;
 pub mod strategy;
 pub mod validation;
 

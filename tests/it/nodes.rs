@@ -272,3 +272,29 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
         before.iter().all(|b| pods.iter().all(|p| &p.0 != b))
     });
 }
+
+#[test]
+fn memory_pressure_shows_in_the_conditions_and_taints_the_node() {
+    let sim = Sim::start_with(&["--time-scale", "10"]);
+    let node = "kdrill-worker2";
+    sim.kubectl(&["annotate", "node", node, "kdrill.io/pressure=memory"])
+        .ok();
+    let describe = eventually(&sim, 10, &["describe", "node", node], |o| {
+        o.contains("Taints:             node.kubernetes.io/memory-pressure:NoSchedule\n")
+    });
+    let memory = describe
+        .lines()
+        .find(|l| l.trim_start().starts_with("MemoryPressure "))
+        .unwrap_or_default();
+    assert!(memory.contains(" True "), "{memory}");
+    assert!(
+        memory.contains("KubeletHasInsufficientMemory")
+            && memory.ends_with("kubelet has insufficient memory available"),
+        "{memory}"
+    );
+    sim.kubectl(&["annotate", "node", node, "kdrill.io/pressure-"])
+        .ok();
+    eventually(&sim, 10, &["describe", "node", node], |o| {
+        o.contains("Taints:             <none>\n")
+    });
+}

@@ -20,8 +20,10 @@
 use super::deployment::util::scaled;
 use super::podutil::{self, int_at, parse_time};
 use crate::api::meta;
-use crate::api::selector::LabelSelector;
-use crate::sim::clock::format_time;
+pub use crate::registry::pdb::{
+    CONDITION, INSUFFICIENT_PODS, PDBS, SUFFICIENT_PODS, SYNC_FAILED, selector, selects,
+    set_condition, update_allowed_condition,
+};
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, controller_ref, res};
@@ -30,11 +32,6 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
-/// `policy/v1` PodDisruptionBudgets.
-pub const PDBS: ResKey = ResKey {
-    group: "policy",
-    resource: "poddisruptionbudgets",
-};
 const RCS: ResKey = ResKey {
     group: "",
     resource: "replicationcontrollers",
@@ -42,11 +39,6 @@ const RCS: ResKey = ResKey {
 const COMPONENT: &str = "controllermanager";
 /// `DeletionTimeout`: how long an evicted pod is expected to take to go.
 pub const DELETION_TIMEOUT: SignedDuration = SignedDuration::from_secs(120);
-/// `policy.DisruptionAllowedCondition` and its reasons.
-pub const CONDITION: &str = "DisruptionAllowed";
-pub const SUFFICIENT_PODS: &str = "SufficientPods";
-pub const INSUFFICIENT_PODS: &str = "InsufficientPods";
-pub const SYNC_FAILED: &str = "SyncFailed";
 
 /// The controller.
 pub struct DisruptionController;
@@ -60,19 +52,6 @@ fn event(obj: &Value, type_: EventType, reason: &str, message: String) -> EventS
         component: COMPONENT.into(),
         host: None,
     }
-}
-
-/// The PDB's selector; `None` when it selects nothing (absent, empty or
-/// invalid: upstream's "nil or empty selector matches nothing").
-pub fn selector(pdb: &Value) -> Option<LabelSelector> {
-    let sel = pdb.pointer("/spec/selector")?;
-    LabelSelector::from_json(sel).ok().filter(|s| !s.is_empty())
-}
-
-/// Whether `pdb` covers `pod` (same namespace, selector matches).
-pub fn selects(pdb: &Value, pod: &Value) -> bool {
-    meta::namespace(pdb) == meta::namespace(pod)
-        && selector(pdb).is_some_and(|s| s.matches(meta::labels(pod)))
 }
 
 /// `getPodsForPdb`.
@@ -221,52 +200,6 @@ fn go_selector(sel: Option<&Value>) -> String {
     format!(
         "&LabelSelector{{MatchLabels:map[string]string{{{labels}}},MatchExpressions:[]LabelSelectorRequirement{{{exprs}}},}}"
     )
-}
-
-/// `apimeta.SetStatusCondition` for the `DisruptionAllowed` condition.
-fn set_condition(
-    old: Option<&Value>,
-    status: bool,
-    reason: &str,
-    message: &str,
-    generation: i64,
-    now: Timestamp,
-) -> Value {
-    let mut conds: Vec<Value> = old
-        .and_then(|s| s.get("conditions"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let status = if status { "True" } else { "False" };
-    let i = conds.iter().position(|c| str_of(c, "type") == CONDITION);
-    let ltt = match i.map(|i| &conds[i]) {
-        Some(c) if str_of(c, "status") == status => c
-            .get("lastTransitionTime")
-            .cloned()
-            .unwrap_or_else(|| json!(format_time(now))),
-        _ => json!(format_time(now)),
-    };
-    let mut c = json!({"type": CONDITION, "status": status, "lastTransitionTime": ltt, "reason": reason, "message": message});
-    if generation != 0 {
-        c["observedGeneration"] = json!(generation);
-    }
-    match i {
-        Some(i) => conds[i] = c,
-        None => conds.push(c),
-    }
-    Value::Array(conds)
-}
-
-/// `pdbhelper.UpdateDisruptionAllowedCondition` on a status object.
-pub fn update_allowed_condition(status: &mut Value, now: Timestamp) {
-    let allowed = int_at(status, "/disruptionsAllowed", 0);
-    let generation = int_at(status, "/observedGeneration", 0);
-    let (ok, reason) = if allowed > 0 {
-        (true, SUFFICIENT_PODS)
-    } else {
-        (false, INSUFFICIENT_PODS)
-    };
-    status["conditions"] = set_condition(Some(status), ok, reason, "", generation, now);
 }
 
 /// A merge patch turning status `old` into `new`, nulling map entries

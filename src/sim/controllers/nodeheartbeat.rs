@@ -3,7 +3,9 @@
 //! of the 40s lease), and it posts the node's conditions when they are not
 //! what it would report, or every 5 minutes (`nodeStatusReportFrequency`)
 //! to move their `lastHeartbeatTime` (after the node lifecycle controller
-//! marked them Unknown, it posts Ready again and records `NodeReady`).
+//! marked them Unknown, it posts Ready again). Each condition that changes
+//! gets the kubelet's event: "Node x status is now: NodeHasSufficientMemory",
+//! `NodeHasInsufficientMemory`, ..., `NodeReady`.
 //!
 //! The simulator's control surface for node faults is one annotation on
 //! the Node, which a scenario's fault script (or `kubectl annotate`) sets:
@@ -176,6 +178,47 @@ fn posted_conditions(node: &Value, now: Timestamp) -> Option<Vec<Value>> {
     Some(out)
 }
 
+/// The kubelet's `recordNodeStatusEvent`s for conditions that change
+/// (setters.go): "Node x status is now: NodeHasInsufficientMemory", ...,
+/// "NodeReady", in the order the setters run.
+pub fn status_events(node: &Value) -> Vec<EventSpec> {
+    let name = meta::name(node);
+    reported_conditions(node)
+        .iter()
+        .filter(|(ty, status, _, _)| {
+            super::nodelifecycle::node_condition(node, ty).map(|c| str_of(c, "status"))
+                != Some(*status)
+        })
+        .filter_map(|(ty, status, _, _)| {
+            let event = match (*ty, *status) {
+                ("MemoryPressure", "True") => "NodeHasInsufficientMemory",
+                ("MemoryPressure", _) => "NodeHasSufficientMemory",
+                ("DiskPressure", "True") => "NodeHasDiskPressure",
+                ("DiskPressure", _) => "NodeHasNoDiskPressure",
+                ("PIDPressure", "True") => "NodeHasInsufficientPID",
+                ("PIDPressure", _) => "NodeHasSufficientPID",
+                ("Ready", "True") => "NodeReady",
+                _ => return None,
+            };
+            Some(EventSpec {
+                involved: ObjectRef {
+                    api_version: "v1".into(),
+                    kind: "Node".into(),
+                    namespace: String::new(),
+                    name: name.into(),
+                    uid: name.into(),
+                    field_path: None,
+                },
+                type_: EventType::Normal,
+                reason: event.into(),
+                message: format!("Node {name} status is now: {event}"),
+                component: "kubelet".into(),
+                host: Some(name.into()),
+            })
+        })
+        .collect()
+}
+
 impl Controller for NodeHeartbeat {
     fn name(&self) -> &'static str {
         "kubelet-heartbeat"
@@ -223,32 +266,13 @@ impl Controller for NodeHeartbeat {
             requeue_after = requeue_after.map(|r| r.min(wait));
         }
         if let Some(conditions) = posted_conditions(node, now) {
-            let was_ready = super::nodelifecycle::node_condition(node, "Ready")
-                .is_some_and(|c| str_of(c, "status") == "True");
             actions.push(Action::Patch {
                 res: res::NODES,
                 key: key.clone(),
                 patch: json!({"status": {"conditions": conditions}}),
                 status: true,
             });
-            if !was_ready {
-                let name = meta::name(node);
-                actions.push(Action::Event(EventSpec {
-                    involved: ObjectRef {
-                        api_version: "v1".into(),
-                        kind: "Node".into(),
-                        namespace: String::new(),
-                        name: name.into(),
-                        uid: name.into(),
-                        field_path: None,
-                    },
-                    type_: EventType::Normal,
-                    reason: "NodeReady".into(),
-                    message: format!("Node {name} status is now: NodeReady"),
-                    component: "kubelet".into(),
-                    host: Some(name.into()),
-                }));
-            }
+            actions.extend(status_events(node).into_iter().map(Action::Event));
         }
         Reconciled {
             actions,

@@ -1,6 +1,7 @@
 //! Table tests of the disruption controller: snapshot in, status out.
 
 use super::*;
+use crate::sim::clock::format_time;
 use crate::sim::controllers::testutil::{reasons, settle, t0};
 
 fn pdb(spec: Value) -> Value {

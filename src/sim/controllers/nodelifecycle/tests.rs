@@ -204,12 +204,15 @@ fn stop_then_restart_a_kubelet() {
     s.upsert(res::NODES, std::sync::Arc::new(n));
     let out = NodeHeartbeat.reconcile(&s, &key(), at(60));
     let ev = apply(&mut s, &out.actions, at(60), &mut seq);
+    let status_is = |e: &str| (e.to_string(), format!("Node w1 status is now: {e}"));
     assert_eq!(
         reasons(&ev),
-        [(
-            "NodeReady".into(),
-            "Node w1 status is now: NodeReady".into()
-        )]
+        [
+            status_is("NodeHasSufficientMemory"),
+            status_is("NodeHasNoDiskPressure"),
+            status_is("NodeHasSufficientPID"),
+            status_is("NodeReady"),
+        ]
     );
     let n = s.get(res::NODES, "", "w1").expect("node");
     let ready = node_condition(n, "Ready").expect("ready");
@@ -236,7 +239,14 @@ fn memory_pressure_is_reported_and_tainted() {
         &format_time(t0()),
         vec![],
     );
-    settle(&NodeHeartbeat, &mut s, &key(), at(1));
+    let ev = settle(&NodeHeartbeat, &mut s, &key(), at(1));
+    assert_eq!(
+        reasons(&ev),
+        [(
+            "NodeHasInsufficientMemory".into(),
+            "Node w1 status is now: NodeHasInsufficientMemory".into()
+        )]
+    );
     let n = s.get(res::NODES, "", "w1").expect("node");
     let c = node_condition(n, "MemoryPressure").expect("memory");
     assert_eq!(
