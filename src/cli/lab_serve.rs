@@ -50,6 +50,9 @@ async fn serve(args: Args) -> u8 {
         },
         clock: Arc::new(WallClock::new(args.time_scale)),
         seed: args.seed,
+        token_file: Some(crate::server::auth::token_file_for(
+            &args.dir.join("kubeconfig"),
+        )),
         ..SimOptions::default()
     };
     let cluster = match SimCluster::start(opts).await {
