@@ -201,6 +201,9 @@ pub struct Snapshot {
     usage: HashMap<String, NodeUsage>,
     /// (namespace, controller uid) to totals of its active pods.
     owned_pods: HashMap<(String, String), OwnedPods>,
+    /// Bound pods with required pod anti-affinity terms (the scheduler's
+    /// InterPodAffinity filter checks them against every incoming pod).
+    anti_affinity: Objects,
 }
 
 fn node_of(pod: &Value) -> &str {
@@ -300,6 +303,16 @@ impl Snapshot {
         self.usage.get(node).filter(|u| u.pods > 0)
     }
 
+    /// Bound pods with required pod anti-affinity terms.
+    pub fn anti_affinity_pods(&self) -> impl Iterator<Item = &Arc<Value>> + '_ {
+        self.anti_affinity.values()
+    }
+
+    /// Every pod bound to a node.
+    pub fn bound_pods(&self) -> impl Iterator<Item = &Arc<Value>> + '_ {
+        self.by_node.values().flat_map(|o| o.values())
+    }
+
     /// Takes `obj` into (`add`) or out of the indexes.
     fn index(&mut self, res: ResKey, key: &Name, obj: &Arc<Value>, add: bool) {
         if let Some(uid) = controller_uid(obj) {
@@ -337,6 +350,18 @@ impl Snapshot {
                 self.unbound.remove(key);
             }
             return;
+        }
+        if obj
+            .pointer(
+                "/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+            )
+            .is_some()
+        {
+            if add {
+                self.anti_affinity.insert(key.clone(), obj.clone());
+            } else {
+                self.anti_affinity.remove(key);
+            }
         }
         if add {
             self.by_node

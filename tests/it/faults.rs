@@ -847,3 +847,65 @@ fn deleting_a_namespace_needs_no_advance() {
     );
     sim.kubectl(&["get", "namespace", "team"]).err();
 }
+
+const SPREAD: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: web}}
+            topologyKey: kubernetes.io/hostname
+      containers:
+      - name: web
+        image: nginx:1.27
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sidecar, labels: {app: helper}}
+spec:
+  affinity:
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector: {matchLabels: {app: cache}}
+        topologyKey: kubernetes.io/hostname
+  containers:
+  - name: helper
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+"#;
+
+/// InterPodAffinity: one replica per worker, the third has nowhere to go;
+/// a pod whose affinity names pods that do not exist never schedules.
+#[test]
+fn pod_anti_affinity_spreads_replicas_and_affinity_waits_for_its_peer() {
+    let sim = with(SPREAD, "30s");
+    let pods = sim
+        .kubectl(&["get", "pods", "-l", "app=web", "--no-headers"])
+        .ok();
+    assert_eq!(pods.matches("Running").count(), 2, "{pods}");
+    assert_eq!(pods.matches("Pending").count(), 1, "{pods}");
+    let pending = pods
+        .lines()
+        .find(|l| l.contains("Pending"))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_default()
+        .to_string();
+    let d = describe(&sim, "pod", &pending);
+    contains(
+        &d,
+        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match pod anti-affinity rules. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.",
+    );
+    let d = describe(&sim, "pod", "sidecar");
+    contains(
+        &d,
+        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match pod affinity rules. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
+}

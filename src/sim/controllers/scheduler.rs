@@ -410,6 +410,7 @@ impl Controller for Scheduler {
             vres::PVCS,
             vres::PVS,
             vres::STORAGECLASSES,
+            interpod::NAMESPACES,
         ]
     }
 
@@ -481,6 +482,15 @@ impl Controller for Scheduler {
         let req = pod_requests(pod, false);
         let req_non_zero = pod_requests(pod, true);
         let empty = NodeUsage::default();
+        // The placed pods the InterPodAffinity filter needs: all of them
+        // when the incoming pod has terms, else those with anti-affinity.
+        let own_terms = pod.pointer("/spec/affinity/podAffinity").is_some()
+            || pod.pointer("/spec/affinity/podAntiAffinity").is_some();
+        let placed: Vec<&Value> = if own_terms {
+            snap.bound_pods().map(|p| p.as_ref()).collect()
+        } else {
+            snap.anti_affinity_pods().map(|p| p.as_ref()).collect()
+        };
         let mut feasible = Vec::new();
         let mut rejections = Vec::new();
         for node in nodes.iter().filter(|_| claims.is_ok()) {
@@ -491,8 +501,17 @@ impl Controller for Scheduler {
                 _ => Vec::new(),
             };
             let alloc = Resources::from_list(node.pointer("/status/allocatable"));
+            let affinity = || interpod::filter(snap, pod, node, &placed);
             match filter(pod, &req, node, &alloc, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
+                None if affinity().is_some() => {
+                    if let Some((reason, unresolvable)) = affinity() {
+                        rejections.push(Rejection {
+                            reasons: vec![reason.to_string()],
+                            unresolvable,
+                        });
+                    }
+                }
                 None if !volume_reasons().is_empty() => rejections.push(Rejection {
                     reasons: volume_reasons(),
                     unresolvable: true,
@@ -604,6 +623,7 @@ impl Controller for Scheduler {
     }
 }
 
+pub mod interpod;
 pub mod volumes;
 
 #[cfg(test)]

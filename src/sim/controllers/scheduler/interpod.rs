@@ -1,0 +1,264 @@
+//! The InterPodAffinity filter (`pkg/scheduler/framework/plugins/
+//! interpodaffinity/filtering.go`): the incoming pod's required pod
+//! affinity and anti-affinity terms, and the required anti-affinity terms
+//! of the pods already placed, evaluated per topology domain.
+//!
+//! A term selects pods by `labelSelector` in `namespaces` (default: the
+//! term owner's namespace) or by `namespaceSelector` (`{}`: every
+//! namespace; labels are read from the Namespace objects). A node without
+//! the term's `topologyKey` label fails affinity and passes anti-affinity.
+//! The first pod of a group may schedule when nothing matches its affinity
+//! term yet but it matches the term itself, as upstream allows.
+
+use crate::api::meta;
+use crate::api::selector::LabelSelector;
+use crate::sim::snapshot::Snapshot;
+use crate::store::ResKey;
+use serde_json::Value;
+
+pub const NAMESPACES: ResKey = ResKey {
+    group: "",
+    resource: "namespaces",
+};
+
+/// `ErrReasonAffinityRulesNotMatch` (unresolvable by preemption).
+pub const AFFINITY: &str = "node(s) didn't match pod affinity rules";
+/// `ErrReasonAntiAffinityRulesNotMatch`.
+pub const ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";
+/// `ErrReasonExistingAntiAffinityRulesNotMatch`.
+pub const EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
+
+/// One required term, resolved against its owner's namespace.
+struct Term<'a> {
+    selector: Option<LabelSelector>,
+    namespaces: Vec<&'a str>,
+    /// `namespaceSelector`, when set.
+    ns_selector: Option<LabelSelector>,
+    topology_key: &'a str,
+}
+
+fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
+    let owner_ns = meta::namespace(pod);
+    pod.pointer(&format!(
+        "/spec/affinity/{kind}/requiredDuringSchedulingIgnoredDuringExecution"
+    ))
+    .and_then(Value::as_array)
+    .into_iter()
+    .flatten()
+    .map(|t| {
+        let mut namespaces: Vec<&str> = t
+            .get("namespaces")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let ns_selector = t
+            .get("namespaceSelector")
+            .filter(|s| !s.is_null())
+            .and_then(|s| LabelSelector::from_json(s).ok());
+        if namespaces.is_empty() && ns_selector.is_none() {
+            namespaces.push(owner_ns);
+        }
+        Term {
+            // A nil labelSelector matches nothing; `{}` matches everything.
+            selector: t
+                .get("labelSelector")
+                .filter(|s| !s.is_null())
+                .and_then(|s| LabelSelector::from_json(s).ok()),
+            namespaces,
+            ns_selector,
+            topology_key: t.get("topologyKey").and_then(Value::as_str).unwrap_or(""),
+        }
+    })
+    .collect()
+}
+
+impl Term<'_> {
+    fn matches(&self, snap: &Snapshot, pod: &Value) -> bool {
+        let ns = meta::namespace(pod);
+        let in_ns = self.namespaces.contains(&ns)
+            || self.ns_selector.as_ref().is_some_and(|sel| {
+                sel.is_empty()
+                    || snap
+                        .get(NAMESPACES, "", ns)
+                        .is_some_and(|n| sel.matches(meta::labels(n)))
+            });
+        in_ns
+            && self
+                .selector
+                .as_ref()
+                .is_some_and(|s| s.matches(meta::labels(pod)))
+    }
+}
+
+fn label<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
+    meta::labels(node)
+        .and_then(|l| l.get(key))
+        .and_then(Value::as_str)
+}
+
+/// Pods already placed, with their nodes.
+fn placed<'a>(snap: &'a Snapshot, pods: &'a [&'a Value]) -> Vec<(&'a Value, &'a Value)> {
+    pods.iter()
+        .filter(|p| {
+            !matches!(
+                p.pointer("/status/phase").and_then(Value::as_str),
+                Some("Succeeded" | "Failed")
+            )
+        })
+        .filter_map(|p| {
+            let node = p.pointer("/spec/nodeName").and_then(Value::as_str)?;
+            snap.get(crate::sim::snapshot::res::NODES, "", node)
+                .map(|n| (*p, n.as_ref()))
+        })
+        .collect()
+}
+
+/// The filter for one candidate node: None when it passes, else the reason
+/// and whether preemption could not help.
+pub fn filter(
+    snap: &Snapshot,
+    pod: &Value,
+    node: &Value,
+    pods: &[&Value],
+) -> Option<(&'static str, bool)> {
+    let affinity = terms(pod, "podAffinity");
+    let anti = terms(pod, "podAntiAffinity");
+    let placed = placed(snap, pods);
+    let same_domain = |other: &Value, key: &str| matches!((label(node, key), label(other, key)), (Some(a), Some(b)) if a == b);
+    // The incoming pod's affinity: every term needs a matching pod in the
+    // node's domain (or, for the first of a group, nothing matching anywhere
+    // and the pod matching its own term).
+    for t in &affinity {
+        if label(node, t.topology_key).is_none() {
+            return Some((AFFINITY, true));
+        }
+        let here = placed
+            .iter()
+            .any(|(p, n)| t.matches(snap, p) && same_domain(n, t.topology_key));
+        if !here {
+            let anywhere = placed.iter().any(|(p, _)| t.matches(snap, p));
+            if anywhere || !t.matches(snap, pod) {
+                return Some((AFFINITY, true));
+            }
+        }
+    }
+    // The incoming pod's anti-affinity.
+    for t in &anti {
+        if label(node, t.topology_key).is_none() {
+            continue;
+        }
+        if placed
+            .iter()
+            .any(|(p, n)| t.matches(snap, p) && same_domain(n, t.topology_key))
+        {
+            return Some((ANTI_AFFINITY, false));
+        }
+    }
+    // Placed pods' anti-affinity against the incoming pod.
+    for (p, n) in &placed {
+        for t in terms(p, "podAntiAffinity") {
+            if t.matches(snap, pod) && same_domain(n, t.topology_key) {
+                return Some((EXISTING_ANTI_AFFINITY, false));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::snapshot::res;
+    use serde_json::json;
+
+    fn node(name: &str, zone: &str) -> Value {
+        json!({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "zone": zone}}})
+    }
+
+    fn pod(name: &str, app: &str, node: Option<&str>, affinity: Value) -> Value {
+        json!({"metadata": {"name": name, "namespace": "default", "labels": {"app": app}},
+            "spec": {"nodeName": node, "affinity": affinity}, "status": {"phase": "Running"}})
+    }
+
+    fn term(app: &str, key: &str) -> Value {
+        json!([{"labelSelector": {"matchLabels": {"app": app}}, "topologyKey": key}])
+    }
+
+    fn snap(objs: Vec<(ResKey, Value)>) -> Snapshot {
+        Snapshot::from_objects(objs)
+    }
+
+    #[test]
+    fn required_terms_decide_per_topology_domain() {
+        let (a, b) = (node("a", "z1"), node("b", "z2"));
+        let cache = pod("cache-1", "cache", Some("a"), json!({}));
+        let s = snap(vec![
+            (res::NODES, a.clone()),
+            (res::NODES, b.clone()),
+            (res::PODS, cache.clone()),
+        ]);
+        let pods = [&cache];
+        // Affinity to the cache: only node a's zone qualifies.
+        let web = pod(
+            "web",
+            "web",
+            None,
+            json!({"podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": term("cache", "zone")}}),
+        );
+        assert_eq!(filter(&s, &web, &a, &pods), None);
+        assert_eq!(filter(&s, &web, &b, &pods), Some((AFFINITY, true)));
+        // Anti-affinity to the cache: the other way round, and resolvable.
+        let lone = pod(
+            "lone",
+            "web",
+            None,
+            json!({"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": term("cache", "kubernetes.io/hostname")}}),
+        );
+        assert_eq!(filter(&s, &lone, &a, &pods), Some((ANTI_AFFINITY, false)));
+        assert_eq!(filter(&s, &lone, &b, &pods), None);
+        // A term on a label the nodes lack: affinity fails, anti-affinity passes.
+        let rack = pod(
+            "rack",
+            "web",
+            None,
+            json!({"podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": term("cache", "rack")}}),
+        );
+        assert_eq!(filter(&s, &rack, &a, &pods), Some((AFFINITY, true)));
+    }
+
+    #[test]
+    fn placed_pods_anti_affinity_and_the_first_of_a_group() {
+        let (a, b) = (node("a", "z1"), node("b", "z2"));
+        let spread = json!({"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": term("web", "kubernetes.io/hostname")}});
+        let first = pod("web-1", "web", Some("a"), spread.clone());
+        let s = snap(vec![
+            (res::NODES, a.clone()),
+            (res::NODES, b.clone()),
+            (res::PODS, first.clone()),
+        ]);
+        let pods = [&first];
+        // A plain pod labelled app=web is kept off node a by web-1's term.
+        let plain = pod("web-x", "web", None, json!({}));
+        assert_eq!(
+            filter(&s, &plain, &a, &pods),
+            Some((EXISTING_ANTI_AFFINITY, false))
+        );
+        assert_eq!(filter(&s, &plain, &b, &pods), None);
+        // The first pod of a self-affine group schedules anywhere.
+        let s = snap(vec![(res::NODES, a.clone())]);
+        let own = pod(
+            "db-1",
+            "db",
+            None,
+            json!({"podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": term("db", "zone")}}),
+        );
+        assert_eq!(filter(&s, &own, &a, &[]), None);
+    }
+}
