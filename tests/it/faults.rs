@@ -101,6 +101,49 @@ fn redact_ids(text: &str) -> String {
     out
 }
 
+/// Seeded names and uids that any change to what a fresh cluster creates
+/// reshuffles: the token volume's suffix and object uids (8-4-4-4-12 hex).
+fn redact_generated(text: &str) -> String {
+    const VOLUME: &str = "kube-api-access-";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(VOLUME) {
+        let (head, tail) = rest.split_at(i + VOLUME.len());
+        out.push_str(head);
+        let n = tail
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            .count();
+        if n == 5 {
+            out.push_str("[rand]");
+            rest = &tail[5..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    let is_uuid = |w: &str| {
+        let parts: Vec<&str> = w.split('-').collect();
+        parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+            && parts
+                .iter()
+                .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
+    };
+    let mut done = String::with_capacity(out.len());
+    let mut i = 0;
+    while i < out.len() {
+        if i + 36 <= out.len() && out.is_char_boundary(i + 36) && is_uuid(&out[i..i + 36]) {
+            done.push_str("[uid]");
+            i += 36;
+            continue;
+        }
+        let ch = out[i..].chars().next().unwrap_or(' ');
+        done.push(ch);
+        i += ch.len_utf8();
+    }
+    done
+}
+
 /// A `kubectl get` table, ages redacted.
 fn table(text: &str) -> String {
     text.lines().map(redact_row).collect::<Vec<_>>().join("\n") + "\n"
@@ -108,7 +151,7 @@ fn table(text: &str) -> String {
 
 /// A `kubectl describe`: ages in the events table redacted, ids too.
 fn described(text: &str) -> String {
-    let text = redact_ids(text);
+    let text = redact_generated(&redact_ids(text));
     let mut out = Vec::new();
     let mut in_events = false;
     for line in text.lines() {
