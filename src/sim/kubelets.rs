@@ -21,6 +21,7 @@ use crate::registry::options::{DeleteOptions, WriteOptions};
 use crate::registry::{Registry, lookup_res};
 use crate::sim::kubelet::service_env::service_env;
 use crate::sim::kubelet::view::{self, ExecError, ExecOutput, ExecRequest};
+use crate::sim::ingress::IngressObjects;
 use crate::sim::kubelet::{self, CState, NodeView, PodInput, PodMemory, World};
 use crate::sim::network::{self, Caller, ClusterView, PodInfo, PodNetwork, Serving};
 use crate::sim::recorder::Recorder;
@@ -328,6 +329,8 @@ impl Kubelets {
                 .iter()
                 .map(|a| (**a).clone())
                 .collect();
+            view.ingress = IngressObjects::from_store(store);
+            view.now = self.registry.clock.now();
             view
         };
         PodNetwork::new(Caller::of(pod, ip), load, serving, self.seed)
