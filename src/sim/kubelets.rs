@@ -19,9 +19,9 @@
 use crate::api::meta;
 use crate::registry::options::{DeleteOptions, WriteOptions};
 use crate::registry::{Registry, lookup_res};
+use crate::sim::ingress::IngressObjects;
 use crate::sim::kubelet::service_env::service_env;
 use crate::sim::kubelet::view::{self, ExecError, ExecOutput, ExecRequest};
-use crate::sim::ingress::IngressObjects;
 use crate::sim::kubelet::{self, CState, NodeView, PodInput, PodMemory, World};
 use crate::sim::network::{self, Caller, ClusterView, PodInfo, PodNetwork, Serving};
 use crate::sim::recorder::Recorder;

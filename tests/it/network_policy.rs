@@ -128,7 +128,16 @@ fn cluster() -> Sim {
     let dns = ["-n", "kube-system"];
     wait_lines(
         &sim,
-        &[dns[0], dns[1], "get", "pods", "-l", "k8s-app=kube-dns", "-o", "name"],
+        &[
+            dns[0],
+            dns[1],
+            "get",
+            "pods",
+            "-l",
+            "k8s-app=kube-dns",
+            "-o",
+            "name",
+        ],
         2,
     );
     sim.kubectl(&[
@@ -151,6 +160,8 @@ fn exec(sim: &Sim, pod: &str, cmd: &str) -> (String, i32) {
     (format!("{}{}", r.stdout, r.stderr), r.code)
 }
 
+/// busybox's line, then kubectl's for the exit code.
+const TIMED_OUT: &str = "wget: download timed out\ncommand terminated with exit code 1\n";
 const WGET: &str = "wget -qO- -T 2 http://web";
 const WELCOME: &str = "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>";
 
@@ -165,7 +176,7 @@ fn default_deny_ingress_drops_clients_until_a_least_privilege_rule_admits_one() 
     sim.kubectl_stdin(&["apply", "-f", "-"], DENY_INGRESS).ok();
     for pod in ["client", "other"] {
         let (out, code) = exec(&sim, pod, WGET);
-        assert_eq!((out.as_str(), code), ("wget: download timed out\n", 1), "{pod}");
+        assert_eq!((out.as_str(), code), (TIMED_OUT, 1), "{pod}");
     }
     // DNS is not isolated by an ingress policy in `default`.
     let (out, code) = exec(&sim, "other", "nslookup web");
@@ -175,14 +186,14 @@ fn default_deny_ingress_drops_clients_until_a_least_privilege_rule_admits_one() 
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with(WELCOME), "{out}");
     let (out, code) = exec(&sim, "other", WGET);
-    assert_eq!((out.as_str(), code), ("wget: download timed out\n", 1));
+    assert_eq!((out.as_str(), code), (TIMED_OUT, 1));
     // The rule admits port 80 only: the pod IP on another port is dropped,
     // not refused.
     let ip = sim
         .kubectl(&["get", "pod", "web", "-o", "jsonpath={.status.podIP}"])
         .ok();
     let (out, code) = exec(&sim, "client", &format!("wget -qO- -T 2 http://{ip}:8080"));
-    assert_eq!((out.as_str(), code), ("wget: download timed out\n", 1));
+    assert_eq!((out.as_str(), code), (TIMED_OUT, 1));
     let (out, code) = exec(&sim, "client", &format!("wget -qO- -T 2 http://{ip}"));
     assert_eq!(code, 0, "{out}");
 }
@@ -198,7 +209,13 @@ fn default_deny_egress_breaks_dns_until_port_53_to_kube_system_is_allowed() {
         "{out}"
     );
     let (out, code) = exec(&sim, "client", WGET);
-    assert_eq!((out.as_str(), code), ("wget: bad address 'web'\n", 1));
+    assert_eq!(
+        (out.as_str(), code),
+        (
+            "wget: bad address 'web'\ncommand terminated with exit code 1\n",
+            1
+        )
+    );
     sim.kubectl_stdin(&["apply", "-f", "-"], ALLOW_DNS).ok();
     let svc_ip = sim
         .kubectl(&["get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}"])
@@ -213,5 +230,5 @@ fn default_deny_egress_breaks_dns_until_port_53_to_kube_system_is_allowed() {
     );
     // Names resolve now, but egress to the web pod is still denied.
     let (out, code) = exec(&sim, "client", WGET);
-    assert_eq!((out.as_str(), code), ("wget: download timed out\n", 1));
+    assert_eq!((out.as_str(), code), (TIMED_OUT, 1));
 }

@@ -47,5 +47,11 @@ pub fn verdict(
         Protocol::Tcp => netpolicy::Protocol::Tcp,
         Protocol::Udp => netpolicy::Protocol::Udp,
     };
-    netpolicy::decide(&policies, &Peer::Pod(&src), &Peer::Pod(&dst), port, protocol)
+    netpolicy::decide(
+        &policies,
+        &Peer::Pod(&src),
+        &Peer::Pod(&dst),
+        port,
+        protocol,
+    )
 }
