@@ -285,3 +285,122 @@ fn the_caller_keeps_its_labels_before_its_ip_is_in_its_status() {
     );
     assert_eq!(c.pod.labels.get("app").map(String::as_str), Some("api"));
 }
+
+/// Runs `cmd` in a client pod with `labels`.
+fn run_labelled(view: ClusterView, labels: Value, cmd: &str) -> (String, i32) {
+    let t = table();
+    let mut p = pod("default", "client", "10.244.2.9", labels);
+    p["spec"] = json!({});
+    let net = PodNetwork::new(Caller::of(&p, "10.244.2.9"), move || view.clone(), &t, 7);
+    let env = Env {
+        kind: ShellKind::Ash,
+        vars: Vec::new(),
+        files: BTreeMap::new(),
+        dirs: Vec::new(),
+        hostname: "client".into(),
+        net: &net,
+    };
+    let argv: Vec<String> = ["sh", "-c", cmd].iter().map(|s| s.to_string()).collect();
+    let r = shell::exec(&argv, &env);
+    (r.output, r.code)
+}
+
+fn netpol(name: &str, spec: Value) -> Value {
+    json!({"metadata": {"name": name, "namespace": "default"}, "spec": spec})
+}
+
+#[test]
+fn network_policies_drop_what_they_do_not_admit() {
+    let deny_in = netpol(
+        "deny-in",
+        json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
+    );
+    let allow_client = netpol(
+        "allow-client",
+        json!({"podSelector": {"matchLabels": {"app": "web"}},
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "client"}}}],
+                "ports": [{"protocol": "TCP", "port": 80}]}]}),
+    );
+    let deny_out = netpol(
+        "deny-out",
+        json!({"podSelector": {}, "policyTypes": ["Egress"]}),
+    );
+    let allow_dns = netpol(
+        "allow-dns",
+        json!({"podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}),
+    );
+    const TIMEOUT: &str = "wget: download timed out\n";
+    const NO_DNS: &str = ";; connection timed out; no servers could be reached\n\n";
+    let client = json!({"role": "client"});
+    let cases: &[(&[&Value], &Value, &str, Result<&str, &str>)] = &[
+        (&[], &json!({}), "wget -qO- -T 2 http://web", Ok(WELCOME)),
+        (
+            &[&deny_in],
+            &client,
+            "wget -qO- -T 2 http://web",
+            Err(TIMEOUT),
+        ),
+        (
+            &[&deny_in, &allow_client],
+            &client,
+            "wget -qO- -T 2 http://web",
+            Ok(WELCOME),
+        ),
+        (
+            &[&deny_in, &allow_client],
+            &json!({}),
+            "wget -qO- -T 2 http://web",
+            Err(TIMEOUT),
+        ),
+        // Ingress isolation of `default` does not touch DNS in kube-system.
+        (
+            &[&deny_in],
+            &client,
+            "nslookup web >/dev/null && echo ok",
+            Ok("ok\n"),
+        ),
+        (&[&deny_out], &client, "nslookup web", Err(NO_DNS)),
+        (
+            &[&deny_out],
+            &client,
+            "wget -qO- -T 2 http://web",
+            Err("wget: bad address 'web'\n"),
+        ),
+        (
+            &[&deny_out, &allow_dns],
+            &client,
+            "nslookup web >/dev/null && echo ok",
+            Ok("ok\n"),
+        ),
+        (
+            &[&deny_out, &allow_dns],
+            &client,
+            "wget -qO- -T 2 http://web",
+            Err(TIMEOUT),
+        ),
+        // By IP, no DNS is involved; egress to the pod is still denied.
+        (
+            &[&deny_out, &allow_dns],
+            &client,
+            "wget -qO- -T 2 http://10.244.1.4",
+            Err(TIMEOUT),
+        ),
+    ];
+    for (policies, labels, cmd, want) in cases {
+        let mut view = cluster(DNS_UP, WEB_READY, 80);
+        view.network_policies = policies.iter().map(|p| (*p).clone()).collect();
+        let (out, code) = run_labelled(view, (*labels).clone(), cmd);
+        let got = if code == 0 {
+            Ok(out.as_str())
+        } else {
+            Err(out.as_str())
+        };
+        let names: Vec<&str> = policies
+            .iter()
+            .filter_map(|p| p.pointer("/metadata/name").and_then(Value::as_str))
+            .collect();
+        assert_eq!(got, *want, "{names:?} {labels} {cmd}");
+    }
+}
