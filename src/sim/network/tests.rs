@@ -305,6 +305,10 @@ fn run_labelled(view: ClusterView, labels: Value, cmd: &str) -> (String, i32) {
     (r.output, r.code)
 }
 
+/// Policies in force, the client's labels, its command, and its output
+/// (Ok on exit 0).
+type Case<'a> = (&'a [&'a Value], &'a Value, &'a str, Result<&'a str, &'a str>);
+
 fn netpol(name: &str, spec: Value) -> Value {
     json!({"metadata": {"name": name, "namespace": "default"}, "spec": spec})
 }
@@ -334,7 +338,7 @@ fn network_policies_drop_what_they_do_not_admit() {
     const TIMEOUT: &str = "wget: download timed out\n";
     const NO_DNS: &str = ";; connection timed out; no servers could be reached\n\n";
     let client = json!({"role": "client"});
-    let cases: &[(&[&Value], &Value, &str, Result<&str, &str>)] = &[
+    let cases: &[Case] = &[
         (&[], &json!({}), "wget -qO- -T 2 http://web", Ok(WELCOME)),
         (
             &[&deny_in],
