@@ -322,6 +322,39 @@ fn requests_through_the_controller_follow_host_and_path_rules() {
             "{path}: {out}"
         );
     }
+    // kind's ingress-ready setup: the controller's hostPort 80 on the
+    // control-plane node, and the Service's nodePort on any node.
+    let node_ip = sim
+        .kubectl(&[
+            "get",
+            "node",
+            "kdrill-control-plane",
+            "-o",
+            "jsonpath={.status.addresses[?(@.type==\"InternalIP\")].address}",
+        ])
+        .ok();
+    let node_port = sim
+        .kubectl(&[
+            "-n",
+            "ingress-nginx",
+            "get",
+            "svc",
+            "ingress-nginx-controller",
+            "-o",
+            "jsonpath={.spec.ports[?(@.name==\"http\")].nodePort}",
+        ])
+        .ok();
+    for url in [
+        format!("http://{node_ip}/target"),
+        format!("http://{node_ip}:{node_port}/target"),
+    ] {
+        let (out, code) = get(&url);
+        assert_eq!((out.trim_end(), code), ("app", 0), "{url}");
+    }
+    assert_eq!(
+        get(&format!("http://{node_ip}/")),
+        (failed("404 Not Found"), 1)
+    );
     // The foreign-class Ingress is not the controller's: no ADDRESS.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

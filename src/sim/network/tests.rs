@@ -307,7 +307,12 @@ fn run_labelled(view: ClusterView, labels: Value, cmd: &str) -> (String, i32) {
 
 /// Policies in force, the client's labels, its command, and its output
 /// (Ok on exit 0).
-type Case<'a> = (&'a [&'a Value], &'a Value, &'a str, Result<&'a str, &'a str>);
+type Case<'a> = (
+    &'a [&'a Value],
+    &'a Value,
+    &'a str,
+    Result<&'a str, &'a str>,
+);
 
 fn netpol(name: &str, spec: Value) -> Value {
     json!({"metadata": {"name": name, "namespace": "default"}, "spec": spec})
