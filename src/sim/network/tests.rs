@@ -537,3 +537,42 @@ fn the_controller_routes_by_path_and_answers_for_broken_backends() {
         )
     );
 }
+
+#[test]
+fn a_host_port_on_the_node_reaches_the_controller() {
+    let mut view = with_controller();
+    view.nodes.push(view::NodeInfo {
+        name: "kdrill-worker".into(),
+        ip: "172.18.0.3".into(),
+    });
+    if let Some(ctl) = view.pods.iter_mut().find(|p| p.name == "ctl") {
+        ctl.ports =
+            vec![json!({"name": "http", "containerPort": 80, "hostPort": 80, "protocol": "TCP"})];
+    }
+    let mut t = table();
+    t.0.insert(
+        ("ctl".to_string(), 80, false),
+        Served::Http {
+            status: 404,
+            body: String::new(),
+        },
+    );
+    let mut p = pod("default", "client", "10.244.2.9", json!({}));
+    p["spec"] = json!({});
+    let net = PodNetwork::new(Caller::of(&p, "10.244.2.9"), move || view.clone(), &t, 7);
+    let at = SignedDuration::ZERO;
+    let body = |r: NetReply| match r {
+        NetReply::Http { status, body, .. } => Some((status, body)),
+        _ => None,
+    };
+    assert_eq!(
+        body(net.connect("172.18.0.3", 80, "172.18.0.3", Some("/"), at)),
+        Some((200, WELCOME.to_string()))
+    );
+    assert_eq!(
+        net.connect("172.18.0.3", 81, "172.18.0.3", Some("/"), at),
+        NetReply::Refused {
+            ip: "172.18.0.3".into()
+        }
+    );
+}
