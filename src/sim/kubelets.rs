@@ -19,6 +19,7 @@
 use crate::api::meta;
 use crate::registry::options::{DeleteOptions, WriteOptions};
 use crate::registry::{Registry, lookup_res};
+use crate::sim::ingress::IngressObjects;
 use crate::sim::kubelet::service_env::service_env;
 use crate::sim::kubelet::view::{self, ExecError, ExecOutput, ExecRequest};
 use crate::sim::kubelet::{self, CState, NodeView, PodInput, PodMemory, World};
@@ -328,6 +329,8 @@ impl Kubelets {
                 .iter()
                 .map(|a| (**a).clone())
                 .collect();
+            view.ingress = IngressObjects::from_store(store);
+            view.now = self.registry.clock.now();
             view
         };
         PodNetwork::new(Caller::of(pod, ip), load, serving, self.seed)

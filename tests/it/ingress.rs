@@ -140,3 +140,235 @@ spec:
         "{err}"
     );
 }
+
+const BACKENDS: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec:
+  containers:
+  - name: client
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: app, labels: {app: app}}
+spec:
+  containers:
+  - name: app
+    image: registry.k8s.io/e2e-test-images/agnhost:2.40
+    args: ["serve-hostname", "--port", "8080"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, labels: {app: api}}
+spec:
+  containers:
+  - name: api
+    image: registry.k8s.io/e2e-test-images/agnhost:2.40
+    args: ["serve-hostname", "--port", "8080"]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app}
+spec:
+  selector: {app: app}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec:
+  selector: {app: api}
+  ports: [{port: 80, targetPort: 8080}]
+"#;
+
+/// The controller Service's in-cluster name: a request to it carries this
+/// `Host`, so a rule for this host is what a pod reaches by name.
+const CONTROLLER: &str = "ingress-nginx-controller.ingress-nginx";
+
+fn routes() -> String {
+    let backend = |svc: &str, port: &str| {
+        format!(
+            "            backend:\n              service:\n                name: {svc}\n                port:\n                  {port}\n"
+        )
+    };
+    let path = |p: &str, t: &str, svc: &str, port: &str| {
+        format!(
+            "          - path: {p}\n            pathType: {t}\n{}",
+            backend(svc, port)
+        )
+    };
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: routes\nspec:\n  ingressClassName: nginx\n  rules:\n    - host: {CONTROLLER}\n      http:\n        paths:\n{}{}    - http:\n        paths:\n{}{}{}{}",
+        path("/", "Prefix", "app", "number: 80"),
+        path("/api", "Prefix", "api", "number: 80"),
+        path("/typo", "Exact", "apps", "number: 80"),
+        path("/port", "Exact", "app", "number: 9090"),
+        // ingress-nginx also matches a backend port against targetPort.
+        path("/target", "Exact", "app", "number: 8080"),
+        path("/named", "Exact", "app", "name: web"),
+    )
+}
+
+/// Waits until `kubectl args` lists `n` lines.
+fn wait_lines(sim: &Sim, args: &[&str], n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sim.kubectl(args).stdout.lines().count() != n {
+        assert!(
+            Instant::now() < deadline,
+            "kubectl {args:?} never listed {n}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn requests_through_the_controller_follow_host_and_path_rules() {
+    let sim = Sim::start_with(&["--time-scale", "50"]);
+    sim.kubectl(&[
+        "label",
+        "node",
+        "kdrill-control-plane",
+        "ingress-ready=true",
+    ])
+    .ok();
+    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    sim.kubectl_stdin(&["apply", "-f", "-"], BACKENDS).ok();
+    sim.kubectl_stdin(&["apply", "-f", "-"], &routes()).ok();
+    let foreign = ingress("foreign", Some("traefik")).replace("path: /", "path: /foreign");
+    sim.kubectl_stdin(&["apply", "-f", "-"], &foreign).ok();
+    let controller = [
+        "-n",
+        "ingress-nginx",
+        "get",
+        "pods",
+        "-l",
+        "app.kubernetes.io/component=controller",
+        "-o",
+        "name",
+    ];
+    wait_lines(&sim, &controller, 1);
+    sim.kubectl(&[
+        "-n",
+        "ingress-nginx",
+        "wait",
+        "--for=condition=Ready",
+        "--timeout=60s",
+        "pod",
+        "-l",
+        "app.kubernetes.io/component=controller",
+    ])
+    .ok();
+    sim.kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        "--timeout=60s",
+        "pod/client",
+        "pod/app",
+        "pod/api",
+    ])
+    .ok();
+    let ip = sim
+        .kubectl(&[
+            "-n",
+            "ingress-nginx",
+            "get",
+            "svc",
+            "ingress-nginx-controller",
+            "-o",
+            "jsonpath={.spec.clusterIP}",
+        ])
+        .ok();
+    let get = |url: &str| {
+        let r = sim.kubectl(&["exec", "client", "--", "wget", "-qO-", "-T", "2", url]);
+        (format!("{}{}", r.stdout, r.stderr), r.code)
+    };
+    // The host rule: `/` to app, `/api` (and below) to api, and a backend
+    // port equal to the Service's targetPort; each answers
+    // its hostname (the simulated busybox ends the output with a newline
+    // agnhost does not write).
+    for (url, body) in [
+        (format!("http://{CONTROLLER}/"), "app"),
+        (format!("http://{CONTROLLER}/shop/cart"), "app"),
+        (format!("http://{CONTROLLER}/api/v1"), "api"),
+        (format!("http://{ip}/target"), "app"),
+    ] {
+        let (out, code) = get(&url);
+        assert_eq!((out.trim_end(), code), (body, 0), "{url}");
+    }
+    // By IP the Host header is the IP: the catch-all server, whose rules
+    // have no `/`, so the default backend answers 404.
+    let failed = |status: &str| {
+        format!(
+            "wget: server returned error: HTTP/1.1 {status}\ncommand terminated with exit code 1\n"
+        )
+    };
+    for path in ["/", "/api/v1", "/typ", "/foreign"] {
+        assert_eq!(
+            get(&format!("http://{ip}{path}")),
+            (failed("404 Not Found"), 1),
+            "{path}"
+        );
+    }
+    // A Service that does not exist, a Service port that does not exist
+    // (by number and by name): 503 from the controller.
+    for path in ["/typo", "/port", "/named"] {
+        let (out, code) = get(&format!("http://{ip}{path}"));
+        assert_eq!(code, 1, "{path}: {out}");
+        assert!(
+            out.starts_with("wget: server returned error: HTTP/1.1 503 "),
+            "{path}: {out}"
+        );
+    }
+    // kind's ingress-ready setup: the controller's hostPort 80 on the
+    // control-plane node, and the Service's nodePort on any node.
+    let node_ip = sim
+        .kubectl(&[
+            "get",
+            "node",
+            "kdrill-control-plane",
+            "-o",
+            "jsonpath={.status.addresses[?(@.type==\"InternalIP\")].address}",
+        ])
+        .ok();
+    let node_port = sim
+        .kubectl(&[
+            "-n",
+            "ingress-nginx",
+            "get",
+            "svc",
+            "ingress-nginx-controller",
+            "-o",
+            "jsonpath={.spec.ports[?(@.name==\"http\")].nodePort}",
+        ])
+        .ok();
+    for url in [
+        format!("http://{node_ip}/target"),
+        format!("http://{node_ip}:{node_port}/target"),
+    ] {
+        let (out, code) = get(&url);
+        assert_eq!((out.trim_end(), code), ("app", 0), "{url}");
+    }
+    assert_eq!(
+        get(&format!("http://{node_ip}/")),
+        (failed("404 Not Found"), 1)
+    );
+    // The foreign-class Ingress is not the controller's: no ADDRESS.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = addresses(&sim);
+        let of = |n: &str| {
+            got.iter()
+                .find(|(name, _)| name == n)
+                .map(|(_, a)| a.clone())
+        };
+        if of("routes").as_deref() == Some("localhost") {
+            assert_eq!(of("foreign").as_deref(), Some(""), "{got:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{got:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -18,6 +18,7 @@ mod kubectl_read;
 mod kubectl_write;
 mod lab;
 mod network;
+mod network_policy;
 mod nodes;
 mod pods;
 mod rbac;

@@ -1,21 +1,33 @@
 //! The hook where an HTTP request that reached an ingress-nginx controller
-//! pod is routed by the cluster's Ingresses. The routing itself (host and
-//! path matching, 404 for no rule, 503 for a missing backend) is a pure
-//! function written elsewhere; [`route_http`] is where it plugs in.
+//! pod is routed by the cluster's Ingresses: [`route_http`] asks
+//! [`crate::sim::ingress::route`] (host and path matching, 404 for no
+//! rule, 503 for a missing Service, port or endpoint) over the objects the
+//! controller's informers hold.
+//!
+//! A matched backend is proxied the way ingress-nginx does it: straight to
+//! one of the Service's ready endpoints (its Lua balancer skips
+//! kube-proxy), from the controller pod, so NetworkPolicies of the backend
+//! apply to the controller's traffic. A backend that refuses the
+//! connection gives nginx's 502 page.
 
 use super::view::{ClusterView, PodInfo};
+use crate::sim::ingress::{self, IngressRequest, Route};
+
+/// nginx's page when every upstream refused (`ngx_http_special_response.c`,
+/// `server_tokens off`).
+pub const BAD_GATEWAY_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
 /// What the controller does with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngressAnswer {
     /// The controller answers itself (default backend 404, 503, ...).
     Respond { status: u16, body: String },
-    /// The controller proxies to this Service port (the network then
-    /// connects from the controller pod to the Service's ClusterIP).
+    /// The controller proxies to one of these ready endpoints (ip, port)
+    /// of the Service `namespace/service`.
     Backend {
         namespace: String,
         service: String,
-        port: u16,
+        endpoints: Vec<(String, u16)>,
     },
 }
 
@@ -29,8 +41,9 @@ pub fn is_controller(pod: &PodInfo) -> bool {
             == Some("controller")
 }
 
-/// How the controller `controller` routes `http://host:port/path`. None:
-/// no routing yet (the controller pod answers from its own behaviour).
+/// How the controller routes `http://host:port/path` received on its
+/// container port `port`: 80 is plain HTTP, 443 HTTPS. None for other
+/// ports (metrics, webhook: the pod answers from its own behaviour).
 pub fn route_http(
     view: &ClusterView,
     controller: &PodInfo,
@@ -38,6 +51,22 @@ pub fn route_http(
     port: u16,
     path: &str,
 ) -> Option<IngressAnswer> {
-    let _ = (view, controller, host, port, path);
-    None
+    let _ = controller;
+    let req = match port {
+        80 => IngressRequest::http(host, path),
+        443 => IngressRequest::https(host, path),
+        _ => return None,
+    };
+    let route = ingress::route(&view.ingress.view(view.now), &req);
+    Some(match route {
+        Route::Backend(b) => IngressAnswer::Backend {
+            namespace: b.namespace,
+            service: b.service,
+            endpoints: b.endpoints.into_iter().map(|e| (e.ip, e.port)).collect(),
+        },
+        other => IngressAnswer::Respond {
+            status: other.status().unwrap_or(404),
+            body: other.body().unwrap_or_default().to_string(),
+        },
+    })
 }

@@ -8,8 +8,8 @@
 //!   network (lazily, at the first call).
 //! - `proxy`: where a packet to `ip:port` goes (kube-proxy iptables rules).
 //! - `dns`: the pod's resolver configuration and CoreDNS's records.
-//! - `policy`: the NetworkPolicy hook (allows everything for now).
-//! - `ingress`: the hook for Ingress routing in ingress-nginx pods.
+//! - `policy`: NetworkPolicy evaluation of every connection (after DNAT).
+//! - `ingress`: Ingress routing in ingress-nginx controller pods.
 //!
 //! What a destination pod serves comes from a [`Serving`] (the kubelets
 //! implement it with the same timelines their probes use).
@@ -223,20 +223,27 @@ impl<'a> PodNetwork<'a> {
                 if !policy::policy_allows(view, &self.caller.pod, p, to_port, Protocol::Tcp) {
                     return NetReply::Timeout;
                 }
+                let served = self.serving.serve(p, to_port, Protocol::Tcp, path);
                 if let Some(path) = path
+                    && served != Served::Closed
                     && ingress::is_controller(p)
                     && let Some(answer) = ingress::route_http(view, p, host, to_port, path)
                 {
                     return self.through_ingress(ip, p, answer, path, at);
                 }
-                reply(ip, self.serving.serve(p, to_port, Protocol::Tcp, path))
+                reply(ip, served)
             }
             Route::Endpoint { pod: None, .. } | Route::Drop => NetReply::Timeout,
             Route::Reject | Route::Refused => NetReply::Refused { ip: ip.into() },
         }
     }
 
-    /// The controller `ctl` proxies a request it received on `ip`.
+    /// The controller `ctl` answers a request it received on `ip`, or
+    /// proxies it to one of the backend's endpoints (from its own pod, so
+    /// policies apply). A backend that refuses or does not speak HTTP
+    /// gives 502; one whose packets are dropped leaves the client waiting
+    /// (nginx would answer 504 after its 5s connect timeout and retries,
+    /// later than a `wget -T 2` gives up).
     fn through_ingress(
         &self,
         ip: &str,
@@ -245,43 +252,45 @@ impl<'a> PodNetwork<'a> {
         path: &str,
         at: SignedDuration,
     ) -> NetReply {
-        match answer {
-            ingress::IngressAnswer::Respond { status, body } => NetReply::Http {
+        let endpoints = match answer {
+            ingress::IngressAnswer::Respond { status, body } => {
+                return NetReply::Http {
+                    ip: ip.into(),
+                    status,
+                    body,
+                };
+            }
+            ingress::IngressAnswer::Backend { endpoints, .. } => endpoints,
+        };
+        let view = self.view();
+        let n = endpoints.len() as u64;
+        let Some((eip, eport)) = (n > 0)
+            .then(|| usize::try_from(self.pick(ip, 80, at) % n).ok())
+            .flatten()
+            .and_then(|i| endpoints.get(i))
+        else {
+            return NetReply::Http {
+                ip: ip.into(),
+                status: 503,
+                body: crate::sim::ingress::SERVICE_UNAVAILABLE_PAGE.into(),
+            };
+        };
+        let Some(backend) = view.pod_by_ip(eip) else {
+            return NetReply::Timeout;
+        };
+        if !policy::policy_allows(view, ctl, backend, *eport, Protocol::Tcp) {
+            return NetReply::Timeout;
+        }
+        match self
+            .serving
+            .serve(backend, *eport, Protocol::Tcp, Some(path))
+        {
+            Served::Http { status, body } => NetReply::Http {
                 ip: ip.into(),
                 status,
                 body,
             },
-            ingress::IngressAnswer::Backend {
-                namespace,
-                service,
-                port,
-            } => {
-                let view = self.view();
-                let Some(cip) = view
-                    .service(&namespace, &service)
-                    .and_then(|s| s.cluster_ip.clone())
-                else {
-                    return bad_gateway(ip);
-                };
-                let from_ctl = PodNetwork {
-                    caller: Caller {
-                        pod: ctl.clone(),
-                        resolv: self.caller.resolv.clone(),
-                    },
-                    view: OnceCell::from(view.clone()),
-                    load: Box::new(ClusterView::default),
-                    serving: self.serving,
-                    seed: self.seed,
-                };
-                match from_ctl.connect(&cip, port, &service, Some(path), at) {
-                    NetReply::Http { status, body, .. } => NetReply::Http {
-                        ip: ip.into(),
-                        status,
-                        body,
-                    },
-                    _ => bad_gateway(ip),
-                }
-            }
+            Served::Open | Served::Closed => bad_gateway(ip),
         }
     }
 }
@@ -291,7 +300,7 @@ fn bad_gateway(ip: &str) -> NetReply {
     NetReply::Http {
         ip: ip.into(),
         status: 502,
-        body: String::new(),
+        body: ingress::BAD_GATEWAY_PAGE.into(),
     }
 }
 

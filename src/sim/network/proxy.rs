@@ -9,8 +9,9 @@
 //! - A ClusterIP with a port the Service does not have: no rule matches, the
 //!   packet is routed off and dropped (the client times out).
 //! - A node IP and a Service's nodePort: as for a ClusterIP (default
-//!   `externalTrafficPolicy: Cluster`); another port on a node: the node
-//!   answers with a reset (refused).
+//!   `externalTrafficPolicy: Cluster`); a port a pod on that node publishes
+//!   (`hostPort`, or a host-network pod's port): that pod; another port on
+//!   a node: the node answers with a reset (refused).
 //! - A pod IP: straight to the pod. An unknown address: dropped.
 
 use super::view::{ClusterView, Endpoint, PodInfo, Svc};
@@ -77,6 +78,43 @@ fn to_endpoint<'a>(
     }
 }
 
+/// The pod on the node with address `node_ip` that publishes `port`: a
+/// container `hostPort` (the CNI portmap plugin DNATs it to the pod's
+/// `containerPort`, as kind's ingress-ready controller uses), or a
+/// host-network pod's `containerPort`.
+fn host_port<'a>(
+    view: &'a ClusterView,
+    node_ip: &str,
+    port: u16,
+    proto: Protocol,
+) -> Option<(&'a PodInfo, u16)> {
+    let node = view.node_by_ip(node_ip)?;
+    let num = |p: &serde_json::Value, k: &str| {
+        p.get(k)
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| u16::try_from(n).ok())
+    };
+    view.pods
+        .iter()
+        .filter(|p| p.node == node.name)
+        .find_map(|pod| {
+            pod.ports.iter().find_map(|p| {
+                let proto_ok = super::view::protocol(
+                    p.get("protocol")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or(""),
+                ) == proto;
+                let container = num(p, "containerPort")?;
+                let published = if pod.host_network {
+                    Some(container)
+                } else {
+                    num(p, "hostPort")
+                };
+                (proto_ok && published == Some(port)).then_some((pod, container))
+            })
+        })
+}
+
 /// Where a connection to `ip:port` goes; `pick` chooses among endpoints
 /// (iptables picks at random; the caller passes a deterministic number).
 pub fn route<'a>(
@@ -109,6 +147,13 @@ pub fn route<'a>(
             {
                 return to_endpoint(view, svc, &p.name, proto, pick);
             }
+        }
+        if let Some((pod, port)) = host_port(view, ip, port, proto) {
+            return Route::Endpoint {
+                pod: Some(pod),
+                ip: pod.ip.clone(),
+                port,
+            };
         }
         return Route::Refused;
     }

@@ -285,3 +285,294 @@ fn the_caller_keeps_its_labels_before_its_ip_is_in_its_status() {
     );
     assert_eq!(c.pod.labels.get("app").map(String::as_str), Some("api"));
 }
+
+/// Runs `cmd` in a client pod with `labels`.
+fn run_labelled(view: ClusterView, labels: Value, cmd: &str) -> (String, i32) {
+    let t = table();
+    let mut p = pod("default", "client", "10.244.2.9", labels);
+    p["spec"] = json!({});
+    let net = PodNetwork::new(Caller::of(&p, "10.244.2.9"), move || view.clone(), &t, 7);
+    let env = Env {
+        kind: ShellKind::Ash,
+        vars: Vec::new(),
+        files: BTreeMap::new(),
+        dirs: Vec::new(),
+        hostname: "client".into(),
+        net: &net,
+    };
+    let argv: Vec<String> = ["sh", "-c", cmd].iter().map(|s| s.to_string()).collect();
+    let r = shell::exec(&argv, &env);
+    (r.output, r.code)
+}
+
+/// Policies in force, the client's labels, its command, and its output
+/// (Ok on exit 0).
+type Case<'a> = (
+    &'a [&'a Value],
+    &'a Value,
+    &'a str,
+    Result<&'a str, &'a str>,
+);
+
+fn netpol(name: &str, spec: Value) -> Value {
+    json!({"metadata": {"name": name, "namespace": "default"}, "spec": spec})
+}
+
+#[test]
+fn network_policies_drop_what_they_do_not_admit() {
+    let deny_in = netpol(
+        "deny-in",
+        json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
+    );
+    let allow_client = netpol(
+        "allow-client",
+        json!({"podSelector": {"matchLabels": {"app": "web"}},
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "client"}}}],
+                "ports": [{"protocol": "TCP", "port": 80}]}]}),
+    );
+    let deny_out = netpol(
+        "deny-out",
+        json!({"podSelector": {}, "policyTypes": ["Egress"]}),
+    );
+    let allow_dns = netpol(
+        "allow-dns",
+        json!({"podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]}),
+    );
+    const TIMEOUT: &str = "wget: download timed out\n";
+    const NO_DNS: &str = ";; connection timed out; no servers could be reached\n\n";
+    let client = json!({"role": "client"});
+    let cases: &[Case] = &[
+        (&[], &json!({}), "wget -qO- -T 2 http://web", Ok(WELCOME)),
+        (
+            &[&deny_in],
+            &client,
+            "wget -qO- -T 2 http://web",
+            Err(TIMEOUT),
+        ),
+        (
+            &[&deny_in, &allow_client],
+            &client,
+            "wget -qO- -T 2 http://web",
+            Ok(WELCOME),
+        ),
+        (
+            &[&deny_in, &allow_client],
+            &json!({}),
+            "wget -qO- -T 2 http://web",
+            Err(TIMEOUT),
+        ),
+        // Ingress isolation of `default` does not touch DNS in kube-system.
+        (
+            &[&deny_in],
+            &client,
+            "nslookup web >/dev/null && echo ok",
+            Ok("ok\n"),
+        ),
+        (&[&deny_out], &client, "nslookup web", Err(NO_DNS)),
+        (
+            &[&deny_out],
+            &client,
+            "wget -qO- -T 2 http://web",
+            Err("wget: bad address 'web'\n"),
+        ),
+        (
+            &[&deny_out, &allow_dns],
+            &client,
+            "nslookup web >/dev/null && echo ok",
+            Ok("ok\n"),
+        ),
+        (
+            &[&deny_out, &allow_dns],
+            &client,
+            "wget -qO- -T 2 http://web",
+            Err(TIMEOUT),
+        ),
+        // By IP, no DNS is involved; egress to the pod is still denied.
+        (
+            &[&deny_out, &allow_dns],
+            &client,
+            "wget -qO- -T 2 http://10.244.1.4",
+            Err(TIMEOUT),
+        ),
+    ];
+    for (policies, labels, cmd, want) in cases {
+        let mut view = cluster(DNS_UP, WEB_READY, 80);
+        view.network_policies = policies.iter().map(|p| (*p).clone()).collect();
+        let (out, code) = run_labelled(view, (*labels).clone(), cmd);
+        let got = if code == 0 {
+            Ok(out.as_str())
+        } else {
+            Err(out.as_str())
+        };
+        let names: Vec<&str> = policies
+            .iter()
+            .filter_map(|p| p.pointer("/metadata/name").and_then(Value::as_str))
+            .collect();
+        assert_eq!(got, *want, "{names:?} {labels} {cmd}");
+    }
+}
+
+/// The cluster plus an ingress-nginx controller pod `ctl` behind its
+/// Service, an Ingress routing `/` to `web` and `/bad` to `bad` (whose
+/// targetPort 8080 nobody listens on), as the controller's informers see
+/// them.
+fn with_controller() -> ClusterView {
+    let mut view = cluster(DNS_UP, WEB_READY, 80);
+    let ctl_svc = svc(
+        "ingress-nginx",
+        "ingress-nginx-controller",
+        "10.96.100.1",
+        json!([{"name": "http", "port": 80, "protocol": "TCP"}]),
+    );
+    view.services.push(view::Svc::parse(&ctl_svc));
+    if let Some(s) = view::Slice::parse(&slice(
+        "ingress-nginx",
+        "ingress-nginx-controller",
+        json!([{"name": "http", "port": 80, "protocol": "TCP"}]),
+        &[("ctl", "10.244.0.9", true)],
+    )) {
+        view.slices.push(s);
+    }
+    view.pods.push(PodInfo::of(&pod(
+        "ingress-nginx",
+        "ctl",
+        "10.244.0.9",
+        json!({"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}),
+    )));
+    let endpoints = |name: &str, port: u16| {
+        json!({"metadata": {"namespace": "default", "name": name},
+            "subsets": [{"addresses": [{"ip": "10.244.1.4", "targetRef": {"name": "web-1"}}],
+                "ports": [{"name": "", "port": port}]}]})
+    };
+    let rule = |path: &str, svc: &str| {
+        json!({"path": path, "pathType": "Prefix",
+            "backend": {"service": {"name": svc, "port": {"number": 80}}}})
+    };
+    let ing = json!({"metadata": {"namespace": "default", "name": "r",
+            "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"rules": [{"http": {"paths": [rule("/", "web"), rule("/bad", "bad"), rule("/gone", "gone")]}}]}});
+    let web_svc = svc(
+        "default",
+        "web",
+        "10.96.44.10",
+        json!([{"name": "", "port": 80, "protocol": "TCP", "targetPort": 80}]),
+    );
+    let bad_svc = svc(
+        "default",
+        "bad",
+        "10.96.44.11",
+        json!([{"name": "", "port": 80, "protocol": "TCP", "targetPort": 8080}]),
+    );
+    view.ingress = crate::sim::ingress::IngressObjects {
+        ingresses: vec![ing.into()],
+        services: vec![web_svc.into(), bad_svc.into()],
+        endpoints: vec![endpoints("web", 80).into(), endpoints("bad", 8080).into()],
+        ..Default::default()
+    };
+    view
+}
+
+#[test]
+fn the_controller_routes_by_path_and_answers_for_broken_backends() {
+    let mut t = table();
+    t.0.insert(
+        ("ctl".to_string(), 80, false),
+        Served::Http {
+            status: 404,
+            body: String::new(),
+        },
+    );
+    let run_ctl = |view: ClusterView, cmd: &str| {
+        let mut p = pod("default", "client", "10.244.2.9", json!({}));
+        p["spec"] = json!({});
+        let net = PodNetwork::new(Caller::of(&p, "10.244.2.9"), move || view.clone(), &t, 7);
+        let env = Env {
+            kind: ShellKind::Ash,
+            vars: Vec::new(),
+            files: BTreeMap::new(),
+            dirs: Vec::new(),
+            hostname: "client".into(),
+            net: &net,
+        };
+        let argv: Vec<String> = ["sh", "-c", cmd].iter().map(|s| s.to_string()).collect();
+        let r = shell::exec(&argv, &env);
+        (r.output, r.code)
+    };
+    let err = |s: &str| format!("wget: server returned error: HTTP/1.1 {s}\n");
+    let deny = netpol(
+        "deny-in",
+        json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
+    );
+    let cases: Vec<(&str, bool, (String, i32))> = vec![
+        ("/", false, (WELCOME.to_string(), 0)),
+        ("/anything", false, (WELCOME.to_string(), 0)),
+        // targetPort 8080: the endpoint refuses, nginx answers 502.
+        ("/bad", false, (err("502 Bad Gateway"), 1)),
+        // No such Service: 503 from the controller.
+        ("/gone", false, (err("503 Service Unavailable"), 1)),
+        // The backend's namespace denies ingress: the controller's packets
+        // are dropped and the client gives up first.
+        ("/", true, ("wget: download timed out\n".to_string(), 1)),
+    ];
+    for (path, denied, want) in cases {
+        let mut view = with_controller();
+        if denied {
+            view.network_policies = vec![deny.clone()];
+        }
+        let cmd = format!("wget -qO- -T 2 http://ingress-nginx-controller.ingress-nginx{path}");
+        assert_eq!(run_ctl(view, &cmd), want, "{path} denied={denied}");
+    }
+    // A port the controller does not route (not 80/443) is its own.
+    let (out, code) = run_ctl(
+        with_controller(),
+        "wget -qO- -T 2 http://10.244.0.9:10254/healthz",
+    );
+    assert_eq!(
+        (out.as_str(), code),
+        (
+            "wget: can't connect to remote host (10.244.0.9): Connection refused\n",
+            1
+        )
+    );
+}
+
+#[test]
+fn a_host_port_on_the_node_reaches_the_controller() {
+    let mut view = with_controller();
+    view.nodes.push(view::NodeInfo {
+        name: "kdrill-worker".into(),
+        ip: "172.18.0.3".into(),
+    });
+    if let Some(ctl) = view.pods.iter_mut().find(|p| p.name == "ctl") {
+        ctl.ports =
+            vec![json!({"name": "http", "containerPort": 80, "hostPort": 80, "protocol": "TCP"})];
+    }
+    let mut t = table();
+    t.0.insert(
+        ("ctl".to_string(), 80, false),
+        Served::Http {
+            status: 404,
+            body: String::new(),
+        },
+    );
+    let mut p = pod("default", "client", "10.244.2.9", json!({}));
+    p["spec"] = json!({});
+    let net = PodNetwork::new(Caller::of(&p, "10.244.2.9"), move || view.clone(), &t, 7);
+    let at = SignedDuration::ZERO;
+    let body = |r: NetReply| match r {
+        NetReply::Http { status, body, .. } => Some((status, body)),
+        _ => None,
+    };
+    assert_eq!(
+        body(net.connect("172.18.0.3", 80, "172.18.0.3", Some("/"), at)),
+        Some((200, WELCOME.to_string()))
+    );
+    assert_eq!(
+        net.connect("172.18.0.3", 81, "172.18.0.3", Some("/"), at),
+        NetReply::Refused {
+            ip: "172.18.0.3".into()
+        }
+    );
+}

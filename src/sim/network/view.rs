@@ -1,9 +1,12 @@
 //! The cluster as the network sees it at one moment: Services, their
 //! EndpointSlices, pods with their IPs, and nodes, parsed once from stored
 //! JSON. Pure data; the kube-proxy and DNS code read it. Namespaces and
-//! NetworkPolicies are kept as stored JSON for the policy evaluator.
+//! NetworkPolicies are kept as stored JSON for the policy evaluator, and
+//! the objects ingress-nginx reads for its routing.
 
+use crate::sim::ingress::IngressObjects;
 use crate::sim::workload::Protocol;
+use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -61,6 +64,8 @@ pub struct PodInfo {
     pub node: String,
     pub labels: BTreeMap<String, String>,
     pub host_network: bool,
+    /// The `ports` entries of its containers (NetworkPolicy named ports).
+    pub ports: Vec<Value>,
 }
 
 /// A node and its InternalIP.
@@ -80,6 +85,10 @@ pub struct ClusterView {
     /// Stored Namespaces and NetworkPolicies (for the policy evaluator).
     pub namespaces: Vec<Value>,
     pub network_policies: Vec<Value>,
+    /// What the ingress-nginx controller's informers hold, and the time
+    /// (certificate expiry).
+    pub ingress: IngressObjects,
+    pub now: Timestamp,
 }
 
 fn s<'a>(v: &'a Value, p: &str) -> &'a str {
@@ -216,7 +225,22 @@ impl PodInfo {
                 .pointer("/spec/hostNetwork")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            ports: arr(v, "/spec/containers")
+                .flat_map(|c| arr(c, "/ports"))
+                .cloned()
+                .collect(),
         }
+    }
+
+    /// The pod as the NetworkPolicy evaluator reads it: metadata, node,
+    /// host network, container ports and IP.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "metadata": {"namespace": self.namespace, "name": self.name, "labels": self.labels},
+            "spec": {"nodeName": self.node, "hostNetwork": self.host_network,
+                "containers": [{"name": "c", "ports": self.ports}]},
+            "status": {"podIP": self.ip},
+        })
     }
 }
 
@@ -247,6 +271,8 @@ impl ClusterView {
             nodes: nodes.into_iter().map(NodeInfo::parse).collect(),
             namespaces: Vec::new(),
             network_policies: Vec::new(),
+            ingress: IngressObjects::default(),
+            now: Timestamp::default(),
         }
     }
 
