@@ -480,7 +480,13 @@ fn selftest_summaries() {
         .collect();
     assert_eq!(
         ids,
-        ["crashloop-missing-config-key", "service-selector-mismatch"]
+        [
+            "crashloop-missing-config-key",
+            "pvc-wrong-storageclass",
+            "quota-blocks-rollout",
+            "rbac-missing-rolebinding",
+            "service-selector-mismatch"
+        ]
     );
     for s in v.as_array().unwrap() {
         let steps: Vec<(&str, bool)> = s["steps"]
