@@ -4,25 +4,23 @@
 //! namespace with violating pods).
 
 use super::harness::Sim;
-use std::time::{Duration, Instant};
 
-/// Polls `kubectl args` until `pred` holds on its stdout (10s deadline).
+/// Polls `kubectl args` until `pred` holds on its stdout, moving the
+/// virtual clock one second between polls (at most two simulated minutes).
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    for _ in 0..120 {
         let out = sim.kubectl(args);
         if out.code == 0 && pred(&out.stdout) {
             return out.stdout;
         }
-        if Instant::now() > deadline {
-            panic!(
-                "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-                out.stdout, out.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
+        sim.advance("1s");
     }
+    let out = sim.kubectl(args);
+    panic!(
+        "kubectl {args:?} never matched in 120 simulated seconds\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
 }
 
 const QUOTA_PODS_2: &str = "apiVersion: v1
@@ -36,7 +34,7 @@ spec:
 
 #[test]
 fn quota_refuses_a_bare_pod_once_the_count_is_reached() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl_stdin(&["apply", "-f", "-"], QUOTA_PODS_2).ok();
     sim.kubectl(&["run", "a", "--image=nginx"]).ok();
     sim.kubectl(&["run", "b", "--image=nginx"]).ok();
@@ -67,7 +65,7 @@ fn quota_refuses_a_bare_pod_once_the_count_is_reached() {
 
 #[test]
 fn quota_on_cpu_requires_requests_and_counts_them() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     let quota = "apiVersion: v1
 kind: ResourceQuota
 metadata:
@@ -105,7 +103,7 @@ spec:
 
 #[test]
 fn a_deployment_over_quota_shows_failed_create_on_its_replicaset() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl_stdin(&["apply", "-f", "-"], QUOTA_PODS_2).ok();
     sim.kubectl(&[
         "create",
@@ -138,7 +136,7 @@ fn a_deployment_over_quota_shows_failed_create_on_its_replicaset() {
 
 #[test]
 fn bad_quantities_in_a_quota_are_invalid() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     let quota = "apiVersion: v1
 kind: ResourceQuota
 metadata:
@@ -165,7 +163,7 @@ spec:
 
 #[test]
 fn limit_range_defaults_show_in_the_pod_and_its_minimum_refuses() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     let lr = "apiVersion: v1
 kind: LimitRange
 metadata:
@@ -222,7 +220,7 @@ spec:
 
 #[test]
 fn pod_security_enforce_refuses_and_warn_warns() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl(&["create", "namespace", "locked"]).ok();
     sim.kubectl(&[
         "label",
@@ -303,7 +301,7 @@ spec:
 
 #[test]
 fn labelling_a_namespace_warns_about_existing_pods() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl(&["create", "namespace", "team"]).ok();
     sim.kubectl(&["run", "web", "--image=nginx", "-n", "team"])
         .ok();

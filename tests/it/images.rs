@@ -3,7 +3,6 @@
 //! kubectl reaches the endpoint with `--raw` like any non-resource path.
 
 use super::harness::{Sim, rows};
-use std::time::{Duration, Instant};
 
 const BEHAVIOUR: &str = r#"{
   "tags": ["1.4.2"],
@@ -26,27 +25,27 @@ spec:
     image: registry.example.com/shop/api:1.4.2
 "#;
 
+/// Polls `kubectl args` until `pred` holds on its stdout, moving the
+/// virtual clock five seconds between polls (at most ten simulated minutes).
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    for _ in 0..120 {
         let out = sim.kubectl(args);
         if out.code == 0 && pred(&out.stdout) {
             return out.stdout;
         }
-        assert!(
-            Instant::now() < deadline,
-            "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-            out.stdout,
-            out.stderr
-        );
-        std::thread::sleep(Duration::from_millis(100));
+        sim.advance("5s");
     }
+    let out = sim.kubectl(args);
+    panic!(
+        "kubectl {args:?} never matched in 10 simulated minutes\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
 }
 
 #[test]
 fn a_declared_private_image_pulls_with_its_login_and_runs_as_declared() {
-    let sim = Sim::start_with(&["--time-scale", "50"]);
+    let sim = Sim::start_virtual();
     let body = sim.file("api.json", BEHAVIOUR);
     sim.kubectl(&[
         "replace",

@@ -1,27 +1,25 @@
 //! Jobs and CronJobs with the real kubectl: the Job controller runs pods
 //! to completion or gives up at the backoff limit, the CronJob controller
-//! creates Jobs on the (sped-up, `--time-scale 50`) clock.
+//! creates Jobs on the clock (virtual here: the tests move it).
 
 use super::harness::{Sim, rows};
-use std::time::{Duration, Instant};
 
-/// Polls `kubectl args` until `pred` holds on its stdout.
+/// Polls `kubectl args` until `pred` holds on its stdout, moving the
+/// virtual clock five seconds between polls (at most ten simulated minutes).
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    for _ in 0..120 {
         let out = sim.kubectl(args);
         if out.code == 0 && pred(&out.stdout) {
             return out.stdout;
         }
-        if Instant::now() > deadline {
-            panic!(
-                "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-                out.stdout, out.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
+        sim.advance("5s");
     }
+    let out = sim.kubectl(args);
+    panic!(
+        "kubectl {args:?} never matched in 10 simulated minutes\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
 }
 
 /// Whether `kubectl describe` output lists an event (type, reason, message).
@@ -32,13 +30,9 @@ fn has_event(describe: &str, type_: &str, reason: &str, message: &str) -> bool {
     })
 }
 
-fn fast() -> Sim {
-    Sim::start_with(&["--time-scale", "50"])
-}
-
 #[test]
 fn a_job_runs_its_pod_to_completion() {
-    let sim = fast();
+    let sim = Sim::start_virtual();
     let out = sim
         .kubectl(&[
             "create",
@@ -95,7 +89,7 @@ fn a_job_runs_its_pod_to_completion() {
 
 #[test]
 fn a_failing_job_stops_at_its_backoff_limit() {
-    let sim = fast();
+    let sim = Sim::start_virtual();
     let manifest = r#"
 apiVersion: batch/v1
 kind: Job
@@ -140,7 +134,7 @@ spec:
 
 #[test]
 fn a_cronjob_creates_jobs_on_its_schedule() {
-    let sim = fast();
+    let sim = Sim::start_virtual();
     sim.kubectl(&[
         "create",
         "cronjob",
@@ -187,7 +181,7 @@ fn a_cronjob_creates_jobs_on_its_schedule() {
 
 #[test]
 fn a_job_past_its_deadline_fails_and_stops_its_pod() {
-    let sim = fast();
+    let sim = Sim::start_virtual();
     let manifest = r#"
 apiVersion: batch/v1
 kind: Job

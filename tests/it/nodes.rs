@@ -1,6 +1,6 @@
 //! Nodes with the real kubectl: `drain` against a PodDisruptionBudget, a
 //! node whose kubelet stops (NotReady, taints, taint-based eviction) and
-//! comes back.
+//! comes back. The kubelet and pressure tests follow the virtual clock.
 
 use super::harness::{Sim, rows};
 use std::time::{Duration, Instant};
@@ -50,6 +50,47 @@ fn wait_for(what: &str, secs: u64, pred: impl Fn() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// On the virtual clock: moves time by `step` until `pred` holds, at most
+/// `steps` times, so the test follows simulated time whatever the load.
+#[track_caller]
+fn advance_until(sim: &Sim, step: &str, steps: usize, what: &str, pred: impl Fn() -> bool) {
+    for _ in 0..steps {
+        if pred() {
+            return;
+        }
+        sim.advance(step);
+    }
+    assert!(pred(), "{what}: not reached after {steps} steps of {step}");
+}
+
+/// `kubectl args` once `pred` holds on its stdout, moving the virtual
+/// clock by `step` between tries (at most `steps` times).
+#[track_caller]
+fn advanced(
+    sim: &Sim,
+    step: &str,
+    steps: usize,
+    args: &[&str],
+    pred: impl Fn(&str) -> bool,
+) -> String {
+    let ok = |o: &crate::harness::Run| o.code == 0 && pred(&o.stdout);
+    for _ in 0..steps {
+        let out = sim.kubectl(args);
+        if ok(&out) {
+            return out.stdout;
+        }
+        sim.advance(step);
+    }
+    let out = sim.kubectl(args);
+    assert!(
+        ok(&out),
+        "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
+        out.stdout,
+        out.stderr
+    );
+    out.stdout
 }
 
 #[test]
@@ -176,7 +217,7 @@ fn drain_waits_for_the_disruption_budget() {
 
 #[test]
 fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
-    let sim = Sim::start_with(&["--time-scale", "50"]);
+    let sim = Sim::start_virtual();
     sim.kubectl(&[
         "create",
         "deployment",
@@ -185,7 +226,7 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
         "--replicas=2",
     ])
     .ok();
-    wait_for("2 ready pods", 20, || all_ready(&sim, 2));
+    advance_until(&sim, "5s", 24, "2 ready pods", || all_ready(&sim, 2));
     let node = "kdrill-worker";
     let before: Vec<String> = web_pods(&sim)
         .into_iter()
@@ -194,11 +235,15 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
         .collect();
     sim.kubectl(&["annotate", "node", node, "kdrill.io/kubelet=stopped"])
         .ok();
-    // 40s of silence (under a second here) and the node is NotReady.
-    eventually(&sim, 10, &["get", "node", node, "--no-headers"], |o| {
-        rows(o).first().is_some_and(|r| r[1] == "NotReady")
-    });
-    let describe = eventually(&sim, 10, &["describe", "node", node], |o| {
+    // 40s of silence and the node is NotReady.
+    advanced(
+        &sim,
+        "5s",
+        24,
+        &["get", "node", node, "--no-headers"],
+        |o| rows(o).first().is_some_and(|r| r[1] == "NotReady"),
+    );
+    let describe = advanced(&sim, "5s", 24, &["describe", "node", node], |o| {
         o.contains("node.kubernetes.io/unreachable:NoSchedule")
     });
     assert!(
@@ -220,7 +265,7 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
 
     // After the 300s default toleration the pods are evicted: they stay
     // Terminating (their kubelet is gone) and are replaced elsewhere.
-    wait_for("evicted pods", 30, || {
+    advance_until(&sim, "10s", 60, "evicted pods", || {
         let pods = web_pods(&sim);
         before
             .iter()
@@ -261,13 +306,17 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
     // The kubelet comes back: Ready, untainted, and the terminating pods go.
     sim.kubectl(&["annotate", "node", node, "kdrill.io/kubelet-"])
         .ok();
-    eventually(&sim, 10, &["get", "node", node, "--no-headers"], |o| {
-        rows(o).first().is_some_and(|r| r[1] == "Ready")
-    });
-    eventually(&sim, 10, &["describe", "node", node], |o| {
+    advanced(
+        &sim,
+        "5s",
+        24,
+        &["get", "node", node, "--no-headers"],
+        |o| rows(o).first().is_some_and(|r| r[1] == "Ready"),
+    );
+    advanced(&sim, "5s", 24, &["describe", "node", node], |o| {
         o.contains("Taints:             <none>")
     });
-    wait_for("terminated pods gone", 20, || {
+    advance_until(&sim, "5s", 24, "terminated pods gone", || {
         let pods = web_pods(&sim);
         before.iter().all(|b| pods.iter().all(|p| &p.0 != b))
     });
@@ -275,11 +324,11 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
 
 #[test]
 fn memory_pressure_shows_in_the_conditions_and_taints_the_node() {
-    let sim = Sim::start_with(&["--time-scale", "10"]);
+    let sim = Sim::start_virtual();
     let node = "kdrill-worker2";
     sim.kubectl(&["annotate", "node", node, "kdrill.io/pressure=memory"])
         .ok();
-    let describe = eventually(&sim, 10, &["describe", "node", node], |o| {
+    let describe = advanced(&sim, "5s", 24, &["describe", "node", node], |o| {
         o.contains("Taints:             node.kubernetes.io/memory-pressure:NoSchedule\n")
     });
     let memory = describe
@@ -294,7 +343,7 @@ fn memory_pressure_shows_in_the_conditions_and_taints_the_node() {
     );
     sim.kubectl(&["annotate", "node", node, "kdrill.io/pressure-"])
         .ok();
-    eventually(&sim, 10, &["describe", "node", node], |o| {
+    advanced(&sim, "5s", 24, &["describe", "node", node], |o| {
         o.contains("Taints:             <none>\n")
     });
 }

@@ -75,9 +75,26 @@ fn verdicts(results: &[kdrill::grade::CriterionResult]) -> Vec<(String, bool, St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn selector_mismatch_fails_after_setup_and_passes_after_solution_with_endpoints() {
-    let sim = Sim::start();
+    // Virtual clock: the pods become Ready and the EndpointSlice controller
+    // publishes them only when the test moves time, so the counts are exact.
+    let sim = Sim::start_virtual();
     let lab = Lab::new(&sim, "service-selector-mismatch").await;
     let _ = lab.script("setup.rhai").await.unwrap();
+    sim.advance("60s");
+    // Both web pods run, but the Service's slice lists none of them.
+    let ready = sim
+        .kubectl(&[
+            "get",
+            "pods",
+            "-n",
+            "web",
+            "-l",
+            "app=web",
+            "-o",
+            "jsonpath={.items[*].status.phase}",
+        ])
+        .ok();
+    assert_eq!(ready, "Running Running");
     assert_eq!(
         *lab.log.lock().unwrap(),
         ["service/web now selects app=web-frontend"]
@@ -99,13 +116,13 @@ async fn selector_mismatch_fails_after_setup_and_passes_after_solution_with_endp
     );
 
     let _ = lab.script("solution.rhai").await.unwrap();
-    // No endpoints controller runs yet: publish the slice it would write.
-    sim.kubectl_stdin(&["apply", "-f", "-"], ENDPOINT_SLICE)
-        .ok();
+    // The EndpointSlice controller reacts to the fixed selector on the next
+    // step of the clock and lists both Ready pods.
+    sim.advance("1s");
     let (results, summary) = lab.grade().await;
     assert!(summary.passed, "{:?}", verdicts(&results));
     assert_eq!((summary.score, summary.total), (100, 100));
-    assert_eq!(results[0].seen, "service/web has 1 ready endpoints");
+    assert_eq!(results[0].seen, "service/web has 2 ready endpoints");
 
     let _ = lab.script("shortcuts/relabel-workload.rhai").await.unwrap();
     let (results, summary) = lab.grade().await;
@@ -115,24 +132,6 @@ async fn selector_mismatch_fails_after_setup_and_passes_after_solution_with_endp
         "spec.template.metadata.labels.app is \"web-frontend\", want \"web\""
     );
 }
-
-const ENDPOINT_SLICE: &str = r#"
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: web-abcde
-  namespace: web
-  labels:
-    kubernetes.io/service-name: web
-addressType: IPv4
-endpoints:
-  - addresses: ["10.244.1.5"]
-    conditions: {ready: true}
-ports:
-  - name: http
-    port: 80
-    protocol: TCP
-"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crashloop_setup_removes_the_key_and_shortcuts_trip_anti_shortcut_criteria() {
@@ -192,7 +191,9 @@ async fn crashloop_setup_removes_the_key_and_shortcuts_trip_anti_shortcut_criter
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_api_covers_list_selectors_scale_wait_delete_and_can_i() {
-    let sim = Sim::start();
+    // Virtual clock: no controller acts until time moves, so the Deployment
+    // can never become Available while wait_for below waits.
+    let sim = Sim::start_virtual();
     let lab = Lab::new(&sim, "service-selector-mismatch").await;
     let _ = lab.script("setup.rhai").await.unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -2,28 +2,27 @@
 //! controllers.
 //!
 //! Pods get their IP and Ready condition from the simulated kubelet; the
-//! tests wait for it and read the IP it assigned.
+//! tests run on the virtual clock and move it a second at a time until
+//! what they wait for shows, so a loaded machine cannot make them race.
 
 use super::harness::{Sim, rows};
-use std::time::{Duration, Instant};
 
-/// Polls `kubectl args` until `pred` holds on its stdout (5s deadline).
+/// Polls `kubectl args` until `pred` holds on its stdout, moving the
+/// virtual clock one second between polls (at most two simulated minutes).
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
+    for _ in 0..120 {
         let out = sim.kubectl(args);
         if out.code == 0 && pred(&out.stdout) {
             return out.stdout;
         }
-        if Instant::now() > deadline {
-            panic!(
-                "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-                out.stdout, out.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
+        sim.advance("1s");
     }
+    let out = sim.kubectl(args);
+    panic!(
+        "kubectl {args:?} never matched in 120 simulated seconds\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
 }
 
 /// Waits until the kubelet runs `pod` with the given readiness and returns
@@ -69,7 +68,7 @@ spec:
 
 #[test]
 fn selector_mismatch_then_ready_pod_fills_endpoints() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl_stdin(&["apply", "-f", "-"], SVC_WEB).ok();
     // The pod is labelled app=api: the Service selects nothing.
     sim.kubectl_stdin(&["apply", "-f", "-"], &pod_yaml("api", "api", ""))
@@ -137,7 +136,7 @@ fn selector_mismatch_then_ready_pod_fills_endpoints() {
 
 #[test]
 fn not_ready_pods_are_not_ready_addresses() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl_stdin(&["apply", "-f", "-"], SVC_WEB).ok();
     // nginx answers 404 on /healthz: the readiness probe keeps it not ready.
     let probe = "    readinessProbe:\n      httpGet:\n        path: /healthz\n        port: 80\n";
@@ -178,7 +177,7 @@ fn not_ready_pods_are_not_ready_addresses() {
 
 #[test]
 fn named_target_port_resolves_per_pod() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     let svc = "apiVersion: v1
 kind: Service
 metadata:
@@ -249,7 +248,7 @@ spec:
 
 #[test]
 fn expose_deployment_then_get_ep_once_pods_are_ready() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl(&[
         "create",
         "deployment",

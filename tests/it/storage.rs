@@ -2,25 +2,23 @@
 //! local-path provisioner and the scheduler's VolumeBinding plugin.
 
 use super::harness::{Sim, rows};
-use std::time::{Duration, Instant};
 
-/// Polls `kubectl args` until `pred` holds on its stdout (10s deadline).
+/// Polls `kubectl args` until `pred` holds on its stdout, moving the
+/// virtual clock one second between polls (at most two simulated minutes).
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    for _ in 0..120 {
         let out = sim.kubectl(args);
         if out.code == 0 && pred(&out.stdout) {
             return out.stdout;
         }
-        if Instant::now() > deadline {
-            panic!(
-                "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-                out.stdout, out.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
+        sim.advance("1s");
     }
+    let out = sim.kubectl(args);
+    panic!(
+        "kubectl {args:?} never matched in 120 simulated seconds\nstdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
 }
 
 fn pvc(name: &str, class: Option<&str>, mode: &str) -> String {
@@ -54,7 +52,7 @@ spec:
 
 #[test]
 fn default_class_claim_binds_once_a_pod_uses_it() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl_stdin(&["apply", "-f", "-"], &pvc("data", None, "ReadWriteOnce"))
         .ok();
     let out = eventually(&sim, &["describe", "pvc", "data"], |o| {
@@ -143,7 +141,7 @@ fn default_class_claim_binds_once_a_pod_uses_it() {
 
 #[test]
 fn missing_class_stays_pending_and_blocks_the_pod_until_fixed() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl_stdin(
         &["apply", "-f", "-"],
         &pvc("data", Some("fast"), "ReadWriteOnce"),
@@ -176,7 +174,7 @@ fn missing_class_stays_pending_and_blocks_the_pod_until_fixed() {
 
 #[test]
 fn missing_claim_is_a_scheduling_failure() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl_stdin(&["apply", "-f", "-"], &pod("app", "nope"))
         .ok();
     let out = eventually(&sim, &["describe", "pod", "app"], |o| {
@@ -193,7 +191,7 @@ fn missing_claim_is_a_scheduling_failure() {
 
 #[test]
 fn access_mode_mismatch_with_a_static_volume_stays_pending() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl_stdin(&["apply", "-f", "-"], STATIC_PV).ok();
     eventually(&sim, &["get", "pv", "manual-pv"], |o| {
         o.contains("Available")
@@ -238,7 +236,7 @@ fn access_mode_mismatch_with_a_static_volume_stays_pending() {
 
 #[test]
 fn changing_a_claim_is_refused() {
-    let sim = Sim::start();
+    let sim = Sim::start_virtual();
     sim.kubectl_stdin(&["apply", "-f", "-"], &pvc("data", None, "ReadWriteOnce"))
         .ok();
     let smaller = pvc("data", None, "ReadWriteOnce").replace("1Gi", "500Mi");
