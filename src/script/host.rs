@@ -901,4 +901,5 @@ pub fn register(engine: &mut Engine, host: Arc<Host>, handle: tokio::runtime::Ha
             to_dyn(&v)
         },
     );
+    super::probe::register(engine, host, handle);
 }
