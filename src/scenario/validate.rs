@@ -75,6 +75,29 @@ pub fn validate(s: &Scenario) -> Vec<String> {
                 c.id
             ));
         }
+        match &c.check {
+            Check::HttpGet { url, status, .. } => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    problems.push(format!(
+                        "{yaml}: criterion {:?}: httpGet url {url:?} is not an http:// or https:// URL",
+                        c.id
+                    ));
+                }
+                if !(100..=599).contains(status) {
+                    problems.push(format!(
+                        "{yaml}: criterion {:?}: httpGet status {status} is not an HTTP status code",
+                        c.id
+                    ));
+                }
+            }
+            Check::DnsResolves { name, .. } if name.trim().is_empty() => {
+                problems.push(format!(
+                    "{yaml}: criterion {:?}: dnsResolves needs a name",
+                    c.id
+                ));
+            }
+            _ => {}
+        }
         if let Check::Rhai {
             file,
             script: inline,

@@ -239,8 +239,7 @@ impl Host {
             .unwrap_or_default()
             .to_string();
         let out = self.finish_probe(&name, &ns, opts.deadline).await;
-        let api: Api<k8s_openapi::api::core::v1::Pod> =
-            Api::namespaced(self.client.clone(), &ns);
+        let api: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(self.client.clone(), &ns);
         let dp = DeleteParams {
             grace_period_seconds: Some(0),
             ..DeleteParams::background()
@@ -249,7 +248,12 @@ impl Host {
         out
     }
 
-    async fn finish_probe(&self, name: &str, ns: &str, deadline: Duration) -> Result<(String, bool)> {
+    async fn finish_probe(
+        &self,
+        name: &str,
+        ns: &str,
+        deadline: Duration,
+    ) -> Result<(String, bool)> {
         let target = format!("pod/{name}");
         let mut last = Value::Null;
         let wait = async {
@@ -354,9 +358,7 @@ pub fn register(engine: &mut Engine, host: Arc<Host>, handle: tokio::runtime::Ha
         let (h, c) = (host.clone(), handle.clone());
         move |url: &str, opts: Map| -> Result<Map, Box<EvalAltResult>> {
             let o = options(&opts);
-            let p = c
-                .block_on(h.http_probe(url, &o))
-                .map_err(|e| rt(e.0))?;
+            let p = c.block_on(h.http_probe(url, &o)).map_err(|e| rt(e.0))?;
             Ok(http_map(&p))
         }
     };

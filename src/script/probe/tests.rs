@@ -55,8 +55,20 @@ fn wget_table() {
     for (log, ok, status, body, error, addrs) in cases {
         let p = parse_wget(log, ok);
         assert_eq!(
-            (p.ok, p.status, p.body.as_str(), p.error.as_deref(), p.addresses.clone()),
-            (ok, status, body, error, addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>()),
+            (
+                p.ok,
+                p.status,
+                p.body.as_str(),
+                p.error.as_deref(),
+                p.addresses.clone()
+            ),
+            (
+                ok,
+                status,
+                body,
+                error,
+                addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+            ),
             "{log}"
         );
         assert_eq!(p.output, log);
@@ -100,8 +112,18 @@ fn nslookup_table() {
     for (log, ok, name, addrs, error) in cases {
         let p = parse_nslookup(log);
         assert_eq!(
-            (p.ok, p.name.as_deref(), p.addresses.clone(), p.error.as_deref()),
-            (ok, name, addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(), error),
+            (
+                p.ok,
+                p.name.as_deref(),
+                p.addresses.clone(),
+                p.error.as_deref()
+            ),
+            (
+                ok,
+                name,
+                addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                error
+            ),
             "{log}"
         );
     }
