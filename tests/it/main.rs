@@ -20,6 +20,7 @@ mod lab;
 mod network;
 mod nodes;
 mod pods;
+mod probes;
 mod rbac;
 mod scenario;
 mod server_misc;
