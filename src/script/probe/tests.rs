@@ -3,6 +3,24 @@
 
 use super::*;
 
+/// (log, exited ok, status, body, error, addresses)
+type WgetCase<'a> = (
+    &'a str,
+    bool,
+    Option<u16>,
+    &'a str,
+    Option<&'a str>,
+    &'a [&'a str],
+);
+/// (log, ok, name, addresses, error)
+type NslookupCase<'a> = (
+    &'a str,
+    bool,
+    Option<&'a str>,
+    &'a [&'a str],
+    Option<&'a str>,
+);
+
 const NGINX: &str = "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>";
 
 #[test]
@@ -15,7 +33,7 @@ fn wget_table() {
         "Connecting to web (10.96.120.7:80)\nwriting to stdout\n{NGINX}\nwritten to stdout\n"
     );
     let no_newline = "Connecting to api:8080 (10.96.0.20:8080)\n  HTTP/1.1 204 No Content\nwriting to stdout\nok\r-                    100% |****|     2  0:00:00 ETA\nwritten to stdout\n";
-    let cases: [(&str, bool, Option<u16>, &str, Option<&str>, &[&str]); 7] = [
+    let cases: [WgetCase; 7] = [
         (&real_ok, true, Some(200), NGINX, None, &["10.96.120.7"]),
         (&sim_ok, true, None, NGINX, None, &["10.96.120.7"]),
         (no_newline, true, Some(204), "ok", None, &["10.96.0.20"]),
@@ -78,7 +96,7 @@ fn wget_table() {
 #[test]
 fn nslookup_table() {
     // log -> (ok, name, addresses, error)
-    let cases: [(&str, bool, Option<&str>, &[&str], Option<&str>); 4] = [
+    let cases: [NslookupCase; 4] = [
         (
             "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tweb.web.svc.cluster.local\nAddress: 10.96.120.7\n\n",
             true,
