@@ -210,7 +210,7 @@ async fn http_get_and_dns_resolves_probe_from_a_pod_and_clean_up() {
             (
                 "http".into(),
                 true,
-                "GET http://web: HTTP 2xx, body contains \"Welcome to nginx!\"".into()
+                "GET http://web: HTTP 200, body contains \"Welcome to nginx!\"".into()
             ),
             (
                 "dns".into(),
