@@ -80,6 +80,9 @@ pub struct Host {
     pub poll: Duration,
     /// Where the cluster is, for kubeconfigs handed to learners.
     pub cluster: Option<ClusterAccess>,
+    /// Lets a virtual-clock cluster move on while a probe pod waits to
+    /// finish (`None`: the cluster keeps its own time).
+    pub settle: Option<Arc<dyn Fn() + Send + Sync>>,
     resources: Mutex<Option<Resources>>,
 }
 
@@ -92,6 +95,7 @@ impl Host {
             log: Arc::new(|l| eprintln!("{l}")),
             poll: Duration::from_millis(200),
             cluster: None,
+            settle: None,
             resources: Mutex::new(None),
         }
     }

@@ -258,6 +258,9 @@ impl Host {
         let mut last = Value::Null;
         let wait = async {
             loop {
+                if let Some(settle) = &self.settle {
+                    settle();
+                }
                 if let Some(pod) = self.get(&target, Some(ns)).await? {
                     match pod.pointer("/status/phase").and_then(Value::as_str) {
                         Some("Succeeded") => return Ok::<bool, HostError>(true),

@@ -281,3 +281,77 @@ async fn http_get_and_dns_resolves_probe_from_a_pod_and_clean_up() {
         |o| o.trim().is_empty(),
     );
 }
+
+const SETUP_RHAI: &str = r#"
+apply(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: wbe}
+  ports: [{port: 80, targetPort: 80}]
+`);
+"#;
+
+const SOLUTION_RHAI: &str = r#"
+patch("service/web", #{ spec: #{ selector: #{ app: "web" } } }, "merge");
+"#;
+
+/// On the selftest bench's virtual clock the probe pod still runs to
+/// completion: the host settles the cluster while it waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_run_on_the_virtual_clock_bench() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdir = dir.path().join("scenarios/probe-demo");
+    std::fs::create_dir_all(&sdir).unwrap();
+    std::fs::write(sdir.join("scenario.yaml"), SCENARIO).unwrap();
+    std::fs::write(sdir.join("setup.rhai"), SETUP_RHAI).unwrap();
+    std::fs::write(sdir.join("solution.rhai"), SOLUTION_RHAI).unwrap();
+    let scenario = Scenario::load(&sdir, None).unwrap();
+    let mut bench = kdrill::lab::selftest::Bench::start(&scenario, 1)
+        .await
+        .unwrap();
+    bench.script("setup.rhai").await.unwrap();
+    let (results, passed) = bench.grade().await;
+    assert!(!passed);
+    assert!(
+        results[0]
+            .seen
+            .starts_with("GET http://web: wget: can't connect to remote host ("),
+        "{:?}",
+        results[0].seen
+    );
+    assert!(
+        results[1].pass && results[1].seen.ends_with("(web.shop.svc.cluster.local)"),
+        "{:?}",
+        results[1].seen
+    );
+    bench.script("solution.rhai").await.unwrap();
+    let (results, passed) = bench.grade().await;
+    assert!(
+        passed,
+        "{:?}",
+        results.iter().map(|r| &r.seen).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        results[0].seen,
+        "GET http://web: HTTP 200, body contains \"Welcome to nginx!\""
+    );
+}
