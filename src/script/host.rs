@@ -1,7 +1,8 @@
 //! The host API scripts and rubric checks use over the cluster, through
 //! kube-rs only: apply, get, list, create, patch, delete, scale, wait,
 //! logs, events, SubjectAccessReviews, ServiceAccount tokens and
-//! kubeconfigs (TokenRequest), sleep and logging.
+//! kubeconfigs (TokenRequest), HTTP and DNS probes from a short-lived pod
+//! ([`super::probe`]), sleep and logging.
 //!
 //! The async methods serve the grade engine directly; [`register`] wraps
 //! them for Rhai, where each call blocks on the captured runtime handle
