@@ -3,6 +3,7 @@
 
 use crate::scenario::model::Check;
 use crate::script::host::{Host, HostError};
+use crate::script::probe::{DnsProbe, HttpProbe, ProbeOptions};
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -134,6 +135,26 @@ pub async fn evaluate(
                 .events(namespace.as_deref(), involved.as_deref(), Some(reason))
                 .await?;
             events_absent_since(&events, reason, since)
+        }
+        Check::HttpGet {
+            url,
+            status,
+            body_contains,
+            namespace,
+        } => {
+            let opts = ProbeOptions {
+                namespace: namespace.clone(),
+                ..ProbeOptions::default()
+            };
+            let p = host.http_probe(url, &opts).await?;
+            http_get(url, &p, *status, body_contains.as_deref())
+        }
+        Check::DnsResolves { name, namespace } => {
+            let opts = ProbeOptions {
+                namespace: namespace.clone(),
+                ..ProbeOptions::default()
+            };
+            dns_resolves(name, &host.dns_probe(name, &opts).await?)
         }
         Check::Rhai { .. } => Verdict::fail("a rhai check runs in the script engine"),
     })
@@ -399,6 +420,65 @@ pub fn events_absent_since(events: &[Value], reason: &str, since: Option<Timesta
                 .unwrap_or("?"),
             e["message"].as_str().unwrap_or_default()
         )),
+    }
+}
+
+/// The first `n` characters of `s`, on one line.
+fn excerpt(s: &str, n: usize) -> String {
+    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > n {
+        format!("{}…", one.chars().take(n).collect::<String>())
+    } else {
+        one
+    }
+}
+
+/// The answer has the wanted status, and the body holds `contains`.
+/// busybox's wget exits 0 only on a 2xx answer, so a successful probe
+/// without a status line (no `-S` headers) counts as a 2xx.
+pub fn http_get(url: &str, p: &HttpProbe, want: u16, contains: Option<&str>) -> Verdict {
+    let got = match (p.status, &p.error) {
+        (Some(s), _) => format!("HTTP {s}"),
+        (None, None) if p.ok => "HTTP 2xx".to_string(),
+        (None, Some(e)) => e.clone(),
+        (None, None) => "no answer".to_string(),
+    };
+    let status_ok = match p.status {
+        Some(s) => s == want,
+        None => p.ok && (200..300).contains(&want),
+    };
+    if !status_ok {
+        return Verdict::fail(format!("GET {url}: {got}, want HTTP {want}"));
+    }
+    match contains {
+        Some(c) if !p.body.contains(c) => Verdict::fail(format!(
+            "GET {url}: {got}, body does not contain {c:?} (body: {:?})",
+            excerpt(&p.body, 60)
+        )),
+        Some(c) => Verdict::pass(format!("GET {url}: {got}, body contains {c:?}")),
+        None => Verdict::pass(format!("GET {url}: {got}")),
+    }
+}
+
+/// The name resolved to at least one address.
+pub fn dns_resolves(name: &str, p: &DnsProbe) -> Verdict {
+    if p.ok {
+        let fqdn = p
+            .name
+            .as_deref()
+            .filter(|n| *n != name)
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        Verdict::pass(format!(
+            "{name} resolves to {}{fqdn}",
+            p.addresses.join(", ")
+        ))
+    } else {
+        let why = p
+            .error
+            .clone()
+            .unwrap_or_else(|| format!("no answer: {:?}", excerpt(&p.output, 80)));
+        Verdict::fail(format!("{name} does not resolve: {why}"))
     }
 }
 

@@ -60,21 +60,38 @@ impl VirtualDriver {
     /// each, until no timer falls within `horizon` of now. Returns how far
     /// the clock moved.
     pub fn settle(&self, horizon: SignedDuration) -> SignedDuration {
-        let mut rt = self.runtime.lock().unwrap_or_else(|p| p.into_inner());
-        let start = self.clock.now();
-        let end = start.checked_add(horizon).unwrap_or(Timestamp::MAX);
-        rt.run_until_idle();
-        while let Some(at) = rt.next_timer() {
-            if at > end || !rt.advance_to_next_timer(&self.clock) {
-                break;
-            }
-        }
-        self.clock.now().duration_since(start)
+        settle(&self.runtime, &self.clock, horizon)
+    }
+
+    /// [`VirtualDriver::settle`] with `horizon`, for the host API to call
+    /// while a probe pod runs.
+    pub fn settler(&self, horizon: SignedDuration) -> Arc<dyn Fn() + Send + Sync> {
+        let (rt, clock) = (self.runtime.clone(), self.clock.clone());
+        Arc::new(move || {
+            settle(&rt, &clock, horizon);
+        })
     }
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
+}
+
+fn settle(
+    runtime: &Mutex<Runtime>,
+    clock: &VirtualClock,
+    horizon: SignedDuration,
+) -> SignedDuration {
+    let mut rt = runtime.lock().unwrap_or_else(|p| p.into_inner());
+    let start = clock.now();
+    let end = start.checked_add(horizon).unwrap_or(Timestamp::MAX);
+    rt.run_until_idle();
+    while let Some(at) = rt.next_timer() {
+        if at > end || !rt.advance_to_next_timer(clock) {
+            break;
+        }
+    }
+    clock.now().duration_since(start)
 }
 
 impl Drop for VirtualDriver {
@@ -120,6 +137,7 @@ impl Bench {
         let mut session = Session::new(client, scenario.clone(), Arc::new(|_: &str| {}));
         if let Some(h) = Arc::get_mut(&mut session.host) {
             h.poll = std::time::Duration::from_millis(20);
+            h.settle = Some(driver.settler(SignedDuration::from_secs(30)));
         }
         Ok(Self {
             cluster,

@@ -235,7 +235,7 @@ mod tests {
             &GOOD.replace("exists: {target: configmap/x}", "bogus: {}"),
         );
         let e = Scenario::load(&d, None).unwrap_err().to_string();
-        assert!(e.ends_with("demo/scenario.yaml:11:9: unknown variant `bogus`, expected one of deploymentAvailable, podsReady, serviceEndpoints, fieldEquals, exists, absent, canI, eventAbsentSince, rhai"), "{e}");
+        assert!(e.ends_with("demo/scenario.yaml:11:9: unknown variant `bogus`, expected one of deploymentAvailable, podsReady, serviceEndpoints, fieldEquals, exists, absent, canI, eventAbsentSince, httpGet, dnsResolves, rhai"), "{e}");
     }
 
     #[test]

@@ -226,6 +226,26 @@ pub enum Check {
         #[serde(default)]
         namespace: Option<String>,
     },
+    /// An HTTP GET from a short-lived probe pod inside the cluster
+    /// (through a Service or the Ingress) answers `status`, and the body
+    /// contains `bodyContains` when given.
+    HttpGet {
+        url: String,
+        #[serde(default = "http_ok")]
+        status: u16,
+        #[serde(default)]
+        body_contains: Option<String>,
+        /// Where the probe pod runs (the scenario's namespace by default).
+        #[serde(default)]
+        namespace: Option<String>,
+    },
+    /// A DNS name resolves from a probe pod inside the cluster.
+    DnsResolves {
+        name: String,
+        /// Where the probe pod runs (the scenario's namespace by default).
+        #[serde(default)]
+        namespace: Option<String>,
+    },
     /// A Rhai predicate: returns `true`/`false`, or a map
     /// `#{ pass: bool, seen: "..." }`.
     Rhai {
@@ -245,6 +265,9 @@ fn one() -> u32 {
 fn yes() -> bool {
     true
 }
+fn http_ok() -> u16 {
+    200
+}
 
 impl Check {
     /// The check's name as written in scenario.yaml.
@@ -258,6 +281,8 @@ impl Check {
             Check::Absent { .. } => "absent",
             Check::CanI { .. } => "canI",
             Check::EventAbsentSince { .. } => "eventAbsentSince",
+            Check::HttpGet { .. } => "httpGet",
+            Check::DnsResolves { .. } => "dnsResolves",
             Check::Rhai { .. } => "rhai",
         }
     }

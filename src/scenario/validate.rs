@@ -62,6 +62,7 @@ pub fn validate(s: &Scenario) -> Vec<String> {
         }
     }
 
+    let text = std::fs::read_to_string(s.dir.join("scenario.yaml")).unwrap_or_default();
     let mut ids = HashSet::new();
     for c in &s.spec.rubric.criteria {
         if !ids.insert(c.id.as_str()) {
@@ -74,6 +75,32 @@ pub fn validate(s: &Scenario) -> Vec<String> {
                 "{yaml}: criterion {:?}: holds {h:?} is not a duration such as 30s or 2m",
                 c.id
             ));
+        }
+        match &c.check {
+            Check::HttpGet { url, status, .. } => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    problems.push(format!(
+                        "{}: criterion {:?}: httpGet url {url:?} is not an http:// or https:// URL",
+                        at(&text, &yaml, &c.id, "url"),
+                        c.id
+                    ));
+                }
+                if !(100..=599).contains(status) {
+                    problems.push(format!(
+                        "{}: criterion {:?}: httpGet status {status} is not an HTTP status code",
+                        at(&text, &yaml, &c.id, "status"),
+                        c.id
+                    ));
+                }
+            }
+            Check::DnsResolves { name, .. } if name.trim().is_empty() => {
+                problems.push(format!(
+                    "{}: criterion {:?}: dnsResolves needs a name",
+                    at(&text, &yaml, &c.id, "name"),
+                    c.id
+                ));
+            }
+            _ => {}
         }
         if let Check::Rhai {
             file,
@@ -121,6 +148,36 @@ pub fn validate(s: &Scenario) -> Vec<String> {
         }
     }
     problems
+}
+
+/// `file:line:column` of the first `key:` inside criterion `id` of
+/// scenario.yaml's text (just `file` when it cannot be found).
+fn at(text: &str, yaml: &impl std::fmt::Display, id: &str, key: &str) -> String {
+    fn is_id(l: &str) -> Option<&str> {
+        let t = l.trim_start().trim_start_matches("- ").trim_start();
+        t.strip_prefix("id:")
+            .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\''))
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(start) = lines.iter().position(|l| is_id(l) == Some(id)) else {
+        return yaml.to_string();
+    };
+    let pat = format!("{key}:");
+    for (i, l) in lines.iter().enumerate().skip(start + 1) {
+        if is_id(l).is_some() {
+            break;
+        }
+        let found = l.match_indices(&pat).find(|(p, _)| {
+            l[..*p]
+                .chars()
+                .last()
+                .is_none_or(|c| c == ' ' || c == '{' || c == ',')
+        });
+        if let Some((col, _)) = found {
+            return format!("{yaml}:{}:{}", i + 1, col + 1);
+        }
+    }
+    yaml.to_string()
 }
 
 /// Every manifest parses and names its apiVersion, kind and name.

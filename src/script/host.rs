@@ -1,7 +1,8 @@
 //! The host API scripts and rubric checks use over the cluster, through
 //! kube-rs only: apply, get, list, create, patch, delete, scale, wait,
 //! logs, events, SubjectAccessReviews, ServiceAccount tokens and
-//! kubeconfigs (TokenRequest), sleep and logging.
+//! kubeconfigs (TokenRequest), HTTP and DNS probes from a short-lived pod
+//! ([`super::probe`]), sleep and logging.
 //!
 //! The async methods serve the grade engine directly; [`register`] wraps
 //! them for Rhai, where each call blocks on the captured runtime handle
@@ -80,6 +81,9 @@ pub struct Host {
     pub poll: Duration,
     /// Where the cluster is, for kubeconfigs handed to learners.
     pub cluster: Option<ClusterAccess>,
+    /// Lets a virtual-clock cluster move on while a probe pod waits to
+    /// finish (`None`: the cluster keeps its own time).
+    pub settle: Option<Arc<dyn Fn() + Send + Sync>>,
     resources: Mutex<Option<Resources>>,
 }
 
@@ -92,6 +96,7 @@ impl Host {
             log: Arc::new(|l| eprintln!("{l}")),
             poll: Duration::from_millis(200),
             cluster: None,
+            settle: None,
             resources: Mutex::new(None),
         }
     }
@@ -901,4 +906,5 @@ pub fn register(engine: &mut Engine, host: Arc<Host>, handle: tokio::runtime::Ha
             to_dyn(&v)
         },
     );
+    super::probe::register(engine, host, handle);
 }

@@ -12,6 +12,7 @@
 
 pub mod error;
 pub mod host;
+pub mod probe;
 pub mod resolve;
 pub mod target;
 

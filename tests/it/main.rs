@@ -21,6 +21,7 @@ mod network;
 mod network_policy;
 mod nodes;
 mod pods;
+mod probes;
 mod rbac;
 mod scenario;
 mod server_misc;

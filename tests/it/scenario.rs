@@ -380,7 +380,37 @@ fn bad_scenarios_give_one_line_errors_and_exit_2() {
                 replace(
                     &d.join("scenario.yaml"),
                     "serviceEndpoints: {name: web}",
-                    "httpGet: {url: http://web}",
+                    "httpHead: {url: http://web}",
+                )
+            }),
+        ),
+        (
+            "http_get_unknown_field",
+            Box::new(|d| {
+                replace(
+                    &d.join("scenario.yaml"),
+                    "serviceEndpoints: {name: web}",
+                    "httpGet: {url: http://web, bodyContain: Welcome}",
+                )
+            }),
+        ),
+        (
+            "http_get_bad_url_and_status",
+            Box::new(|d| {
+                replace(
+                    &d.join("scenario.yaml"),
+                    "serviceEndpoints: {name: web}",
+                    "httpGet: {url: web, status: 42}",
+                )
+            }),
+        ),
+        (
+            "dns_resolves_missing_name",
+            Box::new(|d| {
+                replace(
+                    &d.join("scenario.yaml"),
+                    "serviceEndpoints: {name: web}",
+                    "dnsResolves: {namespace: web}",
                 )
             }),
         ),

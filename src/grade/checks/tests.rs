@@ -134,3 +134,96 @@ fn events_before_the_mark_do_not_count() {
         )
     );
 }
+
+#[test]
+fn http_get_judges_status_and_body() {
+    use crate::script::probe::parse_wget;
+    let ok = parse_wget(
+        "Connecting to web (10.96.1.2:80)\n  HTTP/1.1 200 OK\nwriting to stdout\n<title>Welcome to nginx!</title>\nwritten to stdout\n",
+        true,
+    );
+    let sim_ok = parse_wget(
+        "Connecting to web (10.96.1.2:80)\nwriting to stdout\nhello\nwritten to stdout\n",
+        true,
+    );
+    let not_found = parse_wget(
+        "Connecting to web (10.96.1.2:80)\n  HTTP/1.1 404 Not Found\nwget: server returned error: HTTP/1.1 404 Not Found\n",
+        false,
+    );
+    let refused = parse_wget(
+        "Connecting to web (10.96.1.2:80)\nwget: can't connect to remote host (10.96.1.2): Connection refused\n",
+        false,
+    );
+    let u = "http://web";
+    let cases = [
+        (&ok, 200, None, true, "GET http://web: HTTP 200"),
+        (
+            &ok,
+            200,
+            Some("Welcome"),
+            true,
+            "GET http://web: HTTP 200, body contains \"Welcome\"",
+        ),
+        (
+            &ok,
+            200,
+            Some("Goodbye"),
+            false,
+            "GET http://web: HTTP 200, body does not contain \"Goodbye\" (body: \"<title>Welcome to nginx!</title>\")",
+        ),
+        (&sim_ok, 200, None, true, "GET http://web: HTTP 2xx"),
+        (
+            &sim_ok,
+            404,
+            None,
+            false,
+            "GET http://web: HTTP 2xx, want HTTP 404",
+        ),
+        (
+            &not_found,
+            200,
+            None,
+            false,
+            "GET http://web: HTTP 404, want HTTP 200",
+        ),
+        (&not_found, 404, None, true, "GET http://web: HTTP 404"),
+        (
+            &refused,
+            200,
+            None,
+            false,
+            "GET http://web: wget: can't connect to remote host (10.96.1.2): Connection refused, want HTTP 200",
+        ),
+    ];
+    for (p, want, contains, pass, seen) in cases {
+        assert_eq!(
+            http_get(u, p, want, contains),
+            Verdict {
+                pass,
+                seen: seen.into()
+            }
+        );
+    }
+}
+
+#[test]
+fn dns_resolves_reports_the_answer_or_the_error() {
+    use crate::script::probe::parse_nslookup;
+    let ok = parse_nslookup(
+        "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\nName:\tweb.web.svc.cluster.local\nAddress: 10.96.1.2\n",
+    );
+    assert_eq!(
+        dns_resolves("web", &ok),
+        Verdict::pass("web resolves to 10.96.1.2 (web.web.svc.cluster.local)")
+    );
+    let down = parse_nslookup(";; connection timed out; no servers could be reached\n");
+    assert_eq!(
+        dns_resolves("web", &down),
+        Verdict::fail("web does not resolve: ;; connection timed out; no servers could be reached")
+    );
+    let empty = parse_nslookup("");
+    assert_eq!(
+        dns_resolves("web", &empty),
+        Verdict::fail("web does not resolve: no answer: \"\"")
+    );
+}

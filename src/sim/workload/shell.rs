@@ -1353,6 +1353,11 @@ impl<'a> Sh<'a> {
             .iter()
             .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('q'));
         let spider = args.iter().any(|a| a == "--spider");
+        // `-S`: the status line (and headers) go to stderr, indented.
+        let server_response = args.iter().any(|a| {
+            a == "--server-response"
+                || (a.starts_with('-') && !a.starts_with("--") && a.contains('S'))
+        });
         let mut timeout = 0f64;
         let mut it = args.iter();
         let mut url = None;
@@ -1384,6 +1389,9 @@ impl<'a> Sh<'a> {
             NetReply::Http { ip, status, body } => {
                 if !quiet {
                     self.out_err(&format!("Connecting to {hostport} ({ip}:{port})"));
+                }
+                if server_response {
+                    self.out_err(&format!("  HTTP/1.1 {status} {}", reason_phrase(status)));
                 }
                 if (200..300).contains(&status) {
                     if spider {
