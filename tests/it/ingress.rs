@@ -5,6 +5,7 @@
 //! for the node that maps ports 80/443).
 
 use super::harness::{Sim, rows};
+use std::time::{Duration, Instant};
 
 const ADDON: &str = include_str!("../../src/sim/ingress/addon.yaml");
 
