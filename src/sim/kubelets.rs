@@ -34,6 +34,7 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use crate::sim::controllers::nodelifecycle::{LEASE_NAMESPACE, LEASES};
 use crate::sim::snapshot::res::{CONFIGMAPS, PVCS, SECRETS, SERVICES};
 
 const NAMESPACES: ResKey = ResKey {
@@ -68,6 +69,8 @@ struct State {
     /// The resourceVersion of the kubelet's own last status write, so the
     /// watch event it causes does not trigger another sync.
     written_rv: HashMap<ObjectKey, u64>,
+    /// The nodes whose kubelet a Lease switch stops.
+    stopped_nodes: BTreeSet<String>,
     recorder: Recorder,
 }
 
@@ -366,6 +369,24 @@ impl Kubelets {
 
     fn sync_locked(&self, st: &mut State, key: &ObjectKey) -> Option<Timestamp> {
         let (pod, node, world, memory) = self.inputs(st, key)?;
+        // Evicted by the eviction manager: its containers are gone; the
+        // pod object stays (Failed, Evicted) until someone deletes it.
+        if crate::sim::controllers::kubelet_eviction::is_evicted(&pod) {
+            if meta::is_deleting(&pod)
+                && let Some(pods) = lookup_res(res::PODS)
+            {
+                let opts = DeleteOptions {
+                    grace_period_seconds: Some(0),
+                    precondition_uid: Some(meta::uid(&pod).to_string()),
+                    ..Default::default()
+                };
+                if let Err(e) = self.registry.delete(pods, &key.namespace, &key.name, &opts) {
+                    tracing::debug!("kubelet: deleting {key}: {}", e.message);
+                }
+            }
+            Self::forget(st, key);
+            return None;
+        }
         let now = self.registry.clock.now();
         let serving = PodServing {
             kubelets: self,
@@ -622,7 +643,15 @@ impl Controller for KubeletController {
     }
 
     fn watches(&self) -> &'static [ResKey] {
-        &[res::PODS, res::NODES, CONFIGMAPS, SECRETS, PVCS, SERVICES]
+        &[
+            res::PODS,
+            res::NODES,
+            LEASES,
+            CONFIGMAPS,
+            SECRETS,
+            PVCS,
+            SERVICES,
+        ]
     }
 
     fn keys_for(&self, snap: &Snapshot, res: ResKey, obj: &Value) -> Vec<ObjectKey> {
@@ -645,6 +674,27 @@ impl Controller for KubeletController {
                 }
             }
             r if r == res::NODES => self.0.pods_on(name),
+            // A kubelet stopped or restarted by its Lease switch: its pods
+            // resync (renewals, which change nothing, do not).
+            r if r == LEASES => {
+                if ns != LEASE_NAMESPACE {
+                    return Vec::new();
+                }
+                let stopped = crate::sim::controllers::nodeheartbeat::kubelet_stopped(obj);
+                let changed = {
+                    let mut st = self.0.lock();
+                    if stopped {
+                        st.stopped_nodes.insert(name.to_string())
+                    } else {
+                        st.stopped_nodes.remove(name)
+                    }
+                };
+                if changed {
+                    self.0.pods_on(name)
+                } else {
+                    Vec::new()
+                }
+            }
             r if r == SERVICES => {
                 let mut st = self.0.lock();
                 if ns == "default" {
@@ -674,7 +724,8 @@ impl Controller for KubeletController {
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
-        // A stopped kubelet (`kdrill.io/kubelet: stopped`) does nothing.
+        // A stopped kubelet (`kdrill.io/kubelet: stopped` on its Lease)
+        // does nothing.
         if let Some(node) = snap
             .get(res::PODS, &key.namespace, &key.name)
             .and_then(|p| node_name(p))

@@ -192,8 +192,15 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
         .filter(|p| p.3 == node)
         .map(|p| p.0)
         .collect();
-    sim.kubectl(&["annotate", "node", node, "kdrill.io/kubelet=stopped"])
-        .ok();
+    sim.kubectl(&[
+        "annotate",
+        "lease",
+        "-n",
+        "kube-node-lease",
+        node,
+        "kdrill.io/kubelet=stopped",
+    ])
+    .ok();
     // 40s of silence (under a second here) and the node is NotReady.
     eventually(&sim, 10, &["get", "node", node, "--no-headers"], |o| {
         rows(o).first().is_some_and(|r| r[1] == "NotReady")
@@ -259,8 +266,15 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
     );
 
     // The kubelet comes back: Ready, untainted, and the terminating pods go.
-    sim.kubectl(&["annotate", "node", node, "kdrill.io/kubelet-"])
-        .ok();
+    sim.kubectl(&[
+        "annotate",
+        "lease",
+        "-n",
+        "kube-node-lease",
+        node,
+        "kdrill.io/kubelet-",
+    ])
+    .ok();
     eventually(&sim, 10, &["get", "node", node, "--no-headers"], |o| {
         rows(o).first().is_some_and(|r| r[1] == "Ready")
     });
@@ -277,11 +291,20 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
 fn memory_pressure_shows_in_the_conditions_and_taints_the_node() {
     let sim = Sim::start_with(&["--time-scale", "10"]);
     let node = "kdrill-worker2";
-    sim.kubectl(&["annotate", "node", node, "kdrill.io/pressure=memory"])
-        .ok();
+    sim.kubectl(&[
+        "annotate",
+        "lease",
+        "-n",
+        "kube-node-lease",
+        node,
+        "kdrill.io/pressure=memory",
+    ])
+    .ok();
     let describe = eventually(&sim, 10, &["describe", "node", node], |o| {
         o.contains("Taints:             node.kubernetes.io/memory-pressure:NoSchedule\n")
     });
+    // The switch lives on the Lease: nothing on the Node gives it away.
+    assert!(!describe.contains("kdrill.io"), "{describe}");
     let memory = describe
         .lines()
         .find(|l| l.trim_start().starts_with("MemoryPressure "))
@@ -292,8 +315,15 @@ fn memory_pressure_shows_in_the_conditions_and_taints_the_node() {
             && memory.ends_with("kubelet has insufficient memory available"),
         "{memory}"
     );
-    sim.kubectl(&["annotate", "node", node, "kdrill.io/pressure-"])
-        .ok();
+    sim.kubectl(&[
+        "annotate",
+        "lease",
+        "-n",
+        "kube-node-lease",
+        node,
+        "kdrill.io/pressure-",
+    ])
+    .ok();
     eventually(&sim, 10, &["describe", "node", node], |o| {
         o.contains("Taints:             <none>\n")
     });
