@@ -16,6 +16,15 @@
 //!   included), the `DisruptionTarget` condition (reason
 //!   `TerminationByKubelet`, same message), containers killed; a Warning
 //!   `Evicted` event from the kubelet with the message.
+//! - what `kubectl get pods` shows: its printer puts `status.reason` in
+//!   STATUS unless a container status is terminated (or waiting) with a
+//!   reason. A real kubelet first writes the eviction status with the
+//!   containers as they were (STATUS `Evicted`), then usually reports the
+//!   killed containers (`Error` after SIGKILL, `Completed` when the process
+//!   exits 0 on SIGTERM, `ContainerStatusUnknown`): kubernetes/kubernetes
+//!   issue 105467 lists all four. The simulator keeps the first status
+//!   (containers not ready, their state unchanged), the `Evicted` that
+//!   drills and learners expect; the kubelet no longer runs them.
 //! - exempt: critical pods (`IsCriticalPod`: static and mirror pods,
 //!   priority at least `system-cluster-critical`'s 2000000000), as upstream.
 //!   Also exempt here, unlike upstream: DaemonSet pods. Upstream evicts
@@ -203,7 +212,7 @@ pub fn container_uses(pod: &Value, starved: Starved, usage: &[(String, i64)]) ->
 
 /// The status patch of an evicted pod (`killPodFunc` with the eviction's
 /// status function): Failed, Evicted, the message, `DisruptionTarget`,
-/// not ready, and its containers killed.
+/// not ready. The container states stay as they were (module docs).
 pub fn evicted_status(pod: &Value, message: &str, now: Timestamp) -> Value {
     let stamp = format_time(now);
     let mut conditions: Vec<Value> = pod
@@ -230,20 +239,12 @@ pub fn evicted_status(pod: &Value, message: &str, now: Timestamp) -> Value {
         json!({"type": "DisruptionTarget", "status": "True", "lastProbeTime": null,
         "lastTransitionTime": stamp, "reason": "TerminationByKubelet", "message": message}),
     );
-    let kill = |list: Option<&Value>| -> Vec<Value> {
+    let unready = |list: Option<&Value>| -> Vec<Value> {
         list.and_then(Value::as_array)
             .into_iter()
             .flatten()
             .map(|cs| {
                 let mut cs = cs.clone();
-                if let Some(started) = cs.pointer("/state/running/startedAt").cloned() {
-                    let mut t = json!({"exitCode": 137, "reason": "Error",
-                        "startedAt": started, "finishedAt": stamp});
-                    if let Some(id) = cs.get("containerID") {
-                        t["containerID"] = id.clone();
-                    }
-                    cs["state"] = json!({"terminated": t});
-                }
                 cs["ready"] = json!(false);
                 cs["started"] = json!(false);
                 cs
@@ -255,7 +256,7 @@ pub fn evicted_status(pod: &Value, message: &str, now: Timestamp) -> Value {
         "reason": REASON,
         "message": message,
         "conditions": conditions,
-        "containerStatuses": kill(pod.pointer("/status/containerStatuses")),
+        "containerStatuses": unready(pod.pointer("/status/containerStatuses")),
     }})
 }
 
