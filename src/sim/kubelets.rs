@@ -34,6 +34,7 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use crate::sim::controllers::kubelet_eviction;
 use crate::sim::controllers::nodelifecycle::{LEASE_NAMESPACE, LEASES};
 use crate::sim::snapshot::res::{CONFIGMAPS, PVCS, SECRETS, SERVICES};
 
@@ -371,7 +372,7 @@ impl Kubelets {
         let (pod, node, world, memory) = self.inputs(st, key)?;
         // Evicted by the eviction manager: its containers are gone; the
         // pod object stays (Failed, Evicted) until someone deletes it.
-        if crate::sim::controllers::kubelet_eviction::is_evicted(&pod) {
+        if kubelet_eviction::is_evicted(&pod) {
             if meta::is_deleting(&pod)
                 && let Some(pods) = lookup_res(res::PODS)
             {
@@ -385,6 +386,15 @@ impl Kubelets {
                 }
             }
             Self::forget(st, key);
+            return None;
+        }
+        // A pod new to this kubelet passes the eviction manager's admission
+        // check while its node is under pressure.
+        if !st.pods.contains_key(key)
+            && pod.pointer("/status/startTime").is_none()
+            && let Some(message) = self.admission_rejection(&pod, &node.name)
+        {
+            self.reject(st, key, &pod, &node.name, &message);
             return None;
         }
         let now = self.registry.clock.now();
@@ -462,6 +472,52 @@ impl Kubelets {
             },
         );
         out.wake_at
+    }
+
+    /// Why the eviction manager would not admit `pod` on `node` now.
+    fn admission_rejection(&self, pod: &Value, node: &str) -> Option<String> {
+        let lease = self.registry.store.get(LEASES, LEASE_NAMESPACE, node)?;
+        let conditions = kubelet_eviction::pressure_conditions(&lease);
+        kubelet_eviction::admission_rejection(pod, &conditions)
+    }
+
+    /// `rejectPod`: the Warning event and the Failed status.
+    fn reject(&self, st: &mut State, key: &ObjectKey, pod: &Value, node: &str, message: &str) {
+        let event = crate::sim::event::EventSpec {
+            involved: crate::sim::event::ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: key.namespace.clone(),
+                name: key.name.clone(),
+                uid: meta::uid(pod).to_string(),
+                field_path: None,
+            },
+            type_: crate::sim::event::EventType::Warning,
+            reason: kubelet_eviction::REASON.into(),
+            message: message.to_string(),
+            component: "kubelet".into(),
+            host: Some(node.to_string()),
+        };
+        st.recorder.record(&self.registry, &event);
+        let Some(pods) = lookup_res(res::PODS) else {
+            return;
+        };
+        let body = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": key.name, "namespace": key.namespace},
+            "status": kubelet_eviction::rejected_status(pod, message),
+        });
+        if let Err(e) = self.registry.update(
+            pods,
+            &key.namespace,
+            &key.name,
+            body,
+            Some("status"),
+            &WriteOptions::internal(),
+        ) {
+            tracing::debug!("kubelet: rejecting {key}: {}", e.message);
+        }
     }
 
     /// The pods on `node` the kubelet tracks.

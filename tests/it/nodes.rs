@@ -406,6 +406,20 @@ fn under_memory_pressure_the_kubelet_evicts_pods_one_at_a_time() {
     eventually(&sim, 10, &["get", "pods", "--no-headers"], |o| {
         rows(o).iter().all(|r| r[2] == "Evicted")
     });
+    // A BestEffort pod arriving now is rejected by the kubelet's admission.
+    sim.kubectl_stdin(&["apply", "-f", "-"], &pinned("late", "{}"))
+        .ok();
+    eventually(&sim, 10, &["get", "pod", "late", "--no-headers"], |o| {
+        rows(o).first().is_some_and(|r| r[2] == "Evicted")
+    });
+    let message = sim
+        .kubectl(&["get", "pod", "late", "-o", "jsonpath={.status.message}"])
+        .ok();
+    assert_eq!(
+        message,
+        "Pod was rejected: The node had condition: [MemoryPressure]. "
+    );
+    sim.kubectl(&["delete", "pod", "late"]).ok();
     // The evicted pods stay until deleted, then go at once.
     sim.kubectl(&["delete", "pod", "besteffort", "guaranteed"])
         .ok();

@@ -33,6 +33,11 @@
 //!   evicted DaemonSet pod (which tolerates the pressure taint and comes
 //!   straight back) would be evicted every 10 s forever.
 //!
+//! The eviction manager's admission check runs in the kubelet (see
+//! `sim::kubelets`): a pod arriving on a node under pressure is rejected
+//! (`rejectPod`: Failed, `Evicted`, "Pod was rejected: The node had
+//! condition: [MemoryPressure]. ") unless `admission_rejection` admits it.
+//!
 //! The "available" figure is fixed (7/8 of the threshold): the simulator
 //! does not account node memory.
 
@@ -169,15 +174,21 @@ pub fn priority(pod: &Value) -> i64 {
 /// `kubelettypes.IsCriticalPod` (static, mirror, or system-critical
 /// priority), plus the simulator's DaemonSet exemption (module docs).
 pub fn exempt(pod: &Value) -> bool {
-    let annotations = pod.pointer("/metadata/annotations");
-    let ann = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Value::as_str);
-    let is_static = ann("kubernetes.io/config.source").is_some_and(|s| s != "api");
-    let is_mirror = ann("kubernetes.io/config.mirror").is_some();
     let daemon = meta::owner_references(pod).iter().any(|o| {
         o.get("kind").and_then(Value::as_str) == Some("DaemonSet")
             && o.get("controller").and_then(Value::as_bool) == Some(true)
     });
-    is_static || is_mirror || priority(pod) >= SYSTEM_CRITICAL_PRIORITY || daemon
+    critical(pod) || daemon
+}
+
+/// `kubelettypes.IsCriticalPod`: static, mirror, or system-critical
+/// priority.
+pub fn critical(pod: &Value) -> bool {
+    let annotations = pod.pointer("/metadata/annotations");
+    let ann = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Value::as_str);
+    let is_static = ann("kubernetes.io/config.source").is_some_and(|s| s != "api");
+    let is_mirror = ann("kubernetes.io/config.mirror").is_some();
+    is_static || is_mirror || priority(pod) >= SYSTEM_CRITICAL_PRIORITY
 }
 
 fn quantity_bytes(v: Option<&Value>) -> i64 {
@@ -258,6 +269,77 @@ pub fn evicted_status(pod: &Value, message: &str, now: Timestamp) -> Value {
         "conditions": conditions,
         "containerStatuses": unready(pod.pointer("/status/containerStatuses")),
     }})
+}
+
+/// The pressure conditions the Lease switches give the node, in the
+/// eviction manager's order (`m.nodeConditions`).
+pub fn pressure_conditions(lease: &Value) -> Vec<&'static str> {
+    [
+        ("memory", "MemoryPressure"),
+        ("disk", "DiskPressure"),
+        ("pid", "PIDPressure"),
+    ]
+    .into_iter()
+    .filter(|(what, _)| under_pressure(lease, what))
+    .map(|(_, c)| c)
+    .collect()
+}
+
+/// The eviction manager's `Admit` for a pod arriving on a node with
+/// `conditions`: None to admit, else the rejection message ("The node had
+/// condition: [MemoryPressure]. "). Critical pods are admitted; under
+/// memory pressure alone, pods that are not BestEffort, and BestEffort
+/// pods tolerating the `memory-pressure:NoSchedule` taint.
+pub fn admission_rejection(pod: &Value, conditions: &[&str]) -> Option<String> {
+    if conditions.is_empty() || critical(pod) {
+        return None;
+    }
+    if conditions == ["MemoryPressure"] {
+        if str_at(pod, "/status/qosClass") != "BestEffort" {
+            return None;
+        }
+        let taint = json!({"key": "node.kubernetes.io/memory-pressure", "effect": "NoSchedule"});
+        let tolerations = pod
+            .pointer("/spec/tolerations")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        if super::scheduler::tolerates(tolerations, &taint) {
+            return None;
+        }
+    }
+    Some(format!(
+        "The node had condition: [{}]. ",
+        conditions.join(" ")
+    ))
+}
+
+/// The status `rejectPod` writes: Failed, `Evicted`, "Pod was rejected:
+/// " and the message, the QoS class; conditions the kubelet does not own
+/// (`PodScheduled`) stay.
+pub fn rejected_status(pod: &Value, message: &str) -> Value {
+    let kept: Vec<Value> = pod
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| {
+            !matches!(
+                str_at(c, "/type"),
+                "PodReadyToStartContainers" | "Initialized" | "Ready" | "ContainersReady"
+            )
+        })
+        .cloned()
+        .collect();
+    let mut status = json!({
+        "phase": "Failed",
+        "reason": REASON,
+        "message": format!("Pod was rejected: {message}"),
+        "qosClass": str_at(pod, "/status/qosClass"),
+    });
+    if !kept.is_empty() {
+        status["conditions"] = json!(kept);
+    }
+    status
 }
 
 /// Whether the kubelet evicted `pod` (it then only waits for deletion).

@@ -347,3 +347,79 @@ fn disk_pressure_evicts_by_priority_with_the_nodefs_threshold() {
         ("Running".into(), String::new())
     );
 }
+
+#[test]
+fn admission_under_pressure_follows_the_eviction_managers_admit() {
+    let with = |qos: &str, extra: Value| {
+        let mut p = pod("new", json!({}));
+        p["status"] = json!({"phase": "Pending", "qosClass": qos});
+        if let Some(t) = extra.get("tolerations") {
+            p["spec"]["tolerations"] = t.clone();
+        }
+        if let Some(pr) = extra.get("priority") {
+            p["spec"]["priority"] = pr.clone();
+        }
+        p
+    };
+    let memory_toleration = json!({"tolerations": [{"key": "node.kubernetes.io/memory-pressure",
+        "operator": "Exists", "effect": "NoSchedule"}]});
+    let rejected = |c: &str| Some(format!("The node had condition: [{c}]. "));
+    // (pod, conditions, rejection)
+    let cases = [
+        (with("BestEffort", json!({})), vec![], None),
+        (
+            with("BestEffort", json!({})),
+            vec!["MemoryPressure"],
+            rejected("MemoryPressure"),
+        ),
+        (with("Burstable", json!({})), vec!["MemoryPressure"], None),
+        (
+            with("BestEffort", memory_toleration.clone()),
+            vec!["MemoryPressure"],
+            None,
+        ),
+        (
+            with("Guaranteed", json!({})),
+            vec!["DiskPressure"],
+            rejected("DiskPressure"),
+        ),
+        (
+            with("Burstable", memory_toleration),
+            vec!["MemoryPressure", "DiskPressure"],
+            rejected("MemoryPressure DiskPressure"),
+        ),
+        (
+            with("BestEffort", json!({"priority": 2_000_001_000})),
+            vec!["DiskPressure"],
+            None,
+        ),
+    ];
+    for (p, conditions, want) in cases {
+        assert_eq!(
+            admission_rejection(&p, &conditions),
+            want,
+            "{} {conditions:?}",
+            p["spec"]
+        );
+    }
+    let lease = json!({"metadata": {"annotations": {"kdrill.io/pressure": "disk, memory"}}});
+    assert_eq!(
+        pressure_conditions(&lease),
+        ["MemoryPressure", "DiskPressure"]
+    );
+}
+
+#[test]
+fn a_rejected_pod_keeps_only_its_scheduling_condition() {
+    let mut p = pod("new", json!({}));
+    p["status"]["qosClass"] = json!("BestEffort");
+    let s = rejected_status(&p, "The node had condition: [MemoryPressure]. ");
+    assert_eq!(
+        s,
+        json!({"phase": "Failed", "reason": "Evicted",
+            "message": "Pod was rejected: The node had condition: [MemoryPressure]. ",
+            "qosClass": "BestEffort",
+            "conditions": [{"type": "PodScheduled", "status": "True", "lastProbeTime": null,
+                "lastTransitionTime": "2025-05-01T09:00:00Z"}]})
+    );
+}
