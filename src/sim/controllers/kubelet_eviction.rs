@@ -289,9 +289,12 @@ pub fn pressure_conditions(lease: &Value) -> Vec<&'static str> {
 /// `conditions`: None to admit, else the rejection message ("The node had
 /// condition: [MemoryPressure]. "). Critical pods are admitted; under
 /// memory pressure alone, pods that are not BestEffort, and BestEffort
-/// pods tolerating the `memory-pressure:NoSchedule` taint.
+/// pods tolerating the `memory-pressure:NoSchedule` taint. DaemonSet pods
+/// are admitted too (unlike upstream, where a DaemonSet pod rejected under
+/// disk pressure is deleted and recreated with the DaemonSet controller's
+/// failed-pod backoff, which the simulator's controller does not have).
 pub fn admission_rejection(pod: &Value, conditions: &[&str]) -> Option<String> {
-    if conditions.is_empty() || critical(pod) {
+    if conditions.is_empty() || exempt(pod) {
         return None;
     }
     if conditions == ["MemoryPressure"] {

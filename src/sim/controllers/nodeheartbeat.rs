@@ -25,6 +25,8 @@
 //!   `KubeletHasInsufficientMemory` "kubelet has insufficient memory
 //!   available"), which the lifecycle controller turns into the
 //!   `node.kubernetes.io/memory-pressure:NoSchedule` taint.
+//!   Under memory or disk pressure the kubelet's eviction manager also
+//!   evicts pods and rejects new ones (`kubelet_eviction`).
 
 use super::nodelifecycle::{LEASE_NAMESPACE, LEASES};
 use super::podutil::parse_time;

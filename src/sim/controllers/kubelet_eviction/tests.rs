@@ -364,6 +364,9 @@ fn admission_under_pressure_follows_the_eviction_managers_admit() {
     let memory_toleration = json!({"tolerations": [{"key": "node.kubernetes.io/memory-pressure",
         "operator": "Exists", "effect": "NoSchedule"}]});
     let rejected = |c: &str| Some(format!("The node had condition: [{c}]. "));
+    let mut daemon = with("BestEffort", json!({}));
+    daemon["metadata"]["ownerReferences"] =
+        json!([{"kind": "DaemonSet", "name": "ds", "controller": true}]);
     // (pod, conditions, rejection)
     let cases = [
         (with("BestEffort", json!({})), vec![], None),
@@ -393,6 +396,7 @@ fn admission_under_pressure_follows_the_eviction_managers_admit() {
             vec!["DiskPressure"],
             None,
         ),
+        (daemon, vec!["DiskPressure"], None),
     ];
     for (p, conditions, want) in cases {
         assert_eq!(
