@@ -14,8 +14,8 @@ pub mod defaults;
 pub mod eviction;
 pub mod gc;
 pub mod options;
-pub mod pdb;
 pub mod rbac;
+pub mod pdb;
 pub mod strategy;
 pub mod validation;
 
