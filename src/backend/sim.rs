@@ -196,5 +196,10 @@ pub fn simulator(
     controllers.push(Box::new(crate::sim::controllers::hpa::HpaController::new(
         kubelets.clone(),
     )));
+    controllers.push(Box::new(
+        crate::sim::controllers::kubelet_eviction::EvictionManager {
+            metrics: kubelets.clone(),
+        },
+    ));
     controllers
 }

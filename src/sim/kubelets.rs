@@ -35,6 +35,8 @@ use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use crate::sim::controllers::kubelet_eviction;
+use crate::sim::controllers::nodelifecycle::{LEASE_NAMESPACE, LEASES};
 use crate::sim::snapshot::res::{CONFIGMAPS, PVCS, SECRETS, SERVICES};
 
 const NAMESPACES: ResKey = ResKey {
@@ -69,6 +71,8 @@ struct State {
     /// The resourceVersion of the kubelet's own last status write, so the
     /// watch event it causes does not trigger another sync.
     written_rv: HashMap<ObjectKey, u64>,
+    /// The nodes whose kubelet a Lease switch stops.
+    stopped_nodes: BTreeSet<String>,
     recorder: Recorder,
 }
 
@@ -369,6 +373,33 @@ impl Kubelets {
 
     fn sync_locked(&self, st: &mut State, key: &ObjectKey) -> Option<Timestamp> {
         let (pod, node, world, memory) = self.inputs(st, key)?;
+        // Evicted by the eviction manager: its containers are gone; the
+        // pod object stays (Failed, Evicted) until someone deletes it.
+        if kubelet_eviction::is_evicted(&pod) {
+            if meta::is_deleting(&pod)
+                && let Some(pods) = lookup_res(res::PODS)
+            {
+                let opts = DeleteOptions {
+                    grace_period_seconds: Some(0),
+                    precondition_uid: Some(meta::uid(&pod).to_string()),
+                    ..Default::default()
+                };
+                if let Err(e) = self.registry.delete(pods, &key.namespace, &key.name, &opts) {
+                    tracing::debug!("kubelet: deleting {key}: {}", e.message);
+                }
+            }
+            Self::forget(st, key);
+            return None;
+        }
+        // A pod new to this kubelet passes the eviction manager's admission
+        // check while its node is under pressure.
+        if !st.pods.contains_key(key)
+            && pod.pointer("/status/startTime").is_none()
+            && let Some(message) = self.admission_rejection(&pod, &node.name)
+        {
+            self.reject(st, key, &pod, &node.name, &message);
+            return None;
+        }
         let now = self.registry.clock.now();
         let serving = PodServing {
             kubelets: self,
@@ -444,6 +475,52 @@ impl Kubelets {
             },
         );
         out.wake_at
+    }
+
+    /// Why the eviction manager would not admit `pod` on `node` now.
+    fn admission_rejection(&self, pod: &Value, node: &str) -> Option<String> {
+        let lease = self.registry.store.get(LEASES, LEASE_NAMESPACE, node)?;
+        let conditions = kubelet_eviction::pressure_conditions(&lease);
+        kubelet_eviction::admission_rejection(pod, &conditions)
+    }
+
+    /// `rejectPod`: the Warning event and the Failed status.
+    fn reject(&self, st: &mut State, key: &ObjectKey, pod: &Value, node: &str, message: &str) {
+        let event = crate::sim::event::EventSpec {
+            involved: crate::sim::event::ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: key.namespace.clone(),
+                name: key.name.clone(),
+                uid: meta::uid(pod).to_string(),
+                field_path: None,
+            },
+            type_: crate::sim::event::EventType::Warning,
+            reason: kubelet_eviction::REASON.into(),
+            message: message.to_string(),
+            component: "kubelet".into(),
+            host: Some(node.to_string()),
+        };
+        st.recorder.record(&self.registry, &event);
+        let Some(pods) = lookup_res(res::PODS) else {
+            return;
+        };
+        let body = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": key.name, "namespace": key.namespace},
+            "status": kubelet_eviction::rejected_status(pod, message),
+        });
+        if let Err(e) = self.registry.update(
+            pods,
+            &key.namespace,
+            &key.name,
+            body,
+            Some("status"),
+            &WriteOptions::internal(),
+        ) {
+            tracing::debug!("kubelet: rejecting {key}: {}", e.message);
+        }
     }
 
     /// The pods on `node` the kubelet tracks.
@@ -625,7 +702,15 @@ impl Controller for KubeletController {
     }
 
     fn watches(&self) -> &'static [ResKey] {
-        &[res::PODS, res::NODES, CONFIGMAPS, SECRETS, PVCS, SERVICES]
+        &[
+            res::PODS,
+            res::NODES,
+            LEASES,
+            CONFIGMAPS,
+            SECRETS,
+            PVCS,
+            SERVICES,
+        ]
     }
 
     fn keys_for(&self, snap: &Snapshot, res: ResKey, obj: &Value) -> Vec<ObjectKey> {
@@ -648,6 +733,27 @@ impl Controller for KubeletController {
                 }
             }
             r if r == res::NODES => self.0.pods_on(name),
+            // A kubelet stopped or restarted by its Lease switch: its pods
+            // resync (renewals, which change nothing, do not).
+            r if r == LEASES => {
+                if ns != LEASE_NAMESPACE {
+                    return Vec::new();
+                }
+                let stopped = crate::sim::controllers::nodeheartbeat::kubelet_stopped(obj);
+                let changed = {
+                    let mut st = self.0.lock();
+                    if stopped {
+                        st.stopped_nodes.insert(name.to_string())
+                    } else {
+                        st.stopped_nodes.remove(name)
+                    }
+                };
+                if changed {
+                    self.0.pods_on(name)
+                } else {
+                    Vec::new()
+                }
+            }
             r if r == SERVICES => {
                 let mut st = self.0.lock();
                 if ns == "default" {
@@ -677,7 +783,8 @@ impl Controller for KubeletController {
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
-        // A stopped kubelet (`kdrill.io/kubelet: stopped`) does nothing.
+        // A stopped kubelet (`kdrill.io/kubelet: stopped` on its Lease)
+        // does nothing.
         if let Some(node) = snap
             .get(res::PODS, &key.namespace, &key.name)
             .and_then(|p| node_name(p))

@@ -233,8 +233,15 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
         .filter(|p| p.3 == node)
         .map(|p| p.0)
         .collect();
-    sim.kubectl(&["annotate", "node", node, "kdrill.io/kubelet=stopped"])
-        .ok();
+    sim.kubectl(&[
+        "annotate",
+        "lease",
+        "-n",
+        "kube-node-lease",
+        node,
+        "kdrill.io/kubelet=stopped",
+    ])
+    .ok();
     // 40s of silence and the node is NotReady.
     advanced(
         &sim,
@@ -304,8 +311,15 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
     );
 
     // The kubelet comes back: Ready, untainted, and the terminating pods go.
-    sim.kubectl(&["annotate", "node", node, "kdrill.io/kubelet-"])
-        .ok();
+    sim.kubectl(&[
+        "annotate",
+        "lease",
+        "-n",
+        "kube-node-lease",
+        node,
+        "kdrill.io/kubelet-",
+    ])
+    .ok();
     advanced(
         &sim,
         "5s",
@@ -326,11 +340,20 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
 fn memory_pressure_shows_in_the_conditions_and_taints_the_node() {
     let sim = Sim::start_virtual();
     let node = "kdrill-worker2";
-    sim.kubectl(&["annotate", "node", node, "kdrill.io/pressure=memory"])
-        .ok();
+    sim.kubectl(&[
+        "annotate",
+        "lease",
+        "-n",
+        "kube-node-lease",
+        node,
+        "kdrill.io/pressure=memory",
+    ])
+    .ok();
     let describe = advanced(&sim, "5s", 24, &["describe", "node", node], |o| {
         o.contains("Taints:             node.kubernetes.io/memory-pressure:NoSchedule\n")
     });
+    // The switch lives on the Lease: nothing on the Node gives it away.
+    assert!(!describe.contains("kdrill.io"), "{describe}");
     let memory = describe
         .lines()
         .find(|l| l.trim_start().starts_with("MemoryPressure "))
@@ -341,9 +364,113 @@ fn memory_pressure_shows_in_the_conditions_and_taints_the_node() {
             && memory.ends_with("kubelet has insufficient memory available"),
         "{memory}"
     );
-    sim.kubectl(&["annotate", "node", node, "kdrill.io/pressure-"])
-        .ok();
+    sim.kubectl(&[
+        "annotate",
+        "lease",
+        "-n",
+        "kube-node-lease",
+        node,
+        "kdrill.io/pressure-",
+    ])
+    .ok();
     advanced(&sim, "5s", 24, &["describe", "node", node], |o| {
         o.contains("Taints:             <none>\n")
     });
+}
+
+#[test]
+fn under_memory_pressure_the_kubelet_evicts_pods_one_at_a_time() {
+    let sim = Sim::start_with(&["--time-scale", "10"]);
+    let node = "kdrill-worker2";
+    let pinned = |name: &str, requests: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  nodeName: {node}\n  containers:\n  - name: {name}\n    image: nginx\n    resources:\n      requests: {requests}\n"
+        )
+    };
+    sim.kubectl_stdin(&["apply", "-f", "-"], &pinned("besteffort", "{}"))
+        .ok();
+    sim.kubectl_stdin(
+        &["apply", "-f", "-"],
+        &pinned("guaranteed", "{memory: 1Gi}"),
+    )
+    .ok();
+    eventually(&sim, 20, &["get", "pods", "--no-headers"], |o| {
+        let r = rows(o);
+        r.len() == 2 && r.iter().all(|r| r[2] == "Running")
+    });
+    sim.kubectl(&[
+        "annotate",
+        "lease",
+        "-n",
+        "kube-node-lease",
+        node,
+        "kdrill.io/pressure=memory",
+    ])
+    .ok();
+    // The pod using more than it requested goes first ...
+    let first = eventually(&sim, 10, &["get", "pods", "--no-headers"], |o| {
+        rows(o).iter().any(|r| r[2] == "Evicted")
+    });
+    let evicted: Vec<Vec<String>> = rows(&first)
+        .into_iter()
+        .filter(|r| r[2] == "Evicted")
+        .collect();
+    assert_eq!(evicted.len(), 1, "{first}");
+    assert_eq!(evicted[0][0], "besteffort", "{first}");
+    assert_eq!(evicted[0][1], "0/1", "{first}");
+    let message = sim
+        .kubectl(&[
+            "get",
+            "pod",
+            "besteffort",
+            "-o",
+            "jsonpath={.status.message}",
+        ])
+        .ok();
+    assert!(
+        message.starts_with(
+            "The node was low on resource: memory. Threshold quantity: 100Mi, available: 89600Ki. Container besteffort was using "
+        ) && message.ends_with(", request is 0, has larger consumption of memory. "),
+        "{message:?}"
+    );
+    let condition = sim
+        .kubectl(&[
+            "get",
+            "pod",
+            "besteffort",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"DisruptionTarget\")].reason}",
+        ])
+        .ok();
+    assert_eq!(condition, "TerminationByKubelet");
+    let events = sim
+        .kubectl(&["get", "events", "--field-selector", "reason=Evicted"])
+        .ok();
+    assert!(events.contains("Warning   Evicted"), "{events}");
+    assert!(events.contains("pod/besteffort"), "{events}");
+    let describe = sim.kubectl(&["describe", "pod", "besteffort"]).ok();
+    assert!(describe.contains("Status:           Failed"), "{describe}");
+    assert!(describe.contains("Reason:           Evicted"), "{describe}");
+    // ... then, 10s later, the next one.
+    eventually(&sim, 10, &["get", "pods", "--no-headers"], |o| {
+        rows(o).iter().all(|r| r[2] == "Evicted")
+    });
+    // A BestEffort pod arriving now is rejected by the kubelet's admission.
+    sim.kubectl_stdin(&["apply", "-f", "-"], &pinned("late", "{}"))
+        .ok();
+    eventually(&sim, 10, &["get", "pod", "late", "--no-headers"], |o| {
+        rows(o).first().is_some_and(|r| r[2] == "Evicted")
+    });
+    let message = sim
+        .kubectl(&["get", "pod", "late", "-o", "jsonpath={.status.message}"])
+        .ok();
+    assert_eq!(
+        message,
+        "Pod was rejected: The node had condition: [MemoryPressure]. "
+    );
+    sim.kubectl(&["delete", "pod", "late"]).ok();
+    // The evicted pods stay until deleted, then go at once.
+    sim.kubectl(&["delete", "pod", "besteffort", "guaranteed"])
+        .ok();
+    eventually(&sim, 10, &["get", "pods", "-o", "name"], str::is_empty);
 }

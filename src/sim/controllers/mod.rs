@@ -12,6 +12,7 @@ pub mod history;
 pub mod hpa;
 pub mod ingress_status;
 pub mod job;
+pub mod kubelet_eviction;
 pub mod localpath;
 pub mod namespace;
 pub mod nodeheartbeat;

@@ -7,8 +7,12 @@
 //! gets the kubelet's event: "Node x status is now: NodeHasSufficientMemory",
 //! `NodeHasInsufficientMemory`, ..., `NodeReady`.
 //!
-//! The simulator's control surface for node faults is one annotation on
-//! the Node, which a scenario's fault script (or `kubectl annotate`) sets:
+//! The simulator's control surface for node faults is annotations on the
+//! node's Lease in `kube-node-lease` (not on the Node, where `kubectl
+//! describe node` would show them and give a drill away; the Lease still
+//! goes through the API, so a fault stays a change to an object). A
+//! scenario's fault script (or `kubectl annotate lease -n kube-node-lease`)
+//! sets them; the kubelet's renewals patch only `spec` and keep them:
 //!
 //! - `kdrill.io/kubelet: stopped`: the kubelet is down. It stops renewing
 //!   its Lease and posting status, and stops acting on its pods (they keep
@@ -21,6 +25,8 @@
 //!   `KubeletHasInsufficientMemory` "kubelet has insufficient memory
 //!   available"), which the lifecycle controller turns into the
 //!   `node.kubernetes.io/memory-pressure:NoSchedule` taint.
+//!   Under memory or disk pressure the kubelet's eviction manager also
+//!   evicts pods and rejects new ones (`kubelet_eviction`).
 
 use super::nodelifecycle::{LEASE_NAMESPACE, LEASES};
 use super::podutil::parse_time;
@@ -33,9 +39,9 @@ use crate::store::ResKey;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-/// The annotation that stops a node's kubelet.
+/// The Lease annotation that stops a node's kubelet.
 pub const KUBELET_ANNOTATION: &str = "kdrill.io/kubelet";
-/// The annotation that puts a node under resource pressure.
+/// The Lease annotation that puts a node under resource pressure.
 pub const PRESSURE_ANNOTATION: &str = "kdrill.io/pressure";
 /// How often the kubelet renews its Lease.
 pub const RENEW_INTERVAL: SignedDuration = SignedDuration::from_secs(10);
@@ -45,33 +51,42 @@ pub const REPORT_FREQUENCY: SignedDuration = SignedDuration::from_secs(300);
 /// The kubelets' heartbeat.
 pub struct NodeHeartbeat;
 
-fn annotation<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
-    node.pointer("/metadata/annotations")
+fn annotation<'a>(lease: &'a Value, key: &str) -> Option<&'a str> {
+    lease
+        .pointer("/metadata/annotations")
         .and_then(|a| a.get(key))
         .and_then(Value::as_str)
 }
 
-/// Whether the simulated kubelet of `node` is stopped.
-pub fn kubelet_stopped(node: &Value) -> bool {
-    annotation(node, KUBELET_ANNOTATION) == Some("stopped")
+/// Whether the kubelet whose node Lease is `lease` is stopped.
+pub fn kubelet_stopped(lease: &Value) -> bool {
+    annotation(lease, KUBELET_ANNOTATION) == Some("stopped")
+}
+
+/// The switches of the node named `name`: its Lease (Null without one).
+pub fn switches<'a>(snap: &'a Snapshot, name: &str) -> &'a Value {
+    snap.get(LEASES, LEASE_NAMESPACE, name)
+        .map_or(&Value::Null, |l| &**l)
 }
 
 /// Whether the kubelet of the node named `name` is stopped.
 pub fn kubelet_stopped_on(snap: &Snapshot, name: &str) -> bool {
-    snap.get(res::NODES, "", name)
-        .is_some_and(|n| kubelet_stopped(n))
+    kubelet_stopped(switches(snap, name))
 }
 
-fn under_pressure(node: &Value, what: &str) -> bool {
-    annotation(node, PRESSURE_ANNOTATION).is_some_and(|v| v.split(',').any(|p| p.trim() == what))
+/// Whether the node Lease `lease` puts its node under `what` pressure
+/// (`memory`, `disk` or `pid`).
+pub fn under_pressure(lease: &Value, what: &str) -> bool {
+    annotation(lease, PRESSURE_ANNOTATION).is_some_and(|v| v.split(',').any(|p| p.trim() == what))
 }
 
 /// The conditions the kubelet reports (`setNodeMemoryPressureCondition`
-/// and friends, `setNodeReadyCondition`): (type, status, reason, message).
+/// and friends, `setNodeReadyCondition`) with the switches of `lease`:
+/// (type, status, reason, message).
 pub fn reported_conditions(
-    node: &Value,
+    lease: &Value,
 ) -> [(&'static str, &'static str, &'static str, &'static str); 4] {
-    let memory = if under_pressure(node, "memory") {
+    let memory = if under_pressure(lease, "memory") {
         (
             "True",
             "KubeletHasInsufficientMemory",
@@ -84,7 +99,7 @@ pub fn reported_conditions(
             "kubelet has sufficient memory available",
         )
     };
-    let disk = if under_pressure(node, "disk") {
+    let disk = if under_pressure(lease, "disk") {
         (
             "True",
             "KubeletHasDiskPressure",
@@ -97,7 +112,7 @@ pub fn reported_conditions(
             "kubelet has no disk pressure",
         )
     };
-    let pid = if under_pressure(node, "pid") {
+    let pid = if under_pressure(lease, "pid") {
         (
             "True",
             "KubeletHasInsufficientPID",
@@ -135,13 +150,13 @@ fn last_report(node: &Value) -> Option<Timestamp> {
 
 /// The node's conditions as the kubelet would post them now, or None when
 /// the stored ones already say that and the last report is recent.
-fn posted_conditions(node: &Value, now: Timestamp) -> Option<Vec<Value>> {
+fn posted_conditions(node: &Value, lease: &Value, now: Timestamp) -> Option<Vec<Value>> {
     let current: Vec<Value> = node
         .pointer("/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let wanted = reported_conditions(node);
+    let wanted = reported_conditions(lease);
     let same = wanted.iter().all(|(ty, status, reason, _)| {
         current.iter().any(|c| {
             str_of(c, "type") == *ty
@@ -180,10 +195,10 @@ fn posted_conditions(node: &Value, now: Timestamp) -> Option<Vec<Value>> {
 
 /// The kubelet's `recordNodeStatusEvent`s for conditions that change
 /// (setters.go): "Node x status is now: NodeHasInsufficientMemory", ...,
-/// "NodeReady", in the order the setters run.
-pub fn status_events(node: &Value) -> Vec<EventSpec> {
+/// "NodeReady", in the order the setters run (`lease` carries the switches).
+pub fn status_events(node: &Value, lease: &Value) -> Vec<EventSpec> {
     let name = meta::name(node);
-    reported_conditions(node)
+    reported_conditions(lease)
         .iter()
         .filter(|(ty, status, _, _)| {
             super::nodelifecycle::node_condition(node, ty).map(|c| str_of(c, "status"))
@@ -240,12 +255,13 @@ impl Controller for NodeHeartbeat {
         let Some(node) = snap.get(res::NODES, "", &key.name) else {
             return Reconciled::none();
         };
-        if kubelet_stopped(node) {
+        let lease = switches(snap, &key.name);
+        if kubelet_stopped(lease) {
             return Reconciled::none();
         }
         let mut actions = Vec::new();
         let mut requeue_after = Some(RENEW_INTERVAL);
-        if let Some(lease) = snap.get(LEASES, LEASE_NAMESPACE, &key.name) {
+        if !lease.is_null() {
             let renewed = parse_time(lease.pointer("/spec/renewTime"));
             match renewed.and_then(|t| t.checked_add(RENEW_INTERVAL).ok()) {
                 Some(next) if next > now => {
@@ -265,14 +281,14 @@ impl Controller for NodeHeartbeat {
             let wait = next.duration_since(now);
             requeue_after = requeue_after.map(|r| r.min(wait));
         }
-        if let Some(conditions) = posted_conditions(node, now) {
+        if let Some(conditions) = posted_conditions(node, lease, now) {
             actions.push(Action::Patch {
                 res: res::NODES,
                 key: key.clone(),
                 patch: json!({"status": {"conditions": conditions}}),
                 status: true,
             });
-            actions.extend(status_events(node).into_iter().map(Action::Event));
+            actions.extend(status_events(node, lease).into_iter().map(Action::Event));
         }
         Reconciled {
             actions,

@@ -39,7 +39,15 @@ fn key() -> ObjectKey {
 }
 
 fn snap(node: Value, renewed: &str, pods: Vec<Value>) -> Snapshot {
-    let mut objs = vec![(res::NODES, node), (LEASES, lease(renewed))];
+    switched(node, json!({}), renewed, pods)
+}
+
+/// A snapshot whose node Lease carries the fault-switch annotations
+/// `switches`.
+fn switched(node: Value, switches: Value, renewed: &str, pods: Vec<Value>) -> Snapshot {
+    let mut l = lease(renewed);
+    l["metadata"]["annotations"] = switches;
+    let mut objs = vec![(res::NODES, node), (LEASES, l)];
     objs.extend(pods.into_iter().map(|p| (res::PODS, p)));
     Snapshot::from_objects(objs)
 }
@@ -164,14 +172,14 @@ fn condition_taints_follow_conditions_and_cordoning() {
 
 #[test]
 fn the_kubelet_renews_its_lease_unless_stopped() {
-    // (annotations, seconds since renewal, renews)
+    // (Lease annotations, seconds since renewal, renews)
     let cases = [
         (json!({}), 5, false),
         (json!({}), 10, true),
         (json!({"kdrill.io/kubelet": "stopped"}), 60, false),
     ];
     for (ann, secs, renews) in cases {
-        let s = snap(node(ann.clone()), &format_time(t0()), vec![]);
+        let s = switched(node(json!({})), ann.clone(), &format_time(t0()), vec![]);
         let out = NodeHeartbeat.reconcile(&s, &key(), at(secs));
         let lease_patched = out
             .actions
@@ -183,8 +191,9 @@ fn the_kubelet_renews_its_lease_unless_stopped() {
 
 #[test]
 fn stop_then_restart_a_kubelet() {
-    let mut s = snap(
-        node(json!({"kdrill.io/kubelet": "stopped"})),
+    let mut s = switched(
+        node(json!({})),
+        json!({"kdrill.io/kubelet": "stopped"}),
         &format_time(t0()),
         vec![pod("a")],
     );
@@ -199,9 +208,9 @@ fn stop_then_restart_a_kubelet() {
     settle(&NodeLifecycleController, &mut s, &key(), at(41));
     assert_eq!(taints(&s).len(), 2);
     // Restarted: the kubelet renews and posts Ready, the taints go.
-    let mut n = (**s.get(res::NODES, "", "w1").expect("node")).clone();
-    n["metadata"]["annotations"] = json!({});
-    s.upsert(res::NODES, std::sync::Arc::new(n));
+    let mut l = (**s.get(LEASES, LEASE_NAMESPACE, "w1").expect("lease")).clone();
+    l["metadata"]["annotations"] = json!({});
+    s.upsert(LEASES, std::sync::Arc::new(l));
     let out = NodeHeartbeat.reconcile(&s, &key(), at(60));
     let ev = apply(&mut s, &out.actions, at(60), &mut seq);
     let status_is = |e: &str| (e.to_string(), format!("Node w1 status is now: {e}"));
@@ -234,8 +243,9 @@ fn stop_then_restart_a_kubelet() {
 
 #[test]
 fn memory_pressure_is_reported_and_tainted() {
-    let mut s = snap(
-        node(json!({"kdrill.io/pressure": "memory"})),
+    let mut s = switched(
+        node(json!({})),
+        json!({"kdrill.io/pressure": "memory"}),
         &format_time(t0()),
         vec![],
     );
