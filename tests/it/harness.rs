@@ -182,6 +182,50 @@ impl Sim {
         }
     }
 
+    /// Polls `kubectl args` until `pred` holds on its stdout, for at most
+    /// `secs` of wall time (for clusters on a sped-up wall clock).
+    #[track_caller]
+    pub fn eventually(&self, secs: u64, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let out = self.kubectl(args);
+            if out.code == 0 && pred(&out.stdout) {
+                return out.stdout;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "kubectl {args:?} never matched in {secs}s\nstdout:\n{}\nstderr:\n{}",
+                out.stdout,
+                out.stderr
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// On a virtual clock: runs `kubectl args` until `pred` holds on its
+    /// stdout, moving simulated time by `step` between tries (`tries` at most).
+    #[track_caller]
+    pub fn advancing(
+        &self,
+        step: &str,
+        tries: usize,
+        args: &[&str],
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        for _ in 0..tries {
+            let out = self.kubectl(args);
+            if out.code == 0 && pred(&out.stdout) {
+                return out.stdout;
+            }
+            self.advance(step);
+        }
+        let out = self.kubectl(args);
+        panic!(
+            "kubectl {args:?} never matched after {tries} steps of {step}\nstdout:\n{}\nstderr:\n{}",
+            out.stdout, out.stderr
+        );
+    }
+
     /// Writes a file in the test's directory and returns its path.
     pub fn file(&self, name: &str, contents: &str) -> String {
         let p = self.dir.path().join(name);

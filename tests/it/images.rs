@@ -29,18 +29,7 @@ spec:
 /// virtual clock five seconds between polls (at most ten simulated minutes).
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    for _ in 0..120 {
-        let out = sim.kubectl(args);
-        if out.code == 0 && pred(&out.stdout) {
-            return out.stdout;
-        }
-        sim.advance("5s");
-    }
-    let out = sim.kubectl(args);
-    panic!(
-        "kubectl {args:?} never matched in 10 simulated minutes\nstdout:\n{}\nstderr:\n{}",
-        out.stdout, out.stderr
-    );
+    sim.advancing("5s", 120, args, pred)
 }
 
 #[test]

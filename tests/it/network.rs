@@ -4,25 +4,11 @@
 //! to zero, crash-looping on a broken Corefile), with busybox's output.
 
 use super::harness::Sim;
-use std::time::{Duration, Instant};
 
 /// Polls `kubectl args` until `pred` holds on its stdout.
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = sim.kubectl(args);
-        if out.code == 0 && pred(&out.stdout) {
-            return out.stdout;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-                out.stdout, out.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    sim.eventually(30, args, pred)
 }
 
 fn fast() -> Sim {

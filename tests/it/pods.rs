@@ -4,25 +4,11 @@
 //! (`--time-scale 50`), so waiting is short polling with deadlines.
 
 use super::harness::{Sim, rows};
-use std::time::{Duration, Instant};
 
 /// Polls `kubectl args` until `pred` holds on its stdout.
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let out = sim.kubectl(args);
-        if out.code == 0 && pred(&out.stdout) {
-            return out.stdout;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-                out.stdout, out.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    sim.eventually(20, args, pred)
 }
 
 /// `kubectl get pod <name> --no-headers` columns once `pred` holds.

@@ -10,7 +10,7 @@ use kdrill::script::{self, Host, Limits, Roots};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SCENARIO: &str = r#"id: probe-demo
 title: Probes
@@ -67,20 +67,7 @@ spec:
 /// Polls `kubectl args` until `pred` holds on its stdout.
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let out = sim.kubectl(args);
-        if out.code == 0 && pred(&out.stdout) {
-            return out.stdout;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-            out.stdout,
-            out.stderr
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    sim.eventually(30, args, pred)
 }
 
 async fn grade(host: &Arc<Host>, scenario: &Scenario) -> Vec<(String, bool, String)> {

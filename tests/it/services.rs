@@ -11,18 +11,7 @@ use super::harness::{Sim, rows};
 /// virtual clock one second between polls (at most two simulated minutes).
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    for _ in 0..120 {
-        let out = sim.kubectl(args);
-        if out.code == 0 && pred(&out.stdout) {
-            return out.stdout;
-        }
-        sim.advance("1s");
-    }
-    let out = sim.kubectl(args);
-    panic!(
-        "kubectl {args:?} never matched in 120 simulated seconds\nstdout:\n{}\nstderr:\n{}",
-        out.stdout, out.stderr
-    );
+    sim.advancing("1s", 120, args, pred)
 }
 
 /// Waits until the kubelet runs `pod` with the given readiness and returns

@@ -2,25 +2,11 @@
 //! scale down from the highest ordinal, one daemon pod per eligible node.
 
 use super::harness::{Sim, rows};
-use std::time::{Duration, Instant};
 
 /// Polls `kubectl args` until `pred` holds on its stdout (20s deadline).
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let out = sim.kubectl(args);
-        if out.code == 0 && pred(&out.stdout) {
-            return out.stdout;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-                out.stdout, out.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    sim.eventually(20, args, pred)
 }
 
 const STS: &str = "apiVersion: apps/v1

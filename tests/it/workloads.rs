@@ -3,25 +3,11 @@
 //! kubelet does with the pods).
 
 use super::harness::{Sim, rows};
-use std::time::{Duration, Instant};
 
 /// Polls `kubectl args` until `pred` holds on its stdout (5s deadline).
 #[track_caller]
 fn eventually(sim: &Sim, args: &[&str], pred: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let out = sim.kubectl(args);
-        if out.code == 0 && pred(&out.stdout) {
-            return out.stdout;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "kubectl {args:?} never matched\nstdout:\n{}\nstderr:\n{}",
-                out.stdout, out.stderr
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    sim.eventually(5, args, pred)
 }
 
 /// Data rows of `kubectl get ... --no-headers`.
