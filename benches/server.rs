@@ -96,15 +96,9 @@ fn bench_get_pods(rt: &tokio::runtime::Runtime, n: usize) {
         jiff::Timestamp::from_second(1_800_000_000).expect("time"),
     ));
     let registry = Arc::new(Registry::new(Arc::new(Store::new()), clock, 1));
-    let ns = resource::lookup("", "v1", "namespaces").expect("namespaces");
-    registry
-        .create(
-            ns,
-            "",
-            json!({"metadata": {"name": "default"}}),
-            &WriteOptions::default(),
-        )
-        .expect("ns");
+    // A kind-like cluster: the admin is authorized through the bootstrap
+    // RBAC policy, as in `kdrill sim serve`.
+    kdrill::sim::bootstrap::seed(&registry, &Default::default()).expect("bootstrap");
     let pods = resource::lookup("", "v1", "pods").expect("pods");
     let before = rss_bytes();
     let mut json_bytes = 0usize;
@@ -132,7 +126,11 @@ fn bench_get_pods(rt: &tokio::runtime::Runtime, n: usize) {
             .block_on(axum::body::to_bytes(resp.into_body(), usize::MAX))
             .expect("body");
         samples.push(start.elapsed());
-        assert!(body.len() > n * 50);
+        assert!(
+            body.len() > n * 50,
+            "short answer: {}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
+        );
     }
     let per_pod_json = json_bytes / n.max(1);
     let per_pod_mem = (after.saturating_sub(before) as usize) / n.max(1);
