@@ -395,8 +395,10 @@ impl Runtime {
                 let Some(info) = lookup_res(res) else {
                     return false;
                 };
+                let owner = object.clone();
                 match self.registry.create(info, &namespace, object, &opts) {
                     Ok(w) => {
+                        self.snapshot.note_create(&namespace, &owner, None);
                         if let Some(mut ev) = on_created {
                             complete_message(&mut ev.message, meta::name(&w.object));
                             self.recorder.record(&self.registry, &ev);
@@ -405,6 +407,8 @@ impl Runtime {
                         true
                     }
                     Err(e) => {
+                        self.snapshot
+                            .note_create(&namespace, &owner, Some(e.message.clone()));
                         if let Some(mut ev) = on_failed {
                             ev.message.push_str(&e.message);
                             self.recorder.record(&self.registry, &ev);

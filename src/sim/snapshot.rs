@@ -204,6 +204,10 @@ pub struct Snapshot {
     /// Bound pods with required pod anti-affinity terms (the scheduler's
     /// InterPodAffinity filter checks them against every incoming pod).
     anti_affinity: Objects,
+    /// (namespace, controller uid) to the apiserver's refusal of that
+    /// controller's last create (the runtime records it; a controller's
+    /// `manageReplicasErr`).
+    create_failures: HashMap<(String, String), String>,
 }
 
 fn node_of(pod: &Value) -> &str {
@@ -301,6 +305,30 @@ impl Snapshot {
     /// What the active pods bound to `node` request (None: no such pod).
     pub fn node_usage(&self, node: &str) -> Option<&NodeUsage> {
         self.usage.get(node).filter(|u| u.pods > 0)
+    }
+
+    /// Why the last create for the controller with `uid` was refused, if it was.
+    pub fn create_failure(&self, namespace: &str, uid: &str) -> Option<&str> {
+        self.create_failures
+            .get(&(namespace.to_string(), uid.to_string()))
+            .map(String::as_str)
+    }
+
+    /// Records (`Some`) or clears (`None`) the outcome of a create for the
+    /// controller of `obj`.
+    pub fn note_create(&mut self, namespace: &str, obj: &Value, refusal: Option<String>) {
+        let Some(uid) = controller_uid(obj) else {
+            return;
+        };
+        let key = (namespace.to_string(), uid.to_string());
+        match refusal {
+            Some(m) => {
+                self.create_failures.insert(key, m);
+            }
+            None => {
+                self.create_failures.remove(&key);
+            }
+        }
     }
 
     /// Bound pods with required pod anti-affinity terms.

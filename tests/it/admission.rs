@@ -107,7 +107,7 @@ fn a_deployment_over_quota_shows_failed_create_on_its_replicaset() {
     });
     let line = describe
         .lines()
-        .find(|l| l.contains("FailedCreate"))
+        .find(|l| l.contains("Warning") && l.contains("FailedCreate"))
         .unwrap_or_default();
     assert!(line.contains("replicaset-controller"), "{line}");
     assert!(line.contains("Error creating: pods \"web-"), "{line}");
@@ -121,6 +121,43 @@ fn a_deployment_over_quota_shows_failed_create_on_its_replicaset() {
         .kubectl(&["get", "pods", "-l", "app=web", "-o", "name"])
         .ok();
     assert_eq!(pods.lines().count(), 2, "{pods}");
+    // The refusal is a ReplicaFailure condition on the ReplicaSet, and the
+    // Deployment carries it over (`getReplicaFailures`).
+    let rs = eventually(&sim, &["describe", "rs", "-l", "app=web"], |o| {
+        o.contains("ReplicaFailure")
+    });
+    assert!(
+        rs.contains("  ReplicaFailure   True    FailedCreate\n"),
+        "{rs}"
+    );
+    let deploy = eventually(&sim, &["describe", "deploy", "web"], |o| {
+        o.contains("ReplicaFailure")
+    });
+    assert!(
+        deploy.contains("  ReplicaFailure   True    FailedCreate\n"),
+        "{deploy}"
+    );
+    let message = sim
+        .kubectl(&[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"ReplicaFailure\")].message}",
+        ])
+        .ok();
+    assert!(
+        message.starts_with("pods \"web-")
+            && message.ends_with(
+                "exceeded quota: team-quota, requested: pods=1, used: pods=2, limited: pods=2"
+            ),
+        "{message}"
+    );
+    // Room in the quota: the next retry creates the pod and the condition goes.
+    sim.kubectl(&["delete", "resourcequota", "team-quota"]).ok();
+    eventually(&sim, &["describe", "deploy", "web"], |o| {
+        !o.contains("ReplicaFailure") && o.contains("3 available")
+    });
 }
 
 #[test]

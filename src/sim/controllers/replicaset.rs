@@ -190,6 +190,37 @@ fn calculate_status(rs: &Value, c: Counts) -> (Value, bool) {
     (Value::Object(status), c.ready > c.available)
 }
 
+/// `calculateStatus`'s ReplicaFailure handling: a refused create adds the
+/// condition (reason `FailedCreate`, the apiserver's message) when none is
+/// there; a sync without a refusal removes it.
+fn replica_failure(status: &mut Value, refusal: Option<&str>, now: Timestamp) {
+    let Some(map) = status.as_object_mut() else {
+        return;
+    };
+    let mut conds: Vec<Value> = map
+        .get("conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let present = conds.iter().any(|c| c["type"] == "ReplicaFailure");
+    match refusal {
+        Some(message) if !present => conds.push(json!({
+            "type": "ReplicaFailure",
+            "status": "True",
+            "lastTransitionTime": crate::sim::clock::format_time(now),
+            "reason": "FailedCreate",
+            "message": message,
+        })),
+        None if present => conds.retain(|c| c["type"] != "ReplicaFailure"),
+        _ => return,
+    }
+    if conds.is_empty() {
+        map.remove("conditions");
+    } else {
+        map.insert("conditions".into(), Value::Array(conds));
+    }
+}
+
 /// A merge patch turning `old` into `new` at the top level of `status`.
 pub fn status_patch(old: Option<&Value>, new: &Value) -> Option<Value> {
     let empty = Map::new();
@@ -277,7 +308,14 @@ impl Controller for ReplicaSetController {
                 }
             }
         }
-        let (status, waiting_for_min_ready) = calculate_status(rs, counts);
+        let short = counts.active < want;
+        let (mut status, waiting_for_min_ready) = calculate_status(rs, counts);
+        replica_failure(
+            &mut status,
+            snap.create_failure(&key.namespace, meta::uid(rs))
+                .filter(|_| short && !meta::is_deleting(rs)),
+            now,
+        );
         if let Some(patch) = status_patch(rs.get("status"), &status) {
             actions.push(Action::Patch {
                 res: res::REPLICASETS,

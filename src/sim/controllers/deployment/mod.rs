@@ -486,6 +486,31 @@ impl<'a> Sync<'a> {
                 );
             }
         }
+        // `getReplicaFailures`: the new ReplicaSet's ReplicaFailure
+        // condition (else an old one's) moves into the Deployment's.
+        let failure = new
+            .into_iter()
+            .chain(0..self.rs.len())
+            .filter_map(|i| self.rs.get(i))
+            .find_map(|r| {
+                r.obj
+                    .pointer("/status/conditions")
+                    .and_then(Value::as_array)
+                    .and_then(|cs| cs.iter().find(|c| c["type"] == "ReplicaFailure"))
+                    .cloned()
+            });
+        match failure {
+            Some(c) => {
+                let at = c.get("lastTransitionTime").cloned().unwrap_or(Value::Null);
+                set_condition(
+                    &mut self.conditions,
+                    json!({"type": "ReplicaFailure", "status": c["status"],
+                        "lastUpdateTime": at, "lastTransitionTime": at,
+                        "reason": c["reason"], "message": c["message"]}),
+                );
+            }
+            None => remove_condition(&mut self.conditions, "ReplicaFailure"),
+        }
         // Requeue a rollout that shows no progress, to notice the deadline.
         let cur = get_condition(&self.conditions, "Progressing");
         if let (Some(deadline), Some(c)) = (deadline, cur)
