@@ -1,5 +1,6 @@
 //! The simulated container runtime's image declarations:
-//! `/kdrill/v1/images`, a kdrill-only, admin-only endpoint. A scenario
+//! `/kdrill/v1/images`, a kdrill-only endpoint that RBAC authorizes as the
+//! non-resource URL it is (cluster-admin may use it). A scenario
 //! declares what its own app images do (`scenario.yaml` `images:`); the
 //! scenario engine sends each one here before setup. Real clusters answer
 //! 404, and the engine then leaves the image to behave as itself.
@@ -9,7 +10,6 @@
 //!   `registry.example.com/shop/api`.
 //! - `GET /kdrill/v1/images` lists the declared repositories.
 
-use super::auth::UserInfo;
 use super::kubelet_api::KubeletApi;
 use super::response;
 use crate::api::image_behaviour::AppBehaviour;
@@ -22,33 +22,13 @@ use std::sync::Arc;
 /// The path prefix of the endpoint.
 pub const PATH: &str = "/kdrill/v1/images";
 
-fn is_admin(user: &UserInfo) -> bool {
-    user.groups
-        .iter()
-        .any(|g| g == "kubeadm:cluster-admins" || g == "system:masters")
-}
-
 /// Serves one request under [`PATH`].
 pub fn serve(
     kubelet: Option<&Arc<dyn KubeletApi>>,
     method: &Method,
     path: &str,
-    user: &UserInfo,
     body: &[u8],
 ) -> Response<Body> {
-    if !is_admin(user) {
-        // The non-resource refusal the RBAC authorizer writes.
-        let verb = if method == Method::GET { "get" } else { "put" };
-        return response::status(&Status {
-            code: 403,
-            reason: "Forbidden",
-            message: format!(
-                "forbidden: User \"{}\" cannot {verb} path \"{path}\"",
-                user.username
-            ),
-            details: None,
-        });
-    }
     let Some(kubelet) = kubelet else {
         return response::status(&Status::not_found_path());
     };

@@ -163,7 +163,7 @@ async fn handle(
         let Ok(bytes) = axum::body::to_bytes(body, body::MAX_BODY).await else {
             return response::status(&Status::too_large(body::MAX_BODY));
         };
-        return images_api::serve(server.kubelet.get(), &parts.method, path, &user, &bytes);
+        return images_api::serve(server.kubelet.get(), &parts.method, path, &bytes);
     }
     if let Ok(ws) = ws {
         // exec/attach streams: the only upgrades the API serves.
