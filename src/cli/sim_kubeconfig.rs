@@ -5,7 +5,7 @@
 //! in kube-apiserver's `--token-auth-file` format), which the server
 //! re-reads; what the user may do is then up to RBAC.
 
-use crate::backend::kubeconfig::{KubeconfigSpec, cluster_of, render};
+use crate::backend::kubeconfig::{Credential, KubeconfigSpec, cluster_of, render};
 use crate::server::auth::{token_file_for, token_file_line};
 use std::io::Write;
 use std::path::PathBuf;
@@ -62,7 +62,7 @@ pub fn make(args: &Args) -> Result<String, String> {
         server: &access.server,
         ca_pem: &access.ca_pem,
         user: name,
-        token: &token,
+        credential: Credential::Token(&token),
     }))
 }
 
