@@ -43,12 +43,10 @@ impl ClientCa {
             roots.add(cert?)?;
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-            Arc::new(roots),
-            provider,
-        )
-        .allow_unauthenticated()
-        .build()?;
+        let verifier =
+            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .allow_unauthenticated()
+                .build()?;
         Ok(Self { verifier })
     }
 
@@ -72,10 +70,11 @@ impl ClientCa {
             .collect();
         let secs = u64::try_from(now.as_second()).unwrap_or(0);
         let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
-        if let Err(e) =
-            self.verifier
-                .verify_client_cert(&CertificateDer::from(leaf.as_slice()), &intermediates, at)
-        {
+        if let Err(e) = self.verifier.verify_client_cert(
+            &CertificateDer::from(leaf.as_slice()),
+            &intermediates,
+            at,
+        ) {
             return X509::Invalid(format!("verifying certificate failed: {e}"));
         }
         match user_of_certificate(leaf) {

@@ -5,8 +5,8 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
-pub mod client_cert;
 pub mod body;
+pub mod client_cert;
 pub mod clock_api;
 pub mod discovery;
 mod exec;
@@ -213,7 +213,14 @@ async fn handle(
         return response::status(&Status::too_large(body::MAX_BODY));
     }
     let certs = client_certs(&parts.extensions);
-    serve_request(&server, &parts.method, &parts.uri, &parts.headers, certs, &bytes)
+    serve_request(
+        &server,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        certs,
+        &bytes,
+    )
 }
 
 fn serve_request(
