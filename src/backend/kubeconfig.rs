@@ -102,4 +102,26 @@ mod tests {
         );
         assert!(cluster_of("kind: Config").is_err());
     }
+
+    #[test]
+    fn a_certificate_user_carries_kinds_data_fields() {
+        let text = render(&KubeconfigSpec {
+            cluster: "kind-kdrill",
+            server: "https://127.0.0.1:6443",
+            ca_pem: "ca",
+            user: "kind-kdrill",
+            credential: Credential::Certificate {
+                cert_pem: "cert",
+                key_pem: "key",
+            },
+        });
+        let doc = crate::api::yaml::from_str(&text).unwrap();
+        assert_eq!(
+            doc.pointer("/users/0"),
+            Some(&serde_json::json!({"name": "kind-kdrill", "user": {
+                "client-certificate-data": "Y2VydA==",
+                "client-key-data": "a2V5",
+            }}))
+        );
+    }
 }

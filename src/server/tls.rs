@@ -141,6 +141,16 @@ pub fn issue_client(ca_key_pem: &str, user: &str, groups: &[String]) -> Result<C
     sign_client(&issuer, user, groups).map_err(|e| format!("failed to sign certificate: {e}"))
 }
 
+/// The cluster CA's private key that goes with an admin kubeconfig
+/// (`<kubeconfig>.ca.key`, owner-only).
+pub fn ca_key_file_for(kubeconfig: &std::path::Path) -> std::path::PathBuf {
+    let name = kubeconfig
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "kubeconfig".into());
+    kubeconfig.with_file_name(format!("{name}.ca.key"))
+}
+
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {

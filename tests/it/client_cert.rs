@@ -173,3 +173,86 @@ async fn kube_rs_authenticates_with_the_client_certificate() {
     let who: Value = serde_json::from_str(&who).unwrap();
     assert_eq!(who["status"]["userInfo"]["username"], "kubernetes-admin");
 }
+
+/// `kdrill sim kubeconfig` with `extra` flags.
+fn sim_kubeconfig(sim: &Sim, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kdrill"))
+        .args(["sim", "kubeconfig", "--kubeconfig"])
+        .arg(&sim.kubeconfig)
+        .args(extra)
+        .env("KDRILL_HOME", sim.dir.path())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn sim_kubeconfig_issues_client_certificates_signed_by_the_cluster_ca() {
+    let sim = Sim::start();
+    let out = sim_kubeconfig(
+        &sim,
+        &[
+            "--user",
+            "carol",
+            "--group",
+            "devs",
+            "--group",
+            "ops",
+            "--client-certificate",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kc: Value = kdrill::api::yaml::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    assert!(user(&kc).contains_key("client-certificate-data"), "{kc}");
+    assert_eq!(user(&kc).get("token"), None);
+    let carol = write(&sim, "carol.kubeconfig", &kc);
+    let who = kubectl(&sim, &carol, &["auth", "whoami"]).ok();
+    assert_eq!(
+        super::harness::rows(&who)[1..],
+        [
+            vec!["Username".to_string(), "carol".into()],
+            vec!["Groups".into(), "[devs ops system:authenticated]".into()],
+        ]
+    );
+    assert_eq!(
+        kubectl(&sim, &carol, &["get", "pods"]).err(),
+        "Error from server (Forbidden): pods is forbidden: User \"carol\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\"\n"
+    );
+    sim.kubectl(&[
+        "create",
+        "rolebinding",
+        "devs-view",
+        "--clusterrole",
+        "view",
+        "--group",
+        "ops",
+    ])
+    .ok();
+    assert_eq!(
+        kubectl(&sim, &carol, &["get", "pods"]).stderr,
+        "No resources found in default namespace.\n"
+    );
+    // rcgen keeps one value per attribute type: two O values at most.
+    let three = sim_kubeconfig(
+        &sim,
+        &[
+            "--user",
+            "dan",
+            "--group",
+            "a",
+            "--group",
+            "b",
+            "--group",
+            "c",
+            "--client-certificate",
+        ],
+    );
+    assert_eq!(three.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&three.stderr),
+        "error: a client certificate carries at most 2 groups\n"
+    );
+}
