@@ -30,6 +30,7 @@
 //! `world` holds, by name, the objects of the pod's namespace the kubelet
 //! reads: ConfigMaps, Secrets, PersistentVolumeClaims (as stored JSON).
 
+pub mod api_client;
 mod containers;
 mod probe;
 pub mod service_env;
