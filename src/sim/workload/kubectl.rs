@@ -538,4 +538,6 @@ fn can_i(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
 }
 
 #[cfg(test)]
+mod image_tests;
+#[cfg(test)]
 mod tests;
