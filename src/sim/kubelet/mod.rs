@@ -31,6 +31,8 @@
 //! reads: ConfigMaps, Secrets, PersistentVolumeClaims (as stored JSON).
 
 pub mod api_client;
+#[cfg(test)]
+mod api_tests;
 mod containers;
 mod probe;
 pub mod service_env;
