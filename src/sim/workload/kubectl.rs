@@ -92,42 +92,52 @@ fn klog(msg: &str) -> String {
     )
 }
 
-/// kubectl's output when discovery fails: five cache errors, then the
-/// sentence for the failure.
-fn discovery_failed(out: &mut Output, detail: &str, last: &str) {
-    for _ in 0..5 {
-        out.err(klog(detail));
+/// How discovery fails, for the lines kubectl prints about it.
+enum Failure {
+    /// No in-cluster config: `http://localhost:8080`, refused.
+    NoConfig,
+    Unauthorized,
+    Unreachable,
+}
+
+/// kubectl's output when discovery fails: the cache's errors (five for
+/// `get`; two for `auth can-i`, which then warns that it cannot resolve the
+/// resource and sends its review anyway), then the sentence for the
+/// failure.
+fn discovery_failed(out: &mut Output, ctx: &Context<'_>, why: Failure, can_i: Option<&str>) {
+    let host = (ctx.vars)("KUBERNETES_SERVICE_HOST").unwrap_or_default();
+    let port = (ctx.vars)("KUBERNETES_SERVICE_PORT").unwrap_or_default();
+    let (detail, last) = match why {
+        Failure::NoConfig => (
+            "Get \\\"http://localhost:8080/api?timeout=32s\\\": dial tcp [::1]:8080: connect: connection refused".to_string(),
+            "The connection to the server localhost:8080 was refused - did you specify the right host or port?".to_string(),
+        ),
+        Failure::Unauthorized => (
+            "the server has asked for the client to provide credentials".to_string(),
+            if can_i.is_some() {
+                // The review's own 401 carries the apiserver's Status.
+                "error: You must be logged in to the server (Unauthorized)".to_string()
+            } else {
+                "error: You must be logged in to the server (the server has asked for the client to provide credentials)".to_string()
+            },
+        ),
+        Failure::Unreachable => (
+            format!("Get \\\"https://{host}:{port}/api?timeout=32s\\\": dial tcp {host}:{port}: i/o timeout"),
+            format!("Unable to connect to the server: dial tcp {host}:{port}: i/o timeout"),
+        ),
+    };
+    let repeats = if can_i.is_some() { 2 } else { 5 };
+    for _ in 0..repeats {
+        out.err(klog(&detail));
+    }
+    if let Some(res) = can_i {
+        out.err(format!(
+            "Warning: the server doesn't have a resource type '{res}'"
+        ));
+        out.err("");
     }
     out.err(last);
     out.code = 1;
-}
-
-fn no_config(out: &mut Output) {
-    discovery_failed(
-        out,
-        "Get \\\"http://localhost:8080/api?timeout=32s\\\": dial tcp [::1]:8080: connect: connection refused",
-        "The connection to the server localhost:8080 was refused - did you specify the right host or port?",
-    );
-}
-
-fn unauthorized(out: &mut Output) {
-    discovery_failed(
-        out,
-        "the server has asked for the client to provide credentials",
-        "error: You must be logged in to the server (the server has asked for the client to provide credentials)",
-    );
-}
-
-fn unreachable(out: &mut Output, ctx: &Context<'_>) {
-    let host = (ctx.vars)("KUBERNETES_SERVICE_HOST").unwrap_or_default();
-    let port = (ctx.vars)("KUBERNETES_SERVICE_PORT").unwrap_or_default();
-    discovery_failed(
-        out,
-        &format!(
-            "Get \\\"https://{host}:{port}/api?timeout=32s\\\": dial tcp {host}:{port}: i/o timeout"
-        ),
-        &format!("Unable to connect to the server: dial tcp {host}:{port}: i/o timeout"),
-    );
 }
 
 /// The resource a kubectl argument names (plural, singular, short name or
@@ -277,8 +287,7 @@ fn get(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
         return;
     };
     let Some(ic) = in_cluster(ctx) else {
-        no_config(out);
-        return;
+        return discovery_failed(out, ctx, Failure::NoConfig, None);
     };
     // (resource argument, names)
     let mut requests: Vec<(String, Vec<String>)> = Vec::new();
@@ -324,8 +333,12 @@ fn get(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
                     let t = table.get_or_insert_with(|| (columns, Vec::new()));
                     t.1.extend(rows);
                 }
-                ApiReply::Unauthorized => return unauthorized(out),
-                ApiReply::Unreachable => return unreachable(out, ctx),
+                ApiReply::Unauthorized => {
+                    return discovery_failed(out, ctx, Failure::Unauthorized, None);
+                }
+                ApiReply::Unreachable => {
+                    return discovery_failed(out, ctx, Failure::Unreachable, None);
+                }
                 ApiReply::Forbidden(m) => {
                     out.err(format!("Error from server (Forbidden): {m}"));
                     out.code = 1;
@@ -478,23 +491,17 @@ fn can_i(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
         out.code = 1;
         return;
     };
-    let Some(ic) = in_cluster(ctx) else {
-        no_config(out);
-        return;
-    };
     let (res, name) = match target.split_once('/') {
         Some((r, n)) => (r.to_string(), n.to_string()),
         None => (target.clone(), args.get(2).cloned().unwrap_or_default()),
     };
-    let (group, resource, namespaced) = match resolve(&res) {
+    let Some(ic) = in_cluster(ctx) else {
+        return discovery_failed(out, ctx, Failure::NoConfig, Some(&res));
+    };
+    let info = resolve(&res);
+    let (group, resource, namespaced) = match info {
         Some(i) => (i.group.to_string(), i.plural.to_string(), i.namespaced),
-        None => {
-            out.err(format!(
-                "Warning: the server doesn't have a resource type '{res}'"
-            ));
-            out.err("");
-            (String::new(), res.clone(), true)
-        }
+        None => (String::new(), res.clone(), true),
     };
     let namespace = if flags.all_namespaces || !namespaced {
         String::new()
@@ -511,7 +518,23 @@ fn can_i(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
         review: true,
     };
     out.called_api = true;
-    match ctx.net.api(&c, ctx.at) {
+    let reply = ctx.net.api(&c, ctx.at);
+    match reply {
+        ApiReply::Unauthorized => {
+            return discovery_failed(out, ctx, Failure::Unauthorized, Some(&res));
+        }
+        ApiReply::Unreachable | ApiReply::Table { .. } => {
+            return discovery_failed(out, ctx, Failure::Unreachable, Some(&res));
+        }
+        _ => {}
+    }
+    if info.is_none() {
+        out.err(format!(
+            "Warning: the server doesn't have a resource type '{res}'"
+        ));
+        out.err("");
+    }
+    match reply {
         ApiReply::Review { allowed: true, .. } => out.out("yes"),
         ApiReply::Review {
             allowed: false,
@@ -532,12 +555,11 @@ fn can_i(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
             out.err(format!("Error from server (NotFound): {m}"));
             out.code = 1;
         }
-        ApiReply::Unauthorized => unauthorized(out),
-        ApiReply::Unreachable | ApiReply::Table { .. } => unreachable(out, ctx),
+        _ => {}
     }
 }
 
 #[cfg(test)]
-mod image_tests;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod image_tests;

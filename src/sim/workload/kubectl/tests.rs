@@ -274,3 +274,55 @@ fn no_arguments_print_help_and_garbage_never_panics() {
         Some("Unable to connect to the server: dial tcp 10.96.0.1:443: i/o timeout")
     );
 }
+
+#[test]
+fn can_i_without_a_working_login_warns_then_fails_as_kubectl_does() {
+    let out = kubectl(
+        "auth can-i list pods",
+        &pod_files(false),
+        &api(ApiReply::Unauthorized),
+    );
+    let lines = text(&out);
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(
+        lines[2],
+        "Warning: the server doesn't have a resource type 'pods'"
+    );
+    assert_eq!(lines[3], "");
+    assert_eq!(
+        lines[4],
+        "The connection to the server localhost:8080 was refused - did you specify the right host or port?"
+    );
+    let out = kubectl(
+        "auth can-i list pods",
+        &pod_files(true),
+        &api(ApiReply::Unauthorized),
+    );
+    let lines = text(&out);
+    assert_eq!(
+        lines[0],
+        "E{{time:%m%d %H:%M:%S%.6f}}       1 memcache.go:265] \"Unhandled Error\" err=\"couldn't get current server API group list: the server has asked for the client to provide credentials\""
+    );
+    assert_eq!(
+        lines[2..],
+        [
+            "Warning: the server doesn't have a resource type 'pods'",
+            "",
+            "error: You must be logged in to the server (Unauthorized)"
+        ]
+    );
+    assert_eq!(out.code, 1);
+    let no = api(ApiReply::Review {
+        allowed: false,
+        reason: String::new(),
+    });
+    let out = kubectl("auth can-i list widgets", &pod_files(true), &no);
+    assert_eq!(
+        text(&out),
+        [
+            "Warning: the server doesn't have a resource type 'widgets'",
+            "",
+            "no"
+        ]
+    );
+}
