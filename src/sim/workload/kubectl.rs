@@ -560,6 +560,6 @@ fn can_i(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod image_tests;
+#[cfg(test)]
+mod tests;
