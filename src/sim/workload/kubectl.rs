@@ -26,6 +26,9 @@ pub const BINARIES: &[&str] = &[
     "/bin/kubectl",
 ];
 
+/// A Table's columns: name and priority.
+type Columns = Vec<(String, i32)>;
+
 /// One line of output: `true` for stderr.
 pub type Line = (bool, String);
 
@@ -325,7 +328,7 @@ fn get(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
                 .map(|n| call(&ic, "get", info, &ns, n))
                 .collect()
         };
-        let mut table: Option<(Vec<(String, i32)>, Vec<Vec<String>>)> = None;
+        let mut table: Option<(Columns, Vec<Vec<String>>)> = None;
         for c in &calls {
             out.called_api = true;
             match ctx.net.api(c, ctx.at) {
@@ -398,7 +401,7 @@ fn print_rows(
     flags: &Flags,
     info: &ResourceInfo,
     ns: &str,
-    columns: Vec<(String, i32)>,
+    columns: Columns,
     rows: Vec<Vec<String>>,
     with_kind: bool,
     out: &mut Output,
