@@ -68,6 +68,8 @@ pub struct ApiCallSpec {
     /// file); `""` for all namespaces.
     pub namespace: Option<String>,
     pub name: Option<String>,
+    /// A list's label selector (`app=web`).
+    pub label_selector: Option<String>,
     /// How often the call repeats (`10s`, `1m`, `500ms` or seconds); once
     /// at start-up when absent.
     pub every: Option<Every>,

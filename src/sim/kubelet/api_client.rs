@@ -7,6 +7,7 @@
 //! Reads answer with the server-side Table cells kubectl prints.
 
 use crate::api::resource::RESOURCES;
+use crate::api::selector::LabelSelector;
 use crate::api::status::GroupResource;
 use crate::registry::rbac::rule::Attributes;
 use crate::registry::rbac::sa_token;
@@ -107,8 +108,17 @@ pub fn answer(store: &Store, call: &ApiCall, now: Timestamp) -> ApiReply {
         resource: info.plural,
     };
     let objects: Vec<std::sync::Arc<Value>> = if call.name.is_empty() {
+        let selector = match LabelSelector::parse(&call.label_selector) {
+            Ok(s) => s,
+            Err(e) => return ApiReply::BadRequest(e.to_string()),
+        };
         let ns = (!call.namespace.is_empty()).then_some(call.namespace.as_str());
-        store.list(key, ns).0
+        store
+            .list(key, ns)
+            .0
+            .into_iter()
+            .filter(|o| selector.matches(o.pointer("/metadata/labels").and_then(Value::as_object)))
+            .collect()
     } else {
         match store.get(key, &call.namespace, &call.name) {
             Some(o) => vec![o],
@@ -256,6 +266,20 @@ mod tests {
             answer(&store, &get, now()),
             ApiReply::NotFound("configmaps \"missing\" not found".into())
         );
+        let mut selected = list_cms(&token);
+        selected.label_selector = "app=web".into();
+        assert_eq!(
+            answer(&store, &selected, now()),
+            ApiReply::Table {
+                columns: vec![("Name".into(), 0), ("Data".into(), 0), ("Age".into(), 0)],
+                rows: vec![],
+            }
+        );
+        selected.label_selector = "app in (".into();
+        assert!(matches!(
+            answer(&store, &selected, now()),
+            ApiReply::BadRequest(_)
+        ));
         // can-i: the review itself needs system:basic-user, absent here.
         let mut review = list_cms(&token);
         review.review = true;

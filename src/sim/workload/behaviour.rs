@@ -1573,6 +1573,7 @@ fn api_calls(spec: &ContainerSpec, b: &AppBehaviour, net: &dyn Network, t: &mut 
             resource: resource.clone(),
             namespace: namespace.clone(),
             name: name.clone(),
+            label_selector: c.label_selector.clone().unwrap_or_default(),
             review: false,
         };
         let path = api_path(
@@ -1605,9 +1606,9 @@ fn api_calls(spec: &ContainerSpec, b: &AppBehaviour, net: &dyn Network, t: &mut 
                 (fill(&tmpl, rows.len(), ""), false)
             }
             super::ApiReply::Review { .. } => (fill(&error_tmpl, 0, ""), false),
-            super::ApiReply::Forbidden(m) | super::ApiReply::NotFound(m) => {
-                (fill(&error_tmpl, 0, &m), true)
-            }
+            super::ApiReply::Forbidden(m)
+            | super::ApiReply::NotFound(m)
+            | super::ApiReply::BadRequest(m) => (fill(&error_tmpl, 0, &m), true),
             super::ApiReply::Unauthorized => (fill(&error_tmpl, 0, "Unauthorized"), true),
             super::ApiReply::Unreachable => (
                 fill(

@@ -167,6 +167,7 @@ struct Flags {
     all_namespaces: bool,
     output: String,
     no_headers: bool,
+    selector: String,
     positional: Vec<String>,
 }
 
@@ -186,8 +187,14 @@ fn parse_flags(args: &[String]) -> Result<Flags, String> {
             "--output" => f.output = value("--output")?,
             "-A" | "--all-namespaces" | "--all-namespaces=true" => f.all_namespaces = true,
             "--no-headers" | "--no-headers=true" => f.no_headers = true,
-            "-l" | "--selector" | "--kubeconfig" | "--context" | "--request-timeout" => {
+            "-l" => f.selector = value("'l' in -l")?,
+            "--selector" => f.selector = value("--selector")?,
+            "--kubeconfig" | "--context" | "--request-timeout" => {
                 value(a)?;
+            }
+            s if s.starts_with("--selector=") => f.selector = s["--selector=".len()..].to_string(),
+            s if s.starts_with("-l") && s.len() > 2 && !s.starts_with("--") => {
+                f.selector = s[2..].trim_start_matches('=').to_string()
             }
             s if s.starts_with("--namespace=") => {
                 f.namespace = Some(s["--namespace=".len()..].to_string())
@@ -289,6 +296,14 @@ fn get(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
         out.code = 1;
         return;
     };
+    if !matches!(flags.output.as_str(), "" | "wide" | "name") {
+        out.err(format!(
+            "error: kdrill simulates \"-o wide\" and \"-o name\" for kubectl inside pods, not \"-o {}\"",
+            flags.output
+        ));
+        out.code = 1;
+        return;
+    }
     let Some(ic) = in_cluster(ctx) else {
         return discovery_failed(out, ctx, Failure::NoConfig, None);
     };
@@ -321,7 +336,10 @@ fn get(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
             namespace.clone()
         };
         let calls: Vec<ApiCall> = if names.is_empty() {
-            vec![call(&ic, "list", info, &ns, "")]
+            vec![ApiCall {
+                label_selector: flags.selector.clone(),
+                ..call(&ic, "list", info, &ns, "")
+            }]
         } else {
             names
                 .iter()
@@ -348,6 +366,10 @@ fn get(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
                 }
                 ApiReply::NotFound(m) => {
                     out.err(format!("Error from server (NotFound): {m}"));
+                    out.code = 1;
+                }
+                ApiReply::BadRequest(m) => {
+                    out.err(format!("Error from server (BadRequest): {m}"));
                     out.code = 1;
                 }
                 ApiReply::Review { .. } => {}
@@ -390,6 +412,7 @@ fn call(ic: &InCluster, verb: &str, info: &ResourceInfo, ns: &str, name: &str) -
         resource: info.plural.into(),
         namespace: ns.into(),
         name: name.into(),
+        label_selector: String::new(),
         review: false,
     }
 }
@@ -518,6 +541,7 @@ fn can_i(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
         resource,
         namespace,
         name,
+        label_selector: String::new(),
         review: true,
     };
     out.called_api = true;
@@ -556,6 +580,10 @@ fn can_i(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
         }
         ApiReply::NotFound(m) => {
             out.err(format!("Error from server (NotFound): {m}"));
+            out.code = 1;
+        }
+        ApiReply::BadRequest(m) => {
+            out.err(format!("Error from server (BadRequest): {m}"));
             out.code = 1;
         }
         _ => {}

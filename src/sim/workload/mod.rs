@@ -457,6 +457,8 @@ pub struct ApiCall {
     pub namespace: String,
     /// The object's name for a `get` ("" otherwise).
     pub name: String,
+    /// A list's `labelSelector` ("" for everything).
+    pub label_selector: String,
     /// Ask whether the request would be allowed (a
     /// SelfSubjectAccessReview, as `kubectl auth can-i` sends) instead of
     /// making it.
@@ -472,6 +474,8 @@ pub enum ApiReply {
     Forbidden(String),
     /// 404, with the Status message (`configmaps "x" not found`).
     NotFound(String),
+    /// 400, with the Status message (a selector that does not parse).
+    BadRequest(String),
     /// What was read, as the server's Table: the columns (name, priority:
     /// kubectl shows priority 0 unless `-o wide`) and, for each object, its
     /// namespace ("" when cluster-scoped) followed by its cells as kubectl

@@ -83,6 +83,7 @@ fn a_forbidden_list_prints_the_servers_message_and_exits_1() {
             resource: "configmaps".into(),
             namespace: "team-a".into(),
             name: String::new(),
+            label_selector: String::new(),
             review: false,
         }
     );
@@ -99,7 +100,9 @@ fn names_flags_and_short_names_resolve_as_kubectl_resolves_them() {
     kubectl("get deploy/web", &files, &net);
     kubectl("--namespace=y get cm -A", &files, &net);
     kubectl("get nodes", &files, &net);
+    kubectl("get pods -l app=web,tier!=db", &files, &net);
     let calls = net.calls.borrow();
+    assert_eq!(calls[4].label_selector, "app=web,tier!=db");
     let got: Vec<(&str, &str, &str, &str, &str)> = calls
         .iter()
         .map(|c| {
@@ -119,6 +122,7 @@ fn names_flags_and_short_names_resolve_as_kubectl_resolves_them() {
             ("get", "apps", "deployments", "team-a", "web"),
             ("list", "", "configmaps", "", ""),
             ("list", "", "nodes", "", ""),
+            ("list", "", "pods", "team-a", ""),
         ]
     );
     let out = kubectl("get widgets", &files, &net);
@@ -185,6 +189,13 @@ fn tables_print_like_kubectls_tabwriter() {
         columns: vec![("Name".into(), 0)],
         rows: vec![],
     });
+    let out = kubectl("get cm -o yaml", &files, &empty);
+    assert_eq!(
+        text(&out),
+        [
+            "error: kdrill simulates \"-o wide\" and \"-o name\" for kubectl inside pods, not \"-o yaml\""
+        ]
+    );
     let out = kubectl("get cm", &files, &empty);
     assert_eq!(
         out.lines,
