@@ -337,3 +337,12 @@ fn can_i_without_a_working_login_warns_then_fails_as_kubectl_does() {
         ]
     );
 }
+
+#[test]
+fn klog_lines_render_with_microseconds() {
+    let at: jiff::Timestamp = "2025-06-01T10:00:03.123456789Z".parse().expect("ts");
+    assert_eq!(
+        crate::sim::workload::behaviour::render(&klog("x"), at),
+        "E0601 10:00:03.123456       1 memcache.go:265] \"Unhandled Error\" err=\"couldn't get current server API group list: x\""
+    );
+}
