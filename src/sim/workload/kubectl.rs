@@ -320,9 +320,19 @@ fn get(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
         }
     }
     let namespace = flags.namespace.clone().unwrap_or(ic.namespace.clone());
+    let mut kinds: Vec<&str> = requests.iter().map(|(r, _)| r.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    // `printWithKind`: several types requested.
+    let with_kind = kinds.len() > 1;
+    let listing = requests.iter().all(|(_, names)| names.is_empty());
     let mut printed_any = false;
-    for (arg, names) in requests {
-        let Some(info) = resolve(&arg) else {
+    // The server's errors come after what could be printed (the builder
+    // continues on error and kubectl reports them at the end).
+    let mut errors: Vec<String> = Vec::new();
+    let mut empty_ns: Option<String> = None;
+    for (arg, names) in &requests {
+        let Some(info) = resolve(arg) else {
             out.called_api = true;
             out.err(format!(
                 "error: the server doesn't have a resource type \"{arg}\""
@@ -361,16 +371,11 @@ fn get(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
                     return discovery_failed(out, ctx, Failure::Unreachable, None);
                 }
                 ApiReply::Forbidden(m) => {
-                    out.err(format!("Error from server (Forbidden): {m}"));
-                    out.code = 1;
+                    errors.push(format!("Error from server (Forbidden): {m}"))
                 }
-                ApiReply::NotFound(m) => {
-                    out.err(format!("Error from server (NotFound): {m}"));
-                    out.code = 1;
-                }
+                ApiReply::NotFound(m) => errors.push(format!("Error from server (NotFound): {m}")),
                 ApiReply::BadRequest(m) => {
-                    out.err(format!("Error from server (BadRequest): {m}"));
-                    out.code = 1;
+                    errors.push(format!("Error from server (BadRequest): {m}"))
                 }
                 ApiReply::Review { .. } => {}
             }
@@ -379,28 +384,31 @@ fn get(flags: &Flags, ctx: &Context<'_>, out: &mut Output) {
             continue;
         };
         if rows.is_empty() {
-            if names.is_empty() && out.code == 0 {
-                out.err(if ns.is_empty() {
-                    "No resources found".to_string()
-                } else {
-                    format!("No resources found in {ns} namespace.")
-                });
-            }
+            empty_ns.get_or_insert(ns);
             continue;
         }
         if printed_any && flags.output != "name" {
             out.out("");
         }
         printed_any = true;
-        print_rows(
-            flags,
-            info,
-            &ns,
-            columns,
-            rows,
-            names.len() > 1 || first.contains(','),
-            out,
-        );
+        print_rows(flags, info, &ns, columns, rows, with_kind, out);
+    }
+    if !printed_any
+        && errors.is_empty()
+        && listing
+        && let Some(ns) = empty_ns
+    {
+        out.err(if ns.is_empty() {
+            "No resources found".to_string()
+        } else {
+            format!("No resources found in {ns} namespace.")
+        });
+    }
+    if !errors.is_empty() {
+        out.code = 1;
+    }
+    for e in errors {
+        out.err(e);
     }
 }
 

@@ -346,3 +346,38 @@ fn klog_lines_render_with_microseconds() {
         "E0601 10:00:03.123456       1 memcache.go:265] \"Unhandled Error\" err=\"couldn't get current server API group list: x\""
     );
 }
+
+/// Answers by resource: ConfigMaps list, Secrets are forbidden.
+struct Mixed;
+
+impl Network for Mixed {
+    fn call(&self, _req: &NetRequest, _at: SignedDuration) -> NetReply {
+        NetReply::Timeout
+    }
+    fn api(&self, call: &ApiCall, _at: SignedDuration) -> ApiReply {
+        if call.resource == "secrets" {
+            return ApiReply::Forbidden("secrets is forbidden: User \"u\" cannot list resource \"secrets\" in API group \"\" in the namespace \"team-a\"".into());
+        }
+        ApiReply::Table {
+            columns: vec![("Name".into(), 0), ("Data".into(), 0)],
+            rows: vec![vec!["team-a".into(), "app".into(), "1".into()]],
+        }
+    }
+}
+
+#[test]
+fn several_types_print_with_their_kind_and_errors_come_last() {
+    let out = kubectl("get secrets,cm", &pod_files(true), &Mixed);
+    assert_eq!(
+        out.lines,
+        [
+            (false, "NAME            DATA".to_string()),
+            (false, "configmap/app   1".to_string()),
+            (true, "Error from server (Forbidden): secrets is forbidden: User \"u\" cannot list resource \"secrets\" in API group \"\" in the namespace \"team-a\"".to_string()),
+        ]
+    );
+    assert_eq!(out.code, 1);
+    // Several names of one type: no kind.
+    let out = kubectl("get cm a b", &pod_files(true), &Mixed);
+    assert_eq!(text(&out), ["NAME   DATA", "app    1", "app    1"]);
+}
