@@ -3,6 +3,7 @@
 //! that [`render`] fills with the line's absolute time.
 
 use super::catalog::{Catalog, ImageRef, fnv};
+use super::kubectl;
 use super::shell::{self, Env};
 use super::{
     ContainerSpec, End, Http, Network, Port, Protocol, Route, ShellKind, Sigterm, Timeline,
@@ -64,6 +65,7 @@ enum Kind {
     Stress,
     Coredns,
     IngressNginx,
+    Kubectl,
     Generic,
     Declared,
 }
@@ -76,6 +78,8 @@ struct Profile {
     mains: Vec<&'static str>,
     shell: Option<ShellKind>,
     path: &'static str,
+    /// Where the image keeps kubectl, for the kubectl images.
+    kubectl: Option<&'static str>,
 }
 
 fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
@@ -94,8 +98,17 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
                 mains: mains.to_vec(),
                 shell,
                 path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                kubectl: None,
             }
         };
+    // The kubectl images: bitnami's (minideb, `kubectl --help` by default),
+    // the project's own (debian-base with bash, `ENTRYPOINT
+    // ["/bin/kubectl"]`, build/server-image/kubectl/Dockerfile) and
+    // rancher's (no shell).
+    let kubectl = |entrypoint: &[&'static str], cmd: &[&'static str], bin, shell| Profile {
+        kubectl: Some(bin),
+        ..p(Kind::Kubectl, entrypoint, cmd, &["kubectl", bin], shell)
+    };
     if let Some(d) = catalog.declared_for(r) {
         return p(
             Kind::Declared,
@@ -184,6 +197,22 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
             &["/usr/local/bin/kube-proxy", "kube-proxy"],
             Some(ShellKind::Dash),
         ),
+        "docker.io/bitnami/kubectl" => Profile {
+            path: "/opt/bitnami/kubectl/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ..kubectl(
+                &["kubectl"],
+                &["--help"],
+                "/opt/bitnami/kubectl/bin/kubectl",
+                Some(ShellKind::Dash),
+            )
+        },
+        "registry.k8s.io/kubectl" => kubectl(
+            &["/bin/kubectl"],
+            &[],
+            "/bin/kubectl",
+            Some(ShellKind::Dash),
+        ),
+        "docker.io/rancher/kubectl" => kubectl(&["kubectl"], &[], "/bin/kubectl", None),
         "docker.io/kindest/kindnetd" => p(
             Kind::Generic,
             &[],
@@ -232,10 +261,14 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
         ("HOME".into(), "/root".into()),
     ];
     vars.extend(spec.env.iter().cloned());
+    let mut files = spec.files.clone();
+    if let Some(bin) = prof.kubectl {
+        files.insert(bin.to_string(), String::new());
+    }
     let env = Env {
         kind: prof.shell.unwrap_or(ShellKind::Ash),
         vars,
-        files: spec.files.clone(),
+        files,
         dirs: spec.mounts.clone(),
         hostname: spec.hostname.clone(),
         net,
@@ -259,8 +292,9 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
             Kind::Stress => stress(&argv),
             Kind::Coredns => coredns(spec, &argv),
             Kind::IngressNginx => ingress_nginx(),
+            Kind::Kubectl => kubectl_main(&argv, &env),
             Kind::Declared => match catalog.declared_for(&r) {
-                Some(b) => declared(spec, b),
+                Some(b) => declared(spec, b, net),
                 None => Timeline::runs(),
             },
             Kind::Generic | Kind::Busybox => generic(&r),
@@ -283,7 +317,48 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
     if tl.shell.is_none() {
         tl.shell = prof.shell;
     }
+    if let Some(bin) = prof.kubectl {
+        // Part of the image: `kubectl exec ... -- kubectl` finds it.
+        tl.files.insert(
+            0,
+            super::FileChange {
+                at: SignedDuration::ZERO,
+                path: bin.to_string(),
+                content: Some(String::new()),
+            },
+        );
+    }
     tl
+}
+
+/// The kubectl images run as `kubectl args...`: one run, its output, its
+/// exit code.
+fn kubectl_main(argv: &[String], env: &Env<'_>) -> Timeline {
+    let vars = |k: &str| {
+        env.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+    };
+    let out = kubectl::run(
+        argv.get(1..).unwrap_or(&[]),
+        &kubectl::Context {
+            files: &env.files,
+            vars: &vars,
+            net: env.net,
+            at: SignedDuration::ZERO,
+        },
+    );
+    let at = secs(0.1);
+    let mut t = Timeline::exits(at, out.code);
+    if out.called_api {
+        t.api_at.push(SignedDuration::ZERO);
+    }
+    for (_, line) in out.lines {
+        t.log(SignedDuration::ZERO, line);
+    }
+    t
 }
 
 fn daemon(memory: u64) -> Timeline {
@@ -1375,7 +1450,7 @@ fn generic(r: &ImageRef) -> Timeline {
     t
 }
 
-fn declared(spec: &ContainerSpec, b: &AppBehaviour) -> Timeline {
+fn declared(spec: &ContainerSpec, b: &AppBehaviour, net: &dyn Network) -> Timeline {
     let mut t = daemon(b.memory_bytes);
     t.cpu_millis = b.cpu_millicores;
     t.sigterm = Sigterm::Exits {
@@ -1438,7 +1513,179 @@ fn declared(spec: &ContainerSpec, b: &AppBehaviour) -> Timeline {
             code: b.exit_code.unwrap_or(0),
         };
     }
+    api_calls(spec, b, net, &mut t);
     t
+}
+
+const GO_LOG_TIME: &str = "{{time:%Y/%m/%d %H:%M:%S}}";
+
+/// A declared app's calls to the API server, made as client-go makes them
+/// with the in-cluster config: each answer is the API server's now (the
+/// kubelet re-derives at every call, see `Timeline::api_at`).
+fn api_calls(spec: &ContainerSpec, b: &AppBehaviour, net: &dyn Network, t: &mut Timeline) {
+    if b.api_calls.is_empty() {
+        return;
+    }
+    let start = secs(b.startup_seconds);
+    let sa = kubectl::SA_DIR;
+    let Some(token) = spec.files.get(&format!("{sa}/token")) else {
+        // rest.InClusterConfig cannot read the token: the app gives up.
+        t.log(
+            start,
+            format!("{GO_LOG_TIME} failed to load in-cluster config: open {sa}/token: no such file or directory"),
+        );
+        fail(t, b.startup_seconds, b.exit_code.unwrap_or(1));
+        return;
+    };
+    let own_ns = spec
+        .files
+        .get(&format!("{sa}/namespace"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "default".into());
+    let host = spec
+        .env_get("KUBERNETES_SERVICE_HOST")
+        .unwrap_or("10.96.0.1");
+    let port = spec.env_get("KUBERNETES_SERVICE_PORT").unwrap_or("443");
+    // (offset, line, failed) of the first round; calls with a period repeat.
+    let mut once: Vec<(SignedDuration, String, bool)> = Vec::new();
+    let mut repeated: Vec<(SignedDuration, SignedDuration, String, bool)> = Vec::new();
+    for c in &b.api_calls {
+        let info = kubectl::resolve(&c.resource);
+        let (group, resource, namespaced) = match info {
+            Some(i) => (i.group.to_string(), i.plural.to_string(), i.namespaced),
+            None => (String::new(), c.resource.clone(), true),
+        };
+        let name = c.name.clone().unwrap_or_default();
+        let verb = match c.verb.as_str() {
+            "" if name.is_empty() => "list".to_string(),
+            "" => "get".to_string(),
+            v => v.to_string(),
+        };
+        let namespace = match &c.namespace {
+            _ if !namespaced => String::new(),
+            Some(ns) => ns.clone(),
+            None => own_ns.clone(),
+        };
+        let call = super::ApiCall {
+            token: token.trim().to_string(),
+            verb: verb.clone(),
+            group: group.clone(),
+            resource: resource.clone(),
+            namespace: namespace.clone(),
+            name: name.clone(),
+            label_selector: c.label_selector.clone().unwrap_or_default(),
+            review: false,
+        };
+        let path = api_path(
+            &group,
+            info.map_or("v1", |i| i.version),
+            &resource,
+            &namespace,
+            &name,
+        );
+        let fill = |tmpl: &str, count: usize, error: &str| {
+            tmpl.replace("{verb}", &verb)
+                .replace("{resource}", &resource)
+                .replace("{namespace}", &namespace)
+                .replace("{count}", &count.to_string())
+                .replace("{error}", error)
+        };
+        let error_tmpl = c
+            .error_log
+            .clone()
+            .unwrap_or_else(|| format!("{GO_LOG_TIME} failed to {{verb}} {{resource}}: {{error}}"));
+        let (line, failed) = match net.api(&call, start) {
+            super::ApiReply::Table { rows, .. } => {
+                let tmpl = c.success_log.clone().unwrap_or_else(|| {
+                    if name.is_empty() {
+                        format!("{GO_LOG_TIME} {{verb}} {{resource}}: {{count}} items")
+                    } else {
+                        format!("{GO_LOG_TIME} {{verb}} {{resource}} {name}: ok")
+                    }
+                });
+                (fill(&tmpl, rows.len(), ""), false)
+            }
+            super::ApiReply::Review { .. } => (fill(&error_tmpl, 0, ""), false),
+            super::ApiReply::Forbidden(m)
+            | super::ApiReply::NotFound(m)
+            | super::ApiReply::BadRequest(m) => (fill(&error_tmpl, 0, &m), true),
+            super::ApiReply::Unauthorized => (fill(&error_tmpl, 0, "Unauthorized"), true),
+            super::ApiReply::Unreachable => (
+                fill(
+                    &error_tmpl,
+                    0,
+                    &format!(
+                        "Get \"https://{host}:{port}{path}\": dial tcp {host}:{port}: i/o timeout"
+                    ),
+                ),
+                true,
+            ),
+        };
+        match c.every {
+            Some(e) => repeated.push((start, secs(e.0), line, failed)),
+            None => once.push((start, line, failed)),
+        }
+    }
+    let code = b.exit_code.unwrap_or(1);
+    let first_failure = once
+        .iter()
+        .map(|(at, _, f)| (*at, *f))
+        .chain(repeated.iter().map(|(at, _, _, f)| (*at, *f)))
+        .find(|(_, f)| *f);
+    t.api_at.push(start);
+    if b.exit_on_error && first_failure.is_some() {
+        // The first round fails: the app logs why and exits.
+        for (at, line, _) in &once {
+            t.log(*at, line.clone());
+        }
+        for (at, _, line, _) in &repeated {
+            t.log(*at, line.clone());
+        }
+        fail(t, b.startup_seconds, code);
+        return;
+    }
+    for (at, line, _) in &once {
+        t.log(*at, line.clone());
+    }
+    // Calls on one period repeat together; the shortest period leads.
+    if let Some(period) = repeated
+        .iter()
+        .map(|r| r.1)
+        .filter(|p| p.is_positive())
+        .min()
+    {
+        t.repeat = Some(super::Repeat {
+            from: start,
+            period,
+            lines: repeated
+                .iter()
+                .map(|(_, _, line, _)| super::LogLine {
+                    at: SignedDuration::ZERO,
+                    text: line.clone(),
+                })
+                .collect(),
+        });
+        t.api_repeat = vec![SignedDuration::ZERO];
+    }
+}
+
+/// The REST path of a request, as client-go's errors quote it.
+fn api_path(group: &str, version: &str, resource: &str, ns: &str, name: &str) -> String {
+    let mut p = if group.is_empty() {
+        format!("/api/{version}")
+    } else {
+        format!("/apis/{group}/{version}")
+    };
+    if !ns.is_empty() {
+        p.push_str(&format!("/namespaces/{ns}"));
+    }
+    p.push('/');
+    p.push_str(resource);
+    if !name.is_empty() {
+        p.push('/');
+        p.push_str(name);
+    }
+    p
 }
 
 #[cfg(test)]

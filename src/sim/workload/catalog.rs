@@ -304,6 +304,21 @@ const PUBLIC: &[(&str, &[&str], u64)] = &[
         &["v0.7.1", "v0.7.2", "v0.8.0"],
         19_500_621,
     ),
+    (
+        "docker.io/bitnami/kubectl",
+        &["latest", "1.33", "1.33.1", "1.32", "1.32.5", "1.31"],
+        79_512_367,
+    ),
+    (
+        "registry.k8s.io/kubectl",
+        &["v1.31.9", "v1.32.5", "v1.33.0", "v1.33.1"],
+        38_405_127,
+    ),
+    (
+        "docker.io/rancher/kubectl",
+        &["v1.31.9", "v1.32.5", "v1.33.1"],
+        18_874_326,
+    ),
     ("registry.k8s.io/kube-proxy", &["v1.33.1"], 30_816_543),
     ("registry.k8s.io/kube-apiserver", &["v1.33.1"], 30_071_307),
     (

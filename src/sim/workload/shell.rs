@@ -6,15 +6,17 @@
 //! `for x in ...; do ...; done`; builtins and applets `sleep`, `echo`,
 //! `printf`, `exit`, `cat`, `env`, `printenv`, `ls`, `test`/`[`, `true`,
 //! `false`, `:`, `touch`, `rm`, `mkdir`, `hostname`, `export`, `set`,
-//! `trap`, `exec`, `wget`, `nslookup`, `nc`. Anything else is "not found"
-//! (exit 127) in the dialect of the image's shell.
+//! `trap`, `exec`, `wget`, `nslookup`, `nc`, and `kubectl` in the images
+//! that ship it. Anything else is "not found" (exit 127) in the dialect of
+//! the image's shell.
 //!
 //! Running a script yields a [`Timeline`]: virtual time only moves on
 //! `sleep` (and network timeouts); a loop whose iterations repeat exactly
 //! becomes a [`Repeat`] instead of being unrolled forever.
 
 use super::{
-    FileChange, LogLine, NetReply, NetRequest, Network, Repeat, ShellKind, Sigterm, Timeline, secs,
+    FileChange, LogLine, NetReply, NetRequest, Network, Repeat, ShellKind, Sigterm, Timeline,
+    kubectl, secs,
 };
 use jiff::SignedDuration;
 use std::collections::BTreeMap;
@@ -858,6 +860,7 @@ impl<'a> Sh<'a> {
         let mut prev: Option<Snap> = None;
         loop {
             let start_t = self.t;
+            let start_api = self.tl.api_at.len();
             let start_logs = self.tl.logs.len();
             let start_files = self.tl.files.len();
             self.run(cond)?;
@@ -891,6 +894,10 @@ impl<'a> Sh<'a> {
                     return Err(Flow::Forever);
                 }
                 // Keep the first two iterations as plain lines; repeat from here.
+                self.tl.api_repeat = self.tl.api_at[start_api.min(self.tl.api_at.len())..]
+                    .iter()
+                    .map(|a| *a - start_t)
+                    .collect();
                 self.tl.repeat = Some(Repeat {
                     from: self.t,
                     period,
@@ -1263,6 +1270,9 @@ impl<'a> Sh<'a> {
                     self.status = 0;
                 }
             }
+            _ if cmd0.rsplit('/').next() == Some("kubectl") && self.has_kubectl(cmd0) => {
+                self.kubectl(args)
+            }
             _ => {
                 // A script file on a mounted volume runs too.
                 let p = absolute(cmd0);
@@ -1339,6 +1349,43 @@ impl<'a> Sh<'a> {
                 None
             }
         }
+    }
+
+    /// Whether the image has kubectl where `cmd` finds it (on `$PATH`
+    /// for a bare name).
+    fn has_kubectl(&self, cmd: &str) -> bool {
+        if cmd.contains('/') {
+            return self.files.contains_key(&absolute(cmd));
+        }
+        kubectl::BINARIES
+            .iter()
+            .any(|b| self.files.contains_key(*b))
+    }
+
+    /// In-cluster kubectl (see `workload::kubectl`).
+    fn kubectl(&mut self, args: &[String]) {
+        let vars = self.vars.clone();
+        let lookup = move |k: &str| vars.get(k).cloned();
+        let out = kubectl::run(
+            args,
+            &kubectl::Context {
+                files: &self.files,
+                vars: &lookup,
+                net: self.env.net,
+                at: self.t,
+            },
+        );
+        if out.called_api && self.tl.api_at.len() < 1_000 {
+            self.tl.api_at.push(self.t);
+        }
+        for (stderr, line) in out.lines {
+            if stderr {
+                self.out_err(&line);
+            } else {
+                self.out(&line);
+            }
+        }
+        self.status = out.code;
     }
 
     fn call(&mut self, req: NetRequest) -> NetReply {
