@@ -159,8 +159,8 @@ pub fn exec(
     let Some(kind) = r.timeline.shell else {
         return Err(not_found());
     };
-    let known =
-        shell::is_applet(&argv0) || argv0.contains('/') && r.spec.files.contains_key(&argv0);
+    let known = shell::is_program(&argv0, r.timeline.curl)
+        || argv0.contains('/') && r.spec.files.contains_key(&argv0);
     if !known || (argv0.ends_with("bash") && kind != ShellKind::Bash) {
         return Err(not_found());
     }
@@ -180,6 +180,7 @@ pub fn exec(
         dirs: r.spec.mounts.clone(),
         hostname: r.spec.hostname.clone(),
         net: input.network,
+        curl: r.timeline.curl,
     };
     // `sh` with no `-c` runs what it reads from stdin.
     if is_shell(&argv0) && req.argv.len() == 1 {

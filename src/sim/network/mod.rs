@@ -197,7 +197,8 @@ impl<'a> PodNetwork<'a> {
     }
 
     /// A TCP connection (and an HTTP request when `path` is given) from the
-    /// caller to `ip:port`.
+    /// caller to `ip:port`; `host` is the request's `Host` header, which an
+    /// ingress-nginx controller routes by.
     pub fn connect(
         &self,
         ip: &str,
@@ -324,9 +325,17 @@ impl Network for PodNetwork<'_> {
                 Err(DnsFailure::NxDomain) => NetReply::NxDomain,
                 Err(DnsFailure::Timeout) => NetReply::Timeout,
             },
-            NetRequest::Http { host, port, path } => match self.resolve(host, at) {
+            NetRequest::Http {
+                host,
+                port,
+                path,
+                host_header,
+            } => match self.resolve(host, at) {
                 Ok((_, addrs)) => match addrs.first() {
-                    Some(ip) => self.connect(ip, *port, host, Some(path), at),
+                    Some(ip) => {
+                        let header = host_header.as_deref().unwrap_or(host);
+                        self.connect(ip, *port, header, Some(path), at)
+                    }
                     None => NetReply::BadAddress,
                 },
                 Err(_) => NetReply::BadAddress,

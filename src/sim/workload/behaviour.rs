@@ -64,6 +64,7 @@ enum Kind {
     Stress,
     Coredns,
     IngressNginx,
+    Curl,
     Generic,
     Declared,
 }
@@ -76,6 +77,8 @@ struct Profile {
     mains: Vec<&'static str>,
     shell: Option<ShellKind>,
     path: &'static str,
+    /// The curl version when the image has `curl` on its PATH.
+    curl: Option<&'static str>,
 }
 
 fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
@@ -94,6 +97,7 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
                 mains: mains.to_vec(),
                 shell,
                 path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                curl: None,
             }
         };
     if let Some(d) = catalog.declared_for(r) {
@@ -109,6 +113,18 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
         "docker.io/library/busybox" | "docker.io/library/alpine" | "registry.k8s.io/busybox" => {
             p(Kind::Busybox, &[], &["sh"], &[], Some(ShellKind::Ash))
         }
+        // Alpine with curl; its entrypoint runs `curl "$@"` when the first
+        // argument is an option or not a command on the PATH.
+        "docker.io/curlimages/curl" => Profile {
+            curl: Some(super::curl::version_of(r.tag_or_latest())),
+            ..p(
+                Kind::Curl,
+                &["/entrypoint.sh"],
+                &["curl"],
+                &["/entrypoint.sh"],
+                Some(ShellKind::Ash),
+            )
+        },
         "docker.io/library/nginx" => p(
             Kind::Nginx,
             &["/docker-entrypoint.sh"],
@@ -239,6 +255,7 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
         dirs: spec.mounts.clone(),
         hostname: spec.hostname.clone(),
         net,
+        curl: prof.curl,
     };
     let base = argv0.rsplit('/').next().unwrap_or(&argv0).to_string();
     let is_main = prof
@@ -259,6 +276,7 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
             Kind::Stress => stress(&argv),
             Kind::Coredns => coredns(spec, &argv),
             Kind::IngressNginx => ingress_nginx(),
+            Kind::Curl => curl_entrypoint(&argv[1..], &env),
             Kind::Declared => match catalog.declared_for(&r) {
                 Some(b) => declared(spec, b),
                 None => Timeline::runs(),
@@ -266,7 +284,8 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
             Kind::Generic | Kind::Busybox => generic(&r),
         }
     } else if prof.shell.is_some()
-        && (shell::is_applet(&argv0) || (argv0.contains('/') && spec.files.contains_key(&argv0)))
+        && (shell::is_program(&argv0, prof.curl)
+            || (argv0.contains('/') && spec.files.contains_key(&argv0)))
     {
         if (base == "bash") && prof.shell != Some(ShellKind::Bash) {
             Timeline::start_error(start_error_message(&argv0))
@@ -283,7 +302,25 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
     if tl.shell.is_none() {
         tl.shell = prof.shell;
     }
+    tl.curl = prof.curl;
     tl
+}
+
+/// curlimages/curl's `/entrypoint.sh`: `set -- curl "$@"` when the first
+/// argument is an option or not a command, then `exec "$@"`.
+fn curl_entrypoint(args: &[String], env: &Env<'_>) -> Timeline {
+    let first = args.first().map(String::as_str).unwrap_or("");
+    let is_command = !first.is_empty()
+        && !first.starts_with('-')
+        && (shell::is_program(first, env.curl) || env.files.contains_key(first));
+    let argv: Vec<String> = if is_command {
+        args.to_vec()
+    } else {
+        std::iter::once("curl".to_string())
+            .chain(args.iter().cloned())
+            .collect()
+    };
+    shell::run_argv(&argv, env)
 }
 
 fn daemon(memory: u64) -> Timeline {

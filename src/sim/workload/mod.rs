@@ -14,7 +14,9 @@
 
 pub mod behaviour;
 pub mod catalog;
+pub mod curl;
 pub mod shell;
+pub mod wget;
 
 use jiff::SignedDuration;
 use std::collections::BTreeMap;
@@ -223,6 +225,8 @@ pub struct Timeline {
     pub shell: Option<ShellKind>,
     /// Network calls the process made (for the network layer).
     pub net: Vec<(SignedDuration, NetRequest)>,
+    /// The curl version when the image has `curl` (for `kubectl exec`).
+    pub curl: Option<&'static str>,
 }
 
 impl Timeline {
@@ -241,6 +245,7 @@ impl Timeline {
             },
             shell: None,
             net: Vec::new(),
+            curl: None,
         }
     }
 
@@ -367,9 +372,13 @@ impl Timeline {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetRequest {
     Http {
+        /// Where to connect: a name to resolve or an address.
         host: String,
         port: u16,
         path: String,
+        /// The `Host` header when it is not `host` (`--header 'Host: x'`,
+        /// curl's `--resolve`).
+        host_header: Option<String>,
     },
     Dns {
         name: String,
