@@ -140,10 +140,12 @@ pub async fn evaluate(
             url,
             status,
             body_contains,
+            host: host_header,
             namespace,
         } => {
             let opts = ProbeOptions {
                 namespace: namespace.clone(),
+                host: host_header.clone(),
                 ..ProbeOptions::default()
             };
             let p = host.http_probe(url, &opts).await?;
