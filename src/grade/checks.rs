@@ -149,7 +149,11 @@ pub async fn evaluate(
                 ..ProbeOptions::default()
             };
             let p = host.http_probe(url, &opts).await?;
-            http_get(url, &p, *status, body_contains.as_deref())
+            let shown = match host_header {
+                Some(h) => format!("{url} (Host: {h})"),
+                None => url.clone(),
+            };
+            http_get(&shown, &p, *status, body_contains.as_deref())
         }
         Check::DnsResolves { name, namespace } => {
             let opts = ProbeOptions {
