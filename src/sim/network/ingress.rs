@@ -20,8 +20,13 @@ pub const BAD_GATEWAY_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</titl
 /// What the controller does with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngressAnswer {
-    /// The controller answers itself (default backend 404, 503, ...).
-    Respond { status: u16, body: String },
+    /// The controller answers itself (default backend 404, 503, the 308
+    /// to HTTPS with its `Location`, ...).
+    Respond {
+        status: u16,
+        body: String,
+        location: Option<String>,
+    },
     /// The controller proxies to one of these ready endpoints (ip, port)
     /// of the Service `namespace/service`.
     Backend {
@@ -67,6 +72,10 @@ pub fn route_http(
         other => IngressAnswer::Respond {
             status: other.status().unwrap_or(404),
             body: other.body().unwrap_or_default().to_string(),
+            location: match &other {
+                Route::Redirect { location } => Some(location.clone()),
+                _ => None,
+            },
         },
     })
 }

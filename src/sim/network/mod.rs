@@ -254,11 +254,16 @@ impl<'a> PodNetwork<'a> {
         at: SignedDuration,
     ) -> NetReply {
         let endpoints = match answer {
-            ingress::IngressAnswer::Respond { status, body } => {
+            ingress::IngressAnswer::Respond {
+                status,
+                body,
+                location,
+            } => {
                 return NetReply::Http {
                     ip: ip.into(),
                     status,
                     body,
+                    location,
                 };
             }
             ingress::IngressAnswer::Backend { endpoints, .. } => endpoints,
@@ -274,6 +279,7 @@ impl<'a> PodNetwork<'a> {
                 ip: ip.into(),
                 status: 503,
                 body: crate::sim::ingress::SERVICE_UNAVAILABLE_PAGE.into(),
+                location: None,
             };
         };
         let Some(backend) = view.pod_by_ip(eip) else {
@@ -290,6 +296,7 @@ impl<'a> PodNetwork<'a> {
                 ip: ip.into(),
                 status,
                 body,
+                location: None,
             },
             Served::Open | Served::Closed => bad_gateway(ip),
         }
@@ -302,6 +309,7 @@ fn bad_gateway(ip: &str) -> NetReply {
         ip: ip.into(),
         status: 502,
         body: ingress::BAD_GATEWAY_PAGE.into(),
+        location: None,
     }
 }
 
@@ -313,6 +321,7 @@ fn reply(ip: &str, served: Served) -> NetReply {
             ip: ip.into(),
             status,
             body,
+            location: None,
         },
     }
 }

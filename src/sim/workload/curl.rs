@@ -12,7 +12,7 @@
 //!
 //! Not modelled: response headers beyond the status line and
 //! `Content-Length` (the simulated servers only give a status and a
-//! body), redirects (`-L` is accepted and ignored), request bodies, and
+//! body), request bodies, and
 //! which certificate a TLS server presents: without `-k` every HTTPS
 //! server fails verification as a self-signed one (ingress-nginx's fake
 //! certificate and the self-signed Secrets labs create both do).
@@ -59,6 +59,8 @@ pub struct Opts {
     pub insecure: bool,
     pub fail: bool,
     pub fail_with_body: bool,
+    /// `-L`: follow redirects.
+    pub location: bool,
     pub max_time: Option<f64>,
     pub connect_timeout: Option<f64>,
     /// `--resolve host:port:addr`.
@@ -195,6 +197,7 @@ fn set_flag(o: &mut Opts, name: &str) {
         "insecure" => o.insecure = true,
         "fail" => o.fail = true,
         "fail-with-body" => o.fail_with_body = true,
+        "location" => o.location = true,
         "no-progress-meter" => {}
         _ => {}
     }
@@ -326,8 +329,26 @@ pub fn run(o: &Opts, version: &str, call: &mut dyn FnMut(NetRequest) -> NetReply
     };
     let mut stdout = String::new();
     for url in &o.urls {
-        let code = one(o, version, url, call, &mut r, &mut stdout);
-        r.status = code;
+        let first_host = split_url(url).0;
+        let mut next = url.clone();
+        let mut followed = 0;
+        r.status = loop {
+            match one(o, version, &next, &first_host, call, &mut r, &mut stdout) {
+                Step::Done(code) => break code,
+                Step::Follow(to) => {
+                    followed += 1;
+                    if followed > MAX_REDIRS {
+                        if o.show_error || !o.silent {
+                            r.lines.push(Print::Err(format!(
+                                "curl: (47) Maximum ({MAX_REDIRS}) redirects followed"
+                            )));
+                        }
+                        break 47;
+                    }
+                    next = to;
+                }
+            }
+        };
     }
     if !stdout.is_empty() {
         let s = stdout.strip_suffix('\n').unwrap_or(&stdout);
@@ -336,14 +357,26 @@ pub fn run(o: &Opts, version: &str, call: &mut dyn FnMut(NetRequest) -> NetReply
     r
 }
 
+/// How one request ended.
+enum Step {
+    /// The transfer is over with this exit code.
+    Done(i32),
+    /// `-L`: request this URL next.
+    Follow(String),
+}
+
+/// curl's default `--max-redirs`.
+const MAX_REDIRS: u32 = 50;
+
 fn one(
     o: &Opts,
     version: &str,
     url: &str,
+    first_host: &str,
     call: &mut dyn FnMut(NetRequest) -> NetReply,
     r: &mut Run,
     stdout: &mut String,
-) -> i32 {
+) -> Step {
     let https = url.starts_with("https://");
     let (host, port, path) = split_url(url);
     let shown_url = if url.contains("://") {
@@ -357,7 +390,11 @@ fn one(
         shown_url
     };
     let default_port = if https { 443 } else { 80 };
-    let host_line = header_value(&o.headers, "host").unwrap_or_else(|| {
+    // A custom Host goes only to the host of the first URL (`http.c`:
+    // not when following a redirect to another host).
+    let custom_host =
+        header_value(&o.headers, "host").filter(|_| host.eq_ignore_ascii_case(first_host));
+    let host_line = custom_host.unwrap_or_else(|| {
         if port == default_port {
             host.clone()
         } else {
@@ -400,7 +437,12 @@ fn one(
         exit: code,
     };
     match reply {
-        NetReply::Http { ip, status, body } => {
+        NetReply::Http {
+            ip,
+            status,
+            body,
+            location,
+        } => {
             verbose(r, format!("*   Trying {ip}:{port}..."));
             verbose(r, format!("* Connected to {host} ({ip}) port {port}"));
             if https && !o.insecure {
@@ -415,7 +457,27 @@ fn one(
                 if let Some(w) = &o.write_out {
                     stdout.push_str(&write_out(w, &none(60)));
                 }
-                return 60;
+                return Step::Done(60);
+            }
+            if o.location
+                && matches!(status, 301 | 302 | 303 | 307 | 308)
+                && let Some(loc) = location
+            {
+                verbose(r, format!("< HTTP/1.1 {status} {}", reason_phrase(status)));
+                verbose(r, format!("< Location: {loc}"));
+                let scheme = if https { "https" } else { "http" };
+                let next = if loc.starts_with('/') {
+                    let shown = if port == default_port {
+                        host.clone()
+                    } else {
+                        format!("{host}:{port}")
+                    };
+                    format!("{scheme}://{shown}{loc}")
+                } else {
+                    loc
+                };
+                verbose(r, format!("* Issue another request to this URL: '{next}'"));
+                return Step::Follow(next);
             }
             let method = o
                 .method
@@ -458,14 +520,14 @@ fn one(
                 if o.fail_with_body {
                     stdout.push_str(&body);
                 }
-                verbose(r, format!("* shutting down connection #0"));
-                return fail(
+                verbose(r, "* shutting down connection #0".into());
+                return Step::Done(fail(
                     r,
                     stdout,
                     22,
                     format!("The requested URL returned error: {status}"),
                     Transfer { exit: 22, ..t },
-                );
+                ));
             }
             let mut doc = String::new();
             if o.head || o.include {
@@ -493,11 +555,11 @@ fn one(
             if let Some(w) = &o.write_out {
                 stdout.push_str(&write_out(w, &t));
             }
-            0
+            Step::Done(0)
         }
         NetReply::Refused { ip } => {
             verbose(r, format!("*   Trying {ip}:{port}..."));
-            fail(
+            Step::Done(fail(
                 r,
                 stdout,
                 7,
@@ -505,7 +567,7 @@ fn one(
                     "Failed to connect to {host} port {port} after {REFUSED_MS} ms: Couldn't connect to server"
                 ),
                 none(7),
-            )
+            ))
         }
         NetReply::Timeout => {
             let limit = match (o.connect_timeout, o.max_time) {
@@ -527,18 +589,18 @@ fn one(
                     )
                 }
             };
-            fail(r, stdout, 28, msg, none(28))
+            Step::Done(fail(r, stdout, 28, msg, none(28)))
         }
         NetReply::BadAddress
         | NetReply::NxDomain
         | NetReply::Dns { .. }
-        | NetReply::Open { .. } => fail(
+        | NetReply::Open { .. } => Step::Done(fail(
             r,
             stdout,
             6,
             format!("Could not resolve host: {host}"),
             none(6),
-        ),
+        )),
     }
 }
 
@@ -556,6 +618,7 @@ mod tests {
             ip: "10.96.0.20".into(),
             status,
             body: body.clone(),
+            location: None,
         }
     }
 
@@ -730,5 +793,77 @@ mod tests {
         }
         assert_eq!(version_of("8.14.1"), "8.14.1");
         assert_eq!(version_of("latest"), "8.16.0");
+    }
+
+    #[test]
+    fn redirects_are_shown_or_followed_with_l() {
+        let mut seen = Vec::new();
+        let mut call = |req: NetRequest| {
+            seen.push(req.clone());
+            match &req {
+                NetRequest::Http { port: 80, .. } => NetReply::Http {
+                    ip: "10.96.0.20".into(),
+                    status: 308,
+                    body: "<html>308</html>".into(),
+                    location: Some("https://shop.example.com/".into()),
+                },
+                _ => NetReply::Http {
+                    ip: "10.96.0.20".into(),
+                    status: 200,
+                    body: "shop".into(),
+                    location: None,
+                },
+            }
+        };
+        // Without -L the 308 is the answer.
+        let r = go(
+            &[
+                "-s",
+                "-w",
+                "%{http_code}",
+                "-H",
+                "Host: shop.example.com",
+                "http://ctl/",
+            ],
+            &mut call,
+        );
+        assert_eq!(
+            (r.status, r.lines.clone()),
+            (0, vec![Print::Out("<html>308</html>308".into())])
+        );
+        // With -L (and -k for the https hop) the next URL is fetched; its
+        // host is new, so curl sends its own Host.
+        let r = go(
+            &["-skL", "-H", "Host: shop.example.com", "http://ctl/"],
+            &mut call,
+        );
+        assert_eq!(
+            (r.status, r.lines.clone()),
+            (0, vec![Print::Out("shop".into())])
+        );
+        assert_eq!(
+            seen.last(),
+            Some(&NetRequest::Http {
+                host: "shop.example.com".into(),
+                port: 443,
+                path: "/".into(),
+                host_header: Some("shop.example.com".into()),
+            })
+        );
+        let r = go(&["-sSL", "http://web/"], &mut |_| NetReply::Http {
+            ip: "10.96.0.20".into(),
+            status: 302,
+            body: String::new(),
+            location: Some("/again".into()),
+        });
+        assert_eq!(
+            (r.status, r.lines),
+            (
+                47,
+                vec![Print::Err(
+                    "curl: (47) Maximum (50) redirects followed".into()
+                )]
+            )
+        );
     }
 }

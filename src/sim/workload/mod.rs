@@ -392,11 +392,12 @@ pub enum NetRequest {
 /// The network layer's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetReply {
-    /// HTTP response from `ip`.
+    /// HTTP response from `ip` (`location`: its `Location` header).
     Http {
         ip: String,
         status: u16,
         body: String,
+        location: Option<String>,
     },
     /// The name resolved to these addresses (`name` is the FQDN found).
     Dns {

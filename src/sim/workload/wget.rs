@@ -33,6 +33,8 @@ pub struct Opts {
     pub timeout: f64,
     /// `--header STR`, in order.
     pub headers: Vec<String>,
+    /// `--no-check-certificate`.
+    pub no_check_certificate: bool,
     pub urls: Vec<String>,
 }
 
@@ -74,7 +76,7 @@ const LONG: &[(&str, bool, char)] = &[
     ("header", true, 'H'),
     ("post-data", true, 'D'),
     ("spider", false, 's'),
-    ("no-check-certificate", false, '-'),
+    ("no-check-certificate", false, 'k'),
     ("post-file", true, 'F'),
     ("passive-ftp", false, '-'),
     ("no-cache", false, '-'),
@@ -94,6 +96,7 @@ pub fn parse(args: &[String]) -> Result<Opts, Vec<String>> {
         prefix: None,
         timeout: DEFAULT_TIMEOUT,
         headers: Vec::new(),
+        no_check_certificate: false,
         urls: Vec::new(),
     };
     let usage = |first: Option<String>| -> Vec<String> {
@@ -104,6 +107,7 @@ pub fn parse(args: &[String]) -> Result<Opts, Vec<String>> {
             'q' => o.quiet = true,
             'S' => o.server_response = true,
             's' => o.spider = true,
+            'k' => o.no_check_certificate = true,
             'O' => o.output = val,
             'P' => o.prefix = val,
             'H' => o.headers.extend(val),
@@ -237,7 +241,10 @@ fn file_name(path: &str, prefix: Option<&str>) -> String {
 }
 
 /// Downloads every URL in turn, stopping at the first failure as
-/// busybox does (`bb_error_msg_and_die`).
+/// busybox does (`bb_error_msg_and_die`). Redirects (300-303, 307, 308
+/// with a `Location`) are followed up to 16 times: a path on the same
+/// connection, a URL through a new `Connecting to`; user headers (a
+/// `Host:` among them) go with every request.
 pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
     let mut r = Run {
         lines: Vec::new(),
@@ -247,105 +254,152 @@ pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
     };
     let err = |r: &mut Run, s: String| r.lines.push(Print::Err(s));
     let host_header = o.host_header();
+    let mut tls_noted = o.no_check_certificate;
     for url in &o.urls {
-        let (host, port, path) = split_url(url);
-        let hostport = if url.contains(&format!("{host}:{port}")) {
-            format!("{host}:{port}")
-        } else {
-            host.clone()
-        };
-        let reply = call(NetRequest::Http {
-            host: host.clone(),
-            port,
-            path: path.clone(),
-            host_header: host_header.clone(),
-        });
-        match reply {
-            NetReply::Http { ip, status, body } => {
-                if !o.quiet {
-                    err(&mut r, format!("Connecting to {hostport} ({ip}:{port})"));
+        let (mut host, mut port, mut path) = split_url(url);
+        let mut https = url.starts_with("https://");
+        let mut hostport = shown_host(url, &host, port);
+        let mut announce = true;
+        let mut redirects_left = 16;
+        loop {
+            let reply = call(NetRequest::Http {
+                host: host.clone(),
+                port,
+                path: path.clone(),
+                host_header: host_header.clone(),
+            });
+            let (ip, status, body, location) = match reply {
+                NetReply::Http {
+                    ip,
+                    status,
+                    body,
+                    location,
+                } => (ip, status, body, location),
+                NetReply::Refused { ip } => {
+                    if !o.quiet && announce {
+                        err(&mut r, format!("Connecting to {hostport} ({ip}:{port})"));
+                    }
+                    err(
+                        &mut r,
+                        format!("wget: can't connect to remote host ({ip}): Connection refused"),
+                    );
+                    r.status = 1;
+                    return r;
                 }
-                let line = format!("HTTP/1.1 {status} {}", reason_phrase(status));
-                if o.server_response {
-                    err(&mut r, format!("  {line}"));
+                NetReply::Timeout => {
+                    r.waited += o.timeout;
+                    err(&mut r, "wget: download timed out".into());
+                    r.status = 1;
+                    return r;
                 }
-                if !(200..300).contains(&status) {
+                NetReply::BadAddress
+                | NetReply::NxDomain
+                | NetReply::Dns { .. }
+                | NetReply::Open { .. } => {
+                    err(&mut r, format!("wget: bad address '{hostport}'"));
+                    r.status = 1;
+                    return r;
+                }
+            };
+            if !o.quiet && announce {
+                err(&mut r, format!("Connecting to {hostport} ({ip}:{port})"));
+            }
+            announce = false;
+            if https && !tls_noted {
+                tls_noted = true;
+                err(
+                    &mut r,
+                    "wget: note: TLS certificate validation not implemented".into(),
+                );
+            }
+            let line = format!("HTTP/1.1 {status} {}", reason_phrase(status));
+            if o.server_response {
+                err(&mut r, format!("  {line}"));
+            }
+            match status {
+                200..=204 => {}
+                300..=303 | 307 | 308 => {
+                    if let Some(loc) = location {
+                        redirects_left -= 1;
+                        if redirects_left == 0 {
+                            err(&mut r, "wget: too many redirections".into());
+                            r.status = 1;
+                            return r;
+                        }
+                        if loc.starts_with('/') {
+                            path = loc;
+                        } else {
+                            (host, port, path) = split_url(&loc);
+                            https = loc.starts_with("https://");
+                            hostport = shown_host(&loc, &host, port);
+                            announce = true;
+                        }
+                        continue;
+                    }
+                    // Without a Location the body is the document.
+                }
+                _ => {
                     err(&mut r, format!("wget: server returned error: {line}"));
                     r.status = 1;
                     return r;
                 }
-                if o.spider {
-                    if !o.quiet {
-                        err(&mut r, "remote file exists".into());
-                    }
-                    continue;
-                }
-                let to_stdout = o.output.as_deref() == Some("-");
-                let fname = o
-                    .output
-                    .clone()
-                    .unwrap_or_else(|| file_name(&path, o.prefix.as_deref()));
-                if !o.quiet {
-                    err(
-                        &mut r,
-                        if to_stdout {
-                            "writing to stdout".into()
-                        } else {
-                            format!("saving to '{fname}'")
-                        },
-                    );
-                }
-                if to_stdout {
-                    let b = body.strip_suffix('\n').unwrap_or(&body);
-                    if !b.is_empty() {
-                        r.lines.push(Print::Out(b.to_string()));
-                    }
-                } else {
-                    match r.files.iter_mut().find(|(p, _)| *p == fname) {
-                        // One `-O FILE` collects every URL.
-                        Some((_, content)) => content.push_str(&body),
-                        None => r.files.push((fname.clone(), body)),
-                    }
-                }
-                if !o.quiet {
-                    err(
-                        &mut r,
-                        if to_stdout {
-                            "written to stdout".into()
-                        } else {
-                            format!("'{fname}' saved")
-                        },
-                    );
-                }
             }
-            NetReply::Refused { ip } => {
+            if o.spider {
                 if !o.quiet {
-                    err(&mut r, format!("Connecting to {hostport} ({ip}:{port})"));
+                    err(&mut r, "remote file exists".into());
                 }
+                break;
+            }
+            let to_stdout = o.output.as_deref() == Some("-");
+            let fname = o
+                .output
+                .clone()
+                .unwrap_or_else(|| file_name(&path, o.prefix.as_deref()));
+            if !o.quiet {
                 err(
                     &mut r,
-                    format!("wget: can't connect to remote host ({ip}): Connection refused"),
+                    if to_stdout {
+                        "writing to stdout".into()
+                    } else {
+                        format!("saving to '{fname}'")
+                    },
                 );
-                r.status = 1;
-                return r;
             }
-            NetReply::Timeout => {
-                r.waited += o.timeout;
-                err(&mut r, "wget: download timed out".into());
-                r.status = 1;
-                return r;
+            if to_stdout {
+                let b = body.strip_suffix('\n').unwrap_or(&body);
+                if !b.is_empty() {
+                    r.lines.push(Print::Out(b.to_string()));
+                }
+            } else {
+                match r.files.iter_mut().find(|(p, _)| *p == fname) {
+                    // One `-O FILE` collects every URL.
+                    Some((_, content)) => content.push_str(&body),
+                    None => r.files.push((fname.clone(), body)),
+                }
             }
-            NetReply::BadAddress
-            | NetReply::NxDomain
-            | NetReply::Dns { .. }
-            | NetReply::Open { .. } => {
-                err(&mut r, format!("wget: bad address '{hostport}'"));
-                r.status = 1;
-                return r;
+            if !o.quiet {
+                err(
+                    &mut r,
+                    if to_stdout {
+                        "written to stdout".into()
+                    } else {
+                        format!("'{fname}' saved")
+                    },
+                );
             }
+            break;
         }
     }
     r
+}
+
+/// `host`, or `host:port` when the URL spelled the port out.
+fn shown_host(url: &str, host: &str, port: u16) -> String {
+    if url.contains(&format!("{host}:{port}")) {
+        format!("{host}:{port}")
+    } else {
+        host.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -439,6 +493,7 @@ mod tests {
             ip: "10.96.0.20".into(),
             status,
             body: body.clone(),
+            location: None,
         }
     }
 
@@ -516,5 +571,83 @@ mod tests {
         );
         let r = run(&o, &mut |_| NetReply::BadAddress);
         assert_eq!(r.lines, [Print::Err("wget: bad address 'web'".into())]);
+    }
+
+    /// ingress-nginx's ssl-redirect: 308 to https on the rule's host, which
+    /// the cluster's DNS does not know.
+    fn redirecting(seen: &mut Vec<NetRequest>) -> impl FnMut(NetRequest) -> NetReply + '_ {
+        move |req| {
+            seen.push(req.clone());
+            match &req {
+                NetRequest::Http { host, .. } if host == "ctl" => NetReply::Http {
+                    ip: "10.96.0.20".into(),
+                    status: 308,
+                    body: "moved".into(),
+                    location: Some("https://shop.example.com/cart".into()),
+                },
+                _ => NetReply::BadAddress,
+            }
+        }
+    }
+
+    #[test]
+    fn redirects_are_followed_with_the_user_headers() {
+        let mut seen = Vec::new();
+        let o = parse(&args(&[
+            "-S",
+            "-O-",
+            "--header",
+            "Host: shop.example.com",
+            "http://ctl/cart",
+        ]))
+        .expect("valid");
+        let r = run(&o, &mut redirecting(&mut seen));
+        assert_eq!(
+            r.lines,
+            [
+                Print::Err("Connecting to ctl (10.96.0.20:80)".into()),
+                Print::Err("  HTTP/1.1 308 Permanent Redirect".into()),
+                Print::Err("wget: bad address 'shop.example.com'".into()),
+            ]
+        );
+        assert_eq!(r.status, 1);
+        assert_eq!(
+            seen[1],
+            NetRequest::Http {
+                host: "shop.example.com".into(),
+                port: 443,
+                path: "/cart".into(),
+                host_header: Some("shop.example.com".into()),
+            }
+        );
+        // Over https busybox notes once that it does not verify.
+        let o = parse(&args(&["-qO-", "https://web/"])).expect("valid");
+        let r = run(&o, &mut reply(200, "ok"));
+        assert_eq!(
+            r.lines,
+            [
+                Print::Err("wget: note: TLS certificate validation not implemented".into()),
+                Print::Out("ok".into()),
+            ]
+        );
+        let o = parse(&args(&["-qO-", "--no-check-certificate", "https://web/"])).expect("valid");
+        assert_eq!(
+            run(&o, &mut reply(200, "ok")).lines,
+            [Print::Out("ok".into())]
+        );
+        // A redirect loop ends after 16 requests.
+        let mut n = 0;
+        let o = parse(&args(&["-qO-", "http://web/"])).expect("valid");
+        let r = run(&o, &mut |_| {
+            n += 1;
+            NetReply::Http {
+                ip: "10.96.0.20".into(),
+                status: 301,
+                body: String::new(),
+                location: Some("/again".into()),
+            }
+        });
+        assert_eq!(r.lines, [Print::Err("wget: too many redirections".into())]);
+        assert_eq!(n, 16);
     }
 }
