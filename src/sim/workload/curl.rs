@@ -276,11 +276,7 @@ fn write_out(fmt: &str, t: &Transfer<'_>) -> String {
             match var {
                 "http_code" | "response_code" => out.push_str(&format!("{:03}", t.code)),
                 "remote_ip" => out.push_str(t.ip),
-                "remote_port" => {
-                    if !t.ip.is_empty() {
-                        out.push_str(&t.port.to_string());
-                    }
-                }
+                "remote_port" if !t.ip.is_empty() => out.push_str(&t.port.to_string()),
                 "url_effective" | "url" => out.push_str(t.url),
                 "size_download" => out.push_str(&t.size.to_string()),
                 "exitcode" => out.push_str(&t.exit.to_string()),
