@@ -695,6 +695,15 @@ fn a_scenario_with_the_ingress_addon_starts_with_the_controller_running() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A reset is a fresh simulated cluster: the add-on comes back with it.
+    let r = with_lib(&["reset"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(" ✓ Installing add-on ingress-nginx"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(with_lib(&["check"]).code, 1);
     assert_eq!(with_lib(&["stop"]).code, 0);
     // The self-test installs the add-on on its virtual-clock cluster too.
     let r = with_lib(&["selftest", "ingress-demo"]);
