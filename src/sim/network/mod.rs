@@ -264,6 +264,7 @@ impl<'a> PodNetwork<'a> {
                     status,
                     body,
                     location,
+                    reason: Some(ingress::nginx_reason(status)),
                 };
             }
             ingress::IngressAnswer::Backend { endpoints, .. } => endpoints,
@@ -280,6 +281,7 @@ impl<'a> PodNetwork<'a> {
                 status: 503,
                 body: crate::sim::ingress::SERVICE_UNAVAILABLE_PAGE.into(),
                 location: None,
+                reason: Some(ingress::nginx_reason(503)),
             };
         };
         let Some(backend) = view.pod_by_ip(eip) else {
@@ -297,6 +299,7 @@ impl<'a> PodNetwork<'a> {
                 status,
                 body,
                 location: None,
+                reason: None,
             },
             Served::Open | Served::Closed => bad_gateway(ip),
         }
@@ -310,6 +313,7 @@ fn bad_gateway(ip: &str) -> NetReply {
         status: 502,
         body: ingress::BAD_GATEWAY_PAGE.into(),
         location: None,
+        reason: Some(ingress::nginx_reason(502)),
     }
 }
 
@@ -322,6 +326,7 @@ fn reply(ip: &str, served: Served) -> NetReply {
             status,
             body,
             location: None,
+            reason: None,
         },
     }
 }

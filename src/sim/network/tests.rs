@@ -513,8 +513,12 @@ fn the_controller_routes_by_path_and_answers_for_broken_backends() {
         ("/anything", false, (WELCOME.to_string(), 0)),
         // targetPort 8080: the endpoint refuses, nginx answers 502.
         ("/bad", false, (err("502 Bad Gateway"), 1)),
-        // No such Service: 503 from the controller.
-        ("/gone", false, (err("503 Service Unavailable"), 1)),
+        // No such Service: 503 from the controller, with nginx's status line.
+        (
+            "/gone",
+            false,
+            (err("503 Service Temporarily Unavailable"), 1),
+        ),
         // The backend's namespace denies ingress: the controller's packets
         // are dropped and the client gives up first.
         ("/", true, ("wget: download timed out\n".to_string(), 1)),

@@ -438,7 +438,9 @@ fn one(
             status,
             body,
             location,
+            reason,
         } => {
+            let reason = reason.unwrap_or_else(|| reason_phrase(status));
             verbose(r, format!("*   Trying {ip}:{port}..."));
             verbose(r, format!("* Connected to {host} ({ip}) port {port}"));
             if https && !o.insecure {
@@ -459,7 +461,7 @@ fn one(
                 && matches!(status, 301 | 302 | 303 | 307 | 308)
                 && let Some(loc) = location
             {
-                verbose(r, format!("< HTTP/1.1 {status} {}", reason_phrase(status)));
+                verbose(r, format!("< HTTP/1.1 {status} {reason}"));
                 verbose(r, format!("< Location: {loc}"));
                 let scheme = if https { "https" } else { "http" };
                 let next = if loc.starts_with('/') {
@@ -495,7 +497,7 @@ fn one(
                 verbose(r, format!("> {h}"));
             }
             verbose(r, "> ".into());
-            let status_line = format!("HTTP/1.1 {status} {}", reason_phrase(status));
+            let status_line = format!("HTTP/1.1 {status} {reason}");
             let headers = [
                 status_line.clone(),
                 format!("Content-Length: {}", body.len()),
@@ -615,6 +617,7 @@ mod tests {
             status,
             body: body.clone(),
             location: None,
+            reason: None,
         }
     }
 
@@ -802,12 +805,14 @@ mod tests {
                     status: 308,
                     body: "<html>308</html>".into(),
                     location: Some("https://shop.example.com/".into()),
+                    reason: None,
                 },
                 _ => NetReply::Http {
                     ip: "10.96.0.20".into(),
                     status: 200,
                     body: "shop".into(),
                     location: None,
+                    reason: None,
                 },
             }
         };
@@ -851,6 +856,7 @@ mod tests {
             status: 302,
             body: String::new(),
             location: Some("/again".into()),
+            reason: None,
         });
         assert_eq!(
             (r.status, r.lines),

@@ -392,12 +392,15 @@ pub enum NetRequest {
 /// The network layer's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetReply {
-    /// HTTP response from `ip` (`location`: its `Location` header).
+    /// HTTP response from `ip` (`location`: its `Location` header;
+    /// `reason`: the status line's reason when the server does not use the
+    /// standard one, as nginx's `503 Service Temporarily Unavailable`).
     Http {
         ip: String,
         status: u16,
         body: String,
         location: Option<String>,
+        reason: Option<&'static str>,
     },
     /// The name resolved to these addresses (`name` is the FQDN found).
     Dns {

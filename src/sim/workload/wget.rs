@@ -268,13 +268,14 @@ pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
                 path: path.clone(),
                 host_header: host_header.clone(),
             });
-            let (ip, status, body, location) = match reply {
+            let (ip, status, body, location, reason) = match reply {
                 NetReply::Http {
                     ip,
                     status,
                     body,
                     location,
-                } => (ip, status, body, location),
+                    reason,
+                } => (ip, status, body, location, reason),
                 NetReply::Refused { ip } => {
                     if !o.quiet && announce {
                         err(&mut r, format!("Connecting to {hostport} ({ip}:{port})"));
@@ -312,7 +313,8 @@ pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
                     "wget: note: TLS certificate validation not implemented".into(),
                 );
             }
-            let line = format!("HTTP/1.1 {status} {}", reason_phrase(status));
+            let reason = reason.unwrap_or_else(|| reason_phrase(status));
+            let line = format!("HTTP/1.1 {status} {reason}");
             if o.server_response {
                 err(&mut r, format!("  {line}"));
             }
@@ -494,6 +496,7 @@ mod tests {
             status,
             body: body.clone(),
             location: None,
+            reason: None,
         }
     }
 
@@ -584,6 +587,7 @@ mod tests {
                     status: 308,
                     body: "moved".into(),
                     location: Some("https://shop.example.com/cart".into()),
+                    reason: None,
                 },
                 _ => NetReply::BadAddress,
             }
@@ -645,6 +649,7 @@ mod tests {
                 status: 301,
                 body: String::new(),
                 location: Some("/again".into()),
+                reason: None,
             }
         });
         assert_eq!(r.lines, [Print::Err("wget: too many redirections".into())]);
