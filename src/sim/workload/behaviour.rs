@@ -1671,4 +1671,60 @@ mod tests {
         );
         assert_eq!(render("{{time:", ts), "{{time:");
     }
+
+    #[test]
+    fn the_curl_image_runs_curl_through_its_entrypoint() {
+        // No command: `curl` with no arguments.
+        let t = run(&spec("curlimages/curl:8.14.1"));
+        assert_eq!(
+            texts(&t),
+            ["curl: try 'curl --help' or 'curl --manual' for more information"]
+        );
+        assert_eq!(
+            t.end,
+            End::Exits {
+                at: SignedDuration::ZERO,
+                code: 2
+            }
+        );
+        assert_eq!(t.curl, Some("8.14.1"));
+        // Options as args become curl's; nothing answers here, so the
+        // kernel's connect timeout ends it with error 28.
+        let mut s = spec("curlimages/curl");
+        s.args = vec!["-sS".into(), "http://web".into()];
+        let t = run(&s);
+        assert_eq!(
+            texts(&t),
+            [
+                "curl: (28) Failed to connect to web port 80 after 127001 ms: Couldn't connect to server"
+            ]
+        );
+        assert_eq!(
+            t.end,
+            End::Exits {
+                at: secs(127.001),
+                code: 28
+            }
+        );
+        // A command as args runs as itself; `curl` is on the PATH of the
+        // image's shell, not of busybox's.
+        s.args = vec![
+            "sh".into(),
+            "-c".into(),
+            "curl -s http://web; echo $?".into(),
+        ];
+        assert_eq!(texts(&run(&s)), ["28"]);
+        let mut b = spec("busybox");
+        b.command = vec!["sh".into(), "-c".into(), "curl http://web".into()];
+        assert_eq!(texts(&run(&b)), ["sh: curl: not found"]);
+        let mut c = spec("curlimages/curl");
+        c.command = vec!["curl".into(), "-s".into(), "http://web".into()];
+        assert_eq!(
+            run(&c).end,
+            End::Exits {
+                at: secs(127.001),
+                code: 28
+            }
+        );
+    }
 }

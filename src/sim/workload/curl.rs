@@ -127,6 +127,10 @@ const LONG_ARGS: &[&str] = &[
 
 /// Parses curl's arguments; `Err` holds the lines printed before exiting 2.
 pub fn parse(args: &[String]) -> Result<Opts, Vec<String>> {
+    if args.is_empty() {
+        // `curl` alone only points at the help.
+        return Err(vec![TRY.into()]);
+    }
     let mut o = Opts::default();
     let mut i = 0;
     while i < args.len() {
@@ -772,7 +776,7 @@ mod tests {
     #[test]
     fn bad_command_lines_exit_2() {
         for (argv, first) in [
-            (&[][..], "curl: no URL specified"),
+            (&["-s"][..], "curl: no URL specified"),
             (
                 &["--bogus", "http://web"][..],
                 "curl: option --bogus: is unknown",
@@ -790,6 +794,7 @@ mod tests {
             let e = parse(&args(argv)).expect_err("invalid");
             assert_eq!(e, [first, TRY], "{argv:?}");
         }
+        assert_eq!(parse(&[]).expect_err("no arguments"), [TRY]);
         assert_eq!(version_of("8.14.1"), "8.14.1");
         assert_eq!(version_of("latest"), "8.16.0");
     }
