@@ -160,7 +160,7 @@ pub fn exec(
         return Err(not_found());
     };
     let image_files = r.timeline.files_at(&r.spec.files, r.offset);
-    let known = shell::is_applet(&argv0)
+    let known = shell::is_program(&argv0, r.timeline.curl)
         || argv0.contains('/') && image_files.contains_key(&argv0)
         || argv0 == "kubectl"
             && workload::kubectl::BINARIES
@@ -185,6 +185,7 @@ pub fn exec(
         dirs: r.spec.mounts.clone(),
         hostname: r.spec.hostname.clone(),
         net: input.network,
+        curl: r.timeline.curl,
     };
     // `sh` with no `-c` runs what it reads from stdin.
     if is_shell(&argv0) && req.argv.len() == 1 {

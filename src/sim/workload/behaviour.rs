@@ -66,6 +66,7 @@ enum Kind {
     Coredns,
     IngressNginx,
     Kubectl,
+    Curl,
     Generic,
     Declared,
 }
@@ -80,6 +81,8 @@ struct Profile {
     path: &'static str,
     /// Where the image keeps kubectl, for the kubectl images.
     kubectl: Option<&'static str>,
+    /// The curl version when the image has `curl` on its PATH.
+    curl: Option<&'static str>,
 }
 
 fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
@@ -99,6 +102,7 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
                 shell,
                 path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 kubectl: None,
+                curl: None,
             }
         };
     // The kubectl images: bitnami's (minideb, `kubectl --help` by default),
@@ -122,6 +126,18 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
         "docker.io/library/busybox" | "docker.io/library/alpine" | "registry.k8s.io/busybox" => {
             p(Kind::Busybox, &[], &["sh"], &[], Some(ShellKind::Ash))
         }
+        // Alpine with curl; its entrypoint runs `curl "$@"` when the first
+        // argument is an option or not a command on the PATH.
+        "docker.io/curlimages/curl" => Profile {
+            curl: Some(super::curl::version_of(r.tag_or_latest())),
+            ..p(
+                Kind::Curl,
+                &["/entrypoint.sh"],
+                &["curl"],
+                &["/entrypoint.sh"],
+                Some(ShellKind::Ash),
+            )
+        },
         "docker.io/library/nginx" => p(
             Kind::Nginx,
             &["/docker-entrypoint.sh"],
@@ -272,6 +288,7 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
         dirs: spec.mounts.clone(),
         hostname: spec.hostname.clone(),
         net,
+        curl: prof.curl,
     };
     let base = argv0.rsplit('/').next().unwrap_or(&argv0).to_string();
     let is_main = prof
@@ -293,6 +310,7 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
             Kind::Coredns => coredns(spec, &argv),
             Kind::IngressNginx => ingress_nginx(),
             Kind::Kubectl => kubectl_main(&argv, &env),
+            Kind::Curl => curl_entrypoint(&argv[1..], &env),
             Kind::Declared => match catalog.declared_for(&r) {
                 Some(b) => declared(spec, b, net),
                 None => Timeline::runs(),
@@ -300,7 +318,8 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
             Kind::Generic | Kind::Busybox => generic(&r),
         }
     } else if prof.shell.is_some()
-        && (shell::is_applet(&argv0) || (argv0.contains('/') && spec.files.contains_key(&argv0)))
+        && (shell::is_program(&argv0, prof.curl)
+            || (argv0.contains('/') && spec.files.contains_key(&argv0)))
     {
         if (base == "bash") && prof.shell != Some(ShellKind::Bash) {
             Timeline::start_error(start_error_message(&argv0))
@@ -328,6 +347,7 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
             },
         );
     }
+    tl.curl = prof.curl;
     tl
 }
 
@@ -359,6 +379,23 @@ fn kubectl_main(argv: &[String], env: &Env<'_>) -> Timeline {
         t.log(SignedDuration::ZERO, line);
     }
     t
+}
+
+/// curlimages/curl's `/entrypoint.sh`: `set -- curl "$@"` when the first
+/// argument is an option or not a command, then `exec "$@"`.
+fn curl_entrypoint(args: &[String], env: &Env<'_>) -> Timeline {
+    let first = args.first().map(String::as_str).unwrap_or("");
+    let is_command = !first.is_empty()
+        && !first.starts_with('-')
+        && (shell::is_program(first, env.curl) || env.files.contains_key(first));
+    let argv: Vec<String> = if is_command {
+        args.to_vec()
+    } else {
+        std::iter::once("curl".to_string())
+            .chain(args.iter().cloned())
+            .collect()
+    };
+    shell::run_argv(&argv, env)
 }
 
 fn daemon(memory: u64) -> Timeline {
@@ -1880,5 +1917,61 @@ mod tests {
             "2025/01/02 03:04:05 [notice] x"
         );
         assert_eq!(render("{{time:", ts), "{{time:");
+    }
+
+    #[test]
+    fn the_curl_image_runs_curl_through_its_entrypoint() {
+        // No command: `curl` with no arguments.
+        let t = run(&spec("curlimages/curl:8.14.1"));
+        assert_eq!(
+            texts(&t),
+            ["curl: try 'curl --help' or 'curl --manual' for more information"]
+        );
+        assert_eq!(
+            t.end,
+            End::Exits {
+                at: SignedDuration::ZERO,
+                code: 2
+            }
+        );
+        assert_eq!(t.curl, Some("8.14.1"));
+        // Options as args become curl's; nothing answers here, so the
+        // kernel's connect timeout ends it with error 28.
+        let mut s = spec("curlimages/curl");
+        s.args = vec!["-sS".into(), "http://web".into()];
+        let t = run(&s);
+        assert_eq!(
+            texts(&t),
+            [
+                "curl: (28) Failed to connect to web port 80 after 127001 ms: Couldn't connect to server"
+            ]
+        );
+        assert_eq!(
+            t.end,
+            End::Exits {
+                at: secs(127.001),
+                code: 28
+            }
+        );
+        // A command as args runs as itself; `curl` is on the PATH of the
+        // image's shell, not of busybox's.
+        s.args = vec![
+            "sh".into(),
+            "-c".into(),
+            "curl -s http://web; echo $?".into(),
+        ];
+        assert_eq!(texts(&run(&s)), ["28"]);
+        let mut b = spec("busybox");
+        b.command = vec!["sh".into(), "-c".into(), "curl http://web".into()];
+        assert_eq!(texts(&run(&b)), ["sh: curl: not found"]);
+        let mut c = spec("curlimages/curl");
+        c.command = vec!["curl".into(), "-s".into(), "http://web".into()];
+        assert_eq!(
+            run(&c).end,
+            End::Exits {
+                at: secs(127.001),
+                code: 28
+            }
+        );
     }
 }

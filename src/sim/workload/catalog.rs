@@ -262,6 +262,13 @@ const PUBLIC: &[(&str, &[&str], u64)] = &[
         ],
         235_103_417,
     ),
+    (
+        "docker.io/curlimages/curl",
+        &[
+            "latest", "8.16.0", "8.15.0", "8.14.1", "8.13.0", "8.12.1", "8.11.1", "8.10.1",
+        ],
+        10_143_918,
+    ),
     ("docker.io/polinux/stress", &["latest", "1.0.4"], 4_058_386),
     (
         "docker.io/coredns/coredns",

@@ -16,8 +16,10 @@
 
 pub mod behaviour;
 pub mod catalog;
+pub mod curl;
 pub mod kubectl;
 pub mod shell;
+pub mod wget;
 
 use jiff::SignedDuration;
 use std::collections::BTreeMap;
@@ -231,6 +233,8 @@ pub struct Timeline {
     /// kubelet syncs at each one, so every answer is RBAC as it is then.
     pub api_at: Vec<SignedDuration>,
     pub api_repeat: Vec<SignedDuration>,
+    /// The curl version when the image has `curl` (for `kubectl exec`).
+    pub curl: Option<&'static str>,
 }
 
 impl Timeline {
@@ -251,6 +255,7 @@ impl Timeline {
             net: Vec::new(),
             api_at: Vec::new(),
             api_repeat: Vec::new(),
+            curl: None,
         }
     }
 
@@ -404,9 +409,13 @@ impl Timeline {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetRequest {
     Http {
+        /// Where to connect: a name to resolve or an address.
         host: String,
         port: u16,
         path: String,
+        /// The `Host` header when it is not `host` (`--header 'Host: x'`,
+        /// curl's `--resolve`).
+        host_header: Option<String>,
     },
     Dns {
         name: String,
@@ -420,11 +429,15 @@ pub enum NetRequest {
 /// The network layer's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetReply {
-    /// HTTP response from `ip`.
+    /// HTTP response from `ip` (`location`: its `Location` header;
+    /// `reason`: the status line's reason when the server does not use the
+    /// standard one, as nginx's `503 Service Temporarily Unavailable`).
     Http {
         ip: String,
         status: u16,
         body: String,
+        location: Option<String>,
+        reason: Option<&'static str>,
     },
     /// The name resolved to these addresses (`name` is the FQDN found).
     Dns {

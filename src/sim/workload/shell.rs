@@ -553,6 +553,8 @@ pub struct Env<'a> {
     pub dirs: Vec<String>,
     pub hostname: String,
     pub net: &'a dyn Network,
+    /// The curl version when the image has `curl` on its PATH.
+    pub curl: Option<&'static str>,
 }
 
 struct Sh<'a> {
@@ -1243,6 +1245,7 @@ impl<'a> Sh<'a> {
                 }
             }
             "wget" => self.wget(args),
+            "curl" | "/usr/bin/curl" if self.env.curl.is_some() => self.curl(args),
             "nslookup" => self.nslookup(args),
             "nc" => self.nc(args),
             "sh" => {
@@ -1396,98 +1399,54 @@ impl<'a> Sh<'a> {
     }
 
     fn wget(&mut self, args: &[String]) {
-        let quiet = args
-            .iter()
-            .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('q'));
-        let spider = args.iter().any(|a| a == "--spider");
-        // `-S`: the status line (and headers) go to stderr, indented.
-        let server_response = args.iter().any(|a| {
-            a == "--server-response"
-                || (a.starts_with('-') && !a.starts_with("--") && a.contains('S'))
-        });
-        let mut timeout = 0f64;
-        let mut it = args.iter();
-        let mut url = None;
-        while let Some(a) = it.next() {
-            if a == "-T" || a == "--timeout" {
-                timeout = it.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
-            } else if a == "-O" || a == "-U" || a == "--header" {
-                it.next();
-            } else if !a.starts_with('-') {
-                url = Some(a.clone());
+        let opts = match super::wget::parse(args) {
+            Ok(o) => o,
+            Err(lines) => {
+                for l in lines {
+                    self.out_err(&l);
+                }
+                self.status = 1;
+                return;
+            }
+        };
+        let r = super::wget::run(&opts, &mut |req| self.call(req));
+        self.t += secs(r.waited);
+        for l in r.lines {
+            match l {
+                super::wget::Print::Out(s) => self.out(&s),
+                super::wget::Print::Err(s) => self.out_err(&s),
             }
         }
-        let Some(url) = url else {
-            self.out_err("BusyBox v1.37.0 (2024-09-26 21:31:42 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] [-Y on/off]\n\t[-P DIR] [-U AGENT] [-T SEC] URL...");
-            self.status = 1;
-            return;
+        for (path, content) in r.files {
+            self.write_file(&absolute(&path), Some(content));
+        }
+        self.status = r.status;
+    }
+
+    fn curl(&mut self, args: &[String]) {
+        let opts = match super::curl::parse(args) {
+            Ok(o) => o,
+            Err(lines) => {
+                for l in lines {
+                    self.out_err(&l);
+                }
+                self.status = 2;
+                return;
+            }
         };
-        let (host, port, path) = split_url(&url);
-        let hostport = if url.contains(&format!("{host}:{port}")) {
-            format!("{host}:{port}")
-        } else {
-            host.clone()
-        };
-        match self.call(NetRequest::Http {
-            host: host.clone(),
-            port,
-            path,
-        }) {
-            NetReply::Http { ip, status, body } => {
-                if !quiet {
-                    self.out_err(&format!("Connecting to {hostport} ({ip}:{port})"));
-                }
-                if server_response {
-                    self.out_err(&format!("  HTTP/1.1 {status} {}", reason_phrase(status)));
-                }
-                if (200..300).contains(&status) {
-                    if spider {
-                        if !quiet {
-                            self.out_err("remote file exists");
-                        }
-                    } else {
-                        if !quiet {
-                            self.out_err("writing to stdout");
-                        }
-                        let b = body.strip_suffix('\n').unwrap_or(&body).to_string();
-                        if !b.is_empty() {
-                            self.out(&b);
-                        }
-                        if !quiet {
-                            self.out_err("written to stdout");
-                        }
-                    }
-                    self.status = 0;
-                } else {
-                    self.out_err(&format!(
-                        "wget: server returned error: HTTP/1.1 {status} {}",
-                        reason_phrase(status)
-                    ));
-                    self.status = 1;
-                }
-            }
-            NetReply::Refused { ip } => {
-                if !quiet {
-                    self.out_err(&format!("Connecting to {hostport} ({ip}:{port})"));
-                }
-                self.out_err(&format!(
-                    "wget: can't connect to remote host ({ip}): Connection refused"
-                ));
-                self.status = 1;
-            }
-            NetReply::BadAddress
-            | NetReply::NxDomain
-            | NetReply::Dns { .. }
-            | NetReply::Open { .. } => {
-                self.out_err(&format!("wget: bad address '{hostport}'"));
-                self.status = 1;
-            }
-            NetReply::Timeout => {
-                self.t += secs(if timeout > 0.0 { timeout } else { 900.0 });
-                self.out_err("wget: download timed out");
-                self.status = 1;
+        let version = self.env.curl.unwrap_or_default();
+        let r = super::curl::run(&opts, version, &mut |req| self.call(req));
+        self.t += secs(r.waited);
+        for l in r.lines {
+            match l {
+                super::wget::Print::Out(s) => self.out(&s),
+                super::wget::Print::Err(s) => self.out_err(&s),
             }
         }
+        for (path, content) in r.files {
+            self.write_file(&absolute(&path), Some(content));
+        }
+        self.status = r.status;
     }
 
     fn nslookup(&mut self, args: &[String]) {
@@ -1593,6 +1552,12 @@ pub fn is_applet(cmd: &str) -> bool {
     APPLETS.contains(&base_applet(cmd).as_str())
 }
 
+/// Whether `cmd` is on the PATH of an image whose shell has the applets,
+/// plus `curl` when the image ships it (`curl` is its curl version).
+pub fn is_program(cmd: &str, curl: Option<&str>) -> bool {
+    is_applet(cmd) || (curl.is_some() && matches!(cmd, "curl" | "/usr/bin/curl"))
+}
+
 fn absolute(p: &str) -> String {
     if p.starts_with('/') {
         p.to_string()
@@ -1638,6 +1603,10 @@ pub fn reason_phrase(code: u16) -> &'static str {
         204 => "No Content",
         301 => "Moved Permanently",
         302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -1667,6 +1636,7 @@ mod tests {
             dirs: vec!["/etc/config".into()],
             hostname: "web-0".into(),
             net: &NoNetwork,
+            curl: None,
         }
     }
 
