@@ -1039,7 +1039,7 @@ impl Ctx<'_> {
                 }
             }
         }
-        if !mem.containers.values().any(ContainerMemory::running) {
+        if !mem.containers.values().any(|c| c.running()) {
             mem.gone = true;
         }
         wake

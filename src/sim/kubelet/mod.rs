@@ -110,7 +110,9 @@ pub struct PodMemory {
     /// Pod IP, once the sandbox exists.
     pub pod_ip: Option<String>,
     pub sandbox_at: Option<Timestamp>,
-    pub containers: BTreeMap<String, ContainerMemory>,
+    /// Boxed: a B-tree node holds eleven values whatever the map's length,
+    /// and a `ContainerMemory` is hundreds of bytes.
+    pub containers: BTreeMap<String, Box<ContainerMemory>>,
     /// Volume mount retries: (first failure, next retry, current delay in ms).
     pub mount_retry: Option<(Timestamp, Timestamp, i64)>,
     pub mount_timeout_at: Option<Timestamp>,

@@ -57,7 +57,7 @@ fn incomplete_inits(pod: &PodSpec, mem: &PodMemory) -> Vec<String> {
             if c.sidecar {
                 !m.is_some_and(|m| m.running() && m.started)
             } else {
-                !m.is_some_and(ContainerMemory::succeeded)
+                !m.is_some_and(|c| c.succeeded())
             }
         })
         .map(|c| c.name.clone())
@@ -175,7 +175,7 @@ fn terminated_json(t: &super::containers::Terminated) -> Value {
 
 fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
     let default = ContainerMemory::default();
-    let m = mem.containers.get(&c.name).unwrap_or(&default);
+    let m = mem.containers.get(&c.name).map_or(&default, |b| &**b);
     let (image, image_id) = match (
         &m.image,
         m.running() || matches!(m.state, CState::Terminated(_)) || m.last.is_some(),
