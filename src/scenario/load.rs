@@ -287,3 +287,27 @@ mod tests {
         assert!(matches!(c.find("../etc"), Err(LoadError::NotFound(_))));
     }
 }
+
+#[cfg(test)]
+mod image_behaviour_tests {
+    use super::yaml_error;
+
+    #[test]
+    fn scenario_yaml_mistakes_in_api_calls_point_at_their_line() {
+        let path = std::path::Path::new("scenario.yaml");
+        let unknown = "apiCalls:\n- resource: configmaps\n  evry: 10s\n";
+        let err = serde_saphyr::from_str::<crate::api::image_behaviour::AppBehaviour>(unknown)
+            .err()
+            .map(|e| yaml_error(path, &e).to_string())
+            .unwrap_or_default();
+        assert!(err.starts_with("scenario.yaml:3:"), "{err}");
+        assert!(err.contains("unknown field `evry`"), "{err}");
+        let bad = "apiCalls:\n- resource: configmaps\n  every: soon\n";
+        let err = serde_saphyr::from_str::<crate::api::image_behaviour::AppBehaviour>(bad)
+            .err()
+            .map(|e| yaml_error(path, &e).to_string())
+            .unwrap_or_default();
+        assert!(err.contains("invalid duration \"soon\""), "{err}");
+        assert!(err.starts_with("scenario.yaml:3:"), "{err}");
+    }
+}
