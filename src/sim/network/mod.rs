@@ -38,7 +38,7 @@ pub mod proxy;
 pub mod view;
 
 use crate::sim::kubelet::Served;
-use crate::sim::workload::{NetReply, NetRequest, Network, Protocol};
+use crate::sim::workload::{HttpServer, NetReply, NetRequest, Network, Protocol};
 use dns::Resolv;
 use jiff::SignedDuration;
 use proxy::Route;
@@ -221,7 +221,7 @@ impl<'a> PodNetwork<'a> {
                 ..
             } => {
                 if !policy::policy_allows(view, &self.caller.pod, p, to_port, Protocol::Tcp) {
-                    return NetReply::Timeout;
+                    return NetReply::Dropped { ip: ip.into() };
                 }
                 let served = self.serving.serve(p, to_port, Protocol::Tcp, path);
                 if let Some(path) = path
@@ -233,7 +233,7 @@ impl<'a> PodNetwork<'a> {
                 }
                 reply(ip, served)
             }
-            Route::Endpoint { pod: None, .. } | Route::Drop => NetReply::Timeout,
+            Route::Endpoint { pod: None, .. } | Route::Drop => NetReply::Dropped { ip: ip.into() },
             Route::Reject | Route::Refused => NetReply::Refused { ip: ip.into() },
         }
     }
@@ -258,6 +258,7 @@ impl<'a> PodNetwork<'a> {
                     ip: ip.into(),
                     status,
                     body,
+                    server: HttpServer::Nginx,
                 };
             }
             ingress::IngressAnswer::Backend { endpoints, .. } => endpoints,
@@ -273,22 +274,26 @@ impl<'a> PodNetwork<'a> {
                 ip: ip.into(),
                 status: 503,
                 body: crate::sim::ingress::SERVICE_UNAVAILABLE_PAGE.into(),
+                server: HttpServer::Nginx,
             };
         };
         let Some(backend) = view.pod_by_ip(eip) else {
-            return NetReply::Timeout;
+            return NetReply::Unanswered { ip: ip.into() };
         };
         if !policy::policy_allows(view, ctl, backend, *eport, Protocol::Tcp) {
-            return NetReply::Timeout;
+            return NetReply::Unanswered { ip: ip.into() };
         }
         match self
             .serving
             .serve(backend, *eport, Protocol::Tcp, Some(path))
         {
+            // The backend's status line is proxied as the backend wrote it
+            // (`proxy_pass` keeps the upstream's status line).
             Served::Http { status, body } => NetReply::Http {
                 ip: ip.into(),
                 status,
                 body,
+                server: HttpServer::Standard,
             },
             Served::Open | Served::Closed => bad_gateway(ip),
         }
@@ -301,6 +306,7 @@ fn bad_gateway(ip: &str) -> NetReply {
         ip: ip.into(),
         status: 502,
         body: ingress::BAD_GATEWAY_PAGE.into(),
+        server: HttpServer::Nginx,
     }
 }
 
@@ -312,6 +318,7 @@ fn reply(ip: &str, served: Served) -> NetReply {
             ip: ip.into(),
             status,
             body,
+            server: HttpServer::Standard,
         },
     }
 }

@@ -380,6 +380,20 @@ pub enum NetRequest {
     },
 }
 
+/// The software that wrote an HTTP answer's status line: its reason
+/// phrase for a status is that server's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpServer {
+    /// RFC 9110's phrases, as Go's `net/http` (agnhost and most apps)
+    /// and Apache write them.
+    #[default]
+    Standard,
+    /// nginx (ingress-nginx's own answers): `ngx_http_status_lines` in
+    /// src/http/ngx_http_header_filter_module.c, e.g. `503 Service
+    /// Temporarily Unavailable`, `504 Gateway Time-out`.
+    Nginx,
+}
+
 /// The network layer's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetReply {
@@ -388,6 +402,7 @@ pub enum NetReply {
         ip: String,
         status: u16,
         body: String,
+        server: HttpServer,
     },
     /// The name resolved to these addresses (`name` is the FQDN found).
     Dns {
@@ -402,8 +417,16 @@ pub enum NetReply {
     Open { ip: String },
     /// Connection refused by `ip`.
     Refused { ip: String },
-    /// No answer in time (DNS down, packets dropped by a NetworkPolicy).
+    /// No answer in time from the cluster DNS (the name cannot be looked
+    /// up); `nslookup` times out.
     Timeout,
+    /// The connection to `ip` is never answered: its SYN is dropped (a
+    /// NetworkPolicy, a port the Service does not expose). The client's
+    /// connect() times out.
+    Dropped { ip: String },
+    /// The connection to `ip` is established but no HTTP answer comes (an
+    /// ingress controller still waiting on a dropped backend).
+    Unanswered { ip: String },
 }
 
 /// Answers network calls. The network layer implements this; `NoNetwork`

@@ -14,7 +14,8 @@
 //! becomes a [`Repeat`] instead of being unrolled forever.
 
 use super::{
-    FileChange, LogLine, NetReply, NetRequest, Network, Repeat, ShellKind, Sigterm, Timeline, secs,
+    FileChange, HttpServer, LogLine, NetReply, NetRequest, Network, Repeat, ShellKind, Sigterm,
+    Timeline, secs,
 };
 use jiff::SignedDuration;
 use std::collections::BTreeMap;
@@ -25,6 +26,12 @@ pub const APPLETS: &[&str] = &[
     "false", ":", "touch", "rm", "mkdir", "hostname", "export", "set", "trap", "exec", "wget",
     "nslookup", "nc", "unset", "cd", "pwd", "wait",
 ];
+
+/// busybox wget's `G.timeout_seconds` without -T (networking/wget.c).
+const WGET_DEFAULT_TIMEOUT: f64 = 900.0;
+/// How long Linux keeps retrying an unanswered SYN before connect() fails
+/// with ETIMEDOUT: net.ipv4.tcp_syn_retries = 6, 1+2+4+8+16+32+64 s.
+const TCP_CONNECT_TIMEOUT: f64 = 127.0;
 
 /// Virtual-time horizon of a simulated run; past it the process just runs.
 const HORIZON_SECS: i64 = 400 * 24 * 3600;
@@ -1348,22 +1355,34 @@ impl<'a> Sh<'a> {
         self.env.net.call(&req, self.t)
     }
 
+    /// busybox `wget` (networking/wget.c `download_one_url`): "Connecting
+    /// to HOST[:PORT] (IP:PORT)" once the name resolves (not with `-q`);
+    /// with `-S` every response line the server sent, indented by two
+    /// spaces (`fgets_trim_sanitize(sfp, "  %s\n")`); a status other than
+    /// 2xx/3xx ends it with "server returned error: <status line>" before
+    /// any header is read. Errors go through `bb_error_msg_and_die`, so
+    /// they read "wget: ..." and exit 1.
     fn wget(&mut self, args: &[String]) {
-        let quiet = args
-            .iter()
-            .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('q'));
+        let quiet = args.iter().any(|a| {
+            a == "--quiet" || (a.starts_with('-') && !a.starts_with("--") && a.contains('q'))
+        });
         let spider = args.iter().any(|a| a == "--spider");
-        // `-S`: the status line (and headers) go to stderr, indented.
         let server_response = args.iter().any(|a| {
             a == "--server-response"
                 || (a.starts_with('-') && !a.starts_with("--") && a.contains('S'))
         });
-        let mut timeout = 0f64;
+        // `G.timeout_seconds = 900` unless -T says otherwise.
+        let mut timeout = WGET_DEFAULT_TIMEOUT;
         let mut it = args.iter();
         let mut url = None;
         while let Some(a) = it.next() {
             if a == "-T" || a == "--timeout" {
-                timeout = it.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
+                timeout = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(WGET_DEFAULT_TIMEOUT);
+            } else if let Some(t) = a.strip_prefix("--timeout=") {
+                timeout = t.parse().unwrap_or(WGET_DEFAULT_TIMEOUT);
             } else if a == "-O" || a == "-U" || a == "--header" {
                 it.next();
             } else if !a.starts_with('-') {
@@ -1376,69 +1395,109 @@ impl<'a> Sh<'a> {
             return;
         };
         let (host, port, path) = split_url(&url);
+        // `server.host` is the URL's host part, port included when given.
         let hostport = if url.contains(&format!("{host}:{port}")) {
             format!("{host}:{port}")
         } else {
             host.clone()
         };
-        match self.call(NetRequest::Http {
+        let reply = self.call(NetRequest::Http {
             host: host.clone(),
             port,
             path,
-        }) {
-            NetReply::Http { ip, status, body } => {
+        });
+        let connecting = |ip: &str| format!("Connecting to {hostport} ({ip}:{port})");
+        self.status = 1;
+        match reply {
+            NetReply::Http {
+                ip,
+                status,
+                body,
+                server,
+            } => {
                 if !quiet {
-                    self.out_err(&format!("Connecting to {hostport} ({ip}:{port})"));
+                    self.out_err(&connecting(&ip));
                 }
+                let status_line = format!("HTTP/1.1 {}", status_text(status, server));
                 if server_response {
-                    self.out_err(&format!("  HTTP/1.1 {status} {}", reason_phrase(status)));
+                    self.out_err(&format!("  {status_line}"));
                 }
-                if (200..300).contains(&status) {
-                    if spider {
-                        if !quiet {
-                            self.out_err("remote file exists");
-                        }
-                    } else {
-                        if !quiet {
-                            self.out_err("writing to stdout");
-                        }
-                        let b = body.strip_suffix('\n').unwrap_or(&body).to_string();
-                        if !b.is_empty() {
-                            self.out(&b);
-                        }
-                        if !quiet {
-                            self.out_err("written to stdout");
-                        }
+                if !(200..300).contains(&status) && !matches!(status, 300..=303 | 307 | 308) {
+                    self.out_err(&format!("wget: server returned error: {status_line}"));
+                    return;
+                }
+                // The headers (not modelled) end with an empty line, which
+                // -S prints as its two-space indent.
+                if server_response {
+                    self.out_err("  ");
+                }
+                if spider {
+                    if !quiet {
+                        self.out_err("remote file exists");
                     }
-                    self.status = 0;
                 } else {
-                    self.out_err(&format!(
-                        "wget: server returned error: HTTP/1.1 {status} {}",
-                        reason_phrase(status)
-                    ));
-                    self.status = 1;
+                    if !quiet {
+                        self.out_err("writing to stdout");
+                    }
+                    let b = body.strip_suffix('\n').unwrap_or(&body).to_string();
+                    if !b.is_empty() {
+                        self.out(&b);
+                    }
+                    if !quiet {
+                        self.out_err("written to stdout");
+                    }
                 }
+                self.status = 0;
             }
             NetReply::Refused { ip } => {
                 if !quiet {
-                    self.out_err(&format!("Connecting to {hostport} ({ip}:{port})"));
+                    self.out_err(&connecting(&ip));
                 }
+                // libbb/xconnect.c xconnect: "%s (%s)" with
+                // "can't connect to remote host" and the IPv4 address,
+                // then perror's ": <strerror>".
                 self.out_err(&format!(
                     "wget: can't connect to remote host ({ip}): Connection refused"
                 ));
-                self.status = 1;
+            }
+            NetReply::Dropped { ip } => {
+                if !quiet {
+                    self.out_err(&connecting(&ip));
+                }
+                // The -T alarm also guards connect() (`open_socket`); the
+                // kernel gives up on an unanswered SYN first when -T is
+                // longer than its retries last.
+                if timeout > 0.0 && timeout < TCP_CONNECT_TIMEOUT {
+                    self.t += secs(timeout);
+                    self.out_err("wget: download timed out");
+                } else {
+                    self.t += secs(TCP_CONNECT_TIMEOUT);
+                    self.out_err(&format!(
+                        "wget: can't connect to remote host ({ip}): Connection timed out"
+                    ));
+                }
+            }
+            NetReply::Unanswered { ip } => {
+                if !quiet {
+                    self.out_err(&connecting(&ip));
+                }
+                // `fgets_trim_sanitize` reads the status line under the
+                // alarm (`alarm_handler`).
+                self.t += secs(if timeout > 0.0 {
+                    timeout
+                } else {
+                    WGET_DEFAULT_TIMEOUT
+                });
+                self.out_err("wget: download timed out");
             }
             NetReply::BadAddress
             | NetReply::NxDomain
+            | NetReply::Timeout
             | NetReply::Dns { .. }
             | NetReply::Open { .. } => {
+                // libbb/xconnect.c str2sockaddr: "bad address '%s'" with
+                // the host as given (`org_host`, port included).
                 self.out_err(&format!("wget: bad address '{hostport}'"));
-                self.status = 1;
-            }
-            NetReply::Timeout => {
-                self.t += secs(if timeout > 0.0 { timeout } else { 900.0 });
-                self.out_err("wget: download timed out");
-                self.status = 1;
             }
         }
     }
@@ -1474,14 +1533,29 @@ impl<'a> Sh<'a> {
         }
     }
 
+    /// busybox `nc` as the default config builds it (NC_110_COMPAT:
+    /// networking/nc_bloaty.c `nc_main`): a failed connect exits 1 and
+    /// prints "nc: HOST (IP:PORT): <strerror>" only with -v, a refusal only
+    /// with -vv; -w N bounds the connect (`connect_w_timeout`, which fakes
+    /// ETIMEDOUT); an unknown host is "nc: bad address 'HOST'".
     fn nc(&mut self, args: &[String]) {
         let mut timeout = 0f64;
+        let mut verbose = 0usize;
         let mut it = args.iter();
         let mut pos = Vec::new();
         while let Some(a) = it.next() {
             if a == "-w" {
                 timeout = it.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
-            } else if !a.starts_with('-') {
+            } else if let Some(flags) = a.strip_prefix('-') {
+                verbose += flags.matches('v').count();
+                if let Some(w) = flags
+                    .split_once('w')
+                    .map(|(_, w)| w)
+                    .filter(|w| !w.is_empty())
+                {
+                    timeout = w.parse().unwrap_or(0.0);
+                }
+            } else {
                 pos.push(a.clone());
             }
         }
@@ -1492,33 +1566,34 @@ impl<'a> Sh<'a> {
             self.status = 1;
             return;
         };
-        let verbose = args.iter().any(|a| a.starts_with('-') && a.contains('v'));
+        self.status = 1;
         match self.call(NetRequest::Tcp {
             host: host.clone(),
             port,
         }) {
             NetReply::Open { ip } | NetReply::Http { ip, .. } => {
-                if verbose {
+                if verbose > 0 {
                     self.out_err(&format!("{host} ({ip}:{port}) open"));
                 }
                 self.status = 0;
             }
-            NetReply::Refused { .. } => {
-                self.out_err(
-                    "nc: can't connect to remote host: Connection refused"
-                        .to_string()
-                        .as_str(),
-                );
-                self.status = 1;
+            NetReply::Refused { ip } => {
+                if verbose > 1 {
+                    self.out_err(&format!("nc: {host} ({ip}:{port}): Connection refused"));
+                }
             }
-            NetReply::Timeout => {
-                self.t += secs(if timeout > 0.0 { timeout } else { 75.0 });
-                self.out_err("nc: timed out");
-                self.status = 1;
+            NetReply::Dropped { ip } | NetReply::Unanswered { ip } => {
+                self.t += secs(if timeout > 0.0 && timeout < TCP_CONNECT_TIMEOUT {
+                    timeout
+                } else {
+                    TCP_CONNECT_TIMEOUT
+                });
+                if verbose > 0 {
+                    self.out_err(&format!("nc: {host} ({ip}:{port}): Connection timed out"));
+                }
             }
             _ => {
                 self.out_err(&format!("nc: bad address '{host}'"));
-                self.status = 1;
             }
         }
     }
@@ -1584,23 +1659,74 @@ pub fn split_url(url: &str) -> (String, u16, String) {
 }
 
 /// The HTTP reason phrase (`net/http.StatusText`) for common codes.
-pub fn reason_phrase(code: u16) -> &'static str {
-    match code {
+/// The status line's code and reason phrase as `server` writes them.
+/// Standard: Go's `http.StatusText` (RFC 9110), and for a code it has no
+/// text for, net/http's "status code N". nginx: `ngx_http_status_lines`
+/// (src/http/ngx_http_header_filter_module.c); for a code it has no line
+/// for, "%03ui " (the code and a space).
+pub fn status_text(code: u16, server: HttpServer) -> String {
+    let nginx = match code {
+        302 => Some("Moved Temporarily"),
+        405 => Some("Not Allowed"),
+        408 => Some("Request Time-out"),
+        414 => Some("Request-URI Too Large"),
+        503 => Some("Service Temporarily Unavailable"),
+        504 => Some("Gateway Time-out"),
+        _ => None,
+    };
+    let standard = match code {
         200 => "OK",
         201 => "Created",
+        202 => "Accepted",
         204 => "No Content",
+        206 => "Partial Content",
         301 => "Moved Permanently",
         302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
+        402 => "Payment Required",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Request Entity Too Large",
+        414 => "Request URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Requested Range Not Satisfiable",
+        418 => "I'm a teapot",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        507 => "Insufficient Storage",
         _ => "",
+    };
+    match server {
+        HttpServer::Nginx => match nginx {
+            Some(text) => format!("{code} {text}"),
+            // Where nginx has a line, it reads as the standard one
+            // (nginx has none for 418 or 422).
+            None if !standard.is_empty() && !matches!(code, 418 | 422) => {
+                format!("{code} {standard}")
+            }
+            None => format!("{code:03} "),
+        },
+        HttpServer::Standard if standard.is_empty() => format!("{code} status code {code}"),
+        HttpServer::Standard => format!("{code} {standard}"),
     }
 }
 
@@ -1772,5 +1898,36 @@ mod tests {
                 code: 1
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod status_text_tests {
+    use super::{HttpServer, status_text};
+
+    // nginx: ngx_http_status_lines (src/http/ngx_http_header_filter_module.c),
+    // "%03ui " for a code without a line; Go: http.StatusText, "status code N".
+    #[test]
+    fn each_server_writes_its_own_reason_phrase() {
+        let cases = [
+            (
+                503,
+                HttpServer::Nginx,
+                "503 Service Temporarily Unavailable",
+            ),
+            (504, HttpServer::Nginx, "504 Gateway Time-out"),
+            (302, HttpServer::Nginx, "302 Moved Temporarily"),
+            (405, HttpServer::Nginx, "405 Not Allowed"),
+            (404, HttpServer::Nginx, "404 Not Found"),
+            (502, HttpServer::Nginx, "502 Bad Gateway"),
+            (418, HttpServer::Nginx, "418 "),
+            (503, HttpServer::Standard, "503 Service Unavailable"),
+            (504, HttpServer::Standard, "504 Gateway Timeout"),
+            (302, HttpServer::Standard, "302 Found"),
+            (599, HttpServer::Standard, "599 status code 599"),
+        ];
+        for (code, server, want) in cases {
+            assert_eq!(status_text(code, server), want, "{code} {server:?}");
+        }
     }
 }
