@@ -14,6 +14,7 @@
 
 pub mod behaviour;
 pub mod catalog;
+pub mod corefile;
 pub mod shell;
 
 use jiff::SignedDuration;
