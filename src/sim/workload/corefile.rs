@@ -407,7 +407,8 @@ mod tests {
     // EOFErr) and parse.go (directive, addresses).
     #[test]
     fn corefile_errors_name_the_line_the_parser_stands_on() {
-        let cases: Vec<(&str, Box<dyn Fn(&str) -> String>, Result<(), String>)> = vec![
+        type Edit = Box<dyn Fn(&str) -> String>;
+        let cases: Vec<(&str, Edit, Result<(), String>)> = vec![
             ("kind's own", Box::new(|s: &str| s.to_string()), Ok(())),
             (
                 "a misspelt plugin",
