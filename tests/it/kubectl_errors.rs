@@ -124,6 +124,19 @@ fn unknown_resources_are_not_found() {
     );
 }
 
+// A verb a resource does not have has no route in the apiserver:
+// go-restful's 405 becomes NewGenericServerResponse's fixed message
+// (apimachinery pkg/api/errors/errors.go), as `kubectl get bindings`
+// shows on a real cluster.
+#[test]
+fn a_verb_the_resource_lacks_is_method_not_allowed() {
+    let sim = Sim::start();
+    assert_eq!(
+        sim.kubectl(&["get", "bindings"]).err(),
+        "Error from server (MethodNotAllowed): the server does not allow this method on the requested resource\n"
+    );
+}
+
 #[test]
 fn stale_resource_version_is_a_conflict() {
     let sim = Sim::start();
