@@ -1422,6 +1422,9 @@ impl<'a> Sh<'a> {
                 if server_response {
                     self.out_err(&format!("  {status_line}"));
                 }
+                // 2xx and the redirects wget knows go on to the headers; a
+                // redirect's `Location` would be followed (not modelled:
+                // the answer is written as for one without `Location`).
                 if !(200..300).contains(&status) && !matches!(status, 300..=303 | 307 | 308) {
                     self.out_err(&format!("wget: server returned error: {status_line}"));
                     return;
