@@ -632,12 +632,13 @@ impl HpaController {
                     "InvalidSelector",
                     "the HPA target's scale is missing a selector".into(),
                 );
+                // setCurrentReplicasAndMetricsInStatus with no statuses.
                 self.write_status(
                     hpa,
                     key,
                     &old_status,
                     conditions,
-                    Some((current, None, None)),
+                    Some((current, None, Some((Vec::new(), None)))),
                     actions,
                 );
                 return;
@@ -695,12 +696,14 @@ impl HpaController {
                         ),
                     ));
                 }
+                // setCurrentReplicasAndMetricsInStatus (kubernetes#121039,
+                // 1.29): the statuses as computed, a failed metric's empty.
                 self.write_status(
                     hpa,
                     key,
                     &old_status,
                     conditions,
-                    Some((current, None, None)),
+                    Some((current, None, Some((statuses, None)))),
                     actions,
                 );
                 return;
@@ -812,17 +815,22 @@ impl HpaController {
                     .unwrap_or(0)
             }));
             if let Some((m, last_scale)) = metrics {
+                // `setStatus` replaces the metrics; none leaves the field
+                // out (a null in the merge patch removes a stored one).
+                let mut put = |field: &str, v: Option<Value>| match v {
+                    Some(v) => status[field] = v,
+                    None if status.get(field).is_some() => status[field] = Value::Null,
+                    None => {}
+                };
                 if is_v1(hpa) {
                     let cpu = m.iter().find_map(|s| {
                         (s.pointer("/resource/name").and_then(Value::as_str) == Some("cpu"))
                             .then(|| s.pointer("/resource/current/averageUtilization").cloned())
                             .flatten()
                     });
-                    if let Some(cpu) = cpu {
-                        status["currentCPUUtilizationPercentage"] = cpu;
-                    }
+                    put("currentCPUUtilizationPercentage", cpu);
                 } else {
-                    status["currentMetrics"] = Value::Array(m);
+                    put("currentMetrics", (!m.is_empty()).then_some(Value::Array(m)));
                 }
                 if let Some(t) = last_scale {
                     status["lastScaleTime"] = json!(t);

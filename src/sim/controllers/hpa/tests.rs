@@ -134,7 +134,9 @@ fn a_container_without_a_cpu_request_leaves_the_target_unknown() {
     );
     let status = status_patch(&out.actions).expect("status written");
     assert_eq!(status["currentReplicas"], 1);
-    assert!(status.get("currentMetrics").is_none(), "{status}");
+    // The failed metric's status is empty (horizontal.go
+    // setCurrentReplicasAndMetricsInStatus, kubernetes#121039).
+    assert_eq!(status["currentMetrics"], json!([{"type": ""}]), "{status}");
     assert_eq!(
         cond(&status, "ScalingActive")["message"],
         "the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container app of Pod web-1"
@@ -513,6 +515,9 @@ fn an_invalid_metric_blocks_a_scale_down_but_not_a_scale_up() {
         cond(&status, "ScalingActive")["reason"],
         "FailedGetPodsMetric"
     );
+    // The statuses as computed, the failed metric's empty.
+    assert_eq!(status["currentMetrics"][0]["type"], "Resource");
+    assert_eq!(status["currentMetrics"][1], json!({"type": ""}));
     assert_eq!(
         events(&out.actions)[1].1,
         "invalid metrics (1 invalid out of 2), first error is: failed to get pods metric value: unable to get metric qps: unable to fetch metrics from custom metrics API: no custom metrics API (custom.metrics.k8s.io) registered"
