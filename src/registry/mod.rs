@@ -644,7 +644,8 @@ impl Registry {
                 .store
                 .update_with(key, ns, name, |old| -> Result<Option<Value>, Status> {
                     let mut o = (**old).clone();
-                    mark_deleting(&mut o, now, grace, shorter);
+                    let namespace = (info.group, info.plural) == ("", "namespaces");
+                    mark_deleting(&mut o, now, grace, shorter, !namespace);
                     if (info.group, info.plural) == ("", "namespaces")
                         && let Some(root) = o.as_object_mut()
                     {
@@ -828,14 +829,23 @@ fn go_type_name(info: &ResourceInfo) -> String {
 /// only held by finalizers) and `deletionGracePeriodSeconds`, and bumps a
 /// set `generation`. A later delete may only shorten a pending grace period
 /// (`shorter`: the period it asked for): the timestamp moves by the
-/// difference.
-fn mark_deleting(o: &mut Value, now: Timestamp, grace: i64, shorter: Option<i64>) {
+/// difference. A namespace's own REST delete (pkg/registry/core/namespace
+/// storage) sets the timestamp only (`with_period` false).
+fn mark_deleting(
+    o: &mut Value,
+    now: Timestamp,
+    grace: i64,
+    shorter: Option<i64>,
+    with_period: bool,
+) {
     let at = |t: Timestamp, secs: i64| {
         format_time(t.checked_add(SignedDuration::from_secs(secs)).unwrap_or(t))
     };
     if !meta::is_deleting(o) {
         meta::set_meta(o, "deletionTimestamp", at(now, grace));
-        meta::set_meta(o, "deletionGracePeriodSeconds", grace);
+        if with_period {
+            meta::set_meta(o, "deletionGracePeriodSeconds", grace);
+        }
         let generation = o
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)

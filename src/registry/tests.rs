@@ -386,4 +386,18 @@ fn a_finalizer_held_delete_is_stamped_now_and_bumps_the_generation() {
         .delete(deploy, "default", "web", &DeleteOptions::default())
         .unwrap();
     assert_eq!(marked["metadata"]["generation"], 2);
+    // A namespace: the timestamp only (namespace storage's Delete).
+    let ns = info("", "v1", "namespaces");
+    r.create(
+        ns,
+        "",
+        json!({"metadata": {"name": "gone"}}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    let marked = r.delete(ns, "", "gone", &DeleteOptions::default()).unwrap();
+    assert_eq!(
+        deletion(&marked),
+        (json!("2023-11-14T22:13:20Z"), Value::Null)
+    );
 }
