@@ -300,9 +300,9 @@ impl Parser<'_> {
     /// block: the first word of each line in it.
     fn kubernetes_properties(&self, first: usize, last: usize) -> Result<(), String> {
         let mut nesting = 0;
-        for i in first..=last.min(self.tokens.len().saturating_sub(1)) {
-            let t = &self.tokens[i];
-            let starts_line = i > first && self.tokens[i - 1].line < t.line;
+        let block = self.tokens.get(first..=last).unwrap_or_default();
+        for (i, t) in block.iter().enumerate() {
+            let starts_line = i > 0 && block[i - 1].line < t.line;
             match t.text.as_str() {
                 "{" => nesting += 1,
                 "}" => nesting -= 1,
