@@ -9,21 +9,38 @@ pub struct KubeconfigSpec<'a> {
     pub server: &'a str,
     pub ca_pem: &'a str,
     pub user: &'a str,
-    pub token: &'a str,
+    pub credential: Credential<'a>,
+}
+
+/// How the kubeconfig's user authenticates.
+pub enum Credential<'a> {
+    /// A bearer token (`token:`).
+    Token(&'a str),
+    /// A client certificate and its key, PEM (`client-certificate-data:`
+    /// and `client-key-data:`, as kind's kubeconfig carries them).
+    Certificate { cert_pem: &'a str, key_pem: &'a str },
 }
 
 /// A kubeconfig in YAML, with one cluster, user and context, as
 /// `kind get kubeconfig` writes it (context `kind-<name>`-style naming is
 /// left to the caller).
 pub fn render(spec: &KubeconfigSpec<'_>) -> String {
-    let ca = base64::engine::general_purpose::STANDARD.encode(spec.ca_pem);
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let ca = b64(spec.ca_pem);
+    let user = match &spec.credential {
+        Credential::Token(token) => json!({"token": token}),
+        Credential::Certificate { cert_pem, key_pem } => json!({
+            "client-certificate-data": b64(cert_pem),
+            "client-key-data": b64(key_pem),
+        }),
+    };
     let doc = json!({
         "apiVersion": "v1",
         "kind": "Config",
         "preferences": {},
         "current-context": spec.cluster,
         "clusters": [{"name": spec.cluster, "cluster": {"server": spec.server, "certificate-authority-data": ca}}],
-        "users": [{"name": spec.user, "user": {"token": spec.token}}],
+        "users": [{"name": spec.user, "user": user}],
         "contexts": [{"name": spec.cluster, "context": {"cluster": spec.cluster, "user": spec.user}}],
     });
     crate::api::yaml::to_string(&doc).unwrap_or_default()
@@ -73,7 +90,7 @@ mod tests {
             server: "https://127.0.0.1:6443",
             ca_pem: "-----BEGIN CERTIFICATE-----\nx\n",
             user: "alice",
-            token: "t",
+            credential: Credential::Token("t"),
         });
         assert_eq!(
             cluster_of(&text),
@@ -84,5 +101,27 @@ mod tests {
             })
         );
         assert!(cluster_of("kind: Config").is_err());
+    }
+
+    #[test]
+    fn a_certificate_user_carries_kinds_data_fields() {
+        let text = render(&KubeconfigSpec {
+            cluster: "kind-kdrill",
+            server: "https://127.0.0.1:6443",
+            ca_pem: "ca",
+            user: "kind-kdrill",
+            credential: Credential::Certificate {
+                cert_pem: "cert",
+                key_pem: "key",
+            },
+        });
+        let doc = crate::api::yaml::from_str(&text).unwrap();
+        assert_eq!(
+            doc.pointer("/users/0"),
+            Some(&serde_json::json!({"name": "kind-kdrill", "user": {
+                "client-certificate-data": "Y2VydA==",
+                "client-key-data": "a2V5",
+            }}))
+        );
     }
 }

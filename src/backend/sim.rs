@@ -1,11 +1,10 @@
 //! The embedded simulated cluster: store, registry, API server over HTTPS
 //! and the simulator's controllers, wired together in-process.
 
-use super::kubeconfig::{KubeconfigSpec, render};
+use super::kubeconfig::{Credential, KubeconfigSpec, render};
 use crate::registry::Registry;
 use crate::server::ApiServer;
 use crate::server::audit::AuditLog;
-use crate::server::auth::UserInfo;
 use crate::sim::bootstrap::{self, ClusterShape};
 use crate::sim::clock::{Clock, WallClock};
 use crate::store::Store;
@@ -53,7 +52,12 @@ pub struct SimCluster {
     /// The simulated kubelets (the runtime drives them through `simulator`).
     pub kubelets: Arc<crate::sim::kubelets::Kubelets>,
     pub addr: SocketAddr,
+    /// The admin's kubeconfig: kind's, with the client certificate of
+    /// `kubernetes-admin` in `kubeadm:cluster-admins`.
     pub kubeconfig: String,
+    /// The cluster CA's private key (PEM), which signs further users'
+    /// client certificates (`kdrill sim kubeconfig`).
+    pub ca_key_pem: String,
     handle: axum_server::Handle<SocketAddr>,
 }
 
@@ -96,18 +100,16 @@ impl SimCluster {
             None => AuditLog::default(),
         };
         let server = ApiServer::new(registry.clone(), audit);
-        let token = format!("kdrill-admin-{}", random_token());
-        server.auth.add_token(token.clone(), UserInfo::admin());
+        let client_ca = crate::server::client_cert::ClientCa::new(&certs.ca_pem)
+            .map_err(|e| StartError::Tls(std::io::Error::other(e)))?;
+        let tls_config = crate::server::tls::server_config(&certs, &client_ca)
+            .map_err(|e| StartError::Tls(std::io::Error::other(e)))?;
+        server.auth.set_client_ca(client_ca);
         if let Some(p) = &opts.token_file {
             server.auth.set_token_file(p);
         }
 
-        let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
-            certs.cert_pem.clone().into_bytes(),
-            certs.key_pem.clone().into_bytes(),
-        )
-        .await
-        .map_err(StartError::Tls)?;
+        let tls = axum_server::tls_rustls::RustlsConfig::from_config(tls_config);
         let listener = std::net::TcpListener::bind(("127.0.0.1", opts.port)).map_err(|source| {
             StartError::Bind {
                 port: opts.port,
@@ -155,13 +157,17 @@ impl SimCluster {
             server: &server_url,
             ca_pem: &certs.ca_pem,
             user: &format!("kind-{}", opts.shape.name),
-            token: &token,
+            credential: Credential::Certificate {
+                cert_pem: &certs.admin.cert_pem,
+                key_pem: &certs.admin.key_pem,
+            },
         });
         Ok(Self {
             server,
             kubelets,
             addr,
             kubeconfig,
+            ca_key_pem: certs.ca_key_pem,
             handle,
         })
     }
@@ -170,17 +176,6 @@ impl SimCluster {
     pub fn shutdown(&self) {
         self.handle.shutdown();
     }
-}
-
-/// A bearer token from the OS's randomness: credentials are not part of
-/// the seeded simulation.
-fn random_token() -> String {
-    let bytes: [u8; 16] = rand_bytes();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn rand_bytes() -> [u8; 16] {
-    *uuid::Uuid::new_v4().as_bytes()
 }
 
 /// Every simulated component the runtime drives: the controllers, the

@@ -62,6 +62,11 @@ async fn serve(args: Args) -> u8 {
             return super::exit::BACKEND;
         }
     };
+    let ca_key = crate::server::tls::ca_key_file_for(&args.dir.join("kubeconfig"));
+    if let Err(e) = provision::write_private(&ca_key, &cluster.ca_key_pem) {
+        eprintln!("error: {e}");
+        return super::exit::USAGE;
+    }
     if let Err(e) = provision::write_private(&args.dir.join("kubeconfig"), &cluster.kubeconfig) {
         eprintln!("error: {e}");
         return super::exit::USAGE;

@@ -61,6 +61,14 @@ pub fn run(args: Args) -> u8 {
             return fail(&e);
         }
         step.ok();
+        for addon in &scenario.spec.cluster.addons {
+            let step = status.start(format!("Installing add-on {}", lab::addons::name(*addon)));
+            if let Err(e) = lab::install_addon(&st, *addon).await {
+                step.fail();
+                return fail(&e);
+            }
+            step.ok();
+        }
         let step = status.start(format!("Setting up {} 🔧", st.scenario));
         match lab::run_setup(&mut st).await {
             Ok(()) => {

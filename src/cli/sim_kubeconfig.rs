@@ -1,12 +1,18 @@
-//! `kdrill sim kubeconfig --user NAME [--group G]...`: a kubeconfig for a
-//! new user of a running `kdrill sim serve`, so a lab can hand a learner
-//! restricted credentials. The user's token is appended to the static
-//! token file that goes with the admin kubeconfig (`<kubeconfig>.tokens.csv`,
-//! in kube-apiserver's `--token-auth-file` format), which the server
-//! re-reads; what the user may do is then up to RBAC.
+//! `kdrill sim kubeconfig --user NAME [--group G]... [--client-certificate]`:
+//! a kubeconfig for a new user of a running `kdrill sim serve`, so a lab
+//! can hand a learner restricted credentials; what the user may do is then
+//! up to RBAC.
+//!
+//! By default the user gets a bearer token, appended to the static token
+//! file that goes with the admin kubeconfig (`<kubeconfig>.tokens.csv`, in
+//! kube-apiserver's `--token-auth-file` format), which the server re-reads.
+//! With `--client-certificate` the user gets what a kind user gets instead:
+//! a client certificate (CN = user, O = groups) signed by the cluster CA,
+//! whose key `sim serve` leaves in `<kubeconfig>.ca.key`.
 
-use crate::backend::kubeconfig::{KubeconfigSpec, cluster_of, render};
+use crate::backend::kubeconfig::{Credential, KubeconfigSpec, cluster_of, render};
 use crate::server::auth::{token_file_for, token_file_line};
+use crate::server::tls::{ca_key_file_for, issue_client};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -18,6 +24,10 @@ pub struct Args {
     /// Groups the user belongs to (repeatable).
     #[arg(long = "group")]
     pub groups: Vec<String>,
+    /// Authenticate with a client certificate signed by the cluster CA (as
+    /// on kind; at most two groups) instead of a bearer token.
+    #[arg(long)]
+    pub client_certificate: bool,
     /// The running cluster's admin kubeconfig (default: $KDRILL_HOME/sim/kubeconfig).
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
@@ -47,6 +57,25 @@ pub fn make(args: &Args) -> Result<String, String> {
         )
     })?;
     let access = cluster_of(&text)?;
+    let spec = |credential| {
+        render(&KubeconfigSpec {
+            cluster: &access.name,
+            server: &access.server,
+            ca_pem: &access.ca_pem,
+            user: name,
+            credential,
+        })
+    };
+    if args.client_certificate {
+        let key_file = ca_key_file_for(&admin);
+        let ca_key = std::fs::read_to_string(&key_file)
+            .map_err(|e| format!("failed to read {}: {e}", key_file.display()))?;
+        let cert = issue_client(&ca_key, name, &args.groups)?;
+        return Ok(spec(Credential::Certificate {
+            cert_pem: &cert.cert_pem,
+            key_pem: &cert.key_pem,
+        }));
+    }
     // A credential, not part of the seeded simulation.
     let token = format!("kdrill-user-{}", uuid::Uuid::new_v4().simple());
     let tokens = token_file_for(&admin);
@@ -57,13 +86,7 @@ pub fn make(args: &Args) -> Result<String, String> {
         .open(&tokens)
         .and_then(|mut f| writeln!(f, "{line}"))
         .map_err(|e| format!("failed to write {}: {e}", tokens.display()))?;
-    Ok(render(&KubeconfigSpec {
-        cluster: &access.name,
-        server: &access.server,
-        ca_pem: &access.ca_pem,
-        user: name,
-        token: &token,
-    }))
+    Ok(spec(Credential::Token(&token)))
 }
 
 pub fn run(args: Args) -> u8 {

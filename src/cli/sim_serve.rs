@@ -125,6 +125,11 @@ pub fn run(args: Args) -> u8 {
             eprintln!("error: failed to write {}: {e}", token_file.display());
             return super::exit::USAGE;
         }
+        let ca_key = crate::server::tls::ca_key_file_for(&path);
+        if let Err(e) = write_private(&ca_key, &cluster.ca_key_pem) {
+            eprintln!("error: failed to write {}: {e}", ca_key.display());
+            return super::exit::USAGE;
+        }
         if let Err(e) = write_private(&path, &cluster.kubeconfig) {
             eprintln!("error: failed to write kubeconfig {}: {e}", path.display());
             return super::exit::USAGE;

@@ -116,6 +116,16 @@ pub fn run(args: Args) -> u8 {
             let _ = lab::remove(&args.name);
             return fail(&e);
         }
+        for addon in &scenario.spec.cluster.addons {
+            let step = status.start(format!("Installing add-on {}", lab::addons::name(*addon)));
+            if let Err(e) = lab::install_addon(&st, *addon).await {
+                step.fail();
+                provision::teardown(&st, Some(scenario.namespace())).await;
+                let _ = lab::remove(&args.name);
+                return fail(&e);
+            }
+            step.ok();
+        }
         let step = status.start(format!("Setting up {} 🔧", scenario.spec.id));
         if let Err(e) = lab::run_setup(&mut st).await {
             step.fail();

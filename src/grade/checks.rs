@@ -140,14 +140,20 @@ pub async fn evaluate(
             url,
             status,
             body_contains,
+            host: host_header,
             namespace,
         } => {
             let opts = ProbeOptions {
                 namespace: namespace.clone(),
+                host: host_header.clone(),
                 ..ProbeOptions::default()
             };
             let p = host.http_probe(url, &opts).await?;
-            http_get(url, &p, *status, body_contains.as_deref())
+            let shown = match host_header {
+                Some(h) => format!("{url} (Host: {h})"),
+                None => url.clone(),
+            };
+            http_get(&shown, &p, *status, body_contains.as_deref())
         }
         Check::DnsResolves { name, namespace } => {
             let opts = ProbeOptions {

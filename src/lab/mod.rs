@@ -9,6 +9,7 @@
 //! May import: `scenario`, `script`, `grade`, `backend`, `sim` (for the
 //! in-process self-test cluster).
 
+pub mod addons;
 pub mod process;
 pub mod provision;
 pub mod selftest;
@@ -357,6 +358,15 @@ pub fn cluster_now(st: &LabState) -> jiff::Timestamp {
     let scaled =
         jiff::SignedDuration::from_secs_f64(elapsed.as_secs_f64() * st.time_scale.max(0.0));
     st.started_at.checked_add(scaled).unwrap_or(now)
+}
+
+/// Installs one of the scenario's add-ons on the lab's cluster and waits
+/// until it serves.
+pub async fn install_addon(st: &LabState, addon: crate::scenario::model::Addon) -> Result<()> {
+    let s = session::Session::open(st).await?;
+    addons::install(&s.host, addon, addons::TIMEOUT)
+        .await
+        .map_err(|e| LabError::Cluster(format!("add-on {}: {}", addons::name(addon), e.0)))
 }
 
 /// Runs the scenario's setup on the lab's cluster and records when it

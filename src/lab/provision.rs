@@ -154,6 +154,28 @@ async fn existing(dir: &Path, opts: &Options) -> Result<Cluster> {
     })
 }
 
+/// The kind cluster config for a scenario: its node count, and with the
+/// ingress-nginx add-on the control plane labelled `ingress-ready=true`
+/// as kind's ingress guide does (its host port mappings are left out: two
+/// labs could not both bind 80 and 443).
+pub fn kind_config(scenario: &Scenario) -> String {
+    let mut config = String::from(
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n",
+    );
+    if scenario
+        .spec
+        .cluster
+        .addons
+        .contains(&crate::scenario::model::Addon::IngressNginx)
+    {
+        config.push_str("  kubeadmConfigPatches:\n  - |\n    kind: InitConfiguration\n    nodeRegistration:\n      kubeletExtraArgs:\n        node-labels: \"ingress-ready=true\"\n");
+    }
+    for _ in 1..scenario.spec.cluster.nodes.max(1) {
+        config.push_str("- role: worker\n");
+    }
+    config
+}
+
 fn kind(name: &str, dir: &Path, scenario: &Scenario) -> Result<Cluster> {
     for tool in ["kind", "docker"] {
         if !on_path(tool) {
@@ -165,12 +187,7 @@ fn kind(name: &str, dir: &Path, scenario: &Scenario) -> Result<Cluster> {
             });
         }
     }
-    let mut config = String::from(
-        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n",
-    );
-    for _ in 1..scenario.spec.cluster.nodes.max(1) {
-        config.push_str("- role: worker\n");
-    }
+    let config = kind_config(scenario);
     let config_path = dir.join("kind.yaml");
     std::fs::write(&config_path, config).map_err(|source| LabError::Io {
         path: config_path.clone(),
@@ -278,4 +295,44 @@ pub fn write_private(path: &Path, contents: &str) -> Result<()> {
     };
     let mut f = o.open(path).map_err(err)?;
     f.write_all(contents.as_bytes()).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::{Addon, ScenarioSpec};
+
+    fn scenario(nodes: usize, addons: Vec<Addon>) -> Scenario {
+        let yaml = "id: demo\ntitle: Demo\nsummary: A demo.\ndifficulty: beginner\nestimatedMinutes: 5\nrubric:\n  criteria: []\n";
+        let mut spec: ScenarioSpec = serde_saphyr::from_str(yaml).expect("spec");
+        spec.cluster.nodes = nodes;
+        spec.cluster.addons = addons;
+        Scenario {
+            dir: PathBuf::from("demo"),
+            root: PathBuf::from("."),
+            spec,
+            task: String::new(),
+        }
+    }
+
+    #[test]
+    fn kind_config_labels_the_control_plane_for_ingress_nginx() {
+        assert_eq!(
+            kind_config(&scenario(2, vec![])),
+            "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n- role: worker\n"
+        );
+        let with = kind_config(&scenario(1, vec![Addon::IngressNginx]));
+        assert_eq!(
+            with,
+            "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n  kubeadmConfigPatches:\n  - |\n    kind: InitConfiguration\n    nodeRegistration:\n      kubeletExtraArgs:\n        node-labels: \"ingress-ready=true\"\n"
+        );
+        // The config is valid YAML with the patch on the control plane.
+        let v = crate::api::yaml::from_multiple(&with).expect("yaml");
+        assert_eq!(
+            v[0].pointer("/nodes/0/kubeadmConfigPatches/0")
+                .and_then(serde_json::Value::as_str)
+                .map(|p| p.contains("node-labels: \"ingress-ready=true\"")),
+            Some(true)
+        );
+    }
 }

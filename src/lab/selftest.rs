@@ -139,6 +139,14 @@ impl Bench {
             h.poll = std::time::Duration::from_millis(20);
             h.settle = Some(driver.settler(SignedDuration::from_secs(30)));
         }
+        for addon in &scenario.spec.cluster.addons {
+            super::addons::install(&session.host, *addon, super::addons::TIMEOUT)
+                .await
+                .map_err(|e| {
+                    LabError::Cluster(format!("add-on {}: {}", super::addons::name(*addon), e.0))
+                })?;
+        }
+        driver.settle(SignedDuration::from_mins(1));
         Ok(Self {
             cluster,
             driver,

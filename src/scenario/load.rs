@@ -239,6 +239,33 @@ mod tests {
     }
 
     #[test]
+    fn unknown_addons_name_file_line_and_the_known_ones() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("demo");
+        write(
+            &d,
+            &GOOD.replace(
+                "rubric:",
+                "cluster:\n  addons: [ingress-nginx, traefik]\nrubric:",
+            ),
+        );
+        let e = Scenario::load(&d, None).unwrap_err().to_string();
+        assert!(
+            e.ends_with("demo/scenario.yaml:7:27: unknown variant `traefik`, expected one of ingress-nginx, metrics-server"),
+            "{e}"
+        );
+        write(
+            &d,
+            &GOOD.replace("rubric:", "cluster:\n  addons: [ingress-nginx]\nrubric:"),
+        );
+        let s = Scenario::load(&d, None).unwrap();
+        assert_eq!(
+            s.spec.cluster.addons,
+            [crate::scenario::model::Addon::IngressNginx]
+        );
+    }
+
+    #[test]
     fn id_must_match_folder() {
         let t = tempfile::tempdir().unwrap();
         let d = t.path().join("other");

@@ -235,6 +235,10 @@ pub enum Check {
         status: u16,
         #[serde(default)]
         body_contains: Option<String>,
+        /// The `Host` header to send instead of the URL's host (an Ingress
+        /// rule's host, through the controller's Service).
+        #[serde(default)]
+        host: Option<String>,
         /// Where the probe pod runs (the scenario's namespace by default).
         #[serde(default)]
         namespace: Option<String>,

@@ -1,5 +1,6 @@
 //! HTTP and DNS probes from inside the cluster: a short-lived busybox pod
-//! runs `wget -S -O- -T <timeout> <url>` or `nslookup <name>`, the host
+//! runs `wget -S -O- -T <timeout> [--header 'Host: <host>'] <url>` or
+//! `nslookup <name>`, the host
 //! waits for it to finish, reads its log (pod logs, not exec: kube-rs is
 //! built without websockets), deletes it, and parses busybox's output.
 //! Works the same on every backend: the simulator's busybox prints what
@@ -27,6 +28,9 @@ pub struct ProbeOptions {
     pub namespace: Option<String>,
     /// `wget -T`: seconds before the download times out.
     pub timeout: u64,
+    /// The `Host` header to send instead of the URL's host (an Ingress
+    /// rule's host, through the controller's Service).
+    pub host: Option<String>,
     /// How long to wait for the pod to finish (image pull included).
     pub deadline: Duration,
 }
@@ -36,6 +40,7 @@ impl Default for ProbeOptions {
         Self {
             namespace: None,
             timeout: 5,
+            host: None,
             deadline: Duration::from_secs(90),
         }
     }
@@ -181,6 +186,19 @@ pub fn parse_nslookup(output: &str) -> DnsProbe {
     p
 }
 
+/// The probe pod's command for an HTTP probe of `url`.
+pub fn wget_command(url: &str, opts: &ProbeOptions) -> Vec<String> {
+    let mut c: Vec<String> = ["wget", "-S", "-O-", "-T", &opts.timeout.to_string()]
+        .map(str::to_string)
+        .to_vec();
+    if let Some(h) = opts.host.as_deref().filter(|h| !h.is_empty()) {
+        c.push("--header".into());
+        c.push(format!("Host: {h}"));
+    }
+    c.push(url.to_string());
+    c
+}
+
 /// The probe pod for `command`.
 pub fn probe_pod(kind: &str, namespace: &str, command: &[String]) -> Value {
     json!({
@@ -285,11 +303,10 @@ impl Host {
         Ok((log, succeeded))
     }
 
-    /// `wget -S -O- -T <timeout> <url>` from a probe pod.
+    /// `wget -S -O- -T <timeout> [--header 'Host: <host>'] <url>` from a
+    /// probe pod.
     pub async fn http_probe(&self, url: &str, opts: &ProbeOptions) -> Result<HttpProbe> {
-        let command = ["wget", "-S", "-O-", "-T", &opts.timeout.to_string(), url]
-            .map(str::to_string)
-            .to_vec();
+        let command = wget_command(url, opts);
         let (log, ok) = self.run_probe("http", command, opts).await?;
         Ok(parse_wget(&log, ok))
     }
@@ -309,7 +326,7 @@ fn rt(msg: String) -> Box<EvalAltResult> {
     ))
 }
 
-/// Reads `#{namespace, timeout, deadline}`.
+/// Reads `#{namespace, timeout, deadline, host}`.
 fn options(m: &Map) -> ProbeOptions {
     let mut o = ProbeOptions::default();
     if let Some(ns) = m.get("namespace").filter(|v| !v.is_unit()) {
@@ -317,6 +334,9 @@ fn options(m: &Map) -> ProbeOptions {
     }
     if let Some(t) = m.get("timeout").and_then(|v| v.as_int().ok()) {
         o.timeout = t.clamp(1, 3600) as u64;
+    }
+    if let Some(h) = m.get("host").filter(|v| !v.is_unit()) {
+        o.host = Some(h.to_string());
     }
     if let Some(d) = m.get("deadline").and_then(|v| v.as_int().ok()) {
         o.deadline = Duration::from_secs(d.clamp(1, 3600) as u64);

@@ -1,8 +1,10 @@
-//! Authentication: bearer tokens mapped to users. There is no anonymous
-//! access to resources; `/version`, `/healthz`, `/livez`, `/readyz` and
-//! `/openapi` stay public as on a kubeadm cluster.
+//! Authentication: client certificates and bearer tokens mapped to users.
+//! There is no anonymous access to resources; `/version`, `/healthz`,
+//! `/livez`, `/readyz` and `/openapi` stay public as on a kubeadm cluster.
 //!
-//! Three kinds of token authenticate:
+//! A client certificate signed by the cluster CA authenticates first
+//! (`client_cert`, the apiserver's x509 authenticator); then three kinds of
+//! token:
 //! - tokens the server handed out (the admin's, TokenRequest's);
 //! - lines of a static token file, as kube-apiserver's `--token-auth-file`
 //!   reads it (`token,user,uid,"group1,group2"`), re-read when it changes,
@@ -24,16 +26,19 @@ pub struct UserInfo {
     pub extra: BTreeMap<String, Vec<String>>,
 }
 
+/// The user of kubeadm's `admin.conf` (kind's kubeconfig): the CN of its
+/// client certificate.
+pub const ADMIN_USER: &str = "kubernetes-admin";
+/// The admin certificate's O (kubeadm >= 1.29), bound to `cluster-admin`.
+pub const ADMIN_GROUP: &str = "kubeadm:cluster-admins";
+
 impl UserInfo {
     /// kind's admin: `kubernetes-admin` in `kubeadm:cluster-admins`.
     pub fn admin() -> Self {
         Self {
-            username: "kubernetes-admin".into(),
+            username: ADMIN_USER.into(),
             uid: String::new(),
-            groups: vec![
-                "kubeadm:cluster-admins".into(),
-                "system:authenticated".into(),
-            ],
+            groups: vec![ADMIN_GROUP.into(), "system:authenticated".into()],
             ..Default::default()
         }
     }
@@ -161,14 +166,33 @@ struct TokenFile {
     users: HashMap<String, UserInfo>,
 }
 
-/// Known bearer tokens.
+/// The cluster CA for client certificates, and known bearer tokens.
 #[derive(Default)]
 pub struct Authenticator {
+    client_ca: std::sync::OnceLock<super::client_cert::ClientCa>,
     tokens: RwLock<HashMap<String, UserInfo>>,
     file: RwLock<TokenFile>,
 }
 
 impl Authenticator {
+    /// Authenticates client certificates signed by this CA (set once).
+    pub fn set_client_ca(&self, ca: super::client_cert::ClientCa) {
+        let _ = self.client_ca.set(ca);
+    }
+
+    /// The x509 authenticator on a connection's client certificates (leaf
+    /// first); no user without a CA.
+    pub fn authenticate_certificate(
+        &self,
+        chain: &[Vec<u8>],
+        now: jiff::Timestamp,
+    ) -> super::client_cert::X509 {
+        match self.client_ca.get() {
+            Some(ca) => ca.authenticate(chain, now),
+            None => super::client_cert::X509::NoUser,
+        }
+    }
+
     pub fn add_token(&self, token: impl Into<String>, user: UserInfo) {
         self.tokens
             .write()

@@ -171,8 +171,11 @@ pub fn upgrade(
     ws: WebSocketUpgrade,
     uri: &Uri,
     headers: &HeaderMap,
+    client_certs: &[Vec<u8>],
 ) -> Response<Body> {
-    let Some(requestor) = server.authenticate(header(headers, "authorization").as_deref()) else {
+    let Some(requestor) =
+        server.authenticate_request(header(headers, "authorization").as_deref(), client_certs)
+    else {
         return response::status(&Status::unauthorized());
     };
     let path = uri.path();

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod body;
+pub mod client_cert;
 pub mod clock_api;
 pub mod discovery;
 mod exec;
@@ -92,6 +93,30 @@ impl ApiServer {
         Some(user)
     }
 
+    /// The union authenticator, in the apiserver's order: the connection's
+    /// client certificate (x509) first, then the bearer token; a request
+    /// with neither is `system:anonymous`. A certificate that does not
+    /// verify fails the request (401) unless the token authenticates.
+    pub fn authenticate_request(
+        &self,
+        authorization: Option<&str>,
+        client_certs: &[Vec<u8>],
+    ) -> Option<UserInfo> {
+        use client_cert::X509;
+        let x509 = self
+            .auth
+            .authenticate_certificate(client_certs, self.registry.clock.now());
+        match x509 {
+            X509::User(u) => Some(u),
+            _ if authorization.is_some() => self.authenticate(authorization),
+            X509::Invalid(e) => {
+                tracing::debug!("client certificate refused: {e}");
+                None
+            }
+            X509::NoUser => Some(UserInfo::anonymous()),
+        }
+    }
+
     /// Impersonation, then authorization of `attrs`, for an authenticated
     /// `requestor`: the user the request acts as, or the 403 (or the
     /// impersonation filter's error) to answer with.
@@ -128,6 +153,13 @@ impl ApiServer {
     }
 }
 
+/// The client certificates of the request's TLS connection (leaf first).
+fn client_certs(extensions: &axum::http::Extensions) -> &[Vec<u8>] {
+    extensions
+        .get::<Arc<axum_server::tls::TlsInfo>>()
+        .map_or(&[], |info| info.peer_certificates.as_slice())
+}
+
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -145,8 +177,11 @@ async fn handle(
     let path = parts.uri.path();
     if path == clock_api::PATH || path.starts_with(images_api::PATH) {
         let Some(user) = server
-            .auth
-            .authenticate(header(&parts.headers, "authorization").as_deref())
+            .authenticate_request(
+                header(&parts.headers, "authorization").as_deref(),
+                client_certs(&parts.extensions),
+            )
+            .filter(|u| u.username != UserInfo::anonymous().username)
         else {
             return response::status(&Status::unauthorized());
         };
@@ -167,7 +202,8 @@ async fn handle(
     }
     if let Ok(ws) = ws {
         // exec/attach streams: the only upgrades the API serves.
-        return exec::upgrade(&server, ws, &parts.uri, &parts.headers);
+        let certs = client_certs(&parts.extensions);
+        return exec::upgrade(&server, ws, &parts.uri, &parts.headers, certs);
     }
     let bytes = match axum::body::to_bytes(body, body::MAX_BODY + 1).await {
         Ok(b) => b,
@@ -176,7 +212,15 @@ async fn handle(
     if bytes.len() > body::MAX_BODY {
         return response::status(&Status::too_large(body::MAX_BODY));
     }
-    serve_request(&server, &parts.method, &parts.uri, &parts.headers, &bytes)
+    let certs = client_certs(&parts.extensions);
+    serve_request(
+        &server,
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        certs,
+        &bytes,
+    )
 }
 
 fn serve_request(
@@ -184,6 +228,7 @@ fn serve_request(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    client_certs: &[Vec<u8>],
     bytes: &Bytes,
 ) -> Response<Body> {
     let path = uri.path();
@@ -192,7 +237,9 @@ fn serve_request(
     if auth::is_public(path) {
         return public(path, &accept);
     }
-    let Some(requestor) = server.authenticate(header(headers, "authorization").as_deref()) else {
+    let Some(requestor) =
+        server.authenticate_request(header(headers, "authorization").as_deref(), client_certs)
+    else {
         return response::status(&Status::unauthorized());
     };
     let req = RequestInfo::parse(method.as_str(), path, query.flag("watch"));

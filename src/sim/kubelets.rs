@@ -20,6 +20,7 @@ use crate::api::meta;
 use crate::registry::options::{DeleteOptions, WriteOptions};
 use crate::registry::{Registry, lookup_res};
 use crate::sim::ingress::IngressObjects;
+use crate::sim::kubelet::api_client::InCluster;
 use crate::sim::kubelet::service_env::service_env;
 use crate::sim::kubelet::view::{self, ExecError, ExecOutput, ExecRequest};
 use crate::sim::kubelet::{self, CState, NodeView, PodInput, PodMemory, World};
@@ -301,13 +302,13 @@ impl Kubelets {
     }
 
     /// The network `pod` sees at `now` (the cluster is read at its first
-    /// call).
+    /// call), with the API server behind it.
     fn network<'a>(
         &'a self,
         serving: &'a PodServing<'a>,
         pod: &Value,
         memory: &PodMemory,
-    ) -> PodNetwork<'a> {
+    ) -> InCluster<'a, PodNetwork<'a>> {
         let ip = memory
             .pod_ip
             .as_deref()
@@ -337,7 +338,11 @@ impl Kubelets {
             view.now = self.registry.clock.now();
             view
         };
-        PodNetwork::new(Caller::of(pod, ip), load, serving, self.seed)
+        InCluster {
+            net: PodNetwork::new(Caller::of(pod, ip), load, serving, self.seed),
+            store,
+            now: self.registry.clock.now(),
+        }
     }
 
     /// Reads what a pod's sync needs; None when the pod is not (or no

@@ -1,5 +1,6 @@
 //! The versioned in-memory object store: one global monotonic
-//! resourceVersion, objects held as immutable `Arc<Value>` snapshots, and
+//! resourceVersion, objects held as immutable `Arc<Value>` snapshots
+//! (packed to compact JSON while nothing else holds them, `slot`), and
 //! watch fan-out with a bounded history (older versions answer 410 Expired,
 //! like the apiserver's watch cache).
 //!
@@ -7,12 +8,14 @@
 //! resourceVersions; `registry` prepares objects before they get here.
 
 mod error;
+mod slot;
 mod watch;
 
 pub use error::StoreError;
 pub use watch::{EventType, WatchEvent, WatchStart};
 
 use serde_json::Value;
+use slot::Slot;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::broadcast;
@@ -24,7 +27,7 @@ pub struct ResKey {
     pub resource: &'static str,
 }
 
-type Objects = BTreeMap<(String, String), Arc<Value>>;
+type Objects = BTreeMap<(String, String), Slot>;
 
 /// Where a stored object lives: resource, namespace, name.
 type Location = (ResKey, String, String);
@@ -52,7 +55,15 @@ struct Inner {
     /// Owner uid to the objects whose ownerReferences name it, so garbage
     /// collection finds dependents without scanning the store.
     dependents: HashMap<String, BTreeSet<Location>>,
+    /// Objects written since they were last packed, oldest first: each
+    /// write looks at the front few and packs those only the store holds
+    /// (`slot`), and sends the still-shared ones to the back.
+    unpacked: VecDeque<Location>,
 }
+
+/// How many queued objects each write looks at for packing: more than one,
+/// so the queue drains while objects are written.
+const PACK_PER_WRITE: usize = 2;
 
 /// The uids an object's ownerReferences name.
 fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
@@ -62,6 +73,39 @@ fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
 }
 
 impl Inner {
+    /// Stores `obj` at `key` and queues it for packing.
+    fn put(&mut self, res: ResKey, key: (String, String), obj: Arc<Value>) {
+        self.unpacked.push_back((res, key.0.clone(), key.1.clone()));
+        self.objects
+            .entry(res)
+            .or_default()
+            .insert(key, Slot::Tree(obj));
+        self.pack_some();
+    }
+
+    /// Packs up to `PACK_PER_WRITE` queued objects that only the store
+    /// holds now; gone or replaced ones leave the queue, shared ones wait.
+    fn pack_some(&mut self) {
+        for _ in 0..PACK_PER_WRITE.min(self.unpacked.len()) {
+            let Some((res, ns, name)) = self.unpacked.pop_front() else {
+                return;
+            };
+            let key = (ns, name);
+            let packed = match self.objects.get_mut(&res).and_then(|o| o.get_mut(&key)) {
+                None => true,
+                Some(slot) => slot.pack(),
+            };
+            if !packed {
+                self.unpacked.push_back((res, key.0, key.1));
+            }
+        }
+    }
+
+    /// The object stored at `key` of `res`, decoded if it was packed.
+    fn tree(&self, res: ResKey, key: &(String, String)) -> Option<Arc<Value>> {
+        self.objects.get(&res)?.get(key).map(Slot::tree)
+    }
+
     /// Takes `obj` (stored at `key` of `res`) into or out of `dependents`.
     fn index_owners(&mut self, res: ResKey, key: &(String, String), obj: &Value, add: bool) {
         for uid in owner_uids(obj) {
@@ -134,6 +178,7 @@ impl Store {
                 oldest_rv: 1,
                 capacity: capacity.max(1),
                 dependents: HashMap::new(),
+                unpacked: VecDeque::new(),
             }),
             events,
         }
@@ -154,10 +199,7 @@ impl Store {
 
     pub fn get(&self, res: ResKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
         self.read()
-            .objects
-            .get(&res)?
-            .get(&(namespace.to_string(), name.to_string()))
-            .cloned()
+            .tree(res, &(namespace.to_string(), name.to_string()))
     }
 
     /// Every object of a resource (in one namespace when given), ordered by
@@ -167,11 +209,11 @@ impl Store {
         let items = match inner.objects.get(&res) {
             None => Vec::new(),
             Some(objs) => match namespace {
-                None => objs.values().cloned().collect(),
+                None => objs.values().map(Slot::tree).collect(),
                 Some(ns) => objs
                     .range((ns.to_string(), String::new())..)
                     .take_while(|((n, _), _)| n == ns)
-                    .map(|(_, v)| v.clone())
+                    .map(|(_, v)| v.tree())
                     .collect(),
             },
         };
@@ -201,11 +243,7 @@ impl Store {
         let obj = Arc::new(with_rv(obj, rv));
         inner.rv = rv;
         inner.index_owners(res, &key, &obj, true);
-        inner
-            .objects
-            .entry(res)
-            .or_default()
-            .insert(key, obj.clone());
+        inner.put(res, key, obj.clone());
         self.emit(&mut inner, EventType::Added, res, obj.clone());
         Ok(obj)
     }
@@ -222,7 +260,7 @@ impl Store {
     ) -> Result<Result<Change, E>, StoreError> {
         let mut inner = self.write();
         let key = (namespace.to_string(), name.to_string());
-        let Some(old) = inner.objects.get(&res).and_then(|o| o.get(&key)).cloned() else {
+        let Some(old) = inner.tree(res, &key) else {
             return Err(StoreError::NotFound {
                 namespace: key.0,
                 name: key.1,
@@ -237,11 +275,7 @@ impl Store {
         let new = Arc::new(with_rv(new, rv));
         inner.rv = rv;
         inner.reindex_owners(res, &key, &old, &new);
-        inner
-            .objects
-            .entry(res)
-            .or_default()
-            .insert(key, new.clone());
+        inner.put(res, key, new.clone());
         self.emit(&mut inner, EventType::Modified, res, new.clone());
         Ok(Ok((old, new)))
     }
@@ -279,7 +313,7 @@ impl Store {
     ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.write();
         let key = (namespace.to_string(), name.to_string());
-        let found = inner.objects.get(&res).and_then(|o| o.get(&key)).cloned();
+        let found = inner.tree(res, &key);
         let Some(old) = found else {
             return Err(StoreError::NotFound {
                 namespace: key.0,
@@ -355,8 +389,8 @@ impl Store {
         };
         set.iter()
             .filter_map(|(res, ns, name)| {
-                let obj = inner.objects.get(res)?.get(&(ns.clone(), name.clone()))?;
-                Some((*res, obj.clone()))
+                let obj = inner.tree(*res, &(ns.clone(), name.clone()))?;
+                Some((*res, obj))
             })
             .collect()
     }

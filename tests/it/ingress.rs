@@ -317,11 +317,11 @@ fn requests_through_the_controller_follow_host_and_path_rules() {
     // A Service that does not exist, a Service port that does not exist
     // (by number and by name): 503 from the controller.
     for path in ["/typo", "/port", "/named"] {
-        let (out, code) = get(&format!("http://{ip}{path}"));
-        assert_eq!(code, 1, "{path}: {out}");
-        assert!(
-            out.starts_with("wget: server returned error: HTTP/1.1 503 "),
-            "{path}: {out}"
+        // nginx's own status line for 503.
+        assert_eq!(
+            get(&format!("http://{ip}{path}")),
+            (failed("503 Service Temporarily Unavailable"), 1),
+            "{path}"
         );
     }
     // kind's ingress-ready setup: the controller's hostPort 80 on the
@@ -373,4 +373,152 @@ fn requests_through_the_controller_follow_host_and_path_rules() {
         assert!(Instant::now() < deadline, "{got:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn the_host_header_picks_the_rule_through_the_controller_service() {
+    let sim = Sim::start_with(&["--time-scale", "50"]);
+    sim.kubectl(&[
+        "label",
+        "node",
+        "kdrill-control-plane",
+        "ingress-ready=true",
+    ])
+    .ok();
+    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    let curl_pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: curl}\nspec:\n  containers:\n  - name: curl\n    image: curlimages/curl:8.14.1\n    command: [\"sleep\", \"3600\"]\n";
+    sim.kubectl_stdin(&["apply", "-f", "-"], &format!("{BACKENDS}---\n{curl_pod}"))
+        .ok();
+    let shop = ingress("shop", Some("nginx")).replace("name: web", "name: app");
+    sim.kubectl_stdin(&["apply", "-f", "-"], &shop).ok();
+    wait_lines(
+        &sim,
+        &[
+            "-n",
+            "ingress-nginx",
+            "get",
+            "pods",
+            "-l",
+            "app.kubernetes.io/component=controller",
+            "-o",
+            "name",
+        ],
+        1,
+    );
+    sim.kubectl(&[
+        "-n",
+        "ingress-nginx",
+        "wait",
+        "--for=condition=Ready",
+        "--timeout=60s",
+        "pod",
+        "-l",
+        "app.kubernetes.io/component=controller",
+    ])
+    .ok();
+    sim.kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        "--timeout=60s",
+        "pod/client",
+        "pod/app",
+        "pod/curl",
+    ])
+    .ok();
+    let exec = |pod: &str, cmd: &[&str]| {
+        let mut args = vec!["exec", pod, "--"];
+        args.extend_from_slice(cmd);
+        let r = sim.kubectl(&args);
+        // The simulated exec streams stdout and stderr as one.
+        (format!("{}{}", r.stdout, r.stderr), String::new(), r.code)
+    };
+    let url = format!("http://{CONTROLLER}");
+    // The rule's host in the Host header: the backend answers (agnhost
+    // serve-hostname prints its pod name).
+    let (out, err, code) = exec(
+        "client",
+        &["wget", "-qO-", "--header", "Host: shop.example.com", &url],
+    );
+    assert_eq!((out.trim_end(), code), ("app", 0), "{err}");
+    // Another host: no rule, the controller's default backend says 404.
+    let (out, err, code) = exec(
+        "client",
+        &["wget", "-qO-", "--header", "Host: nope.example.com", &url],
+    );
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        (
+            "wget: server returned error: HTTP/1.1 404 Not Found\ncommand terminated with exit code 1\n",
+            "",
+            1
+        )
+    );
+    // Without the header the Host is the Service's name: no rule either.
+    let (_, err, code) = exec("client", &["wget", "-qO-", &url]);
+    assert_eq!(code, 1, "{err}");
+    // curl shows nginx's 404 page itself.
+    let (out, _, code) = exec(
+        "curl",
+        &["curl", "-s", "-H", "Host: nope.example.com", &url],
+    );
+    assert_eq!(
+        (out.replace('\r', ""), code),
+        (
+            "<html>\n<head><title>404 Not Found</title></head>\n<body>\n<center><h1>404 Not Found</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n".to_string(),
+            0
+        )
+    );
+    let (out, _, code) = exec(
+        "curl",
+        &[
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+            "Host: shop.example.com",
+            &url,
+        ],
+    );
+    assert_eq!((out.trim_end(), code), ("200", 0));
+    // --resolve sends the URL's host to the address given.
+    let ip = sim
+        .kubectl(&[
+            "-n",
+            "ingress-nginx",
+            "get",
+            "svc",
+            "ingress-nginx-controller",
+            "-o",
+            "jsonpath={.spec.clusterIP}",
+        ])
+        .ok();
+    let (out, err, code) = exec(
+        "curl",
+        &[
+            "curl",
+            "-sS",
+            "--resolve",
+            &format!("shop.example.com:80:{ip}"),
+            "http://shop.example.com/",
+        ],
+    );
+    assert_eq!((out.trim_end(), code), ("app", 0), "{err}");
+    let (err, _, code) = exec("curl", &["curl", "-sS", "http://nowhere/"]);
+    assert_eq!(
+        (err.as_str(), code),
+        (
+            "curl: (6) Could not resolve host: nowhere\ncommand terminated with exit code 6\n",
+            6
+        )
+    );
+    // busybox has no curl.
+    let (err, _, code) = exec("client", &["curl", &url]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("exec: \"curl\": executable file not found in $PATH: unknown"),
+        "{err}"
+    );
 }

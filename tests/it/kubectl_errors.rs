@@ -169,15 +169,10 @@ fn stale_resource_version_is_a_conflict() {
 fn unauthenticated_requests_are_refused() {
     let sim = Sim::start();
     let cfg = std::fs::read_to_string(&sim.kubeconfig).unwrap();
-    let token_line = cfg
-        .lines()
-        .find(|l| l.trim_start().starts_with("token:"))
-        .unwrap()
-        .to_string();
-    let bad = sim.file(
-        "bad-kubeconfig",
-        &cfg.replace(&token_line, "    token: wrong"),
-    );
+    let mut cfg = kdrill::api::yaml::from_str(&cfg).unwrap();
+    // A wrong token instead of the admin's client certificate.
+    *cfg.pointer_mut("/users/0/user").unwrap() = serde_json::json!({"token": "wrong"});
+    let bad = sim.file("bad-kubeconfig", &cfg.to_string());
     let out = std::process::Command::new(super::harness::kubectl_binary())
         .args(["get", "pods", "--kubeconfig", &bad])
         .env("HOME", sim.dir.path())

@@ -579,3 +579,133 @@ fn stop_cleans_up_a_lab_whose_start_never_finished() {
     );
     assert!(!home.labs().join("half").exists());
 }
+
+/// A scenario library in a temporary folder with one scenario that needs
+/// ingress-nginx: an Ingress for shop.example.com whose backend names a
+/// Service that does not exist (503), fixed by naming the right one.
+fn ingress_library() -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("scenarios/ingress-demo");
+    std::fs::create_dir_all(dir.join("manifests")).unwrap();
+    std::fs::create_dir_all(root.path().join("grading")).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/grading/practice.yaml"),
+        root.path().join("grading/practice.yaml"),
+    )
+    .unwrap();
+    let files = [
+        (
+            "scenario.yaml",
+            "id: ingress-demo\ntitle: Shop through the Ingress\nsummary: An Ingress backend names the wrong Service.\ndifficulty: beginner\nestimatedMinutes: 5\nnamespace: shop\ncluster:\n  nodes: 2\n  addons: [ingress-nginx]\nrubric:\n  criteria:\n    - id: through-ingress\n      title: shop.example.com answers through the Ingress\n      points: 100\n      required: true\n      check:\n        httpGet:\n          url: http://ingress-nginx-controller.ingress-nginx/\n          host: shop.example.com\n          bodyContains: shop\n",
+        ),
+        ("task.md", "# Shop\n\nshop.example.com answers 503.\n"),
+        ("setup.rhai", "apply(\"manifests\");\n"),
+        (
+            "solution.rhai",
+            "patch(\"ingress/shop\", [#{ op: \"replace\", path: \"/spec/rules/0/http/paths/0/backend/service/name\", value: \"shop\" }], \"json\");\n",
+        ),
+        (
+            "manifests/00-namespace.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+        ),
+        (
+            "manifests/10-app.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: shop\n  namespace: shop\n  labels: {app: shop}\nspec:\n  containers:\n  - name: shop\n    image: registry.k8s.io/e2e-test-images/agnhost:2.40\n    args: [\"serve-hostname\", \"--port\", \"8080\"]\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: shop\n  namespace: shop\nspec:\n  selector: {app: shop}\n  ports: [{port: 80, targetPort: 8080}]\n",
+        ),
+        (
+            "manifests/20-ingress.yaml",
+            "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: shop\n  namespace: shop\nspec:\n  ingressClassName: nginx\n  rules:\n  - host: shop.example.com\n    http:\n      paths:\n      - path: /\n        pathType: Prefix\n        backend:\n          service:\n            name: shopp\n            port:\n              number: 80\n",
+        ),
+    ];
+    for (rel, text) in files {
+        std::fs::write(dir.join(rel), text).unwrap();
+    }
+    root
+}
+
+#[test]
+fn a_scenario_with_the_ingress_addon_starts_with_the_controller_running() {
+    let home = Home::new();
+    let lib = ingress_library();
+    let scenarios = lib.path().join("scenarios");
+    let with_lib = |args: &[&str]| {
+        let mut c = home.cmd(args);
+        c.env("KDRILL_SCENARIOS", &scenarios);
+        home.run(&mut c)
+    };
+    let r = with_lib(&["validate", scenarios.join("ingress-demo").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = with_lib(&["start", "ingress-demo", "--time-scale", "20"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stderr
+            .lines()
+            .filter(|l| l.starts_with(" ✓") || l.starts_with(" ✗"))
+            .collect::<Vec<_>>(),
+        [
+            " ✓ Starting the simulated cluster 🖥",
+            " ✓ Installing add-on ingress-nginx",
+            " ✓ Setting up ingress-demo 🔧"
+        ]
+    );
+    let kubeconfig = home.labs().join("kdrill").join("kubeconfig");
+    let kubectl = |args: &[&str]| {
+        let out = Command::new(super::harness::kubectl_binary())
+            .args(args)
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .expect("kubectl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let pods = kubectl(&[
+        "-n",
+        "ingress-nginx",
+        "get",
+        "pods",
+        "-l",
+        "app.kubernetes.io/component=controller",
+        "-o",
+        "jsonpath={.items[*].status.phase} {.items[*].status.containerStatuses[0].ready}",
+    ]);
+    assert_eq!(pods, "Running true");
+    assert_eq!(
+        kubectl(&["get", "nodes", "-l", "ingress-ready=true", "-o", "name"]),
+        "node/kdrill-control-plane\n"
+    );
+    assert_eq!(
+        kubectl(&["get", "ingressclass", "-o", "name"]),
+        "ingressclass.networking.k8s.io/nginx\n"
+    );
+    // The rubric probes through the controller with the rule's Host.
+    let r = with_lib(&["check", "--json"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let graded = json(&r.stdout);
+    let seen = graded["criteria"][0]["seen"].as_str().unwrap_or_default();
+    assert_eq!(
+        seen,
+        "GET http://ingress-nginx-controller.ingress-nginx/ (Host: shop.example.com): HTTP 503, want HTTP 200"
+    );
+    with_lib(&["solve"]).ok();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let r = loop {
+        let r = with_lib(&["check"]);
+        if r.code == 0 || std::time::Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A reset is a fresh simulated cluster: the add-on comes back with it.
+    let r = with_lib(&["reset"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(" ✓ Installing add-on ingress-nginx"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(with_lib(&["check"]).code, 1);
+    assert_eq!(with_lib(&["stop"]).code, 0);
+    // The self-test installs the add-on on its virtual-clock cluster too.
+    let r = with_lib(&["selftest", "ingress-demo"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}

@@ -7,6 +7,7 @@
 mod admission;
 mod architecture;
 mod autoscaling;
+mod client_cert;
 mod faults;
 mod harness;
 mod images;

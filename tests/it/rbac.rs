@@ -1,7 +1,7 @@
 //! RBAC with the real kubectl: restricted users' kubeconfigs, 403 bodies,
 //! `auth can-i`, impersonation, escalation checks and ServiceAccount tokens.
 
-use super::harness::{Run, Sim};
+use super::harness::{Run, Sim, rows};
 use std::process::Command;
 
 /// `kdrill sim kubeconfig` for a new user; returns the kubeconfig's path.
@@ -385,7 +385,32 @@ fn service_account_tokens_authenticate_as_the_account() {
         .ok();
     let token = sim.kubectl(&["create", "token", "app", "-n", "dev"]).ok();
     let token = token.trim();
-    let run = sim.kubectl(&["--token", token, "get", "configmaps", "-n", "dev"]);
+    // kubectl sends `--token` along with the kubeconfig's client
+    // certificate, which the apiserver authenticates first (kubectl#1657):
+    // the token goes with a kubeconfig whose user has no credentials.
+    let mut cfg =
+        kdrill::api::yaml::from_str(&std::fs::read_to_string(&sim.kubeconfig).unwrap()).unwrap();
+    *cfg.pointer_mut("/users/0/user").unwrap() = serde_json::json!({});
+    let bare = sim.file("bare-kubeconfig", &cfg.to_string());
+    let as_sa = |args: &[&str]| {
+        let mut all = vec!["--kubeconfig", bare.as_str(), "--token", token];
+        all.extend_from_slice(args);
+        sim.kubectl(&all)
+    };
+    // With the admin's kubeconfig the certificate wins.
+    assert_eq!(
+        sim.kubectl(&[
+            "--token",
+            token,
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}"
+        ])
+        .ok(),
+        "kubernetes-admin"
+    );
+    let run = as_sa(&["get", "configmaps", "-n", "dev"]);
     assert_eq!(
         run.err(),
         "Error from server (Forbidden): configmaps is forbidden: User \"system:serviceaccount:dev:app\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"dev\"\n"
@@ -400,14 +425,210 @@ fn service_account_tokens_authenticate_as_the_account() {
         "dev",
     ])
     .ok();
-    sim.kubectl(&["--token", token, "get", "configmaps", "-n", "dev"])
-        .ok();
+    as_sa(&["get", "configmaps", "-n", "dev"]).ok();
     // Deleting the account invalidates its tokens.
     sim.kubectl(&["delete", "serviceaccount", "app", "-n", "dev"])
         .ok();
     assert_eq!(
-        sim.kubectl(&["--token", token, "get", "configmaps", "-n", "dev"])
-            .err(),
+        as_sa(&["get", "configmaps", "-n", "dev"]).err(),
         "error: You must be logged in to the server (Unauthorized)\n"
     );
+}
+
+const LISTER: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: lister, namespace: team-a}
+spec:
+  selector: {matchLabels: {app: lister}}
+  template:
+    metadata: {labels: {app: lister}}
+    spec:
+      containers:
+      - name: kubectl
+        image: bitnami/kubectl:1.33
+        command: ["/bin/sh", "-c"]
+        args: ["while true; do kubectl get configmaps; sleep 10; done"]
+"#;
+
+const FORBIDDEN_CMS: &str = "Error from server (Forbidden): configmaps is forbidden: User \"system:serviceaccount:team-a:default\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"team-a\"";
+
+/// Grants `team-a`'s default ServiceAccount read access to ConfigMaps.
+fn grant_configmap_reader(sim: &Sim) {
+    sim.kubectl(&[
+        "create",
+        "role",
+        "cm-reader",
+        "--verb=get,list,watch",
+        "--resource=configmaps",
+        "-n",
+        "team-a",
+    ])
+    .ok();
+    sim.kubectl(&[
+        "create",
+        "rolebinding",
+        "cm-reader",
+        "--role=cm-reader",
+        "--serviceaccount=team-a:default",
+        "-n",
+        "team-a",
+    ])
+    .ok();
+}
+
+#[test]
+fn a_workload_calling_the_api_as_its_service_account_logs_403s_until_a_rolebinding() {
+    let sim = Sim::start_virtual();
+    sim.kubectl(&["create", "namespace", "team-a"]).ok();
+    let manifest = sim.file("lister.yaml", LISTER);
+    sim.kubectl(&["apply", "-f", &manifest]).ok();
+    let logs = sim.advancing("5s", 60, &["logs", "deploy/lister", "-n", "team-a"], |o| {
+        o.lines().count() >= 2
+    });
+    for line in logs.lines() {
+        assert_eq!(line, FORBIDDEN_CMS);
+    }
+    // The pod's own view agrees with the API server's answer for the SA.
+    let can_i = sim.kubectl(&[
+        "auth",
+        "can-i",
+        "list",
+        "configmaps",
+        "-n",
+        "team-a",
+        "--as=system:serviceaccount:team-a:default",
+    ]);
+    assert_eq!(can_i.stdout, "no\n");
+    let pod = sim
+        .kubectl(&[
+            "get",
+            "pods",
+            "-n",
+            "team-a",
+            "-l",
+            "app=lister",
+            "-o",
+            "name",
+        ])
+        .ok();
+    let pod = pod.trim();
+    let exec = sim.kubectl(&[
+        "exec",
+        "-n",
+        "team-a",
+        pod,
+        "--",
+        "kubectl",
+        "auth",
+        "can-i",
+        "list",
+        "configmaps",
+    ]);
+    assert_eq!((exec.stdout.as_str(), exec.code), ("no\n", 1));
+
+    grant_configmap_reader(&sim);
+    let logs = sim.advancing("5s", 10, &["logs", "deploy/lister", "-n", "team-a"], |o| {
+        o.contains("kube-root-ca.crt")
+    });
+    let last: Vec<&str> = logs.lines().rev().take(2).collect();
+    assert!(last[0].starts_with("kube-root-ca.crt   1      "), "{logs}");
+    assert_eq!(last[1], "NAME               DATA   AGE", "{logs}");
+    let exec = sim.kubectl(&[
+        "exec",
+        "-n",
+        "team-a",
+        pod,
+        "--",
+        "kubectl",
+        "auth",
+        "can-i",
+        "list",
+        "configmaps",
+    ]);
+    assert_eq!((exec.stdout.as_str(), exec.code), ("yes\n", 0));
+    // It never restarted: a 403 in a shell loop is just output.
+    let restarts = sim
+        .kubectl(&[
+            "get",
+            pod,
+            "-n",
+            "team-a",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].restartCount}",
+        ])
+        .ok();
+    assert_eq!(restarts, "0");
+}
+
+const LISTER_APP: &str = r#"{
+  "apiCalls": [{"resource": "configmaps", "every": "10s"}],
+  "exitOnError": true
+}"#;
+
+#[test]
+fn an_app_that_exits_on_a_403_crash_loops_until_its_service_account_may_list() {
+    let sim = Sim::start_virtual();
+    sim.kubectl(&["create", "namespace", "team-a"]).ok();
+    let body = sim.file("lister.json", LISTER_APP);
+    sim.kubectl(&[
+        "replace",
+        "--raw",
+        "/kdrill/v1/images/registry.example.com/team/lister",
+        "-f",
+        &body,
+    ])
+    .ok();
+    sim.kubectl(&[
+        "create",
+        "deployment",
+        "lister",
+        "--image=registry.example.com/team/lister:1.0",
+        "-n",
+        "team-a",
+    ])
+    .ok();
+    sim.advancing(
+        "5s",
+        60,
+        &["get", "pods", "-n", "team-a", "--no-headers"],
+        |o| o.contains("CrashLoopBackOff"),
+    );
+    let logs = sim
+        .kubectl(&["logs", "deploy/lister", "-n", "team-a", "--previous"])
+        .ok();
+    let line = logs.lines().last().unwrap_or_default();
+    let suffix = format!(
+        " failed to list configmaps: {}",
+        FORBIDDEN_CMS.trim_start_matches("Error from server (Forbidden): ")
+    );
+    assert!(line.ends_with(&suffix), "{logs}");
+
+    grant_configmap_reader(&sim);
+    // After the next restart (back-off at most five minutes) it keeps running.
+    sim.advancing("10s", 60, &["logs", "deploy/lister", "-n", "team-a"], |o| {
+        o.contains(" list configmaps: 1 items")
+    });
+    let status = sim.advancing(
+        "10s",
+        10,
+        &["get", "pods", "-n", "team-a", "--no-headers"],
+        |o| o.contains("Running"),
+    );
+    // RESTARTS reads `2 (14s ago)`: the count must not move.
+    let count = |status: &str| {
+        rows(status)[0][3]
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let restarts = count(&status);
+    assert_ne!(restarts, "0", "{status}");
+    sim.advance("2m");
+    let status = sim
+        .kubectl(&["get", "pods", "-n", "team-a", "--no-headers"])
+        .ok();
+    assert!(status.contains("Running"), "{status}");
+    assert_eq!(count(&status), restarts, "{status}");
 }

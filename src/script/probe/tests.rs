@@ -165,6 +165,27 @@ fn rhai_options_and_maps() {
     m.insert("timeout".into(), Dynamic::from(0_i64));
     let o = options(&m);
     assert_eq!((o.namespace.as_deref(), o.timeout), (Some("other"), 1));
+    assert_eq!(o.host, None);
+    m.insert("host".into(), "shop.example.com".into());
+    let o = options(&m);
+    assert_eq!(o.host.as_deref(), Some("shop.example.com"));
+    assert_eq!(
+        wget_command("http://ingress-nginx-controller.ingress-nginx/", &o),
+        [
+            "wget",
+            "-S",
+            "-O-",
+            "-T",
+            "1",
+            "--header",
+            "Host: shop.example.com",
+            "http://ingress-nginx-controller.ingress-nginx/"
+        ]
+    );
+    assert_eq!(
+        wget_command("http://web", &ProbeOptions::default()),
+        ["wget", "-S", "-O-", "-T", "5", "http://web"]
+    );
     let p = parse_wget("wget: bad address 'web'\n", false);
     let m = http_map(&p);
     assert!(m["status"].is_unit());

@@ -29,7 +29,15 @@
 //!
 //! `world` holds, by name, the objects of the pod's namespace the kubelet
 //! reads: ConfigMaps, Secrets, PersistentVolumeClaims (as stored JSON).
+//!
+//! `network` also answers the calls containers make to the API server
+//! ([`api_client::InCluster`] puts the store and the server's authorizer
+//! behind it). Such containers are re-derived at each call (`wake_at`), so
+//! a RoleBinding created meanwhile changes the next answer.
 
+pub mod api_client;
+#[cfg(test)]
+mod api_tests;
 mod containers;
 mod probe;
 pub mod service_env;

@@ -128,7 +128,7 @@ pub fn run(p: &ProbeSpec, t: &Target<'_>, offset: SignedDuration) -> Outcome {
             let Some(kind) = t.tl.shell else {
                 return not_found();
             };
-            if !(shell::is_applet(&argv0)
+            if !(shell::is_program(&argv0, t.tl.curl)
                 || argv0.contains('/') && t.spec.files.contains_key(&argv0))
                 || (argv0.ends_with("bash") && kind != ShellKind::Bash)
             {
@@ -141,6 +141,7 @@ pub fn run(p: &ProbeSpec, t: &Target<'_>, offset: SignedDuration) -> Outcome {
                 dirs: t.spec.mounts.clone(),
                 hostname: t.spec.hostname.clone(),
                 net: t.net,
+                curl: t.tl.curl,
             };
             let r = shell::exec(command, &env);
             if r.code == 0 {

@@ -580,6 +580,16 @@ pub fn container_files(
                             None,
                         ),
                     );
+                } else if let Some(d) = src.get("downwardAPI") {
+                    // kube-api-access-*'s `namespace` file.
+                    for i in arr(d, "/items") {
+                        let v = match s(i, "/fieldRef/fieldPath").as_str() {
+                            "metadata.name" => s(pod, "/metadata/name"),
+                            "metadata.namespace" => s(pod, "/metadata/namespace"),
+                            _ => String::new(),
+                        };
+                        content.insert(s(i, "/path"), v);
+                    }
                 }
             }
         } else if let Some(d) = vol.get("downwardAPI") {

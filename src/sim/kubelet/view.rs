@@ -159,8 +159,13 @@ pub fn exec(
     let Some(kind) = r.timeline.shell else {
         return Err(not_found());
     };
-    let known =
-        shell::is_applet(&argv0) || argv0.contains('/') && r.spec.files.contains_key(&argv0);
+    let image_files = r.timeline.files_at(&r.spec.files, r.offset);
+    let known = shell::is_program(&argv0, r.timeline.curl)
+        || argv0.contains('/') && image_files.contains_key(&argv0)
+        || argv0 == "kubectl"
+            && workload::kubectl::BINARIES
+                .iter()
+                .any(|b| image_files.contains_key(*b));
     if !known || (argv0.ends_with("bash") && kind != ShellKind::Bash) {
         return Err(not_found());
     }
@@ -176,10 +181,11 @@ pub fn exec(
     let env = Env {
         kind,
         vars,
-        files: r.timeline.files_at(&r.spec.files, r.offset),
+        files: image_files,
         dirs: r.spec.mounts.clone(),
         hostname: r.spec.hostname.clone(),
         net: input.network,
+        curl: r.timeline.curl,
     };
     // `sh` with no `-c` runs what it reads from stdin.
     if is_shell(&argv0) && req.argv.len() == 1 {

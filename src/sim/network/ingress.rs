@@ -17,11 +17,34 @@ use crate::sim::ingress::{self, IngressRequest, Route};
 /// `server_tokens off`).
 pub const BAD_GATEWAY_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
+/// The reason nginx writes in the status line of its own answers
+/// (`ngx_http_status_lines` in `ngx_http_header_filter_module.c`). Where
+/// nginx has a line it reads as the standard one except for these; for a
+/// code it has no line for (418, 422, anything unknown) it writes `"%03ui "`,
+/// the code and a space: an empty reason.
+pub fn nginx_reason(status: u16) -> &'static str {
+    match status {
+        302 => "Moved Temporarily",
+        405 => "Not Allowed",
+        408 => "Request Time-out",
+        414 => "Request-URI Too Large",
+        503 => "Service Temporarily Unavailable",
+        504 => "Gateway Time-out",
+        418 | 422 => "",
+        s => crate::sim::workload::shell::reason_phrase(s),
+    }
+}
+
 /// What the controller does with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngressAnswer {
-    /// The controller answers itself (default backend 404, 503, ...).
-    Respond { status: u16, body: String },
+    /// The controller answers itself (default backend 404, 503, the 308
+    /// to HTTPS with its `Location`, ...).
+    Respond {
+        status: u16,
+        body: String,
+        location: Option<String>,
+    },
     /// The controller proxies to one of these ready endpoints (ip, port)
     /// of the Service `namespace/service`.
     Backend {
@@ -67,6 +90,10 @@ pub fn route_http(
         other => IngressAnswer::Respond {
             status: other.status().unwrap_or(404),
             body: other.body().unwrap_or_default().to_string(),
+            location: match &other {
+                Route::Redirect { location } => Some(location.clone()),
+                _ => None,
+            },
         },
     })
 }

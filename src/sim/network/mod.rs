@@ -38,7 +38,7 @@ pub mod proxy;
 pub mod view;
 
 use crate::sim::kubelet::Served;
-use crate::sim::workload::{HttpServer, NetReply, NetRequest, Network, Protocol};
+use crate::sim::workload::{NetReply, NetRequest, Network, Protocol};
 use dns::Resolv;
 use jiff::SignedDuration;
 use proxy::Route;
@@ -197,7 +197,8 @@ impl<'a> PodNetwork<'a> {
     }
 
     /// A TCP connection (and an HTTP request when `path` is given) from the
-    /// caller to `ip:port`.
+    /// caller to `ip:port`; `host` is the request's `Host` header, which an
+    /// ingress-nginx controller routes by.
     pub fn connect(
         &self,
         ip: &str,
@@ -253,12 +254,17 @@ impl<'a> PodNetwork<'a> {
         at: SignedDuration,
     ) -> NetReply {
         let endpoints = match answer {
-            ingress::IngressAnswer::Respond { status, body } => {
+            ingress::IngressAnswer::Respond {
+                status,
+                body,
+                location,
+            } => {
                 return NetReply::Http {
                     ip: ip.into(),
                     status,
                     body,
-                    server: HttpServer::Nginx,
+                    location,
+                    reason: Some(ingress::nginx_reason(status)),
                 };
             }
             ingress::IngressAnswer::Backend { endpoints, .. } => endpoints,
@@ -274,7 +280,8 @@ impl<'a> PodNetwork<'a> {
                 ip: ip.into(),
                 status: 503,
                 body: crate::sim::ingress::SERVICE_UNAVAILABLE_PAGE.into(),
-                server: HttpServer::Nginx,
+                location: None,
+                reason: Some(ingress::nginx_reason(503)),
             };
         };
         let Some(backend) = view.pod_by_ip(eip) else {
@@ -293,7 +300,8 @@ impl<'a> PodNetwork<'a> {
                 ip: ip.into(),
                 status,
                 body,
-                server: HttpServer::Standard,
+                location: None,
+                reason: None,
             },
             Served::Open | Served::Closed => bad_gateway(ip),
         }
@@ -306,7 +314,8 @@ fn bad_gateway(ip: &str) -> NetReply {
         ip: ip.into(),
         status: 502,
         body: ingress::BAD_GATEWAY_PAGE.into(),
-        server: HttpServer::Nginx,
+        location: None,
+        reason: Some(ingress::nginx_reason(502)),
     }
 }
 
@@ -318,7 +327,8 @@ fn reply(ip: &str, served: Served) -> NetReply {
             ip: ip.into(),
             status,
             body,
-            server: HttpServer::Standard,
+            location: None,
+            reason: None,
         },
     }
 }
@@ -331,9 +341,17 @@ impl Network for PodNetwork<'_> {
                 Err(DnsFailure::NxDomain) => NetReply::NxDomain,
                 Err(DnsFailure::Timeout) => NetReply::Timeout,
             },
-            NetRequest::Http { host, port, path } => match self.resolve(host, at) {
+            NetRequest::Http {
+                host,
+                port,
+                path,
+                host_header,
+            } => match self.resolve(host, at) {
                 Ok((_, addrs)) => match addrs.first() {
-                    Some(ip) => self.connect(ip, *port, host, Some(path), at),
+                    Some(ip) => {
+                        let header = host_header.as_deref().unwrap_or(host);
+                        self.connect(ip, *port, header, Some(path), at)
+                    }
                     None => NetReply::BadAddress,
                 },
                 Err(_) => NetReply::BadAddress,

@@ -136,6 +136,7 @@ fn run(view: ClusterView, spec: Value, cmd: &str) -> (String, i32) {
         dirs: Vec::new(),
         hostname: "client".into(),
         net: &net,
+        curl: None,
     };
     let argv: Vec<String> = ["sh", "-c", cmd].iter().map(|s| s.to_string()).collect();
     let r = shell::exec(&argv, &env);
@@ -299,6 +300,7 @@ fn run_labelled(view: ClusterView, labels: Value, cmd: &str) -> (String, i32) {
         dirs: Vec::new(),
         hostname: "client".into(),
         net: &net,
+        curl: None,
     };
     let argv: Vec<String> = ["sh", "-c", cmd].iter().map(|s| s.to_string()).collect();
     let r = shell::exec(&argv, &env);
@@ -495,6 +497,7 @@ fn the_controller_routes_by_path_and_answers_for_broken_backends() {
             dirs: Vec::new(),
             hostname: "client".into(),
             net: &net,
+            curl: None,
         };
         let argv: Vec<String> = ["sh", "-c", cmd].iter().map(|s| s.to_string()).collect();
         let r = shell::exec(&argv, &env);
@@ -676,4 +679,80 @@ fn nc_reports_failures_only_when_verbose() {
         run(c(), json!({}), "nc -z nope 80"),
         ("nc: bad address 'nope'\n".to_string(), 1)
     );
+}
+
+/// [`with_controller`] with its Ingress's rule bound to one host.
+fn with_host_rule(host: &str) -> ClusterView {
+    let mut view = with_controller();
+    let ing = json!({"metadata": {"namespace": "default", "name": "r",
+            "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}});
+    view.ingress.ingresses = vec![ing.into()];
+    view
+}
+
+#[test]
+fn the_host_header_picks_the_ingress_rule() {
+    let mut t = table();
+    t.0.insert(
+        ("ctl".to_string(), 80, false),
+        Served::Http {
+            status: 404,
+            body: String::new(),
+        },
+    );
+    let run = |cmd: &str| {
+        let view = with_host_rule("shop.example.com");
+        let mut p = pod("default", "client", "10.244.2.9", json!({}));
+        p["spec"] = json!({});
+        let net = PodNetwork::new(Caller::of(&p, "10.244.2.9"), move || view.clone(), &t, 7);
+        let env = Env {
+            kind: ShellKind::Ash,
+            vars: Vec::new(),
+            files: BTreeMap::new(),
+            dirs: Vec::new(),
+            hostname: "client".into(),
+            net: &net,
+            curl: Some("8.16.0"),
+        };
+        let argv: Vec<String> = ["sh", "-c", cmd].iter().map(|s| s.to_string()).collect();
+        let r = shell::exec(&argv, &env);
+        (r.output, r.code)
+    };
+    let ctl = "http://ingress-nginx-controller.ingress-nginx";
+    let not_found = "wget: server returned error: HTTP/1.1 404 Not Found\n".to_string();
+    let cases: Vec<(String, (String, i32))> = vec![
+        // The URL's host is the Service name: no rule for it.
+        (format!("wget -qO- {ctl}"), (not_found.clone(), 1)),
+        (
+            format!("wget -qO- --header 'Host: shop.example.com' {ctl}"),
+            (WELCOME.to_string(), 0),
+        ),
+        (
+            format!("wget -qO- --header 'host: SHOP.example.com:80' {ctl}/cart"),
+            (WELCOME.to_string(), 0),
+        ),
+        (
+            format!("wget -qO- --header 'Host: other.example.com' {ctl}"),
+            (not_found, 1),
+        ),
+        (
+            format!("curl -s -o /dev/null -w '%{{http_code}}' -H 'Host: shop.example.com' {ctl}"),
+            ("200\n".to_string(), 0),
+        ),
+        (
+            format!("curl -s -H 'Host: other.example.com' {ctl}"),
+            (crate::sim::ingress::NOT_FOUND_PAGE.to_string(), 0),
+        ),
+        // --resolve: the URL names the host, the address is the Service's.
+        (
+            "curl -s --resolve shop.example.com:80:10.96.100.1 http://shop.example.com/"
+                .to_string(),
+            (WELCOME.to_string(), 0),
+        ),
+    ];
+    for (cmd, want) in cases {
+        assert_eq!(run(&cmd), want, "{cmd}");
+    }
 }

@@ -3,6 +3,7 @@
 //! that [`render`] fills with the line's absolute time.
 
 use super::catalog::{Catalog, ImageRef, fnv};
+use super::kubectl;
 use super::shell::{self, Env};
 use super::{
     ContainerSpec, End, Http, Network, Port, Protocol, Route, ShellKind, Sigterm, Timeline,
@@ -64,6 +65,8 @@ enum Kind {
     Stress,
     Coredns,
     IngressNginx,
+    Kubectl,
+    Curl,
     Generic,
     Declared,
 }
@@ -76,6 +79,10 @@ struct Profile {
     mains: Vec<&'static str>,
     shell: Option<ShellKind>,
     path: &'static str,
+    /// Where the image keeps kubectl, for the kubectl images.
+    kubectl: Option<&'static str>,
+    /// The curl version when the image has `curl` on its PATH.
+    curl: Option<&'static str>,
 }
 
 fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
@@ -94,8 +101,18 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
                 mains: mains.to_vec(),
                 shell,
                 path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                kubectl: None,
+                curl: None,
             }
         };
+    // The kubectl images: bitnami's (minideb, `kubectl --help` by default),
+    // the project's own (debian-base with bash, `ENTRYPOINT
+    // ["/bin/kubectl"]`, build/server-image/kubectl/Dockerfile) and
+    // rancher's (no shell).
+    let kubectl = |entrypoint: &[&'static str], cmd: &[&'static str], bin, shell| Profile {
+        kubectl: Some(bin),
+        ..p(Kind::Kubectl, entrypoint, cmd, &["kubectl", bin], shell)
+    };
     if let Some(d) = catalog.declared_for(r) {
         return p(
             Kind::Declared,
@@ -109,6 +126,18 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
         "docker.io/library/busybox" | "docker.io/library/alpine" | "registry.k8s.io/busybox" => {
             p(Kind::Busybox, &[], &["sh"], &[], Some(ShellKind::Ash))
         }
+        // Alpine with curl; its entrypoint runs `curl "$@"` when the first
+        // argument is an option or not a command on the PATH.
+        "docker.io/curlimages/curl" => Profile {
+            curl: Some(super::curl::version_of(r.tag_or_latest())),
+            ..p(
+                Kind::Curl,
+                &["/entrypoint.sh"],
+                &["curl"],
+                &["/entrypoint.sh"],
+                Some(ShellKind::Ash),
+            )
+        },
         "docker.io/library/nginx" => p(
             Kind::Nginx,
             &["/docker-entrypoint.sh"],
@@ -184,6 +213,22 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
             &["/usr/local/bin/kube-proxy", "kube-proxy"],
             Some(ShellKind::Dash),
         ),
+        "docker.io/bitnami/kubectl" => Profile {
+            path: "/opt/bitnami/kubectl/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ..kubectl(
+                &["kubectl"],
+                &["--help"],
+                "/opt/bitnami/kubectl/bin/kubectl",
+                Some(ShellKind::Dash),
+            )
+        },
+        "registry.k8s.io/kubectl" => kubectl(
+            &["/bin/kubectl"],
+            &[],
+            "/bin/kubectl",
+            Some(ShellKind::Dash),
+        ),
+        "docker.io/rancher/kubectl" => kubectl(&["kubectl"], &[], "/bin/kubectl", None),
         "docker.io/kindest/kindnetd" => p(
             Kind::Generic,
             &[],
@@ -232,13 +277,18 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
         ("HOME".into(), "/root".into()),
     ];
     vars.extend(spec.env.iter().cloned());
+    let mut files = spec.files.clone();
+    if let Some(bin) = prof.kubectl {
+        files.insert(bin.to_string(), String::new());
+    }
     let env = Env {
         kind: prof.shell.unwrap_or(ShellKind::Ash),
         vars,
-        files: spec.files.clone(),
+        files,
         dirs: spec.mounts.clone(),
         hostname: spec.hostname.clone(),
         net,
+        curl: prof.curl,
     };
     let base = argv0.rsplit('/').next().unwrap_or(&argv0).to_string();
     let is_main = prof
@@ -259,14 +309,17 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
             Kind::Stress => stress(&argv),
             Kind::Coredns => coredns(spec, &argv),
             Kind::IngressNginx => ingress_nginx(),
+            Kind::Kubectl => kubectl_main(&argv, &env),
+            Kind::Curl => curl_entrypoint(&argv[1..], &env),
             Kind::Declared => match catalog.declared_for(&r) {
-                Some(b) => declared(spec, b),
+                Some(b) => declared(spec, b, net),
                 None => Timeline::runs(),
             },
             Kind::Generic | Kind::Busybox => generic(&r),
         }
     } else if prof.shell.is_some()
-        && (shell::is_applet(&argv0) || (argv0.contains('/') && spec.files.contains_key(&argv0)))
+        && (shell::is_program(&argv0, prof.curl)
+            || (argv0.contains('/') && spec.files.contains_key(&argv0)))
     {
         if (base == "bash") && prof.shell != Some(ShellKind::Bash) {
             Timeline::start_error(start_error_message(&argv0))
@@ -283,7 +336,66 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
     if tl.shell.is_none() {
         tl.shell = prof.shell;
     }
+    if let Some(bin) = prof.kubectl {
+        // Part of the image: `kubectl exec ... -- kubectl` finds it.
+        tl.files.insert(
+            0,
+            super::FileChange {
+                at: SignedDuration::ZERO,
+                path: bin.to_string(),
+                content: Some(String::new()),
+            },
+        );
+    }
+    tl.curl = prof.curl;
     tl
+}
+
+/// The kubectl images run as `kubectl args...`: one run, its output, its
+/// exit code.
+fn kubectl_main(argv: &[String], env: &Env<'_>) -> Timeline {
+    let vars = |k: &str| {
+        env.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+    };
+    let out = kubectl::run(
+        argv.get(1..).unwrap_or(&[]),
+        &kubectl::Context {
+            files: &env.files,
+            vars: &vars,
+            net: env.net,
+            at: SignedDuration::ZERO,
+        },
+    );
+    let at = secs(0.1);
+    let mut t = Timeline::exits(at, out.code);
+    if out.called_api {
+        t.api_at.push(SignedDuration::ZERO);
+    }
+    for (_, line) in out.lines {
+        t.log(SignedDuration::ZERO, line);
+    }
+    t
+}
+
+/// curlimages/curl's `/entrypoint.sh`: `set -- curl "$@"` when the first
+/// argument is an option or not a command, then `exec "$@"`.
+fn curl_entrypoint(args: &[String], env: &Env<'_>) -> Timeline {
+    let first = args.first().map(String::as_str).unwrap_or("");
+    let is_command = !first.is_empty()
+        && !first.starts_with('-')
+        && (shell::is_program(first, env.curl) || env.files.contains_key(first));
+    let argv: Vec<String> = if is_command {
+        args.to_vec()
+    } else {
+        std::iter::once("curl".to_string())
+            .chain(args.iter().cloned())
+            .collect()
+    };
+    shell::run_argv(&argv, env)
 }
 
 fn daemon(memory: u64) -> Timeline {
@@ -1363,7 +1475,7 @@ fn generic(r: &ImageRef) -> Timeline {
     t
 }
 
-fn declared(spec: &ContainerSpec, b: &AppBehaviour) -> Timeline {
+fn declared(spec: &ContainerSpec, b: &AppBehaviour, net: &dyn Network) -> Timeline {
     let mut t = daemon(b.memory_bytes);
     t.cpu_millis = b.cpu_millicores;
     t.sigterm = Sigterm::Exits {
@@ -1426,7 +1538,179 @@ fn declared(spec: &ContainerSpec, b: &AppBehaviour) -> Timeline {
             code: b.exit_code.unwrap_or(0),
         };
     }
+    api_calls(spec, b, net, &mut t);
     t
+}
+
+const GO_LOG_TIME: &str = "{{time:%Y/%m/%d %H:%M:%S}}";
+
+/// A declared app's calls to the API server, made as client-go makes them
+/// with the in-cluster config: each answer is the API server's now (the
+/// kubelet re-derives at every call, see `Timeline::api_at`).
+fn api_calls(spec: &ContainerSpec, b: &AppBehaviour, net: &dyn Network, t: &mut Timeline) {
+    if b.api_calls.is_empty() {
+        return;
+    }
+    let start = secs(b.startup_seconds);
+    let sa = kubectl::SA_DIR;
+    let Some(token) = spec.files.get(&format!("{sa}/token")) else {
+        // rest.InClusterConfig cannot read the token: the app gives up.
+        t.log(
+            start,
+            format!("{GO_LOG_TIME} failed to load in-cluster config: open {sa}/token: no such file or directory"),
+        );
+        fail(t, b.startup_seconds, b.exit_code.unwrap_or(1));
+        return;
+    };
+    let own_ns = spec
+        .files
+        .get(&format!("{sa}/namespace"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "default".into());
+    let host = spec
+        .env_get("KUBERNETES_SERVICE_HOST")
+        .unwrap_or("10.96.0.1");
+    let port = spec.env_get("KUBERNETES_SERVICE_PORT").unwrap_or("443");
+    // (offset, line, failed) of the first round; calls with a period repeat.
+    let mut once: Vec<(SignedDuration, String, bool)> = Vec::new();
+    let mut repeated: Vec<(SignedDuration, SignedDuration, String, bool)> = Vec::new();
+    for c in &b.api_calls {
+        let info = kubectl::resolve(&c.resource);
+        let (group, resource, namespaced) = match info {
+            Some(i) => (i.group.to_string(), i.plural.to_string(), i.namespaced),
+            None => (String::new(), c.resource.clone(), true),
+        };
+        let name = c.name.clone().unwrap_or_default();
+        let verb = match c.verb.as_str() {
+            "" if name.is_empty() => "list".to_string(),
+            "" => "get".to_string(),
+            v => v.to_string(),
+        };
+        let namespace = match &c.namespace {
+            _ if !namespaced => String::new(),
+            Some(ns) => ns.clone(),
+            None => own_ns.clone(),
+        };
+        let call = super::ApiCall {
+            token: token.trim().to_string(),
+            verb: verb.clone(),
+            group: group.clone(),
+            resource: resource.clone(),
+            namespace: namespace.clone(),
+            name: name.clone(),
+            label_selector: c.label_selector.clone().unwrap_or_default(),
+            review: false,
+        };
+        let path = api_path(
+            &group,
+            info.map_or("v1", |i| i.version),
+            &resource,
+            &namespace,
+            &name,
+        );
+        let fill = |tmpl: &str, count: usize, error: &str| {
+            tmpl.replace("{verb}", &verb)
+                .replace("{resource}", &resource)
+                .replace("{namespace}", &namespace)
+                .replace("{count}", &count.to_string())
+                .replace("{error}", error)
+        };
+        let error_tmpl = c
+            .error_log
+            .clone()
+            .unwrap_or_else(|| format!("{GO_LOG_TIME} failed to {{verb}} {{resource}}: {{error}}"));
+        let (line, failed) = match net.api(&call, start) {
+            super::ApiReply::Table { rows, .. } => {
+                let tmpl = c.success_log.clone().unwrap_or_else(|| {
+                    if name.is_empty() {
+                        format!("{GO_LOG_TIME} {{verb}} {{resource}}: {{count}} items")
+                    } else {
+                        format!("{GO_LOG_TIME} {{verb}} {{resource}} {name}: ok")
+                    }
+                });
+                (fill(&tmpl, rows.len(), ""), false)
+            }
+            super::ApiReply::Review { .. } => (fill(&error_tmpl, 0, ""), false),
+            super::ApiReply::Forbidden(m)
+            | super::ApiReply::NotFound(m)
+            | super::ApiReply::BadRequest(m) => (fill(&error_tmpl, 0, &m), true),
+            super::ApiReply::Unauthorized => (fill(&error_tmpl, 0, "Unauthorized"), true),
+            super::ApiReply::Unreachable => (
+                fill(
+                    &error_tmpl,
+                    0,
+                    &format!(
+                        "Get \"https://{host}:{port}{path}\": dial tcp {host}:{port}: i/o timeout"
+                    ),
+                ),
+                true,
+            ),
+        };
+        match c.every {
+            Some(e) => repeated.push((start, secs(e.0), line, failed)),
+            None => once.push((start, line, failed)),
+        }
+    }
+    let code = b.exit_code.unwrap_or(1);
+    let first_failure = once
+        .iter()
+        .map(|(at, _, f)| (*at, *f))
+        .chain(repeated.iter().map(|(at, _, _, f)| (*at, *f)))
+        .find(|(_, f)| *f);
+    t.api_at.push(start);
+    if b.exit_on_error && first_failure.is_some() {
+        // The first round fails: the app logs why and exits.
+        for (at, line, _) in &once {
+            t.log(*at, line.clone());
+        }
+        for (at, _, line, _) in &repeated {
+            t.log(*at, line.clone());
+        }
+        fail(t, b.startup_seconds, code);
+        return;
+    }
+    for (at, line, _) in &once {
+        t.log(*at, line.clone());
+    }
+    // Calls on one period repeat together; the shortest period leads.
+    if let Some(period) = repeated
+        .iter()
+        .map(|r| r.1)
+        .filter(|p| p.is_positive())
+        .min()
+    {
+        t.repeat = Some(super::Repeat {
+            from: start,
+            period,
+            lines: repeated
+                .iter()
+                .map(|(_, _, line, _)| super::LogLine {
+                    at: SignedDuration::ZERO,
+                    text: line.clone(),
+                })
+                .collect(),
+        });
+        t.api_repeat = vec![SignedDuration::ZERO];
+    }
+}
+
+/// The REST path of a request, as client-go's errors quote it.
+fn api_path(group: &str, version: &str, resource: &str, ns: &str, name: &str) -> String {
+    let mut p = if group.is_empty() {
+        format!("/api/{version}")
+    } else {
+        format!("/apis/{group}/{version}")
+    };
+    if !ns.is_empty() {
+        p.push_str(&format!("/namespaces/{ns}"));
+    }
+    p.push('/');
+    p.push_str(resource);
+    if !name.is_empty() {
+        p.push('/');
+        p.push_str(name);
+    }
+    p
 }
 
 #[cfg(test)]
@@ -1633,5 +1917,57 @@ mod tests {
             "2025/01/02 03:04:05 [notice] x"
         );
         assert_eq!(render("{{time:", ts), "{{time:");
+    }
+
+    #[test]
+    fn the_curl_image_runs_curl_through_its_entrypoint() {
+        // No command: `curl` with no arguments.
+        let t = run(&spec("curlimages/curl:8.14.1"));
+        assert_eq!(
+            texts(&t),
+            ["curl: try 'curl --help' or 'curl --manual' for more information"]
+        );
+        assert_eq!(
+            t.end,
+            End::Exits {
+                at: SignedDuration::ZERO,
+                code: 2
+            }
+        );
+        assert_eq!(t.curl, Some("8.14.1"));
+        // Options as args become curl's; nothing answers here, not even
+        // the cluster DNS (`NetReply::Timeout`), so the name does not
+        // resolve: error 6.
+        let mut s = spec("curlimages/curl");
+        s.args = vec!["-sS".into(), "http://web".into()];
+        let t = run(&s);
+        assert_eq!(texts(&t), ["curl: (6) Could not resolve host: web"]);
+        assert_eq!(
+            t.end,
+            End::Exits {
+                at: SignedDuration::ZERO,
+                code: 6
+            }
+        );
+        // A command as args runs as itself; `curl` is on the PATH of the
+        // image's shell, not of busybox's.
+        s.args = vec![
+            "sh".into(),
+            "-c".into(),
+            "curl -s http://web; echo $?".into(),
+        ];
+        assert_eq!(texts(&run(&s)), ["6"]);
+        let mut b = spec("busybox");
+        b.command = vec!["sh".into(), "-c".into(), "curl http://web".into()];
+        assert_eq!(texts(&run(&b)), ["sh: curl: not found"]);
+        let mut c = spec("curlimages/curl");
+        c.command = vec!["curl".into(), "-s".into(), "http://web".into()];
+        assert_eq!(
+            run(&c).end,
+            End::Exits {
+                at: SignedDuration::ZERO,
+                code: 6
+            }
+        );
     }
 }

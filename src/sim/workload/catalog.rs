@@ -262,6 +262,13 @@ const PUBLIC: &[(&str, &[&str], u64)] = &[
         ],
         235_103_417,
     ),
+    (
+        "docker.io/curlimages/curl",
+        &[
+            "latest", "8.16.0", "8.15.0", "8.14.1", "8.13.0", "8.12.1", "8.11.1", "8.10.1",
+        ],
+        10_143_918,
+    ),
     ("docker.io/polinux/stress", &["latest", "1.0.4"], 4_058_386),
     (
         "docker.io/coredns/coredns",
@@ -303,6 +310,21 @@ const PUBLIC: &[(&str, &[&str], u64)] = &[
         "registry.k8s.io/metrics-server/metrics-server",
         &["v0.7.1", "v0.7.2", "v0.8.0"],
         19_500_621,
+    ),
+    (
+        "docker.io/bitnami/kubectl",
+        &["latest", "1.33", "1.33.1", "1.32", "1.32.5", "1.31"],
+        79_512_367,
+    ),
+    (
+        "registry.k8s.io/kubectl",
+        &["v1.31.9", "v1.32.5", "v1.33.0", "v1.33.1"],
+        38_405_127,
+    ),
+    (
+        "docker.io/rancher/kubectl",
+        &["v1.31.9", "v1.32.5", "v1.33.1"],
+        18_874_326,
     ),
     ("registry.k8s.io/kube-proxy", &["v1.33.1"], 30_816_543),
     ("registry.k8s.io/kube-apiserver", &["v1.33.1"], 30_071_307),

@@ -8,6 +8,8 @@
 //! - `behaviour`: what the well-known images do (nginx, httpd, redis,
 //!   postgres, mysql, pause, agnhost, coredns, a memory hog) and the
 //!   behaviours a scenario declares for its own images.
+//! - `kubectl`: in-cluster `kubectl` (the kubectl images, and `kubectl` in
+//!   their shells) calling the API server as the pod's ServiceAccount.
 //!
 //! The result of `derive` is a [`Timeline`]: offsets are measured from the
 //! container's start, so the kubelet can replay it at any virtual time.
@@ -15,7 +17,10 @@
 pub mod behaviour;
 pub mod catalog;
 pub mod corefile;
+pub mod curl;
+pub mod kubectl;
 pub mod shell;
+pub mod wget;
 
 use jiff::SignedDuration;
 use std::collections::BTreeMap;
@@ -224,6 +229,13 @@ pub struct Timeline {
     pub shell: Option<ShellKind>,
     /// Network calls the process made (for the network layer).
     pub net: Vec<(SignedDuration, NetRequest)>,
+    /// Offsets of the calls the process makes to the API server before
+    /// `repeat` starts, and within each repetition (from its start): the
+    /// kubelet syncs at each one, so every answer is RBAC as it is then.
+    pub api_at: Vec<SignedDuration>,
+    pub api_repeat: Vec<SignedDuration>,
+    /// The curl version when the image has `curl` (for `kubectl exec`).
+    pub curl: Option<&'static str>,
 }
 
 impl Timeline {
@@ -242,6 +254,9 @@ impl Timeline {
             },
             shell: None,
             net: Vec::new(),
+            api_at: Vec::new(),
+            api_repeat: Vec::new(),
+            curl: None,
         }
     }
 
@@ -318,6 +333,33 @@ impl Timeline {
         out
     }
 
+    /// The first call to the API server after `offset`, if any.
+    pub fn next_api_call(&self, offset: SignedDuration) -> Option<SignedDuration> {
+        let straight = self.api_at.iter().copied().filter(|a| *a > offset).min();
+        let repeated = self.repeat.as_ref().and_then(|r| {
+            if !r.period.is_positive() || self.api_repeat.is_empty() {
+                return None;
+            }
+            let k = if offset > r.from {
+                ((offset - r.from).as_secs_f64() / r.period.as_secs_f64()).floor() as i32
+            } else {
+                0
+            };
+            (k..k.saturating_add(2))
+                .flat_map(|k| {
+                    self.api_repeat
+                        .iter()
+                        .map(move |o| r.from + r.period * k + *o)
+                })
+                .filter(|a| *a > offset)
+                .min()
+        });
+        match (straight, repeated) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Memory in use at `offset`.
     pub fn memory_at(&self, offset: SignedDuration) -> u64 {
         self.memory
@@ -368,9 +410,13 @@ impl Timeline {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetRequest {
     Http {
+        /// Where to connect: a name to resolve or an address.
         host: String,
         port: u16,
         path: String,
+        /// The `Host` header when it is not `host` (`--header 'Host: x'`,
+        /// curl's `--resolve`).
+        host_header: Option<String>,
     },
     Dns {
         name: String,
@@ -381,29 +427,19 @@ pub enum NetRequest {
     },
 }
 
-/// The software that wrote an HTTP answer's status line: its reason
-/// phrase for a status is that server's own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HttpServer {
-    /// RFC 9110's phrases, as Go's `net/http` (agnhost and most apps)
-    /// and Apache write them.
-    #[default]
-    Standard,
-    /// nginx (ingress-nginx's own answers): `ngx_http_status_lines` in
-    /// src/http/ngx_http_header_filter_module.c, e.g. `503 Service
-    /// Temporarily Unavailable`, `504 Gateway Time-out`.
-    Nginx,
-}
-
 /// The network layer's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetReply {
-    /// HTTP response from `ip`.
+    /// HTTP response from `ip` (`location`: its `Location` header;
+    /// `reason`: the status line's reason when the server does not write
+    /// Go's `http.StatusText` one, as nginx's `503 Service Temporarily
+    /// Unavailable`: see `shell::status_text`).
     Http {
         ip: String,
         status: u16,
         body: String,
-        server: HttpServer,
+        location: Option<String>,
+        reason: Option<&'static str>,
     },
     /// The name resolved to these addresses (`name` is the FQDN found).
     Dns {
@@ -430,10 +466,62 @@ pub enum NetReply {
     Unanswered { ip: String },
 }
 
+/// A request a process in a pod makes to the API server with the bearer
+/// token it read (in-cluster kubectl, a client-go app).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApiCall {
+    pub token: String,
+    /// The API verb (`list`, `get`, `watch`, ...).
+    pub verb: String,
+    /// API group ("" for core) and plural resource.
+    pub group: String,
+    pub resource: String,
+    /// "" for a cluster-scoped request (or all namespaces).
+    pub namespace: String,
+    /// The object's name for a `get` ("" otherwise).
+    pub name: String,
+    /// A list's `labelSelector` ("" for everything).
+    pub label_selector: String,
+    /// Ask whether the request would be allowed (a
+    /// SelfSubjectAccessReview, as `kubectl auth can-i` sends) instead of
+    /// making it.
+    pub review: bool,
+}
+
+/// The API server's answer to an [`ApiCall`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiReply {
+    /// The token authenticates no one (401 `Unauthorized`).
+    Unauthorized,
+    /// 403, with the Status message (`configmaps is forbidden: User ...`).
+    Forbidden(String),
+    /// 404, with the Status message (`configmaps "x" not found`).
+    NotFound(String),
+    /// 400, with the Status message (a selector that does not parse).
+    BadRequest(String),
+    /// What was read, as the server's Table: the columns (name, priority:
+    /// kubectl shows priority 0 unless `-o wide`) and, for each object, its
+    /// namespace ("" when cluster-scoped) followed by its cells as kubectl
+    /// prints them.
+    Table {
+        columns: Vec<(String, i32)>,
+        rows: Vec<Vec<String>>,
+    },
+    /// An access review's verdict and RBAC's reason.
+    Review { allowed: bool, reason: String },
+    /// Nothing answers at the API server's address.
+    Unreachable,
+}
+
 /// Answers network calls. The network layer implements this; `NoNetwork`
 /// answers every call with a timeout.
 pub trait Network {
     fn call(&self, req: &NetRequest, at: SignedDuration) -> NetReply;
+    /// A call to the API server (`kubernetes.default.svc`); unreachable
+    /// unless the cluster wires one in.
+    fn api(&self, _call: &ApiCall, _at: SignedDuration) -> ApiReply {
+        ApiReply::Unreachable
+    }
     /// The cluster DNS server address, as nslookup prints it.
     fn dns_server(&self) -> String {
         "10.96.0.10".into()

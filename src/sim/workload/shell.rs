@@ -6,16 +6,17 @@
 //! `for x in ...; do ...; done`; builtins and applets `sleep`, `echo`,
 //! `printf`, `exit`, `cat`, `env`, `printenv`, `ls`, `test`/`[`, `true`,
 //! `false`, `:`, `touch`, `rm`, `mkdir`, `hostname`, `export`, `set`,
-//! `trap`, `exec`, `wget`, `nslookup`, `nc`. Anything else is "not found"
-//! (exit 127) in the dialect of the image's shell.
+//! `trap`, `exec`, `wget`, `nslookup`, `nc`, and `kubectl` in the images
+//! that ship it. Anything else is "not found" (exit 127) in the dialect of
+//! the image's shell.
 //!
 //! Running a script yields a [`Timeline`]: virtual time only moves on
 //! `sleep` (and network timeouts); a loop whose iterations repeat exactly
 //! becomes a [`Repeat`] instead of being unrolled forever.
 
 use super::{
-    FileChange, HttpServer, LogLine, NetReply, NetRequest, Network, Repeat, ShellKind, Sigterm,
-    Timeline, secs,
+    FileChange, LogLine, NetReply, NetRequest, Network, Repeat, ShellKind, Sigterm, Timeline,
+    kubectl, secs,
 };
 use jiff::SignedDuration;
 use std::collections::BTreeMap;
@@ -27,11 +28,9 @@ pub const APPLETS: &[&str] = &[
     "nslookup", "nc", "unset", "cd", "pwd", "wait",
 ];
 
-/// busybox wget's `G.timeout_seconds` without -T (networking/wget.c).
-const WGET_DEFAULT_TIMEOUT: f64 = 900.0;
 /// How long Linux keeps retrying an unanswered SYN before connect() fails
 /// with ETIMEDOUT: net.ipv4.tcp_syn_retries = 6, 1+2+4+8+16+32+64 s.
-const TCP_CONNECT_TIMEOUT: f64 = 127.0;
+pub const TCP_CONNECT_TIMEOUT: f64 = 127.0;
 
 /// Virtual-time horizon of a simulated run; past it the process just runs.
 const HORIZON_SECS: i64 = 400 * 24 * 3600;
@@ -558,6 +557,8 @@ pub struct Env<'a> {
     pub dirs: Vec<String>,
     pub hostname: String,
     pub net: &'a dyn Network,
+    /// The curl version when the image has `curl` on its PATH.
+    pub curl: Option<&'static str>,
 }
 
 struct Sh<'a> {
@@ -865,6 +866,7 @@ impl<'a> Sh<'a> {
         let mut prev: Option<Snap> = None;
         loop {
             let start_t = self.t;
+            let start_api = self.tl.api_at.len();
             let start_logs = self.tl.logs.len();
             let start_files = self.tl.files.len();
             self.run(cond)?;
@@ -898,6 +900,10 @@ impl<'a> Sh<'a> {
                     return Err(Flow::Forever);
                 }
                 // Keep the first two iterations as plain lines; repeat from here.
+                self.tl.api_repeat = self.tl.api_at[start_api.min(self.tl.api_at.len())..]
+                    .iter()
+                    .map(|a| *a - start_t)
+                    .collect();
                 self.tl.repeat = Some(Repeat {
                     from: self.t,
                     period,
@@ -1242,7 +1248,8 @@ impl<'a> Sh<'a> {
                     }
                 }
             }
-            "wget" => self.wget(args),
+            "wget" => self.wget(args)?,
+            "curl" | "/usr/bin/curl" if self.env.curl.is_some() => self.curl(args)?,
             "nslookup" => self.nslookup(args),
             "nc" => self.nc(args),
             "sh" => {
@@ -1269,6 +1276,9 @@ impl<'a> Sh<'a> {
                     // An interactive shell with no terminal reads EOF and exits.
                     self.status = 0;
                 }
+            }
+            _ if cmd0.rsplit('/').next() == Some("kubectl") && self.has_kubectl(cmd0) => {
+                self.kubectl(args)
             }
             _ => {
                 // A script file on a mounted volume runs too.
@@ -1348,6 +1358,43 @@ impl<'a> Sh<'a> {
         }
     }
 
+    /// Whether the image has kubectl where `cmd` finds it (on `$PATH`
+    /// for a bare name).
+    fn has_kubectl(&self, cmd: &str) -> bool {
+        if cmd.contains('/') {
+            return self.files.contains_key(&absolute(cmd));
+        }
+        kubectl::BINARIES
+            .iter()
+            .any(|b| self.files.contains_key(*b))
+    }
+
+    /// In-cluster kubectl (see `workload::kubectl`).
+    fn kubectl(&mut self, args: &[String]) {
+        let vars = self.vars.clone();
+        let lookup = move |k: &str| vars.get(k).cloned();
+        let out = kubectl::run(
+            args,
+            &kubectl::Context {
+                files: &self.files,
+                vars: &lookup,
+                net: self.env.net,
+                at: self.t,
+            },
+        );
+        if out.called_api && self.tl.api_at.len() < 1_000 {
+            self.tl.api_at.push(self.t);
+        }
+        for (stderr, line) in out.lines {
+            if stderr {
+                self.out_err(&line);
+            } else {
+                self.out(&line);
+            }
+        }
+        self.status = out.code;
+    }
+
     fn call(&mut self, req: NetRequest) -> NetReply {
         if self.tl.net.len() < 1_000 {
             self.tl.net.push((self.t, req.clone()));
@@ -1355,154 +1402,67 @@ impl<'a> Sh<'a> {
         self.env.net.call(&req, self.t)
     }
 
-    /// busybox `wget` (networking/wget.c `download_one_url`): "Connecting
-    /// to HOST[:PORT] (IP:PORT)" once the name resolves (not with `-q`);
-    /// with `-S` every response line the server sent, indented by two
-    /// spaces (`fgets_trim_sanitize(sfp, "  %s\n")`); a status other than
-    /// 2xx/3xx ends it with "server returned error: <status line>" before
-    /// any header is read. Errors go through `bb_error_msg_and_die`, so
-    /// they read "wget: ..." and exit 1.
-    fn wget(&mut self, args: &[String]) {
-        let quiet = args.iter().any(|a| {
-            a == "--quiet" || (a.starts_with('-') && !a.starts_with("--") && a.contains('q'))
-        });
-        let spider = args.iter().any(|a| a == "--spider");
-        let server_response = args.iter().any(|a| {
-            a == "--server-response"
-                || (a.starts_with('-') && !a.starts_with("--") && a.contains('S'))
-        });
-        // `G.timeout_seconds = 900` unless -T says otherwise.
-        let mut timeout = WGET_DEFAULT_TIMEOUT;
-        let mut it = args.iter();
-        let mut url = None;
-        while let Some(a) = it.next() {
-            if a == "-T" || a == "--timeout" {
-                timeout = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(WGET_DEFAULT_TIMEOUT);
-            } else if let Some(t) = a.strip_prefix("--timeout=") {
-                timeout = t.parse().unwrap_or(WGET_DEFAULT_TIMEOUT);
-            } else if a == "-O" || a == "-U" || a == "--header" {
-                it.next();
-            } else if !a.starts_with('-') {
-                url = Some(a.clone());
+    /// busybox `wget` (see `workload::wget`). A wait without end (no
+    /// alarm, no answer) runs the process forever.
+    fn wget(&mut self, args: &[String]) -> Result<(), Flow> {
+        let opts = match super::wget::parse(args) {
+            Ok(o) => o,
+            Err(lines) => {
+                for l in lines {
+                    self.out_err(&l);
+                }
+                self.status = 1;
+                return Ok(());
+            }
+        };
+        let r = super::wget::run(&opts, &mut |req| self.call(req));
+        self.finish_transfer(r.lines, r.files, r.waited, r.hangs)?;
+        self.status = r.status;
+        Ok(())
+    }
+
+    /// curl (see `workload::curl`).
+    fn curl(&mut self, args: &[String]) -> Result<(), Flow> {
+        let opts = match super::curl::parse(args) {
+            Ok(o) => o,
+            Err(lines) => {
+                for l in lines {
+                    self.out_err(&l);
+                }
+                self.status = 2;
+                return Ok(());
+            }
+        };
+        let version = self.env.curl.unwrap_or_default();
+        let r = super::curl::run(&opts, version, &mut |req| self.call(req));
+        self.finish_transfer(r.lines, r.files, r.waited, r.hangs)?;
+        self.status = r.status;
+        Ok(())
+    }
+
+    /// Prints what a wget/curl run printed, writes its files and lets its
+    /// waiting pass.
+    fn finish_transfer(
+        &mut self,
+        lines: Vec<super::wget::Print>,
+        files: Vec<(String, String)>,
+        waited: f64,
+        hangs: bool,
+    ) -> Result<(), Flow> {
+        self.t += secs(waited);
+        for l in lines {
+            match l {
+                super::wget::Print::Out(s) => self.out(&s),
+                super::wget::Print::Err(s) => self.out_err(&s),
             }
         }
-        let Some(url) = url else {
-            self.out_err("BusyBox v1.37.0 (2024-09-26 21:31:42 UTC) multi-call binary.\n\nUsage: wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n\t[--post-data STR | --post-file FILE] [-Y on/off]\n\t[-P DIR] [-U AGENT] [-T SEC] URL...");
-            self.status = 1;
-            return;
-        };
-        let (host, port, path) = split_url(&url);
-        // `server.host` is the URL's host part, port included when given.
-        let hostport = if url.contains(&format!("{host}:{port}")) {
-            format!("{host}:{port}")
-        } else {
-            host.clone()
-        };
-        let reply = self.call(NetRequest::Http {
-            host: host.clone(),
-            port,
-            path,
-        });
-        let connecting = |ip: &str| format!("Connecting to {hostport} ({ip}:{port})");
-        self.status = 1;
-        match reply {
-            NetReply::Http {
-                ip,
-                status,
-                body,
-                server,
-            } => {
-                if !quiet {
-                    self.out_err(&connecting(&ip));
-                }
-                let status_line = format!("HTTP/1.1 {}", status_text(status, server));
-                if server_response {
-                    self.out_err(&format!("  {status_line}"));
-                }
-                // 2xx and the redirects wget knows go on to the headers; a
-                // redirect's `Location` would be followed (not modelled:
-                // the answer is written as for one without `Location`).
-                if !(200..300).contains(&status) && !matches!(status, 300..=303 | 307 | 308) {
-                    self.out_err(&format!("wget: server returned error: {status_line}"));
-                    return;
-                }
-                // The headers (not modelled) end with an empty line, which
-                // -S prints as its two-space indent.
-                if server_response {
-                    self.out_err("  ");
-                }
-                if spider {
-                    if !quiet {
-                        self.out_err("remote file exists");
-                    }
-                } else {
-                    if !quiet {
-                        self.out_err("writing to stdout");
-                    }
-                    let b = body.strip_suffix('\n').unwrap_or(&body).to_string();
-                    if !b.is_empty() {
-                        self.out(&b);
-                    }
-                    if !quiet {
-                        self.out_err("written to stdout");
-                    }
-                }
-                self.status = 0;
-            }
-            NetReply::Refused { ip } => {
-                if !quiet {
-                    self.out_err(&connecting(&ip));
-                }
-                // libbb/xconnect.c xconnect: "%s (%s)" with
-                // "can't connect to remote host" and the IPv4 address,
-                // then perror's ": <strerror>".
-                self.out_err(&format!(
-                    "wget: can't connect to remote host ({ip}): Connection refused"
-                ));
-            }
-            NetReply::Dropped { ip } => {
-                if !quiet {
-                    self.out_err(&connecting(&ip));
-                }
-                // The -T alarm also guards connect() (`open_socket`); the
-                // kernel gives up on an unanswered SYN first when -T is
-                // longer than its retries last.
-                if timeout > 0.0 && timeout < TCP_CONNECT_TIMEOUT {
-                    self.t += secs(timeout);
-                    self.out_err("wget: download timed out");
-                } else {
-                    self.t += secs(TCP_CONNECT_TIMEOUT);
-                    self.out_err(&format!(
-                        "wget: can't connect to remote host ({ip}): Connection timed out"
-                    ));
-                }
-            }
-            NetReply::Unanswered { ip } => {
-                if !quiet {
-                    self.out_err(&connecting(&ip));
-                }
-                // `fgets_trim_sanitize` reads the status line under the
-                // alarm (`alarm_handler`).
-                self.t += secs(if timeout > 0.0 {
-                    timeout
-                } else {
-                    WGET_DEFAULT_TIMEOUT
-                });
-                self.out_err("wget: download timed out");
-            }
-            NetReply::BadAddress
-            | NetReply::NxDomain
-            | NetReply::Timeout
-            | NetReply::Dns { .. }
-            | NetReply::Open { .. } => {
-                // libbb/xconnect.c str2sockaddr: "bad address '%s'" with
-                // the host as given (`org_host`, port included).
-                self.out_err(&format!("wget: bad address '{hostport}'"));
-            }
+        for (path, content) in files {
+            self.write_file(&absolute(&path), Some(content));
         }
+        if hangs {
+            return Err(Flow::Forever);
+        }
+        Ok(())
     }
 
     fn nslookup(&mut self, args: &[String]) {
@@ -1624,6 +1584,12 @@ pub fn is_applet(cmd: &str) -> bool {
     APPLETS.contains(&base_applet(cmd).as_str())
 }
 
+/// Whether `cmd` is on the PATH of an image whose shell has the applets,
+/// plus `curl` when the image ships it (`curl` is its curl version).
+pub fn is_program(cmd: &str, curl: Option<&str>) -> bool {
+    is_applet(cmd) || (curl.is_some() && matches!(cmd, "curl" | "/usr/bin/curl"))
+}
+
 fn absolute(p: &str) -> String {
     if p.starts_with('/') {
         p.to_string()
@@ -1661,23 +1627,11 @@ pub fn split_url(url: &str) -> (String, u16, String) {
     }
 }
 
-/// The HTTP reason phrase (`net/http.StatusText`) for common codes.
-/// The status line's code and reason phrase as `server` writes them.
-/// Standard: Go's `http.StatusText` (RFC 9110), and for a code it has no
-/// text for, net/http's "status code N". nginx: `ngx_http_status_lines`
-/// (src/http/ngx_http_header_filter_module.c); for a code it has no line
-/// for, "%03ui " (the code and a space).
-pub fn status_text(code: u16, server: HttpServer) -> String {
-    let nginx = match code {
-        302 => Some("Moved Temporarily"),
-        405 => Some("Not Allowed"),
-        408 => Some("Request Time-out"),
-        414 => Some("Request-URI Too Large"),
-        503 => Some("Service Temporarily Unavailable"),
-        504 => Some("Gateway Time-out"),
-        _ => None,
-    };
-    let standard = match code {
+/// The reason phrase Go's `net/http` writes (`http.StatusText`, RFC 9110's
+/// phrases, as agnhost, most apps and Apache use them); "" for a code it
+/// has no text for.
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
         200 => "OK",
         201 => "Created",
         202 => "Accepted",
@@ -1717,19 +1671,18 @@ pub fn status_text(code: u16, server: HttpServer) -> String {
         505 => "HTTP Version Not Supported",
         507 => "Insufficient Storage",
         _ => "",
-    };
-    match server {
-        HttpServer::Nginx => match nginx {
-            Some(text) => format!("{code} {text}"),
-            // Where nginx has a line, it reads as the standard one
-            // (nginx has none for 418 or 422).
-            None if !standard.is_empty() && !matches!(code, 418 | 422) => {
-                format!("{code} {standard}")
-            }
-            None => format!("{code:03} "),
-        },
-        HttpServer::Standard if standard.is_empty() => format!("{code} status code {code}"),
-        HttpServer::Standard => format!("{code} {standard}"),
+    }
+}
+
+/// A status line's code and reason phrase: `reason` as the server wrote it
+/// when it is not Go's (`NetReply::Http`'s `reason`, e.g. nginx's own
+/// answers: `network::ingress::nginx_reason`, which is "" where nginx
+/// writes `"%03ui "`), else net/http's: `http.StatusText`, and for a code
+/// without one "status code N".
+pub fn status_text(code: u16, reason: Option<&str>) -> String {
+    match reason.unwrap_or_else(|| reason_phrase(code)) {
+        "" if reason.is_none() => format!("{code} status code {code}"),
+        r => format!("{code:03} {r}"),
     }
 }
 
@@ -1749,6 +1702,7 @@ mod tests {
             dirs: vec!["/etc/config".into()],
             hostname: "web-0".into(),
             net: &NoNetwork,
+            curl: None,
         }
     }
 
@@ -1906,31 +1860,39 @@ mod tests {
 
 #[cfg(test)]
 mod status_text_tests {
-    use super::{HttpServer, status_text};
+    use super::status_text;
+    use crate::sim::network::ingress::nginx_reason;
+
+    /// Which server wrote the status line.
+    #[derive(Debug, Clone, Copy)]
+    enum Server {
+        Standard,
+        Nginx,
+    }
 
     // nginx: ngx_http_status_lines (src/http/ngx_http_header_filter_module.c),
     // "%03ui " for a code without a line; Go: http.StatusText, "status code N".
     #[test]
     fn each_server_writes_its_own_reason_phrase() {
         let cases = [
-            (
-                503,
-                HttpServer::Nginx,
-                "503 Service Temporarily Unavailable",
-            ),
-            (504, HttpServer::Nginx, "504 Gateway Time-out"),
-            (302, HttpServer::Nginx, "302 Moved Temporarily"),
-            (405, HttpServer::Nginx, "405 Not Allowed"),
-            (404, HttpServer::Nginx, "404 Not Found"),
-            (502, HttpServer::Nginx, "502 Bad Gateway"),
-            (418, HttpServer::Nginx, "418 "),
-            (503, HttpServer::Standard, "503 Service Unavailable"),
-            (504, HttpServer::Standard, "504 Gateway Timeout"),
-            (302, HttpServer::Standard, "302 Found"),
-            (599, HttpServer::Standard, "599 status code 599"),
+            (503, Server::Nginx, "503 Service Temporarily Unavailable"),
+            (504, Server::Nginx, "504 Gateway Time-out"),
+            (302, Server::Nginx, "302 Moved Temporarily"),
+            (405, Server::Nginx, "405 Not Allowed"),
+            (404, Server::Nginx, "404 Not Found"),
+            (502, Server::Nginx, "502 Bad Gateway"),
+            (418, Server::Nginx, "418 "),
+            (503, Server::Standard, "503 Service Unavailable"),
+            (504, Server::Standard, "504 Gateway Timeout"),
+            (302, Server::Standard, "302 Found"),
+            (599, Server::Standard, "599 status code 599"),
         ];
         for (code, server, want) in cases {
-            assert_eq!(status_text(code, server), want, "{code} {server:?}");
+            let reason = match server {
+                Server::Nginx => Some(nginx_reason(code)),
+                Server::Standard => None,
+            };
+            assert_eq!(status_text(code, reason), want, "{code} {server:?}");
         }
     }
 }

@@ -1,0 +1,410 @@
+//! kdrill's patch: a map kept as a vector of entries sorted by key.
+//!
+//! It stands in for `BTreeMap` behind `serde_json::Map`, with the same
+//! ordering (keys in `Ord` order), so every `Value` serializes exactly as
+//! before. A Kubernetes object is a tree of small maps (metadata, labels,
+//! resources, each condition and port); a `BTreeMap` spends a whole node
+//! (over 600 bytes for `String` to `Value`) on each of them, where a sorted
+//! vector spends 56 bytes per entry. Lookups are a binary search; inserts
+//! in key order (as parsed JSON from Kubernetes mostly is) append.
+
+use alloc::vec::{self, Vec};
+use core::borrow::Borrow;
+use core::cmp::Ordering;
+use core::fmt;
+use core::hash::{Hash, Hasher};
+use core::iter::FusedIterator;
+use core::slice;
+
+/// A map of keys to values held as a vector sorted by key.
+pub struct VecMap<K, V> {
+    entries: Vec<(K, V)>,
+}
+
+impl<K, V> Default for VecMap<K, V> {
+    fn default() -> Self {
+        VecMap {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<K: Clone, V: Clone> Clone for VecMap<K, V> {
+    fn clone(&self) -> Self {
+        VecMap {
+            entries: self.entries.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.entries.clone_from(&source.entries);
+    }
+}
+
+impl<K: PartialEq, V: PartialEq> PartialEq for VecMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl<K: Hash, V: Hash> Hash for VecMap<K, V> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As BTreeMap hashes: the length, then each entry in order.
+        state.write_usize(self.entries.len());
+        for (k, v) in &self.entries {
+            k.hash(state);
+            v.hash(state);
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, v)| (k, v)))
+            .finish()
+    }
+}
+
+impl<K: Ord, V> VecMap<K, V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn find<Q>(&self, key: &Q) -> Result<usize, usize>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Ord,
+    {
+        // Parsed objects arrive in key order: check the end first.
+        match self.entries.last() {
+            None => return Err(0),
+            Some((last, _)) => match last.borrow().cmp(key) {
+                Ordering::Less => return Err(self.entries.len()),
+                Ordering::Equal => return Ok(self.entries.len() - 1),
+                Ordering::Greater => {}
+            },
+        }
+        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+    }
+
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Ord,
+    {
+        self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Ord,
+    {
+        self.find(key).is_ok()
+    }
+
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Ord,
+    {
+        match self.find(key) {
+            Ok(i) => Some(&mut self.entries[i].1),
+            Err(_) => None,
+        }
+    }
+
+    pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Ord,
+    {
+        self.find(key).ok().map(|i| {
+            let (k, v) = &self.entries[i];
+            (k, v)
+        })
+    }
+
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(i) => Some(core::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Ord,
+    {
+        self.remove_entry(key).map(|(_, v)| v)
+    }
+
+    pub fn remove_entry<Q>(&mut self, key: &Q) -> Option<(K, V)>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Ord,
+    {
+        match self.find(key) {
+            Ok(i) => Some(self.entries.remove(i)),
+            Err(_) => None,
+        }
+    }
+
+    pub fn append(&mut self, other: &mut Self) {
+        for (k, v) in other.entries.drain(..) {
+            self.insert(k, v);
+        }
+    }
+
+    pub fn entry(&mut self, key: K) -> Entry<'_, K, V> {
+        match self.find(&key) {
+            Ok(index) => Entry::Occupied(OccupiedEntry { map: self, index }),
+            Err(index) => Entry::Vacant(VacantEntry {
+                map: self,
+                index,
+                key,
+            }),
+        }
+    }
+
+    pub fn retain<F>(&mut self, mut f: F)
+    where
+        F: FnMut(&K, &mut V) -> bool,
+    {
+        self.entries.retain_mut(|(k, v)| f(k, v));
+    }
+}
+
+impl<K, V> VecMap<K, V> {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn iter(&self) -> Iter<'_, K, V> {
+        Iter {
+            inner: self.entries.iter(),
+        }
+    }
+
+    pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
+        IterMut {
+            inner: self.entries.iter_mut(),
+        }
+    }
+
+    pub fn keys(&self) -> Keys<'_, K, V> {
+        Keys {
+            inner: self.entries.iter(),
+        }
+    }
+
+    pub fn values(&self) -> Values<'_, K, V> {
+        Values {
+            inner: self.entries.iter(),
+        }
+    }
+
+    pub fn values_mut(&mut self) -> ValuesMut<'_, K, V> {
+        ValuesMut {
+            inner: self.entries.iter_mut(),
+        }
+    }
+
+    pub fn into_values(self) -> IntoValues<K, V> {
+        IntoValues {
+            inner: self.entries.into_iter(),
+        }
+    }
+}
+
+impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
+    fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
+    fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
+        let mut map = VecMap::new();
+        map.extend(iter);
+        map
+    }
+}
+
+impl<K, V> IntoIterator for VecMap<K, V> {
+    type Item = (K, V);
+    type IntoIter = IntoIter<K, V>;
+
+    fn into_iter(self) -> IntoIter<K, V> {
+        IntoIter {
+            inner: self.entries.into_iter(),
+        }
+    }
+}
+
+/// A view into one entry of a `VecMap`.
+pub enum Entry<'a, K, V> {
+    Vacant(VacantEntry<'a, K, V>),
+    Occupied(OccupiedEntry<'a, K, V>),
+}
+
+/// An entry whose key is not in the map yet.
+pub struct VacantEntry<'a, K, V> {
+    map: &'a mut VecMap<K, V>,
+    index: usize,
+    key: K,
+}
+
+/// An entry whose key is in the map.
+pub struct OccupiedEntry<'a, K, V> {
+    map: &'a mut VecMap<K, V>,
+    index: usize,
+}
+
+impl<'a, K, V> VacantEntry<'a, K, V> {
+    pub fn key(&self) -> &K {
+        &self.key
+    }
+
+    pub fn insert(self, value: V) -> &'a mut V {
+        self.map.entries.insert(self.index, (self.key, value));
+        &mut self.map.entries[self.index].1
+    }
+}
+
+impl<'a, K, V> OccupiedEntry<'a, K, V> {
+    pub fn key(&self) -> &K {
+        &self.map.entries[self.index].0
+    }
+
+    pub fn get(&self) -> &V {
+        &self.map.entries[self.index].1
+    }
+
+    pub fn get_mut(&mut self) -> &mut V {
+        &mut self.map.entries[self.index].1
+    }
+
+    pub fn into_mut(self) -> &'a mut V {
+        &mut self.map.entries[self.index].1
+    }
+
+    pub fn insert(&mut self, value: V) -> V {
+        core::mem::replace(&mut self.map.entries[self.index].1, value)
+    }
+
+    pub fn remove(self) -> V {
+        self.remove_entry().1
+    }
+
+    pub fn remove_entry(self) -> (K, V) {
+        self.map.entries.remove(self.index)
+    }
+}
+
+macro_rules! entry_iterator {
+    ($name:ident, $inner:ty, $item:ty, $map:expr, $($lt:lifetime)?) => {
+        pub struct $name<$($lt,)? K, V> {
+            inner: $inner,
+        }
+
+        impl<$($lt,)? K, V> Iterator for $name<$($lt,)? K, V> {
+            type Item = $item;
+
+            #[inline]
+            fn next(&mut self) -> Option<Self::Item> {
+                self.inner.next().map($map)
+            }
+
+            #[inline]
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.inner.size_hint()
+            }
+        }
+
+        impl<$($lt,)? K, V> DoubleEndedIterator for $name<$($lt,)? K, V> {
+            #[inline]
+            fn next_back(&mut self) -> Option<Self::Item> {
+                self.inner.next_back().map($map)
+            }
+        }
+
+        impl<$($lt,)? K, V> ExactSizeIterator for $name<$($lt,)? K, V> {
+            #[inline]
+            fn len(&self) -> usize {
+                self.inner.len()
+            }
+        }
+
+        impl<$($lt,)? K, V> FusedIterator for $name<$($lt,)? K, V> {}
+
+        impl<$($lt,)? K, V> fmt::Debug for $name<$($lt,)? K, V> {
+            fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+entry_iterator!(Iter, slice::Iter<'a, (K, V)>, (&'a K, &'a V), |(k, v)| (k, v), 'a);
+entry_iterator!(IterMut, slice::IterMut<'a, (K, V)>, (&'a K, &'a mut V), |(k, v)| (&*k, v), 'a);
+entry_iterator!(IntoIter, vec::IntoIter<(K, V)>, (K, V), |e| e,);
+entry_iterator!(Keys, slice::Iter<'a, (K, V)>, &'a K, |(k, _)| k, 'a);
+entry_iterator!(Values, slice::Iter<'a, (K, V)>, &'a V, |(_, v)| v, 'a);
+entry_iterator!(ValuesMut, slice::IterMut<'a, (K, V)>, &'a mut V, |(_, v)| v, 'a);
+entry_iterator!(IntoValues, vec::IntoIter<(K, V)>, V, |(_, v)| v,);
+
+impl<'a, K, V> Clone for Iter<'a, K, V> {
+    fn clone(&self) -> Self {
+        Iter {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<'a, K, V> Clone for Keys<'a, K, V> {
+    fn clone(&self) -> Self {
+        Keys {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<'a, K, V> Clone for Values<'a, K, V> {
+    fn clone(&self) -> Self {
+        Values {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K, V, Q> core::ops::Index<&Q> for VecMap<K, V>
+where
+    K: Borrow<Q> + Ord,
+    Q: ?Sized + Ord,
+{
+    type Output = V;
+
+    fn index(&self, key: &Q) -> &V {
+        self.get(key).expect("no entry found for key")
+    }
+}
