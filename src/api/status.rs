@@ -150,6 +150,25 @@ impl Status {
         }
     }
 
+    /// The apiserver's answer to a method no route serves (a verb the
+    /// resource does not have, a kdrill endpoint asked the wrong way):
+    /// go-restful's "405: Method Not Allowed" turned into a Status by the
+    /// generic apiserver's `serviceErrorHandler` through
+    /// `NewGenericServerResponse` (apimachinery pkg/api/errors/errors.go),
+    /// whose message for 405 is fixed and whose details are empty. kubectl
+    /// prints `Error from server (MethodNotAllowed): the server does not
+    /// allow this method on the requested resource`.
+    pub fn method_not_allowed() -> Self {
+        Self {
+            code: 405,
+            reason: "MethodNotAllowed",
+            message: "the server does not allow this method on the requested resource".into(),
+            details: Some(json!({})),
+        }
+    }
+
+    /// `NewMethodNotSupported`: what a storage answers for an action it
+    /// does not implement.
     pub fn method_not_supported(gr: GroupResource<'_>, action: &str) -> Self {
         Self {
             code: 405,

@@ -26,6 +26,7 @@ use crate::api::status::{GroupResource, Status};
 use crate::sim::clock::{Clock, format_time};
 use crate::sim::rng::Rng;
 use crate::store::{ResKey, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
 use options::{DeleteOptions, FieldValidation, Propagation, WriteOptions};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -637,15 +638,14 @@ impl Registry {
             || (propagation == Propagation::Foreground
                 && !gc::dependents(&self.store, meta::uid(&current)).is_empty());
         if needs_marking {
-            let now = self.now();
+            let now = self.clock.now();
+            let shorter = opts.grace_period_seconds.map(|_| grace);
             let marked = self
                 .store
                 .update_with(key, ns, name, |old| -> Result<Option<Value>, Status> {
                     let mut o = (**old).clone();
-                    if !meta::is_deleting(&o) {
-                        meta::set_meta(&mut o, "deletionTimestamp", now.clone());
-                        meta::set_meta(&mut o, "deletionGracePeriodSeconds", grace);
-                    }
+                    let namespace = (info.group, info.plural) == ("", "namespaces");
+                    mark_deleting(&mut o, now, grace, shorter, !namespace);
                     if (info.group, info.plural) == ("", "namespaces")
                         && let Some(root) = o.as_object_mut()
                     {
@@ -676,7 +676,9 @@ impl Registry {
         Ok(gone)
     }
 
-    /// The grace period a delete gets: only pods bound to a node wait.
+    /// The grace period a delete gets (`podStrategy.CheckGracefulDelete`):
+    /// only pods bound to a node and not finished wait; a negative period
+    /// counts as 1 s (`rest.BeforeDelete`).
     fn grace_period(&self, info: &ResourceInfo, obj: &Value, opts: &DeleteOptions) -> i64 {
         if (info.group, info.plural) != ("", "pods") {
             return 0;
@@ -696,7 +698,11 @@ impl Registry {
             .pointer("/spec/terminationGracePeriodSeconds")
             .and_then(Value::as_i64)
             .unwrap_or(30);
-        opts.grace_period_seconds.unwrap_or(default).max(0)
+        match opts.grace_period_seconds {
+            Some(g) if g < 0 => 1,
+            Some(g) => g,
+            None => default.max(0),
+        }
     }
 
     /// Applies a delete's propagation policy to the dependents of `owner`.
@@ -814,6 +820,56 @@ fn go_type_name(info: &ResourceInfo) -> String {
         g => g.split('.').next().unwrap_or(g),
     };
     format!("{pkg}.{}", info.kind)
+}
+
+/// Marks `o` as being deleted, as `rest.BeforeDelete`
+/// (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go) and the
+/// store's `markAsDeleting` do: the first delete sets `deletionTimestamp`
+/// to the moment the grace period ends (now + `grace`; now for an object
+/// only held by finalizers) and `deletionGracePeriodSeconds`, and bumps a
+/// set `generation`. A later delete may only shorten a pending grace period
+/// (`shorter`: the period it asked for): the timestamp moves by the
+/// difference. A namespace's own REST delete (pkg/registry/core/namespace
+/// storage) sets the timestamp only (`with_period` false).
+fn mark_deleting(
+    o: &mut Value,
+    now: Timestamp,
+    grace: i64,
+    shorter: Option<i64>,
+    with_period: bool,
+) {
+    let at = |t: Timestamp, secs: i64| {
+        format_time(t.checked_add(SignedDuration::from_secs(secs)).unwrap_or(t))
+    };
+    if !meta::is_deleting(o) {
+        meta::set_meta(o, "deletionTimestamp", at(now, grace));
+        if with_period {
+            meta::set_meta(o, "deletionGracePeriodSeconds", grace);
+        }
+        let generation = o
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if generation > 0 {
+            meta::set_meta(o, "generation", generation.saturating_add(1));
+        }
+        return;
+    }
+    let pending = o
+        .pointer("/metadata/deletionGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let since = o
+        .pointer("/metadata/deletionTimestamp")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<Timestamp>().ok());
+    if let (Some(period), Some(ts)) = (shorter, since)
+        && pending > 0
+        && period < pending
+    {
+        meta::set_meta(o, "deletionTimestamp", at(ts, period - pending));
+        meta::set_meta(o, "deletionGracePeriodSeconds", period);
+    }
 }
 
 #[cfg(test)]

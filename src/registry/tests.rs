@@ -276,3 +276,128 @@ fn services_get_a_cluster_ip_that_survives_apply_without_one() {
         .unwrap();
     assert_eq!(p.object["spec"]["clusterIP"], ip);
 }
+
+fn bound_pod(r: &Registry, name: &str, grace: Option<i64>) {
+    let mut spec = json!({"nodeName": "kdrill-worker",
+        "containers": [{"name": "app", "image": "nginx"}]});
+    if let Some(g) = grace {
+        spec["terminationGracePeriodSeconds"] = json!(g);
+    }
+    r.create(
+        info("", "v1", "pods"),
+        "default",
+        json!({"metadata": {"name": name}, "spec": spec}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+}
+
+fn deletion(o: &Value) -> (Value, Value) {
+    (
+        o["metadata"]["deletionTimestamp"].clone(),
+        o["metadata"]["deletionGracePeriodSeconds"].clone(),
+    )
+}
+
+// rest.BeforeDelete (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go):
+// deletionTimestamp = now + grace period, deletionGracePeriodSeconds = the
+// period; the registry clock stands at 2023-11-14T22:13:20Z.
+#[test]
+fn a_graceful_pod_delete_stamps_the_end_of_its_grace_period() {
+    let r = registry();
+    let pods = info("", "v1", "pods");
+    let cases: &[(Option<i64>, Option<i64>, &str, i64)] = &[
+        // (spec terminationGracePeriodSeconds, --grace-period, want)
+        (None, None, "2023-11-14T22:13:50Z", 30),
+        (Some(60), None, "2023-11-14T22:14:20Z", 60),
+        (Some(60), Some(5), "2023-11-14T22:13:25Z", 5),
+        // A negative period counts as 1 s.
+        (None, Some(-3), "2023-11-14T22:13:21Z", 1),
+    ];
+    for (i, (spec, asked, at, grace)) in cases.iter().enumerate() {
+        let name = format!("p{i}");
+        bound_pod(&r, &name, *spec);
+        let opts = DeleteOptions {
+            grace_period_seconds: *asked,
+            ..Default::default()
+        };
+        let marked = r.delete(pods, "default", &name, &opts).unwrap();
+        assert_eq!(deletion(&marked), (json!(at), json!(grace)), "{name}");
+        assert!(r.get(pods, "default", &name).is_some(), "{name} waits");
+    }
+}
+
+// A second delete may only shorten the pending period; the timestamp moves
+// back by the difference (BeforeDelete's "only a shorter grace period may
+// be provided by a user"); 0 removes the pod at once.
+#[test]
+fn a_second_delete_only_shortens_the_grace_period() {
+    let r = registry();
+    let pods = info("", "v1", "pods");
+    bound_pod(&r, "web", None);
+    let with = |g: Option<i64>| DeleteOptions {
+        grace_period_seconds: g,
+        ..Default::default()
+    };
+    r.delete(pods, "default", "web", &with(None)).unwrap();
+    let again = r.delete(pods, "default", "web", &with(Some(60))).unwrap();
+    assert_eq!(deletion(&again), (json!("2023-11-14T22:13:50Z"), json!(30)));
+    let again = r.delete(pods, "default", "web", &with(None)).unwrap();
+    assert_eq!(deletion(&again), (json!("2023-11-14T22:13:50Z"), json!(30)));
+    let shorter = r.delete(pods, "default", "web", &with(Some(10))).unwrap();
+    assert_eq!(
+        deletion(&shorter),
+        (json!("2023-11-14T22:13:30Z"), json!(10))
+    );
+    r.delete(pods, "default", "web", &with(Some(0))).unwrap();
+    assert!(r.get(pods, "default", "web").is_none());
+}
+
+// markAsDeleting (generic/registry/store.go): an object held only by
+// finalizers is stamped now with a zero grace period, and a set
+// generation is bumped.
+#[test]
+fn a_finalizer_held_delete_is_stamped_now_and_bumps_the_generation() {
+    let r = registry();
+    let cm = info("", "v1", "configmaps");
+    r.create(
+        cm,
+        "default",
+        json!({"metadata":{"name":"f","finalizers":["example.com/hold"]}}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    let marked = r
+        .delete(cm, "default", "f", &DeleteOptions::default())
+        .unwrap();
+    assert_eq!(deletion(&marked), (json!("2023-11-14T22:13:20Z"), json!(0)));
+    let deploy = info("apps", "v1", "deployments");
+    r.create(
+        deploy,
+        "default",
+        json!({"metadata": {"name": "web", "finalizers": ["example.com/hold"]},
+            "spec": {"selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    let marked = r
+        .delete(deploy, "default", "web", &DeleteOptions::default())
+        .unwrap();
+    assert_eq!(marked["metadata"]["generation"], 2);
+    // A namespace: the timestamp only (namespace storage's Delete).
+    let ns = info("", "v1", "namespaces");
+    r.create(
+        ns,
+        "",
+        json!({"metadata": {"name": "gone"}}),
+        &WriteOptions::default(),
+    )
+    .unwrap();
+    let marked = r.delete(ns, "", "gone", &DeleteOptions::default()).unwrap();
+    assert_eq!(
+        deletion(&marked),
+        (json!("2023-11-14T22:13:20Z"), Value::Null)
+    );
+}

@@ -62,11 +62,7 @@ pub fn serve(
                 "invalid image behaviour for {repo}: {e}"
             ))),
         },
-        _ => response::status(&Status {
-            code: 405,
-            reason: "MethodNotAllowed",
-            message: format!("{method} is not supported on {path}"),
-            details: None,
-        }),
+        // No route for the method: the apiserver's go-restful 405.
+        _ => response::status(&Status::method_not_allowed()),
     }
 }

@@ -27,7 +27,7 @@ mod watch;
 mod write;
 
 use crate::api::resource::{self, ResourceInfo};
-use crate::api::status::{GroupResource, Status};
+use crate::api::status::Status;
 use crate::registry::Registry;
 use audit::{AuditLog, AuditRecord};
 use auth::{Authenticator, UserInfo};
@@ -400,10 +400,6 @@ fn resource_request(
         body,
         user,
     };
-    let gr = GroupResource {
-        group: info.group,
-        resource: info.plural,
-    };
     let sub = ctx.req.subresource.as_str();
     if !sub.is_empty() {
         if info.subresource(sub).is_none() {
@@ -418,11 +414,12 @@ fn resource_request(
             ("eviction", "create") => special::eviction(&ctx),
             ("log", "get") => logs::serve(&ctx),
             ("exec" | "attach", _) => exec::not_upgraded(ctx.server, &ctx.req, &ctx.query),
-            _ => response::status(&Status::method_not_supported(gr, &ctx.req.verb)),
+            _ => response::status(&Status::method_not_allowed()),
         };
     }
+    // A verb the resource lacks has no route upstream: go-restful's 405.
     if !info.has_verb(&ctx.req.verb) {
-        return response::status(&Status::method_not_supported(gr, &ctx.req.verb));
+        return response::status(&Status::method_not_allowed());
     }
     if info.group == "metrics.k8s.io" {
         return metrics::serve(&ctx);
@@ -444,7 +441,7 @@ fn resource_request(
         "patch" => write::patch(&ctx),
         "delete" => write::delete(&ctx),
         "deletecollection" => write::delete_collection(&ctx),
-        other => response::status(&Status::method_not_supported(gr, other)),
+        _ => response::status(&Status::method_not_allowed()),
     }
 }
 

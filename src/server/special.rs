@@ -79,13 +79,7 @@ pub fn scale(ctx: &Ctx<'_>) -> Response<Body> {
                 .map_err(|e| e.to_api_status())
         })(),
         _ => {
-            return response::status(&Status::method_not_supported(
-                GroupResource {
-                    group: info.group,
-                    resource: info.plural,
-                },
-                &ctx.method,
-            ));
+            return response::status(&Status::method_not_allowed());
         }
     };
     let replicas = match desired {

@@ -124,6 +124,22 @@ fn unknown_resources_are_not_found() {
     );
 }
 
+// A verb a resource does not have has no route in the apiserver:
+// go-restful's 405 becomes NewGenericServerResponse's fixed message
+// (apimachinery pkg/api/errors/errors.go), as `kubectl get tokenreviews`
+// shows on a real cluster.
+#[test]
+fn a_verb_the_resource_lacks_is_method_not_allowed() {
+    let sim = Sim::start();
+    for create_only in ["tokenreviews", "selfsubjectaccessreviews"] {
+        assert_eq!(
+            sim.kubectl(&["get", create_only]).err(),
+            "Error from server (MethodNotAllowed): the server does not allow this method on the requested resource\n",
+            "{create_only}"
+        );
+    }
+}
+
 #[test]
 fn stale_resource_version_is_a_conflict() {
     let sim = Sim::start();

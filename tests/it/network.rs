@@ -259,9 +259,10 @@ fn a_broken_corefile_crash_loops_coredns_and_breaks_dns() {
         .unwrap_or_default()
         .to_string();
     let logs = sim.kubectl(&["-n", "kube-system", "logs", &pod]).ok();
+    // coredns coremain/run.go: automaxprocs' line, then the parse error.
     assert_eq!(
         logs,
-        "/etc/coredns/Corefile:3 - Error during parsing: Unknown directive 'forwrd'\n"
+        "maxprocs: Leaving GOMAXPROCS=8: CPU quota undefined\n/etc/coredns/Corefile:3 - Error during parsing: Unknown directive 'forwrd'\n"
     );
     let (out, code) = exec(&sim, "nslookup web");
     assert_eq!(code, 1, "{out}");

@@ -335,3 +335,41 @@ fn logs_follow_ends_when_the_container_stops() {
     assert_eq!(out, "one\ntwo\n");
     pod_row(&sim, "job", |r| r[2] == "Completed");
 }
+
+// rest.BeforeDelete stamps deletionTimestamp at the end of the grace
+// period, so during it kubectl describe's translateTimestampSince of a
+// future time prints "<invalid>" (duration.HumanDuration), as on a real
+// cluster; the period is deletionGracePeriodSeconds.
+#[test]
+fn a_terminating_pod_is_described_with_its_grace_period() {
+    let sim = Sim::start();
+    sim.kubectl(&["run", "slow", "--image=busybox:1.36", "--", "sleep", "3600"])
+        .ok();
+    sim.kubectl(&["wait", "--for=condition=Ready", "pod/slow", "--timeout=30s"])
+        .ok();
+    sim.kubectl(&[
+        "delete",
+        "pod",
+        "slow",
+        "--grace-period=600",
+        "--wait=false",
+    ])
+    .ok();
+    let out = sim.kubectl(&["describe", "pod", "slow"]).ok();
+    assert!(
+        out.contains(
+            "\nStatus:                    Terminating (lasts <invalid>)\nTermination Grace Period:  600s\n"
+        ),
+        "{out}"
+    );
+    let grace = sim
+        .kubectl(&[
+            "get",
+            "pod",
+            "slow",
+            "-o",
+            "jsonpath={.metadata.deletionGracePeriodSeconds}",
+        ])
+        .ok();
+    assert_eq!(grace, "600");
+}

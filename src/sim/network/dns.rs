@@ -13,8 +13,14 @@ pub const CLUSTER_DOMAIN: &str = "cluster.local";
 /// The kube-dns Service's ClusterIP (the kubelet's `--cluster-dns`).
 pub const CLUSTER_DNS: &str = "10.96.0.10";
 /// The nameserver of a kind node's own `/etc/resolv.conf` (the docker
-/// network's gateway), which `dnsPolicy: Default` pods inherit.
+/// network's gateway, which kind's entrypoint puts in place of Docker's
+/// embedded 127.0.0.11), which `dnsPolicy: Default` pods inherit.
 pub const NODE_NAMESERVER: &str = "172.18.0.1";
+/// The options of that file: Docker writes `options ndots:0` for a
+/// container on a user-defined network (the `kind` network) that uses its
+/// embedded resolver. (Its search line is the host machine's; the
+/// simulated host has none.)
+pub const NODE_OPTIONS: &str = "ndots:0";
 
 /// A pod's resolver configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +92,15 @@ fn strs(v: &Value, p: &str) -> Vec<String> {
 }
 
 /// The resolver configuration the kubelet gives `pod`
-/// (`Configurer.GetPodDNS`).
+/// (pkg/kubelet/network/dns/dns.go `Configurer.GetPodDNS`): ClusterFirst
+/// gets the cluster DNS as its only nameserver, the search list
+/// `<ns>.svc.<domain> svc.<domain> <domain>` followed by the node's own
+/// searches, and `options ndots:5` in place of the node's options;
+/// Default (and ClusterFirst on the host network) the node's file as is;
+/// None nothing. `dnsConfig` is then appended (`appendDNSConfig`:
+/// duplicates dropped, an option of the same name replaced) and cut to 3
+/// nameservers and 32 search paths. containerd writes the file as
+/// `search`, `nameserver` lines, `options`.
 pub fn resolv_for(pod: &Value) -> Resolv {
     let ns = pod
         .pointer("/metadata/namespace")
@@ -103,7 +117,7 @@ pub fn resolv_for(pod: &Value) -> Resolv {
     let node = Resolv {
         nameservers: vec![NODE_NAMESERVER.into()],
         search: Vec::new(),
-        options: Vec::new(),
+        options: vec![NODE_OPTIONS.into()],
     };
     let mut r = match policy {
         "None" => Resolv {
@@ -135,9 +149,10 @@ pub fn resolv_for(pod: &Value) -> Resolv {
             let Some(name) = o.get("name").and_then(Value::as_str) else {
                 continue;
             };
+            // `mergeDNSOptions`: an empty value writes the bare name.
             let text = match o.get("value").and_then(Value::as_str) {
-                Some(v) => format!("{name}:{v}"),
-                None => name.to_string(),
+                Some(v) if !v.is_empty() => format!("{name}:{v}"),
+                _ => name.to_string(),
             };
             // A dnsConfig option replaces one of the same name.
             let same = |x: &String| x.split(':').next() == Some(name);
@@ -220,7 +235,11 @@ mod tests {
             "search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n"
         );
         let default = json!({"metadata": {"namespace": "shop"}, "spec": {"dnsPolicy": "Default"}});
-        assert_eq!(resolv_for(&default).render(), "nameserver 172.18.0.1\n");
+        // The kind node's file: Docker's `options ndots:0`, kept.
+        assert_eq!(
+            resolv_for(&default).render(),
+            "nameserver 172.18.0.1\noptions ndots:0\n"
+        );
         let host = json!({"spec": {"hostNetwork": true, "dnsPolicy": "ClusterFirst"}});
         assert_eq!(resolv_for(&host).nameservers, ["172.18.0.1"]);
         let host_cf =
@@ -236,6 +255,15 @@ mod tests {
         let merged = json!({"metadata": {"namespace": "a"}, "spec": {"dnsConfig": {
             "options": [{"name": "ndots", "value": "1"}]}}});
         assert_eq!(resolv_for(&merged).options, ["ndots:1"]);
+        // dnsConfig on Default: appended to the node's file; an empty value
+        // writes the option's bare name.
+        let default_cfg = json!({"metadata": {"namespace": "a"}, "spec": {"dnsPolicy": "Default",
+            "dnsConfig": {"nameservers": ["172.18.0.1", "8.8.8.8"], "searches": ["corp.example"],
+                "options": [{"name": "edns0", "value": ""}, {"name": "ndots", "value": "2"}]}}});
+        assert_eq!(
+            resolv_for(&default_cfg).render(),
+            "search corp.example\nnameserver 172.18.0.1\nnameserver 8.8.8.8\noptions ndots:2 edns0\n"
+        );
     }
 
     #[test]

@@ -18,14 +18,19 @@ use crate::sim::ingress::{self, IngressRequest, Route};
 pub const BAD_GATEWAY_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
 /// The reason nginx writes in the status line of its own answers
-/// (`ngx_http_status_lines` in `ngx_http_header_filter_module.c`), where it
-/// differs from the standard one.
+/// (`ngx_http_status_lines` in `ngx_http_header_filter_module.c`). Where
+/// nginx has a line it reads as the standard one except for these; for a
+/// code it has no line for (418, 422, anything unknown) it writes `"%03ui "`,
+/// the code and a space: an empty reason.
 pub fn nginx_reason(status: u16) -> &'static str {
     match status {
         302 => "Moved Temporarily",
-        501 => "Not Implemented",
+        405 => "Not Allowed",
+        408 => "Request Time-out",
+        414 => "Request-URI Too Large",
         503 => "Service Temporarily Unavailable",
         504 => "Gateway Time-out",
+        418 | 422 => "",
         s => crate::sim::workload::shell::reason_phrase(s),
     }
 }

@@ -222,7 +222,7 @@ impl<'a> PodNetwork<'a> {
                 ..
             } => {
                 if !policy::policy_allows(view, &self.caller.pod, p, to_port, Protocol::Tcp) {
-                    return NetReply::Timeout;
+                    return NetReply::Dropped { ip: ip.into() };
                 }
                 let served = self.serving.serve(p, to_port, Protocol::Tcp, path);
                 if let Some(path) = path
@@ -234,7 +234,7 @@ impl<'a> PodNetwork<'a> {
                 }
                 reply(ip, served)
             }
-            Route::Endpoint { pod: None, .. } | Route::Drop => NetReply::Timeout,
+            Route::Endpoint { pod: None, .. } | Route::Drop => NetReply::Dropped { ip: ip.into() },
             Route::Reject | Route::Refused => NetReply::Refused { ip: ip.into() },
         }
     }
@@ -285,15 +285,17 @@ impl<'a> PodNetwork<'a> {
             };
         };
         let Some(backend) = view.pod_by_ip(eip) else {
-            return NetReply::Timeout;
+            return NetReply::Unanswered { ip: ip.into() };
         };
         if !policy::policy_allows(view, ctl, backend, *eport, Protocol::Tcp) {
-            return NetReply::Timeout;
+            return NetReply::Unanswered { ip: ip.into() };
         }
         match self
             .serving
             .serve(backend, *eport, Protocol::Tcp, Some(path))
         {
+            // The backend's status line is proxied as the backend wrote it
+            // (`proxy_pass` keeps the upstream's status line).
             Served::Http { status, body } => NetReply::Http {
                 ip: ip.into(),
                 status,

@@ -3,9 +3,15 @@
 //!
 //! - A Service ClusterIP and one of its ports: DNAT to a ready endpoint
 //!   (falling back to serving-and-terminating ones, as kube-proxy does);
-//!   with none, kube-proxy installs `-j REJECT` ("has no endpoints"), which
-//!   answers a TCP connect with ICMP port-unreachable: the client sees
-//!   `Connection refused` from the ClusterIP.
+//!   with none, kube-proxy installs `-j REJECT` in the filter table
+//!   (pkg/proxy/iptables/proxier.go: `internalTrafficFilterTarget =
+//!   "REJECT"`, comment `"<ns>/<svc>:<port> has no endpoints"`; the
+//!   nftables proxier's `reject` verdict likewise). REJECT's default
+//!   `--reject-with icmp-port-unreachable` makes the client's connect()
+//!   fail with ECONNREFUSED: busybox wget prints `wget: can't connect to
+//!   remote host (<ClusterIP>): Connection refused` (libbb/xconnect.c).
+//!   (`internalTrafficPolicy: Local` without a local endpoint is a DROP
+//!   upstream; not modelled.)
 //! - A ClusterIP with a port the Service does not have: no rule matches, the
 //!   packet is routed off and dropped (the client times out).
 //! - A node IP and a Service's nodePort: as for a ClusterIP (default

@@ -513,7 +513,8 @@ fn the_controller_routes_by_path_and_answers_for_broken_backends() {
         ("/anything", false, (WELCOME.to_string(), 0)),
         // targetPort 8080: the endpoint refuses, nginx answers 502.
         ("/bad", false, (err("502 Bad Gateway"), 1)),
-        // No such Service: 503 from the controller, with nginx's status line.
+        // No such Service: 503 from the controller, in nginx's words
+        // (ngx_http_header_filter_module.c ngx_http_status_lines).
         (
             "/gone",
             false,
@@ -581,6 +582,102 @@ fn a_host_port_on_the_node_reaches_the_controller() {
         NetReply::Refused {
             ip: "172.18.0.3".into()
         }
+    );
+}
+
+// busybox networking/wget.c: with -S the status line and each header
+// are printed as "  %s" (fgets_trim_sanitize), the empty line ending the
+// headers as two spaces; "Connecting to" names the URL's host as given.
+#[test]
+fn wget_s_prints_the_status_line_indented() {
+    let (out, code) = run(
+        cluster(DNS_UP, WEB_READY, 80),
+        json!({}),
+        "wget -S -O- http://web",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        format!(
+            "Connecting to web (10.96.44.10:80)\n  HTTP/1.1 200 OK\n  \nwriting to stdout\n{}\nwritten to stdout\n",
+            WELCOME.trim_end()
+        )
+    );
+}
+
+// Without -T, wget's alarm is 900 s, longer than the kernel's SYN retries
+// (tcp_syn_retries = 6, 127 s): connect() fails with ETIMEDOUT and libbb's
+// xconnect reports it; with -T 2 the alarm fires first ("download timed
+// out").
+#[test]
+fn a_dropped_connection_times_out_in_connect_without_t() {
+    let (out, code) = run(
+        cluster(DNS_UP, WEB_READY, 80),
+        json!({}),
+        "wget -O- http://web:8080",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        "Connecting to web:8080 (10.96.44.10:8080)\nwget: can't connect to remote host (10.96.44.10): Connection timed out\n"
+    );
+    let (out, _) = run(
+        cluster(DNS_UP, WEB_READY, 80),
+        json!({}),
+        "wget -O- -T 2 http://web:8080",
+    );
+    assert_eq!(
+        out,
+        "Connecting to web:8080 (10.96.44.10:8080)\nwget: download timed out\n"
+    );
+    // str2sockaddr reports the host as given, port included.
+    let (out, _) = run(
+        cluster(&[], WEB_READY, 80),
+        json!({}),
+        "wget -qO- http://web:8080",
+    );
+    assert_eq!(out, "wget: bad address 'web:8080'\n");
+}
+
+// busybox nc is nc_bloaty.c (NC_110_COMPAT, default y): a failed connect
+// is silent and exits 1; -v prints errors other than a refusal, -vv all.
+#[test]
+fn nc_reports_failures_only_when_verbose() {
+    let c = || cluster(DNS_UP, WEB_READY, 80);
+    assert_eq!(
+        run(c(), json!({}), "nc -zv web 80"),
+        ("web (10.96.44.10:80) open\n".to_string(), 0)
+    );
+    let refused = || cluster(DNS_UP, &[], 80);
+    assert_eq!(
+        run(refused(), json!({}), "nc -z web 80"),
+        (String::new(), 1)
+    );
+    assert_eq!(
+        run(refused(), json!({}), "nc -zv web 80"),
+        (String::new(), 1)
+    );
+    assert_eq!(
+        run(refused(), json!({}), "nc -zvv web 80"),
+        (
+            "nc: web (10.96.44.10:80): Connection refused\n".to_string(),
+            1
+        )
+    );
+    assert_eq!(
+        run(c(), json!({}), "nc -zv -w 2 web 8080"),
+        (
+            "nc: web (10.96.44.10:8080): Connection timed out\n".to_string(),
+            1
+        )
+    );
+    assert_eq!(
+        run(c(), json!({}), "nc -z -w 2 web 8080"),
+        (String::new(), 1)
+    );
+    assert_eq!(
+        run(c(), json!({}), "nc -z nope 80"),
+        ("nc: bad address 'nope'\n".to_string(), 1)
     );
 }
 

@@ -1333,39 +1333,27 @@ fn coredns(spec: &ContainerSpec, argv: &[String]) -> Timeline {
         format!("/{conf}")
     };
     let z = SignedDuration::ZERO;
-    let Some(text) = spec.files.get(&path) else {
-        t.log(z, format!("Error: open {conf}: no such file or directory"));
-        fail(&mut t, 0.0, 1);
-        return t;
-    };
-    let mut depth = 0i32;
-    for (n, raw) in text.lines().enumerate() {
-        let l = raw.split('#').next().unwrap_or("").trim();
-        if l.is_empty() {
-            continue;
-        }
-        let first = l.split_whitespace().next().unwrap_or("");
-        if depth == 1 && first != "}" && !COREDNS_PLUGINS.contains(&first) {
+    // coremain/run.go: automaxprocs reports first (kind's CoreDNS has no
+    // CPU limit; the nodes have 8 CPUs), then the Corefile is loaded and
+    // parsed; a failure is `mustLogFatal(err)` (log flags 0, exit 1).
+    t.log(z, "maxprocs: Leaving GOMAXPROCS=8: CPU quota undefined");
+    let has_conf = flag(argv, "conf").is_some() || argv.iter().any(|a| a == "-conf");
+    let text = match spec.files.get(&path) {
+        Some(text) => text.clone(),
+        // caddy's loadCaddyfileInput wraps the -conf loader's error.
+        None if has_conf => {
             t.log(
                 z,
-                format!(
-                    "{conf}:{} - Error during parsing: Unknown directive '{first}'",
-                    n + 1
-                ),
+                format!("loading Caddyfile via flag: open {conf}: no such file or directory"),
             );
             fail(&mut t, 0.0, 1);
             return t;
         }
-        depth += l.matches('{').count() as i32 - l.matches('}').count() as i32;
-    }
-    if depth != 0 {
-        t.log(
-            z,
-            format!(
-                "{conf}:{} - Error during parsing: Unexpected EOF",
-                text.lines().count()
-            ),
-        );
+        // No -conf and no ./Corefile: CoreDNS serves its default config.
+        None => String::new(),
+    };
+    if let Err(e) = super::corefile::check(&conf, &text, COREDNS_PLUGINS) {
+        t.log(z, e);
         fail(&mut t, 0.0, 1);
         return t;
     }
@@ -1374,8 +1362,8 @@ fn coredns(spec: &ContainerSpec, argv: &[String]) -> Timeline {
         z,
         format!(
             "[INFO] plugin/reload: Running configuration SHA512 = {:016x}{:016x}",
-            fnv(text, 1),
-            fnv(text, 2)
+            fnv(&text, 1),
+            fnv(&text, 2)
         ),
     );
     t.log(z, "CoreDNS-1.12.0");
@@ -1873,9 +1861,21 @@ mod tests {
             ".:53 {\n    errors\n    forwrd . /etc/resolv.conf\n}\n".to_string(),
         )]);
         let t = run(&s);
+        // coremain/run.go: the automaxprocs line, then mustLogFatal's.
         assert_eq!(
             texts(&t),
-            ["/etc/coredns/Corefile:3 - Error during parsing: Unknown directive 'forwrd'"]
+            [
+                "maxprocs: Leaving GOMAXPROCS=8: CPU quota undefined",
+                "/etc/coredns/Corefile:3 - Error during parsing: Unknown directive 'forwrd'"
+            ]
+        );
+        s.files.clear();
+        assert_eq!(
+            texts(&run(&s)),
+            [
+                "maxprocs: Leaving GOMAXPROCS=8: CPU quota undefined",
+                "loading Caddyfile via flag: open /etc/coredns/Corefile: no such file or directory"
+            ]
         );
     }
 
@@ -1935,22 +1935,18 @@ mod tests {
             }
         );
         assert_eq!(t.curl, Some("8.14.1"));
-        // Options as args become curl's; nothing answers here, so the
-        // kernel's connect timeout ends it with error 28.
+        // Options as args become curl's; nothing answers here, not even
+        // the cluster DNS (`NetReply::Timeout`), so the name does not
+        // resolve: error 6.
         let mut s = spec("curlimages/curl");
         s.args = vec!["-sS".into(), "http://web".into()];
         let t = run(&s);
-        assert_eq!(
-            texts(&t),
-            [
-                "curl: (28) Failed to connect to web port 80 after 127001 ms: Couldn't connect to server"
-            ]
-        );
+        assert_eq!(texts(&t), ["curl: (6) Could not resolve host: web"]);
         assert_eq!(
             t.end,
             End::Exits {
-                at: secs(127.001),
-                code: 28
+                at: SignedDuration::ZERO,
+                code: 6
             }
         );
         // A command as args runs as itself; `curl` is on the PATH of the
@@ -1960,7 +1956,7 @@ mod tests {
             "-c".into(),
             "curl -s http://web; echo $?".into(),
         ];
-        assert_eq!(texts(&run(&s)), ["28"]);
+        assert_eq!(texts(&run(&s)), ["6"]);
         let mut b = spec("busybox");
         b.command = vec!["sh".into(), "-c".into(), "curl http://web".into()];
         assert_eq!(texts(&run(&b)), ["sh: curl: not found"]);
@@ -1969,8 +1965,8 @@ mod tests {
         assert_eq!(
             run(&c).end,
             End::Exits {
-                at: secs(127.001),
-                code: 28
+                at: SignedDuration::ZERO,
+                code: 6
             }
         );
     }

@@ -10,6 +10,14 @@
 //! `lib/http.c` (`The requested URL returned error: %d`) and
 //! `src/tool_operate.c` (the certificate help after error 60).
 //!
+//! Timeouts: a connect whose SYNs are dropped ends at the smaller of
+//! `--connect-timeout` and `-m` (`Connection timed out after N
+//! milliseconds`), else when the kernel gives up after 127 s (`Failed to
+//! connect ... Couldn't connect to server`, exit 28 because errno is
+//! ETIMEDOUT). A connection that is established but never answered ends
+//! only at `-m` (`lib/multi.c`: `Operation timed out after N milliseconds
+//! with 0 bytes received`); without it curl waits for ever.
+//!
 //! Not modelled: response headers beyond the status line and
 //! `Content-Length` (the simulated servers only give a status and a
 //! body), request bodies, and
@@ -17,7 +25,7 @@
 //! server fails verification as a self-signed one (ingress-nginx's fake
 //! certificate and the self-signed Secrets labs create both do).
 
-use super::shell::{reason_phrase, split_url};
+use super::shell::{split_url, status_text};
 use super::wget::{Print, header_value};
 use super::{NetReply, NetRequest};
 
@@ -256,6 +264,8 @@ pub struct Run {
     /// Seconds spent waiting (timeouts).
     pub waited: f64,
     pub files: Vec<(String, String)>,
+    /// It waits for ever (connected, no answer, no `-m`).
+    pub hangs: bool,
 }
 
 /// One transfer's outcome, for `-w`.
@@ -326,6 +336,7 @@ pub fn run(o: &Opts, version: &str, call: &mut dyn FnMut(NetRequest) -> NetReply
         status: 0,
         waited: 0.0,
         files: Vec::new(),
+        hangs: false,
     };
     let mut stdout = String::new();
     for url in &o.urls {
@@ -349,6 +360,9 @@ pub fn run(o: &Opts, version: &str, call: &mut dyn FnMut(NetRequest) -> NetReply
                 }
             }
         };
+        if r.hangs {
+            break;
+        }
     }
     if !stdout.is_empty() {
         let s = stdout.strip_suffix('\n').unwrap_or(&stdout);
@@ -444,7 +458,7 @@ fn one(
             location,
             reason,
         } => {
-            let reason = reason.unwrap_or_else(|| reason_phrase(status));
+            let status_line = format!("HTTP/1.1 {}", status_text(status, reason));
             verbose(r, format!("*   Trying {ip}:{port}..."));
             verbose(r, format!("* Connected to {host} ({ip}) port {port}"));
             if https && !o.insecure {
@@ -465,7 +479,7 @@ fn one(
                 && matches!(status, 301 | 302 | 303 | 307 | 308)
                 && let Some(loc) = location
             {
-                verbose(r, format!("< HTTP/1.1 {status} {reason}"));
+                verbose(r, format!("< {status_line}"));
                 verbose(r, format!("< Location: {loc}"));
                 let scheme = if https { "https" } else { "http" };
                 let next = if loc.starts_with('/') {
@@ -501,7 +515,6 @@ fn one(
                 verbose(r, format!("> {h}"));
             }
             verbose(r, "> ".into());
-            let status_line = format!("HTTP/1.1 {status} {reason}");
             let headers = [
                 status_line.clone(),
                 format!("Content-Length: {}", body.len()),
@@ -571,7 +584,8 @@ fn one(
                 none(7),
             ))
         }
-        NetReply::Timeout => {
+        NetReply::Dropped { ip } => {
+            verbose(r, format!("*   Trying {ip}:{port}..."));
             let limit = match (o.connect_timeout, o.max_time) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -593,7 +607,31 @@ fn one(
             };
             Step::Done(fail(r, stdout, 28, msg, none(28)))
         }
+        NetReply::Unanswered { ip } => {
+            verbose(r, format!("*   Trying {ip}:{port}..."));
+            verbose(r, format!("* Connected to {host} ({ip}) port {port}"));
+            match o.max_time.filter(|s| *s > 0.0) {
+                Some(s) => {
+                    r.waited += s;
+                    let msg = format!(
+                        "Operation timed out after {} milliseconds with 0 bytes received",
+                        (s * 1000.0) as u64 + 1
+                    );
+                    let t = Transfer {
+                        ip: &ip,
+                        ..none(28)
+                    };
+                    Step::Done(fail(r, stdout, 28, msg, t))
+                }
+                None => {
+                    r.hangs = true;
+                    Step::Done(0)
+                }
+            }
+        }
+        // A lookup that times out fails as one that finds nothing.
         NetReply::BadAddress
+        | NetReply::Timeout
         | NetReply::NxDomain
         | NetReply::Dns { .. }
         | NetReply::Open { .. } => Step::Done(fail(
@@ -702,6 +740,18 @@ mod tests {
         assert_eq!(r.lines, [Print::Out("hello".into())]);
     }
 
+    fn dropped(_: NetRequest) -> NetReply {
+        NetReply::Dropped {
+            ip: "10.96.0.20".into(),
+        }
+    }
+
+    fn unanswered(_: NetRequest) -> NetReply {
+        NetReply::Unanswered {
+            ip: "10.96.0.20".into(),
+        }
+    }
+
     #[test]
     fn connection_failures_use_curls_wording_and_codes() {
         let r = go(&["http://web"], &mut |_| NetReply::Refused {
@@ -723,9 +773,7 @@ mod tests {
                 vec![Print::Err("curl: (6) Could not resolve host: nope".into())]
             )
         );
-        let r = go(&["--connect-timeout", "2", "http://web"], &mut |_| {
-            NetReply::Timeout
-        });
+        let r = go(&["--connect-timeout", "2", "http://web"], &mut dropped);
         assert_eq!((r.status, r.waited), (28, 2.0));
         assert_eq!(
             r.lines,
@@ -733,11 +781,44 @@ mod tests {
                 "curl: (28) Connection timed out after 2001 milliseconds".into()
             )]
         );
-        let r = go(&["-s", "-w", "%{http_code}", "http://web"], &mut |_| {
-            NetReply::Timeout
-        });
+        let r = go(&["-s", "-w", "%{http_code}", "http://web"], &mut dropped);
         assert_eq!(r.lines, [Print::Out("000".into())]);
         assert_eq!(r.status, 28);
+        // No limit: the kernel gives up on the SYNs; errno ETIMEDOUT turns
+        // connect.c's error 7 into 28.
+        let r = go(&["http://web:8080/"], &mut dropped);
+        assert_eq!((r.status, r.waited), (28, 127.001));
+        assert_eq!(
+            r.lines,
+            [Print::Err(
+                "curl: (28) Failed to connect to web port 8080 after 127001 ms: Couldn't connect to server"
+                    .into()
+            )]
+        );
+        // Connected but never answered: only -m ends it.
+        let r = go(&["-m", "3", "http://web"], &mut unanswered);
+        assert_eq!((r.status, r.waited), (28, 3.0));
+        assert_eq!(
+            r.lines,
+            [Print::Err(
+                "curl: (28) Operation timed out after 3001 milliseconds with 0 bytes received"
+                    .into()
+            )]
+        );
+        let r = go(
+            &["-s", "--connect-timeout", "3", "http://web"],
+            &mut unanswered,
+        );
+        assert!(r.hangs && r.lines.is_empty());
+        // A lookup that times out cannot resolve the host.
+        let r = go(&["-sS", "http://web"], &mut |_| NetReply::Timeout);
+        assert_eq!(
+            (r.status, r.lines),
+            (
+                6,
+                vec![Print::Err("curl: (6) Could not resolve host: web".into())]
+            )
+        );
         let r = go(&["https://web"], &mut ok(200, "x"));
         assert_eq!(r.status, 60);
         assert_eq!(

@@ -16,6 +16,7 @@
 
 pub mod behaviour;
 pub mod catalog;
+pub mod corefile;
 pub mod curl;
 pub mod kubectl;
 pub mod shell;
@@ -430,8 +431,9 @@ pub enum NetRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetReply {
     /// HTTP response from `ip` (`location`: its `Location` header;
-    /// `reason`: the status line's reason when the server does not use the
-    /// standard one, as nginx's `503 Service Temporarily Unavailable`).
+    /// `reason`: the status line's reason when the server does not write
+    /// Go's `http.StatusText` one, as nginx's `503 Service Temporarily
+    /// Unavailable`: see `shell::status_text`).
     Http {
         ip: String,
         status: u16,
@@ -452,8 +454,16 @@ pub enum NetReply {
     Open { ip: String },
     /// Connection refused by `ip`.
     Refused { ip: String },
-    /// No answer in time (DNS down, packets dropped by a NetworkPolicy).
+    /// No answer in time from the cluster DNS (the name cannot be looked
+    /// up); `nslookup` times out.
     Timeout,
+    /// The connection to `ip` is never answered: its SYN is dropped (a
+    /// NetworkPolicy, a port the Service does not expose). The client's
+    /// connect() times out.
+    Dropped { ip: String },
+    /// The connection to `ip` is established but no HTTP answer comes (an
+    /// ingress controller still waiting on a dropped backend).
+    Unanswered { ip: String },
 }
 
 /// A request a process in a pod makes to the API server with the bearer

@@ -28,6 +28,10 @@ pub const APPLETS: &[&str] = &[
     "nslookup", "nc", "unset", "cd", "pwd", "wait",
 ];
 
+/// How long Linux keeps retrying an unanswered SYN before connect() fails
+/// with ETIMEDOUT: net.ipv4.tcp_syn_retries = 6, 1+2+4+8+16+32+64 s.
+pub const TCP_CONNECT_TIMEOUT: f64 = 127.0;
+
 /// Virtual-time horizon of a simulated run; past it the process just runs.
 const HORIZON_SECS: i64 = 400 * 24 * 3600;
 const MAX_STEPS: u64 = 200_000;
@@ -1244,8 +1248,8 @@ impl<'a> Sh<'a> {
                     }
                 }
             }
-            "wget" => self.wget(args),
-            "curl" | "/usr/bin/curl" if self.env.curl.is_some() => self.curl(args),
+            "wget" => self.wget(args)?,
+            "curl" | "/usr/bin/curl" if self.env.curl.is_some() => self.curl(args)?,
             "nslookup" => self.nslookup(args),
             "nc" => self.nc(args),
             "sh" => {
@@ -1398,7 +1402,9 @@ impl<'a> Sh<'a> {
         self.env.net.call(&req, self.t)
     }
 
-    fn wget(&mut self, args: &[String]) {
+    /// busybox `wget` (see `workload::wget`). A wait without end (no
+    /// alarm, no answer) runs the process forever.
+    fn wget(&mut self, args: &[String]) -> Result<(), Flow> {
         let opts = match super::wget::parse(args) {
             Ok(o) => o,
             Err(lines) => {
@@ -1406,24 +1412,17 @@ impl<'a> Sh<'a> {
                     self.out_err(&l);
                 }
                 self.status = 1;
-                return;
+                return Ok(());
             }
         };
         let r = super::wget::run(&opts, &mut |req| self.call(req));
-        self.t += secs(r.waited);
-        for l in r.lines {
-            match l {
-                super::wget::Print::Out(s) => self.out(&s),
-                super::wget::Print::Err(s) => self.out_err(&s),
-            }
-        }
-        for (path, content) in r.files {
-            self.write_file(&absolute(&path), Some(content));
-        }
+        self.finish_transfer(r.lines, r.files, r.waited, r.hangs)?;
         self.status = r.status;
+        Ok(())
     }
 
-    fn curl(&mut self, args: &[String]) {
+    /// curl (see `workload::curl`).
+    fn curl(&mut self, args: &[String]) -> Result<(), Flow> {
         let opts = match super::curl::parse(args) {
             Ok(o) => o,
             Err(lines) => {
@@ -1431,22 +1430,39 @@ impl<'a> Sh<'a> {
                     self.out_err(&l);
                 }
                 self.status = 2;
-                return;
+                return Ok(());
             }
         };
         let version = self.env.curl.unwrap_or_default();
         let r = super::curl::run(&opts, version, &mut |req| self.call(req));
-        self.t += secs(r.waited);
-        for l in r.lines {
+        self.finish_transfer(r.lines, r.files, r.waited, r.hangs)?;
+        self.status = r.status;
+        Ok(())
+    }
+
+    /// Prints what a wget/curl run printed, writes its files and lets its
+    /// waiting pass.
+    fn finish_transfer(
+        &mut self,
+        lines: Vec<super::wget::Print>,
+        files: Vec<(String, String)>,
+        waited: f64,
+        hangs: bool,
+    ) -> Result<(), Flow> {
+        self.t += secs(waited);
+        for l in lines {
             match l {
                 super::wget::Print::Out(s) => self.out(&s),
                 super::wget::Print::Err(s) => self.out_err(&s),
             }
         }
-        for (path, content) in r.files {
+        for (path, content) in files {
             self.write_file(&absolute(&path), Some(content));
         }
-        self.status = r.status;
+        if hangs {
+            return Err(Flow::Forever);
+        }
+        Ok(())
     }
 
     fn nslookup(&mut self, args: &[String]) {
@@ -1480,14 +1496,29 @@ impl<'a> Sh<'a> {
         }
     }
 
+    /// busybox `nc` as the default config builds it (NC_110_COMPAT:
+    /// networking/nc_bloaty.c `nc_main`): a failed connect exits 1 and
+    /// prints "nc: HOST (IP:PORT): <strerror>" only with -v, a refusal only
+    /// with -vv; -w N bounds the connect (`connect_w_timeout`, which fakes
+    /// ETIMEDOUT); an unknown host is "nc: bad address 'HOST'".
     fn nc(&mut self, args: &[String]) {
         let mut timeout = 0f64;
+        let mut verbose = 0usize;
         let mut it = args.iter();
         let mut pos = Vec::new();
         while let Some(a) = it.next() {
             if a == "-w" {
                 timeout = it.next().and_then(|s| s.parse().ok()).unwrap_or(0.0);
-            } else if !a.starts_with('-') {
+            } else if let Some(flags) = a.strip_prefix('-') {
+                verbose += flags.matches('v').count();
+                if let Some(w) = flags
+                    .split_once('w')
+                    .map(|(_, w)| w)
+                    .filter(|w| !w.is_empty())
+                {
+                    timeout = w.parse().unwrap_or(0.0);
+                }
+            } else {
                 pos.push(a.clone());
             }
         }
@@ -1498,33 +1529,34 @@ impl<'a> Sh<'a> {
             self.status = 1;
             return;
         };
-        let verbose = args.iter().any(|a| a.starts_with('-') && a.contains('v'));
+        self.status = 1;
         match self.call(NetRequest::Tcp {
             host: host.clone(),
             port,
         }) {
             NetReply::Open { ip } | NetReply::Http { ip, .. } => {
-                if verbose {
+                if verbose > 0 {
                     self.out_err(&format!("{host} ({ip}:{port}) open"));
                 }
                 self.status = 0;
             }
-            NetReply::Refused { .. } => {
-                self.out_err(
-                    "nc: can't connect to remote host: Connection refused"
-                        .to_string()
-                        .as_str(),
-                );
-                self.status = 1;
+            NetReply::Refused { ip } => {
+                if verbose > 1 {
+                    self.out_err(&format!("nc: {host} ({ip}:{port}): Connection refused"));
+                }
             }
-            NetReply::Timeout => {
-                self.t += secs(if timeout > 0.0 { timeout } else { 75.0 });
-                self.out_err("nc: timed out");
-                self.status = 1;
+            NetReply::Dropped { ip } | NetReply::Unanswered { ip } => {
+                self.t += secs(if timeout > 0.0 && timeout < TCP_CONNECT_TIMEOUT {
+                    timeout
+                } else {
+                    TCP_CONNECT_TIMEOUT
+                });
+                if verbose > 0 {
+                    self.out_err(&format!("nc: {host} ({ip}:{port}): Connection timed out"));
+                }
             }
             _ => {
                 self.out_err(&format!("nc: bad address '{host}'"));
-                self.status = 1;
             }
         }
     }
@@ -1595,12 +1627,16 @@ pub fn split_url(url: &str) -> (String, u16, String) {
     }
 }
 
-/// The HTTP reason phrase (`net/http.StatusText`) for common codes.
+/// The reason phrase Go's `net/http` writes (`http.StatusText`, RFC 9110's
+/// phrases, as agnhost, most apps and Apache use them); "" for a code it
+/// has no text for.
 pub fn reason_phrase(code: u16) -> &'static str {
     match code {
         200 => "OK",
         201 => "Created",
+        202 => "Accepted",
         204 => "No Content",
+        206 => "Partial Content",
         301 => "Moved Permanently",
         302 => "Found",
         303 => "See Other",
@@ -1609,14 +1645,44 @@ pub fn reason_phrase(code: u16) -> &'static str {
         308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
+        402 => "Payment Required",
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Request Entity Too Large",
+        414 => "Request URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Requested Range Not Satisfiable",
+        418 => "I'm a teapot",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        507 => "Insufficient Storage",
         _ => "",
+    }
+}
+
+/// A status line's code and reason phrase: `reason` as the server wrote it
+/// when it is not Go's (`NetReply::Http`'s `reason`, e.g. nginx's own
+/// answers: `network::ingress::nginx_reason`, which is "" where nginx
+/// writes `"%03ui "`), else net/http's: `http.StatusText`, and for a code
+/// without one "status code N".
+pub fn status_text(code: u16, reason: Option<&str>) -> String {
+    match reason.unwrap_or_else(|| reason_phrase(code)) {
+        "" if reason.is_none() => format!("{code} status code {code}"),
+        r => format!("{code:03} {r}"),
     }
 }
 
@@ -1789,5 +1855,44 @@ mod tests {
                 code: 1
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod status_text_tests {
+    use super::status_text;
+    use crate::sim::network::ingress::nginx_reason;
+
+    /// Which server wrote the status line.
+    #[derive(Debug, Clone, Copy)]
+    enum Server {
+        Standard,
+        Nginx,
+    }
+
+    // nginx: ngx_http_status_lines (src/http/ngx_http_header_filter_module.c),
+    // "%03ui " for a code without a line; Go: http.StatusText, "status code N".
+    #[test]
+    fn each_server_writes_its_own_reason_phrase() {
+        let cases = [
+            (503, Server::Nginx, "503 Service Temporarily Unavailable"),
+            (504, Server::Nginx, "504 Gateway Time-out"),
+            (302, Server::Nginx, "302 Moved Temporarily"),
+            (405, Server::Nginx, "405 Not Allowed"),
+            (404, Server::Nginx, "404 Not Found"),
+            (502, Server::Nginx, "502 Bad Gateway"),
+            (418, Server::Nginx, "418 "),
+            (503, Server::Standard, "503 Service Unavailable"),
+            (504, Server::Standard, "504 Gateway Timeout"),
+            (302, Server::Standard, "302 Found"),
+            (599, Server::Standard, "599 status code 599"),
+        ];
+        for (code, server, want) in cases {
+            let reason = match server {
+                Server::Nginx => Some(nginx_reason(code)),
+                Server::Standard => None,
+            };
+            assert_eq!(status_text(code, reason), want, "{code} {server:?}");
+        }
     }
 }

@@ -8,8 +8,22 @@
 //! and errors on stderr, the document on stdout for `-O -`, else into a
 //! file (`-O FILE`, or the URL's last path component, `index.html` for
 //! `/`) with `saving to '...'` / `'...' saved`.
+//!
+//! `-S` prints every response line as read, indented by two spaces
+//! (`fgets_trim_sanitize(sfp, "  %s\n")`): the status line, the headers
+//! (only `Location` is modelled) and the empty line that ends them, which
+//! reads as two spaces. A status other than 200-204 and the redirects
+//! dies on the status line, before any header (`server returned error`).
+//!
+//! Timeouts: `-T` (900 s unless given, `G.timeout_seconds`) arms an alarm
+//! around connect() and each read (`set_alarm`; `-T 0` arms none), which
+//! dies with `download timed out`. A connect whose SYNs are dropped fails
+//! first in the kernel after 127 s (`tcp_syn_retries` 6): libbb/xconnect.c's
+//! `can't connect to remote host (IP): Connection timed out`. A name that
+//! does not resolve is `bad address 'HOST[:PORT]'`, the host part of the
+//! URL as typed (libbb/xconnect.c `str2sockaddr`).
 
-use super::shell::{reason_phrase, split_url};
+use super::shell::{TCP_CONNECT_TIMEOUT, split_url, status_text};
 use super::{NetReply, NetRequest};
 
 /// busybox's usage text, printed on bad options or without a URL.
@@ -227,6 +241,8 @@ pub struct Run {
     pub waited: f64,
     /// Files written (path as given, content).
     pub files: Vec<(String, String)>,
+    /// It waits for ever (no alarm, and nothing answers).
+    pub hangs: bool,
 }
 
 /// The file a URL is saved to without `-O`.
@@ -251,6 +267,7 @@ pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
         status: 0,
         waited: 0.0,
         files: Vec::new(),
+        hangs: false,
     };
     let err = |r: &mut Run, s: String| r.lines.push(Print::Err(s));
     let host_header = o.host_header();
@@ -287,14 +304,46 @@ pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
                     r.status = 1;
                     return r;
                 }
-                NetReply::Timeout => {
-                    r.waited += o.timeout;
-                    err(&mut r, "wget: download timed out".into());
+                NetReply::Dropped { ip } => {
+                    if !o.quiet && announce {
+                        err(&mut r, format!("Connecting to {hostport} ({ip}:{port})"));
+                    }
                     r.status = 1;
+                    // The alarm guards connect() too (`open_socket`); the
+                    // kernel gives up first when -T is longer.
+                    if o.timeout > 0.0 && o.timeout < TCP_CONNECT_TIMEOUT {
+                        r.waited += o.timeout;
+                        err(&mut r, "wget: download timed out".into());
+                    } else {
+                        r.waited += TCP_CONNECT_TIMEOUT;
+                        err(
+                            &mut r,
+                            format!(
+                                "wget: can't connect to remote host ({ip}): Connection timed out"
+                            ),
+                        );
+                    }
                     return r;
                 }
+                NetReply::Unanswered { ip } => {
+                    if !o.quiet && announce {
+                        err(&mut r, format!("Connecting to {hostport} ({ip}:{port})"));
+                    }
+                    // The status line is read under the alarm.
+                    if o.timeout > 0.0 {
+                        r.waited += o.timeout;
+                        err(&mut r, "wget: download timed out".into());
+                        r.status = 1;
+                    } else {
+                        r.hangs = true;
+                    }
+                    return r;
+                }
+                // A lookup that times out fails getaddrinfo as one that
+                // finds nothing.
                 NetReply::BadAddress
                 | NetReply::NxDomain
+                | NetReply::Timeout
                 | NetReply::Dns { .. }
                 | NetReply::Open { .. } => {
                     err(&mut r, format!("wget: bad address '{hostport}'"));
@@ -313,8 +362,7 @@ pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
                     "wget: note: TLS certificate validation not implemented".into(),
                 );
             }
-            let reason = reason.unwrap_or_else(|| reason_phrase(status));
-            let line = format!("HTTP/1.1 {status} {reason}");
+            let line = format!("HTTP/1.1 {}", status_text(status, reason));
             if o.server_response {
                 err(&mut r, format!("  {line}"));
             }
@@ -322,6 +370,10 @@ pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
                 200..=204 => {}
                 300..=303 | 307 | 308 => {
                     if let Some(loc) = location {
+                        // Headers are read (and shown) up to `Location`.
+                        if o.server_response {
+                            err(&mut r, format!("  Location: {loc}"));
+                        }
                         redirects_left -= 1;
                         if redirects_left == 0 {
                             err(&mut r, "wget: too many redirections".into());
@@ -345,6 +397,10 @@ pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
                     r.status = 1;
                     return r;
                 }
+            }
+            // The empty line that ends the headers.
+            if o.server_response {
+                err(&mut r, "  ".into());
             }
             if o.spider {
                 if !o.quiet {
@@ -559,10 +615,19 @@ mod tests {
                 Print::Err("wget: server returned error: HTTP/1.1 404 Not Found".into()),
             ]
         );
+        // Connected, but no answer: the -T alarm on the status line.
         let o = parse(&args(&["-T", "3", "http://web"])).expect("valid");
-        let r = run(&o, &mut |_| NetReply::Timeout);
+        let r = run(&o, &mut |_| NetReply::Unanswered {
+            ip: "10.96.0.20".into(),
+        });
         assert_eq!((r.status, r.waited), (1, 3.0));
-        assert_eq!(r.lines, [Print::Err("wget: download timed out".into())]);
+        assert_eq!(
+            r.lines,
+            [
+                Print::Err("Connecting to web (10.96.0.20:80)".into()),
+                Print::Err("wget: download timed out".into())
+            ]
+        );
         let r = run(&o, &mut |_| NetReply::Refused {
             ip: "10.96.0.20".into(),
         });
@@ -611,6 +676,7 @@ mod tests {
             [
                 Print::Err("Connecting to ctl (10.96.0.20:80)".into()),
                 Print::Err("  HTTP/1.1 308 Permanent Redirect".into()),
+                Print::Err("  Location: https://shop.example.com/cart".into()),
                 Print::Err("wget: bad address 'shop.example.com'".into()),
             ]
         );
@@ -654,5 +720,105 @@ mod tests {
         });
         assert_eq!(r.lines, [Print::Err("wget: too many redirections".into())]);
         assert_eq!(n, 16);
+    }
+
+    #[test]
+    fn server_response_shows_the_lines_as_read() {
+        // The status line, then the empty line ending the headers.
+        let o = parse(&args(&["-S", "-O-", "http://web:8080/"])).expect("valid");
+        let r = run(&o, &mut reply(200, "hello\n"));
+        assert_eq!(
+            r.lines,
+            [
+                Print::Err("Connecting to web:8080 (10.96.0.20:8080)".into()),
+                Print::Err("  HTTP/1.1 200 OK".into()),
+                Print::Err("  ".into()),
+                Print::Err("writing to stdout".into()),
+                Print::Out("hello".into()),
+                Print::Err("written to stdout".into()),
+            ]
+        );
+        let o = parse(&args(&["-S", "--spider", "-q", "http://web/"])).expect("valid");
+        assert_eq!(
+            run(&o, &mut reply(204, "")).lines,
+            [
+                Print::Err("  HTTP/1.1 204 No Content".into()),
+                Print::Err("  ".into())
+            ]
+        );
+        // nginx's own reason (ingress-nginx's 503), and Go's for a code
+        // without a text.
+        let o = parse(&args(&["-qO-", "http://ctl/"])).expect("valid");
+        let r = run(&o, &mut |_| NetReply::Http {
+            ip: "10.96.0.20".into(),
+            status: 503,
+            body: String::new(),
+            location: None,
+            reason: Some("Service Temporarily Unavailable"),
+        });
+        assert_eq!(
+            r.lines,
+            [Print::Err(
+                "wget: server returned error: HTTP/1.1 503 Service Temporarily Unavailable".into()
+            )]
+        );
+        assert_eq!(
+            run(&o, &mut reply(599, "")).lines,
+            [Print::Err(
+                "wget: server returned error: HTTP/1.1 599 status code 599".into()
+            )]
+        );
+        // 205 and an unasked-for 206 are errors too.
+        assert_eq!(run(&o, &mut reply(206, "")).status, 1);
+    }
+
+    #[test]
+    fn timeouts_are_the_alarms_or_the_kernels() {
+        fn dropped(_: NetRequest) -> NetReply {
+            NetReply::Dropped {
+                ip: "10.96.0.20".into(),
+            }
+        }
+        fn unanswered(_: NetRequest) -> NetReply {
+            NetReply::Unanswered {
+                ip: "10.96.0.20".into(),
+            }
+        }
+        // A dropped SYN: the kernel gives up after 127 s, before the
+        // default 900 s alarm.
+        let o = parse(&args(&["-qO-", "http://web:8080/"])).expect("valid");
+        let r = run(&o, &mut dropped);
+        assert_eq!((r.status, r.waited), (1, 127.0));
+        assert_eq!(
+            r.lines,
+            [Print::Err(
+                "wget: can't connect to remote host (10.96.0.20): Connection timed out".into()
+            )]
+        );
+        // A shorter -T fires during connect().
+        let o = parse(&args(&["-T", "5", "http://web:8080/"])).expect("valid");
+        let r = run(&o, &mut dropped);
+        assert_eq!((r.status, r.waited), (1, 5.0));
+        assert_eq!(
+            r.lines,
+            [
+                Print::Err("Connecting to web:8080 (10.96.0.20:8080)".into()),
+                Print::Err("wget: download timed out".into())
+            ]
+        );
+        // -T 0 arms no alarm: the kernel's timeout, or no end at all.
+        let o = parse(&args(&["-q", "-T0", "http://web/"])).expect("valid");
+        assert_eq!(run(&o, &mut dropped).waited, 127.0);
+        let r = run(&o, &mut unanswered);
+        assert!(r.hangs && r.lines.is_empty());
+        let o = parse(&args(&["-q", "http://web/"])).expect("valid");
+        let r = run(&o, &mut unanswered);
+        assert_eq!((r.status, r.waited, r.hangs), (1, 900.0, false));
+        // A DNS lookup that times out is a bad address, port as typed.
+        let o = parse(&args(&["-q", "http://web:8080/x"])).expect("valid");
+        assert_eq!(
+            run(&o, &mut |_| NetReply::Timeout).lines,
+            [Print::Err("wget: bad address 'web:8080'".into())]
+        );
     }
 }

@@ -53,9 +53,10 @@ pub struct Proposal {
 }
 
 /// The milli-value of `resource` a pod's containers request (regular ones
-/// and restartable init containers), or upstream's error naming the first
-/// container without one.
-fn pod_request(pod: &Value, resource: Resource) -> Result<i64, String> {
+/// and restartable init containers; only `container` for a
+/// ContainerResource metric), or upstream's error naming the first
+/// container without one (`calculatePodRequests`).
+fn pod_request(pod: &Value, resource: Resource, container: Option<&str>) -> Result<i64, String> {
     let mut sum = 0i64;
     let regular = pod
         .pointer("/spec/containers")
@@ -68,7 +69,9 @@ fn pod_request(pod: &Value, resource: Resource) -> Result<i64, String> {
         .into_iter()
         .flatten()
         .filter(|c| c.get("restartPolicy").and_then(Value::as_str) == Some("Always"));
-    for c in regular.chain(sidecars) {
+    let wanted =
+        |c: &&Value| container.is_none_or(|n| c.get("name").and_then(Value::as_str) == Some(n));
+    for c in regular.chain(sidecars).filter(wanted) {
         let q = c
             .pointer(&format!("/resources/requests/{}", resource.as_str()))
             .and_then(Value::as_str)
@@ -167,11 +170,13 @@ fn utilization_ratio(
 }
 
 /// `GetResourceReplicas` for a utilization target (percent of request), or
-/// `GetRawResourceReplicas` for an average value target (`target_milli`).
+/// `GetRawResourceReplicas` for an average value target (`target_milli`);
+/// `container` narrows the requests to one container (ContainerResource).
 pub fn resource_replicas(
     current: i64,
     target: Target,
     resource: Resource,
+    container: Option<&str>,
     pods: &[&Value],
     usage: &BTreeMap<String, i64>,
     now: Timestamp,
@@ -205,7 +210,7 @@ pub fn resource_replicas(
             for p in pods {
                 requests.insert(
                     crate::api::meta::name(p).to_string(),
-                    pod_request(p, resource)?,
+                    pod_request(p, resource, container)?,
                 );
             }
             (pct, requests)

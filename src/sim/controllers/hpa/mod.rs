@@ -9,9 +9,10 @@
 //! `FailedGetResourceMetric`, `FailedComputeMetricsReplicas`,
 //! `FailedGetScale`).
 //!
-//! Resource metrics (cpu, memory; Utilization or AverageValue targets) are
-//! modelled; Pods, Object and External metrics report upstream's error for
-//! a missing metrics API. `spec.behavior` policies are not modelled beyond
+//! Resource and ContainerResource metrics (cpu, memory; Utilization or
+//! AverageValue targets) are modelled; Pods, Object and External metrics
+//! report upstream's errors for a cluster without a custom or external
+//! metrics adapter. `spec.behavior` policies are not modelled beyond
 //! the default stabilization. autoscaling/v1 objects get their v1 status
 //! fields (`currentCPUUtilizationPercentage`).
 //!
@@ -181,14 +182,82 @@ struct MetricResult {
     status: Value,
 }
 
-/// A metric that could not be computed: the event reason and the error.
+/// A metric that could not be computed (`getUnableComputeReplicaCountCondition`):
+/// the reason of the event and of the ScalingActive condition, the error
+/// both carry, and the error `computeReplicasForMetric` returns, which the
+/// FailedComputeMetricsReplicas event quotes as the first error.
 struct MetricError {
     reason: &'static str,
     error: String,
+    returned: String,
+}
+
+impl MetricError {
+    /// An error the compute function returns as it reported it, behind the
+    /// metric type's prefix.
+    fn new(reason: &'static str, error: String, prefix: &str) -> Self {
+        let returned = format!("{prefix}{error}");
+        Self {
+            reason,
+            error,
+            returned,
+        }
+    }
+}
+
+/// What the custom metrics client answers when no adapter serves
+/// `custom.metrics.k8s.io`: `apiVersionsFromDiscovery.fetchVersions`
+/// (staging/src/k8s.io/metrics/pkg/client/custom_metrics/discovery.go)
+/// behind `customMetricsClient`'s prefix (metrics/client.go).
+const NO_CUSTOM_METRICS_API: &str = "unable to fetch metrics from custom metrics API: no custom metrics API (custom.metrics.k8s.io) registered";
+
+/// `%+v` of a `*metav1.LabelSelector` (its generated `String()`), as the
+/// external metric errors print it.
+fn go_label_selector(sel: Option<&Value>) -> String {
+    let Some(sel) = sel.filter(|s| s.is_object()) else {
+        return "nil".into();
+    };
+    let mut labels: Vec<(&String, &Value)> = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().collect())
+        .unwrap_or_default();
+    labels.sort_by(|a, b| a.0.cmp(b.0));
+    let labels: String = labels
+        .iter()
+        .map(|(k, v)| format!("{k}: {},", v.as_str().unwrap_or("")))
+        .collect();
+    let exprs: String = sel
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let s = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let values: Vec<&str> = e
+                .get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            format!(
+                "LabelSelectorRequirement{{Key:{},Operator:{},Values:[{}],}},",
+                s("key"),
+                s("operator"),
+                values.join(" ")
+            )
+        })
+        .collect();
+    format!(
+        "&LabelSelector{{MatchLabels:map[string]string{{{labels}}},MatchExpressions:[]LabelSelectorRequirement{{{exprs}}},}}"
+    )
 }
 
 impl HpaController {
-    /// `computeStatusForResourceMetric`.
+    /// `computeStatusForResourceMetric` and, with `container`,
+    /// `computeStatusForContainerResourceMetric` (both through
+    /// `computeStatusForResourceMetricGeneric`).
     fn resource_metric(
         &self,
         spec: &Value,
@@ -196,23 +265,33 @@ impl HpaController {
         pods: &[&Value],
         now: Timestamp,
     ) -> Result<MetricResult, MetricError> {
-        let name = spec
-            .pointer("/resource/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let fail = |raw: String| MetricError {
-            reason: "FailedGetResourceMetric",
-            error: format!("failed to get {name} utilization: {raw}"),
+        let container_metric =
+            spec.get("type").and_then(Value::as_str) == Some("ContainerResource");
+        let source = if container_metric {
+            spec.get("containerResource")
+        } else {
+            spec.get("resource")
+        }
+        .cloned()
+        .unwrap_or(Value::Null);
+        let name = source.get("name").and_then(Value::as_str).unwrap_or("");
+        let container = container_metric.then(|| {
+            source
+                .get("container")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        });
+        let (reason, prefix) = match container {
+            Some(c) => (
+                "FailedGetContainerResourceMetric",
+                format!("failed to get {c} container metric value: "),
+            ),
+            None => (
+                "FailedGetResourceMetric",
+                format!("failed to get {name} resource metric value: "),
+            ),
         };
-        let Some(resource) = Resource::parse(name) else {
-            return Err(fail(format!(
-                "unable to get metrics for resource {name}: no metrics returned from resource metrics API"
-            )));
-        };
-        let target = spec
-            .pointer("/resource/target")
-            .cloned()
-            .unwrap_or(Value::Null);
+        let target = source.get("target").cloned().unwrap_or(Value::Null);
         let value_target = target
             .get("averageValue")
             .and_then(|v| crate::api::quantity::parse_value(v).ok())
@@ -224,43 +303,80 @@ impl HpaController {
             (Some(v), _) => Target::AverageMilli(v),
             (None, Some(u)) => Target::Utilization(u),
             (None, None) => {
-                return Err(MetricError {
-                    reason: "FailedGetResourceMetric",
-                    error: "invalid resource metric source: neither a utilization target nor a value target was set".into(),
-                });
+                return Err(MetricError::new(
+                    reason,
+                    "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set".into(),
+                    &prefix,
+                ));
             }
         };
-        let usage: BTreeMap<String, i64> = pods
-            .iter()
-            .filter_map(|p| {
-                let u = self.metrics.pod_usage(meta::namespace(p), meta::name(p))?;
-                let milli: u64 = u
-                    .iter()
-                    .map(|c| match resource {
-                        Resource::Cpu => c.cpu_millis,
-                        Resource::Memory => c.memory_bytes.saturating_mul(1000),
-                    })
-                    .sum();
-                Some((
-                    meta::name(p).to_string(),
-                    i64::try_from(milli).unwrap_or(i64::MAX),
-                ))
-            })
-            .collect();
+        // An average value target reads "usage", a utilization one
+        // "utilization".
+        let what = match target {
+            Target::AverageMilli(_) => "usage",
+            Target::Utilization(_) => "utilization",
+        };
+        let fail = |raw: String| {
+            MetricError::new(
+                reason,
+                format!("failed to get {name} {what}: {raw}"),
+                &prefix,
+            )
+        };
+        let Some(resource) = Resource::parse(name) else {
+            return Err(fail(format!(
+                "unable to get metrics for resource {name}: no metrics returned from resource metrics API"
+            )));
+        };
+        let mut usage: BTreeMap<String, i64> = BTreeMap::new();
+        for p in pods {
+            let Some(u) = self.metrics.pod_usage(meta::namespace(p), meta::name(p)) else {
+                continue;
+            };
+            let of = |c: &ContainerMetric| match resource {
+                Resource::Cpu => c.cpu_millis,
+                Resource::Memory => c.memory_bytes.saturating_mul(1000),
+            };
+            let milli: u64 = match container {
+                // `getContainerMetrics`: a pod without the container fails
+                // the whole list.
+                Some(c) => match u.iter().find(|m| m.name == c) {
+                    Some(m) => of(m),
+                    None => {
+                        return Err(fail(format!(
+                            "unable to get metrics for resource {name}: failed to get container metrics: container {c} not present in metrics for pod {}/{}",
+                            meta::namespace(p),
+                            meta::name(p)
+                        )));
+                    }
+                },
+                None => u.iter().map(of).sum(),
+            };
+            usage.insert(
+                meta::name(p).to_string(),
+                i64::try_from(milli).unwrap_or(i64::MAX),
+            );
+        }
         let proposal =
-            calc::resource_replicas(current, target, resource, pods, &usage, now).map_err(fail)?;
+            calc::resource_replicas(current, target, resource, container, pods, &usage, now)
+                .map_err(fail)?;
         let average = Quantity::from_millis(proposal.raw_milli).canonical();
-        let (status, metric_name) = match proposal.utilization {
-            Some(pct) => (
-                json!({"type": "Resource", "resource": {"name": name,
-                    "current": {"averageUtilization": pct, "averageValue": average}}}),
-                format!("{name} resource utilization (percentage of request)"),
-            ),
-            None => (
-                json!({"type": "Resource", "resource": {"name": name,
-                    "current": {"averageValue": average}}}),
-                format!("{name} resource"),
-            ),
+        let current_status = match proposal.utilization {
+            Some(pct) => json!({"averageUtilization": pct, "averageValue": average}),
+            None => json!({"averageValue": average}),
+        };
+        let metric_name = match (proposal.utilization, container) {
+            (Some(_), Some(_)) => {
+                format!("{name} container resource utilization (percentage of request)")
+            }
+            (Some(_), None) => format!("{name} resource utilization (percentage of request)"),
+            (None, _) => format!("{name} resource"),
+        };
+        let status = match container {
+            Some(c) => json!({"type": "ContainerResource", "containerResource": {
+                "name": name, "container": c, "current": current_status}}),
+            None => json!({"type": "Resource", "resource": {
+                "name": name, "current": current_status}}),
         };
         Ok(MetricResult {
             replicas: proposal.replicas,
@@ -269,57 +385,95 @@ impl HpaController {
         })
     }
 
-    /// `computeReplicasForMetric` for one spec.
+    /// `computeReplicasForMetric` for one spec. Pods and Object metrics
+    /// need the custom metrics API and External metrics the external
+    /// metrics API; no adapter serves either, so they fail as they do on a
+    /// cluster without one (kind, minikube), with upstream's wrapping:
+    /// `replica_calculator.go` (`GetMetricReplicas`, `GetObjectMetricReplicas`,
+    /// `GetExternalMetricReplicas`) inside `horizontal.go`
+    /// (`computeStatusFor{Pods,Object,External}Metric`, `computeReplicasForMetric`).
     fn metric(
         &self,
         spec: &Value,
+        ns: &str,
         current: i64,
         pods: &[&Value],
         now: Timestamp,
     ) -> Result<MetricResult, MetricError> {
         let ty = spec.get("type").and_then(Value::as_str).unwrap_or("");
+        let text = |path: &str| spec.pointer(path).and_then(Value::as_str).unwrap_or("");
+        let has = |path: &str| spec.pointer(path).is_some_and(|v| !v.is_null());
         match ty {
-            "Resource" => self
-                .resource_metric(spec, current, pods, now)
-                .map_err(|e| MetricError {
-                    error: e.error,
-                    reason: e.reason,
-                }),
-            "Pods" | "Object" | "External" | "ContainerResource" => {
-                let (reason, what) = match ty {
-                    "Pods" => ("FailedGetPodsMetric", "pods"),
-                    "Object" => ("FailedGetObjectMetric", "object"),
-                    "External" => ("FailedGetExternalMetric", "external"),
-                    _ => ("FailedGetContainerResourceMetric", "container resource"),
+            "Resource" | "ContainerResource" => self.resource_metric(spec, current, pods, now),
+            "Pods" => {
+                let name = text("/pods/metric/name");
+                Err(MetricError::new(
+                    "FailedGetPodsMetric",
+                    format!("unable to get metric {name}: {NO_CUSTOM_METRICS_API}"),
+                    "failed to get pods metric value: ",
+                ))
+            }
+            "Object" => {
+                let name = text("/object/metric/name");
+                // Upstream's format string puts the object's kind where the
+                // error belongs and the error last:
+                // "unable to get metric %s: %v on %s %s/%s" with (metricName,
+                // objectRef.Kind, namespace, objectRef.Name, err).
+                let raw = format!(
+                    "unable to get metric {name}: {} on {ns} {}/{NO_CUSTOM_METRICS_API}",
+                    text("/object/describedObject/kind"),
+                    text("/object/describedObject/name"),
+                );
+                let prefix = "failed to get object metric value: ";
+                let target_type = text("/object/target/type");
+                if target_type == "Value" && has("/object/target/value") {
+                    Err(MetricError::new("FailedGetObjectMetric", raw, prefix))
+                } else if target_type == "AverageValue" && has("/object/target/averageValue") {
+                    let returned = format!("{prefix}failed to get {name} object metric: {raw}");
+                    Err(MetricError {
+                        reason: "FailedGetObjectMetric",
+                        error: raw,
+                        returned,
+                    })
+                } else {
+                    Err(MetricError::new(
+                        "FailedGetObjectMetric",
+                        "invalid object metric source: neither a value target nor an average value target was set".into(),
+                        prefix,
+                    ))
+                }
+            }
+            "External" => {
+                let name = text("/external/metric/name");
+                let prefix = format!("failed to get {name} external metric value: ");
+                let raw = format!(
+                    "unable to get external metric {ns}/{name}/{}: unable to fetch metrics from external metrics API: the server could not find the requested resource (get {name}.external.metrics.k8s.io)",
+                    go_label_selector(spec.pointer("/external/metric/selector")),
+                );
+                let wrapped = if has("/external/target/averageValue") {
+                    format!("failed to get {name} external metric: ")
+                } else if has("/external/target/value") {
+                    format!("failed to get external metric {name}: ")
+                } else {
+                    return Err(MetricError::new(
+                        "FailedGetExternalMetric",
+                        "invalid external metric source: neither a value target nor an average value target was set".into(),
+                        &prefix,
+                    ));
                 };
+                let returned = format!("{prefix}{wrapped}{raw}");
                 Err(MetricError {
-                    reason,
-                    error: format!(
-                        "unable to get {what} metric: the server could not find the requested resource"
-                    ),
+                    reason: "FailedGetExternalMetric",
+                    error: raw,
+                    returned,
                 })
             }
-            other => Err(MetricError {
-                reason: "InvalidMetricSourceType",
-                error: format!("unknown metric source type {:?}", other),
-            }),
+            other => Err(MetricError::new(
+                "InvalidMetricSourceType",
+                format!("unknown metric source type {other:?}"),
+                "",
+            )),
         }
-    }
-}
-
-/// The prefix `computeReplicasForMetric` puts on a Resource metric's error
-/// in the aggregate (`failed to get cpu resource metric value: ...`).
-fn aggregate_prefix(spec: &Value) -> String {
-    match spec.get("type").and_then(Value::as_str) {
-        Some("Resource") => format!(
-            "failed to get {} resource metric value: ",
-            spec.pointer("/resource/name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-        ),
-        Some("Pods") => "failed to get pods metric value: ".into(),
-        Some("Object") => "failed to get object metric value: ".into(),
-        _ => String::new(),
     }
 }
 
@@ -478,12 +632,13 @@ impl HpaController {
                     "InvalidSelector",
                     "the HPA target's scale is missing a selector".into(),
                 );
+                // setCurrentReplicasAndMetricsInStatus with no statuses.
                 self.write_status(
                     hpa,
                     key,
                     &old_status,
                     conditions,
-                    Some((current, None, None)),
+                    Some((current, None, Some((Vec::new(), None)))),
                     actions,
                 );
                 return;
@@ -496,10 +651,10 @@ impl HpaController {
             let specs = metric_specs(hpa);
             let mut best: Option<MetricResult> = None;
             let mut statuses = Vec::new();
-            let mut first_error: Option<(MetricError, String)> = None;
+            let mut first_error: Option<MetricError> = None;
             let mut invalid = 0;
             for spec in &specs {
-                match self.metric(spec, current, &pods, now) {
+                match self.metric(spec, &key.namespace, current, &pods, now) {
                     Ok(m) => {
                         statuses.push(m.status.clone());
                         if best.as_ref().is_none_or(|b| m.replicas > b.replicas) {
@@ -511,13 +666,17 @@ impl HpaController {
                         actions.push(event(EventType::Warning, e.reason, e.error.clone()));
                         invalid += 1;
                         if first_error.is_none() {
-                            first_error = Some((e, aggregate_prefix(spec)));
+                            first_error = Some(e);
                         }
                     }
                 }
             }
-            let Some(best) = best.filter(|_| invalid < specs.len()) else {
-                if let Some((e, prefix)) = first_error {
+            // `computeReplicasForMetrics`: all metrics invalid, or some
+            // invalid and the valid ones would scale down, is a failure.
+            let Some(best) =
+                best.filter(|b| invalid < specs.len() && !(invalid > 0 && b.replicas < current))
+            else {
+                if let Some(e) = first_error {
                     set(
                         "ScalingActive",
                         "False",
@@ -531,18 +690,20 @@ impl HpaController {
                         EventType::Warning,
                         "FailedComputeMetricsReplicas",
                         format!(
-                            "invalid metrics ({invalid} invalid out of {}), first error is: {prefix}{}",
+                            "invalid metrics ({invalid} invalid out of {}), first error is: {}",
                             specs.len(),
-                            e.error
+                            e.returned
                         ),
                     ));
                 }
+                // setCurrentReplicasAndMetricsInStatus (kubernetes#121039,
+                // 1.29): the statuses as computed, a failed metric's empty.
                 self.write_status(
                     hpa,
                     key,
                     &old_status,
                     conditions,
-                    Some((current, None, None)),
+                    Some((current, None, Some((statuses, None)))),
                     actions,
                 );
                 return;
@@ -654,17 +815,22 @@ impl HpaController {
                     .unwrap_or(0)
             }));
             if let Some((m, last_scale)) = metrics {
+                // `setStatus` replaces the metrics; none leaves the field
+                // out (a null in the merge patch removes a stored one).
+                let mut put = |field: &str, v: Option<Value>| match v {
+                    Some(v) => status[field] = v,
+                    None if status.get(field).is_some() => status[field] = Value::Null,
+                    None => {}
+                };
                 if is_v1(hpa) {
                     let cpu = m.iter().find_map(|s| {
                         (s.pointer("/resource/name").and_then(Value::as_str) == Some("cpu"))
                             .then(|| s.pointer("/resource/current/averageUtilization").cloned())
                             .flatten()
                     });
-                    if let Some(cpu) = cpu {
-                        status["currentCPUUtilizationPercentage"] = cpu;
-                    }
+                    put("currentCPUUtilizationPercentage", cpu);
                 } else {
-                    status["currentMetrics"] = Value::Array(m);
+                    put("currentMetrics", (!m.is_empty()).then_some(Value::Array(m)));
                 }
                 if let Some(t) = last_scale {
                     status["lastScaleTime"] = json!(t);

@@ -134,7 +134,9 @@ fn a_container_without_a_cpu_request_leaves_the_target_unknown() {
     );
     let status = status_patch(&out.actions).expect("status written");
     assert_eq!(status["currentReplicas"], 1);
-    assert!(status.get("currentMetrics").is_none(), "{status}");
+    // The failed metric's status is empty (horizontal.go
+    // setCurrentReplicasAndMetricsInStatus, kubernetes#121039).
+    assert_eq!(status["currentMetrics"], json!([{"type": ""}]), "{status}");
     assert_eq!(
         cond(&status, "ScalingActive")["message"],
         "the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container app of Pod web-1"
@@ -277,4 +279,252 @@ fn a_missing_target_is_reported_and_the_status_settles() {
     let snap = snapshot(vec![(HPAS, stored)]);
     let again = c.reconcile(&snap, &key(), t0() + SignedDuration::from_secs(15));
     assert_eq!(status_patch(&again.actions), None);
+}
+
+fn hpa_with(metrics: Value) -> Value {
+    let mut h = hpa(1, 5, 50);
+    h["spec"]["metrics"] = metrics;
+    h
+}
+
+/// The events, the ScalingActive condition and the aggregate event of one
+/// failed sync with a single metric.
+fn failure(metrics: Value) -> (Vec<(String, String)>, Value) {
+    let snap = snapshot(vec![
+        (HPAS, hpa_with(metrics)),
+        (res::DEPLOYMENTS, deployment(1)),
+        (res::PODS, pod("web-1", Some("100m"))),
+    ]);
+    let out = controller(&[("web-1", 50)]).reconcile(&snap, &key(), t0());
+    let status = status_patch(&out.actions).expect("status written");
+    assert_eq!(scale_to(&out.actions), None);
+    (events(&out.actions), cond(&status, "ScalingActive").clone())
+}
+
+// Without a custom metrics adapter (kind, minikube) the custom metrics
+// client finds no custom.metrics.k8s.io group in discovery
+// (k8s.io/metrics/pkg/client/custom_metrics/discovery.go), the REST metrics
+// client prefixes "unable to fetch metrics from custom metrics API"
+// (pkg/controller/podautoscaler/metrics/client.go), the replica calculator
+// "unable to get metric <name>" (replica_calculator.go GetMetricReplicas),
+// and computeReplicasForMetric "failed to get pods metric value"
+// (horizontal.go).
+#[test]
+fn a_pods_metric_without_a_custom_metrics_adapter_fails_as_upstream() {
+    let (events, active) = failure(json!([{"type": "Pods", "pods": {
+        "metric": {"name": "packets-per-second"},
+        "target": {"type": "AverageValue", "averageValue": "1k"}}}]));
+    let raw = "unable to get metric packets-per-second: unable to fetch metrics from custom metrics API: no custom metrics API (custom.metrics.k8s.io) registered";
+    assert_eq!(
+        events,
+        [
+            ("FailedGetPodsMetric".to_string(), raw.to_string()),
+            (
+                "FailedComputeMetricsReplicas".to_string(),
+                format!(
+                    "invalid metrics (1 invalid out of 1), first error is: failed to get pods metric value: {raw}"
+                )
+            ),
+        ]
+    );
+    assert_eq!(active["status"], "False");
+    assert_eq!(active["reason"], "FailedGetPodsMetric");
+    assert_eq!(
+        active["message"],
+        format!("the HPA was unable to compute the replica count: {raw}")
+    );
+}
+
+// replica_calculator.go GetObjectMetricReplicas / GetObjectPerPodMetricReplicas:
+// fmt.Errorf("unable to get metric %s: %v on %s %s/%s", metricName,
+// objectRef.Kind, namespace, objectRef.Name, err) — the arguments are out of
+// order upstream, so the kind follows the colon and the error comes last.
+#[test]
+fn an_object_metric_without_a_custom_metrics_adapter_keeps_upstreams_argument_order() {
+    let object = |target: Value| {
+        json!([{"type": "Object", "object": {
+            "metric": {"name": "requests-per-second"},
+            "describedObject": {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "main-route"},
+            "target": target}}])
+    };
+    let raw = "unable to get metric requests-per-second: Ingress on default main-route/unable to fetch metrics from custom metrics API: no custom metrics API (custom.metrics.k8s.io) registered";
+    let (events, active) = failure(object(json!({"type": "Value", "value": "10k"})));
+    assert_eq!(
+        events,
+        [
+            ("FailedGetObjectMetric".to_string(), raw.to_string()),
+            (
+                "FailedComputeMetricsReplicas".to_string(),
+                format!(
+                    "invalid metrics (1 invalid out of 1), first error is: failed to get object metric value: {raw}"
+                )
+            ),
+        ]
+    );
+    assert_eq!(
+        active["message"],
+        format!("the HPA was unable to compute the replica count: {raw}")
+    );
+    // An AverageValue target adds computeStatusForObjectMetric's own prefix
+    // to the returned error only.
+    let (events, _) = failure(object(
+        json!({"type": "AverageValue", "averageValue": "1k"}),
+    ));
+    assert_eq!(events[0].1, raw);
+    assert_eq!(
+        events[1].1,
+        format!(
+            "invalid metrics (1 invalid out of 1), first error is: failed to get object metric value: failed to get requests-per-second object metric: {raw}"
+        )
+    );
+}
+
+// The external metrics client has no discovery step: its GET reaches the
+// apiserver, which has no external.metrics.k8s.io group, and client-go
+// reports the 404 as "the server could not find the requested resource
+// (get <metric>.external.metrics.k8s.io)"; the replica calculator formats
+// "unable to get external metric %s/%s/%+v: %s" with the *LabelSelector
+// (replica_calculator.go GetExternalPerPodMetricReplicas), as seen on
+// clusters without an adapter (kubernetes-sigs/prometheus-adapter#642).
+#[test]
+fn an_external_metric_without_an_adapter_is_not_found() {
+    let (events, active) = failure(json!([{"type": "External", "external": {
+        "metric": {"name": "queue_messages_ready",
+            "selector": {"matchLabels": {"queue": "worker_tasks"}}},
+        "target": {"type": "AverageValue", "averageValue": "30"}}}]));
+    let raw = "unable to get external metric default/queue_messages_ready/&LabelSelector{MatchLabels:map[string]string{queue: worker_tasks,},MatchExpressions:[]LabelSelectorRequirement{},}: unable to fetch metrics from external metrics API: the server could not find the requested resource (get queue_messages_ready.external.metrics.k8s.io)";
+    assert_eq!(
+        events,
+        [
+            ("FailedGetExternalMetric".to_string(), raw.to_string()),
+            (
+                "FailedComputeMetricsReplicas".to_string(),
+                format!(
+                    "invalid metrics (1 invalid out of 1), first error is: failed to get queue_messages_ready external metric value: failed to get queue_messages_ready external metric: {raw}"
+                )
+            ),
+        ]
+    );
+    assert_eq!(active["reason"], "FailedGetExternalMetric");
+    // A Value target without a selector.
+    let (events, _) = failure(json!([{"type": "External", "external": {
+        "metric": {"name": "queue_messages_ready"},
+        "target": {"type": "Value", "value": "30"}}}]));
+    let raw = "unable to get external metric default/queue_messages_ready/nil: unable to fetch metrics from external metrics API: the server could not find the requested resource (get queue_messages_ready.external.metrics.k8s.io)";
+    assert_eq!(events[0].1, raw);
+    assert_eq!(
+        events[1].1,
+        format!(
+            "invalid metrics (1 invalid out of 1), first error is: failed to get queue_messages_ready external metric value: failed to get external metric queue_messages_ready: {raw}"
+        )
+    );
+}
+
+// ContainerResource metrics come from metrics-server like Resource ones
+// (computeStatusForContainerResourceMetric), narrowed to one container.
+#[test]
+fn a_container_resource_metric_scales_on_that_container_alone() {
+    let metric = |container: &str| {
+        json!([{"type": "ContainerResource", "containerResource": {"name": "cpu",
+            "container": container,
+            "target": {"type": "Utilization", "averageUtilization": 50}}}])
+    };
+    let snap = snapshot(vec![
+        (HPAS, hpa_with(metric("app"))),
+        (res::DEPLOYMENTS, deployment(1)),
+        (res::PODS, pod("web-1", Some("100m"))),
+    ]);
+    let out = controller(&[("web-1", 100)]).reconcile(&snap, &key(), t0());
+    assert_eq!(scale_to(&out.actions), Some(2));
+    assert_eq!(
+        events(&out.actions),
+        [(
+            "SuccessfulRescale".to_string(),
+            "New size: 2; reason: cpu container resource utilization (percentage of request) above target".to_string()
+        )]
+    );
+    let status = status_patch(&out.actions).expect("status");
+    assert_eq!(
+        status["currentMetrics"],
+        json!([{"type": "ContainerResource", "containerResource": {"name": "cpu",
+            "container": "app", "current": {"averageUtilization": 100, "averageValue": "100m"}}}])
+    );
+    // metrics/client.go getContainerMetrics: a pod without the container.
+    let (events, active) = failure(metric("sidecar"));
+    let raw = "failed to get cpu utilization: unable to get metrics for resource cpu: failed to get container metrics: container sidecar not present in metrics for pod default/web-1";
+    assert_eq!(
+        events,
+        [
+            (
+                "FailedGetContainerResourceMetric".to_string(),
+                raw.to_string()
+            ),
+            (
+                "FailedComputeMetricsReplicas".to_string(),
+                format!(
+                    "invalid metrics (1 invalid out of 1), first error is: failed to get sidecar container metric value: {raw}"
+                )
+            ),
+        ]
+    );
+    assert_eq!(active["reason"], "FailedGetContainerResourceMetric");
+}
+
+// horizontal.go computeStatusForResourceMetricGeneric: an AverageValue
+// target fails with "failed to get <resource> usage".
+#[test]
+fn an_average_value_target_reports_usage_not_utilization() {
+    let (events, _) = failure(json!([{"type": "Resource", "resource": {"name": "gpu",
+        "target": {"type": "AverageValue", "averageValue": "1"}}}]));
+    assert_eq!(
+        events[0],
+        (
+            "FailedGetResourceMetric".to_string(),
+            "failed to get gpu usage: unable to get metrics for resource gpu: no metrics returned from resource metrics API".to_string()
+        )
+    );
+}
+
+// horizontal.go computeReplicasForMetrics: "If all metrics are invalid or
+// some are invalid and we would scale down, return an error"; a scale-up
+// from the valid metrics goes ahead.
+#[test]
+fn an_invalid_metric_blocks_a_scale_down_but_not_a_scale_up() {
+    let metrics = json!([
+        {"type": "Resource", "resource": {"name": "cpu",
+            "target": {"type": "Utilization", "averageUtilization": 50}}},
+        {"type": "Pods", "pods": {"metric": {"name": "qps"},
+            "target": {"type": "AverageValue", "averageValue": "10"}}}
+    ]);
+    let objects = |replicas: i64| {
+        let mut v = vec![
+            (HPAS, hpa_with(metrics.clone())),
+            (res::DEPLOYMENTS, deployment(replicas)),
+        ];
+        for i in 1..=replicas {
+            v.push((res::PODS, pod(&format!("web-{i}"), Some("100m"))));
+        }
+        v
+    };
+    // 10% of request against 50%: the cpu metric alone would scale 2 → 1.
+    let out =
+        controller(&[("web-1", 10), ("web-2", 10)]).reconcile(&snapshot(objects(2)), &key(), t0());
+    assert_eq!(scale_to(&out.actions), None);
+    let status = status_patch(&out.actions).expect("status");
+    assert_eq!(
+        cond(&status, "ScalingActive")["reason"],
+        "FailedGetPodsMetric"
+    );
+    // The statuses as computed, the failed metric's empty.
+    assert_eq!(status["currentMetrics"][0]["type"], "Resource");
+    assert_eq!(status["currentMetrics"][1], json!({"type": ""}));
+    assert_eq!(
+        events(&out.actions)[1].1,
+        "invalid metrics (1 invalid out of 2), first error is: failed to get pods metric value: unable to get metric qps: unable to fetch metrics from custom metrics API: no custom metrics API (custom.metrics.k8s.io) registered"
+    );
+    // 100% against 50%: 1 → 2 goes ahead on the valid metric.
+    let out = controller(&[("web-1", 100)]).reconcile(&snapshot(objects(1)), &key(), t0());
+    assert_eq!(scale_to(&out.actions), Some(2));
+    let status = status_patch(&out.actions).expect("status");
+    assert_eq!(cond(&status, "ScalingActive")["reason"], "ValidMetricFound");
 }
