@@ -13,6 +13,7 @@
 //! a controller's status does not recount its pods on every transition.
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::controllers::podutil;
 use crate::sim::controllers::scheduler::{Resources, pod_requests};
 use crate::store::ResKey;
@@ -211,7 +212,7 @@ pub struct Snapshot {
 }
 
 fn node_of(pod: &Value) -> &str {
-    pod.pointer("/spec/nodeName")
+    pod.at("/spec/nodeName")
         .and_then(Value::as_str)
         .unwrap_or("")
 }
@@ -220,7 +221,7 @@ fn node_of(pod: &Value) -> &str {
 fn uses_room(pod: &Value) -> bool {
     !node_of(pod).is_empty()
         && !matches!(
-            pod.pointer("/status/phase").and_then(Value::as_str),
+            pod.at("/status/phase").and_then(Value::as_str),
             Some("Succeeded" | "Failed")
         )
 }
@@ -380,9 +381,7 @@ impl Snapshot {
             return;
         }
         if obj
-            .pointer(
-                "/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
-            )
+            .at("/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
             .is_some()
         {
             if add {

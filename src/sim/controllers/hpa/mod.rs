@@ -24,6 +24,7 @@ pub mod calc;
 mod tests;
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::quantity::Quantity;
 use crate::api::selector::LabelSelector;
 use crate::sim::clock::format_time;
@@ -116,12 +117,12 @@ impl HpaController {
 
 /// A metric of the HPA's spec, in the v2 shape.
 fn metric_specs(hpa: &Value) -> Vec<Value> {
-    if let Some(m) = hpa.pointer("/spec/metrics").and_then(Value::as_array) {
+    if let Some(m) = hpa.at("/spec/metrics").and_then(Value::as_array) {
         return m.clone();
     }
     // autoscaling/v1: targetCPUUtilizationPercentage (80 when unset).
     let target = hpa
-        .pointer("/spec/targetCPUUtilizationPercentage")
+        .at("/spec/targetCPUUtilizationPercentage")
         .and_then(Value::as_i64)
         .unwrap_or(80);
     vec![json!({"type": "Resource", "resource": {"name": "cpu",
@@ -197,7 +198,7 @@ impl HpaController {
         now: Timestamp,
     ) -> Result<MetricResult, MetricError> {
         let name = spec
-            .pointer("/resource/name")
+            .at("/resource/name")
             .and_then(Value::as_str)
             .unwrap_or("");
         let fail = |raw: String| MetricError {
@@ -209,10 +210,7 @@ impl HpaController {
                 "unable to get metrics for resource {name}: no metrics returned from resource metrics API"
             )));
         };
-        let target = spec
-            .pointer("/resource/target")
-            .cloned()
-            .unwrap_or(Value::Null);
+        let target = spec.at("/resource/target").cloned().unwrap_or(Value::Null);
         let value_target = target
             .get("averageValue")
             .and_then(|v| crate::api::quantity::parse_value(v).ok())
@@ -313,7 +311,7 @@ fn aggregate_prefix(spec: &Value) -> String {
     match spec.get("type").and_then(Value::as_str) {
         Some("Resource") => format!(
             "failed to get {} resource metric value: ",
-            spec.pointer("/resource/name")
+            spec.at("/resource/name")
                 .and_then(Value::as_str)
                 .unwrap_or("")
         ),
@@ -395,7 +393,7 @@ impl HpaController {
             set_condition(&mut conditions, ty, status, reason, &message, &stamp);
         };
         let target_ref = hpa
-            .pointer("/spec/scaleTargetRef")
+            .at("/spec/scaleTargetRef")
             .cloned()
             .unwrap_or(Value::Null);
         let s = |k: &str| {
@@ -432,16 +430,16 @@ impl HpaController {
             "the HPA controller was able to get the target's current scale".into(),
         );
         let current = target
-            .pointer("/spec/replicas")
+            .at("/spec/replicas")
             .and_then(Value::as_i64)
             .unwrap_or(1);
         self.record_initial(key, current, now);
         let min = hpa
-            .pointer("/spec/minReplicas")
+            .at("/spec/minReplicas")
             .and_then(Value::as_i64)
             .unwrap_or(1);
         let max = hpa
-            .pointer("/spec/maxReplicas")
+            .at("/spec/maxReplicas")
             .and_then(Value::as_i64)
             .unwrap_or(min);
         let mut desired;
@@ -467,7 +465,7 @@ impl HpaController {
             rescale = true;
         } else {
             let selector = target
-                .pointer("/spec/selector")
+                .at("/spec/selector")
                 .and_then(|s| LabelSelector::from_json(s).ok());
             let Some(selector) = selector else {
                 let msg = "selector is required".to_string();
@@ -656,8 +654,8 @@ impl HpaController {
             if let Some((m, last_scale)) = metrics {
                 if is_v1(hpa) {
                     let cpu = m.iter().find_map(|s| {
-                        (s.pointer("/resource/name").and_then(Value::as_str) == Some("cpu"))
-                            .then(|| s.pointer("/resource/current/averageUtilization").cloned())
+                        (s.at("/resource/name").and_then(Value::as_str) == Some("cpu"))
+                            .then(|| s.at("/resource/current/averageUtilization").cloned())
                             .flatten()
                     });
                     if let Some(cpu) = cpu {
