@@ -115,9 +115,22 @@ pub fn prepare_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
 /// controller sets `deployment.kubernetes.io/revision` without bumping
 /// `metadata.generation`.
 pub fn prepare_status_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
-    let status = new.get("status").cloned();
-    let annotations = new.at("/metadata/annotations").cloned();
-    let mut merged = old.clone();
+    // Taken, not cloned: `new` is replaced below. The old status is not
+    // copied either (it is dropped from the merge anyway).
+    let status = new.as_object_mut().and_then(|r| r.remove("status"));
+    let annotations = new
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+        .and_then(|m| m.remove("annotations"));
+    let mut merged = match old.as_object() {
+        Some(root) => Value::Object(
+            root.iter()
+                .filter(|(k, _)| *k != "status")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        None => old.clone(),
+    };
     if let Some(root) = object_mut(&mut merged) {
         match status {
             Some(s) => root.insert("status".into(), s),

@@ -497,9 +497,25 @@ impl Controller for Scheduler {
                 Ok(c) if !c.is_empty() => volumes::filter(snap, c, node),
                 _ => Vec::new(),
             };
-            let alloc = Resources::from_list(node.at("/status/allocatable"));
-            let affinity = || interpod::filter(snap, pod, node, &placed);
-            match filter(pod, &req, node, &alloc, &u.requested, u.pods) {
+            // Parsed once per node version (the snapshot's index), not
+            // once per pod and node.
+            let parsed;
+            let alloc = match snap.node_allocatable(meta::name(node)) {
+                Some(a) => a,
+                None => {
+                    parsed = Resources::from_list(node.at("/status/allocatable"));
+                    &parsed
+                }
+            };
+            // Without terms of its own and no placed pod with
+            // anti-affinity, the InterPodAffinity filter has nothing to check.
+            let affinity = || {
+                if !own_terms && placed.is_empty() {
+                    return None;
+                }
+                interpod::filter(snap, pod, node, &placed)
+            };
+            match filter(pod, &req, node, alloc, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
                 None if affinity().is_some() => {
                     if let Some((reason, unresolvable)) = affinity() {
@@ -514,7 +530,7 @@ impl Controller for Scheduler {
                     unresolvable: true,
                 }),
                 None => {
-                    let s = score(&alloc, &u.non_zero, &req_non_zero);
+                    let s = score(alloc, &u.non_zero, &req_non_zero);
                     feasible.push((
                         s,
                         tie_break(self.seed, meta::uid(pod), meta::name(node)),
