@@ -1,43 +1,44 @@
 //! Accessors for `metadata` of objects held as JSON.
 
+use crate::api::pointer::Pointer;
 use serde_json::{Map, Value};
 
 /// `metadata.name`, or "" when absent.
 pub fn name(obj: &Value) -> &str {
-    obj.pointer("/metadata/name")
+    obj.at("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("")
 }
 
 /// `metadata.namespace`, or "" when absent.
 pub fn namespace(obj: &Value) -> &str {
-    obj.pointer("/metadata/namespace")
+    obj.at("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or("")
 }
 
 /// `metadata.uid`, or "".
 pub fn uid(obj: &Value) -> &str {
-    obj.pointer("/metadata/uid")
+    obj.at("/metadata/uid")
         .and_then(Value::as_str)
         .unwrap_or("")
 }
 
 /// `metadata.resourceVersion` parsed as a number.
 pub fn resource_version(obj: &Value) -> Option<u64> {
-    obj.pointer("/metadata/resourceVersion")
+    obj.at("/metadata/resourceVersion")
         .and_then(Value::as_str)
         .and_then(|s| s.parse().ok())
 }
 
 /// `metadata.labels` as a map (empty when absent).
 pub fn labels(obj: &Value) -> Option<&Map<String, Value>> {
-    obj.pointer("/metadata/labels").and_then(Value::as_object)
+    obj.at("/metadata/labels").and_then(Value::as_object)
 }
 
 /// `metadata.ownerReferences` entries.
 pub fn owner_references(obj: &Value) -> &[Value] {
-    obj.pointer("/metadata/ownerReferences")
+    obj.at("/metadata/ownerReferences")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
@@ -45,7 +46,7 @@ pub fn owner_references(obj: &Value) -> &[Value] {
 
 /// `metadata.finalizers` entries.
 pub fn finalizers(obj: &Value) -> Vec<String> {
-    obj.pointer("/metadata/finalizers")
+    obj.at("/metadata/finalizers")
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
@@ -57,7 +58,7 @@ pub fn finalizers(obj: &Value) -> Vec<String> {
 
 /// Whether `metadata.deletionTimestamp` is set.
 pub fn is_deleting(obj: &Value) -> bool {
-    obj.pointer("/metadata/deletionTimestamp")
+    obj.at("/metadata/deletionTimestamp")
         .is_some_and(|v| !v.is_null())
 }
 

@@ -6,6 +6,7 @@ pub mod image_behaviour;
 pub mod meta;
 pub mod name;
 pub mod patch;
+pub mod pointer;
 pub mod protobuf;
 pub mod quantity;
 pub mod resource;

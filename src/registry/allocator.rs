@@ -4,6 +4,7 @@
 //! second source of truth to keep in step.
 
 use crate::api::field_error::FieldError;
+use crate::api::pointer::Pointer;
 use crate::sim::rng::Rng;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -32,14 +33,14 @@ impl InUse {
         let mut node_ports = HashSet::new();
         for s in services {
             if let Some(ip) = s
-                .pointer("/spec/clusterIP")
+                .at("/spec/clusterIP")
                 .and_then(Value::as_str)
                 .and_then(|i| i.parse().ok())
             {
                 ips.insert(ip);
             }
             for p in s
-                .pointer("/spec/ports")
+                .at("/spec/ports")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -57,7 +58,7 @@ impl InUse {
 pub fn allocate(svc: &mut Value, in_use: &InUse, rng: &Rng) -> Result<(), Vec<FieldError>> {
     let mut errors = Vec::new();
     let ty = svc
-        .pointer("/spec/type")
+        .at("/spec/type")
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP")
         .to_string();
@@ -180,12 +181,12 @@ pub fn keep_allocations(new: &mut Value, old: &Value) {
         let blank = spec
             .get(f)
             .is_none_or(|v| v.as_str() == Some("") || v.is_null());
-        if blank && let Some(v) = old.pointer(&format!("/spec/{f}")) {
+        if blank && let Some(v) = old.at(&format!("/spec/{f}")) {
             spec.insert(f.into(), v.clone());
         }
     }
     let old_ports: Vec<Value> = old
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();

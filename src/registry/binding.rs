@@ -5,6 +5,7 @@
 
 use super::Registry;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::status::{GroupResource, Status};
 use crate::sim::clock::format_time;
 use crate::store::ResKey;
@@ -53,7 +54,7 @@ impl Registry {
                     ));
                 }
                 if let Some(bound) = old
-                    .pointer("/spec/nodeName")
+                    .at("/spec/nodeName")
                     .and_then(Value::as_str)
                     .filter(|n| !n.is_empty())
                 {
@@ -64,7 +65,7 @@ impl Registry {
                     ));
                 }
                 if old
-                    .pointer("/spec/schedulingGates")
+                    .at("/spec/schedulingGates")
                     .and_then(Value::as_array)
                     .is_some_and(|g| !g.is_empty())
                 {

@@ -6,6 +6,7 @@
 //! PersistentVolumeClaimResize plugin (`.../storage/persistentvolume/resize`)
 //! lets a claim grow only when it is bound and its class allows expansion.
 
+use crate::api::pointer::Pointer;
 use crate::api::quantity::parse_value;
 use crate::api::status::{GroupResource, Status};
 use crate::store::{ResKey, Store};
@@ -32,18 +33,13 @@ pub fn default_class(store: &Store) -> Option<String> {
         ]
         .iter()
         .any(|k| {
-            c.pointer("/metadata/annotations")
+            c.at("/metadata/annotations")
                 .and_then(|a| a.get(*k))
                 .and_then(Value::as_str)
                 == Some("true")
         })
     };
-    let s = |c: &Value, p: &str| {
-        c.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
+    let s = |c: &Value, p: &str| c.at(p).and_then(Value::as_str).unwrap_or("").to_string();
     classes
         .iter()
         .filter(|c| is_default(c))
@@ -59,10 +55,10 @@ pub fn default_class(store: &Store) -> Option<String> {
 /// Sets the default class on a new claim that names none.
 pub fn admit_claim(store: &Store, claim: &mut Value) {
     let has_class = claim
-        .pointer("/spec/storageClassName")
+        .at("/spec/storageClassName")
         .is_some_and(|v| !v.is_null())
         || claim
-            .pointer("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
+            .at("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
             .is_some();
     if has_class {
         return;
@@ -84,7 +80,7 @@ pub fn admit_resize(
     old: &Value,
 ) -> Result<(), Status> {
     let size = |c: &Value| {
-        c.pointer("/spec/resources/requests/storage")
+        c.at("/spec/resources/requests/storage")
             .and_then(|q| parse_value(q).ok())
     };
     if size(new) <= size(old) {
@@ -100,19 +96,19 @@ pub fn admit_resize(
             msg,
         ))
     };
-    if old.pointer("/status/phase").and_then(Value::as_str) != Some("Bound") {
+    if old.at("/status/phase").and_then(Value::as_str) != Some("Bound") {
         return forbidden("Only bound persistent volume claims can be resized");
     }
     // `GetPersistentVolumeClaimClass`: the beta annotation wins.
     let class = new
-        .pointer("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
-        .or_else(|| new.pointer("/spec/storageClassName"))
+        .at("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
+        .or_else(|| new.at("/spec/storageClassName"))
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
     let allowed = !class.is_empty()
         && classes.iter().any(|c| {
-            c.pointer("/metadata/name").and_then(Value::as_str) == Some(class.as_str())
+            c.at("/metadata/name").and_then(Value::as_str) == Some(class.as_str())
                 && c.get("allowVolumeExpansion").and_then(Value::as_bool) == Some(true)
         });
     if !allowed {

@@ -5,6 +5,7 @@
 //! annotated `ingressclass.kubernetes.io/is-default-class: "true"`; with
 //! several, the newest (then the first by name).
 
+use crate::api::pointer::Pointer;
 use crate::store::{ResKey, Store};
 use serde_json::{Value, json};
 
@@ -20,13 +21,13 @@ pub fn default_class(classes: &[std::sync::Arc<Value>]) -> Option<String> {
     let mut defaults: Vec<(&str, &str)> = classes
         .iter()
         .filter(|c| {
-            c.pointer("/metadata/annotations")
+            c.at("/metadata/annotations")
                 .and_then(|a| a.get(IS_DEFAULT))
                 .and_then(Value::as_str)
                 == Some("true")
         })
         .map(|c| {
-            let s = |p: &str| c.pointer(p).and_then(Value::as_str).unwrap_or("");
+            let s = |p: &str| c.at(p).and_then(Value::as_str).unwrap_or("");
             (s("/metadata/creationTimestamp"), s("/metadata/name"))
         })
         .collect();
@@ -38,10 +39,10 @@ pub fn default_class(classes: &[std::sync::Arc<Value>]) -> Option<String> {
 /// Sets the default class on an Ingress being created.
 pub fn admit(store: &Store, ing: &mut Value) {
     if ing
-        .pointer("/spec/ingressClassName")
+        .at("/spec/ingressClassName")
         .is_some_and(|c| !c.is_null())
         || ing
-            .pointer("/metadata/annotations")
+            .at("/metadata/annotations")
             .and_then(|a| a.get(CLASS_ANNOTATION))
             .is_some()
     {

@@ -17,6 +17,7 @@ use super::options::DeleteOptions;
 use super::pdb::{self, PDBS};
 use super::{PatchType, Registry, lookup_res};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::status::{GroupResource, Status};
 use crate::registry::options::WriteOptions;
 use crate::sim::clock::format_time;
@@ -37,14 +38,14 @@ const PODS_KEY: ResKey = ResKey {
 };
 
 fn phase(pod: &Value) -> &str {
-    pod.pointer("/status/phase")
+    pod.at("/status/phase")
         .and_then(Value::as_str)
         .unwrap_or("")
 }
 
 /// `podutil.IsPodReady`.
 fn is_ready(pod: &Value) -> bool {
-    pod.pointer("/status/conditions")
+    pod.at("/status/conditions")
         .and_then(Value::as_array)
         .is_some_and(|cs| {
             cs.iter().any(|c| {
@@ -92,7 +93,7 @@ fn should_enforce_rv(pod: &Value) -> bool {
 }
 
 fn int(v: &Value, p: &str) -> i64 {
-    v.pointer(p).and_then(Value::as_i64).unwrap_or(0)
+    v.at(p).and_then(Value::as_i64).unwrap_or(0)
 }
 
 impl Registry {
@@ -140,7 +141,7 @@ impl Registry {
         let mut unready_precondition = false;
         if let Some(pdb) = pdbs.first() {
             let policy = pdb
-                .pointer("/spec/unhealthyPodEvictionPolicy")
+                .at("/spec/unhealthyPodEvictionPolicy")
                 .and_then(Value::as_str);
             let (current, desired) = (
                 int(pdb, "/status/currentHealthy"),
@@ -203,7 +204,7 @@ impl Registry {
                 return Err(forbidden("pdb disruptions allowed is negative"));
             }
             let disrupted = pdb
-                .pointer("/status/disruptedPods")
+                .at("/status/disruptedPods")
                 .and_then(Value::as_object)
                 .map_or(0, serde_json::Map::len);
             if disrupted > MAX_DISRUPTED_PODS {
@@ -231,7 +232,7 @@ impl Registry {
                 pdb::update_allowed_condition(&mut status, now);
             }
             let patch = json!({
-                "metadata": {"resourceVersion": pdb.pointer("/metadata/resourceVersion")},
+                "metadata": {"resourceVersion": pdb.at("/metadata/resourceVersion")},
                 "status": {
                     "disruptionsAllowed": status["disruptionsAllowed"],
                     "conditions": status.get("conditions").cloned().unwrap_or(Value::Null),
@@ -302,7 +303,7 @@ impl Registry {
             }
             let now = format_time(self.clock.now());
             let mut conditions: Vec<Value> = pod
-                .pointer("/status/conditions")
+                .at("/status/conditions")
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();

@@ -21,6 +21,7 @@ pub mod validation;
 
 use crate::api::field_error::FieldError;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::resource::{self, ResourceInfo};
 use crate::api::status::{GroupResource, Status};
 use crate::sim::clock::{Clock, format_time};
@@ -217,7 +218,7 @@ impl Registry {
         // generateName
         if meta::name(&obj).is_empty()
             && let Some(prefix) = obj
-                .pointer("/metadata/generateName")
+                .at("/metadata/generateName")
                 .and_then(Value::as_str)
                 .filter(|p| !p.is_empty())
         {
@@ -402,9 +403,9 @@ impl Registry {
                 }
                 if (info.group, info.plural) == ("", "pods") {
                     for f in ["serviceAccountName", "serviceAccount", "nodeName"] {
-                        if new.pointer(&format!("/spec/{f}")).is_none()
+                        if new.at(&format!("/spec/{f}")).is_none()
                             && let (Some(v), Some(spec)) = (
-                                old.pointer(&format!("/spec/{f}")).cloned(),
+                                old.at(&format!("/spec/{f}")).cloned(),
                                 new.get_mut("spec").and_then(Value::as_object_mut),
                             )
                         {
@@ -453,7 +454,7 @@ impl Registry {
     ) -> Result<Written, Status> {
         let expected = meta::resource_version(&obj);
         if obj
-            .pointer("/metadata/resourceVersion")
+            .at("/metadata/resourceVersion")
             .and_then(Value::as_str)
             .is_some_and(|s| !s.is_empty())
             && expected.is_none()
@@ -584,7 +585,7 @@ impl Registry {
     fn awaits_graceful_end(&self, info: &ResourceInfo, obj: &Value) -> bool {
         (info.group, info.plural) == ("", "pods")
             && obj
-                .pointer("/metadata/deletionGracePeriodSeconds")
+                .at("/metadata/deletionGracePeriodSeconds")
                 .and_then(Value::as_i64)
                 .unwrap_or(0)
                 > 0
@@ -684,18 +685,18 @@ impl Registry {
             return 0;
         }
         let bound = obj
-            .pointer("/spec/nodeName")
+            .at("/spec/nodeName")
             .and_then(Value::as_str)
             .is_some_and(|n| !n.is_empty());
         let phase = obj
-            .pointer("/status/phase")
+            .at("/status/phase")
             .and_then(Value::as_str)
             .unwrap_or("");
         if !bound || phase == "Succeeded" || phase == "Failed" {
             return 0;
         }
         let default = obj
-            .pointer("/spec/terminationGracePeriodSeconds")
+            .at("/spec/terminationGracePeriodSeconds")
             .and_then(Value::as_i64)
             .unwrap_or(30);
         match opts.grace_period_seconds {

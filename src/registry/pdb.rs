@@ -4,6 +4,7 @@
 //! in `k8s.io/component-helpers/apps/poddisruptionbudget`).
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::selector::LabelSelector;
 use crate::sim::clock::format_time;
 use crate::store::ResKey;
@@ -26,13 +27,13 @@ fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
 }
 
 fn int_at(v: &Value, p: &str) -> i64 {
-    v.pointer(p).and_then(Value::as_i64).unwrap_or(0)
+    v.at(p).and_then(Value::as_i64).unwrap_or(0)
 }
 
 /// The PDB's selector; `None` when it selects nothing (absent, empty or
 /// invalid: upstream's "nil or empty selector matches nothing").
 pub fn selector(pdb: &Value) -> Option<LabelSelector> {
-    let sel = pdb.pointer("/spec/selector")?;
+    let sel = pdb.at("/spec/selector")?;
     LabelSelector::from_json(sel).ok().filter(|s| !s.is_empty())
 }
 

@@ -2,6 +2,7 @@
 //! (`pkg/registry/<group>/<kind>/strategy.go` upstream): what a create
 //! resets, what an update keeps, when `metadata.generation` moves.
 
+use crate::api::pointer::Pointer;
 use crate::api::resource::ResourceInfo;
 use serde_json::{Map, Value, json};
 
@@ -39,8 +40,8 @@ pub fn qos_class(spec: &Value) -> &'static str {
     let mut any_set = false;
     let mut guaranteed = true;
     for c in &containers {
-        let requests = c.pointer("/resources/requests").and_then(Value::as_object);
-        let limits = c.pointer("/resources/limits").and_then(Value::as_object);
+        let requests = c.at("/resources/requests").and_then(Value::as_object);
+        let limits = c.at("/resources/limits").and_then(Value::as_object);
         let set = |m: Option<&Map<String, Value>>| {
             m.is_some_and(|m| m.keys().any(|k| k == "cpu" || k == "memory"))
         };
@@ -114,9 +115,22 @@ pub fn prepare_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
 /// controller sets `deployment.kubernetes.io/revision` without bumping
 /// `metadata.generation`.
 pub fn prepare_status_update(info: &ResourceInfo, new: &mut Value, old: &Value) {
-    let status = new.get("status").cloned();
-    let annotations = new.pointer("/metadata/annotations").cloned();
-    let mut merged = old.clone();
+    // Taken, not cloned: `new` is replaced below. The old status is not
+    // copied either (it is dropped from the merge anyway).
+    let status = new.as_object_mut().and_then(|r| r.remove("status"));
+    let annotations = new
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+        .and_then(|m| m.remove("annotations"));
+    let mut merged = match old.as_object() {
+        Some(root) => Value::Object(
+            root.iter()
+                .filter(|(k, _)| *k != "status")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        None => old.clone(),
+    };
     if let Some(root) = object_mut(&mut merged) {
         match status {
             Some(s) => root.insert("status".into(), s),
@@ -136,12 +150,12 @@ pub fn prepare_status_update(info: &ResourceInfo, new: &mut Value, old: &Value) 
 
 fn bump_generation(info: &ResourceInfo, new: &mut Value, old: &Value) {
     let old_gen = old
-        .pointer("/metadata/generation")
+        .at("/metadata/generation")
         .and_then(Value::as_i64)
         .unwrap_or(0);
     let spec_changed = new.get("spec") != old.get("spec")
         || (info.plural == "deployments"
-            && new.pointer("/metadata/annotations") != old.pointer("/metadata/annotations"));
+            && new.at("/metadata/annotations") != old.at("/metadata/annotations"));
     let generation = if tracks_generation(info) && spec_changed {
         old_gen + 1
     } else {

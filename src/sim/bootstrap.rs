@@ -4,6 +4,7 @@
 //! CoreDNS (`bootstrap_coredns.yaml`),
 //! and Ready nodes).
 
+use crate::api::pointer::Pointer;
 use crate::api::resource;
 use crate::registry::Registry;
 use crate::registry::options::WriteOptions;
@@ -129,7 +130,7 @@ pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
         let info = resource::lookup_kind(group, version, kind)
             .ok_or_else(|| format!("bootstrap: unknown kind {api_version} {kind}"))?;
         let ns = doc
-            .pointer("/metadata/namespace")
+            .at("/metadata/namespace")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();

@@ -17,6 +17,7 @@
 //! methods, which sync the pod to the clock's `now` first.
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::registry::options::{DeleteOptions, WriteOptions};
 use crate::registry::{Registry, lookup_res};
 use crate::sim::ingress::IngressObjects;
@@ -86,13 +87,11 @@ pub struct References {
 }
 
 fn str_at<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
-    v.pointer(p)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
+    v.at(p).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
 fn items<'a>(v: &'a Value, p: &str) -> impl Iterator<Item = &'a Value> {
-    v.pointer(p).and_then(Value::as_array).into_iter().flatten()
+    v.at(p).and_then(Value::as_array).into_iter().flatten()
 }
 
 /// Everything a pod's volumes, env, envFrom and imagePullSecrets name.
@@ -245,7 +244,7 @@ impl Kubelets {
 
     fn world(&self, st: &mut State, pod: &Value) -> World {
         let links = pod
-            .pointer("/spec/enableServiceLinks")
+            .at("/spec/enableServiceLinks")
             .and_then(Value::as_bool)
             .unwrap_or(true);
         let env = self.service_env_for(st, meta::namespace(pod), links);
@@ -399,7 +398,7 @@ impl Kubelets {
         // A pod new to this kubelet passes the eviction manager's admission
         // check while its node is under pressure.
         if !st.pods.contains_key(key)
-            && pod.pointer("/status/startTime").is_none()
+            && pod.at("/status/startTime").is_none()
             && let Some(message) = self.admission_rejection(&pod, &node.name)
         {
             self.reject(st, key, &pod, &node.name, &message);
@@ -815,7 +814,7 @@ impl crate::sim::controllers::hpa::MetricsSource for Kubelets {
         pod: &str,
     ) -> Option<Vec<crate::sim::controllers::hpa::ContainerMetric>> {
         let spec = self.registry.store.get(res::PODS, namespace, pod)?;
-        if spec.pointer("/status/phase").and_then(Value::as_str) != Some("Running") {
+        if spec.at("/status/phase").and_then(Value::as_str) != Some("Running") {
             return None;
         }
         let usage = self.usage(namespace, pod);
@@ -823,13 +822,13 @@ impl crate::sim::controllers::hpa::MetricsSource for Kubelets {
             return None;
         }
         let request = |name: &str| {
-            spec.pointer("/spec/containers")
+            spec.at("/spec/containers")
                 .and_then(Value::as_array)
                 .and_then(|cs| {
                     cs.iter()
                         .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
                 })
-                .and_then(|c| c.pointer("/resources/requests/memory"))
+                .and_then(|c| c.at("/resources/requests/memory"))
                 .and_then(Value::as_str)
                 .and_then(|q| crate::api::quantity::Quantity::parse(q).ok())
                 .map(|q| u64::try_from(q.value()).unwrap_or(0))

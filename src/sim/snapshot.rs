@@ -13,6 +13,7 @@
 //! a controller's status does not recount its pods on every transition.
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::controllers::podutil;
 use crate::sim::controllers::scheduler::{Resources, pod_requests};
 use crate::store::ResKey;
@@ -163,16 +164,16 @@ impl OwnedPods {
         let labels = pod
             .get("metadata")
             .and_then(|m| m.get("labels"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        match self.by_labels.iter().position(|(l, _)| *l == labels) {
+            .unwrap_or(&Value::Null);
+        match self.by_labels.iter().position(|(l, _)| l == labels) {
             Some(i) => {
                 step(&mut self.by_labels[i].1);
                 if self.by_labels[i].1 == 0 {
                     self.by_labels.swap_remove(i);
                 }
             }
-            None if add => self.by_labels.push((labels, 1)),
+            // Copied only for a new group.
+            None if add => self.by_labels.push((labels.clone(), 1)),
             None => {}
         }
     }
@@ -204,6 +205,9 @@ pub struct Snapshot {
     /// Bound pods with required pod anti-affinity terms (the scheduler's
     /// InterPodAffinity filter checks them against every incoming pod).
     anti_affinity: Objects,
+    /// Node name to its parsed `status.allocatable` (the scheduler reads it
+    /// for every node and every pod).
+    allocatable: HashMap<String, Resources>,
     /// (namespace, controller uid) to the apiserver's refusal of that
     /// controller's last create (the runtime records it; a controller's
     /// `manageReplicasErr`).
@@ -211,7 +215,7 @@ pub struct Snapshot {
 }
 
 fn node_of(pod: &Value) -> &str {
-    pod.pointer("/spec/nodeName")
+    pod.at("/spec/nodeName")
         .and_then(Value::as_str)
         .unwrap_or("")
 }
@@ -220,7 +224,7 @@ fn node_of(pod: &Value) -> &str {
 fn uses_room(pod: &Value) -> bool {
     !node_of(pod).is_empty()
         && !matches!(
-            pod.pointer("/status/phase").and_then(Value::as_str),
+            pod.at("/status/phase").and_then(Value::as_str),
             Some("Succeeded" | "Failed")
         )
 }
@@ -302,6 +306,11 @@ impl Snapshot {
             .unwrap_or_default()
     }
 
+    /// The parsed `status.allocatable` of the node named `node`.
+    pub fn node_allocatable(&self, node: &str) -> Option<&Resources> {
+        self.allocatable.get(node)
+    }
+
     /// What the active pods bound to `node` request (None: no such pod).
     pub fn node_usage(&self, node: &str) -> Option<&NodeUsage> {
         self.usage.get(node).filter(|u| u.pods > 0)
@@ -357,6 +366,14 @@ impl Snapshot {
                 }
             }
         }
+        if res == res::NODES {
+            if add {
+                let alloc = Resources::from_list(obj.at("/status/allocatable"));
+                self.allocatable.insert(key.1.clone(), alloc);
+            } else {
+                self.allocatable.remove(&key.1);
+            }
+        }
         if res != res::PODS {
             return;
         }
@@ -380,9 +397,7 @@ impl Snapshot {
             return;
         }
         if obj
-            .pointer(
-                "/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution",
-            )
+            .at("/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
             .is_some()
         {
             if add {

@@ -15,6 +15,7 @@
 
 use super::quota_usage::{ResourceList, resource_list};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::quantity::Quantity;
 use crate::api::resource::ResourceInfo;
 use crate::api::status::{GroupResource, Status};
@@ -36,7 +37,7 @@ fn ranges(store: &Store, ns: &str) -> Vec<Arc<Value>> {
 }
 
 fn items_of<'a>(lr: &'a Value, ty: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-    lr.pointer("/spec/limits")
+    lr.at("/spec/limits")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -273,7 +274,7 @@ fn check_item(
 pub fn validate_pod(lr: &Value, pod: &Value) -> Vec<String> {
     let mut errs = Vec::new();
     for item in lr
-        .pointer("/spec/limits")
+        .at("/spec/limits")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -282,13 +283,13 @@ pub fn validate_pod(lr: &Value, pod: &Value) -> Vec<String> {
             Some("Container") => {
                 for list in ["containers", "initContainers"] {
                     for c in pod
-                        .pointer(&format!("/spec/{list}"))
+                        .at(&format!("/spec/{list}"))
                         .and_then(Value::as_array)
                         .into_iter()
                         .flatten()
                     {
-                        let req = resource_list(c.pointer("/resources/requests"));
-                        let lim = resource_list(c.pointer("/resources/limits"));
+                        let req = resource_list(c.at("/resources/requests"));
+                        let lim = resource_list(c.at("/resources/limits"));
                         check_item(item, "Container", &req, &lim, &mut errs);
                     }
                 }
@@ -306,7 +307,7 @@ pub fn validate_pod(lr: &Value, pod: &Value) -> Vec<String> {
 /// `PersistentVolumeClaimValidateLimitFunc` for one LimitRange.
 pub fn validate_pvc(lr: &Value, pvc: &Value) -> Vec<String> {
     let mut errs = Vec::new();
-    let request = resource_list(pvc.pointer("/spec/resources/requests"));
+    let request = resource_list(pvc.at("/spec/resources/requests"));
     let ty = "PersistentVolumeClaim";
     for item in items_of(lr, ty) {
         for (k, v) in &limit_map(item, "min") {
@@ -409,7 +410,7 @@ mod tests {
             default_pod(&range, &mut p);
             assert_eq!(p["spec"]["containers"][0]["resources"], want);
             assert_eq!(
-                p.pointer("/metadata/annotations/kubernetes.io~1limit-ranger")
+                p.at("/metadata/annotations/kubernetes.io~1limit-ranger")
                     .and_then(Value::as_str),
                 note
             );

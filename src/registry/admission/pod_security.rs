@@ -25,6 +25,7 @@
 //! to write to. Every version label behaves as `latest` (it is only echoed).
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::status::{GroupResource, Status};
 use serde_json::{Map, Value};
 
@@ -420,7 +421,7 @@ fn run_as_non_root(spec: &Value) -> Option<Violation> {
     let mut bad_setters = Vec::new();
     let mut pod_ok = false;
     match spec
-        .pointer("/securityContext/runAsNonRoot")
+        .at("/securityContext/runAsNonRoot")
         .and_then(Value::as_bool)
     {
         Some(false) => bad_setters.push("pod".to_string()),
@@ -469,7 +470,7 @@ fn run_as_non_root(spec: &Value) -> Option<Violation> {
 fn run_as_user(spec: &Value) -> Option<Violation> {
     let mut bad_setters = Vec::new();
     if spec
-        .pointer("/securityContext/runAsUser")
+        .at("/securityContext/runAsUser")
         .and_then(Value::as_i64)
         == Some(0)
     {
@@ -504,7 +505,7 @@ fn seccomp_restricted(spec: &Value) -> Option<Violation> {
     let mut bad_setters = Vec::new();
     let mut bad_values: Vec<String> = Vec::new();
     let mut pod_set = false;
-    if let Some(p) = spec.pointer("/securityContext/seccompProfile") {
+    if let Some(p) = spec.at("/securityContext/seccompProfile") {
         let t = p.get("type").and_then(Value::as_str).unwrap_or("");
         if valid_seccomp(t) {
             pod_set = true;
@@ -621,11 +622,11 @@ pub fn forbidden_reason(violations: &[Violation]) -> String {
 /// The pod spec of a workload's template (`DefaultPodSpecExtractor`).
 pub fn template_spec<'a>(group: &str, plural: &str, obj: &'a Value) -> Option<&'a Value> {
     match (group, plural) {
-        ("", "podtemplates") => obj.pointer("/template/spec"),
+        ("", "podtemplates") => obj.at("/template/spec"),
         ("", "replicationcontrollers")
         | ("apps", "replicasets" | "deployments" | "statefulsets" | "daemonsets")
-        | ("batch", "jobs") => obj.pointer("/spec/template/spec"),
-        ("batch", "cronjobs") => obj.pointer("/spec/jobTemplate/spec/template/spec"),
+        | ("batch", "jobs") => obj.at("/spec/template/spec"),
+        ("batch", "cronjobs") => obj.at("/spec/jobTemplate/spec/template/spec"),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@
 //! Pure functions over JSON objects, shared by the ResourceQuota admission
 //! plugin and the resourcequota controller that writes `status.used`.
 
+use crate::api::pointer::Pointer;
 use crate::api::quantity::{Format, Quantity, parse_value};
 use jiff::Timestamp;
 use serde_json::Value;
@@ -55,7 +56,7 @@ pub fn resource_list(v: Option<&Value>) -> ResourceList {
 }
 
 fn containers<'a>(pod: &'a Value, list: &str) -> impl Iterator<Item = &'a Value> {
-    pod.pointer(&format!("/spec/{list}"))
+    pod.at(&format!("/spec/{list}"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -67,14 +68,14 @@ pub fn pod_requests_limits(pod: &Value) -> (ResourceList, ResourceList) {
     let mut requests = ResourceList::new();
     let mut limits = ResourceList::new();
     for c in containers(pod, "containers") {
-        requests = add(&requests, &resource_list(c.pointer("/resources/requests")));
-        limits = add(&limits, &resource_list(c.pointer("/resources/limits")));
+        requests = add(&requests, &resource_list(c.at("/resources/requests")));
+        limits = add(&limits, &resource_list(c.at("/resources/limits")));
     }
     for c in containers(pod, "initContainers") {
-        requests = max(&requests, &resource_list(c.pointer("/resources/requests")));
-        limits = max(&limits, &resource_list(c.pointer("/resources/limits")));
+        requests = max(&requests, &resource_list(c.at("/resources/requests")));
+        limits = max(&limits, &resource_list(c.at("/resources/limits")));
     }
-    let overhead = resource_list(pod.pointer("/spec/overhead"));
+    let overhead = resource_list(pod.at("/spec/overhead"));
     (add(&requests, &overhead), add(&limits, &overhead))
 }
 
@@ -104,18 +105,18 @@ fn compute_usage(requests: &ResourceList, limits: &ResourceList) -> ResourceList
 /// grace period has run out.
 fn pod_is_charged(pod: &Value, now: Timestamp) -> bool {
     let phase = pod
-        .pointer("/status/phase")
+        .at("/status/phase")
         .and_then(Value::as_str)
         .unwrap_or("");
     if phase == "Succeeded" || phase == "Failed" {
         return false;
     }
     let deleted_at = pod
-        .pointer("/metadata/deletionTimestamp")
+        .at("/metadata/deletionTimestamp")
         .and_then(Value::as_str)
         .and_then(|t| t.parse::<Timestamp>().ok());
     let grace = pod
-        .pointer("/metadata/deletionGracePeriodSeconds")
+        .at("/metadata/deletionGracePeriodSeconds")
         .and_then(Value::as_i64);
     if let (Some(at), Some(grace)) = (deleted_at, grace) {
         let end = at
@@ -146,11 +147,11 @@ fn service_usage(svc: &Value) -> ResourceList {
     out.insert("count/services".into(), one());
     out.insert("services".into(), one());
     let ty = svc
-        .pointer("/spec/type")
+        .at("/spec/type")
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP");
     let ports = svc
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(Value::as_array)
         .map_or(0, Vec::len) as i64;
     let zero = Quantity::from_units(0, Format::DecimalSI);
@@ -166,7 +167,7 @@ fn service_usage(svc: &Value) -> ResourceList {
         "LoadBalancer" => {
             out.insert("services.loadbalancers".into(), one());
             let node_ports = svc
-                .pointer("/spec/allocateLoadBalancerNodePorts")
+                .at("/spec/allocateLoadBalancerNodePorts")
                 .and_then(Value::as_bool)
                 .unwrap_or(true);
             if node_ports {
@@ -188,7 +189,7 @@ fn pvc_usage(pvc: &Value) -> ResourceList {
     out.insert("count/persistentvolumeclaims".into(), one());
     out.insert("persistentvolumeclaims".into(), one());
     let class = pvc
-        .pointer("/spec/storageClassName")
+        .at("/spec/storageClassName")
         .and_then(Value::as_str)
         .unwrap_or("");
     if !class.is_empty() {
@@ -198,7 +199,7 @@ fn pvc_usage(pvc: &Value) -> ResourceList {
         );
     }
     if let Some(q) = pvc
-        .pointer("/spec/resources/requests/storage")
+        .at("/spec/resources/requests/storage")
         .and_then(|v| parse_value(v).ok())
     {
         out.insert("requests.storage".into(), q);
@@ -250,7 +251,7 @@ pub fn is_best_effort(pod: &Value) -> bool {
     ["containers", "initContainers"].iter().all(|list| {
         containers(pod, list).all(|c| {
             ["requests", "limits"].iter().all(|kind| {
-                let l = resource_list(c.pointer(&format!("/resources/{kind}")));
+                let l = resource_list(c.at(&format!("/resources/{kind}")));
                 !l.keys().any(|k| k == "cpu" || k == "memory")
             })
         })
@@ -258,7 +259,7 @@ pub fn is_best_effort(pod: &Value) -> bool {
 }
 
 fn is_terminating(pod: &Value) -> bool {
-    pod.pointer("/spec/activeDeadlineSeconds")
+    pod.at("/spec/activeDeadlineSeconds")
         .and_then(Value::as_i64)
         .is_some_and(|s| s >= 0)
 }
@@ -272,7 +273,7 @@ fn pod_matches_scope(pod: &Value, scope: &str, operator: &str, values: &[&str]) 
         "NotBestEffort" => !is_best_effort(pod),
         "PriorityClass" => {
             let class = pod
-                .pointer("/spec/priorityClassName")
+                .at("/spec/priorityClassName")
                 .and_then(Value::as_str)
                 .filter(|c| !c.is_empty());
             match operator {
@@ -291,7 +292,7 @@ fn pod_matches_scope(pod: &Value, scope: &str, operator: &str, values: &[&str]) 
 /// pods match a scoped quota (`generic.Matches` with `MatchesNoScopeFunc`).
 pub fn matches_scopes(quota: &Value, group: &str, plural: &str, obj: &Value) -> bool {
     let mut reqs: Vec<(String, String, Vec<&str>)> = quota
-        .pointer("/spec/scopes")
+        .at("/spec/scopes")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -299,7 +300,7 @@ pub fn matches_scopes(quota: &Value, group: &str, plural: &str, obj: &Value) -> 
         .map(|s| (s.to_string(), "Exists".to_string(), Vec::new()))
         .collect();
     for e in quota
-        .pointer("/spec/scopeSelector/matchExpressions")
+        .at("/spec/scopeSelector/matchExpressions")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -326,7 +327,7 @@ pub fn matches_scopes(quota: &Value, group: &str, plural: &str, obj: &Value) -> 
 
 /// The quota's hard limits (`spec.hard`).
 pub fn hard(quota: &Value) -> ResourceList {
-    resource_list(quota.pointer("/spec/hard"))
+    resource_list(quota.at("/spec/hard"))
 }
 
 /// The usage of `objects` (all of one kind) against `quota`: every hard

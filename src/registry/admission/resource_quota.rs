@@ -13,6 +13,7 @@
 //! expanded) are not.
 
 use super::quota_usage::{self, ResourceList, pretty};
+use crate::api::pointer::Pointer;
 use crate::api::quantity::{Format, Quantity};
 use crate::api::resource::ResourceInfo;
 use crate::api::status::{GroupResource, Status};
@@ -53,13 +54,13 @@ pub fn pod_constraints(hard: &ResourceList, pod: &Value) -> Option<String> {
     let mut missing: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for list in ["containers", "initContainers"] {
         for c in pod
-            .pointer(&format!("/spec/{list}"))
+            .at(&format!("/spec/{list}"))
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
         {
-            let requests = quota_usage::resource_list(c.pointer("/resources/requests"));
-            let limits = quota_usage::resource_list(c.pointer("/resources/limits"));
+            let requests = quota_usage::resource_list(c.at("/resources/requests"));
+            let limits = quota_usage::resource_list(c.at("/resources/limits"));
             let declared = |r: &str| match r {
                 "cpu" | "memory" => requests.contains_key(r),
                 _ => match r.split_once('.') {

@@ -2,6 +2,7 @@
 //! must exist; its token is mounted as a projected volume), upstream's
 //! `plugin/pkg/admission/serviceaccount`.
 
+use crate::api::pointer::Pointer;
 use crate::api::status::{GroupResource, Status};
 use crate::sim::rng::Rng;
 use crate::store::{ResKey, Store};
@@ -17,12 +18,12 @@ pub const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccoun
 /// Checks the pod's ServiceAccount exists and mounts its token.
 pub fn service_account(store: &Store, rng: &Rng, ns: &str, pod: &mut Value) -> Result<(), Status> {
     let name = pod
-        .pointer("/metadata/name")
+        .at("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
     let sa_name = pod
-        .pointer("/spec/serviceAccountName")
+        .at("/spec/serviceAccountName")
         .and_then(Value::as_str)
         .unwrap_or("default")
         .to_string();
@@ -39,7 +40,7 @@ pub fn service_account(store: &Store, rng: &Rng, ns: &str, pod: &mut Value) -> R
         ));
     };
     let pod_opt = pod
-        .pointer("/spec/automountServiceAccountToken")
+        .at("/spec/automountServiceAccountToken")
         .and_then(Value::as_bool);
     let sa_opt = sa
         .get("automountServiceAccountToken")

@@ -4,6 +4,7 @@
 //! `SetDefaults_CronJob`) and `pkg/registry/batch/job/strategy.go`
 //! (`generateSelector`, `manualSelector`).
 
+use crate::api::pointer::Pointer;
 use serde_json::{Value, json};
 
 use super::{child, existing, pod, set_default};
@@ -48,7 +49,7 @@ pub fn job(obj: &mut Value) {
         }
     }
     // Job metadata.labels default to the template's labels.
-    let tpl_labels = obj.pointer("/spec/template/metadata/labels").cloned();
+    let tpl_labels = obj.at("/spec/template/metadata/labels").cloned();
     if let Some(labels) = tpl_labels.filter(|l| l.as_object().is_some_and(|m| !m.is_empty()))
         && let Some(meta) = child(obj, "metadata")
         && meta
@@ -78,11 +79,11 @@ pub fn cron_job(obj: &mut Value) {
 /// `batch.kubernetes.io/job-name`, `controller-uid` and `job-name` labels.
 /// Call on create, after the uid is assigned and before validation.
 pub fn set_job_generated_selector(obj: &mut Value, uid: &str) {
-    if obj.pointer("/spec/manualSelector").and_then(Value::as_bool) == Some(true) {
+    if obj.at("/spec/manualSelector").and_then(Value::as_bool) == Some(true) {
         return;
     }
     let name = obj
-        .pointer("/metadata/name")
+        .at("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();

@@ -7,6 +7,7 @@
 //! defaulted; admission defaults from `plugin/pkg/admission/priority` and
 //! `plugin/pkg/admission/serviceaccount`, `defaulttolerationseconds`.
 
+use crate::api::pointer::Pointer;
 use serde_json::{Value, json};
 
 use super::{child, each_item, existing, set_default, str_of};
@@ -173,7 +174,7 @@ fn handler(h: &mut Value) {
 
 fn requests_from_limits(c: &mut Value) {
     let Some(limits) = c
-        .pointer("/resources/limits")
+        .at("/resources/limits")
         .and_then(Value::as_object)
         .cloned()
     else {

@@ -5,6 +5,7 @@
 //! `validateIngressBackend`, `ValidateNetworkPolicySpec`,
 //! `ValidateNetworkPolicyPort`, `ValidateNetworkPolicyPeer`).
 
+use crate::api::pointer::Pointer;
 use serde_json::Value;
 
 use super::{arr, ch, get, idx, int, label_selector, present, s};
@@ -113,7 +114,7 @@ pub fn ingress(obj: &Value) -> Vec<FieldError> {
 pub fn ingress_create(obj: &Value) -> Vec<FieldError> {
     const KEY: &str = "kubernetes.io/ingress.class";
     let annotation = obj
-        .pointer("/metadata/annotations")
+        .at("/metadata/annotations")
         .and_then(|a| a.get(KEY))
         .and_then(Value::as_str);
     let class = get(obj, "spec")

@@ -6,6 +6,7 @@
 //! role labelled `rbac.authorization.k8s.io/aggregate-to-view: "true"`.
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::selector::LabelSelector;
 use crate::registry::rbac::CLUSTER_ROLES;
 use crate::registry::rbac::rule::PolicyRule;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 pub struct ClusterRoleAggregationController;
 
 fn selectors(role: &Value) -> Option<&Vec<Value>> {
-    role.pointer("/aggregationRule/clusterRoleSelectors")
+    role.at("/aggregationRule/clusterRoleSelectors")
         .and_then(Value::as_array)
 }
 

@@ -16,6 +16,7 @@ use super::job::finished;
 use super::podutil::parse_time;
 use super::replicaset::status_patch;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::registry::validation::cron::{self, Schedule};
 use crate::sim::clock::format_time;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
@@ -47,10 +48,7 @@ fn event(cj: &Value, type_: EventType, reason: &str, message: impl Into<String>)
 
 /// `getJobFromTemplate2`: the Job for the time `scheduled`.
 pub fn job_from_template(cj: &Value, scheduled: Timestamp) -> Value {
-    let tmpl = cj
-        .pointer("/spec/jobTemplate")
-        .cloned()
-        .unwrap_or(json!({}));
+    let tmpl = cj.at("/spec/jobTemplate").cloned().unwrap_or(json!({}));
     let name = format!(
         "{}-{}",
         meta::name(cj),
@@ -59,11 +57,11 @@ pub fn job_from_template(cj: &Value, scheduled: Timestamp) -> Value {
     let mut md = Map::new();
     md.insert("name".into(), json!(name));
     md.insert("namespace".into(), json!(meta::namespace(cj)));
-    if let Some(v) = tmpl.pointer("/metadata/labels") {
+    if let Some(v) = tmpl.at("/metadata/labels") {
         md.insert("labels".into(), v.clone());
     }
     let mut annotations = tmpl
-        .pointer("/metadata/annotations")
+        .at("/metadata/annotations")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
@@ -110,7 +108,7 @@ fn job_ref(j: &Value) -> Value {
         "namespace": meta::namespace(j),
         "name": meta::name(j),
         "uid": meta::uid(j),
-        "resourceVersion": j.pointer("/metadata/resourceVersion").cloned().unwrap_or(Value::Null),
+        "resourceVersion": j.at("/metadata/resourceVersion").cloned().unwrap_or(Value::Null),
     })
 }
 
@@ -188,7 +186,7 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
                 }
                 // Any succeeded child counts, listed or not.
                 if cond == "Complete"
-                    && let Some(t) = parse_time(j.pointer("/status/completionTime"))
+                    && let Some(t) = parse_time(j.at("/status/completionTime"))
                     && last_success.is_none_or(|l| t > l)
                 {
                     last_success = Some(t);
@@ -225,7 +223,7 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
         ("Complete", "/spec/successfulJobsHistoryLimit"),
         ("Failed", "/spec/failedJobsHistoryLimit"),
     ] {
-        let Some(limit) = cj.pointer(limit).and_then(Value::as_i64) else {
+        let Some(limit) = cj.at(limit).and_then(Value::as_i64) else {
             continue;
         };
         let mut done: Vec<&Value> = jobs
@@ -237,7 +235,7 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
         if done.len() > limit {
             // `byJobStartTime`: no start time last, then by name.
             done.sort_by(|a, b| {
-                let st = |j: &Value| parse_time(j.pointer("/status/startTime"));
+                let st = |j: &Value| parse_time(j.at("/status/startTime"));
                 match (st(a), st(b)) {
                     (Some(x), Some(y)) => x.cmp(&y),
                     (Some(_), None) => std::cmp::Ordering::Less,
@@ -252,9 +250,9 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
     }
 
     let mut requeue = None;
-    let suspended = cj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
+    let suspended = cj.at("/spec/suspend").and_then(Value::as_bool) == Some(true);
     let spec = cj
-        .pointer("/spec/schedule")
+        .at("/spec/schedule")
         .and_then(Value::as_str)
         .unwrap_or("");
     let schedule = match cron::parse(spec) {
@@ -273,7 +271,7 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
         let last = parse_time(status.get("lastScheduleTime"));
         let mut earliest = last.or_else(|| super::podutil::created(cj)).unwrap_or(now);
         let deadline = cj
-            .pointer("/spec/startingDeadlineSeconds")
+            .at("/spec/startingDeadlineSeconds")
             .and_then(Value::as_i64);
         if let Some(d) = deadline
             && let Ok(floor) = now.checked_sub(SignedDuration::from_secs(d))
@@ -288,7 +286,7 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
             && last.is_none_or(|l| scheduled > l)
         {
             let policy = cj
-                .pointer("/spec/concurrencyPolicy")
+                .at("/spec/concurrencyPolicy")
                 .and_then(Value::as_str)
                 .unwrap_or("Allow");
             let name = format!(

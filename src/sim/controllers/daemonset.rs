@@ -30,6 +30,7 @@ use super::podutil::{self, int_at};
 use super::replicaset::status_patch;
 use super::scheduler::{matches_node_affinity, tolerates};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, controller_key, res};
@@ -97,7 +98,7 @@ pub fn add_daemon_tolerations(spec: &mut Map<String, Value>) {
 /// The pod for `node` (`NewPod` plus the controller's labels and the
 /// node-name affinity).
 pub fn new_pod(ds: &Value, node: &str, hash: &str) -> Value {
-    let tmpl = ds.pointer("/spec/template").cloned().unwrap_or(json!({}));
+    let tmpl = ds.at("/spec/template").cloned().unwrap_or(json!({}));
     let mut labels = history::template_labels(ds);
     labels.insert(REVISION_LABEL.into(), json!(hash));
     labels.insert(
@@ -108,7 +109,7 @@ pub fn new_pod(ds: &Value, node: &str, hash: &str) -> Value {
     md.insert("generateName".into(), json!(format!("{}-", meta::name(ds))));
     md.insert("namespace".into(), json!(meta::namespace(ds)));
     md.insert("labels".into(), Value::Object(labels));
-    if let Some(a) = tmpl.pointer("/metadata/annotations") {
+    if let Some(a) = tmpl.at("/metadata/annotations") {
         md.insert("annotations".into(), a.clone());
     }
     md.insert(
@@ -146,14 +147,14 @@ pub fn new_pod(ds: &Value, node: &str, hash: &str) -> Value {
 /// affinity pins (`GetTargetNodeName`).
 pub fn target_node(pod: &Value) -> Option<&str> {
     if let Some(n) = pod
-        .pointer("/spec/nodeName")
+        .at("/spec/nodeName")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
     {
         return Some(n);
     }
     let terms = pod
-        .pointer("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        .at("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
         .and_then(Value::as_array)?;
     terms.iter().find_map(|t| {
         t.get("matchFields")
@@ -163,19 +164,19 @@ pub fn target_node(pod: &Value) -> Option<&str> {
                 f.get("key").and_then(Value::as_str) == Some("metadata.name")
                     && f.get("operator").and_then(Value::as_str) == Some("In")
             })?
-            .pointer("/values/0")
+            .at("/values/0")
             .and_then(Value::as_str)
     })
 }
 
 /// `NodeShouldRunDaemonPod`: (should run, should continue running).
 pub fn should_run(ds: &Value, node: &Value) -> (bool, bool) {
-    let mut pod = json!({"spec": ds.pointer("/spec/template/spec").cloned().unwrap_or(json!({}))});
+    let mut pod = json!({"spec": ds.at("/spec/template/spec").cloned().unwrap_or(json!({}))});
     if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
         add_daemon_tolerations(spec);
     }
     let node_name = pod
-        .pointer("/spec/nodeName")
+        .at("/spec/nodeName")
         .and_then(Value::as_str)
         .unwrap_or("");
     if !node_name.is_empty() && node_name != meta::name(node) {
@@ -185,12 +186,12 @@ pub fn should_run(ds: &Value, node: &Value) -> (bool, bool) {
         return (false, false);
     }
     let tolerations: Vec<Value> = pod
-        .pointer("/spec/tolerations")
+        .at("/spec/tolerations")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
     let taints = node
-        .pointer("/spec/taints")
+        .at("/spec/taints")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -219,7 +220,7 @@ fn pod_hash(p: &Value) -> &str {
 /// up for percentages, at least 1 when both budgets are 0 is left to
 /// validation).
 fn max_unavailable(ds: &Value, desired: i64) -> i64 {
-    match ds.pointer("/spec/updateStrategy/rollingUpdate/maxUnavailable") {
+    match ds.at("/spec/updateStrategy/rollingUpdate/maxUnavailable") {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(1),
         Some(Value::String(s)) => s
             .strip_suffix('%')
@@ -293,7 +294,7 @@ impl Controller for DaemonSetController {
         }
         let min_ready = int_at(ds, "/spec/minReadySeconds", 0);
         let rolling = ds
-            .pointer("/spec/updateStrategy/type")
+            .at("/spec/updateStrategy/type")
             .and_then(Value::as_str)
             .unwrap_or("RollingUpdate")
             == "RollingUpdate";

@@ -20,6 +20,7 @@
 use super::deployment::util::scaled;
 use super::podutil::{self, int_at, parse_time};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 pub use crate::registry::pdb::{
     CONDITION, INSUFFICIENT_PODS, PDBS, SUFFICIENT_PODS, SYNC_FAILED, selector, selects,
     set_condition, update_allowed_condition,
@@ -143,7 +144,7 @@ pub fn expected_pod_count(
     pdb: &Value,
     pods: &[&Value],
 ) -> Result<(i64, i64, Vec<String>), String> {
-    let spec = |f: &str| pdb.pointer(&format!("/spec/{f}")).filter(|v| !v.is_null());
+    let spec = |f: &str| pdb.at(&format!("/spec/{f}")).filter(|v| !v.is_null());
     if let Some(max) = spec("maxUnavailable") {
         let (expected, unmanaged) = expected_scale(snap, pods)?;
         let max = scaled(Some(max), expected, true);
@@ -278,7 +279,7 @@ pub fn desired_status(
             "UnmanagedPods",
             format!(
                 "Pods selected by this PodDisruptionBudget (selector: {}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set \".spec.minAvailable\" field of the PDB to an integer value.",
-                go_selector(pdb.pointer("/spec/selector"))
+                go_selector(pdb.at("/spec/selector"))
             ),
         ));
     }
@@ -384,7 +385,7 @@ impl Controller for DisruptionController {
             };
         };
         // UpdateStatus with the version read: a concurrent eviction wins.
-        if let Some(rv) = pdb.pointer("/metadata/resourceVersion") {
+        if let Some(rv) = pdb.at("/metadata/resourceVersion") {
             patch["metadata"] = json!({"resourceVersion": rv});
         }
         let mut actions = vec![Action::Patch {

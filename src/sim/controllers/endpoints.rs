@@ -18,6 +18,7 @@
 
 use super::endpointutil::{self as util, res as svcres};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, res};
@@ -47,7 +48,7 @@ fn repack(entries: &[(Value, bool, Option<Value>)]) -> Vec<Value> {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
-            a.pointer("/targetRef/uid")
+            a.at("/targetRef/uid")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
@@ -121,8 +122,8 @@ fn repack(entries: &[(Value, bool, Option<Value>)]) -> Vec<Value> {
         })
         .collect();
     let first = |s: &Value| -> String {
-        s.pointer("/addresses/0/ip")
-            .or_else(|| s.pointer("/notReadyAddresses/0/ip"))
+        s.at("/addresses/0/ip")
+            .or_else(|| s.at("/notReadyAddresses/0/ip"))
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string()
@@ -135,7 +136,7 @@ fn repack(entries: &[(Value, bool, Option<Value>)]) -> Vec<Value> {
 pub fn desired_subsets(svc: &Value, pods: &[&Value]) -> Vec<Value> {
     let publish = util::publish_not_ready(svc);
     let ports = svc
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -153,7 +154,7 @@ pub fn desired_subsets(svc: &Value, pods: &[&Value]) -> Vec<Value> {
             addr.insert("hostname".into(), json!(h));
         }
         let node = pod
-            .pointer("/spec/nodeName")
+            .at("/spec/nodeName")
             .and_then(Value::as_str)
             .unwrap_or("");
         addr.insert("nodeName".into(), json!(node));

@@ -21,6 +21,7 @@
 
 use super::endpointutil::{self as util, res as svcres};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, controller_uid, res};
@@ -87,7 +88,7 @@ fn pod_to_endpoint(pod: &Value, node: Option<&Value>, svc: &Value, ip: String) -
         ep.insert("hostname".into(), json!(h));
     }
     if let Some(n) = pod
-        .pointer("/spec/nodeName")
+        .at("/spec/nodeName")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
     {
@@ -113,7 +114,7 @@ fn desired_groups(snap: &Snapshot, svc: &Value, pods: &[&Value]) -> Vec<(Vec<Val
             continue;
         }
         let node_name = pod
-            .pointer("/spec/nodeName")
+            .at("/spec/nodeName")
             .and_then(Value::as_str)
             .unwrap_or("");
         let node = snap.get(res::NODES, "", node_name).map(|n| &**n);
@@ -152,11 +153,11 @@ fn desired_labels(svc: &Value) -> Map<String, Value> {
 /// The identity of an endpoint across updates: its address and pod.
 fn endpoint_key(ep: &Value) -> (String, String) {
     (
-        ep.pointer("/addresses/0")
+        ep.at("/addresses/0")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string(),
-        ep.pointer("/targetRef/uid")
+        ep.at("/targetRef/uid")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string(),
@@ -221,7 +222,7 @@ impl Controller for EndpointSliceController {
             let node = meta::name(obj);
             let mut keys: Vec<ObjectKey> = snap
                 .list(res::PODS, None)
-                .filter(|p| p.pointer("/spec/nodeName").and_then(Value::as_str) == Some(node))
+                .filter(|p| p.at("/spec/nodeName").and_then(Value::as_str) == Some(node))
                 .flat_map(|p| util::services_in(snap, meta::namespace(p)))
                 .collect();
             keys.sort();

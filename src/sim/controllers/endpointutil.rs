@@ -6,6 +6,7 @@
 
 use super::podutil::{self, parse_time};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::snapshot::{ObjectKey, Snapshot};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
@@ -24,10 +25,10 @@ pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
 /// and for Services without one (their endpoints are managed out of
 /// band). An empty map counts as none, as it does once stored upstream.
 pub fn selector(svc: &Value) -> Option<&Map<String, Value>> {
-    if svc.pointer("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
+    if svc.at("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
         return None;
     }
-    svc.pointer("/spec/selector")
+    svc.at("/spec/selector")
         .and_then(Value::as_object)
         .filter(|m| !m.is_empty())
 }
@@ -82,7 +83,7 @@ pub fn should_pod_be_in_endpoints(pod: &Value, include_terminating: bool) -> boo
 /// `status.podIPs`, or `status.podIP` alone when the list is missing.
 fn pod_ips(pod: &Value) -> Vec<&str> {
     let list: Vec<&str> = pod
-        .pointer("/status/podIPs")
+        .at("/status/podIPs")
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
@@ -94,7 +95,7 @@ fn pod_ips(pod: &Value) -> Vec<&str> {
     if !list.is_empty() {
         return list;
     }
-    pod.pointer("/status/podIP")
+    pod.at("/status/podIP")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .into_iter()
@@ -104,10 +105,10 @@ fn pod_ips(pod: &Value) -> Vec<&str> {
 /// The Service's IP family (`spec.ipFamilies[0]`, else from the cluster IP).
 pub fn ip_family(svc: &Value) -> &'static str {
     let first = svc
-        .pointer("/spec/ipFamilies/0")
+        .at("/spec/ipFamilies/0")
         .and_then(Value::as_str)
         .or_else(|| {
-            let ip = svc.pointer("/spec/clusterIP").and_then(Value::as_str)?;
+            let ip = svc.at("/spec/clusterIP").and_then(Value::as_str)?;
             (!ip.is_empty() && ip != "None").then(|| if ip.contains(':') { "IPv6" } else { "IPv4" })
         });
     match first {
@@ -141,12 +142,12 @@ pub fn find_port(pod: &Value, svc_port: &Value) -> Option<i64> {
                 return Some(n);
             }
             let containers = pod
-                .pointer("/spec/containers")
+                .at("/spec/containers")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten();
             let sidecars = pod
-                .pointer("/spec/initContainers")
+                .at("/spec/initContainers")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -172,8 +173,8 @@ pub fn find_port(pod: &Value, svc_port: &Value) -> Option<i64> {
 
 /// `ShouldSetHostname`: the pod asked for this Service as its subdomain.
 pub fn hostname_for(pod: &Value, svc: &Value) -> Option<String> {
-    let hostname = pod.pointer("/spec/hostname").and_then(Value::as_str)?;
-    let subdomain = pod.pointer("/spec/subdomain").and_then(Value::as_str)?;
+    let hostname = pod.at("/spec/hostname").and_then(Value::as_str)?;
+    let subdomain = pod.at("/spec/subdomain").and_then(Value::as_str)?;
     (!hostname.is_empty()
         && subdomain == meta::name(svc)
         && meta::namespace(svc) == meta::namespace(pod))
@@ -182,19 +183,19 @@ pub fn hostname_for(pod: &Value, svc: &Value) -> Option<String> {
 
 /// `helper.IsServiceIPSet`: a cluster IP other than `None`.
 pub fn is_service_ip_set(svc: &Value) -> bool {
-    svc.pointer("/spec/clusterIP")
+    svc.at("/spec/clusterIP")
         .and_then(Value::as_str)
         .is_some_and(|ip| !ip.is_empty() && ip != "None")
 }
 
 /// Whether the Service is headless (`clusterIP: None`).
 pub fn is_headless(svc: &Value) -> bool {
-    svc.pointer("/spec/clusterIP").and_then(Value::as_str) == Some("None")
+    svc.at("/spec/clusterIP").and_then(Value::as_str) == Some("None")
 }
 
 /// `spec.publishNotReadyAddresses`.
 pub fn publish_not_ready(svc: &Value) -> bool {
-    svc.pointer("/spec/publishNotReadyAddresses")
+    svc.at("/spec/publishNotReadyAddresses")
         .and_then(Value::as_bool)
         .unwrap_or(false)
 }
@@ -291,7 +292,7 @@ pub fn trigger_time(
 /// A published trigger time.
 pub fn published_trigger_time(obj: &Value) -> Option<Timestamp> {
     parse_time(
-        obj.pointer("/metadata/annotations")
+        obj.at("/metadata/annotations")
             .and_then(|a| a.get(TRIGGER_TIME)),
     )
 }

@@ -11,6 +11,7 @@
 
 use super::deployment::util::compute_hash;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::snapshot::Snapshot;
 use serde_json::{Map, Value, json};
 
@@ -24,14 +25,11 @@ pub const REVISION_LABEL: &str = "controller-revision-hash";
 
 /// The hash of the owner's current pod template.
 pub fn template_hash(owner: &Value) -> String {
-    let template = owner
-        .pointer("/spec/template")
-        .cloned()
-        .unwrap_or(json!({}));
+    let template = owner.at("/spec/template").cloned().unwrap_or(json!({}));
     // A zero count hashes as no count, so the status write that records
     // `collisionCount: 0` does not change the hash.
     let collisions = owner
-        .pointer("/status/collisionCount")
+        .at("/status/collisionCount")
         .and_then(Value::as_i64)
         .filter(|c| *c > 0);
     compute_hash(&template, collisions)
@@ -70,7 +68,7 @@ pub fn number(rev: &Value) -> i64 {
 
 /// The pod template a revision records.
 pub fn template_of(rev: &Value) -> Option<Value> {
-    let mut t = rev.pointer("/data/spec/template")?.clone();
+    let mut t = rev.at("/data/spec/template")?.clone();
     if let Some(m) = t.as_object_mut() {
         m.remove("$patch");
     }
@@ -85,10 +83,7 @@ pub fn new_revision(
     labels: Map<String, Value>,
     revision: i64,
 ) -> Value {
-    let mut template = owner
-        .pointer("/spec/template")
-        .cloned()
-        .unwrap_or(json!({}));
+    let mut template = owner.at("/spec/template").cloned().unwrap_or(json!({}));
     if let Some(m) = template.as_object_mut() {
         m.insert("$patch".into(), json!("replace"));
     }
@@ -109,7 +104,7 @@ pub fn new_revision(
 /// The set's template labels, as a map to extend.
 pub fn template_labels(owner: &Value) -> Map<String, Value> {
     owner
-        .pointer("/spec/template/metadata/labels")
+        .at("/spec/template/metadata/labels")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default()

@@ -11,6 +11,7 @@
 //! last status stays (the shutdown clean-up is not modelled).
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::controllers::podutil;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::ingress::{IngressView, NAMESPACE};
@@ -55,13 +56,13 @@ pub fn published_status(address: &str) -> Value {
 /// Whether a Ready ingress-nginx controller pod runs.
 fn controller_running(snap: &Snapshot) -> bool {
     snap.list(core_res::PODS, Some(NAMESPACE)).any(|p| {
-        p.pointer(&format!(
+        p.at(&format!(
             "/metadata/labels/{}",
             COMPONENT_LABEL.replace('/', "~1")
         ))
         .and_then(Value::as_str)
             == Some("controller")
-            && p.pointer("/metadata/deletionTimestamp").is_none()
+            && p.at("/metadata/deletionTimestamp").is_none()
             && podutil::is_ready(p)
     })
 }
@@ -116,14 +117,14 @@ impl Controller for IngressStatusController {
         let Some(ing) = snap.get(res::INGRESSES, &key.namespace, &key.name) else {
             return Reconciled::none();
         };
-        if ing.pointer("/metadata/deletionTimestamp").is_some()
+        if ing.at("/metadata/deletionTimestamp").is_some()
             || !view(snap).owns(ing)
             || !controller_running(snap)
         {
             return Reconciled::none();
         }
         let want = published_status(PUBLISH_STATUS_ADDRESS);
-        if ing.pointer("/status/loadBalancer/ingress") == Some(&want) {
+        if ing.at("/status/loadBalancer/ingress") == Some(&want) {
             return Reconciled::none();
         }
         // The store's add handler and then the update our status write

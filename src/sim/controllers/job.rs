@@ -21,6 +21,7 @@
 use super::podutil::{self, int_at, parse_time};
 use super::replicaset::status_patch;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::clock::format_time;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
@@ -57,7 +58,7 @@ fn event(job: &Value, type_: EventType, reason: &str, message: impl Into<String>
 
 /// A pod stamped from the Job's template, owned by the Job.
 pub fn pod_from_template(job: &Value) -> Value {
-    let tmpl = job.pointer("/spec/template").cloned().unwrap_or(json!({}));
+    let tmpl = job.at("/spec/template").cloned().unwrap_or(json!({}));
     let mut md = Map::new();
     md.insert(
         "generateName".into(),
@@ -65,7 +66,7 @@ pub fn pod_from_template(job: &Value) -> Value {
     );
     md.insert("namespace".into(), json!(meta::namespace(job)));
     for f in ["labels", "annotations"] {
-        if let Some(v) = tmpl.pointer(&format!("/metadata/{f}")) {
+        if let Some(v) = tmpl.at(&format!("/metadata/{f}")) {
             md.insert(f.into(), v.clone());
         }
     }
@@ -97,7 +98,7 @@ pub fn has_condition(job: &Value, ty: &str) -> bool {
 }
 
 fn condition<'a>(job: &'a Value, ty: &str) -> Option<&'a Value> {
-    job.pointer("/status/conditions")
+    job.at("/status/conditions")
         .and_then(Value::as_array)?
         .iter()
         .find(|c| c.get("type").and_then(Value::as_str) == Some(ty))
@@ -120,11 +121,11 @@ fn new_condition(ty: &str, status: &str, reason: &str, message: &str, now: Times
 /// its creation.
 fn finish_time(pod: &Value) -> Option<Timestamp> {
     let fin = pod
-        .pointer("/status/containerStatuses")
+        .at("/status/containerStatuses")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|c| parse_time(c.pointer("/state/terminated/finishedAt")))
+        .filter_map(|c| parse_time(c.at("/state/terminated/finishedAt")))
         .max();
     fin.or_else(|| podutil::created(pod))
 }
@@ -207,15 +208,15 @@ fn sync(job: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconc
     // until counted), so a finished pod deleted later still counts.
     let succeeded = succeeded.max(int_at(job, "/status/succeeded", 0));
     let failed = failed.max(int_at(job, "/status/failed", 0));
-    let completions = job.pointer("/spec/completions").and_then(Value::as_i64);
+    let completions = job.at("/spec/completions").and_then(Value::as_i64);
     let parallelism = int_at(job, "/spec/parallelism", 1).max(0);
     let backoff_limit = int_at(job, "/spec/backoffLimit", 6);
-    let suspended = job.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true);
+    let suspended = job.at("/spec/suspend").and_then(Value::as_bool) == Some(true);
 
     let mut actions = Vec::new();
     let mut requeue: Option<SignedDuration> = None;
     let mut conditions: Vec<Value> = job
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -240,7 +241,7 @@ fn sync(job: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconc
         })
         .or_else(|| {
             let deadline = job
-                .pointer("/spec/activeDeadlineSeconds")
+                .at("/spec/activeDeadlineSeconds")
                 .and_then(Value::as_i64);
             let past_deadline = match (deadline, start_time) {
                 (Some(d), Some(st)) if !suspended => {
@@ -444,7 +445,7 @@ fn sync(job: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconc
 /// restarts of running and pending pods count against the backoff limit.
 fn past_backoff_limit_on_failure(job: &Value, pods: &[&Value]) -> bool {
     if job
-        .pointer("/spec/template/spec/restartPolicy")
+        .at("/spec/template/spec/restartPolicy")
         .and_then(Value::as_str)
         != Some("OnFailure")
     {
@@ -456,7 +457,7 @@ fn past_backoff_limit_on_failure(job: &Value, pods: &[&Value]) -> bool {
         .flat_map(|p| {
             ["/status/initContainerStatuses", "/status/containerStatuses"]
                 .into_iter()
-                .filter_map(|f| p.pointer(f).and_then(Value::as_array))
+                .filter_map(|f| p.at(f).and_then(Value::as_array))
                 .flatten()
         })
         .filter_map(|c| c.get("restartCount").and_then(Value::as_i64))

@@ -45,6 +45,7 @@ use super::hpa::MetricsSource;
 use super::nodeheartbeat::{kubelet_stopped, switches, under_pressure};
 use super::nodelifecycle::{LEASE_NAMESPACE, LEASES};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::quantity::{Format, Quantity};
 use crate::sim::clock::format_time;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
@@ -155,13 +156,13 @@ pub fn eviction_message(
 }
 
 fn str_at<'a>(v: &'a Value, p: &str) -> &'a str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("")
+    v.at(p).and_then(Value::as_str).unwrap_or("")
 }
 
 /// The pod's priority: `spec.priority`, else that of the built-in class it
 /// names.
 pub fn priority(pod: &Value) -> i64 {
-    if let Some(p) = pod.pointer("/spec/priority").and_then(Value::as_i64) {
+    if let Some(p) = pod.at("/spec/priority").and_then(Value::as_i64) {
         return p;
     }
     match str_at(pod, "/spec/priorityClassName") {
@@ -184,7 +185,7 @@ pub fn exempt(pod: &Value) -> bool {
 /// `kubelettypes.IsCriticalPod`: static, mirror, or system-critical
 /// priority.
 pub fn critical(pod: &Value) -> bool {
-    let annotations = pod.pointer("/metadata/annotations");
+    let annotations = pod.at("/metadata/annotations");
     let ann = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Value::as_str);
     let is_static = ann("kubernetes.io/config.source").is_some_and(|s| s != "api");
     let is_mirror = ann("kubernetes.io/config.mirror").is_some();
@@ -200,7 +201,7 @@ fn quantity_bytes(v: Option<&Value>) -> i64 {
 /// The containers of `pod` with their use (`usage` by name; 0 when
 /// unknown) and their request of the starved resource.
 pub fn container_uses(pod: &Value, starved: Starved, usage: &[(String, i64)]) -> Vec<ContainerUse> {
-    pod.pointer("/spec/containers")
+    pod.at("/spec/containers")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -212,7 +213,7 @@ pub fn container_uses(pod: &Value, starved: Starved, usage: &[(String, i64)]) ->
                     .find(|(n, _)| *n == name)
                     .map_or(0, |(_, u)| *u),
                 request: quantity_bytes(
-                    c.pointer("/resources/requests")
+                    c.at("/resources/requests")
                         .and_then(|r| r.get(starved.resource())),
                 ),
                 name,
@@ -227,7 +228,7 @@ pub fn container_uses(pod: &Value, starved: Starved, usage: &[(String, i64)]) ->
 pub fn evicted_status(pod: &Value, message: &str, now: Timestamp) -> Value {
     let stamp = format_time(now);
     let mut conditions: Vec<Value> = pod
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -267,7 +268,7 @@ pub fn evicted_status(pod: &Value, message: &str, now: Timestamp) -> Value {
         "reason": REASON,
         "message": message,
         "conditions": conditions,
-        "containerStatuses": unready(pod.pointer("/status/containerStatuses")),
+        "containerStatuses": unready(pod.at("/status/containerStatuses")),
     }})
 }
 
@@ -303,7 +304,7 @@ pub fn admission_rejection(pod: &Value, conditions: &[&str]) -> Option<String> {
         }
         let taint = json!({"key": "node.kubernetes.io/memory-pressure", "effect": "NoSchedule"});
         let tolerations = pod
-            .pointer("/spec/tolerations")
+            .at("/spec/tolerations")
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
         if super::scheduler::tolerates(tolerations, &taint) {
@@ -321,7 +322,7 @@ pub fn admission_rejection(pod: &Value, conditions: &[&str]) -> Option<String> {
 /// (`PodScheduled`) stay.
 pub fn rejected_status(pod: &Value, message: &str) -> Value {
     let kept: Vec<Value> = pod
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -387,7 +388,7 @@ fn signal(lease: &Value, node: &Value) -> Option<(Starved, i64, i64)> {
         return Some((Starved::Memory, MEMORY_THRESHOLD, MEMORY_THRESHOLD / 8 * 7));
     }
     if under_pressure(lease, "disk") {
-        let capacity = quantity_bytes(node.pointer("/status/capacity/ephemeral-storage"));
+        let capacity = quantity_bytes(node.at("/status/capacity/ephemeral-storage"));
         let threshold = capacity / 100 * NODEFS_THRESHOLD_PERCENT;
         return Some((Starved::Disk, threshold, threshold / 8 * 7));
     }

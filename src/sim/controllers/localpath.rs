@@ -20,6 +20,7 @@
 
 use super::volumeutil::{self as vu, res, s};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot};
@@ -92,10 +93,7 @@ pub fn volume_name(claim: &Value) -> String {
 
 /// `Provision`'s checks on the claim.
 fn check(claim: &Value, node: Option<&str>) -> Result<(), &'static str> {
-    if claim
-        .pointer("/spec/selector")
-        .is_some_and(|v| !v.is_null())
-    {
+    if claim.at("/spec/selector").is_some_and(|v| !v.is_null()) {
         return Err("claim.Spec.Selector is not supported");
     }
     if vu::access_modes(claim)
@@ -133,8 +131,8 @@ pub fn volume_for(claim: &Value, class: &Value, node: &str) -> Value {
             },
         },
         "spec": {
-            "accessModes": claim.pointer("/spec/accessModes").cloned().unwrap_or(json!([])),
-            "capacity": {"storage": claim.pointer("/spec/resources/requests/storage").cloned().unwrap_or(Value::Null)},
+            "accessModes": claim.at("/spec/accessModes").cloned().unwrap_or(json!([])),
+            "capacity": {"storage": claim.at("/spec/resources/requests/storage").cloned().unwrap_or(Value::Null)},
             "claimRef": {
                 "apiVersion": "v1",
                 "kind": "PersistentVolumeClaim",

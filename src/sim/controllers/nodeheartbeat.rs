@@ -31,6 +31,7 @@
 use super::nodelifecycle::{LEASE_NAMESPACE, LEASES};
 use super::podutil::parse_time;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::clock::{format_micro_time, format_time};
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
@@ -53,7 +54,7 @@ pub struct NodeHeartbeat;
 
 fn annotation<'a>(lease: &'a Value, key: &str) -> Option<&'a str> {
     lease
-        .pointer("/metadata/annotations")
+        .at("/metadata/annotations")
         .and_then(|a| a.get(key))
         .and_then(Value::as_str)
 }
@@ -152,7 +153,7 @@ fn last_report(node: &Value) -> Option<Timestamp> {
 /// the stored ones already say that and the last report is recent.
 fn posted_conditions(node: &Value, lease: &Value, now: Timestamp) -> Option<Vec<Value>> {
     let current: Vec<Value> = node
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -262,7 +263,7 @@ impl Controller for NodeHeartbeat {
         let mut actions = Vec::new();
         let mut requeue_after = Some(RENEW_INTERVAL);
         if !lease.is_null() {
-            let renewed = parse_time(lease.pointer("/spec/renewTime"));
+            let renewed = parse_time(lease.at("/spec/renewTime"));
             match renewed.and_then(|t| t.checked_add(RENEW_INTERVAL).ok()) {
                 Some(next) if next > now => {
                     requeue_after = Some(next.duration_since(now));

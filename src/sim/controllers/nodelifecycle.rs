@@ -16,6 +16,7 @@
 
 use super::podutil::parse_time;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::clock::format_time;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
@@ -59,7 +60,7 @@ fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
 
 /// A node condition of type `ty`.
 pub fn node_condition<'a>(node: &'a Value, ty: &str) -> Option<&'a Value> {
-    node.pointer("/status/conditions")
+    node.at("/status/conditions")
         .and_then(Value::as_array)?
         .iter()
         .find(|c| str_of(c, "type") == ty)
@@ -74,16 +75,16 @@ fn condition_status<'a>(node: &'a Value, ty: &str) -> &'a str {
 pub fn last_heard(snap: &Snapshot, node: &Value) -> Option<Timestamp> {
     let lease = snap
         .get(LEASES, LEASE_NAMESPACE, meta::name(node))
-        .and_then(|l| parse_time(l.pointer("/spec/renewTime")));
+        .and_then(|l| parse_time(l.at("/spec/renewTime")));
     let ready = node_condition(node, "Ready").and_then(|c| parse_time(c.get("lastHeartbeatTime")));
-    let created = parse_time(node.pointer("/metadata/creationTimestamp"));
+    let created = parse_time(node.at("/metadata/creationTimestamp"));
     lease.max(ready).or(created)
 }
 
 /// The conditions once the grace period has passed without a heartbeat.
 fn unknown_conditions(node: &Value, now: Timestamp) -> Vec<Value> {
     let mut conds: Vec<Value> = node
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -100,7 +101,7 @@ fn unknown_conditions(node: &Value, now: Timestamp) -> Vec<Value> {
             None => conds.push(json!({
                 "type": ty, "status": "Unknown", "reason": "NodeStatusNeverUpdated",
                 "message": "Kubelet never posted node status.",
-                "lastHeartbeatTime": node.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
+                "lastHeartbeatTime": node.at("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
                 "lastTransitionTime": stamp,
             })),
         }
@@ -137,11 +138,11 @@ pub fn desired_taints(node: &Value, conditions: &[Value], now: Timestamp) -> Vec
             no_schedule.push(key);
         }
     }
-    if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+    if node.at("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
         no_schedule.push("node.kubernetes.io/unschedulable");
     }
     let current: Vec<Value> = node
-        .pointer("/spec/taints")
+        .at("/spec/taints")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -201,7 +202,7 @@ fn node_event(node: &Value, status: &str) -> EventSpec {
 fn mark_pods_not_ready(snap: &Snapshot, node: &str, now: Timestamp) -> Vec<Action> {
     let mut actions = Vec::new();
     for pod in snap.pods_on(node) {
-        let Some(conds) = pod.pointer("/status/conditions").and_then(Value::as_array) else {
+        let Some(conds) = pod.at("/status/conditions").and_then(Value::as_array) else {
             continue;
         };
         if !conds
@@ -264,7 +265,7 @@ impl Controller for NodeLifecycleController {
         let mut requeue_after = None;
         let deadline = last_heard(snap, node).and_then(|t| t.checked_add(GRACE_PERIOD).ok());
         let mut conditions: Vec<Value> = node
-            .pointer("/status/conditions")
+            .at("/status/conditions")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
@@ -292,7 +293,7 @@ impl Controller for NodeLifecycleController {
         }
         let taints = desired_taints(node, &conditions, now);
         let current = node
-            .pointer("/spec/taints")
+            .at("/spec/taints")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();

@@ -2,6 +2,7 @@
 //! `pkg/api/v1/pod` upstream): active, ready, available.
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
@@ -64,12 +65,10 @@ pub fn is_available(pod: &Value, min_ready_seconds: i64, now: Timestamp) -> bool
 
 /// `metadata.creationTimestamp`.
 pub fn created(obj: &Value) -> Option<Timestamp> {
-    parse_time(obj.pointer("/metadata/creationTimestamp"))
+    parse_time(obj.at("/metadata/creationTimestamp"))
 }
 
 /// An integer field, defaulting to `default`.
 pub fn int_at(obj: &Value, pointer: &str, default: i64) -> i64 {
-    obj.pointer(pointer)
-        .and_then(Value::as_i64)
-        .unwrap_or(default)
+    obj.at(pointer).and_then(Value::as_i64).unwrap_or(default)
 }

@@ -11,6 +11,7 @@
 
 use super::podutil::{self, int_at};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::selector::LabelSelector;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
@@ -40,12 +41,12 @@ fn event(rs: &Value, type_: EventType, reason: &str, message: String) -> EventSp
 
 /// A pod stamped from the template (`controller.GetPodFromTemplate`).
 pub fn pod_from_template(rs: &Value) -> Value {
-    let tmpl = rs.pointer("/spec/template").cloned().unwrap_or(json!({}));
+    let tmpl = rs.at("/spec/template").cloned().unwrap_or(json!({}));
     let mut md = Map::new();
     md.insert("generateName".into(), json!(format!("{}-", meta::name(rs))));
     md.insert("namespace".into(), json!(meta::namespace(rs)));
     for f in ["labels", "annotations"] {
-        if let Some(v) = tmpl.pointer(&format!("/metadata/{f}")) {
+        if let Some(v) = tmpl.at(&format!("/metadata/{f}")) {
             md.insert(f.into(), v.clone());
         }
     }
@@ -72,7 +73,7 @@ pub fn pod_from_template(rs: &Value) -> Value {
 /// that are cheaper to lose sort first.
 fn deletion_order(a: &Value, b: &Value) -> Ordering {
     let unassigned = |p: &Value| {
-        p.pointer("/spec/nodeName")
+        p.at("/spec/nodeName")
             .and_then(Value::as_str)
             .is_none_or(str::is_empty)
     };
@@ -83,7 +84,7 @@ fn deletion_order(a: &Value, b: &Value) -> Ordering {
         _ => 3,
     };
     let restarts = |p: &Value| {
-        p.pointer("/status/containerStatuses")
+        p.at("/status/containerStatuses")
             .and_then(Value::as_array)
             .map_or(0, |cs| {
                 cs.iter()
@@ -117,7 +118,7 @@ struct Counts {
 fn template_selector(rs: &Value) -> LabelSelector {
     LabelSelector {
         requirements: rs
-            .pointer("/spec/template/metadata/labels")
+            .at("/spec/template/metadata/labels")
             .and_then(Value::as_object)
             .map(|l| {
                 l.iter()

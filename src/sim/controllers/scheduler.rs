@@ -23,6 +23,7 @@
 use super::podutil;
 use super::volumeutil::res as vres;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::quantity::parse_value;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
@@ -97,7 +98,7 @@ impl Resources {
 /// that request no cpu or memory count upstream's scoring defaults.
 pub fn pod_requests(pod: &Value, non_zero: bool) -> Resources {
     let container = |c: &Value| {
-        let mut r = Resources::from_list(c.pointer("/resources/requests"));
+        let mut r = Resources::from_list(c.at("/resources/requests"));
         if non_zero {
             r.0.entry("cpu".into()).or_insert(DEFAULT_MILLI_CPU);
             r.0.entry("memory".into()).or_insert(DEFAULT_MEMORY);
@@ -105,7 +106,7 @@ pub fn pod_requests(pod: &Value, non_zero: bool) -> Resources {
         r
     };
     let list = |f: &str| {
-        pod.pointer(&format!("/spec/{f}"))
+        pod.at(&format!("/spec/{f}"))
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default()
@@ -117,22 +118,22 @@ pub fn pod_requests(pod: &Value, non_zero: bool) -> Resources {
     for c in list("initContainers") {
         sum.max_with(&container(&c));
     }
-    sum.add(&Resources::from_list(pod.pointer("/spec/overhead")));
+    sum.add(&Resources::from_list(pod.at("/spec/overhead")));
     sum
 }
 
 /// Whether the pod waits for this scheduler.
 fn is_pending_for_us(pod: &Value) -> bool {
     let unbound = pod
-        .pointer("/spec/nodeName")
+        .at("/spec/nodeName")
         .and_then(Value::as_str)
         .is_none_or(str::is_empty);
     let ours = pod
-        .pointer("/spec/schedulerName")
+        .at("/spec/schedulerName")
         .and_then(Value::as_str)
         .is_none_or(|s| s == COMPONENT);
     let gated = pod
-        .pointer("/spec/schedulingGates")
+        .at("/spec/schedulingGates")
         .and_then(Value::as_array)
         .is_some_and(|g| !g.is_empty());
     unbound && ours && !gated && podutil::is_active(pod)
@@ -200,13 +201,13 @@ fn requirement_matches(req: &Value, value: Option<&str>) -> bool {
 pub fn matches_node_affinity(pod: &Value, node: &Value) -> bool {
     let labels = meta::labels(node);
     let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    if let Some(sel) = pod.pointer("/spec/nodeSelector").and_then(Value::as_object)
+    if let Some(sel) = pod.at("/spec/nodeSelector").and_then(Value::as_object)
         && !sel.iter().all(|(k, v)| label(k) == v.as_str())
     {
         return false;
     }
     let Some(terms) = pod
-        .pointer("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        .at("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
         .and_then(Value::as_array)
     else {
         return true;
@@ -254,12 +255,12 @@ fn filter(
     pods_on_node: usize,
 ) -> Option<Rejection> {
     let tolerations = pod
-        .pointer("/spec/tolerations")
+        .at("/spec/tolerations")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
     // NodeUnschedulable
-    if node.pointer("/spec/unschedulable").and_then(Value::as_bool) == Some(true)
+    if node.at("/spec/unschedulable").and_then(Value::as_bool) == Some(true)
         && !tolerates(
             tolerations,
             &json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}),
@@ -269,7 +270,7 @@ fn filter(
     }
     // TaintToleration
     let taints = node
-        .pointer("/spec/taints")
+        .at("/spec/taints")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
@@ -338,11 +339,7 @@ fn fit_error(
                 .flat_map(|r| r.reasons.iter().map(String::as_str)),
         ),
     };
-    let preemption = if pod
-        .pointer("/spec/preemptionPolicy")
-        .and_then(Value::as_str)
-        == Some("Never")
-    {
+    let preemption = if pod.at("/spec/preemptionPolicy").and_then(Value::as_str) == Some("Never") {
         "not eligible due to preemptionPolicy=Never.".to_string()
     } else {
         let why = histogram(rejections.iter().map(|r| {
@@ -421,15 +418,15 @@ impl Controller for Scheduler {
         }
         if r == vres::PVS {
             let ns = obj
-                .pointer("/spec/claimRef/namespace")
+                .at("/spec/claimRef/namespace")
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let name = obj
-                .pointer("/spec/claimRef/name")
+                .at("/spec/claimRef/name")
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let mut keys = volumes::pods_using(snap, ns, name);
-            if obj.pointer("/spec/claimRef").is_none() {
+            if obj.at("/spec/claimRef").is_none() {
                 // A free volume may let a waiting pod fit.
                 keys.extend(
                     snap.unbound_pods()
@@ -454,7 +451,7 @@ impl Controller for Scheduler {
             // change any decision.
             let here = held.is_some_and(|p| meta::uid(p) == meta::uid(obj));
             let bound = obj
-                .pointer("/spec/nodeName")
+                .at("/spec/nodeName")
                 .and_then(Value::as_str)
                 .is_some_and(|n| !n.is_empty());
             let freed = bound && (!here || matches!(podutil::phase(obj), "Succeeded" | "Failed"));
@@ -484,8 +481,8 @@ impl Controller for Scheduler {
         let empty = NodeUsage::default();
         // The placed pods the InterPodAffinity filter needs: all of them
         // when the incoming pod has terms, else those with anti-affinity.
-        let own_terms = pod.pointer("/spec/affinity/podAffinity").is_some()
-            || pod.pointer("/spec/affinity/podAntiAffinity").is_some();
+        let own_terms = pod.at("/spec/affinity/podAffinity").is_some()
+            || pod.at("/spec/affinity/podAntiAffinity").is_some();
         let placed: Vec<&Value> = if own_terms {
             snap.bound_pods().map(|p| p.as_ref()).collect()
         } else {
@@ -500,9 +497,25 @@ impl Controller for Scheduler {
                 Ok(c) if !c.is_empty() => volumes::filter(snap, c, node),
                 _ => Vec::new(),
             };
-            let alloc = Resources::from_list(node.pointer("/status/allocatable"));
-            let affinity = || interpod::filter(snap, pod, node, &placed);
-            match filter(pod, &req, node, &alloc, &u.requested, u.pods) {
+            // Parsed once per node version (the snapshot's index), not
+            // once per pod and node.
+            let parsed;
+            let alloc = match snap.node_allocatable(meta::name(node)) {
+                Some(a) => a,
+                None => {
+                    parsed = Resources::from_list(node.at("/status/allocatable"));
+                    &parsed
+                }
+            };
+            // Without terms of its own and no placed pod with
+            // anti-affinity, the InterPodAffinity filter has nothing to check.
+            let affinity = || {
+                if !own_terms && placed.is_empty() {
+                    return None;
+                }
+                interpod::filter(snap, pod, node, &placed)
+            };
+            match filter(pod, &req, node, alloc, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
                 None if affinity().is_some() => {
                     if let Some((reason, unresolvable)) = affinity() {
@@ -517,7 +530,7 @@ impl Controller for Scheduler {
                     unresolvable: true,
                 }),
                 None => {
-                    let s = score(&alloc, &u.non_zero, &req_non_zero);
+                    let s = score(alloc, &u.non_zero, &req_non_zero);
                     feasible.push((
                         s,
                         tie_break(self.seed, meta::uid(pod), meta::name(node)),
@@ -590,7 +603,7 @@ impl Controller for Scheduler {
             _ => json!(crate::sim::clock::format_time(now)),
         };
         let mut conditions: Vec<Value> = pod
-            .pointer("/status/conditions")
+            .at("/status/conditions")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();

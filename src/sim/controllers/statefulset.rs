@@ -25,6 +25,7 @@ use super::history::{self, REVISION_LABEL, res as hres};
 use super::podutil::{self, int_at};
 use super::replicaset::status_patch;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, controller_key, res};
@@ -69,7 +70,7 @@ fn claim_name(tmpl: &Value, sts: &Value, i: i64) -> String {
 }
 
 fn claim_templates(sts: &Value) -> Vec<Value> {
-    sts.pointer("/spec/volumeClaimTemplates")
+    sts.at("/spec/volumeClaimTemplates")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default()
@@ -80,7 +81,7 @@ fn claim_templates(sts: &Value) -> Vec<Value> {
 fn claim(sts: &Value, tmpl: &Value, i: i64) -> Value {
     let mut labels = meta::labels(tmpl).cloned().unwrap_or_default();
     if let Some(sel) = sts
-        .pointer("/spec/selector/matchLabels")
+        .at("/spec/selector/matchLabels")
         .and_then(Value::as_object)
     {
         for (k, v) in sel {
@@ -93,7 +94,7 @@ fn claim(sts: &Value, tmpl: &Value, i: i64) -> Value {
     if !labels.is_empty() {
         md.insert("labels".into(), Value::Object(labels));
     }
-    if let Some(a) = tmpl.pointer("/metadata/annotations") {
+    if let Some(a) = tmpl.at("/metadata/annotations") {
         md.insert("annotations".into(), a.clone());
     }
     json!({
@@ -109,7 +110,7 @@ fn claim(sts: &Value, tmpl: &Value, i: i64) -> Value {
 pub fn new_pod(sts: &Value, template: &Value, i: i64, revision: &str) -> Value {
     let name = format!("{}-{i}", meta::name(sts));
     let mut labels = template
-        .pointer("/metadata/labels")
+        .at("/metadata/labels")
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
@@ -120,7 +121,7 @@ pub fn new_pod(sts: &Value, template: &Value, i: i64, revision: &str) -> Value {
     md.insert("name".into(), json!(name));
     md.insert("namespace".into(), json!(meta::namespace(sts)));
     md.insert("labels".into(), Value::Object(labels));
-    if let Some(a) = template.pointer("/metadata/annotations") {
+    if let Some(a) = template.at("/metadata/annotations") {
         md.insert("annotations".into(), a.clone());
     }
     md.insert(
@@ -131,7 +132,7 @@ pub fn new_pod(sts: &Value, template: &Value, i: i64, revision: &str) -> Value {
     if let Some(s) = spec.as_object_mut() {
         s.insert("hostname".into(), json!(name));
         let svc = sts
-            .pointer("/spec/serviceName")
+            .at("/spec/serviceName")
             .and_then(Value::as_str)
             .unwrap_or("");
         if !svc.is_empty() {
@@ -249,7 +250,7 @@ impl Controller for StatefulSetController {
             });
         }
         let status_current = sts
-            .pointer("/status/currentRevision")
+            .at("/status/currentRevision")
             .and_then(Value::as_str)
             .unwrap_or("");
         let current_rev_obj = revisions.iter().find(|r| meta::name(r) == status_current);
@@ -269,17 +270,15 @@ impl Controller for StatefulSetController {
         let start = int_at(sts, "/spec/ordinals/start", 0).max(0);
         let replicas = int_at(sts, "/spec/replicas", 1).max(0);
         let end = start + replicas;
-        let monotonic = sts
-            .pointer("/spec/podManagementPolicy")
-            .and_then(Value::as_str)
-            != Some("Parallel");
+        let monotonic =
+            sts.at("/spec/podManagementPolicy").and_then(Value::as_str) != Some("Parallel");
         let rolling = sts
-            .pointer("/spec/updateStrategy/type")
+            .at("/spec/updateStrategy/type")
             .and_then(Value::as_str)
             .unwrap_or("RollingUpdate")
             == "RollingUpdate";
         let partition = int_at(sts, "/spec/updateStrategy/rollingUpdate/partition", 0).max(0);
-        let update_template = sts.pointer("/spec/template").cloned().unwrap_or(json!({}));
+        let update_template = sts.at("/spec/template").cloned().unwrap_or(json!({}));
         let current_template = current_rev_obj.and_then(|r| history::template_of(r));
 
         if !meta::is_deleting(sts) {

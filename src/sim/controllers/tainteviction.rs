@@ -14,6 +14,7 @@
 use super::podutil::{self, parse_time};
 use super::scheduler::tolerates;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::clock::format_time;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
@@ -88,21 +89,21 @@ impl Controller for TaintEvictionController {
             return Reconciled::none();
         }
         let node_name = pod
-            .pointer("/spec/nodeName")
+            .at("/spec/nodeName")
             .and_then(Value::as_str)
             .unwrap_or("");
         let Some(node) = snap.get(res::NODES, "", node_name) else {
             return Reconciled::none();
         };
         let taints: Vec<&Value> = node
-            .pointer("/spec/taints")
+            .at("/spec/taints")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter(|t| str_of(t, "effect") == "NoExecute")
             .collect();
         let tolerations: Vec<Value> = pod
-            .pointer("/spec/tolerations")
+            .at("/spec/tolerations")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
@@ -118,7 +119,7 @@ impl Controller for TaintEvictionController {
             };
         }
         let mut conditions: Vec<Value> = pod
-            .pointer("/status/conditions")
+            .at("/status/conditions")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();

@@ -3,6 +3,7 @@
 //! reaches a fixed point where it asks for nothing more.
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::clock::format_time;
 use crate::sim::event::EventSpec;
 use crate::sim::runtime::{Action, Controller};
@@ -42,7 +43,7 @@ pub fn apply(
                 let mut o = object.clone();
                 if meta::name(&o).is_empty() {
                     let prefix = o
-                        .pointer("/metadata/generateName")
+                        .at("/metadata/generateName")
                         .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_string();

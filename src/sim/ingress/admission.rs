@@ -13,6 +13,7 @@
 //! "a.example.com" and path "/" is already defined in ingress default/web`.
 
 use super::{IngressView, str_at};
+use crate::api::pointer::Pointer;
 use serde_json::Value;
 
 /// The webhook's name, as the denial message starts with it.
@@ -22,7 +23,7 @@ pub const WEBHOOK: &str = "validate.nginx.ingress.kubernetes.io";
 fn occupied(ing: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for rule in ing
-        .pointer("/spec/rules")
+        .at("/spec/rules")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -32,12 +33,12 @@ fn occupied(ing: &Value) -> Vec<(String, String)> {
             h => h.to_string(),
         };
         for p in rule
-            .pointer("/http/paths")
+            .at("/http/paths")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
         {
-            if p.pointer("/backend/service").is_none_or(Value::is_null) {
+            if p.at("/backend/service").is_none_or(Value::is_null) {
                 continue;
             }
             let path = match str_at(p, "/path") {
@@ -68,7 +69,7 @@ pub fn review(view: &IngressView, ing: &Value) -> Result<(), String> {
     let me = key(ing);
     let others: Vec<&Value> = view.owned().into_iter().filter(|o| key(o) != me).collect();
     for rule in ing
-        .pointer("/spec/rules")
+        .at("/spec/rules")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -78,12 +79,12 @@ pub fn review(view: &IngressView, ing: &Value) -> Result<(), String> {
             h => h,
         };
         for p in rule
-            .pointer("/http/paths")
+            .at("/http/paths")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
         {
-            if p.pointer("/backend/service").is_none_or(Value::is_null) {
+            if p.at("/backend/service").is_none_or(Value::is_null) {
                 continue;
             }
             let path = match str_at(p, "/path") {

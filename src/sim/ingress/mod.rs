@@ -23,6 +23,7 @@ pub use pages::{NOT_FOUND_PAGE, SERVICE_UNAVAILABLE_PAGE, permanent_redirect_pag
 pub use route::{Backend, Endpoint, IngressRequest, Route, Unavailable, route};
 pub use tls::{Certificate, FAKE_CERTIFICATE_SUBJECT, certificate};
 
+use crate::api::pointer::Pointer;
 use crate::store::{ResKey, Store};
 use jiff::Timestamp;
 use serde_json::Value;
@@ -70,7 +71,7 @@ pub struct IngressView<'a> {
 }
 
 fn str_at<'v>(v: &'v Value, ptr: &str) -> &'v str {
-    v.pointer(ptr).and_then(Value::as_str).unwrap_or("")
+    v.at(ptr).and_then(Value::as_str).unwrap_or("")
 }
 
 impl<'a> IngressView<'a> {
@@ -92,17 +93,14 @@ impl<'a> IngressView<'a> {
     /// our class; else, with `--watch-ingress-without-class`, anything
     /// without either.
     pub fn owns(&self, ing: &Value) -> bool {
-        if let Some(class) = ing
-            .pointer("/spec/ingressClassName")
-            .and_then(Value::as_str)
-        {
+        if let Some(class) = ing.at("/spec/ingressClassName").and_then(Value::as_str) {
             return self.ingress_classes.iter().any(|c| {
                 str_at(c, "/metadata/name") == class
                     && str_at(c, "/spec/controller") == self.config.controller
             });
         }
         if let Some(a) = ing
-            .pointer("/metadata/annotations")
+            .at("/metadata/annotations")
             .and_then(|a| a.get(CLASS_ANNOTATION))
         {
             return a.as_str() == Some(self.config.annotation_value.as_str());

@@ -31,6 +31,7 @@
 
 use super::pages::{NOT_FOUND_PAGE, SERVICE_UNAVAILABLE_PAGE, permanent_redirect_page};
 use super::{IngressView, str_at};
+use crate::api::pointer::Pointer;
 use serde_json::Value;
 
 /// A request reaching the controller.
@@ -207,14 +208,14 @@ fn servers<'a>(view: &IngressView<'a>) -> Vec<(String, Server<'a>)> {
         |servers: &[(String, Server<'a>)], host: &str| servers.iter().position(|(h, _)| h == host);
     for ing in view.owned() {
         let default = ing
-            .pointer("/spec/defaultBackend")
+            .at("/spec/defaultBackend")
             .and_then(service_of)
             .map(|service| Target {
                 ingress: ing,
                 service,
             });
         let rules = ing
-            .pointer("/spec/rules")
+            .at("/spec/rules")
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or_default();
@@ -245,7 +246,7 @@ fn servers<'a>(view: &IngressView<'a>) -> Vec<(String, Server<'a>)> {
                 }
             };
             let paths = rule
-                .pointer("/http/paths")
+                .at("/http/paths")
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
@@ -303,7 +304,7 @@ fn server_for<'s, 'a>(servers: &'s [(String, Server<'a>)], host: &str) -> &'s Se
 /// redirects plain HTTP to HTTPS).
 pub(super) fn tls_host(view: &IngressView, host: &str) -> bool {
     view.owned().iter().any(|ing| {
-        ing.pointer("/spec/tls")
+        ing.at("/spec/tls")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -350,12 +351,12 @@ fn resolve(view: &IngressView, t: Target) -> Route {
     let Some(svc) = IngressView::find(&view.services, &namespace, &service) else {
         return Route::Unavailable(Unavailable::ServiceMissing { namespace, service });
     };
-    let wanted = match t.service.pointer("/port/number").and_then(Value::as_i64) {
+    let wanted = match t.service.at("/port/number").and_then(Value::as_i64) {
         Some(n) if n != 0 => n.to_string(),
         _ => str_at(t.service, "/port/name").to_string(),
     };
     let ports = svc
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
@@ -423,7 +424,7 @@ fn ready_endpoints(view: &IngressView, ns: &str, svc: &str, port_name: &str) -> 
                 ip: str_at(a, "/ip").to_string(),
                 port,
                 pod: a
-                    .pointer("/targetRef/name")
+                    .at("/targetRef/name")
                     .and_then(Value::as_str)
                     .map(str::to_string),
             });

@@ -12,6 +12,7 @@
 //! sees it and fails verification itself.
 
 use super::{IngressView, str_at};
+use crate::api::pointer::Pointer;
 use base64::Engine;
 use jiff::Timestamp;
 use serde_json::Value;
@@ -56,7 +57,7 @@ struct Parsed {
 /// Reads `tls.crt` of a Secret; `Err` carries the controller's complaint.
 fn parse_secret(secret: &Value) -> Result<Parsed, String> {
     let field = |k: &str| -> Option<Vec<u8>> {
-        let b64 = secret.pointer(&format!("/data/{}", k.replace('/', "~1")))?;
+        let b64 = secret.at(&format!("/data/{}", k.replace('/', "~1")))?;
         base64::engine::general_purpose::STANDARD
             .decode(b64.as_str()?)
             .ok()
@@ -126,7 +127,7 @@ pub fn certificate(view: &IngressView, host: &str) -> Certificate {
     let host = host.to_ascii_lowercase();
     let owned = view.owned();
     let tls_entries = |ing: &Value| -> Vec<Value> {
-        ing.pointer("/spec/tls")
+        ing.at("/spec/tls")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default()
@@ -154,7 +155,7 @@ pub fn certificate(view: &IngressView, host: &str) -> Certificate {
         chosen = owned
             .iter()
             .filter(|ing| {
-                ing.pointer("/spec/rules")
+                ing.at("/spec/rules")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()

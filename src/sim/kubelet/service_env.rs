@@ -7,6 +7,7 @@
 //! Services of its own namespace when `enableServiceLinks` is true (the
 //! default), as `getServiceEnvVarMap` chooses them.
 
+use crate::api::pointer::Pointer;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ fn var_name(s: &str) -> String {
 
 /// `v1helper.IsServiceIPSet`: a ClusterIP that is neither empty nor `None`.
 fn cluster_ip(svc: &Value) -> Option<&str> {
-    svc.pointer("/spec/clusterIP")
+    svc.at("/spec/clusterIP")
         .and_then(Value::as_str)
         .filter(|ip| !ip.is_empty() && *ip != "None")
 }
@@ -35,13 +36,13 @@ fn join_host_port(ip: &str, port: i64) -> String {
 fn from_service(svc: &Value, out: &mut Vec<(String, String)>) {
     let Some(ip) = cluster_ip(svc) else { return };
     let ports: Vec<&Value> = svc
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(Value::as_array)
         .map(|a| a.iter().collect())
         .unwrap_or_default();
     let Some(first) = ports.first() else { return };
     let prefix = var_name(
-        svc.pointer("/metadata/name")
+        svc.at("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or(""),
     );
@@ -89,7 +90,7 @@ pub fn service_env<'a>(
     let mut chosen: BTreeMap<String, &Value> = BTreeMap::new();
     for svc in default_services {
         let name = svc
-            .pointer("/metadata/name")
+            .at("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
         if name == "kubernetes" && cluster_ip(svc).is_some() {
@@ -99,11 +100,11 @@ pub fn service_env<'a>(
     if enable_service_links {
         for svc in own {
             let name = svc
-                .pointer("/metadata/name")
+                .at("/metadata/name")
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let ns = svc
-                .pointer("/metadata/namespace")
+                .at("/metadata/namespace")
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if cluster_ip(svc).is_some() && ns == namespace {

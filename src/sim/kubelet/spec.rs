@@ -3,19 +3,17 @@
 //! volume contents (`MountVolume.SetUp failed for volume ...`).
 
 use super::World;
+use crate::api::pointer::Pointer;
 use crate::api::quantity::Quantity;
 use base64::Engine;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 fn s(v: &Value, p: &str) -> String {
-    v.pointer(p)
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
+    v.at(p).and_then(Value::as_str).unwrap_or("").to_string()
 }
 fn arr<'a>(v: &'a Value, p: &str) -> &'a [Value] {
-    v.pointer(p)
+    v.at(p)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
@@ -31,7 +29,7 @@ fn strings(v: &Value, p: &str) -> Vec<String> {
         .collect()
 }
 fn int(v: &Value, p: &str, default: i64) -> i64 {
-    v.pointer(p).and_then(Value::as_i64).unwrap_or(default)
+    v.at(p).and_then(Value::as_i64).unwrap_or(default)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +69,7 @@ pub struct ProbeSpec {
 
 fn probe(v: Option<&Value>) -> Option<ProbeSpec> {
     let v = v?;
-    let port = |p: &str| match v.pointer(p) {
+    let port = |p: &str| match v.at(p) {
         Some(Value::String(n)) => match n.parse::<i64>() {
             Ok(i) => PortRef::Num(i),
             Err(_) => PortRef::Name(n.clone()),
@@ -152,7 +150,7 @@ impl CSpec {
         }
         let name = s(v, "/name");
         let memory_limit = v
-            .pointer("/resources/limits/memory")
+            .at("/resources/limits/memory")
             .and_then(|q| crate::api::quantity::parse_value(q).ok())
             .map(|q: Quantity| q.value().max(0) as u64)
             .filter(|b| *b > 0);
@@ -210,7 +208,7 @@ impl PodSpec {
     pub fn parse(pod: &Value) -> Self {
         let spec_grace = int(pod, "/spec/terminationGracePeriodSeconds", 30);
         let grace = pod
-            .pointer("/metadata/deletionGracePeriodSeconds")
+            .at("/metadata/deletionGracePeriodSeconds")
             .and_then(Value::as_i64)
             .unwrap_or(spec_grace)
             .clamp(0, 1 << 31);
@@ -222,7 +220,7 @@ impl PodSpec {
             restart_policy: if rp.is_empty() { "Always".into() } else { rp },
             grace,
             deleting: pod
-                .pointer("/metadata/deletionTimestamp")
+                .at("/metadata/deletionTimestamp")
                 .is_some_and(|d| !d.is_null()),
             init: arr(pod, "/spec/initContainers")
                 .iter()
@@ -288,7 +286,7 @@ pub fn resolve_env(
     host_ip: &str,
 ) -> Result<Vec<(String, String)>, String> {
     let mut env = Vec::new();
-    let optional = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_bool).unwrap_or(false);
+    let optional = |v: &Value, p: &str| v.at(p).and_then(Value::as_bool).unwrap_or(false);
     for ef in arr(&c.raw, "/envFrom") {
         let prefix = s(ef, "/prefix");
         let (kind, name, secret) = if ef.get("configMapRef").is_some() {
@@ -382,7 +380,7 @@ pub fn resolve_env(
                         "annotations"
                     };
                     key.and_then(|k| {
-                        pod.pointer(&format!("/metadata/{field}"))
+                        pod.at(&format!("/metadata/{field}"))
                             .and_then(|m| m.get(k))
                             .and_then(Value::as_str)
                     })
@@ -394,7 +392,7 @@ pub fn resolve_env(
             let res = s(r, "/resource");
             let (section, key) = res.split_once('.').unwrap_or(("limits", "cpu"));
             c.raw
-                .pointer(&format!("/resources/{section}/{key}"))
+                .at(&format!("/resources/{section}/{key}"))
                 .and_then(|q| crate::api::quantity::parse_value(q).ok())
                 .map(|q| {
                     if key == "cpu" {
@@ -633,7 +631,7 @@ pub fn qos_class(pod: &Value) -> &'static str {
         .chain(arr(pod, "/spec/initContainers"))
     {
         let get = |sec: &str, r: &str| {
-            c.pointer(&format!("/resources/{sec}/{r}"))
+            c.at(&format!("/resources/{sec}/{r}"))
                 .and_then(|q| crate::api::quantity::parse_value(q).ok())
                 .filter(|q| !q.is_zero())
         };

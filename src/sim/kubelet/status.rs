@@ -5,6 +5,7 @@
 use super::containers::{CState, ContainerMemory};
 use super::spec::{self, CSpec, PodSpec};
 use super::{PodInput, PodMemory};
+use crate::api::pointer::Pointer;
 use crate::sim::clock::format_time;
 use crate::sim::rng::Rng;
 use jiff::Timestamp;
@@ -269,7 +270,7 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
         cond("Ready", ready_reason, ready_msg.clone()),
         cond("ContainersReady", ready_reason, ready_msg),
     ];
-    if let Some(Value::Array(old)) = input.pod.pointer("/status/conditions") {
+    if let Some(Value::Array(old)) = input.pod.at("/status/conditions") {
         for c in old {
             let ty = c.get("type").and_then(Value::as_str).unwrap_or("");
             if ![

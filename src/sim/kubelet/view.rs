@@ -5,6 +5,7 @@
 
 use super::spec::{self, CSpec, PodSpec};
 use super::{CState, PodInput};
+use crate::api::pointer::Pointer;
 use crate::sim::workload::shell::{self, Env};
 use crate::sim::workload::{self, ContainerSpec, End, ShellKind, Timeline};
 use jiff::{SignedDuration, Timestamp};
@@ -80,13 +81,13 @@ pub fn cpu_use(input: &PodInput<'_>, name: &str, now: Timestamp) -> Option<u64> 
     let r = running(input, name, now)?;
     let limit = input
         .pod
-        .pointer("/spec/containers")
+        .at("/spec/containers")
         .and_then(serde_json::Value::as_array)
         .and_then(|cs| {
             cs.iter()
                 .find(|c| c.get("name").and_then(serde_json::Value::as_str) == Some(name))
         })
-        .and_then(|c| c.pointer("/resources/limits/cpu"))
+        .and_then(|c| c.at("/resources/limits/cpu"))
         .and_then(serde_json::Value::as_str)
         .and_then(|q| crate::api::quantity::Quantity::parse(q).ok())
         .map(|q| u64::try_from(q.milli_value()).unwrap_or(0));

@@ -43,6 +43,7 @@ mod eval;
 
 use crate::api::cidr::{Cidr, parse_ip_sloppy};
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::selector::LabelSelector;
 use crate::store::{ResKey, Store};
 use serde_json::{Map, Value};
@@ -107,7 +108,7 @@ impl Peer<'_> {
         match self {
             Peer::Pod(p)
                 if !p
-                    .pointer("/spec/hostNetwork")
+                    .at("/spec/hostNetwork")
                     .and_then(Value::as_bool)
                     .unwrap_or(false) =>
             {
@@ -122,7 +123,7 @@ impl Peer<'_> {
         match self {
             Peer::Node { name, .. } => Some(name),
             Peer::Pod(p) if self.network_pod().is_none() => {
-                p.pointer("/spec/nodeName").and_then(Value::as_str)
+                p.at("/spec/nodeName").and_then(Value::as_str)
             }
             _ => None,
         }
@@ -131,7 +132,7 @@ impl Peer<'_> {
     fn ip(&self) -> Option<IpAddr> {
         match self {
             Peer::Pod(p) => p
-                .pointer("/status/podIP")
+                .at("/status/podIP")
                 .and_then(Value::as_str)
                 .and_then(parse_ip_sloppy),
             Peer::Node { ip, .. } | Peer::External(ip) => Some(*ip),
@@ -207,7 +208,7 @@ impl PolicyView {
             .map(|ns| {
                 let name = meta::name(ns).to_string();
                 let mut labels = ns
-                    .pointer("/metadata/labels")
+                    .at("/metadata/labels")
                     .and_then(Value::as_object)
                     .cloned()
                     .unwrap_or_default();

@@ -5,6 +5,7 @@
 //! for `cluster.local` (`pods insecure`).
 
 use super::view::ClusterView;
+use crate::api::pointer::Pointer;
 use serde_json::Value;
 use std::net::Ipv4Addr;
 
@@ -82,7 +83,7 @@ fn push_unique(list: &mut Vec<String>, items: impl IntoIterator<Item = String>) 
 }
 
 fn strs(v: &Value, p: &str) -> Vec<String> {
-    v.pointer(p)
+    v.at(p)
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -103,15 +104,15 @@ fn strs(v: &Value, p: &str) -> Vec<String> {
 /// `search`, `nameserver` lines, `options`.
 pub fn resolv_for(pod: &Value) -> Resolv {
     let ns = pod
-        .pointer("/metadata/namespace")
+        .at("/metadata/namespace")
         .and_then(Value::as_str)
         .unwrap_or("default");
     let policy = pod
-        .pointer("/spec/dnsPolicy")
+        .at("/spec/dnsPolicy")
         .and_then(Value::as_str)
         .unwrap_or("ClusterFirst");
     let host_net = pod
-        .pointer("/spec/hostNetwork")
+        .at("/spec/hostNetwork")
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let node = Resolv {
@@ -137,7 +138,7 @@ pub fn resolv_for(pod: &Value) -> Resolv {
             options: vec!["ndots:5".into()],
         },
     };
-    if let Some(cfg) = pod.pointer("/spec/dnsConfig") {
+    if let Some(cfg) = pod.at("/spec/dnsConfig") {
         push_unique(&mut r.nameservers, strs(cfg, "/nameservers"));
         push_unique(&mut r.search, strs(cfg, "/searches"));
         for o in cfg

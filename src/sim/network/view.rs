@@ -4,6 +4,7 @@
 //! NetworkPolicies are kept as stored JSON for the policy evaluator, and
 //! the objects ingress-nginx reads for its routing.
 
+use crate::api::pointer::Pointer;
 use crate::sim::ingress::IngressObjects;
 use crate::sim::workload::Protocol;
 use jiff::Timestamp;
@@ -92,15 +93,15 @@ pub struct ClusterView {
 }
 
 fn s<'a>(v: &'a Value, p: &str) -> &'a str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("")
+    v.at(p).and_then(Value::as_str).unwrap_or("")
 }
 
 fn arr<'a>(v: &'a Value, p: &str) -> impl Iterator<Item = &'a Value> {
-    v.pointer(p).and_then(Value::as_array).into_iter().flatten()
+    v.at(p).and_then(Value::as_array).into_iter().flatten()
 }
 
 fn u16_at(v: &Value, p: &str) -> Option<u16> {
-    v.pointer(p)
+    v.at(p)
         .and_then(Value::as_u64)
         .and_then(|n| u16::try_from(n).ok())
 }
@@ -132,7 +133,7 @@ impl Svc {
                 .then(|| s(v, "/spec/externalName").to_string())
                 .filter(|n| !n.is_empty()),
             publish_not_ready: v
-                .pointer("/spec/publishNotReadyAddresses")
+                .at("/spec/publishNotReadyAddresses")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             ports: arr(v, "/spec/ports")
@@ -156,7 +157,7 @@ impl Slice {
             return None;
         }
         let cond = |e: &Value, c: &str, default: bool| {
-            e.pointer(&format!("/conditions/{c}"))
+            e.at(&format!("/conditions/{c}"))
                 .and_then(Value::as_bool)
                 .unwrap_or(default)
         };
@@ -215,14 +216,14 @@ impl PodInfo {
             ip: ip.into(),
             node: s(v, "/spec/nodeName").into(),
             labels: v
-                .pointer("/metadata/labels")
+                .at("/metadata/labels")
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
                 .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
                 .collect(),
             host_network: v
-                .pointer("/spec/hostNetwork")
+                .at("/spec/hostNetwork")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             ports: arr(v, "/spec/containers")

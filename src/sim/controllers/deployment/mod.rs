@@ -16,6 +16,7 @@ pub mod util;
 
 use super::podutil;
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::sim::clock::format_time;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
@@ -62,10 +63,7 @@ impl<'a> Sync<'a> {
     }
 
     fn template(&self) -> Value {
-        self.d
-            .pointer("/spec/template")
-            .cloned()
-            .unwrap_or(json!({}))
+        self.d.at("/spec/template").cloned().unwrap_or(json!({}))
     }
 
     fn collision_count(&self) -> Option<i64> {
@@ -75,7 +73,7 @@ impl<'a> Sync<'a> {
     /// Index of the new ReplicaSet: the oldest whose template equals the
     /// deployment's, ignoring the hash label (`FindNewReplicaSet`).
     fn find_new(&self) -> Option<usize> {
-        let want = template_without_hash(self.d.pointer("/spec/template"));
+        let want = template_without_hash(self.d.at("/spec/template"));
         let mut idx: Vec<usize> = (0..self.rs.len()).collect();
         idx.sort_by(|&a, &b| {
             self.rs[a]
@@ -84,7 +82,7 @@ impl<'a> Sync<'a> {
                 .then(self.rs[a].name.cmp(&self.rs[b].name))
         });
         idx.into_iter()
-            .find(|&i| template_without_hash(self.rs[i].obj.pointer("/spec/template")) == want)
+            .find(|&i| template_without_hash(self.rs[i].obj.at("/spec/template")) == want)
     }
 
     fn old_indices(&self, new: Option<usize>) -> Vec<usize> {
@@ -182,7 +180,7 @@ impl<'a> Sync<'a> {
             let name = format!("{}-{hash}", meta::name(self.d));
             match self.snap.get(res::REPLICASETS, self.ns(), &name) {
                 Some(existing)
-                    if template_without_hash(existing.pointer("/spec/template"))
+                    if template_without_hash(existing.at("/spec/template"))
                         != template_without_hash(Some(&template)) =>
                 {
                     let c = collisions.unwrap_or(0) + 1;
@@ -197,11 +195,7 @@ impl<'a> Sync<'a> {
         };
         let mut tmpl = template.clone();
         tmpl["metadata"]["labels"][HASH_LABEL] = json!(hash);
-        let mut selector = self
-            .d
-            .pointer("/spec/selector")
-            .cloned()
-            .unwrap_or(json!({}));
+        let mut selector = self.d.at("/spec/selector").cloned().unwrap_or(json!({}));
         selector["matchLabels"][HASH_LABEL] = json!(hash);
         let mut annotations = Map::new();
         for (k, v) in &self.annotations {
@@ -216,10 +210,7 @@ impl<'a> Sync<'a> {
             json!((desired + max_surge(self.d)).to_string()),
         );
         annotations.insert(REVISION.into(), json!(revision.to_string()));
-        let mut labels = tmpl
-            .pointer("/metadata/labels")
-            .cloned()
-            .unwrap_or(json!({}));
+        let mut labels = tmpl.at("/metadata/labels").cloned().unwrap_or(json!({}));
         labels[HASH_LABEL] = json!(hash);
         let mut obj = json!({
             "apiVersion": "apps/v1",
@@ -236,7 +227,7 @@ impl<'a> Sync<'a> {
             },
             "spec": {
                 "replicas": 0,
-                "minReadySeconds": self.d.pointer("/spec/minReadySeconds").cloned().unwrap_or(json!(0)),
+                "minReadySeconds": self.d.at("/spec/minReadySeconds").cloned().unwrap_or(json!(0)),
                 "selector": selector,
                 "template": tmpl,
             },
@@ -355,7 +346,7 @@ impl<'a> Sync<'a> {
         set(
             "observedGeneration",
             self.d
-                .pointer("/metadata/generation")
+                .at("/metadata/generation")
                 .and_then(Value::as_i64)
                 .unwrap_or(0),
         );
@@ -403,7 +394,7 @@ impl<'a> Sync<'a> {
             && self.status_int("observedGeneration")
                 >= self
                     .d
-                    .pointer("/metadata/generation")
+                    .at("/metadata/generation")
                     .and_then(Value::as_i64)
                     .unwrap_or(0)
     }
@@ -494,7 +485,7 @@ impl<'a> Sync<'a> {
             .filter_map(|i| self.rs.get(i))
             .find_map(|r| {
                 r.obj
-                    .pointer("/status/conditions")
+                    .at("/status/conditions")
                     .and_then(Value::as_array)
                     .and_then(|cs| cs.iter().find(|c| c["type"] == "ReplicaFailure"))
                     .cloned()
@@ -544,7 +535,7 @@ impl<'a> Sync<'a> {
     fn cleanup(&mut self, new: Option<usize>) {
         let limit = self
             .d
-            .pointer("/spec/revisionHistoryLimit")
+            .at("/spec/revisionHistoryLimit")
             .and_then(Value::as_i64)
             .unwrap_or(10);
         let mut old: Vec<usize> = self
@@ -566,12 +557,12 @@ impl<'a> Sync<'a> {
             let rs = &self.rs[i];
             let generation = rs
                 .obj
-                .pointer("/metadata/generation")
+                .at("/metadata/generation")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             let observed = rs
                 .obj
-                .pointer("/status/observedGeneration")
+                .at("/status/observedGeneration")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             if rs.status_replicas != 0 || rs.replicas != 0 || generation > observed {
@@ -590,7 +581,7 @@ impl<'a> Sync<'a> {
     fn sync_scale(&mut self) {
         let new = self.sync_revision(false);
         self.proportional_scale(new);
-        if self.d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) {
+        if self.d.at("/spec/paused").and_then(Value::as_bool) == Some(true) {
             self.cleanup(new);
         }
         self.calculate_status(new);
@@ -660,7 +651,7 @@ impl<'a> Sync<'a> {
         });
         let status_replicas = self
             .d
-            .pointer("/status/replicas")
+            .at("/status/replicas")
             .and_then(Value::as_i64)
             .unwrap_or(0);
         let mut added = 0;
@@ -833,7 +824,7 @@ impl<'a> Sync<'a> {
             return;
         }
         let paused_cond = reason_of(cur) == "DeploymentPaused";
-        let paused = self.d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+        let paused = self.d.at("/spec/paused").and_then(Value::as_bool) == Some(true);
         if paused && !paused_cond {
             set_condition(
                 &mut self.conditions,
@@ -883,7 +874,7 @@ impl<'a> Sync<'a> {
                 .unwrap_or(json!({}));
         let old_anns = self
             .d
-            .pointer("/metadata/annotations")
+            .at("/metadata/annotations")
             .cloned()
             .unwrap_or(json!({}));
         if Value::Object(self.annotations.clone()) != old_anns {
@@ -952,7 +943,7 @@ impl Controller for DeploymentController {
             now,
             stamp: format_time(now),
             annotations: d
-                .pointer("/metadata/annotations")
+                .at("/metadata/annotations")
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default(),
@@ -971,7 +962,7 @@ impl Controller for DeploymentController {
             return s.finish();
         }
         s.check_paused();
-        let paused = d.pointer("/spec/paused").and_then(Value::as_bool) == Some(true);
+        let paused = d.at("/spec/paused").and_then(Value::as_bool) == Some(true);
         if paused || s.is_scaling_event() {
             s.sync_scale();
         } else if is_rolling(d) {

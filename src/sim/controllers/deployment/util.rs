@@ -3,6 +3,7 @@
 //! conditions. Pure functions over JSON.
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use serde_json::{Value, json};
 
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -99,19 +100,17 @@ pub fn scaled(v: Option<&Value>, total: i64, round_up: bool) -> i64 {
 }
 
 pub fn replicas(d: &Value) -> i64 {
-    d.pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1)
+    d.at("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
 }
 
 pub fn is_rolling(d: &Value) -> bool {
-    d.pointer("/spec/strategy/type").and_then(Value::as_str) != Some("Recreate")
+    d.at("/spec/strategy/type").and_then(Value::as_str) != Some("Recreate")
 }
 
 /// `ResolveFenceposts`: (maxSurge rounded up, maxUnavailable rounded
 /// down); both zero would deadlock, so unavailable becomes 1.
 pub fn fenceposts(d: &Value) -> (i64, i64) {
-    let ru = d.pointer("/spec/strategy/rollingUpdate");
+    let ru = d.at("/spec/strategy/rollingUpdate");
     let total = replicas(d);
     let surge = scaled(
         ru.and_then(|r| r.get("maxSurge")).or(Some(&json!("25%"))),
@@ -145,7 +144,7 @@ pub fn max_unavailable(d: &Value) -> i64 {
 
 /// `progressDeadlineSeconds`, unless unset or MaxInt32.
 pub fn progress_deadline(d: &Value) -> Option<i64> {
-    d.pointer("/spec/progressDeadlineSeconds")
+    d.at("/spec/progressDeadlineSeconds")
         .and_then(Value::as_i64)
         .filter(|s| *s != i64::from(i32::MAX))
 }
@@ -168,7 +167,7 @@ pub struct Rs {
 
 impl Rs {
     pub fn from(obj: &Value) -> Self {
-        let i = |p: &str, d: i64| obj.pointer(p).and_then(Value::as_i64).unwrap_or(d);
+        let i = |p: &str, d: i64| obj.at(p).and_then(Value::as_i64).unwrap_or(d);
         Self {
             obj: obj.clone(),
             name: meta::name(obj).to_string(),
@@ -181,7 +180,7 @@ impl Rs {
                 .and_then(|r| r.parse().ok())
                 .unwrap_or(0),
             created: obj
-                .pointer("/metadata/creationTimestamp")
+                .at("/metadata/creationTimestamp")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
@@ -195,7 +194,7 @@ impl Rs {
 }
 
 pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.pointer("/metadata/annotations")
+    obj.at("/metadata/annotations")
         .and_then(|a| a.get(key))
         .and_then(Value::as_str)
 }

@@ -5,6 +5,7 @@
 //! missing pods that keeps a scale from flapping.
 
 use super::super::podutil;
+use crate::api::pointer::Pointer;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -59,12 +60,12 @@ pub struct Proposal {
 fn pod_request(pod: &Value, resource: Resource, container: Option<&str>) -> Result<i64, String> {
     let mut sum = 0i64;
     let regular = pod
-        .pointer("/spec/containers")
+        .at("/spec/containers")
         .and_then(Value::as_array)
         .into_iter()
         .flatten();
     let sidecars = pod
-        .pointer("/spec/initContainers")
+        .at("/spec/initContainers")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -73,7 +74,7 @@ fn pod_request(pod: &Value, resource: Resource, container: Option<&str>) -> Resu
         |c: &&Value| container.is_none_or(|n| c.get("name").and_then(Value::as_str) == Some(n));
     for c in regular.chain(sidecars).filter(wanted) {
         let q = c
-            .pointer(&format!("/resources/requests/{}", resource.as_str()))
+            .at(&format!("/resources/requests/{}", resource.as_str()))
             .and_then(Value::as_str)
             .and_then(|q| crate::api::quantity::Quantity::parse(q).ok());
         match q {
@@ -103,7 +104,7 @@ fn group_pods(
         (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for pod in pods {
         let name = crate::api::meta::name(pod).to_string();
-        let deleting = pod.pointer("/metadata/deletionTimestamp").is_some();
+        let deleting = pod.at("/metadata/deletionTimestamp").is_some();
         if deleting || podutil::phase(pod) == "Failed" {
             ignored.insert(name);
             continue;
@@ -118,7 +119,7 @@ fn group_pods(
         }
         if resource == Resource::Cpu {
             let cond = podutil::condition(pod, "Ready");
-            let start = podutil::parse_time(pod.pointer("/status/startTime"));
+            let start = podutil::parse_time(pod.at("/status/startTime"));
             let not_ready = match (cond, start) {
                 (Some(c), Some(start)) => {
                     let is_false = c.get("status").and_then(Value::as_str) == Some("False");

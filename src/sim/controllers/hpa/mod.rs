@@ -25,6 +25,7 @@ pub mod calc;
 mod tests;
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::quantity::Quantity;
 use crate::api::selector::LabelSelector;
 use crate::sim::clock::format_time;
@@ -117,12 +118,12 @@ impl HpaController {
 
 /// A metric of the HPA's spec, in the v2 shape.
 fn metric_specs(hpa: &Value) -> Vec<Value> {
-    if let Some(m) = hpa.pointer("/spec/metrics").and_then(Value::as_array) {
+    if let Some(m) = hpa.at("/spec/metrics").and_then(Value::as_array) {
         return m.clone();
     }
     // autoscaling/v1: targetCPUUtilizationPercentage (80 when unset).
     let target = hpa
-        .pointer("/spec/targetCPUUtilizationPercentage")
+        .at("/spec/targetCPUUtilizationPercentage")
         .and_then(Value::as_i64)
         .unwrap_or(80);
     vec![json!({"type": "Resource", "resource": {"name": "cpu",
@@ -549,7 +550,7 @@ impl HpaController {
             set_condition(&mut conditions, ty, status, reason, &message, &stamp);
         };
         let target_ref = hpa
-            .pointer("/spec/scaleTargetRef")
+            .at("/spec/scaleTargetRef")
             .cloned()
             .unwrap_or(Value::Null);
         let s = |k: &str| {
@@ -586,16 +587,16 @@ impl HpaController {
             "the HPA controller was able to get the target's current scale".into(),
         );
         let current = target
-            .pointer("/spec/replicas")
+            .at("/spec/replicas")
             .and_then(Value::as_i64)
             .unwrap_or(1);
         self.record_initial(key, current, now);
         let min = hpa
-            .pointer("/spec/minReplicas")
+            .at("/spec/minReplicas")
             .and_then(Value::as_i64)
             .unwrap_or(1);
         let max = hpa
-            .pointer("/spec/maxReplicas")
+            .at("/spec/maxReplicas")
             .and_then(Value::as_i64)
             .unwrap_or(min);
         let mut desired;
@@ -621,7 +622,7 @@ impl HpaController {
             rescale = true;
         } else {
             let selector = target
-                .pointer("/spec/selector")
+                .at("/spec/selector")
                 .and_then(|s| LabelSelector::from_json(s).ok());
             let Some(selector) = selector else {
                 let msg = "selector is required".to_string();
@@ -824,8 +825,8 @@ impl HpaController {
                 };
                 if is_v1(hpa) {
                     let cpu = m.iter().find_map(|s| {
-                        (s.pointer("/resource/name").and_then(Value::as_str) == Some("cpu"))
-                            .then(|| s.pointer("/resource/current/averageUtilization").cloned())
+                        (s.at("/resource/name").and_then(Value::as_str) == Some("cpu"))
+                            .then(|| s.at("/resource/current/averageUtilization").cloned())
                             .flatten()
                     });
                     put("currentCPUUtilizationPercentage", cpu);

@@ -11,6 +11,7 @@
 //! term yet but it matches the term itself, as upstream allows.
 
 use crate::api::meta;
+use crate::api::pointer::Pointer;
 use crate::api::selector::LabelSelector;
 use crate::sim::snapshot::Snapshot;
 use crate::store::ResKey;
@@ -39,7 +40,7 @@ struct Term<'a> {
 
 fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
     let owner_ns = meta::namespace(pod);
-    pod.pointer(&format!(
+    pod.at(&format!(
         "/spec/affinity/{kind}/requiredDuringSchedulingIgnoredDuringExecution"
     ))
     .and_then(Value::as_array)
@@ -103,12 +104,12 @@ fn placed<'a>(snap: &'a Snapshot, pods: &'a [&'a Value]) -> Vec<(&'a Value, &'a 
     pods.iter()
         .filter(|p| {
             !matches!(
-                p.pointer("/status/phase").and_then(Value::as_str),
+                p.at("/status/phase").and_then(Value::as_str),
                 Some("Succeeded" | "Failed")
             )
         })
         .filter_map(|p| {
-            let node = p.pointer("/spec/nodeName").and_then(Value::as_str)?;
+            let node = p.at("/spec/nodeName").and_then(Value::as_str)?;
             snap.get(crate::sim::snapshot::res::NODES, "", node)
                 .map(|n| (*p, n.as_ref()))
         })
