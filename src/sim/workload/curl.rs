@@ -18,15 +18,23 @@
 //! only at `-m` (`lib/multi.c`: `Operation timed out after N milliseconds
 //! with 0 bytes received`); without it curl waits for ever.
 //!
+//! HTTPS: the server's certificate (`NetReply::Http`'s `cert`) is judged
+//! as curl with OpenSSL 3 does (see `workload::tls`): the chain against
+//! `--cacert` during the handshake (`SSL certificate problem: <OpenSSL's
+//! text>`, no certificate shown), then the name (`SSL: no alternative
+//! certificate subject name matches target hostname '<host>'`); `-k`
+//! skips both and `-v` shows the `* Server certificate:` block with the
+//! verify result. An HTTPS server whose certificate the simulation does
+//! not know fails as self-signed.
+//!
 //! Not modelled: response headers beyond the status line and
 //! `Content-Length` (the simulated servers only give a status and a
-//! body), request bodies, and
-//! which certificate a TLS server presents: without `-k` every HTTPS
-//! server fails verification as a self-signed one (ingress-nginx's fake
-//! certificate and the self-signed Secrets labs create both do).
+//! body), request bodies, the TLS handshake's own `-v` lines (ALPN,
+//! `TLSv1.3 (OUT), TLS handshake, ...`, `SSL connection using ...`).
 
 use super::shell::{split_url, status_text};
 use super::wget::{Print, header_value};
+use super::tls::{self, ServerCert};
 use super::{NetReply, NetRequest};
 
 /// The curl version of an image tag (`latest` is the newest listed).
@@ -65,6 +73,11 @@ pub struct Opts {
     pub write_out: Option<String>,
     pub headers: Vec<String>,
     pub insecure: bool,
+    /// `--cacert FILE`.
+    pub cacert: Option<String>,
+    /// The content of the `--cacert` file, read by the shell (None when
+    /// it cannot be read).
+    pub cacert_pem: Option<String>,
     pub fail: bool,
     pub fail_with_body: bool,
     /// `-L`: follow redirects.
@@ -131,6 +144,7 @@ const LONG_ARGS: &[&str] = &[
     "user-agent",
     "retry",
     "url",
+    "cacert",
 ];
 
 /// Parses curl's arguments; `Err` holds the lines printed before exiting 2.
@@ -235,6 +249,7 @@ fn set_arg(o: &mut Opts, opt: &str, name: &str, v: &str) -> Result<(), Vec<Strin
         }
         "user-agent" => o.user_agent = Some(v.to_string()),
         "url" => o.urls.push(v.to_string()),
+        "cacert" => o.cacert = Some(v.to_string()),
         "resolve" => {
             // `host:port:addr` (a leading `+` marks a timeout entry).
             let v = v.trim_start_matches('+');
@@ -371,6 +386,87 @@ pub fn run(o: &Opts, version: &str, call: &mut dyn FnMut(NetRequest) -> NetReply
     r
 }
 
+/// `CURL_CA_CERT_ERRORMSG` (`src/tool_operate.c`), printed after error 60.
+const CA_CERT_HELP: &str = "More details here: https://curl.se/docs/sslcerts.html\n\ncurl failed to verify the legitimacy of the server and therefore could not\nestablish a secure connection to it. To learn more about this situation and\nhow to fix it, please visit the webpage mentioned above.";
+
+/// What the TLS handshake and curl's checks after it gave: `-v` lines,
+/// and the error that ends the transfer.
+#[derive(Debug, Default, PartialEq)]
+struct Handshake {
+    verbose: Vec<String>,
+    failure: Option<(i32, String)>,
+}
+
+/// curl's TLS connect with OpenSSL (`ossl_connect_step2`, then
+/// `Curl_ossl_check_peer_cert`): the trust store from `--cacert`, the
+/// chain checked during the handshake, then the certificate shown and its
+/// name checked.
+fn handshake(o: &Opts, host: &str, cert: Option<&ServerCert>) -> Handshake {
+    let mut hs = Handshake::default();
+    let verify = !o.insecure;
+    if verify
+        && let Some(path) = &o.cacert
+        && o.cacert_pem.is_none()
+    {
+        hs.failure = Some((77, format!("error setting certificate file: {path}")));
+        return hs;
+    }
+    if verify && let Some(path) = &o.cacert {
+        hs.verbose.push(format!("*  CAfile: {path}"));
+        hs.verbose.push("*  CApath: none".into());
+    }
+    let Some(cert) = cert else {
+        if verify {
+            hs.failure = Some((
+                60,
+                format!("SSL certificate problem: {}", tls::SELF_SIGNED.text),
+            ));
+        }
+        return hs;
+    };
+    let anchors = o
+        .cacert_pem
+        .as_deref()
+        .map(|pem| ServerCert::from_pem_file(pem, cert.seen_at))
+        .unwrap_or_default();
+    let chain = tls::verify_chain(cert, &anchors);
+    if verify && let Err(e) = chain {
+        hs.failure = Some((60, format!("SSL certificate problem: {}", e.text)));
+        return hs;
+    }
+    hs.verbose.push("* Server certificate:".into());
+    hs.verbose.push(format!("*  subject: {}", cert.subject));
+    hs.verbose.push(format!(
+        "*  start date: {}",
+        ServerCert::asn1_time(cert.not_before)
+    ));
+    hs.verbose.push(format!(
+        "*  expire date: {}",
+        ServerCert::asn1_time(cert.not_after)
+    ));
+    if verify {
+        match tls::verify_host(cert, host) {
+            Ok(line) => hs.verbose.push(format!("* {line}")),
+            Err((line, msg)) => {
+                if let Some(l) = line {
+                    hs.verbose.push(format!("* {l}"));
+                }
+                hs.failure = Some((60, msg));
+                return hs;
+            }
+        }
+    }
+    hs.verbose.push(format!("*  issuer: {}", cert.issuer));
+    hs.verbose.push(match chain {
+        Ok(()) => "*  SSL certificate verify ok.".into(),
+        Err(e) => format!(
+            "*  SSL certificate verify result: {} ({}), continuing anyway.",
+            e.text, e.code
+        ),
+    });
+    hs
+}
+
 /// How one request ended.
 enum Step {
     /// The transfer is over with this exit code.
@@ -457,23 +553,28 @@ fn one(
             body,
             location,
             reason,
+            cert,
         } => {
             let status_line = format!("HTTP/1.1 {}", status_text(status, reason));
             verbose(r, format!("*   Trying {ip}:{port}..."));
             verbose(r, format!("* Connected to {host} ({ip}) port {port}"));
-            if https && !o.insecure {
-                if show_errors {
-                    r.lines.push(Print::Err(
-                        "curl: (60) SSL certificate problem: self-signed certificate".into(),
-                    ));
-                    r.lines.push(Print::Err(
-                        "More details here: https://curl.se/docs/sslcerts.html\n\ncurl failed to verify the legitimacy of the server and therefore could not\nestablish a secure connection to it. To learn more about this situation and\nhow to fix it, please visit the webpage mentioned above.".into(),
-                    ));
+            if https {
+                let hs = handshake(o, &host, cert.as_deref());
+                for l in hs.verbose {
+                    verbose(r, l);
                 }
-                if let Some(w) = &o.write_out {
-                    stdout.push_str(&write_out(w, &none(60)));
+                if let Some((code, msg)) = hs.failure {
+                    if show_errors {
+                        r.lines.push(Print::Err(format!("curl: ({code}) {msg}")));
+                        if code == 60 {
+                            r.lines.push(Print::Err(CA_CERT_HELP.into()));
+                        }
+                    }
+                    if let Some(w) = &o.write_out {
+                        stdout.push_str(&write_out(w, &none(code)));
+                    }
+                    return Step::Done(code);
                 }
-                return Step::Done(60);
             }
             if o.location
                 && matches!(status, 301 | 302 | 303 | 307 | 308)
@@ -660,6 +761,7 @@ mod tests {
             body: body.clone(),
             location: None,
             reason: None,
+            cert: None,
         }
     }
 
@@ -892,6 +994,7 @@ mod tests {
                     body: "<html>308</html>".into(),
                     location: Some("https://shop.example.com/".into()),
                     reason: None,
+                    cert: None,
                 },
                 _ => NetReply::Http {
                     ip: "10.96.0.20".into(),
@@ -899,6 +1002,7 @@ mod tests {
                     body: "shop".into(),
                     location: None,
                     reason: None,
+                    cert: None,
                 },
             }
         };
@@ -943,6 +1047,7 @@ mod tests {
             body: String::new(),
             location: Some("/again".into()),
             reason: None,
+            cert: None,
         });
         assert_eq!(
             (r.status, r.lines),
