@@ -230,7 +230,9 @@ impl<'a> PodNetwork<'a> {
                     && ingress::is_controller(p)
                     && let Some(answer) = ingress::route_http(view, p, host, to_port, path)
                 {
-                    return self.through_ingress(ip, p, answer, path, at);
+                    return self
+                        .through_ingress(ip, p, answer, path, at)
+                        .with_cert(ingress::presented_certificate(view, host, to_port));
                 }
                 reply(ip, served)
             }

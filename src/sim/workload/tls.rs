@@ -299,8 +299,8 @@ mod tests {
         s.parse().expect("timestamp")
     }
 
-    /// A CA and a leaf it signs for `names`, valid between the dates.
-    fn ca_and_leaf(names: &[&str], from: (i32, u8, u8), to: (i32, u8, u8)) -> (String, String) {
+    /// A CA: its PEM and what signs with it.
+    fn ca() -> (String, rcgen::Issuer<'static, rcgen::KeyPair>) {
         let ca_key = rcgen::KeyPair::generate().expect("key");
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
         ca.distinguished_name
@@ -308,18 +308,27 @@ mod tests {
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
         ca.not_before = rcgen::date_time_ymd(2025, 1, 1);
         ca.not_after = rcgen::date_time_ymd(2035, 1, 1);
-        let ca_cert = ca.self_signed(&ca_key).expect("ca");
-        let issuer = rcgen::Issuer::new(ca, &ca_key);
+        let pem = ca.self_signed(&ca_key).expect("ca").pem();
+        (pem, rcgen::Issuer::new(ca, ca_key))
+    }
+
+    /// A leaf `ca` signs for `names`, valid between the dates.
+    fn leaf(
+        ca: &rcgen::Issuer<'static, rcgen::KeyPair>,
+        names: &[&str],
+        from: (i32, u8, u8),
+        to: (i32, u8, u8),
+    ) -> String {
         let mut leaf =
             rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .expect("params");
         leaf.distinguished_name
             .push(rcgen::DnType::CommonName, names[0]);
+        leaf.use_authority_key_identifier_extension = true;
         leaf.not_before = rcgen::date_time_ymd(from.0, from.1, from.2);
         leaf.not_after = rcgen::date_time_ymd(to.0, to.1, to.2);
         let key = rcgen::KeyPair::generate().expect("key");
-        let cert = leaf.signed_by(&key, &issuer).expect("leaf");
-        (ca_cert.pem(), cert.pem())
+        leaf.signed_by(&key, ca).expect("leaf").pem()
     }
 
     fn one(pem: &str, now: &str) -> ServerCert {
@@ -331,14 +340,15 @@ mod tests {
     #[test]
     fn chain_errors_come_before_dates_as_in_openssl() {
         let now = "2026-06-01T00:00:00Z";
-        let (ca, good) = ca_and_leaf(&["shop.example.com"], (2026, 1, 1), (2027, 1, 1));
-        let (_, old) = ca_and_leaf(&["shop.example.com"], (2025, 1, 1), (2026, 1, 1));
-        let anchors = ServerCert::from_pem_file(&ca, ts(now));
-        let leaf = one(&good, now);
-        assert_eq!(leaf.subject, "CN=shop.example.com");
-        assert_eq!(leaf.issuer, "CN=drill-ca");
-        assert_eq!(verify_chain(&leaf, &anchors), Ok(()));
-        assert_eq!(verify_chain(&leaf, &[]), Err(UNKNOWN_ISSUER));
+        let (ca_pem, ca) = self::ca();
+        let good = leaf(&ca, &["shop.example.com"], (2026, 1, 1), (2027, 1, 1));
+        let old = leaf(&ca, &["shop.example.com"], (2025, 1, 1), (2026, 1, 1));
+        let anchors = ServerCert::from_pem_file(&ca_pem, ts(now));
+        let cert = one(&good, now);
+        assert_eq!(cert.subject, "CN=shop.example.com");
+        assert_eq!(cert.issuer, "CN=drill-ca");
+        assert_eq!(verify_chain(&cert, &anchors), Ok(()));
+        assert_eq!(verify_chain(&cert, &[]), Err(UNKNOWN_ISSUER));
         // Expired but from an unknown CA: the chain fails first.
         let expired = one(&old, now);
         assert!(expired.expired);
@@ -346,9 +356,8 @@ mod tests {
         assert_eq!(verify_chain(&expired, &anchors), Err(EXPIRED));
         assert_eq!(EXPIRED.text, "certificate has expired");
         // Another CA with the same name does not sign it.
-        let (other_ca, _) = ca_and_leaf(&["x.example.com"], (2026, 1, 1), (2027, 1, 1));
-        let other = ServerCert::from_pem_file(&other_ca, ts(now));
-        assert_eq!(verify_chain(&leaf, &other), Err(UNKNOWN_ISSUER));
+        let other = ServerCert::from_pem_file(&self::ca().0, ts(now));
+        assert_eq!(verify_chain(&cert, &other), Err(UNKNOWN_ISSUER));
         // Not yet valid.
         let early = one(&good, "2025-06-01T00:00:00Z");
         assert_eq!(verify_chain(&early, &anchors), Err(NOT_YET_VALID));
@@ -373,23 +382,24 @@ mod tests {
 
     #[test]
     fn host_names_follow_curls_checks() {
-        let (_, pem) = ca_and_leaf(
+        let pem = leaf(
+            &ca().1,
             &["shop.example.com", "*.api.example.com"],
             (2026, 1, 1),
             (2027, 1, 1),
         );
-        let leaf = one(&pem, "2026-06-01T00:00:00Z");
+        let cert = one(&pem, "2026-06-01T00:00:00Z");
         assert_eq!(
-            verify_host(&leaf, "SHOP.example.com"),
+            verify_host(&cert, "SHOP.example.com"),
             Ok(" subjectAltName: host \"SHOP.example.com\" matched cert's \"shop.example.com\"".into())
         );
-        assert!(verify_host(&leaf, "v1.api.example.com").is_ok());
+        assert!(verify_host(&cert, "v1.api.example.com").is_ok());
         assert_eq!(
-            verify_host(&leaf, "a.b.api.example.com").map_err(|e| e.1),
+            verify_host(&cert, "a.b.api.example.com").map_err(|e| e.1),
             Err("SSL: no alternative certificate subject name matches target hostname 'a.b.api.example.com'".into())
         );
         assert_eq!(
-            verify_host(&leaf, "10.96.0.20"),
+            verify_host(&cert, "10.96.0.20"),
             Err((
                 Some(" subjectAltName does not match ipv4 address 10.96.0.20".into()),
                 "SSL: no alternative certificate subject name matches target ipv4 address '10.96.0.20'".into()
