@@ -1059,4 +1059,186 @@ mod tests {
             )
         );
     }
+
+    fn cert(expired: bool, self_signed: bool) -> ServerCert {
+        let t = |s: &str| s.parse::<jiff::Timestamp>().expect("time");
+        ServerCert {
+            subject: "CN=shop.example.com".into(),
+            issuer: if self_signed {
+                "CN=shop.example.com".into()
+            } else {
+                "CN=drill-ca".into()
+            },
+            common_name: Some("shop.example.com".into()),
+            dns_names: vec!["shop.example.com".into()],
+            ip_addresses: Vec::new(),
+            not_before: t("2025-01-01T00:00:00Z"),
+            not_after: t("2026-01-02T03:04:05Z"),
+            serial: "01".into(),
+            subject_key_id: None,
+            authority_key_id: None,
+            not_yet_valid: false,
+            expired,
+            seen_at: t("2026-06-01T00:00:00Z"),
+        }
+    }
+
+    fn https(c: Option<ServerCert>) -> impl FnMut(NetRequest) -> NetReply {
+        move |_| NetReply::Http {
+            ip: "10.96.0.20".into(),
+            status: 200,
+            body: "shop\n".into(),
+            location: None,
+            reason: None,
+            cert: c.clone().map(Box::new),
+        }
+    }
+
+    fn errs(r: &Run) -> Vec<&str> {
+        r.lines
+            .iter()
+            .filter_map(|l| match l {
+                Print::Err(s) => Some(s.as_str()),
+                Print::Out(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn https_certificates_are_verified_as_openssl_does() {
+        let url = "https://shop.example.com/";
+        // Untrusted issuer: the chain fails before the date is looked at.
+        let r = go(&["-s", url], &mut https(Some(cert(true, false))));
+        assert_eq!((r.status, r.lines.len()), (60, 0));
+        let r = go(&["-sS", url], &mut https(Some(cert(true, false))));
+        assert_eq!(
+            errs(&r),
+            [
+                "curl: (60) SSL certificate problem: unable to get local issuer certificate",
+                CA_CERT_HELP
+            ]
+        );
+        let r = go(&[url], &mut https(Some(cert(true, true))));
+        assert_eq!(
+            errs(&r)[0],
+            "curl: (60) SSL certificate problem: self-signed certificate"
+        );
+        let mut o = parse(&args(&["-sS", "--cacert", "/ca/ca.crt", url])).expect("valid");
+        // The file is missing.
+        o.cacert_pem = None;
+        let r = run(&o, "8.16.0", &mut https(Some(cert(false, false))));
+        assert_eq!(
+            (r.status, errs(&r)),
+            (
+                77,
+                vec!["curl: (77) error setting certificate file: /ca/ca.crt"]
+            )
+        );
+        // -k: the body, and -v shows the certificate and the verdict.
+        let r = go(&["-skv", url], &mut https(Some(cert(true, true))));
+        assert_eq!(r.status, 0);
+        assert_eq!(r.lines.last(), Some(&Print::Out("shop".into())));
+        let e = errs(&r);
+        let at = e
+            .iter()
+            .position(|l| *l == "* Server certificate:")
+            .expect("certificate block");
+        assert_eq!(
+            e[at..at + 6],
+            [
+                "* Server certificate:",
+                "*  subject: CN=shop.example.com",
+                "*  start date: Jan  1 00:00:00 2025 GMT",
+                "*  expire date: Jan  2 03:04:05 2026 GMT",
+                "*  issuer: CN=shop.example.com",
+                "*  SSL certificate verify result: self-signed certificate (18), continuing anyway.",
+            ]
+        );
+        // A server whose certificate is not known fails as self-signed.
+        let r = go(&["-sS", url], &mut https(None));
+        assert_eq!(
+            errs(&r)[0],
+            "curl: (60) SSL certificate problem: self-signed certificate"
+        );
+    }
+
+    /// A CA's PEM and a leaf it signs for `name` valid until `until`, as
+    /// the server presents it at 2026-06-01.
+    fn signed(name: &str, until: (i32, u8, u8)) -> (String, ServerCert) {
+        let ca_key = rcgen::KeyPair::generate().expect("key");
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "drill-ca");
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_pem = ca.self_signed(&ca_key).expect("ca").pem();
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let mut leaf = rcgen::CertificateParams::new(vec![name.to_string()]).expect("params");
+        leaf.use_authority_key_identifier_extension = true;
+        leaf.not_before = rcgen::date_time_ymd(2025, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(until.0, until.1, until.2);
+        let key = rcgen::KeyPair::generate().expect("key");
+        let pem = leaf.signed_by(&key, &issuer).expect("leaf").pem();
+        let now = "2026-06-01T00:00:00Z".parse().expect("time");
+        let cert = ServerCert::from_pem_file(&pem, now)
+            .pop()
+            .expect("a certificate");
+        (ca_pem, cert)
+    }
+
+    #[test]
+    fn cacert_trusts_a_ca_then_dates_and_the_name_are_checked() {
+        let url = "https://shop.example.com/";
+        let with_ca = |argv: &[&str], ca: &str| {
+            let mut o = parse(&args(argv)).expect("valid");
+            o.cacert_pem = Some(ca.to_string());
+            o
+        };
+        // Expired, from the trusted CA.
+        let (ca, c) = signed("shop.example.com", (2026, 1, 1));
+        let o = with_ca(&["-sS", "--cacert", "/ca.crt", url], &ca);
+        let r = run(&o, "8.16.0", &mut https(Some(c.clone())));
+        assert_eq!(
+            (r.status, errs(&r)[0]),
+            (60, "curl: (60) SSL certificate problem: certificate has expired")
+        );
+        // Without --cacert the issuer is unknown.
+        let r = go(&["-sS", url], &mut https(Some(c)));
+        assert_eq!(
+            errs(&r)[0],
+            "curl: (60) SSL certificate problem: unable to get local issuer certificate"
+        );
+        // Valid, for another name: the block is shown, then the name fails.
+        let (ca, c) = signed("ingress.local", (2027, 1, 1));
+        let o = with_ca(&["-sSv", "--cacert", "/ca.crt", url], &ca);
+        let r = run(&o, "8.16.0", &mut https(Some(c)));
+        let e = errs(&r);
+        assert_eq!(r.status, 60);
+        assert!(e.contains(&"*  expire date: Jan  1 00:00:00 2027 GMT"), "{e:?}");
+        assert!(
+            e.contains(&"*  subjectAltName does not match hostname shop.example.com"),
+            "{e:?}"
+        );
+        assert!(e.contains(
+            &"curl: (60) SSL: no alternative certificate subject name matches target hostname 'shop.example.com'"
+        ), "{e:?}");
+        // Valid and for the name: verified, the body comes.
+        let (ca, c) = signed("shop.example.com", (2027, 1, 1));
+        let o = with_ca(&["-sv", "--cacert", "/ca.crt", url], &ca);
+        let r = run(&o, "8.16.0", &mut https(Some(c)));
+        assert_eq!(r.status, 0);
+        assert_eq!(r.lines.last(), Some(&Print::Out("shop".into())));
+        let e = errs(&r);
+        let at = e
+            .iter()
+            .position(|l| *l == "* Server certificate:")
+            .expect("certificate block");
+        assert_eq!(
+            e[at + 4..at + 7],
+            [
+                "*  subjectAltName: host \"shop.example.com\" matched cert's \"shop.example.com\"",
+                "*  issuer: CN=drill-ca",
+                "*  SSL certificate verify ok.",
+            ]
+        );
+    }
 }
