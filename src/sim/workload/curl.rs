@@ -33,8 +33,8 @@
 //! `TLSv1.3 (OUT), TLS handshake, ...`, `SSL connection using ...`).
 
 use super::shell::{split_url, status_text};
-use super::wget::{Print, header_value};
 use super::tls::{self, ServerCert};
+use super::wget::{Print, header_value};
 use super::{NetReply, NetRequest};
 
 /// The curl version of an image tag (`latest` is the newest listed).
@@ -1199,7 +1199,10 @@ mod tests {
         let r = run(&o, "8.16.0", &mut https(Some(c.clone())));
         assert_eq!(
             (r.status, errs(&r)[0]),
-            (60, "curl: (60) SSL certificate problem: certificate has expired")
+            (
+                60,
+                "curl: (60) SSL certificate problem: certificate has expired"
+            )
         );
         // Without --cacert the issuer is unknown.
         let r = go(&["-sS", url], &mut https(Some(c)));
@@ -1213,7 +1216,10 @@ mod tests {
         let r = run(&o, "8.16.0", &mut https(Some(c)));
         let e = errs(&r);
         assert_eq!(r.status, 60);
-        assert!(e.contains(&"*  expire date: Jan  1 00:00:00 2027 GMT"), "{e:?}");
+        assert!(
+            e.contains(&"*  expire date: Jan  1 00:00:00 2027 GMT"),
+            "{e:?}"
+        );
         assert!(
             e.contains(&"*  subjectAltName does not match hostname shop.example.com"),
             "{e:?}"

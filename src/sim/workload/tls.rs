@@ -367,8 +367,8 @@ mod tests {
     fn self_signed_leaves_fail_unless_trusted_themselves() {
         let now = "2026-06-01T00:00:00Z";
         let key = rcgen::KeyPair::generate().expect("key");
-        let mut p = rcgen::CertificateParams::new(vec!["web.example.com".to_string()])
-            .expect("params");
+        let mut p =
+            rcgen::CertificateParams::new(vec!["web.example.com".to_string()]).expect("params");
         p.not_before = rcgen::date_time_ymd(2025, 1, 1);
         p.not_after = rcgen::date_time_ymd(2026, 1, 1);
         let pem = p.self_signed(&key).expect("cert").pem();
@@ -391,7 +391,10 @@ mod tests {
         let cert = one(&pem, "2026-06-01T00:00:00Z");
         assert_eq!(
             verify_host(&cert, "SHOP.example.com"),
-            Ok(" subjectAltName: host \"SHOP.example.com\" matched cert's \"shop.example.com\"".into())
+            Ok(
+                " subjectAltName: host \"SHOP.example.com\" matched cert's \"shop.example.com\""
+                    .into()
+            )
         );
         assert!(verify_host(&cert, "v1.api.example.com").is_ok());
         assert_eq!(
