@@ -522,3 +522,172 @@ fn the_host_header_picks_the_rule_through_the_controller_service() {
         "{err}"
     );
 }
+
+/// A CA (PEM) and, signed by it, a certificate and key (PEM) for `host`
+/// valid from `from` to `to`.
+fn ca_signed(host: &str, from: (i32, u8, u8), to: (i32, u8, u8)) -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "drill-ca");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_pem = ca.self_signed(&ca_key).expect("ca").pem();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let mut leaf = rcgen::CertificateParams::new(vec![host.to_string()]).expect("params");
+    leaf.distinguished_name
+        .push(rcgen::DnType::CommonName, host);
+    leaf.use_authority_key_identifier_extension = true;
+    leaf.not_before = rcgen::date_time_ymd(from.0, from.1, from.2);
+    leaf.not_after = rcgen::date_time_ymd(to.0, to.1, to.2);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = leaf.signed_by(&key, &issuer).expect("leaf").pem();
+    (ca_pem, cert, key.serialize_pem())
+}
+
+#[test]
+fn https_clients_see_an_expired_or_missing_certificate() {
+    let sim = Sim::start_virtual();
+    let now = sim.advance("0s");
+    assert!(now.as_str() > "2001", "{now}");
+    sim.kubectl(&[
+        "label",
+        "node",
+        "kdrill-control-plane",
+        "ingress-ready=true",
+    ])
+    .ok();
+    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    // Expired long before the simulated clock's now.
+    let (ca, crt, key) = ca_signed("shop.example.com", (2000, 1, 1), (2001, 1, 1));
+    let b64 = |s: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, s);
+    let objects = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: shop-tls}}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: {}\n  tls.key: {}\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: drill-ca}}\ndata:\n  ca.crt: {}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: curl}}\nspec:\n  containers:\n  - name: curl\n    image: curlimages/curl:8.14.1\n    command: [\"sleep\", \"3600\"]\n    volumeMounts: [{{name: ca, mountPath: /ca}}]\n  volumes:\n  - name: ca\n    secret: {{secretName: drill-ca}}\n---\n{}---\n{}---\n{}",
+        b64(&crt),
+        b64(&key),
+        b64(&ca),
+        BACKENDS.trim_start(),
+        ingress("shop", Some("nginx"))
+            .replace("name: web", "name: app")
+            .replace(
+                "spec:\n",
+                "spec:\n  tls:\n  - hosts: [shop.example.com]\n    secretName: shop-tls\n"
+            ),
+        ingress("gone", Some("nginx"))
+            .replace("name: web", "name: app")
+            .replace(
+                "spec:\n",
+                "spec:\n  tls:\n  - hosts: [gone.example.com]\n    secretName: gone-tls\n"
+            ),
+    );
+    sim.kubectl_stdin(&["apply", "-f", "-"], &objects).ok();
+    sim.advancing(
+        "5s",
+        120,
+        &[
+            "-n",
+            "ingress-nginx",
+            "get",
+            "pods",
+            "-l",
+            "app.kubernetes.io/component=controller",
+            "-o",
+            "jsonpath={.items[*].status.containerStatuses[*].ready}",
+        ],
+        |s| s == "true",
+    );
+    sim.advancing(
+        "5s",
+        60,
+        &[
+            "get",
+            "pods",
+            "curl",
+            "app",
+            "-o",
+            "jsonpath={.items[*].status.containerStatuses[*].ready}",
+        ],
+        |s| s == "true true",
+    );
+    let ip = sim
+        .kubectl(&[
+            "-n",
+            "ingress-nginx",
+            "get",
+            "svc",
+            "ingress-nginx-controller",
+            "-o",
+            "jsonpath={.spec.clusterIP}",
+        ])
+        .ok();
+    let curl = |host: &str, flags: &[&str]| {
+        let resolve = format!("{host}:443:{ip}");
+        let url = format!("https://{host}/");
+        let mut args = vec!["exec", "curl", "--", "curl", "--resolve", &resolve];
+        args.extend_from_slice(flags);
+        args.push(&url);
+        let r = sim.kubectl(&args);
+        (format!("{}{}", r.stdout, r.stderr), r.code)
+    };
+    let help = "More details here: https://curl.se/docs/sslcerts.html\n\ncurl failed to verify the legitimacy of the server and therefore could not\nestablish a secure connection to it. To learn more about this situation and\nhow to fix it, please visit the webpage mentioned above.\n";
+    // Trusting the CA, the expired date is what fails.
+    let (out, code) = curl("shop.example.com", &["-sS", "--cacert", "/ca/ca.crt"]);
+    assert_eq!(
+        (out, code),
+        (
+            format!(
+                "curl: (60) SSL certificate problem: certificate has expired\n{help}command terminated with exit code 60\n"
+            ),
+            60
+        )
+    );
+    // Without the CA, OpenSSL stops at the unknown issuer.
+    let (out, _) = curl("shop.example.com", &["-sS"]);
+    assert!(
+        out.starts_with(
+            "curl: (60) SSL certificate problem: unable to get local issuer certificate\n"
+        ),
+        "{out}"
+    );
+    // -k: the backend answers; -v shows the date that expired.
+    let (out, code) = curl("shop.example.com", &["-sk"]);
+    assert_eq!((out.trim_end(), code), ("app", 0));
+    let (out, _) = curl("shop.example.com", &["-skv"]);
+    for line in [
+        "*  subject: CN=shop.example.com",
+        "*  expire date: Jan  1 00:00:00 2001 GMT",
+        "*  issuer: CN=drill-ca",
+        "*  SSL certificate verify result: unable to get local issuer certificate (20), continuing anyway.",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line:?} in\n{out}");
+    }
+    // The Secret is missing: the controller's self-signed fake certificate.
+    let (out, code) = curl("gone.example.com", &["-sS", "--cacert", "/ca/ca.crt"]);
+    assert_eq!(code, 60);
+    assert!(
+        out.starts_with("curl: (60) SSL certificate problem: self-signed certificate\n"),
+        "{out}"
+    );
+    let (out, _) = curl("gone.example.com", &["-skv"]);
+    assert!(
+        out.lines().any(
+            |l| l == "*  subject: O=Acme Co; CN=Kubernetes Ingress Controller Fake Certificate"
+        ),
+        "{out}"
+    );
+    // busybox wget does not verify at all.
+    let (out, code) = {
+        let r = sim.kubectl(&[
+            "exec",
+            "client",
+            "--",
+            "wget",
+            "-qO-",
+            "--header",
+            "Host: shop.example.com",
+            &format!("https://{ip}/"),
+        ]);
+        (format!("{}{}", r.stdout, r.stderr), r.code)
+    };
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("app"), "{out}");
+}

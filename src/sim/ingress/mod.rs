@@ -21,7 +21,7 @@ mod tls;
 pub use addon::{CONTROLLER_IMAGE, NAMESPACE, addon_objects};
 pub use pages::{NOT_FOUND_PAGE, SERVICE_UNAVAILABLE_PAGE, permanent_redirect_page};
 pub use route::{Backend, Endpoint, IngressRequest, Route, Unavailable, route};
-pub use tls::{Certificate, FAKE_CERTIFICATE_SUBJECT, certificate};
+pub use tls::{Certificate, FAKE_CERTIFICATE_SUBJECT, certificate, fake_certificate};
 
 use crate::api::pointer::Pointer;
 use crate::store::{ResKey, Store};

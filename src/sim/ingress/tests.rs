@@ -593,3 +593,39 @@ fn webhook_denies_a_host_and_path_another_ingress_holds() {
     // Updating the holder itself is fine.
     assert_eq!(admission::review(&view, &web), Ok(()));
 }
+
+#[test]
+fn the_presented_certificate_is_the_secrets_or_the_fake_one() {
+    let mut objs = Objects::base(vec![ingress(
+        "site",
+        "2026-01-01T00:00:00Z",
+        json!({"tls": [{"hosts": ["app.example.com"], "secretName": "site-tls"}],
+               "rules": [rule("app.example.com", vec![path("/", "Prefix", "web", json!({"number": 80}))])]}),
+    )]);
+    // The add-on's class was created when the controller started.
+    objs.classes[0]["metadata"]["creationTimestamp"] = json!("2026-02-03T04:05:06Z");
+    let fake = certificate(&objs.view(), "app.example.com").presented(&objs.view());
+    assert_eq!(fake.subject, FAKE_CERTIFICATE_SUBJECT);
+    assert_eq!(fake.issuer, FAKE_CERTIFICATE_SUBJECT);
+    assert_eq!(fake.dns_names, ["ingress.local"]);
+    assert_eq!(
+        (
+            fake.not_before.to_string(),
+            fake.not_after.to_string(),
+            fake.expired
+        ),
+        (
+            "2026-02-03T04:05:06Z".to_string(),
+            "2027-02-03T04:05:06Z".to_string(),
+            false
+        )
+    );
+    objs.secrets = vec![tls_secret(
+        "site-tls",
+        pem_cert(&["app.example.com"], (2026, 1, 1)),
+    )];
+    let shown = certificate(&objs.view(), "app.example.com").presented(&objs.view());
+    assert_eq!(shown.dns_names, ["app.example.com"]);
+    assert!(shown.expired);
+    assert_eq!(shown.not_after.to_string(), "2026-01-01T00:00:00Z");
+}

@@ -13,6 +13,7 @@
 
 use super::{IngressView, str_at};
 use crate::api::pointer::Pointer;
+use crate::sim::workload::tls::ServerCert;
 use base64::Engine;
 use jiff::Timestamp;
 use serde_json::Value;
@@ -37,6 +38,8 @@ pub enum Certificate {
         expired: bool,
         /// DNS names in the SAN extension.
         dns_names: Vec<String>,
+        /// The certificate as a client sees it.
+        presented: Box<ServerCert>,
     },
     /// The controller's default certificate, with why it was used.
     Fake { reason: String },
@@ -46,16 +49,63 @@ impl Certificate {
     pub fn is_fake(&self) -> bool {
         matches!(self, Certificate::Fake { .. })
     }
+
+    /// What a client is shown: the Secret's certificate, or the fake one
+    /// (see [`fake_certificate`]).
+    pub fn presented(&self, view: &IngressView) -> ServerCert {
+        match self {
+            Certificate::Secret { presented, .. } => (**presented).clone(),
+            Certificate::Fake { .. } => fake_certificate(view),
+        }
+    }
+}
+
+/// The controller's default certificate (`ssl.GetFakeSSLCert`): self-signed,
+/// `O=Acme Co, CN=Kubernetes Ingress Controller Fake Certificate`, SAN
+/// `ingress.local`, valid for a year from the controller's start. The
+/// start is taken as the creation of the controller's oldest IngressClass
+/// (the add-on's `nginx`, applied with the controller), else `now`.
+pub fn fake_certificate(view: &IngressView) -> ServerCert {
+    let started = view
+        .ingress_classes
+        .iter()
+        .filter(|c| str_at(c, "/spec/controller") == view.config.controller)
+        .filter_map(|c| {
+            str_at(c, "/metadata/creationTimestamp")
+                .parse::<Timestamp>()
+                .ok()
+        })
+        .min()
+        .unwrap_or(view.now);
+    let not_after = started
+        .checked_add(jiff::SignedDuration::from_hours(365 * 24))
+        .unwrap_or(started);
+    ServerCert {
+        subject: FAKE_CERTIFICATE_SUBJECT.into(),
+        issuer: FAKE_CERTIFICATE_SUBJECT.into(),
+        common_name: Some("Kubernetes Ingress Controller Fake Certificate".into()),
+        dns_names: vec!["ingress.local".into()],
+        ip_addresses: Vec::new(),
+        not_before: started,
+        not_after,
+        serial: "fake".into(),
+        subject_key_id: None,
+        authority_key_id: None,
+        not_yet_valid: view.now < started,
+        expired: view.now > not_after,
+        seen_at: view.now,
+    }
 }
 
 struct Parsed {
     not_after: Timestamp,
     dns_names: Vec<String>,
     common_names: Vec<String>,
+    presented: Option<ServerCert>,
 }
 
 /// Reads `tls.crt` of a Secret; `Err` carries the controller's complaint.
-fn parse_secret(secret: &Value) -> Result<Parsed, String> {
+fn parse_secret(secret: &Value, now: Timestamp) -> Result<Parsed, String> {
     let field = |k: &str| -> Option<Vec<u8>> {
         let b64 = secret.at(&format!("/data/{}", k.replace('/', "~1")))?;
         base64::engine::general_purpose::STANDARD
@@ -96,6 +146,7 @@ fn parse_secret(secret: &Value) -> Result<Parsed, String> {
         not_after,
         dns_names,
         common_names,
+        presented: ServerCert::from_x509(&cert, now),
     })
 }
 
@@ -166,7 +217,7 @@ pub fn certificate(view: &IngressView, host: &str) -> Certificate {
                 tls_entries(ing).iter().find_map(|t| {
                     let name = str_at(t, "/secretName");
                     let secret = IngressView::find(&view.secrets, ns, name)?;
-                    parse_secret(secret)
+                    parse_secret(secret, view.now)
                         .ok()
                         .filter(|p| p.covers(&host))
                         .map(|_| (ns.to_string(), name.to_string()))
@@ -186,7 +237,7 @@ pub fn certificate(view: &IngressView, host: &str) -> Certificate {
             ),
         };
     };
-    let parsed = match parse_secret(secret) {
+    let parsed = match parse_secret(secret, view.now) {
         Ok(p) => p,
         Err(e) => {
             return Certificate::Fake {
@@ -203,12 +254,20 @@ pub fn certificate(view: &IngressView, host: &str) -> Certificate {
             ),
         };
     }
+    let Some(presented) = parsed.presented else {
+        return Certificate::Fake {
+            reason: format!(
+                "Error getting SSL certificate {key:?}: unexpected error creating SSL Cert. Using default certificate"
+            ),
+        };
+    };
     Certificate::Secret {
         namespace,
         name,
         expired: parsed.not_after < view.now,
         not_after: parsed.not_after,
         dns_names: parsed.dns_names,
+        presented: Box::new(presented),
     }
 }
 

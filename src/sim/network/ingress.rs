@@ -9,9 +9,17 @@
 //! kube-proxy), from the controller pod, so NetworkPolicies of the backend
 //! apply to the controller's traffic. A backend that refuses the
 //! connection gives nginx's 502 page.
+//!
+//! On 443 the controller presents a certificate ([`presented_certificate`]):
+//! the one ingress-nginx picks for the TLS server name, or its fake one.
+//! The server name is taken from the request's Host (curl sends the URL's
+//! host as both; a Host header that differs from the URL's host is not
+//! told apart from the SNI), and a client that connects to an address
+//! sends none, which gets the fake certificate.
 
 use super::view::{ClusterView, PodInfo};
 use crate::sim::ingress::{self, IngressRequest, Route};
+use crate::sim::workload::tls::ServerCert;
 
 /// nginx's page when every upstream refused (`ngx_http_special_response.c`,
 /// `server_tokens off`).
@@ -96,4 +104,25 @@ pub fn route_http(
             },
         },
     })
+}
+
+/// The certificate the controller presents on its container port `port`
+/// for a request whose Host is `host`: None except on 443.
+pub fn presented_certificate(view: &ClusterView, host: &str, port: u16) -> Option<ServerCert> {
+    if port != 443 {
+        return None;
+    }
+    let ing = view.ingress.view(view.now);
+    // `host[:port]`, `[v6]:port`, or a bare address.
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else if host.matches(':').count() == 1 {
+        host.split(':').next().unwrap_or("")
+    } else {
+        host
+    };
+    if name.is_empty() || name.parse::<std::net::IpAddr>().is_ok() {
+        return Some(ingress::fake_certificate(&ing));
+    }
+    Some(ingress::certificate(&ing, name).presented(&ing))
 }

@@ -230,7 +230,9 @@ impl<'a> PodNetwork<'a> {
                     && ingress::is_controller(p)
                     && let Some(answer) = ingress::route_http(view, p, host, to_port, path)
                 {
-                    return self.through_ingress(ip, p, answer, path, at);
+                    return self
+                        .through_ingress(ip, p, answer, path, at)
+                        .with_cert(ingress::presented_certificate(view, host, to_port));
                 }
                 reply(ip, served)
             }
@@ -265,6 +267,7 @@ impl<'a> PodNetwork<'a> {
                     body,
                     location,
                     reason: Some(ingress::nginx_reason(status)),
+                    cert: None,
                 };
             }
             ingress::IngressAnswer::Backend { endpoints, .. } => endpoints,
@@ -282,6 +285,7 @@ impl<'a> PodNetwork<'a> {
                 body: crate::sim::ingress::SERVICE_UNAVAILABLE_PAGE.into(),
                 location: None,
                 reason: Some(ingress::nginx_reason(503)),
+                cert: None,
             };
         };
         let Some(backend) = view.pod_by_ip(eip) else {
@@ -302,6 +306,7 @@ impl<'a> PodNetwork<'a> {
                 body,
                 location: None,
                 reason: None,
+                cert: None,
             },
             Served::Open | Served::Closed => bad_gateway(ip),
         }
@@ -316,6 +321,7 @@ fn bad_gateway(ip: &str) -> NetReply {
         body: ingress::BAD_GATEWAY_PAGE.into(),
         location: None,
         reason: Some(ingress::nginx_reason(502)),
+        cert: None,
     }
 }
 
@@ -329,6 +335,7 @@ fn reply(ip: &str, served: Served) -> NetReply {
             body,
             location: None,
             reason: None,
+            cert: None,
         },
     }
 }

@@ -18,14 +18,22 @@
 //! only at `-m` (`lib/multi.c`: `Operation timed out after N milliseconds
 //! with 0 bytes received`); without it curl waits for ever.
 //!
+//! HTTPS: the server's certificate (`NetReply::Http`'s `cert`) is judged
+//! as curl with OpenSSL 3 does (see `workload::tls`): the chain against
+//! `--cacert` during the handshake (`SSL certificate problem: <OpenSSL's
+//! text>`, no certificate shown), then the name (`SSL: no alternative
+//! certificate subject name matches target hostname '<host>'`); `-k`
+//! skips both and `-v` shows the `* Server certificate:` block with the
+//! verify result. An HTTPS server whose certificate the simulation does
+//! not know fails as self-signed.
+//!
 //! Not modelled: response headers beyond the status line and
 //! `Content-Length` (the simulated servers only give a status and a
-//! body), request bodies, and
-//! which certificate a TLS server presents: without `-k` every HTTPS
-//! server fails verification as a self-signed one (ingress-nginx's fake
-//! certificate and the self-signed Secrets labs create both do).
+//! body), request bodies, the TLS handshake's own `-v` lines (ALPN,
+//! `TLSv1.3 (OUT), TLS handshake, ...`, `SSL connection using ...`).
 
 use super::shell::{split_url, status_text};
+use super::tls::{self, ServerCert};
 use super::wget::{Print, header_value};
 use super::{NetReply, NetRequest};
 
@@ -65,6 +73,11 @@ pub struct Opts {
     pub write_out: Option<String>,
     pub headers: Vec<String>,
     pub insecure: bool,
+    /// `--cacert FILE`.
+    pub cacert: Option<String>,
+    /// The content of the `--cacert` file, read by the shell (None when
+    /// it cannot be read).
+    pub cacert_pem: Option<String>,
     pub fail: bool,
     pub fail_with_body: bool,
     /// `-L`: follow redirects.
@@ -131,6 +144,7 @@ const LONG_ARGS: &[&str] = &[
     "user-agent",
     "retry",
     "url",
+    "cacert",
 ];
 
 /// Parses curl's arguments; `Err` holds the lines printed before exiting 2.
@@ -235,6 +249,7 @@ fn set_arg(o: &mut Opts, opt: &str, name: &str, v: &str) -> Result<(), Vec<Strin
         }
         "user-agent" => o.user_agent = Some(v.to_string()),
         "url" => o.urls.push(v.to_string()),
+        "cacert" => o.cacert = Some(v.to_string()),
         "resolve" => {
             // `host:port:addr` (a leading `+` marks a timeout entry).
             let v = v.trim_start_matches('+');
@@ -371,6 +386,87 @@ pub fn run(o: &Opts, version: &str, call: &mut dyn FnMut(NetRequest) -> NetReply
     r
 }
 
+/// `CURL_CA_CERT_ERRORMSG` (`src/tool_operate.c`), printed after error 60.
+const CA_CERT_HELP: &str = "More details here: https://curl.se/docs/sslcerts.html\n\ncurl failed to verify the legitimacy of the server and therefore could not\nestablish a secure connection to it. To learn more about this situation and\nhow to fix it, please visit the webpage mentioned above.";
+
+/// What the TLS handshake and curl's checks after it gave: `-v` lines,
+/// and the error that ends the transfer.
+#[derive(Debug, Default, PartialEq)]
+struct Handshake {
+    verbose: Vec<String>,
+    failure: Option<(i32, String)>,
+}
+
+/// curl's TLS connect with OpenSSL (`ossl_connect_step2`, then
+/// `Curl_ossl_check_peer_cert`): the trust store from `--cacert`, the
+/// chain checked during the handshake, then the certificate shown and its
+/// name checked.
+fn handshake(o: &Opts, host: &str, cert: Option<&ServerCert>) -> Handshake {
+    let mut hs = Handshake::default();
+    let verify = !o.insecure;
+    if verify
+        && let Some(path) = &o.cacert
+        && o.cacert_pem.is_none()
+    {
+        hs.failure = Some((77, format!("error setting certificate file: {path}")));
+        return hs;
+    }
+    if verify && let Some(path) = &o.cacert {
+        hs.verbose.push(format!("*  CAfile: {path}"));
+        hs.verbose.push("*  CApath: none".into());
+    }
+    let Some(cert) = cert else {
+        if verify {
+            hs.failure = Some((
+                60,
+                format!("SSL certificate problem: {}", tls::SELF_SIGNED.text),
+            ));
+        }
+        return hs;
+    };
+    let anchors = o
+        .cacert_pem
+        .as_deref()
+        .map(|pem| ServerCert::from_pem_file(pem, cert.seen_at))
+        .unwrap_or_default();
+    let chain = tls::verify_chain(cert, &anchors);
+    if verify && let Err(e) = chain {
+        hs.failure = Some((60, format!("SSL certificate problem: {}", e.text)));
+        return hs;
+    }
+    hs.verbose.push("* Server certificate:".into());
+    hs.verbose.push(format!("*  subject: {}", cert.subject));
+    hs.verbose.push(format!(
+        "*  start date: {}",
+        ServerCert::asn1_time(cert.not_before)
+    ));
+    hs.verbose.push(format!(
+        "*  expire date: {}",
+        ServerCert::asn1_time(cert.not_after)
+    ));
+    if verify {
+        match tls::verify_host(cert, host) {
+            Ok(line) => hs.verbose.push(format!("* {line}")),
+            Err((line, msg)) => {
+                if let Some(l) = line {
+                    hs.verbose.push(format!("* {l}"));
+                }
+                hs.failure = Some((60, msg));
+                return hs;
+            }
+        }
+    }
+    hs.verbose.push(format!("*  issuer: {}", cert.issuer));
+    hs.verbose.push(match chain {
+        Ok(()) => "*  SSL certificate verify ok.".into(),
+        Err(e) => format!(
+            "*  SSL certificate verify result: {} ({}), continuing anyway.",
+            e.text, e.code
+        ),
+    });
+    hs
+}
+
 /// How one request ended.
 enum Step {
     /// The transfer is over with this exit code.
@@ -457,23 +553,28 @@ fn one(
             body,
             location,
             reason,
+            cert,
         } => {
             let status_line = format!("HTTP/1.1 {}", status_text(status, reason));
             verbose(r, format!("*   Trying {ip}:{port}..."));
             verbose(r, format!("* Connected to {host} ({ip}) port {port}"));
-            if https && !o.insecure {
-                if show_errors {
-                    r.lines.push(Print::Err(
-                        "curl: (60) SSL certificate problem: self-signed certificate".into(),
-                    ));
-                    r.lines.push(Print::Err(
-                        "More details here: https://curl.se/docs/sslcerts.html\n\ncurl failed to verify the legitimacy of the server and therefore could not\nestablish a secure connection to it. To learn more about this situation and\nhow to fix it, please visit the webpage mentioned above.".into(),
-                    ));
+            if https {
+                let hs = handshake(o, &host, cert.as_deref());
+                for l in hs.verbose {
+                    verbose(r, l);
                 }
-                if let Some(w) = &o.write_out {
-                    stdout.push_str(&write_out(w, &none(60)));
+                if let Some((code, msg)) = hs.failure {
+                    if show_errors {
+                        r.lines.push(Print::Err(format!("curl: ({code}) {msg}")));
+                        if code == 60 {
+                            r.lines.push(Print::Err(CA_CERT_HELP.into()));
+                        }
+                    }
+                    if let Some(w) = &o.write_out {
+                        stdout.push_str(&write_out(w, &none(code)));
+                    }
+                    return Step::Done(code);
                 }
-                return Step::Done(60);
             }
             if o.location
                 && matches!(status, 301 | 302 | 303 | 307 | 308)
@@ -660,6 +761,7 @@ mod tests {
             body: body.clone(),
             location: None,
             reason: None,
+            cert: None,
         }
     }
 
@@ -892,6 +994,7 @@ mod tests {
                     body: "<html>308</html>".into(),
                     location: Some("https://shop.example.com/".into()),
                     reason: None,
+                    cert: None,
                 },
                 _ => NetReply::Http {
                     ip: "10.96.0.20".into(),
@@ -899,6 +1002,7 @@ mod tests {
                     body: "shop".into(),
                     location: None,
                     reason: None,
+                    cert: None,
                 },
             }
         };
@@ -943,6 +1047,7 @@ mod tests {
             body: String::new(),
             location: Some("/again".into()),
             reason: None,
+            cert: None,
         });
         assert_eq!(
             (r.status, r.lines),
@@ -952,6 +1057,194 @@ mod tests {
                     "curl: (47) Maximum (50) redirects followed".into()
                 )]
             )
+        );
+    }
+
+    fn cert(expired: bool, self_signed: bool) -> ServerCert {
+        let t = |s: &str| s.parse::<jiff::Timestamp>().expect("time");
+        ServerCert {
+            subject: "CN=shop.example.com".into(),
+            issuer: if self_signed {
+                "CN=shop.example.com".into()
+            } else {
+                "CN=drill-ca".into()
+            },
+            common_name: Some("shop.example.com".into()),
+            dns_names: vec!["shop.example.com".into()],
+            ip_addresses: Vec::new(),
+            not_before: t("2025-01-01T00:00:00Z"),
+            not_after: t("2026-01-02T03:04:05Z"),
+            serial: "01".into(),
+            subject_key_id: None,
+            authority_key_id: None,
+            not_yet_valid: false,
+            expired,
+            seen_at: t("2026-06-01T00:00:00Z"),
+        }
+    }
+
+    fn https(c: Option<ServerCert>) -> impl FnMut(NetRequest) -> NetReply {
+        move |_| NetReply::Http {
+            ip: "10.96.0.20".into(),
+            status: 200,
+            body: "shop\n".into(),
+            location: None,
+            reason: None,
+            cert: c.clone().map(Box::new),
+        }
+    }
+
+    fn errs(r: &Run) -> Vec<&str> {
+        r.lines
+            .iter()
+            .filter_map(|l| match l {
+                Print::Err(s) => Some(s.as_str()),
+                Print::Out(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn https_certificates_are_verified_as_openssl_does() {
+        let url = "https://shop.example.com/";
+        // Untrusted issuer: the chain fails before the date is looked at.
+        let r = go(&["-s", url], &mut https(Some(cert(true, false))));
+        assert_eq!((r.status, r.lines.len()), (60, 0));
+        let r = go(&["-sS", url], &mut https(Some(cert(true, false))));
+        assert_eq!(
+            errs(&r),
+            [
+                "curl: (60) SSL certificate problem: unable to get local issuer certificate",
+                CA_CERT_HELP
+            ]
+        );
+        let r = go(&[url], &mut https(Some(cert(true, true))));
+        assert_eq!(
+            errs(&r)[0],
+            "curl: (60) SSL certificate problem: self-signed certificate"
+        );
+        let mut o = parse(&args(&["-sS", "--cacert", "/ca/ca.crt", url])).expect("valid");
+        // The file is missing.
+        o.cacert_pem = None;
+        let r = run(&o, "8.16.0", &mut https(Some(cert(false, false))));
+        assert_eq!(
+            (r.status, errs(&r)),
+            (
+                77,
+                vec!["curl: (77) error setting certificate file: /ca/ca.crt"]
+            )
+        );
+        // -k: the body, and -v shows the certificate and the verdict.
+        let r = go(&["-skv", url], &mut https(Some(cert(true, true))));
+        assert_eq!(r.status, 0);
+        assert_eq!(r.lines.last(), Some(&Print::Out("shop".into())));
+        let e = errs(&r);
+        let at = e
+            .iter()
+            .position(|l| *l == "* Server certificate:")
+            .expect("certificate block");
+        assert_eq!(
+            e[at..at + 6],
+            [
+                "* Server certificate:",
+                "*  subject: CN=shop.example.com",
+                "*  start date: Jan  1 00:00:00 2025 GMT",
+                "*  expire date: Jan  2 03:04:05 2026 GMT",
+                "*  issuer: CN=shop.example.com",
+                "*  SSL certificate verify result: self-signed certificate (18), continuing anyway.",
+            ]
+        );
+        // A server whose certificate is not known fails as self-signed.
+        let r = go(&["-sS", url], &mut https(None));
+        assert_eq!(
+            errs(&r)[0],
+            "curl: (60) SSL certificate problem: self-signed certificate"
+        );
+    }
+
+    /// A CA's PEM and a leaf it signs for `name` valid until `until`, as
+    /// the server presents it at 2026-06-01.
+    fn signed(name: &str, until: (i32, u8, u8)) -> (String, ServerCert) {
+        let ca_key = rcgen::KeyPair::generate().expect("key");
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "drill-ca");
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_pem = ca.self_signed(&ca_key).expect("ca").pem();
+        let issuer = rcgen::Issuer::new(ca, ca_key);
+        let mut leaf = rcgen::CertificateParams::new(vec![name.to_string()]).expect("params");
+        leaf.use_authority_key_identifier_extension = true;
+        leaf.not_before = rcgen::date_time_ymd(2025, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(until.0, until.1, until.2);
+        let key = rcgen::KeyPair::generate().expect("key");
+        let pem = leaf.signed_by(&key, &issuer).expect("leaf").pem();
+        let now = "2026-06-01T00:00:00Z".parse().expect("time");
+        let cert = ServerCert::from_pem_file(&pem, now)
+            .pop()
+            .expect("a certificate");
+        (ca_pem, cert)
+    }
+
+    #[test]
+    fn cacert_trusts_a_ca_then_dates_and_the_name_are_checked() {
+        let url = "https://shop.example.com/";
+        let with_ca = |argv: &[&str], ca: &str| {
+            let mut o = parse(&args(argv)).expect("valid");
+            o.cacert_pem = Some(ca.to_string());
+            o
+        };
+        // Expired, from the trusted CA.
+        let (ca, c) = signed("shop.example.com", (2026, 1, 1));
+        let o = with_ca(&["-sS", "--cacert", "/ca.crt", url], &ca);
+        let r = run(&o, "8.16.0", &mut https(Some(c.clone())));
+        assert_eq!(
+            (r.status, errs(&r)[0]),
+            (
+                60,
+                "curl: (60) SSL certificate problem: certificate has expired"
+            )
+        );
+        // Without --cacert the issuer is unknown.
+        let r = go(&["-sS", url], &mut https(Some(c)));
+        assert_eq!(
+            errs(&r)[0],
+            "curl: (60) SSL certificate problem: unable to get local issuer certificate"
+        );
+        // Valid, for another name: the block is shown, then the name fails.
+        let (ca, c) = signed("ingress.local", (2027, 1, 1));
+        let o = with_ca(&["-sSv", "--cacert", "/ca.crt", url], &ca);
+        let r = run(&o, "8.16.0", &mut https(Some(c)));
+        let e = errs(&r);
+        assert_eq!(r.status, 60);
+        assert!(
+            e.contains(&"*  expire date: Jan  1 00:00:00 2027 GMT"),
+            "{e:?}"
+        );
+        assert!(
+            e.contains(&"*  subjectAltName does not match hostname shop.example.com"),
+            "{e:?}"
+        );
+        assert!(e.contains(
+            &"curl: (60) SSL: no alternative certificate subject name matches target hostname 'shop.example.com'"
+        ), "{e:?}");
+        // Valid and for the name: verified, the body comes.
+        let (ca, c) = signed("shop.example.com", (2027, 1, 1));
+        let o = with_ca(&["-sv", "--cacert", "/ca.crt", url], &ca);
+        let r = run(&o, "8.16.0", &mut https(Some(c)));
+        assert_eq!(r.status, 0);
+        assert_eq!(r.lines.last(), Some(&Print::Out("shop".into())));
+        let e = errs(&r);
+        let at = e
+            .iter()
+            .position(|l| *l == "* Server certificate:")
+            .expect("certificate block");
+        assert_eq!(
+            e[at + 4..at + 7],
+            [
+                "*  subjectAltName: host \"shop.example.com\" matched cert's \"shop.example.com\"",
+                "*  issuer: CN=drill-ca",
+                "*  SSL certificate verify ok.",
+            ]
         );
     }
 }

@@ -20,6 +20,7 @@ pub mod corefile;
 pub mod curl;
 pub mod kubectl;
 pub mod shell;
+pub mod tls;
 pub mod wget;
 
 use jiff::SignedDuration;
@@ -433,13 +434,15 @@ pub enum NetReply {
     /// HTTP response from `ip` (`location`: its `Location` header;
     /// `reason`: the status line's reason when the server does not write
     /// Go's `http.StatusText` one, as nginx's `503 Service Temporarily
-    /// Unavailable`: see `shell::status_text`).
+    /// Unavailable`: see `shell::status_text`; `cert`: the certificate an
+    /// HTTPS server presented, when the simulation knows it).
     Http {
         ip: String,
         status: u16,
         body: String,
         location: Option<String>,
         reason: Option<&'static str>,
+        cert: Option<Box<tls::ServerCert>>,
     },
     /// The name resolved to these addresses (`name` is the FQDN found).
     Dns {
@@ -464,6 +467,30 @@ pub enum NetReply {
     /// The connection to `ip` is established but no HTTP answer comes (an
     /// ingress controller still waiting on a dropped backend).
     Unanswered { ip: String },
+}
+
+impl NetReply {
+    /// The same reply with the certificate the server presented.
+    pub fn with_cert(self, presented: Option<tls::ServerCert>) -> Self {
+        match self {
+            NetReply::Http {
+                ip,
+                status,
+                body,
+                location,
+                reason,
+                ..
+            } => NetReply::Http {
+                ip,
+                status,
+                body,
+                location,
+                reason,
+                cert: presented.map(Box::new),
+            },
+            other => other,
+        }
+    }
 }
 
 /// A request a process in a pod makes to the API server with the bearer

@@ -1423,7 +1423,7 @@ impl<'a> Sh<'a> {
 
     /// curl (see `workload::curl`).
     fn curl(&mut self, args: &[String]) -> Result<(), Flow> {
-        let opts = match super::curl::parse(args) {
+        let mut opts = match super::curl::parse(args) {
             Ok(o) => o,
             Err(lines) => {
                 for l in lines {
@@ -1433,6 +1433,10 @@ impl<'a> Sh<'a> {
                 return Ok(());
             }
         };
+        opts.cacert_pem = opts
+            .cacert
+            .as_ref()
+            .and_then(|p| self.files.get(&absolute(p)).cloned());
         let version = self.env.curl.unwrap_or_default();
         let r = super::curl::run(&opts, version, &mut |req| self.call(req));
         self.finish_transfer(r.lines, r.files, r.waited, r.hangs)?;

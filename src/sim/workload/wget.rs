@@ -292,6 +292,7 @@ pub fn run(o: &Opts, call: &mut dyn FnMut(NetRequest) -> NetReply) -> Run {
                     body,
                     location,
                     reason,
+                    ..
                 } => (ip, status, body, location, reason),
                 NetReply::Refused { ip } => {
                     if !o.quiet && announce {
@@ -553,6 +554,7 @@ mod tests {
             body: body.clone(),
             location: None,
             reason: None,
+            cert: None,
         }
     }
 
@@ -653,6 +655,7 @@ mod tests {
                     body: "moved".into(),
                     location: Some("https://shop.example.com/cart".into()),
                     reason: None,
+                    cert: None,
                 },
                 _ => NetReply::BadAddress,
             }
@@ -716,6 +719,7 @@ mod tests {
                 body: String::new(),
                 location: Some("/again".into()),
                 reason: None,
+                cert: None,
             }
         });
         assert_eq!(r.lines, [Print::Err("wget: too many redirections".into())]);
@@ -755,6 +759,7 @@ mod tests {
             body: String::new(),
             location: None,
             reason: Some("Service Temporarily Unavailable"),
+            cert: None,
         });
         assert_eq!(
             r.lines,
