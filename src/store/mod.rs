@@ -47,7 +47,9 @@ const FANOUT_CAPACITY: usize = 16_384;
 struct Inner {
     rv: u64,
     objects: HashMap<ResKey, Objects>,
-    history: VecDeque<Arc<WatchEvent>>,
+    /// The last `capacity` events, their objects packed like the store's
+    /// (`Slot`) once only the store and the history hold them.
+    history: VecDeque<HistoryEntry>,
     /// Watches from a version below this one have lost events: 410.
     oldest_rv: u64,
     /// How many events `history` keeps.
@@ -59,6 +61,14 @@ struct Inner {
     /// write looks at the front few and packs those only the store holds
     /// (`slot`), and sends the still-shared ones to the back.
     unpacked: VecDeque<Location>,
+}
+
+/// One event in the watch history.
+struct HistoryEntry {
+    rv: u64,
+    kind: EventType,
+    res: ResKey,
+    object: Slot,
 }
 
 /// How many queued objects each write looks at for packing: more than one,
@@ -91,9 +101,25 @@ impl Inner {
                 return;
             };
             let key = (ns, name);
+            let front = self.history.front().map_or(0, |e| e.rv);
             let packed = match self.objects.get_mut(&res).and_then(|o| o.get_mut(&key)) {
                 None => true,
-                Some(slot) => slot.pack(),
+                Some(slot) => {
+                    slot.pack() || {
+                        // Else it may be shared with the history entry of
+                        // its last write only: rvs in the history are
+                        // consecutive, so its index is the rv's offset.
+                        let rv = match slot {
+                            Slot::Tree(t) => crate::api::meta::resource_version(t),
+                            Slot::Packed(_) => None,
+                        };
+                        let at = rv.and_then(|rv| usize::try_from(rv.checked_sub(front)?).ok());
+                        match at.and_then(|i| self.history.get_mut(i)) {
+                            Some(entry) => slot.pack_with(&mut entry.object),
+                            None => false,
+                        }
+                    }
+                }
             };
             if !packed {
                 self.unpacked.push_back((res, key.0, key.1));
@@ -351,7 +377,12 @@ impl Store {
         {
             inner.oldest_rv = dropped.rv;
         }
-        inner.history.push_back(ev.clone());
+        inner.history.push_back(HistoryEntry {
+            rv: ev.rv,
+            kind: ev.kind,
+            res: ev.res,
+            object: Slot::Tree(ev.object.clone()),
+        });
         // No receivers is fine: nobody is watching.
         let _ = self.events.send(ev);
     }
@@ -371,7 +402,14 @@ impl Store {
             .history
             .iter()
             .filter(|e| e.rv > from_rv && e.res == res)
-            .cloned()
+            .map(|e| {
+                Arc::new(WatchEvent {
+                    rv: e.rv,
+                    kind: e.kind,
+                    res: e.res,
+                    object: e.object.tree(),
+                })
+            })
             .collect();
         Ok(WatchStart {
             backlog,

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 pub(super) enum Slot {
     Tree(Arc<Value>),
-    Packed(Box<[u8]>),
+    /// Shared between the object's slot and its watch history entry.
+    Packed(Arc<[u8]>),
 }
 
 impl Slot {
@@ -34,12 +35,33 @@ impl Slot {
             // which the caller holds, so a count of one stays one.
             Slot::Tree(t) if Arc::strong_count(t) == 1 => match serde_json::to_vec(&**t) {
                 Ok(bytes) => {
-                    *self = Slot::Packed(bytes.into_boxed_slice());
+                    *self = Slot::Packed(bytes.into());
                     true
                 }
                 Err(_) => false,
             },
             Slot::Tree(_) => false,
+        }
+    }
+
+    /// Packs this slot and `other` together when they hold the same tree
+    /// and nobody else does (an object and the watch history entry of its
+    /// last write): both then share one packed copy.
+    pub(super) fn pack_with(&mut self, other: &mut Slot) -> bool {
+        let (Slot::Tree(a), Slot::Tree(b)) = (&*self, &*other) else {
+            return false;
+        };
+        if !Arc::ptr_eq(a, b) || Arc::strong_count(a) != 2 {
+            return false;
+        }
+        match serde_json::to_vec(&**a) {
+            Ok(bytes) => {
+                let bytes: Arc<[u8]> = bytes.into();
+                *self = Slot::Packed(bytes.clone());
+                *other = Slot::Packed(bytes);
+                true
+            }
+            Err(_) => false,
         }
     }
 }
@@ -66,6 +88,30 @@ mod tests {
         assert!(matches!(slot, Slot::Packed(_)));
         assert_eq!(*slot.tree(), obj);
         assert!(slot.pack(), "packing twice is a no-op");
+    }
+
+    #[test]
+    fn an_object_and_its_history_entry_pack_together_and_only_together() {
+        let tree = Arc::new(json!({"kind": "Pod"}));
+        let mut stored = Slot::Tree(tree.clone());
+        let mut entry = Slot::Tree(tree.clone());
+        assert!(
+            !stored.pack_with(&mut entry),
+            "a third holder keeps it a tree"
+        );
+        drop(tree);
+        assert!(stored.pack_with(&mut entry));
+        match (&stored, &entry) {
+            (Slot::Packed(a), Slot::Packed(b)) => assert!(Arc::ptr_eq(a, b)),
+            _ => panic!("both should be packed"),
+        }
+        assert_eq!(*entry.tree(), json!({"kind": "Pod"}));
+        let mut other = Slot::Tree(Arc::new(json!({"kind": "Pod"})));
+        let mut lone = Slot::Tree(Arc::new(json!({"kind": "Pod"})));
+        assert!(
+            !other.pack_with(&mut lone),
+            "equal trees that are not the same are not paired"
+        );
     }
 
     #[test]
