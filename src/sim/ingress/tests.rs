@@ -679,8 +679,9 @@ fn the_webhook_guards_ingress_writes_once_its_service_exists() {
     );
     r.create(ings, "default", ing("other", "/other"), &user)
         .unwrap();
-    // Updating an Ingress onto a taken path is denied; updating the holder
-    // itself is not.
+    // Updating an Ingress onto a taken path is denied; updating one that
+    // keeps its own path is not. `web` and `early` overlap since before the
+    // webhook, so neither can be updated while the other holds `/`.
     let e = r
         .update(ings, "default", "other", ing("other", "/"), None, &user)
         .err()
@@ -690,8 +691,34 @@ fn the_webhook_guards_ingress_writes_once_its_service_exists() {
             .ends_with("path \"/\" is already defined in ingress default/early"),
         "{e}"
     );
-    let mut relabelled = ing("early", "/");
-    relabelled["metadata"]["labels"] = json!({"tier": "web"});
-    r.update(ings, "default", "early", relabelled, None, &user)
-        .unwrap();
+    let labelled = |name: &str, p: &str| {
+        let mut i = ing(name, p);
+        i["metadata"]["labels"] = json!({"tier": "web"});
+        i
+    };
+    r.update(
+        ings,
+        "default",
+        "other",
+        labelled("other", "/other"),
+        None,
+        &user,
+    )
+    .unwrap();
+    let e = r
+        .update(
+            ings,
+            "default",
+            "early",
+            labelled("early", "/"),
+            None,
+            &user,
+        )
+        .err()
+        .expect("denied");
+    assert!(
+        e.message
+            .ends_with("path \"/\" is already defined in ingress default/web"),
+        "{e}"
+    );
 }
