@@ -435,7 +435,7 @@ fn validating_hooks_see_user_writes_of_their_resource() {
     let cm = info("", "v1", "configmaps");
     let user = WriteOptions::default();
     let denied = |res: Result<Written, Status>| {
-        let e = res.err().expect("denied");
+        let e = res.expect_err("denied");
         assert_eq!(
             (e.code, e.reason, e.message.as_str()),
             (

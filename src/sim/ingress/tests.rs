@@ -667,8 +667,7 @@ fn the_webhook_guards_ingress_writes_once_its_service_exists() {
     .unwrap();
     let e = r
         .create(ings, "default", ing("web2", "/"), &user)
-        .err()
-        .expect("denied");
+        .expect_err("denied");
     assert_eq!(
         (e.code, e.reason, e.message.as_str()),
         (
@@ -684,8 +683,7 @@ fn the_webhook_guards_ingress_writes_once_its_service_exists() {
     // webhook, so neither can be updated while the other holds `/`.
     let e = r
         .update(ings, "default", "other", ing("other", "/"), None, &user)
-        .err()
-        .expect("denied");
+        .expect_err("denied");
     assert!(
         e.message
             .ends_with("path \"/\" is already defined in ingress default/early"),
@@ -714,8 +712,7 @@ fn the_webhook_guards_ingress_writes_once_its_service_exists() {
             None,
             &user,
         )
-        .err()
-        .expect("denied");
+        .expect_err("denied");
     assert!(
         e.message
             .ends_with("path \"/\" is already defined in ingress default/web"),
