@@ -18,6 +18,7 @@ pub mod pdb;
 pub mod rbac;
 pub mod strategy;
 pub mod validation;
+pub mod webhook;
 
 use crate::api::field_error::FieldError;
 use crate::api::meta;
@@ -77,6 +78,8 @@ pub struct Registry {
     pub rng: Rng,
     /// The cluster CA (PEM) published in every namespace.
     pub cluster_ca: std::sync::OnceLock<String>,
+    /// Validating admission webhooks, registered at startup.
+    webhooks: std::sync::RwLock<Vec<webhook::ValidatingHook>>,
 }
 
 const NAMESPACES: ResKey = ResKey {
@@ -97,7 +100,34 @@ impl Registry {
             clock,
             rng: Rng::new(seed),
             cluster_ca: std::sync::OnceLock::new(),
+            webhooks: std::sync::RwLock::new(Vec::new()),
         }
+    }
+
+    /// Registers a validating admission webhook (see [`webhook`]).
+    pub fn add_validating_hook(&self, hook: webhook::ValidatingHook) {
+        match self.webhooks.write() {
+            Ok(mut w) => w.push(hook),
+            Err(poisoned) => poisoned.into_inner().push(hook),
+        }
+    }
+
+    /// The webhook checks for a user's write of `info` (none for the
+    /// simulator's own writes and for subresources).
+    fn webhook_checks(
+        &self,
+        info: &ResourceInfo,
+        subresource: Option<&str>,
+        opts: &WriteOptions,
+    ) -> Vec<webhook::Check> {
+        if opts.internal || subresource.is_some() {
+            return Vec::new();
+        }
+        let hooks = match self.webhooks.read() {
+            Ok(h) => h.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        webhook::prepare(&hooks, &self.store, self.clock.now(), res_key(info))
     }
 
     fn now(&self) -> String {
@@ -277,6 +307,7 @@ impl Registry {
             allocator::allocate(&mut obj, &in_use, &self.rng)
                 .map_err(|e| Self::invalid(info, &name, &e))?;
         }
+        webhook::run(&self.webhook_checks(info, None, opts), &obj)?;
         if opts.dry_run {
             if self.store.get(res_key(info), ns, &name).is_some() {
                 return Err(Status::already_exists(gr(info), &name));
@@ -541,6 +572,7 @@ impl Registry {
         let classes = (subresource.is_none()
             && (info.group, info.plural) == ("", "persistentvolumeclaims"))
             .then(|| default_class::storage_classes(&self.store));
+        let checks = self.webhook_checks(info, subresource, opts);
         let (old, new) = self
             .store
             .update_with(res_key(info), ns, name, |old| {
@@ -555,6 +587,7 @@ impl Registry {
                 if let Some(classes) = &classes {
                     default_class::admit_resize(classes, name, &new, old)?;
                 }
+                webhook::run(&checks, &new)?;
                 warnings = w;
                 if opts.dry_run {
                     dry_run = Some(new);

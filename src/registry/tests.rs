@@ -401,3 +401,101 @@ fn a_finalizer_held_delete_is_stamped_now_and_bumps_the_generation() {
         (json!("2023-11-14T22:13:20Z"), Value::Null)
     );
 }
+
+/// A hook that denies ConfigMaps whose data holds `bad`, counting calls.
+fn deny_bad(calls: Arc<std::sync::atomic::AtomicUsize>) -> webhook::ValidatingHook {
+    Arc::new(move |_store: &Store, _now, res| {
+        if res
+            != (ResKey {
+                group: "",
+                resource: "configmaps",
+            })
+        {
+            return None;
+        }
+        let calls = calls.clone();
+        Some(Box::new(move |obj: &Value| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match obj.at("/data/bad") {
+                Some(_) => Err(Status::bad_request(
+                    "admission webhook \"deny.example.com\" denied the request: bad",
+                )),
+                None => Ok(()),
+            }
+        }))
+    })
+}
+
+#[test]
+fn validating_hooks_see_user_writes_of_their_resource() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let r = registry();
+    let calls = Arc::new(AtomicUsize::new(0));
+    r.add_validating_hook(deny_bad(calls.clone()));
+    let cm = info("", "v1", "configmaps");
+    let user = WriteOptions::default();
+    let denied = |res: Result<Written, Status>| {
+        let e = res.expect_err("denied");
+        assert_eq!(
+            (e.code, e.reason, e.message.as_str()),
+            (
+                400,
+                "BadRequest",
+                "admission webhook \"deny.example.com\" denied the request: bad"
+            )
+        );
+    };
+    let bad = json!({"metadata":{"name":"c"},"data":{"bad":"1"}});
+    // create, also on dry run; nothing is stored
+    denied(r.create(cm, "default", bad.clone(), &user));
+    let dry = WriteOptions {
+        dry_run: true,
+        ..WriteOptions::default()
+    };
+    denied(r.create(cm, "default", bad.clone(), &dry));
+    assert!(r.get(cm, "default", "c").is_none());
+    // an acceptable create, then update and patch that turn it bad
+    r.create(
+        cm,
+        "default",
+        json!({"metadata":{"name":"c"},"data":{"ok":"1"}}),
+        &user,
+    )
+    .unwrap();
+    denied(r.update(cm, "default", "c", bad.clone(), None, &user));
+    denied(r.patch(
+        cm,
+        "default",
+        "c",
+        PatchType::Merge,
+        &json!({"data":{"bad":"1"}}),
+        None,
+        &user,
+    ));
+    assert_eq!(
+        r.get(cm, "default", "c").unwrap()["data"],
+        json!({"ok":"1"})
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 5);
+    // the simulator's own writes skip webhooks
+    r.patch(
+        cm,
+        "default",
+        "c",
+        PatchType::Merge,
+        &json!({"data":{"bad":"1"}}),
+        None,
+        &WriteOptions::internal(),
+    )
+    .unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 5);
+    // other resources are not intercepted
+    r.create(
+        info("", "v1", "secrets"),
+        "default",
+        json!({"metadata":{"name":"s"},"data":{"bad":"MQ=="}}),
+        &user,
+    )
+    .unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 5);
+}

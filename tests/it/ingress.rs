@@ -691,3 +691,56 @@ fn https_clients_see_an_expired_or_missing_certificate() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("app"), "{out}");
 }
+
+/// An Ingress of class nginx for `a.example.com` and `path`.
+fn claim(name: &str, path: &str) -> String {
+    ingress(name, Some("nginx"))
+        .replace(&format!("{name}.example.com"), "a.example.com")
+        .replace("path: /", &format!("path: {path}"))
+}
+
+#[test]
+fn the_admission_webhook_refuses_a_host_and_path_already_claimed() {
+    let sim = Sim::start();
+    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    sim.kubectl_stdin(&["apply", "-f", "-"], &claim("web", "/"))
+        .ok();
+    let x = sim.file("x.yaml", &claim("web2", "/"));
+    let run = sim.kubectl(&["apply", "-f", &x]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "Error from server (BadRequest): error when creating \"{x}\": admission webhook \"validate.nginx.ingress.kubernetes.io\" denied the request: host \"a.example.com\" and path \"/\" is already defined in ingress default/web\n"
+        )
+    );
+    // Server-side dry run calls the webhook too (sideEffects: None).
+    let err = sim.kubectl(&["create", "--dry-run=server", "-f", &x]).err();
+    assert!(
+        err.contains("is already defined in ingress default/web"),
+        "{err}"
+    );
+    sim.kubectl(&["get", "ingress", "web2"]).err();
+    // Another path on the same host is free; so is editing the holder.
+    sim.kubectl_stdin(&["apply", "-f", "-"], &claim("web2", "/shop"))
+        .ok();
+    let relabelled =
+        claim("web", "/").replacen("  name: web\n", "  name: web\n  labels: {tier: web}\n", 1);
+    sim.kubectl_stdin(&["apply", "-f", "-"], &relabelled).ok();
+    sim.kubectl(&["label", "ingress", "web", "edited=yes"]).ok();
+    // Moving the second onto the taken path is an update, refused alike.
+    let err = sim
+        .kubectl(&[
+            "patch",
+            "ingress",
+            "web2",
+            "--type=json",
+            "-p",
+            r#"[{"op":"replace","path":"/spec/rules/0/http/paths/0/path","value":"/"}]"#,
+        ])
+        .err();
+    assert_eq!(
+        err,
+        "Error from server (BadRequest): admission webhook \"validate.nginx.ingress.kubernetes.io\" denied the request: host \"a.example.com\" and path \"/\" is already defined in ingress default/web\n"
+    );
+}

@@ -12,9 +12,43 @@
 //! webhook "validate.nginx.ingress.kubernetes.io" denied the request: host
 //! "a.example.com" and path "/" is already defined in ingress default/web`.
 
-use super::{IngressView, str_at};
+use super::{IngressObjects, IngressView, NAMESPACE, str_at};
 use crate::api::pointer::Pointer;
+use crate::api::status::Status;
+use crate::registry::webhook::ValidatingHook;
+use crate::store::{ResKey, Store};
 use serde_json::Value;
+use std::sync::Arc;
+
+/// The Service kind's manifest points the `ingress-nginx-admission`
+/// ValidatingWebhookConfiguration at; while it exists the webhook is
+/// installed and Ingress writes go through [`review`].
+pub const ADMISSION_SERVICE: &str = "ingress-nginx-controller-admission";
+
+const INGRESSES: ResKey = ResKey {
+    group: "networking.k8s.io",
+    resource: "ingresses",
+};
+const SERVICES: ResKey = ResKey {
+    group: "",
+    resource: "services",
+};
+
+/// The webhook as the registry calls it: Ingress creates and updates are
+/// reviewed against the Ingresses stored, once the add-on's admission
+/// Service exists. A denial is ingress-nginx's `Result` (400 BadRequest)
+/// passed on unchanged by the apiserver (`ToStatusErr` in v1.33).
+pub fn hook() -> ValidatingHook {
+    Arc::new(|store: &Store, now, res| {
+        if res != INGRESSES || store.get(SERVICES, NAMESPACE, ADMISSION_SERVICE).is_none() {
+            return None;
+        }
+        let objects = IngressObjects::from_store(store);
+        Some(Box::new(move |ing: &Value| {
+            review(&objects.view(now), ing).map_err(Status::bad_request)
+        }))
+    })
+}
 
 /// The webhook's name, as the denial message starts with it.
 pub const WEBHOOK: &str = "validate.nginx.ingress.kubernetes.io";

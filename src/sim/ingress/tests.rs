@@ -629,3 +629,93 @@ fn the_presented_certificate_is_the_secrets_or_the_fake_one() {
     assert!(shown.expired);
     assert_eq!(shown.not_after.to_string(), "2026-01-01T00:00:00Z");
 }
+
+#[test]
+fn the_webhook_guards_ingress_writes_once_its_service_exists() {
+    use crate::api::resource;
+    use crate::registry::Registry;
+    use crate::registry::options::WriteOptions;
+    use crate::sim::clock::VirtualClock;
+    let r = Registry::new(
+        Arc::new(Store::new()),
+        Arc::new(VirtualClock::new(now())),
+        1,
+    );
+    r.add_validating_hook(admission::hook());
+    let lookup = |g, v, p| resource::lookup(g, v, p).unwrap();
+    let (nss, svcs, ings) = (
+        lookup("", "v1", "namespaces"),
+        lookup("", "v1", "services"),
+        lookup("networking.k8s.io", "v1", "ingresses"),
+    );
+    let user = WriteOptions::default();
+    for ns in ["default", NAMESPACE] {
+        r.create(nss, "", json!({"metadata":{"name":ns}}), &user)
+            .unwrap();
+    }
+    let ing = |name: &str, p: &str| json!({"metadata":{"name":name},"spec":{"rules":[rule("a.example.com", vec![path(p, "Prefix", "web", json!({"number":80}))])]}});
+    r.create(ings, "default", ing("web", "/"), &user).unwrap();
+    // Without the add-on's admission Service nothing is reviewed. Both
+    // holders share a creation time, so namespace/name orders them.
+    r.create(ings, "default", ing("early", "/"), &user).unwrap();
+    r.create(
+        svcs,
+        NAMESPACE,
+        json!({"metadata":{"name":admission::ADMISSION_SERVICE},"spec":{"ports":[{"port":443,"targetPort":"webhook"}]}}),
+        &user,
+    )
+    .unwrap();
+    let e = r
+        .create(ings, "default", ing("web2", "/"), &user)
+        .expect_err("denied");
+    assert_eq!(
+        (e.code, e.reason, e.message.as_str()),
+        (
+            400,
+            "BadRequest",
+            "admission webhook \"validate.nginx.ingress.kubernetes.io\" denied the request: host \"a.example.com\" and path \"/\" is already defined in ingress default/early"
+        )
+    );
+    r.create(ings, "default", ing("other", "/other"), &user)
+        .unwrap();
+    // Updating an Ingress onto a taken path is denied; updating one that
+    // keeps its own path is not. `web` and `early` overlap since before the
+    // webhook, so neither can be updated while the other holds `/`.
+    let e = r
+        .update(ings, "default", "other", ing("other", "/"), None, &user)
+        .expect_err("denied");
+    assert!(
+        e.message
+            .ends_with("path \"/\" is already defined in ingress default/early"),
+        "{e}"
+    );
+    let labelled = |name: &str, p: &str| {
+        let mut i = ing(name, p);
+        i["metadata"]["labels"] = json!({"tier": "web"});
+        i
+    };
+    r.update(
+        ings,
+        "default",
+        "other",
+        labelled("other", "/other"),
+        None,
+        &user,
+    )
+    .unwrap();
+    let e = r
+        .update(
+            ings,
+            "default",
+            "early",
+            labelled("early", "/"),
+            None,
+            &user,
+        )
+        .expect_err("denied");
+    assert!(
+        e.message
+            .ends_with("path \"/\" is already defined in ingress default/web"),
+        "{e}"
+    );
+}
