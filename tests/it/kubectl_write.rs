@@ -348,6 +348,11 @@ fn patch_in_all_three_types() {
         ])
         .ok();
     assert_eq!(got, "5 nginx:1.29");
+    // kubectl says "(no change)" when the object it read equals the patch's
+    // answer; a rollout still writing status in between makes it "patched"
+    // on a real cluster too, so let the image change finish rolling out.
+    sim.kubectl(&["rollout", "status", "deploy/web", "--timeout=120s"])
+        .ok();
     assert_eq!(
         sim.kubectl(&[
             "patch",
