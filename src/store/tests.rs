@@ -6,6 +6,11 @@ const PODS: ResKey = ResKey {
     resource: "pods",
 };
 
+const EVENTS: ResKey = ResKey {
+    group: "",
+    resource: "events",
+};
+
 fn pod(ns: &str, name: &str) -> Value {
     json!({"metadata": {"namespace": ns, "name": name}})
 }
@@ -107,44 +112,56 @@ fn dependents_follow_owner_references_through_updates_and_deletes() {
 /// Whether the store holds `name` packed, and its history entry too.
 fn packed(s: &Store, name: &str) -> (bool, bool) {
     let inner = s.read();
-    let stored = inner.objects[&PODS]
+    let stored = inner.objects[&EVENTS]
         .get(&("default".to_string(), name.to_string()))
         .is_some_and(|slot| matches!(slot, Slot::Packed(_)));
     let in_history = inner.history.iter().any(|e| {
         matches!(&e.object, Slot::Packed(_))
             && *e.object.tree()
-                == *inner.objects[&PODS][&("default".to_string(), name.to_string())].tree()
+                == *inner.objects[&EVENTS][&("default".to_string(), name.to_string())].tree()
     });
     (stored, in_history)
 }
 
 #[test]
-fn objects_nobody_else_holds_are_packed_with_their_history_entry_and_read_back_unchanged() {
+fn events_nobody_else_holds_are_packed_with_their_history_entry_and_read_back_unchanged() {
     let s = Store::new();
-    let a = s.create(PODS, pod("default", "a")).unwrap();
+    let a = s.create(EVENTS, pod("default", "a")).unwrap();
     let want = (*a).clone();
     let from = crate::api::meta::resource_version(&a).unwrap() - 1;
     // Held by the caller: stays a tree however many writes follow.
     for i in 0..4 {
-        s.create(PODS, pod("default", &format!("x{i}"))).unwrap();
+        s.create(EVENTS, pod("default", &format!("x{i}"))).unwrap();
     }
     assert_eq!(packed(&s, "a"), (false, false));
     drop(a);
     for i in 4..8 {
-        s.create(PODS, pod("default", &format!("x{i}"))).unwrap();
+        s.create(EVENTS, pod("default", &format!("x{i}"))).unwrap();
     }
     assert_eq!(packed(&s, "a"), (true, true));
-    assert_eq!(*s.get(PODS, "default", "a").unwrap(), want);
-    let listed = s.list(PODS, Some("default")).0;
+    assert_eq!(*s.get(EVENTS, "default", "a").unwrap(), want);
+    let listed = s.list(EVENTS, Some("default")).0;
     assert_eq!(*listed[0], want);
     // A watch resuming from before the write replays it from the history.
-    let w = s.watch(PODS, from).unwrap();
+    let w = s.watch(EVENTS, from).unwrap();
     assert_eq!(*w.backlog[0].object, want);
     // An update of a packed object works on the decoded one.
     let mut changed = want.clone();
     changed["metadata"]["labels"] = json!({"x": "1"});
     let rv = crate::api::meta::resource_version(&want);
-    let (old, new) = s.update(PODS, changed, rv).unwrap();
+    let (old, new) = s.update(EVENTS, changed, rv).unwrap();
     assert_eq!(*old, want);
     assert_eq!(new["metadata"]["labels"]["x"], "1");
+}
+
+#[test]
+fn other_resources_stay_decoded() {
+    let s = Store::new();
+    s.create(PODS, pod("default", "a")).unwrap();
+    for i in 0..8 {
+        s.create(PODS, pod("default", &format!("x{i}"))).unwrap();
+    }
+    let inner = s.read();
+    let slot = &inner.objects[&PODS][&("default".to_string(), "a".to_string())];
+    assert!(matches!(slot, Slot::Tree(_)));
 }
