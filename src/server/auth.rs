@@ -66,6 +66,21 @@ impl UserInfo {
 
 pub use crate::registry::rbac::sa_token::{ISSUER, service_account_jwt, service_account_of_jwt};
 
+/// The user a ServiceAccount JWT authenticates as, while its ServiceAccount
+/// exists (its uid becomes the user's uid): the apiserver's service-account
+/// token authenticator, shared by the server and the in-pod API clients.
+pub fn service_account_user(store: &crate::store::Store, token: &str) -> Option<UserInfo> {
+    let (ns, name) = service_account_of_jwt(token)?;
+    let key = crate::store::ResKey {
+        group: "",
+        resource: "serviceaccounts",
+    };
+    let sa = store.get(key, &ns, &name)?;
+    let mut user = UserInfo::service_account(&ns, &name);
+    user.uid = crate::api::meta::uid(&sa).to_string();
+    Some(user)
+}
+
 /// The bearer token of an `Authorization` header.
 pub fn bearer(header: Option<&str>) -> Option<&str> {
     Some(header?.strip_prefix("Bearer ")?.trim())

@@ -85,12 +85,7 @@ impl ApiServer {
         if let Some(u) = self.auth.authenticate(authorization) {
             return Some(u);
         }
-        let (ns, name) = auth::service_account_of_jwt(auth::bearer(authorization)?)?;
-        let info = resource::lookup("", "v1", "serviceaccounts")?;
-        let sa = self.registry.get(info, &ns, &name)?;
-        let mut user = UserInfo::service_account(&ns, &name);
-        user.uid = crate::api::meta::uid(&sa).to_string();
-        Some(user)
+        auth::service_account_user(&self.registry.store, auth::bearer(authorization)?)
     }
 
     /// The union authenticator, in the apiserver's order: the connection's

@@ -10,8 +10,6 @@ use crate::api::resource::RESOURCES;
 use crate::api::selector::LabelSelector;
 use crate::api::status::GroupResource;
 use crate::registry::rbac::rule::Attributes;
-use crate::registry::rbac::sa_token;
-use crate::server::auth::UserInfo;
 use crate::server::authz;
 use crate::server::table;
 use crate::sim::workload::{ApiCall, ApiReply, NetReply, NetRequest, Network};
@@ -38,25 +36,9 @@ impl<N: Network> Network for InCluster<'_, N> {
     }
 }
 
-/// `ApiServer::authenticate` for a ServiceAccount JWT.
-fn authenticate(store: &Store, token: &str) -> Option<UserInfo> {
-    let (ns, name) = sa_token::service_account_of_jwt(token)?;
-    let sa = store.get(
-        ResKey {
-            group: "",
-            resource: "serviceaccounts",
-        },
-        &ns,
-        &name,
-    )?;
-    let mut user = UserInfo::service_account(&ns, &name);
-    user.uid = crate::api::meta::uid(&sa).to_string();
-    Some(user)
-}
-
 /// The API server's answer to `call` at `now`.
 pub fn answer(store: &Store, call: &ApiCall, now: Timestamp) -> ApiReply {
-    let Some(user) = authenticate(store, &call.token) else {
+    let Some(user) = crate::server::auth::service_account_user(store, &call.token) else {
         return ApiReply::Unauthorized;
     };
     if call.review {
@@ -168,6 +150,7 @@ fn cell(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::rbac::sa_token;
     use serde_json::json;
 
     fn put(store: &Store, group: &'static str, resource: &'static str, obj: Value) {
