@@ -24,13 +24,15 @@ use kdrill::sim::runtime::Runtime;
 use kdrill::sim::snapshot::res;
 use kdrill::sim::workload::catalog::Catalog;
 use kdrill::store::Store;
+use mimalloc::MiMalloc;
 use serde_json::{Value, json};
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-/// Counts live heap bytes, to tell what one object costs.
+/// Counts live heap bytes, to tell what one object costs, over the
+/// allocator of the `kdrill` binary (src/main.rs).
 struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -38,11 +40,16 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
+        unsafe { MiMalloc.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { MiMalloc.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { MiMalloc.realloc(ptr, layout, new_size) }
     }
 }
 

@@ -12,6 +12,10 @@
 
 #![allow(clippy::disallowed_methods)] // benchmarks measure real time
 
+/// The allocator of the `kdrill` binary (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use kdrill::api::{meta, resource};
 use kdrill::registry::Registry;
 use kdrill::registry::options::WriteOptions;

@@ -9,6 +9,10 @@
 
 #![allow(clippy::disallowed_methods)] // benchmarks measure real time
 
+/// The allocator of the `kdrill` binary (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use axum::body::Body;
 use axum::http::Request;
 use kdrill::api::resource;

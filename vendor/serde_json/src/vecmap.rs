@@ -138,6 +138,7 @@ impl<K: Ord, V> VecMap<K, V> {
         match self.find(&key) {
             Ok(i) => Some(core::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
+                self.reserve_one();
                 self.entries.insert(i, (key, value));
                 None
             }
@@ -189,6 +190,16 @@ impl<K: Ord, V> VecMap<K, V> {
 }
 
 impl<K, V> VecMap<K, V> {
+    /// Room for one more entry: exactly one while the map is small (most
+    /// of a Kubernetes object's maps have a few keys, and doubling left a
+    /// third of their slots empty), doubling beyond.
+    fn reserve_one(&mut self) {
+        let len = self.entries.len();
+        if len == self.entries.capacity() && len < SMALL {
+            self.entries.reserve_exact(1);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -233,6 +244,9 @@ impl<K, V> VecMap<K, V> {
         }
     }
 }
+
+/// Maps up to this many entries grow one entry at a time.
+const SMALL: usize = 16;
 
 impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
     fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
@@ -286,6 +300,7 @@ impl<'a, K, V> VacantEntry<'a, K, V> {
     }
 
     pub fn insert(self, value: V) -> &'a mut V {
+        self.map.reserve_one();
         self.map.entries.insert(self.index, (self.key, value));
         &mut self.map.entries[self.index].1
     }
