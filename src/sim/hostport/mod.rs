@@ -78,6 +78,14 @@ impl Default for Options {
     }
 }
 
+/// The line that says where the host ports are, in the words of kind's
+/// ingress guide (`curl localhost/foo/hostname`).
+pub fn hint(http: u16, https: u16) -> String {
+    format!(
+        "Ingress (kind's host ports 80/443): curl http://localhost:{http}/ -H 'Host: <host>'; HTTPS on localhost:{https}"
+    )
+}
+
 /// The node the host ports map to: kind puts `extraPortMappings` on the
 /// control-plane node's container, so the first control-plane node by
 /// name; without one, the first node. Its InternalIP.
