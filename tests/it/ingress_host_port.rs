@@ -191,6 +191,17 @@ fn the_host_ports_reach_the_ingress_like_kinds_port_mappings() {
         Duration::from_secs(5),
     );
     assert_eq!((out.as_str(), closed), ("", true));
+    if let Ok(o) = std::process::Command::new("curl")
+        .args(["-sS", "-H", "Host: shop.example.com"])
+        .arg(format!("http://localhost:{http_port}/"))
+        .output()
+    {
+        assert_eq!(o.status.code(), Some(52));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            "curl: (52) Empty reply from server\n"
+        );
+    }
 
     sim.kubectl(&[
         "label",

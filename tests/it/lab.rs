@@ -115,8 +115,29 @@ fn start_status_check_hint_solve_stop() {
     let home = Home::new();
     let r = home.kdrill(&["start", "service-selector-mismatch", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let started = json(&r.stdout);
+    let mut started = json(&r.stdout);
     let kubeconfig = home.labs().join("kdrill").join("kubeconfig");
+    // The lab's ingress host ports (kind's extraPortMappings 80/443): free
+    // ports, different each run.
+    let ports = started
+        .as_object_mut()
+        .and_then(|o| o.remove("ingressPorts"))
+        .expect("ingressPorts");
+    let port = |k: &str| ports[k].as_u64().filter(|p| *p > 0);
+    assert!(port("http").is_some() && port("https").is_some(), "{ports}");
+    assert_ne!(port("http"), port("https"));
+    // The lab process serves them: without the ingress-nginx add-on nothing
+    // listens on the node's port 80, so the connection closes empty.
+    {
+        use std::io::{Read, Write};
+        let http = port("http").and_then(|p| u16::try_from(p).ok()).unwrap();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", http)).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut out = Vec::new();
+        assert_eq!(s.read_to_end(&mut out).map(|_| out.len()).ok(), Some(0));
+    }
     assert_eq!(
         started,
         serde_json::json!({
@@ -146,6 +167,7 @@ fn start_status_check_hint_solve_stop() {
     let status = json(&home.kdrill(&["status", "--json"]).ok());
     assert_eq!(status[0]["name"], "kdrill");
     assert_eq!(status[0]["running"], true);
+    assert_eq!(status[0]["ingressPorts"], ports);
     assert_eq!(status.as_array().unwrap().len(), 1);
 
     let r = home.kdrill(&["check"]);
