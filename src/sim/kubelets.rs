@@ -364,7 +364,7 @@ impl Kubelets {
         let now = self.registry.clock.now();
         let serving = PodServing {
             kubelets: self,
-            st: &*st,
+            st: &st,
             now,
         };
         let net = PodNetwork::new(

@@ -889,7 +889,8 @@ fn nodeport_traffic_is_masqueraded_unless_the_policy_is_local() {
     let ok = || Ok(200);
     let dropped = |ip: &str| Err(NetReply::Dropped { ip: ip.into() });
     // (etp, admitted peer, caller is the pod, node ip, want)
-    let cases: Vec<(&str, &Value, bool, &str, Result<u16, NetReply>)> = vec![
+    type Case<'a> = (&'a str, &'a Value, bool, &'a str, Result<u16, NetReply>);
+    let cases: Vec<Case> = vec![
         // Cluster: the backend sees the node's IP, whoever connects...
         (
             "Cluster",
