@@ -670,6 +670,35 @@ fn a_scenario_with_the_ingress_addon_starts_with_the_controller_running() {
             " ✓ Setting up ingress-demo 🔧"
         ]
     );
+    // Where kind's ingress host ports are, as `start` says and `status
+    // --json` records.
+    let status = json(&home.kdrill(&["status", "--json"]).ok());
+    let port = |k: &str| {
+        status[0]["ingressPorts"][k]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or_else(|| panic!("{status}"))
+    };
+    let (http, https) = (port("http"), port("https"));
+    assert!(
+        r.stderr.contains(&format!(
+            "Ingress (kind's host ports 80/443): curl http://localhost:{http}/ -H 'Host: <host>'; HTTPS on localhost:{https}\n"
+        )),
+        "{}",
+        r.stderr
+    );
+    let from_host = || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", http)).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: shop.example.com\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.lines().next().unwrap_or_default().to_string()
+    };
+    assert_eq!(from_host(), "HTTP/1.1 503 Service Temporarily Unavailable");
     let kubeconfig = home.labs().join("kdrill").join("kubeconfig");
     let kubectl = |args: &[&str]| {
         let out = Command::new(super::harness::kubectl_binary())
@@ -717,6 +746,7 @@ fn a_scenario_with_the_ingress_addon_starts_with_the_controller_running() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(from_host(), "HTTP/1.1 200 OK");
     // A reset is a fresh simulated cluster: the add-on comes back with it.
     let r = with_lib(&["reset"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
