@@ -360,4 +360,16 @@ fn the_host_ports_reach_the_ingress_like_kinds_port_mappings() {
     sim.kubectl_stdin(&["apply", "-f", "-"], &allow).ok();
     let (out, _) = exchange(http_port, &get("plain.example.com", "/"), wait);
     assert_eq!(status_line(&out), "HTTP/1.1 200 OK", "{out}");
+    // The backend's namespace drops the controller's packets: nginx gives
+    // up after its 5 s connect timeout with its own 504.
+    let deny_app = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n";
+    sim.kubectl_stdin(&["apply", "-f", "-"], deny_app).ok();
+    let started = Instant::now();
+    let (out, _) = exchange(http_port, &get("plain.example.com", "/"), wait);
+    assert_eq!(status_line(&out), "HTTP/1.1 504 Gateway Time-out", "{out}");
+    assert_eq!(
+        body(&out),
+        "<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(5));
 }
