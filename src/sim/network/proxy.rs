@@ -322,6 +322,66 @@ mod tests {
     }
 
     #[test]
+    fn nodeport_sources_follow_external_traffic_policy() {
+        let two = [("a", "10.244.1.2", true), ("b", "10.244.2.2", true)];
+        let node2 = json!({"metadata": {"name": "kdrill-worker2"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "172.18.0.4"}]}});
+        let build = |etp: &str| {
+            let mut s = svc("web", "10.96.100.1", 80, 8080);
+            s["spec"]["externalTrafficPolicy"] = json!(etp);
+            let pods: Vec<Value> = two.iter().map(|(n, ip, _)| pod(n, ip)).collect();
+            ClusterView::build(
+                &[s],
+                &[slice("web", 8080, &two)],
+                &pods,
+                &[node(), node2.clone()],
+            )
+        };
+        fn snat<'a>(
+            v: &'a ClusterView,
+            from_pod: bool,
+            node_ip: &str,
+        ) -> Result<Option<String>, Route<'a>> {
+            match route_from(v, from_pod, node_ip, 30080, Protocol::Tcp, 0) {
+                Route::Endpoint { snat, .. } => Ok(snat),
+                other => Err(other),
+            }
+        }
+        // (policy, from a pod, node, want: the masqueraded source or the route)
+        let cluster = build("Cluster");
+        let local = build("Local");
+        type Case<'a> = (
+            &'a ClusterView,
+            bool,
+            &'a str,
+            Result<Option<String>, Route<'a>>,
+        );
+        let cases: Vec<Case> = vec![
+            (&cluster, true, "172.18.0.3", Ok(Some("172.18.0.3".into()))),
+            (&cluster, false, "172.18.0.4", Ok(Some("172.18.0.4".into()))),
+            // Local: the source is kept; both pods are on kdrill-worker.
+            (&local, false, "172.18.0.3", Ok(None)),
+            (&local, false, "172.18.0.4", Err(Route::Drop)),
+            (&local, true, "172.18.0.4", Ok(None)),
+        ];
+        for (v, from_pod, ip, want) in cases {
+            assert_eq!(snat(v, from_pod, ip), want, "{from_pod} {ip}");
+        }
+        // The ClusterIP and hostPort paths never masquerade.
+        assert!(matches!(
+            route(&cluster, "10.96.100.1", 80, Protocol::Tcp, 0),
+            Route::Endpoint { snat: None, .. }
+        ));
+        // Local without any endpoint: REJECT, as for Cluster.
+        let empty = {
+            let mut s = svc("web", "10.96.100.1", 80, 8080);
+            s["spec"]["externalTrafficPolicy"] = json!("Local");
+            ClusterView::build(&[s], &[slice("web", 8080, &[])], &[], &[node()])
+        };
+        assert_eq!(snat(&empty, false, "172.18.0.3"), Err(Route::Reject));
+    }
+
+    #[test]
     fn no_ready_endpoints_is_rejected() {
         for eps in [vec![], vec![("a", "10.244.1.2", false)]] {
             let v = view(&eps);
