@@ -28,6 +28,9 @@ pub struct SimOptions {
     pub watch_history: usize,
     /// A static token file of extra users (`kdrill sim kubeconfig --user`).
     pub token_file: Option<PathBuf>,
+    /// Open the ingress host ports (kind's `extraPortMappings` 80/443 to
+    /// the control plane; see `sim::hostport`); None: no host ports.
+    pub ingress_ports: Option<crate::sim::hostport::Options>,
 }
 
 impl Default for SimOptions {
@@ -42,6 +45,7 @@ impl Default for SimOptions {
             audit_file: None,
             watch_history: crate::store::HISTORY,
             token_file: None,
+            ingress_ports: None,
         }
     }
 }
@@ -58,6 +62,8 @@ pub struct SimCluster {
     /// The cluster CA's private key (PEM), which signs further users'
     /// client certificates (`kdrill sim kubeconfig`).
     pub ca_key_pem: String,
+    /// The ingress host ports, when asked for.
+    pub ingress_ports: Option<crate::sim::hostport::listener::HostPorts>,
     handle: axum_server::Handle<SocketAddr>,
 }
 
@@ -74,6 +80,8 @@ pub enum StartError {
     Audit(std::io::Error),
     #[error("failed to seed the cluster: {0}")]
     Seed(String),
+    #[error("ingress host port: {0}")]
+    HostPort(#[from] crate::sim::hostport::listener::Error),
 }
 
 impl SimCluster {
@@ -137,6 +145,10 @@ impl SimCluster {
         let kubelets =
             crate::sim::kubelets::Kubelets::new(registry.clone(), opts.catalog.clone(), opts.seed);
         let _ = server.kubelet.set(kubelets.clone());
+        let ingress_ports = match &opts.ingress_ports {
+            Some(o) => Some(crate::sim::hostport::listener::start(kubelets.clone(), o)?),
+            None => None,
+        };
         if run_controllers {
             let components = simulator(&kubelets, opts.seed);
             let runtime = crate::sim::runtime::Runtime::new(registry.clone(), components);
@@ -169,6 +181,7 @@ impl SimCluster {
             addr,
             kubeconfig,
             ca_key_pem: certs.ca_key_pem,
+            ingress_ports,
             handle,
         })
     }
@@ -176,6 +189,9 @@ impl SimCluster {
     /// Stops serving.
     pub fn shutdown(&self) {
         self.handle.shutdown();
+        if let Some(p) = &self.ingress_ports {
+            p.shutdown();
+        }
     }
 }
 

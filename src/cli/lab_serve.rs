@@ -53,6 +53,8 @@ async fn serve(args: Args) -> u8 {
         token_file: Some(crate::server::auth::token_file_for(
             &args.dir.join("kubeconfig"),
         )),
+        // kind's ingress guide maps host ports 80/443; a lab gets free ones.
+        ingress_ports: Some(crate::sim::hostport::Options::default()),
         ..SimOptions::default()
     };
     let cluster = match SimCluster::start(opts).await {
@@ -69,6 +71,12 @@ async fn serve(args: Args) -> u8 {
     }
     if let Err(e) = provision::write_private(&args.dir.join("kubeconfig"), &cluster.kubeconfig) {
         eprintln!("error: {e}");
+        return super::exit::USAGE;
+    }
+    if let Some(p) = &cluster.ingress_ports
+        && let Err(e) = process::write_ingress_ports(&args.dir, p.http.port(), p.https.port())
+    {
+        eprintln!("error: failed to write the ingress ports: {e}");
         return super::exit::USAGE;
     }
     let url = format!("https://{}", cluster.addr);

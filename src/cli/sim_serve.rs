@@ -38,6 +38,17 @@ pub struct Args {
     /// Append an audit record per request to this JSON-lines file.
     #[arg(long)]
     pub audit_log: Option<PathBuf>,
+    /// Host port for the ingress controller's HTTP port 80 on the
+    /// control-plane node, as kind's `extraPortMappings` (0 picks a free
+    /// one).
+    #[arg(long, default_value_t = 0)]
+    pub ingress_http_port: u16,
+    /// Host port for its HTTPS port 443 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub ingress_https_port: u16,
+    /// Seconds a host-port connection the simulation drops is held open.
+    #[arg(long, default_value_t = crate::sim::hostport::DROPPED_HOLD.as_secs(), hide = true)]
+    pub ingress_hold_seconds: u64,
     /// How many past events a watch can resume from.
     #[arg(long, default_value_t = crate::store::HISTORY, hide = true)]
     pub watch_history: usize,
@@ -106,6 +117,11 @@ pub fn run(args: Args) -> u8 {
             audit_file: args.audit_log.clone(),
             watch_history: args.watch_history,
             token_file: Some(token_file.clone()),
+            ingress_ports: Some(crate::sim::hostport::Options {
+                http_port: args.ingress_http_port,
+                https_port: args.ingress_https_port,
+                hold: std::time::Duration::from_secs(args.ingress_hold_seconds),
+            }),
         };
         let cluster = match SimCluster::start(opts).await {
             Ok(c) => c,
@@ -139,6 +155,13 @@ pub fn run(args: Args) -> u8 {
             cluster.addr,
             path.display()
         );
+        // On stderr: the first stdout line is what scripts wait for.
+        if let Some(p) = &cluster.ingress_ports {
+            eprintln!(
+                "{}",
+                crate::sim::hostport::hint(p.http.port(), p.https.port())
+            );
+        }
         wait_for_signal().await;
         cluster.shutdown();
         super::exit::OK

@@ -136,18 +136,33 @@ pub fn run(args: Args) -> u8 {
         step.ok();
 
         let export = format!("export KUBECONFIG={}", st.kubeconfig.display());
+        let ingress = match st.backend {
+            Backend::Sim => lab::process::ingress_ports(&dir),
+            _ => None,
+        };
         if args.json {
-            let v = json!({
+            let mut v = json!({
                 "name": st.name,
                 "scenario": st.scenario,
                 "kubeconfig": st.kubeconfig,
                 "backend": st.backend.as_str(),
             });
+            if let Some((http, https)) = ingress {
+                v["ingressPorts"] = json!({"http": http, "https": https});
+            }
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         } else {
             println!("{}", scenario.task.trim_end());
             println!();
             println!("{export}");
+        }
+        let uses_ingress = scenario
+            .spec
+            .cluster
+            .addons
+            .contains(&crate::scenario::model::Addon::IngressNginx);
+        if let Some((http, https)) = ingress.filter(|_| uses_ingress && !args.json) {
+            eprintln!("{}", crate::sim::hostport::hint(http, https));
         }
         if !args.shell {
             let name_flag = if st.name == lab::DEFAULT_NAME {

@@ -51,6 +51,9 @@ pub fn run(args: Args) -> u8 {
                     "kubeconfig": st.kubeconfig,
                     "hintsUsed": st.hints_used,
                     "startedAt": st.started_at,
+                    "ingressPorts": lab::process::ingress_ports(&st.dir())
+                        .filter(|_| *up)
+                        .map(|(http, https)| json!({"http": http, "https": https})),
                 })
             })
             .collect();

@@ -17,6 +17,24 @@ pub const SERVE_COMMAND: &str = "lab-serve";
 pub const READY_FILE: &str = "ready";
 /// The server's own log.
 pub const LOG_FILE: &str = "serve.log";
+/// The ingress host ports the server opened (`{"http": N, "https": N}`),
+/// written before [`READY_FILE`].
+pub const INGRESS_FILE: &str = "ingress-ports";
+
+/// Records the ingress host ports in `dir`.
+pub fn write_ingress_ports(dir: &Path, http: u16, https: u16) -> std::io::Result<()> {
+    let v = serde_json::json!({"http": http, "https": https});
+    std::fs::write(dir.join(INGRESS_FILE), v.to_string())
+}
+
+/// The ingress host ports of the lab server in `dir` (http, https), if it
+/// opened them.
+pub fn ingress_ports(dir: &Path) -> Option<(u16, u16)> {
+    let text = std::fs::read_to_string(dir.join(INGRESS_FILE)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let port = |k: &str| v.get(k)?.as_u64().and_then(|n| u16::try_from(n).ok());
+    Some((port("http")?, port("https")?))
+}
 
 /// Spawns `kdrill lab-serve --dir DIR [extra...]` detached: stdin closed,
 /// output to `DIR/serve.log`, its own process group.
@@ -183,6 +201,16 @@ mod tests {
         assert!(!serves(&args, Path::new("/h/labs/b")));
         let other: Vec<String> = ["sleep", "--dir", "/h/labs/a"].map(String::from).to_vec();
         assert!(!serves(&other, Path::new("/h/labs/a")));
+    }
+
+    #[test]
+    fn ingress_ports_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(ingress_ports(dir.path()), None);
+        write_ingress_ports(dir.path(), 8080, 8443).unwrap();
+        assert_eq!(ingress_ports(dir.path()), Some((8080, 8443)));
+        std::fs::write(dir.path().join(INGRESS_FILE), "{\"http\": 70000}").unwrap();
+        assert_eq!(ingress_ports(dir.path()), None);
     }
 
     #[test]

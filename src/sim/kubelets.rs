@@ -314,34 +314,92 @@ impl Kubelets {
             .or_else(|| str_at(pod, "/status/podIP"))
             .unwrap_or("");
         let store = &self.registry.store;
-        let load = move || {
-            let list = |r: ResKey| store.list(r, None).0;
-            let (svcs, slices, pods, nodes) = (
-                list(SERVICES),
-                list(res::ENDPOINTSLICES),
-                list(res::PODS),
-                list(res::NODES),
-            );
-            let mut view = ClusterView::build(
-                svcs.iter().map(|a| &**a),
-                slices.iter().map(|a| &**a),
-                pods.iter().map(|a| &**a),
-                nodes.iter().map(|a| &**a),
-            );
-            view.namespaces = list(NAMESPACES).iter().map(|a| (**a).clone()).collect();
-            view.network_policies = list(NETWORKPOLICIES)
-                .iter()
-                .map(|a| (**a).clone())
-                .collect();
-            view.ingress = IngressObjects::from_store(store);
-            view.now = self.registry.clock.now();
-            view
-        };
+        let load = move || self.cluster_view();
         InCluster {
             net: PodNetwork::new(Caller::of(pod, ip), load, serving, self.seed),
             store,
             now: self.registry.clock.now(),
         }
+    }
+
+    /// The cluster as the network sees it now.
+    fn cluster_view(&self) -> ClusterView {
+        let store = &self.registry.store;
+        let list = |r: ResKey| store.list(r, None).0;
+        let (svcs, slices, pods, nodes) = (
+            list(SERVICES),
+            list(res::ENDPOINTSLICES),
+            list(res::PODS),
+            list(res::NODES),
+        );
+        let mut view = ClusterView::build(
+            svcs.iter().map(|a| &**a),
+            slices.iter().map(|a| &**a),
+            pods.iter().map(|a| &**a),
+            nodes.iter().map(|a| &**a),
+        );
+        view.namespaces = list(NAMESPACES).iter().map(|a| (**a).clone()).collect();
+        view.network_policies = list(NETWORKPOLICIES)
+            .iter()
+            .map(|a| (**a).clone())
+            .collect();
+        view.ingress = IngressObjects::from_store(store);
+        view.now = self.registry.clock.now();
+        view
+    }
+
+    /// A TCP connection (an HTTP request when `path` is given, with `host`
+    /// as its Host) from `source`, an address outside the cluster, to
+    /// `ip:port`, answered from the cluster as it is now (see
+    /// [`crate::sim::network::Caller::outside`]).
+    pub fn connect_from_outside(
+        &self,
+        source: &str,
+        ip: &str,
+        port: u16,
+        host: &str,
+        path: Option<&str>,
+    ) -> crate::sim::workload::NetReply {
+        let st = self.lock();
+        let now = self.registry.clock.now();
+        let serving = PodServing {
+            kubelets: self,
+            st: &st,
+            now,
+        };
+        let net = PodNetwork::new(
+            Caller::outside(source),
+            || self.cluster_view(),
+            &serving,
+            self.seed,
+        );
+        let at = jiff::SignedDuration::from_nanos(
+            i64::try_from(now.as_nanosecond()).unwrap_or_default(),
+        );
+        net.connect(ip, port, host, path, at)
+    }
+
+    /// The view and TLS objects read by the host port's certificate choice.
+    pub fn ingress_objects(&self) -> (IngressObjects, jiff::Timestamp) {
+        (
+            IngressObjects::from_store(&self.registry.store),
+            self.registry.clock.now(),
+        )
+    }
+
+    /// The sim clock's now.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.registry.clock.now()
+    }
+
+    /// The stored nodes.
+    pub fn nodes(&self) -> Vec<Arc<Value>> {
+        self.registry.store.list(res::NODES, None).0
+    }
+
+    /// A stored Secret.
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<Arc<Value>> {
+        self.registry.store.get(SECRETS, namespace, name)
     }
 
     /// Reads what a pod's sync needs; None when the pod is not (or no

@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod clock;
 pub mod controllers;
 pub mod event;
+pub mod hostport;
 pub mod ingress;
 pub mod kubelet;
 pub mod kubelets;

@@ -115,8 +115,29 @@ fn start_status_check_hint_solve_stop() {
     let home = Home::new();
     let r = home.kdrill(&["start", "service-selector-mismatch", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let started = json(&r.stdout);
+    let mut started = json(&r.stdout);
     let kubeconfig = home.labs().join("kdrill").join("kubeconfig");
+    // The lab's ingress host ports (kind's extraPortMappings 80/443): free
+    // ports, different each run.
+    let ports = started
+        .as_object_mut()
+        .and_then(|o| o.remove("ingressPorts"))
+        .expect("ingressPorts");
+    let port = |k: &str| ports[k].as_u64().filter(|p| *p > 0);
+    assert!(port("http").is_some() && port("https").is_some(), "{ports}");
+    assert_ne!(port("http"), port("https"));
+    // The lab process serves them: without the ingress-nginx add-on nothing
+    // listens on the node's port 80, so the connection closes empty.
+    {
+        use std::io::{Read, Write};
+        let http = port("http").and_then(|p| u16::try_from(p).ok()).unwrap();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", http)).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut out = Vec::new();
+        assert_eq!(s.read_to_end(&mut out).map(|_| out.len()).ok(), Some(0));
+    }
     assert_eq!(
         started,
         serde_json::json!({
@@ -146,6 +167,7 @@ fn start_status_check_hint_solve_stop() {
     let status = json(&home.kdrill(&["status", "--json"]).ok());
     assert_eq!(status[0]["name"], "kdrill");
     assert_eq!(status[0]["running"], true);
+    assert_eq!(status[0]["ingressPorts"], ports);
     assert_eq!(status.as_array().unwrap().len(), 1);
 
     let r = home.kdrill(&["check"]);
@@ -648,6 +670,35 @@ fn a_scenario_with_the_ingress_addon_starts_with_the_controller_running() {
             " ✓ Setting up ingress-demo 🔧"
         ]
     );
+    // Where kind's ingress host ports are, as `start` says and `status
+    // --json` records.
+    let status = json(&home.kdrill(&["status", "--json"]).ok());
+    let port = |k: &str| {
+        status[0]["ingressPorts"][k]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or_else(|| panic!("{status}"))
+    };
+    let (http, https) = (port("http"), port("https"));
+    assert!(
+        r.stderr.contains(&format!(
+            "Ingress (kind's host ports 80/443): curl http://localhost:{http}/ -H 'Host: <host>'; HTTPS on localhost:{https}\n"
+        )),
+        "{}",
+        r.stderr
+    );
+    let from_host = || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", http)).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: shop.example.com\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.lines().next().unwrap_or_default().to_string()
+    };
+    assert_eq!(from_host(), "HTTP/1.1 503 Service Temporarily Unavailable");
     let kubeconfig = home.labs().join("kdrill").join("kubeconfig");
     let kubectl = |args: &[&str]| {
         let out = Command::new(super::harness::kubectl_binary())
@@ -695,6 +746,7 @@ fn a_scenario_with_the_ingress_addon_starts_with_the_controller_running() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     };
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(from_host(), "HTTP/1.1 200 OK");
     // A reset is a fresh simulated cluster: the add-on comes back with it.
     let r = with_lib(&["reset"]);
     assert_eq!(r.code, 0, "{}", r.stderr);

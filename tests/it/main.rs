@@ -12,6 +12,7 @@ mod faults;
 mod harness;
 mod images;
 mod ingress;
+mod ingress_host_port;
 mod jobs;
 mod kube_rs;
 mod kubectl_errors;

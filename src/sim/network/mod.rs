@@ -52,11 +52,13 @@ pub trait Serving {
     fn serve(&self, pod: &PodInfo, port: u16, protocol: Protocol, path: Option<&str>) -> Served;
 }
 
-/// The pod making the calls.
+/// The pod making the calls, or a machine outside the cluster (`outside`:
+/// then `pod` holds only its IP, and it has no resolver).
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub pod: PodInfo,
     pub resolv: Resolv,
+    pub outside: bool,
 }
 
 impl Caller {
@@ -70,6 +72,34 @@ impl Caller {
         Self {
             pod: info,
             resolv: dns::resolv_for(pod),
+            outside: false,
+        }
+    }
+
+    /// A machine outside the cluster with address `ip` (the learner's
+    /// machine behind kind's docker bridge). Only `ipBlock` rules of
+    /// NetworkPolicies match it; it resolves no cluster names.
+    pub fn outside(ip: &str) -> Self {
+        Self {
+            pod: PodInfo {
+                ip: ip.to_string(),
+                ..PodInfo::default()
+            },
+            resolv: Resolv {
+                nameservers: Vec::new(),
+                search: Vec::new(),
+                options: Vec::new(),
+            },
+            outside: true,
+        }
+    }
+
+    /// The caller as a NetworkPolicy source.
+    fn source(&self) -> policy::Source<'_> {
+        if self.outside {
+            policy::Source::Address(&self.pod.ip)
+        } else {
+            policy::Source::Pod(&self.pod)
         }
     }
 }
@@ -147,7 +177,7 @@ impl<'a> PodNetwork<'a> {
             Route::Endpoint {
                 pod: Some(p), port, ..
             } => {
-                let ok = policy::policy_allows(view, &self.caller.pod, p, port, Protocol::Udp)
+                let ok = policy::allows_from(view, self.caller.source(), p, port, Protocol::Udp)
                     && self.serving.serve(p, port, Protocol::Udp, None) != Served::Closed;
                 ok.then_some(true)
             }
@@ -208,20 +238,26 @@ impl<'a> PodNetwork<'a> {
         at: SignedDuration,
     ) -> NetReply {
         let view = self.view();
-        if ip == "127.0.0.1" || ip == self.caller.pod.ip {
+        if !self.caller.outside && (ip == "127.0.0.1" || ip == self.caller.pod.ip) {
             return reply(
                 ip,
                 self.serving
                     .serve(&self.caller.pod, port, Protocol::Tcp, path),
             );
         }
-        match proxy::route(view, ip, port, Protocol::Tcp, self.pick(ip, port, at)) {
+        let pick = self.pick(ip, port, at);
+        match proxy::route_from(view, !self.caller.outside, ip, port, Protocol::Tcp, pick) {
             Route::Endpoint {
                 pod: Some(p),
                 port: to_port,
+                snat,
                 ..
             } => {
-                if !policy::policy_allows(view, &self.caller.pod, p, to_port, Protocol::Tcp) {
+                let source = match &snat {
+                    Some(node_ip) => policy::Source::Address(node_ip),
+                    None => self.caller.source(),
+                };
+                if !policy::allows_from(view, source, p, to_port, Protocol::Tcp) {
                     return NetReply::Dropped { ip: ip.into() };
                 }
                 let served = self.serving.serve(p, to_port, Protocol::Tcp, path);

@@ -10,10 +10,25 @@
 //! through here too (caller → CoreDNS pod on UDP 53), so a default-deny
 //! egress policy breaks name resolution unless it allows port 53 to
 //! kube-system.
+//!
+//! A connection's source is a pod, or an address that is not a pod: the
+//! learner's machine (a connection through the host port, from kind's
+//! docker bridge gateway) or a node (a NodePort connection that kube-proxy
+//! masqueraded to the node's IP). Only `ipBlock` peers match an address;
+//! pod and namespace selectors never do.
 
 use super::view::{ClusterView, PodInfo};
 use crate::sim::netpolicy::{self, Peer, PolicyView, Verdict};
 use crate::sim::workload::Protocol;
+
+/// Where a connection comes from, as the destination sees it (after any
+/// source NAT).
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Pod(&'a PodInfo),
+    /// An address that is no pod's: a node's IP or one outside the cluster.
+    Address(&'a str),
+}
 
 /// Whether a connection from `from` to `to` on the destination port
 /// `port` (after DNAT: the pod's port, not the Service's) is allowed by
@@ -28,10 +43,32 @@ pub fn policy_allows(
     verdict(view, from, to, port, protocol).allowed()
 }
 
+/// As [`policy_allows`], from any [`Source`].
+pub fn allows_from(
+    view: &ClusterView,
+    from: Source<'_>,
+    to: &PodInfo,
+    port: u16,
+    protocol: Protocol,
+) -> bool {
+    verdict_from(view, from, to, port, protocol).allowed()
+}
+
 /// As [`policy_allows`], saying which policies decided.
 pub fn verdict(
     view: &ClusterView,
     from: &PodInfo,
+    to: &PodInfo,
+    port: u16,
+    protocol: Protocol,
+) -> Verdict {
+    verdict_from(view, Source::Pod(from), to, port, protocol)
+}
+
+/// As [`verdict`], from any [`Source`].
+pub fn verdict_from(
+    view: &ClusterView,
+    from: Source<'_>,
     to: &PodInfo,
     port: u16,
     protocol: Protocol,
@@ -42,16 +79,31 @@ pub fn verdict(
         };
     }
     let policies = PolicyView::new(view.network_policies.iter(), view.namespaces.iter());
-    let (src, dst) = (from.to_json(), to.to_json());
+    let dst = to.to_json();
+    let src_pod;
+    let src = match from {
+        Source::Pod(p) => {
+            src_pod = p.to_json();
+            Peer::Pod(&src_pod)
+        }
+        Source::Address(a) => {
+            // Every address the simulation makes parses; anything else is
+            // taken as 0.0.0.0.
+            let ip = a
+                .parse::<std::net::IpAddr>()
+                .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+            match view.node_by_ip(a) {
+                Some(n) => Peer::Node {
+                    name: n.name.as_str(),
+                    ip,
+                },
+                None => Peer::External(ip),
+            }
+        }
+    };
     let protocol = match protocol {
         Protocol::Tcp => netpolicy::Protocol::Tcp,
         Protocol::Udp => netpolicy::Protocol::Udp,
     };
-    netpolicy::decide(
-        &policies,
-        &Peer::Pod(&src),
-        &Peer::Pod(&dst),
-        port,
-        protocol,
-    )
+    netpolicy::decide(&policies, &src, &Peer::Pod(&dst), port, protocol)
 }

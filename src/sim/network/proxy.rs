@@ -14,10 +14,28 @@
 //!   upstream; not modelled.)
 //! - A ClusterIP with a port the Service does not have: no rule matches, the
 //!   packet is routed off and dropped (the client times out).
-//! - A node IP and a Service's nodePort: as for a ClusterIP (default
-//!   `externalTrafficPolicy: Cluster`); a port a pod on that node publishes
-//!   (`hostPort`, or a host-network pod's port): that pod; another port on
-//!   a node: the node answers with a reset (refused).
+//! - A node IP and a Service's nodePort: as for a ClusterIP, and the source
+//!   is masqueraded to the node's IP with the default
+//!   `externalTrafficPolicy: Cluster` (proxier.go: the `KUBE-EXT-*` chain
+//!   starts with `"masquerade traffic for <svc> external destinations" -j
+//!   KUBE-MARK-MASQ`, "in case we cross nodes"), so the backend and its
+//!   NetworkPolicies see the node, not the client. With `Local` the
+//!   client's address is kept and only endpoints on that node are used;
+//!   with none there, traffic from outside the cluster is dropped
+//!   (`externalTrafficFilterTarget = "DROP"`, `"<svc> has no local
+//!   endpoints"`), while a pod's traffic is short-circuited to the
+//!   cluster-wide endpoints (`"pod traffic for <svc> external
+//!   destinations"`, source kept). (MASQUERADE takes the address of the
+//!   interface the packet leaves by: the node's InternalIP when the
+//!   endpoint is on another node; for one on the same node kindnet's veth
+//!   side is used, which the simulation does not tell apart.)
+//! - A port a pod on that node publishes (`hostPort`, or a host-network
+//!   pod's port): that pod. The CNI `portmap` plugin only DNATs (its
+//!   `CNI-DN-*` chains), so the client's source address is kept; it
+//!   masquerades only hairpin traffic (a pod reaching its own hostPort)
+//!   and connections from 127.0.0.1 on the node, neither of which the
+//!   simulation produces. Another port on a node: the node answers with a
+//!   reset (refused).
 //! - A pod IP: straight to the pod. An unknown address: dropped.
 
 use super::view::{ClusterView, Endpoint, PodInfo, Svc};
@@ -31,6 +49,9 @@ pub enum Route<'a> {
         pod: Option<&'a PodInfo>,
         ip: String,
         port: u16,
+        /// The node IP kube-proxy masqueraded the source to (a NodePort
+        /// with `externalTrafficPolicy: Cluster`); None: the source is kept.
+        snat: Option<String>,
     },
     /// REJECTed (a Service without endpoints): connection refused.
     Reject,
@@ -66,21 +87,46 @@ fn to_endpoint<'a>(
     proto: Protocol,
     pick: u64,
 ) -> Route<'a> {
+    to_endpoint_on(view, svc, port_name, proto, pick, None)
+}
+
+/// The pod an endpoint belongs to.
+fn endpoint_pod<'a>(view: &'a ClusterView, e: &Endpoint) -> Option<&'a PodInfo> {
+    match &e.pod {
+        Some((ns, name)) => view.pod(ns, name),
+        None => view.pod_by_ip(&e.ip),
+    }
+}
+
+/// As [`to_endpoint`]; with `node`, only endpoints on that node count
+/// (`externalTrafficPolicy: Local`) and none there drops the packet.
+fn to_endpoint_on<'a>(
+    view: &'a ClusterView,
+    svc: &'a Svc,
+    port_name: &str,
+    proto: Protocol,
+    pick: u64,
+    node: Option<&str>,
+) -> Route<'a> {
     let mut eps = usable(view, svc, port_name, proto);
+    if let Some(node) = node {
+        let any = !eps.is_empty();
+        eps.retain(|(e, _)| endpoint_pod(view, e).is_some_and(|p| p.node == node));
+        if any && eps.is_empty() {
+            return Route::Drop;
+        }
+    }
     eps.sort_by(|a, b| a.0.ip.cmp(&b.0.ip));
     eps.dedup_by(|a, b| a.0.ip == b.0.ip);
     if eps.is_empty() {
         return Route::Reject;
     }
     let (e, port) = eps[(pick % eps.len() as u64) as usize];
-    let pod = match &e.pod {
-        Some((ns, name)) => view.pod(ns, name),
-        None => view.pod_by_ip(&e.ip),
-    };
     Route::Endpoint {
-        pod,
+        pod: endpoint_pod(view, e),
         ip: e.ip.clone(),
         port,
+        snat: None,
     }
 }
 
@@ -121,10 +167,25 @@ fn host_port<'a>(
         })
 }
 
-/// Where a connection to `ip:port` goes; `pick` chooses among endpoints
-/// (iptables picks at random; the caller passes a deterministic number).
+/// Where a connection from a pod to `ip:port` goes; `pick` chooses among
+/// endpoints (iptables picks at random; the caller passes a deterministic
+/// number).
 pub fn route<'a>(
     view: &'a ClusterView,
+    ip: &str,
+    port: u16,
+    proto: Protocol,
+    pick: u64,
+) -> Route<'a> {
+    route_from(view, true, ip, port, proto, pick)
+}
+
+/// As [`route`], from a pod (`from_pod`) or from an address outside the
+/// pod network (the learner's machine), which `externalTrafficPolicy:
+/// Local` treats differently.
+pub fn route_from<'a>(
+    view: &'a ClusterView,
+    from_pod: bool,
     ip: &str,
     port: u16,
     proto: Protocol,
@@ -144,14 +205,26 @@ pub fn route<'a>(
             None => Route::Drop,
         };
     }
-    if view.node_by_ip(ip).is_some() {
+    if let Some(node) = view.node_by_ip(ip) {
         for svc in &view.services {
             if let Some(p) = svc
                 .ports
                 .iter()
                 .find(|p| p.node_port == Some(port) && p.protocol == proto)
             {
-                return to_endpoint(view, svc, &p.name, proto, pick);
+                if !svc.external_local {
+                    return match to_endpoint(view, svc, &p.name, proto, pick) {
+                        Route::Endpoint { pod, ip, port, .. } => Route::Endpoint {
+                            pod,
+                            ip,
+                            port,
+                            snat: Some(node.ip.clone()),
+                        },
+                        other => other,
+                    };
+                }
+                let local = (!from_pod).then_some(node.name.as_str());
+                return to_endpoint_on(view, svc, &p.name, proto, pick, local);
             }
         }
         if let Some((pod, port)) = host_port(view, ip, port, proto) {
@@ -159,6 +232,7 @@ pub fn route<'a>(
                 pod: Some(pod),
                 ip: pod.ip.clone(),
                 port,
+                snat: None,
             };
         }
         return Route::Refused;
@@ -168,6 +242,7 @@ pub fn route<'a>(
             pod: Some(pod),
             ip: ip.to_string(),
             port,
+            snat: None,
         };
     }
     Route::Drop
@@ -218,7 +293,7 @@ mod tests {
         let two = [("a", "10.244.1.2", true), ("b", "10.244.2.2", true)];
         let v = view(&two);
         let target = |pick| match route(&v, "10.96.100.1", 80, Protocol::Tcp, pick) {
-            Route::Endpoint { pod, ip, port } => (pod.map(|p| p.name.clone()), ip, port),
+            Route::Endpoint { pod, ip, port, .. } => (pod.map(|p| p.name.clone()), ip, port),
             other => panic!("{other:?}"),
         };
         assert_eq!(target(0), (Some("a".into()), "10.244.1.2".into(), 8080));
@@ -244,6 +319,66 @@ mod tests {
             Route::Endpoint { port: 9999, .. }
         ));
         assert_eq!(route(&v, "10.1.2.3", 80, Protocol::Tcp, 0), Route::Drop);
+    }
+
+    #[test]
+    fn nodeport_sources_follow_external_traffic_policy() {
+        let two = [("a", "10.244.1.2", true), ("b", "10.244.2.2", true)];
+        let node2 = json!({"metadata": {"name": "kdrill-worker2"},
+            "status": {"addresses": [{"type": "InternalIP", "address": "172.18.0.4"}]}});
+        let build = |etp: &str| {
+            let mut s = svc("web", "10.96.100.1", 80, 8080);
+            s["spec"]["externalTrafficPolicy"] = json!(etp);
+            let pods: Vec<Value> = two.iter().map(|(n, ip, _)| pod(n, ip)).collect();
+            ClusterView::build(
+                &[s],
+                &[slice("web", 8080, &two)],
+                &pods,
+                &[node(), node2.clone()],
+            )
+        };
+        fn snat<'a>(
+            v: &'a ClusterView,
+            from_pod: bool,
+            node_ip: &str,
+        ) -> Result<Option<String>, Route<'a>> {
+            match route_from(v, from_pod, node_ip, 30080, Protocol::Tcp, 0) {
+                Route::Endpoint { snat, .. } => Ok(snat),
+                other => Err(other),
+            }
+        }
+        // (policy, from a pod, node, want: the masqueraded source or the route)
+        let cluster = build("Cluster");
+        let local = build("Local");
+        type Case<'a> = (
+            &'a ClusterView,
+            bool,
+            &'a str,
+            Result<Option<String>, Route<'a>>,
+        );
+        let cases: Vec<Case> = vec![
+            (&cluster, true, "172.18.0.3", Ok(Some("172.18.0.3".into()))),
+            (&cluster, false, "172.18.0.4", Ok(Some("172.18.0.4".into()))),
+            // Local: the source is kept; both pods are on kdrill-worker.
+            (&local, false, "172.18.0.3", Ok(None)),
+            (&local, false, "172.18.0.4", Err(Route::Drop)),
+            (&local, true, "172.18.0.4", Ok(None)),
+        ];
+        for (v, from_pod, ip, want) in cases {
+            assert_eq!(snat(v, from_pod, ip), want, "{from_pod} {ip}");
+        }
+        // The ClusterIP and hostPort paths never masquerade.
+        assert!(matches!(
+            route(&cluster, "10.96.100.1", 80, Protocol::Tcp, 0),
+            Route::Endpoint { snat: None, .. }
+        ));
+        // Local without any endpoint: REJECT, as for Cluster.
+        let empty = {
+            let mut s = svc("web", "10.96.100.1", 80, 8080);
+            s["spec"]["externalTrafficPolicy"] = json!("Local");
+            ClusterView::build(&[s], &[slice("web", 8080, &[])], &[], &[node()])
+        };
+        assert_eq!(snat(&empty, false, "172.18.0.3"), Err(Route::Reject));
     }
 
     #[test]

@@ -756,3 +756,180 @@ fn the_host_header_picks_the_ingress_rule() {
         assert_eq!(run(&cmd), want, "{cmd}");
     }
 }
+
+/// `with_controller` with kind's nodes and the controller publishing
+/// hostPort 80 on the control plane (`ingress-ready=true`).
+fn with_host_port() -> (ClusterView, Table) {
+    let mut view = with_controller();
+    for (name, ip) in [
+        ("kdrill-control-plane", "172.18.0.2"),
+        ("kdrill-worker", "172.18.0.3"),
+    ] {
+        view.nodes.push(view::NodeInfo {
+            name: name.into(),
+            ip: ip.into(),
+        });
+    }
+    if let Some(ctl) = view.pods.iter_mut().find(|p| p.name == "ctl") {
+        ctl.node = "kdrill-control-plane".into();
+        ctl.ports =
+            vec![json!({"name": "http", "containerPort": 80, "hostPort": 80, "protocol": "TCP"})];
+    }
+    let mut t = table();
+    t.0.insert(
+        ("ctl".to_string(), 80, false),
+        Served::Http {
+            status: 404,
+            body: String::new(),
+        },
+    );
+    (view, t)
+}
+
+fn ctl_policy(name: &str, spec: Value) -> Value {
+    json!({"metadata": {"name": name, "namespace": "ingress-nginx"}, "spec": spec})
+}
+
+fn status(r: NetReply) -> Result<u16, NetReply> {
+    match r {
+        NetReply::Http { status, .. } => Ok(status),
+        other => Err(other),
+    }
+}
+
+#[test]
+fn the_host_reaches_the_controller_from_outside_and_only_ip_blocks_match_it() {
+    let dropped = || {
+        Err(NetReply::Dropped {
+            ip: "172.18.0.2".into(),
+        })
+    };
+    let from = |cidr: &str, except: &[&str]| {
+        json!({"podSelector": {}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"ipBlock": {"cidr": cidr, "except": except}}]}]})
+    };
+    let cases: Vec<(&str, Option<Value>, Result<u16, NetReply>)> = vec![
+        ("no policy", None, Ok(200)),
+        (
+            "default deny",
+            Some(json!({"podSelector": {}, "policyTypes": ["Ingress"]})),
+            dropped(),
+        ),
+        (
+            "every pod, every namespace: still not the host",
+            Some(json!({"podSelector": {}, "policyTypes": ["Ingress"],
+                "ingress": [{"from": [{"podSelector": {}, "namespaceSelector": {}}]}]})),
+            dropped(),
+        ),
+        (
+            "the docker network",
+            Some(from("172.18.0.0/16", &[])),
+            Ok(200),
+        ),
+        (
+            "all but the gateway",
+            Some(from("172.18.0.0/16", &["172.18.0.1/32"])),
+            dropped(),
+        ),
+        (
+            "the pod network only",
+            Some(from("10.244.0.0/16", &[])),
+            dropped(),
+        ),
+    ];
+    for (what, policy, want) in cases {
+        let (mut view, t) = with_host_port();
+        view.network_policies = policy.into_iter().map(|p| ctl_policy("p", p)).collect();
+        let net = PodNetwork::new(Caller::outside("172.18.0.1"), move || view.clone(), &t, 7);
+        let got = status(net.connect("172.18.0.2", 80, "", Some("/"), SignedDuration::ZERO));
+        assert_eq!(got, want, "{what}");
+    }
+    // The outside caller has no loopback of its own in the cluster, and
+    // resolves no cluster names.
+    let (view, t) = with_host_port();
+    let net = PodNetwork::new(Caller::outside("172.18.0.1"), move || view.clone(), &t, 7);
+    assert_eq!(
+        status(net.connect("127.0.0.1", 80, "", Some("/"), SignedDuration::ZERO)),
+        Err(NetReply::Dropped {
+            ip: "127.0.0.1".into()
+        })
+    );
+    assert!(net.resolve("web.default", SignedDuration::ZERO).is_err());
+}
+
+/// `web` as a NodePort Service (30080) with `externalTrafficPolicy`
+/// `etp`, its pod `web-1` on kdrill-worker, and an ingress policy on
+/// `default` admitting only `peer`.
+fn nodeport_view(etp: &str, peer: Value) -> ClusterView {
+    let (mut view, _) = with_host_port();
+    let web = json!({"metadata": {"name": "web", "namespace": "default"},
+        "spec": {"clusterIP": "10.96.44.10", "type": "NodePort", "externalTrafficPolicy": etp,
+            "ports": [{"name": "", "port": 80, "protocol": "TCP", "nodePort": 30080}]}});
+    view.services.retain(|s| s.name != "web");
+    view.services.push(view::Svc::parse(&web));
+    view.network_policies = vec![netpol(
+        "only",
+        json!({"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"],
+            "ingress": [{"from": [peer]}]}),
+    )];
+    view
+}
+
+#[test]
+fn nodeport_traffic_is_masqueraded_unless_the_policy_is_local() {
+    let t = table();
+    let at = SignedDuration::ZERO;
+    let client_pod = json!({"podSelector": {"matchLabels": {"client": "yes"}}});
+    let nodes = json!({"ipBlock": {"cidr": "172.18.0.0/24"}});
+    let host = json!({"ipBlock": {"cidr": "172.18.0.1/32"}});
+    let caller = || {
+        let p = pod("default", "client", "10.244.2.9", json!({"client": "yes"}));
+        Caller::of(&p, "10.244.2.9")
+    };
+    let ok = || Ok(200);
+    let dropped = |ip: &str| Err(NetReply::Dropped { ip: ip.into() });
+    // (etp, admitted peer, caller is the pod, node ip, want)
+    type Case<'a> = (&'a str, &'a Value, bool, &'a str, Result<u16, NetReply>);
+    let cases: Vec<Case> = vec![
+        // Cluster: the backend sees the node's IP, whoever connects...
+        (
+            "Cluster",
+            &client_pod,
+            true,
+            "172.18.0.2",
+            dropped("172.18.0.2"),
+        ),
+        // ...which its own node's is always allowed (NetworkPolicy never
+        // blocks the pod's node).
+        ("Cluster", &client_pod, true, "172.18.0.3", ok()),
+        ("Cluster", &nodes, true, "172.18.0.2", ok()),
+        ("Cluster", &nodes, false, "172.18.0.2", ok()),
+        ("Cluster", &host, false, "172.18.0.2", dropped("172.18.0.2")),
+        // Local: the client's address is kept.
+        ("Local", &client_pod, true, "172.18.0.3", ok()),
+        ("Local", &host, false, "172.18.0.3", ok()),
+        ("Local", &nodes, true, "172.18.0.3", dropped("172.18.0.3")),
+        // No endpoint on the control plane: traffic from outside is
+        // dropped; a pod's is sent to the cluster-wide endpoints.
+        ("Local", &host, false, "172.18.0.2", dropped("172.18.0.2")),
+        ("Local", &client_pod, true, "172.18.0.2", ok()),
+    ];
+    for (etp, peer, from_pod, node, want) in cases {
+        let view = nodeport_view(etp, peer.clone());
+        let c = if from_pod {
+            caller()
+        } else {
+            Caller::outside("172.18.0.1")
+        };
+        let net = PodNetwork::new(c, move || view.clone(), &t, 7);
+        let got = status(net.connect(node, 30080, "", Some("/"), at));
+        assert_eq!(got, want, "{etp} {peer} from_pod={from_pod} {node}");
+    }
+    // The ClusterIP is not masqueraded: the pod is seen as itself.
+    let view = nodeport_view("Cluster", client_pod.clone());
+    let net = PodNetwork::new(caller(), move || view.clone(), &t, 7);
+    assert_eq!(
+        status(net.connect("10.96.44.10", 80, "", Some("/"), at)),
+        ok()
+    );
+}

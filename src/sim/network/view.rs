@@ -32,6 +32,8 @@ pub struct Svc {
     pub headless: bool,
     pub external_name: Option<String>,
     pub publish_not_ready: bool,
+    /// `spec.externalTrafficPolicy: Local` (the default `Cluster` is false).
+    pub external_local: bool,
     pub ports: Vec<SvcPort>,
 }
 
@@ -136,6 +138,7 @@ impl Svc {
                 .at("/spec/publishNotReadyAddresses")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            external_local: s(v, "/spec/externalTrafficPolicy") == "Local",
             ports: arr(v, "/spec/ports")
                 .filter_map(|p| {
                     Some(SvcPort {
