@@ -126,6 +126,7 @@ const fn res(
 }
 
 const ALL: &[&str] = &["all"];
+const API_EXTENSIONS: &[&str] = &["api-extensions"];
 /// Namespaces have no `deletecollection` (the namespace REST wraps the store).
 const NS_RW: &[&str] = &[
     "create", "delete", "get", "list", "patch", "update", "watch",
@@ -351,6 +352,32 @@ pub static RESOURCES: &[ResourceInfo] = &[
             ),
             sub("status", "", "v1", "Service", GET_PATCH_UPDATE),
         ],
+    ),
+    // admissionregistration.k8s.io/v1 (the webhook configurations; no
+    // short names in 1.33: `vwc`/`mwc` were added and reverted in 1.28)
+    res(
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        "mutatingwebhookconfiguration",
+        false,
+        RW,
+        &[],
+        API_EXTENSIONS,
+        &[],
+    ),
+    res(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        "validatingwebhookconfiguration",
+        false,
+        RW,
+        &[],
+        API_EXTENSIONS,
+        &[],
     ),
     // apps/v1
     res(
@@ -753,8 +780,8 @@ pub static RESOURCES: &[ResourceInfo] = &[
 /// (`pkg/controlplane/apiserver/aggregator.go`, `cmd/kube-apiserver/app/aggregator.go`):
 /// "" 18000, apps 17800, events 17750, authentication 17700, authorization 17600,
 /// autoscaling 17500 (v2 30 > v1 15), batch 17400, networking 17200, policy 17100,
-/// rbac 17000, storage 16800, coordination 16500, discovery 16200, and
-/// metrics-server's APIService `groupPriorityMinimum: 100` last.
+/// rbac 17000, storage 16800, admissionregistration 16700, coordination 16500,
+/// discovery 16200, and metrics-server's APIService `groupPriorityMinimum: 100` last.
 pub static GROUPS: &[(&str, &[&str])] = &[
     ("", &["v1"]),
     ("apps", &["v1"]),
@@ -767,6 +794,7 @@ pub static GROUPS: &[(&str, &[&str])] = &[
     ("policy", &["v1"]),
     ("rbac.authorization.k8s.io", &["v1"]),
     ("storage.k8s.io", &["v1"]),
+    ("admissionregistration.k8s.io", &["v1"]),
     ("coordination.k8s.io", &["v1"]),
     ("discovery.k8s.io", &["v1"]),
     ("metrics.k8s.io", &["v1beta1"]),

@@ -16,6 +16,7 @@ pub fn tracks_generation(info: &ResourceInfo) -> bool {
             | ("policy", "poddisruptionbudgets")
             | ("networking.k8s.io", "ingresses" | "networkpolicies")
             | ("", "replicationcontrollers")
+            | ("admissionregistration.k8s.io", _)
     ) && info.plural != "controllerrevisions"
 }
 
@@ -153,7 +154,9 @@ fn bump_generation(info: &ResourceInfo, new: &mut Value, old: &Value) {
         .at("/metadata/generation")
         .and_then(Value::as_i64)
         .unwrap_or(0);
+    // the webhook configurations have no spec: their `webhooks` count
     let spec_changed = new.get("spec") != old.get("spec")
+        || new.get("webhooks") != old.get("webhooks")
         || (info.plural == "deployments"
             && new.at("/metadata/annotations") != old.at("/metadata/annotations"));
     let generation = if tracks_generation(info) && spec_changed {

@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use k8s_openapi::api::{
-    apps::v1 as apps, authentication::v1 as authn, authorization::v1 as authz,
-    autoscaling::v1 as as1, autoscaling::v2 as as2, batch::v1 as batch, coordination::v1 as coord,
-    core::v1 as core, discovery::v1 as disc, events::v1 as events, networking::v1 as net,
-    policy::v1 as policy, rbac::v1 as rbac, storage::v1 as storage,
+    admissionregistration::v1 as admreg, apps::v1 as apps, authentication::v1 as authn,
+    authorization::v1 as authz, autoscaling::v1 as as1, autoscaling::v2 as as2, batch::v1 as batch,
+    coordination::v1 as coord, core::v1 as core, discovery::v1 as disc, events::v1 as events,
+    networking::v1 as net, policy::v1 as policy, rbac::v1 as rbac, storage::v1 as storage,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use k8s_openapi::{ListableResource, Resource};
@@ -175,6 +175,8 @@ fn build() -> Definitions {
     b.root::<as1::Scale>();
     b.root::<policy::Eviction>();
     // the other groups
+    b.listable::<admreg::MutatingWebhookConfiguration>();
+    b.listable::<admreg::ValidatingWebhookConfiguration>();
     b.listable::<as2::HorizontalPodAutoscaler>();
     b.listable::<as1::HorizontalPodAutoscaler>();
     b.listable::<batch::CronJob>();

@@ -5,11 +5,13 @@
 //! `pkg/apis/apps/v1/defaults.go`, `pkg/apis/batch/v1/defaults.go`,
 //! `pkg/apis/networking/v1/defaults.go`, `pkg/apis/rbac/v1/defaults.go`,
 //! `pkg/apis/storage/v1/defaults.go`, `pkg/apis/autoscaling/v2/defaults.go`,
+//! `pkg/apis/admissionregistration/v1/defaults.go`,
 //! plus the few strategy/admission defaults a `-o yaml` shows (namespace
 //! finalizers, Priority and ServiceAccount admission: see [`apply_pod_admission`]).
 //! Objects are `serde_json::Value`s in their stored (camelCase JSON) form.
 //! Allocation (ClusterIP, nodePort, generated names, uids) is not done here.
 
+mod admissionregistration;
 mod apps;
 mod batch;
 mod core;
@@ -50,6 +52,12 @@ pub fn apply_defaults(group: &str, kind: &str, obj: &mut Value) {
         ("storage.k8s.io", "StorageClass") => other::storage_class(obj),
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
             other::role_binding(obj)
+        }
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => {
+            admissionregistration::webhook_configuration(obj, false)
+        }
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => {
+            admissionregistration::webhook_configuration(obj, true)
         }
         _ => {}
     }

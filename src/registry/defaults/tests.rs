@@ -206,3 +206,48 @@ fn core_defaults() {
         json!({"cpu": "1"})
     );
 }
+
+#[test]
+fn webhook_configurations_get_upstreams_v1_defaults() {
+    let hook = json!({"webhooks": [{"name": "a.example.com",
+        "clientConfig": {"service": {"namespace": "ns", "name": "svc"}},
+        "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}],
+        "sideEffects": "None", "admissionReviewVersions": ["v1"]}]});
+    let mut v = hook.clone();
+    apply_defaults(
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        &mut v,
+    );
+    let w = &v["webhooks"][0];
+    assert_eq!(
+        (
+            &w["failurePolicy"],
+            &w["matchPolicy"],
+            &w["timeoutSeconds"],
+            &w["namespaceSelector"],
+            &w["objectSelector"],
+            &w["rules"][0]["scope"],
+            &w["clientConfig"]["service"]["port"],
+        ),
+        (
+            &json!("Fail"),
+            &json!("Equivalent"),
+            &json!(10),
+            &json!({}),
+            &json!({}),
+            &json!("*"),
+            &json!(443)
+        )
+    );
+    assert!(w.get("reinvocationPolicy").is_none());
+    let mut m = hook;
+    m["webhooks"][0]["clientConfig"] = json!({"url": "https://x.example.com"});
+    apply_defaults(
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+        &mut m,
+    );
+    assert_eq!(m["webhooks"][0]["reinvocationPolicy"], "Never");
+    assert!(m["webhooks"][0]["clientConfig"].get("service").is_none());
+}

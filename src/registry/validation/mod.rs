@@ -4,12 +4,14 @@
 //! Upstream truth: kubernetes/kubernetes `pkg/apis/core/validation/validation.go`,
 //! `pkg/apis/apps/validation/validation.go`, `pkg/apis/batch/validation/validation.go`,
 //! `pkg/apis/networking/validation/validation.go`, `pkg/apis/rbac/validation/validation.go`,
-//! `pkg/apis/storage/validation/validation.go`, `pkg/apis/policy/validation/validation.go`;
+//! `pkg/apis/storage/validation/validation.go`, `pkg/apis/policy/validation/validation.go`,
+//! `pkg/apis/admissionregistration/validation/validation.go`;
 //! apimachinery `pkg/api/validation/objectmeta.go`,
 //! `pkg/apis/meta/v1/validation/validation.go` and `pkg/util/validation`.
 //! Objects are validated after defaulting, as upstream does. The metadata
 //! namespace rule (required / forbidden) is left to the caller.
 
+mod admissionregistration;
 mod apps;
 mod batch;
 mod core;
@@ -33,6 +35,7 @@ pub use pod::{POD_UPDATE_FORBIDDEN, VOLUME_SOURCES};
 pub fn validate_create(group: &str, kind: &str, obj: &Value) -> Vec<FieldError> {
     let mut errs = meta::object_meta(obj, name_rule(group, kind), "metadata");
     errs.extend(body(group, kind, obj));
+    errs.extend(webhook_configuration(group, kind, obj, None).unwrap_or_default());
     if (group, kind) == ("networking.k8s.io", "Ingress") {
         errs.extend(networking::ingress_create(obj));
     }
@@ -74,12 +77,32 @@ fn body(group: &str, kind: &str, obj: &Value) -> Vec<FieldError> {
     }
 }
 
+/// The webhook configurations' rules (create and update differ in what an
+/// old object lets through), or `None` for other kinds.
+fn webhook_configuration(
+    group: &str,
+    kind: &str,
+    new: &Value,
+    old: Option<&Value>,
+) -> Option<Vec<FieldError>> {
+    let mutating = match (group, kind) {
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => false,
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => true,
+        _ => return None,
+    };
+    Some(match old {
+        None => admissionregistration::webhook_configuration(new, mutating),
+        Some(old) => admissionregistration::webhook_configuration_update(new, old, mutating),
+    })
+}
+
 /// Validation run on update (`Strategy.ValidateUpdate`): the object's own
 /// rules plus immutability against `old`.
 pub fn validate_update(group: &str, kind: &str, new: &Value, old: &Value) -> Vec<FieldError> {
     let mut errs = meta::object_meta_update(new, old, "metadata");
     // Upstream re-runs the spec rules on the new object for most kinds.
     errs.extend(body(group, kind, new));
+    errs.extend(webhook_configuration(group, kind, new, Some(old)).unwrap_or_default());
     errs.extend(match (group, kind) {
         ("", "Pod") => pod::pod_update(new, old),
         ("", "Service") => core::service_update(new, old),

@@ -754,3 +754,124 @@ fn rbac_rules_and_bindings() {
         ]
     );
 }
+
+fn vwc(hook: Value) -> Value {
+    json!({"metadata": {"name": "ingress-nginx-admission"}, "webhooks": [hook]})
+}
+
+fn nginx_hook() -> Value {
+    json!({"name": "validate.nginx.ingress.kubernetes.io",
+        "clientConfig": {"service": {"namespace": "ingress-nginx",
+            "name": "ingress-nginx-controller-admission", "path": "/networking/v1/ingresses"}},
+        "rules": [{"operations": ["CREATE", "UPDATE"], "apiGroups": ["networking.k8s.io"],
+            "apiVersions": ["v1"], "resources": ["ingresses"]}],
+        "failurePolicy": "Fail", "sideEffects": "None", "admissionReviewVersions": ["v1"]})
+}
+
+#[test]
+fn webhook_configurations_follow_upstreams_rules() {
+    const G: &str = "admissionregistration.k8s.io";
+    const V: &str = "ValidatingWebhookConfiguration";
+    assert_eq!(create(G, V, vwc(nginx_hook())), Vec::<String>::new());
+    let with = |patch: Value| {
+        let mut h = nginx_hook();
+        if let (Some(h), Some(p)) = (h.as_object_mut(), patch.as_object()) {
+            for (k, v) in p {
+                if v.is_null() {
+                    h.remove(k);
+                } else {
+                    h.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        create(G, V, vwc(h))
+    };
+    let cases: &[(Value, &[&str])] = &[
+        (
+            json!({"name": "validate"}),
+            &[
+                "webhooks[0].name: Invalid value: \"validate\": should be a domain with at least three segments separated by dots",
+            ],
+        ),
+        (json!({"name": null}), &["webhooks[0].name: Required value"]),
+        (
+            json!({"sideEffects": null}),
+            &["webhooks[0].sideEffects: Required value: must specify one of None, NoneOnDryRun"],
+        ),
+        (
+            json!({"sideEffects": "Some"}),
+            &[
+                "webhooks[0].sideEffects: Unsupported value: \"Some\": supported values: \"None\", \"NoneOnDryRun\"",
+            ],
+        ),
+        (
+            json!({"admissionReviewVersions": null}),
+            &[
+                "webhooks[0].admissionReviewVersions: Required value: must specify one of v1, v1beta1",
+            ],
+        ),
+        (
+            json!({"failurePolicy": "Never"}),
+            &[
+                "webhooks[0].failurePolicy: Unsupported value: \"Never\": supported values: \"Fail\", \"Ignore\"",
+            ],
+        ),
+        (
+            json!({"timeoutSeconds": 31}),
+            &[
+                "webhooks[0].timeoutSeconds: Invalid value: 31: the timeout value must be between 1 and 30 seconds",
+            ],
+        ),
+        (
+            json!({"clientConfig": {}}),
+            &[
+                "webhooks[0].clientConfig: Required value: exactly one of url or service is required",
+            ],
+        ),
+        (
+            json!({"clientConfig": {"url": "https://x.example.com", "service": {"namespace": "a", "name": "b"}}}),
+            &[
+                "webhooks[0].clientConfig: Required value: exactly one of url or service is required",
+            ],
+        ),
+        (
+            json!({"clientConfig": {"service": {"path": "validate"}}}),
+            &[
+                "webhooks[0].clientConfig.service.name: Required value",
+                "webhooks[0].clientConfig.service.namespace: Required value",
+                "webhooks[0].clientConfig.service.path: Invalid value: \"validate\": must start with a '/'",
+            ],
+        ),
+        (
+            json!({"rules": [{"operations": ["GET"], "apiGroups": [], "apiVersions": ["v1"], "resources": ["pods"], "scope": "Everywhere"}]}),
+            &[
+                "webhooks[0].rules[0].operations[0]: Unsupported value: \"GET\": supported values: \"*\", \"CONNECT\", \"CREATE\", \"DELETE\", \"UPDATE\"",
+                "webhooks[0].rules[0].apiGroups: Required value",
+                "webhooks[0].rules[0].scope: Unsupported value: \"Everywhere\": supported values: \"*\", \"Cluster\", \"Namespaced\"",
+            ],
+        ),
+    ];
+    for (patch, want) in cases {
+        assert_eq!(with(patch.clone()), *want, "{patch}");
+    }
+    let twice = json!({"metadata": {"name": "x"}, "webhooks": [nginx_hook(), nginx_hook()]});
+    assert_eq!(
+        create(G, V, twice),
+        ["webhooks[1].name: Duplicate value: \"validate.nginx.ingress.kubernetes.io\""]
+    );
+    // an update keeps what the old object already had
+    let mut some = nginx_hook();
+    some["sideEffects"] = json!("Some");
+    assert_eq!(
+        update(G, V, vwc(some.clone()), vwc(some)),
+        Vec::<String>::new()
+    );
+    let mut m = nginx_hook();
+    m["reinvocationPolicy"] = json!("Always");
+    assert_eq!(
+        create(G, "MutatingWebhookConfiguration", vwc(m)),
+        [
+            "webhooks[0].reinvocationPolicy: Unsupported value: \"Always\": supported values: \"IfNeeded\", \"Never\""
+        ]
+    );
+}

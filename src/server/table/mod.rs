@@ -155,6 +155,13 @@ fn printer(group: &str, resource: &str) -> Option<(&'static [ColumnDefinition], 
         ("policy", "poddisruptionbudgets") => (other::PDB_COLUMNS, other::pdb),
         ("storage.k8s.io", "storageclasses") => (other::STORAGECLASS_COLUMNS, other::storageclass),
         ("coordination.k8s.io", "leases") => (other::LEASE_COLUMNS, other::lease),
+        (
+            "admissionregistration.k8s.io",
+            "validatingwebhookconfigurations" | "mutatingwebhookconfigurations",
+        ) => (
+            other::WEBHOOK_CONFIGURATION_COLUMNS,
+            other::webhook_configuration,
+        ),
         _ => return None,
     };
     Some(p)

@@ -1,8 +1,10 @@
 //! Rows of the remaining printed types: HorizontalPodAutoscalers (autoscaling v2 and
-//! v1 shapes), PodDisruptionBudgets, StorageClasses and Leases.
+//! v1 shapes), PodDisruptionBudgets, StorageClasses, Leases and the
+//! admission webhook configurations.
 //!
 //! Upstream truth: `printHorizontalPodAutoscaler`, `formatHPAMetrics`,
-//! `printPodDisruptionBudget`, `printStorageClass`, `printLease` in
+//! `printPodDisruptionBudget`, `printStorageClass`, `printLease`,
+//! `printValidatingWebhook`, `printMutatingWebhook` in
 //! `pkg/printers/internalversion/printers.go`; the autoscaling/v1 -> internal
 //! conversion in `pkg/apis/autoscaling/v1/conversion.go` (targetCPUUtilizationPercentage
 //! becomes a cpu Utilization metric); `storageutil.IsDefaultAnnotation`.
@@ -237,5 +239,18 @@ pub(crate) fn lease(lease: &Value, now: Timestamp) -> Row {
         json!(name(lease)),
         json!(str_at(lease, &["spec", "holderIdentity"])),
         json!(since(created(lease), now)),
+    ])
+}
+
+/// Columns of ValidatingWebhookConfigurations and MutatingWebhookConfigurations.
+pub(crate) static WEBHOOK_CONFIGURATION_COLUMNS: &[ColumnDefinition] =
+    &[NAME, col("Webhooks", "integer", docs::WEBHOOKS_COUNT), AGE];
+
+/// `printValidatingWebhook` / `printMutatingWebhook`: the number of webhooks.
+pub(crate) fn webhook_configuration(cfg: &Value, now: Timestamp) -> Row {
+    Row::new(vec![
+        json!(name(cfg)),
+        json!(arr_at(cfg, &["webhooks"]).len()),
+        json!(since(created(cfg), now)),
     ])
 }

@@ -57,6 +57,14 @@ const ALL: &[(&str, &str)] = &[
     ("policy", "poddisruptionbudgets"),
     ("storage.k8s.io", "storageclasses"),
     ("coordination.k8s.io", "leases"),
+    (
+        "admissionregistration.k8s.io",
+        "validatingwebhookconfigurations",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+    ),
 ];
 
 #[test]

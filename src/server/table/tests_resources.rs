@@ -569,6 +569,26 @@ fn autoscaling_policy_storage_coordination() {
         cells("coordination.k8s.io", "leases", lease),
         ["kube-scheduler", "kind-control-plane_1234", "60m"]
     );
+
+    let vwc = json!({"metadata": meta("ingress-nginx-admission", 120),
+        "webhooks": [{"name": "validate.nginx.ingress.kubernetes.io"}]});
+    assert_eq!(
+        cells(
+            "admissionregistration.k8s.io",
+            "validatingwebhookconfigurations",
+            vwc
+        ),
+        [json!("ingress-nginx-admission"), json!(1), json!("2m")]
+    );
+    let mwc = json!({"metadata": meta("none", 60)});
+    assert_eq!(
+        cells(
+            "admissionregistration.k8s.io",
+            "mutatingwebhookconfigurations",
+            mwc
+        ),
+        [json!("none"), json!(0), json!("60s")]
+    );
 }
 
 #[test]
