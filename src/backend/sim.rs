@@ -100,7 +100,7 @@ impl SimCluster {
             None => opts.clock.clone(),
         };
         let registry = Arc::new(Registry::new(store, clock, opts.seed));
-        registry.add_validating_hook(crate::sim::ingress::admission::hook());
+        registry.set_webhook_network(crate::sim::ingress::admission::network());
         let certs = crate::server::tls::generate()?;
         let _ = registry.cluster_ca.set(certs.ca_pem.clone());
         bootstrap::seed(&registry, &opts.shape).map_err(StartError::Seed)?;

@@ -80,6 +80,8 @@ pub struct Registry {
     pub cluster_ca: std::sync::OnceLock<String>,
     /// Validating admission webhooks, registered at startup.
     webhooks: std::sync::RwLock<Vec<webhook::ValidatingHook>>,
+    /// What webhook calls to a Service reach (set by the simulator).
+    webhook_network: std::sync::OnceLock<webhook::Network>,
 }
 
 const NAMESPACES: ResKey = ResKey {
@@ -101,6 +103,7 @@ impl Registry {
             rng: Rng::new(seed),
             cluster_ca: std::sync::OnceLock::new(),
             webhooks: std::sync::RwLock::new(Vec::new()),
+            webhook_network: std::sync::OnceLock::new(),
         }
     }
 
@@ -112,11 +115,19 @@ impl Registry {
         }
     }
 
+    /// Sets what the apiserver's webhook calls to a Service reach (see
+    /// [`webhook`]); the first setting stays.
+    pub fn set_webhook_network(&self, network: webhook::Network) {
+        let _ = self.webhook_network.set(network);
+    }
+
     /// The webhook checks for a user's write of `info` (none for the
     /// simulator's own writes and for subresources).
     fn webhook_checks(
         &self,
         info: &ResourceInfo,
+        ns: &str,
+        operation: webhook::Operation,
         subresource: Option<&str>,
         opts: &WriteOptions,
     ) -> Vec<webhook::Check> {
@@ -127,7 +138,20 @@ impl Registry {
             Ok(h) => h.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         };
-        webhook::prepare(&hooks, &self.store, self.clock.now(), res_key(info))
+        let req = webhook::Request {
+            res: res_key(info),
+            version: info.version,
+            namespace: ns,
+            operation,
+            dry_run: opts.dry_run,
+        };
+        webhook::prepare(
+            &hooks,
+            self.webhook_network.get(),
+            &self.store,
+            self.clock.now(),
+            &req,
+        )
     }
 
     fn now(&self) -> String {
@@ -307,7 +331,8 @@ impl Registry {
             allocator::allocate(&mut obj, &in_use, &self.rng)
                 .map_err(|e| Self::invalid(info, &name, &e))?;
         }
-        webhook::run(&self.webhook_checks(info, None, opts), &obj)?;
+        let checks = self.webhook_checks(info, ns, webhook::Operation::Create, None, opts);
+        webhook::run(&checks, &obj)?;
         if opts.dry_run {
             if self.store.get(res_key(info), ns, &name).is_some() {
                 return Err(Status::already_exists(gr(info), &name));
@@ -572,7 +597,7 @@ impl Registry {
         let classes = (subresource.is_none()
             && (info.group, info.plural) == ("", "persistentvolumeclaims"))
             .then(|| default_class::storage_classes(&self.store));
-        let checks = self.webhook_checks(info, subresource, opts);
+        let checks = self.webhook_checks(info, ns, webhook::Operation::Update, subresource, opts);
         let (old, new) = self
             .store
             .update_with(res_key(info), ns, name, |old| {

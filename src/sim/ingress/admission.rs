@@ -11,42 +11,89 @@
 //! `Error from server (BadRequest): error when creating "x.yaml": admission
 //! webhook "validate.nginx.ingress.kubernetes.io" denied the request: host
 //! "a.example.com" and path "/" is already defined in ingress default/web`.
+//!
+//! The webhook is reached the way the apiserver reaches it: the add-on's
+//! `ingress-nginx-admission` ValidatingWebhookConfiguration names the
+//! Service `ingress-nginx-controller-admission`, the registry resolves it
+//! to its ClusterIP (see [`crate::registry::webhook`]) and [`network`]
+//! answers what dialing that address from the control-plane reaches, by
+//! kube-proxy's rules ([`crate::sim::network::proxy`]): a ready controller
+//! pod's webhook port (8443) runs [`review`]; a Service without ready
+//! endpoints is REJECTed (`dial tcp 10.96.x.y:443: connect: connection
+//! refused`), and so is a connection to a pod that serves no webhook
+//! there. Requests for other resources are allowed.
 
-use super::{IngressObjects, IngressView, NAMESPACE, str_at};
+use super::{IngressObjects, IngressView, str_at};
 use crate::api::pointer::Pointer;
 use crate::api::status::Status;
-use crate::registry::webhook::ValidatingHook;
+use crate::registry::webhook::{Call, Network, Reach};
+use crate::sim::network::ClusterView;
+use crate::sim::network::ingress::is_controller;
+use crate::sim::network::proxy::{self, Route};
+use crate::sim::workload::Protocol;
 use crate::store::{ResKey, Store};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// The Service kind's manifest points the `ingress-nginx-admission`
-/// ValidatingWebhookConfiguration at; while it exists the webhook is
-/// installed and Ingress writes go through [`review`].
+/// The Service the manifest's `ingress-nginx-admission`
+/// ValidatingWebhookConfiguration points at.
 pub const ADMISSION_SERVICE: &str = "ingress-nginx-controller-admission";
+
+/// The controller's `--validating-webhook=:8443` container port.
+pub const WEBHOOK_PORT: u16 = 8443;
 
 const INGRESSES: ResKey = ResKey {
     group: "networking.k8s.io",
     resource: "ingresses",
 };
-const SERVICES: ResKey = ResKey {
-    group: "",
-    resource: "services",
-};
 
-/// The webhook as the registry calls it: Ingress creates and updates are
-/// reviewed against the Ingresses stored, once the add-on's admission
-/// Service exists. A denial is ingress-nginx's `Result` (400 BadRequest)
-/// passed on unchanged by the apiserver (`ToStatusErr` in v1.33).
-pub fn hook() -> ValidatingHook {
-    Arc::new(|store: &Store, now, res| {
-        if res != INGRESSES || store.get(SERVICES, NAMESPACE, ADMISSION_SERVICE).is_none() {
-            return None;
+fn list(store: &Store, group: &'static str, resource: &'static str, ns: &str) -> Vec<Arc<Value>> {
+    store.list(ResKey { group, resource }, Some(ns)).0
+}
+
+/// What a webhook call from the apiserver to `call`'s ClusterIP and port
+/// reaches: the Service's namespace is enough to route it (the
+/// Service, its EndpointSlices and the pods behind them).
+pub fn network() -> Network {
+    Arc::new(|store: &Store, now, call: &Call<'_>| {
+        let ns = call.namespace;
+        let (services, slices, pods) = (
+            list(store, "", "services", ns),
+            list(store, "discovery.k8s.io", "endpointslices", ns),
+            list(store, "", "pods", ns),
+        );
+        let view = ClusterView::build(
+            services.iter().map(|v| &**v),
+            slices.iter().map(|v| &**v),
+            pods.iter().map(|v| &**v),
+            std::iter::empty(),
+        );
+        let refused = || {
+            Reach::Failed(format!(
+                "dial tcp {}:{}: connect: connection refused",
+                call.cluster_ip, call.port
+            ))
+        };
+        let Ok(port) = u16::try_from(call.port) else {
+            return refused();
+        };
+        match proxy::route(&view, call.cluster_ip, port, Protocol::Tcp, 0) {
+            Route::Endpoint {
+                pod: Some(pod),
+                port: WEBHOOK_PORT,
+                ..
+            } if is_controller(pod) => {
+                if call.res != INGRESSES {
+                    return Reach::Served(Box::new(|_| Ok(())));
+                }
+                let objects = IngressObjects::from_store(store);
+                Reach::Served(Box::new(move |ing: &Value| {
+                    review(&objects.view(now), ing).map_err(Status::bad_request)
+                }))
+            }
+            Route::Drop => Reach::Failed("context deadline exceeded".to_string()),
+            _ => refused(),
         }
-        let objects = IngressObjects::from_store(store);
-        Some(Box::new(move |ing: &Value| {
-            review(&objects.view(now), ing).map_err(Status::bad_request)
-        }))
     })
 }
 

@@ -506,6 +506,7 @@ fn addon_objects_match_kinds_manifest() {
         ("Service", "ingress-nginx-controller"),
         ("IngressClass", "nginx"),
         ("Secret", "ingress-nginx-admission"),
+        ("ValidatingWebhookConfiguration", "ingress-nginx-admission"),
     ] {
         assert!(kinds.contains(&want), "{want:?} in {kinds:?}");
     }
@@ -533,6 +534,18 @@ fn addon_objects_match_kinds_manifest() {
         str_at(ic, "/spec/controller"),
         ControllerConfig::default().controller
     );
+    // the certgen patch Job's caBundle is the Secret's CA
+    let vwc = addon_object("ValidatingWebhookConfiguration", "ingress-nginx-admission");
+    let secret = addon_object("Secret", "ingress-nginx-admission");
+    assert_eq!(
+        str_at(&vwc, "/webhooks/0/clientConfig/caBundle"),
+        str_at(&secret, "/data/ca")
+    );
+    assert_eq!(
+        str_at(&vwc, "/webhooks/0/clientConfig/service/name"),
+        admission::ADMISSION_SERVICE
+    );
+    assert_eq!(str_at(&vwc, "/webhooks/0/name"), admission::WEBHOOK);
 }
 
 #[test]
@@ -630,8 +643,18 @@ fn the_presented_certificate_is_the_secrets_or_the_fake_one() {
     assert_eq!(shown.not_after.to_string(), "2026-01-01T00:00:00Z");
 }
 
-#[test]
-fn the_webhook_guards_ingress_writes_once_its_service_exists() {
+/// The add-on object of this kind and name.
+fn addon_object(kind: &str, name: &str) -> Value {
+    addon_objects()
+        .into_iter()
+        .find(|o| str_at(o, "/kind") == kind && str_at(o, "/metadata/name") == name)
+        .unwrap()
+}
+
+/// A registry wired as the simulator wires it, with the namespaces
+/// `default` and `ingress-nginx` and the add-on's admission Service;
+/// returns its ClusterIP.
+fn webhook_registry() -> (crate::registry::Registry, String) {
     use crate::api::resource;
     use crate::registry::Registry;
     use crate::registry::options::WriteOptions;
@@ -641,30 +664,71 @@ fn the_webhook_guards_ingress_writes_once_its_service_exists() {
         Arc::new(VirtualClock::new(now())),
         1,
     );
-    r.add_validating_hook(admission::hook());
-    let lookup = |g, v, p| resource::lookup(g, v, p).unwrap();
-    let (nss, svcs, ings) = (
-        lookup("", "v1", "namespaces"),
-        lookup("", "v1", "services"),
-        lookup("networking.k8s.io", "v1", "ingresses"),
-    );
+    r.set_webhook_network(admission::network());
     let user = WriteOptions::default();
+    let nss = resource::lookup("", "v1", "namespaces").unwrap();
     for ns in ["default", NAMESPACE] {
         r.create(nss, "", json!({"metadata":{"name":ns}}), &user)
             .unwrap();
     }
+    let svcs = resource::lookup("", "v1", "services").unwrap();
+    let svc = addon_object("Service", admission::ADMISSION_SERVICE);
+    let svc = r.create(svcs, NAMESPACE, svc, &user).unwrap().object;
+    let ip = str_at(&svc, "/spec/clusterIP").to_string();
+    (r, ip)
+}
+
+/// The controller pod, ready behind the admission Service on 8443.
+fn controller_ready(r: &crate::registry::Registry, ready: bool) {
+    let key = |group, resource| ResKey { group, resource };
+    let pod = json!({"metadata": {"name": "ingress-nginx-controller-abc", "namespace": NAMESPACE,
+        "labels": {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller",
+            "app.kubernetes.io/instance": "ingress-nginx"}},
+        "spec": {"nodeName": "kdrill-control-plane"}, "status": {"podIP": "10.244.0.7"}});
+    let slice = json!({"metadata": {"name": "ingress-nginx-controller-admission-x1", "namespace": NAMESPACE,
+        "labels": {"kubernetes.io/service-name": admission::ADMISSION_SERVICE}},
+        "addressType": "IPv4",
+        "ports": [{"name": "https-webhook", "port": admission::WEBHOOK_PORT, "protocol": "TCP"}],
+        "endpoints": [{"addresses": ["10.244.0.7"], "conditions": {"ready": ready, "serving": ready, "terminating": false},
+            "targetRef": {"kind": "Pod", "namespace": NAMESPACE, "name": "ingress-nginx-controller-abc"}}]});
+    let pods = key("", "pods");
+    let slices = key("discovery.k8s.io", "endpointslices");
+    let _ = r
+        .store
+        .delete(pods, NAMESPACE, "ingress-nginx-controller-abc", None);
+    let _ = r.store.delete(
+        slices,
+        NAMESPACE,
+        "ingress-nginx-controller-admission-x1",
+        None,
+    );
+    r.store.create(pods, pod).unwrap();
+    r.store.create(slices, slice).unwrap();
+}
+
+#[test]
+fn the_webhook_guards_ingress_writes_through_its_configuration() {
+    use crate::api::resource;
+    use crate::registry::options::WriteOptions;
+    let (r, _) = webhook_registry();
+    controller_ready(&r, true);
+    let lookup = |g, v, p| resource::lookup(g, v, p).unwrap();
+    let (vwcs, ings) = (
+        lookup(
+            "admissionregistration.k8s.io",
+            "v1",
+            "validatingwebhookconfigurations",
+        ),
+        lookup("networking.k8s.io", "v1", "ingresses"),
+    );
+    let user = WriteOptions::default();
     let ing = |name: &str, p: &str| json!({"metadata":{"name":name},"spec":{"rules":[rule("a.example.com", vec![path(p, "Prefix", "web", json!({"number":80}))])]}});
     r.create(ings, "default", ing("web", "/"), &user).unwrap();
-    // Without the add-on's admission Service nothing is reviewed. Both
+    // Without the add-on's configuration nothing is reviewed. Both
     // holders share a creation time, so namespace/name orders them.
     r.create(ings, "default", ing("early", "/"), &user).unwrap();
-    r.create(
-        svcs,
-        NAMESPACE,
-        json!({"metadata":{"name":admission::ADMISSION_SERVICE},"spec":{"ports":[{"port":443,"targetPort":"webhook"}]}}),
-        &user,
-    )
-    .unwrap();
+    let vwc = addon_object("ValidatingWebhookConfiguration", "ingress-nginx-admission");
+    r.create(vwcs, "", vwc, &user).unwrap();
     let e = r
         .create(ings, "default", ing("web2", "/"), &user)
         .expect_err("denied");
@@ -718,4 +782,74 @@ fn the_webhook_guards_ingress_writes_once_its_service_exists() {
             .ends_with("path \"/\" is already defined in ingress default/web"),
         "{e}"
     );
+}
+
+#[test]
+fn an_unreachable_webhook_fails_closed_or_open_by_its_failure_policy() {
+    use crate::api::resource;
+    use crate::registry::options::WriteOptions;
+    let (r, ip) = webhook_registry();
+    let lookup = |g, v, p| resource::lookup(g, v, p).unwrap();
+    let (vwcs, ings) = (
+        lookup(
+            "admissionregistration.k8s.io",
+            "v1",
+            "validatingwebhookconfigurations",
+        ),
+        lookup("networking.k8s.io", "v1", "ingresses"),
+    );
+    let user = WriteOptions::default();
+    let ing = |name: &str| json!({"metadata":{"name":name},"spec":{"rules":[rule("a.example.com", vec![path(&format!("/{name}"), "Prefix", "web", json!({"number":80}))])]}});
+    let vwc = addon_object("ValidatingWebhookConfiguration", "ingress-nginx-admission");
+    r.create(vwcs, "", vwc.clone(), &user).unwrap();
+    let url = "https://ingress-nginx-controller-admission.ingress-nginx.svc:443/networking/v1/ingresses?timeout=10s";
+    let refused = format!(
+        "Internal error occurred: failed calling webhook \"validate.nginx.ingress.kubernetes.io\": failed to call webhook: Post \"{url}\": dial tcp {ip}:443: connect: connection refused"
+    );
+    // No endpoint (controller scaled to 0), then a controller that is not
+    // ready: kube-proxy rejects either way.
+    for ready in [None, Some(false)] {
+        if let Some(ready) = ready {
+            controller_ready(&r, ready);
+        }
+        let e = r.create(ings, "default", ing("a"), &user).unwrap_err();
+        assert_eq!(
+            (e.code, e.reason, e.message.as_str()),
+            (500, "InternalError", refused.as_str())
+        );
+    }
+    // Dry run is reviewed too (sideEffects: None).
+    let dry = WriteOptions {
+        dry_run: true,
+        ..WriteOptions::default()
+    };
+    let e = r.create(ings, "default", ing("a"), &dry).unwrap_err();
+    assert_eq!(e.code, 500);
+    // The configuration's Service gone: the resolver says so.
+    let mut gone = vwc.clone();
+    gone["metadata"]["name"] = json!("elsewhere");
+    gone["webhooks"][0]["clientConfig"]["service"]["name"] = json!("nobody");
+    gone["webhooks"][0]["timeoutSeconds"] = json!(5);
+    r.delete(vwcs, "", "ingress-nginx-admission", &Default::default())
+        .unwrap();
+    r.create(vwcs, "", gone, &user).unwrap();
+    let e = r.create(ings, "default", ing("a"), &user).unwrap_err();
+    assert_eq!(
+        e.message,
+        "Internal error occurred: failed calling webhook \"validate.nginx.ingress.kubernetes.io\": failed to call webhook: Post \"https://nobody.ingress-nginx.svc:443/networking/v1/ingresses?timeout=5s\": service \"nobody\" not found"
+    );
+    // failurePolicy: Ignore lets the write through.
+    let mut ignore = vwc.clone();
+    ignore["webhooks"][0]["failurePolicy"] = json!("Ignore");
+    r.delete(vwcs, "", "elsewhere", &Default::default())
+        .unwrap();
+    r.create(vwcs, "", ignore, &user).unwrap();
+    r.create(ings, "default", ing("b"), &user).unwrap();
+    // Deleting the configuration does too, and a ready controller serves.
+    r.delete(vwcs, "", "ingress-nginx-admission", &Default::default())
+        .unwrap();
+    r.create(ings, "default", ing("c"), &user).unwrap();
+    r.create(vwcs, "", vwc, &user).unwrap();
+    controller_ready(&r, true);
+    r.create(ings, "default", ing("d"), &user).unwrap();
 }
