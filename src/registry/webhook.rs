@@ -341,3 +341,310 @@ fn call(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const INGRESSES: ResKey = ResKey {
+        group: "networking.k8s.io",
+        resource: "ingresses",
+    };
+    const PODS: ResKey = ResKey {
+        group: "",
+        resource: "pods",
+    };
+
+    fn req(res: ResKey, namespace: &'static str, operation: Operation) -> Request<'static> {
+        Request {
+            res,
+            version: "v1",
+            namespace,
+            operation,
+            dry_run: false,
+        }
+    }
+
+    #[test]
+    fn rules_match_like_upstreams_matcher() {
+        let ing = req(INGRESSES, "default", Operation::Create);
+        let ns = req(NAMESPACES, "", Operation::Update);
+        let rule = |ops: &[&str], groups: &[&str], versions: &[&str], res: &[&str], scope: &str| {
+            json!({"operations": ops, "apiGroups": groups, "apiVersions": versions,
+                "resources": res, "scope": scope})
+        };
+        let net = ["networking.k8s.io"];
+        let cases = [
+            (
+                rule(&["CREATE", "UPDATE"], &net, &["v1"], &["ingresses"], "*"),
+                ing,
+                true,
+            ),
+            (
+                rule(&["UPDATE"], &net, &["v1"], &["ingresses"], "*"),
+                ing,
+                false,
+            ),
+            (rule(&["*"], &["*"], &["*"], &["*"], "*"), ing, true),
+            (
+                rule(&["CREATE"], &[""], &["v1"], &["ingresses"], "*"),
+                ing,
+                false,
+            ),
+            (
+                rule(&["CREATE"], &net, &["v1beta1"], &["ingresses"], "*"),
+                ing,
+                false,
+            ),
+            (
+                rule(&["CREATE"], &net, &["v1"], &["ingresses/*"], "*"),
+                ing,
+                true,
+            ),
+            (rule(&["CREATE"], &net, &["v1"], &["*/*"], "*"), ing, true),
+            (
+                rule(&["CREATE"], &net, &["v1"], &["*/status"], "*"),
+                ing,
+                false,
+            ),
+            (rule(&["CREATE"], &net, &["v1"], &["pods"], "*"), ing, false),
+            (
+                rule(&["CREATE"], &net, &["v1"], &["ingresses"], "Namespaced"),
+                ing,
+                true,
+            ),
+            (
+                rule(&["CREATE"], &net, &["v1"], &["ingresses"], "Cluster"),
+                ing,
+                false,
+            ),
+            // a Namespace is cluster-scoped
+            (
+                rule(&["*"], &[""], &["v1"], &["namespaces"], "Cluster"),
+                ns,
+                true,
+            ),
+            (
+                rule(&["*"], &[""], &["v1"], &["namespaces"], "Namespaced"),
+                ns,
+                false,
+            ),
+        ];
+        for (rule, req, want) in cases {
+            assert_eq!(rule_matches(&rule, &req), want, "{rule} {req:?}");
+        }
+    }
+
+    fn store_with(config: Value, services: &[Value]) -> Store {
+        let store = Store::new();
+        store.create(VALIDATING_CONFIGURATIONS, config).unwrap();
+        store
+            .create(
+                NAMESPACES,
+                json!({"metadata": {"name": "prod", "labels": {"env": "prod"}}}),
+            )
+            .unwrap();
+        for s in services {
+            store.create(SERVICES, s.clone()).unwrap();
+        }
+        store
+    }
+
+    fn config(hook: Value) -> Value {
+        let mut h = json!({"name": "deny.example.com",
+            "clientConfig": {"service": {"namespace": "hooks", "name": "deny", "path": "/validate", "port": 443}},
+            "rules": [{"operations": ["CREATE", "UPDATE"], "apiGroups": [""], "apiVersions": ["v1"],
+                "resources": ["pods"], "scope": "*"}],
+            "failurePolicy": "Fail", "sideEffects": "None", "timeoutSeconds": 10,
+            "namespaceSelector": {}, "objectSelector": {}});
+        if let (Some(h), Some(p)) = (h.as_object_mut(), hook.as_object()) {
+            h.extend(p.clone());
+        }
+        json!({"metadata": {"name": "deny"}, "webhooks": [h]})
+    }
+
+    fn svc() -> Value {
+        json!({"metadata": {"name": "deny", "namespace": "hooks"},
+            "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.9", "ports": [{"port": 443}]}})
+    }
+
+    /// A network where the Service's ClusterIP denies everything and any
+    /// other address refuses.
+    fn denying() -> Network {
+        Arc::new(|_: &Store, _, call: &Call<'_>| {
+            if call.cluster_ip == "10.96.0.9" && call.service == "deny" {
+                Reach::Served(Box::new(|_| {
+                    Err(Status::bad_request(
+                        "admission webhook \"deny.example.com\" denied the request: no",
+                    ))
+                }))
+            } else {
+                Reach::Failed(format!(
+                    "dial tcp {}:{}: connect: connection refused",
+                    call.cluster_ip, call.port
+                ))
+            }
+        })
+    }
+
+    /// What writing `obj` (a pod in `ns`) answers: Ok or the message.
+    fn verdict(
+        store: &Store,
+        network: Option<&Network>,
+        req: &Request<'_>,
+        obj: Value,
+    ) -> Result<(), String> {
+        let checks = prepare(&[], network, store, Timestamp::UNIX_EPOCH, req);
+        run(&checks, &obj).map_err(|s| format!("{} {} {}", s.code, s.reason, s.message))
+    }
+
+    #[test]
+    fn configured_webhooks_are_called_and_fail_by_policy() {
+        let pod = json!({"metadata": {"name": "p", "labels": {"app": "web"}}});
+        let create = req(PODS, "prod", Operation::Create);
+        let net = denying();
+        let denied = "400 BadRequest admission webhook \"deny.example.com\" denied the request: no";
+        let refused = |port: u16, extra: &str| {
+            format!(
+                "500 InternalError Internal error occurred: failed calling webhook \"deny.example.com\": failed to call webhook: Post \"https://deny.hooks.svc:{port}/validate?timeout=10s\": {extra}"
+            )
+        };
+        let cases: Vec<(Value, Vec<Value>, Option<&Network>, Result<(), String>)> = vec![
+            (json!({}), vec![svc()], Some(&net), Err(denied.into())),
+            // no network registered: nothing answers on the ClusterIP
+            (
+                json!({}),
+                vec![svc()],
+                None,
+                Err(refused(
+                    443,
+                    "dial tcp 10.96.0.9:443: connect: connection refused",
+                )),
+            ),
+            (
+                json!({"failurePolicy": "Ignore"}),
+                vec![svc()],
+                None,
+                Ok(()),
+            ),
+            (
+                json!({}),
+                vec![],
+                Some(&net),
+                Err(refused(443, "service \"deny\" not found")),
+            ),
+            (
+                json!({"clientConfig": {"service": {"namespace": "hooks", "name": "deny", "path": "/validate", "port": 8443}}}),
+                vec![svc()],
+                Some(&net),
+                Err(refused(
+                    8443,
+                    "no service port 8443 found for service \"deny\"",
+                )),
+            ),
+            (
+                json!({}),
+                vec![json!({"metadata": {"name": "deny", "namespace": "hooks"},
+                    "spec": {"type": "ClusterIP", "clusterIP": "None", "ports": [{"port": 443}]}})],
+                Some(&net),
+                Err(refused(
+                    443,
+                    "cannot route to service with ClusterIP \"None\"",
+                )),
+            ),
+            // selectors that do not match skip the webhook, even a broken one
+            (
+                json!({"namespaceSelector": {"matchLabels": {"env": "dev"}}}),
+                vec![],
+                Some(&net),
+                Ok(()),
+            ),
+            (
+                json!({"namespaceSelector": {"matchLabels": {"env": "prod"}}}),
+                vec![svc()],
+                Some(&net),
+                Err(denied.into()),
+            ),
+            (
+                json!({"objectSelector": {"matchLabels": {"app": "db"}}}),
+                vec![],
+                Some(&net),
+                Ok(()),
+            ),
+            // a URL webhook is not called
+            (
+                json!({"clientConfig": {"url": "https://hooks.example.com/validate"}}),
+                vec![],
+                Some(&net),
+                Ok(()),
+            ),
+            (
+                json!({"rules": [{"operations": ["UPDATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["pods"]}]}),
+                vec![],
+                Some(&net),
+                Ok(()),
+            ),
+        ];
+        for (hook, services, network, want) in cases {
+            let store = store_with(config(hook.clone()), &services);
+            assert_eq!(
+                verdict(&store, network, &create, pod.clone()),
+                want,
+                "{hook}"
+            );
+        }
+    }
+
+    #[test]
+    fn dry_run_needs_a_side_effect_free_webhook() {
+        let pod = json!({"metadata": {"name": "p"}});
+        let dry = Request {
+            dry_run: true,
+            ..req(PODS, "prod", Operation::Create)
+        };
+        let store = store_with(config(json!({"sideEffects": "Some"})), &[svc()]);
+        assert_eq!(
+            verdict(&store, Some(&denying()), &dry, pod.clone()),
+            Err(
+                "400 BadRequest admission webhook \"deny.example.com\" does not support dry run"
+                    .into()
+            )
+        );
+        let store = store_with(config(json!({"sideEffects": "NoneOnDryRun"})), &[svc()]);
+        assert_eq!(
+            verdict(&store, Some(&denying()), &dry, pod),
+            Err(
+                "400 BadRequest admission webhook \"deny.example.com\" denied the request: no"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn webhook_configurations_themselves_are_never_intercepted() {
+        let everything = config(json!({"rules": [{"operations": ["*"], "apiGroups": ["*"],
+            "apiVersions": ["*"], "resources": ["*"]}]}));
+        let store = store_with(everything, &[svc()]);
+        let write = req(VALIDATING_CONFIGURATIONS, "", Operation::Update);
+        assert_eq!(
+            verdict(
+                &store,
+                Some(&denying()),
+                &write,
+                json!({"metadata": {"name": "deny"}})
+            ),
+            Ok(())
+        );
+        let ns = req(NAMESPACES, "", Operation::Create);
+        assert!(
+            verdict(
+                &store,
+                Some(&denying()),
+                &ns,
+                json!({"metadata": {"name": "x"}})
+            )
+            .is_err()
+        );
+    }
+}
