@@ -7,11 +7,14 @@
 //!   in the cluster config; here the first control-plane node is labelled
 //!   through the API when no node carries it), then the manifest
 //!   (`src/sim/ingress/addon.yaml`, kind's `deploy.yaml` for v1.11.2
-//!   without the admission webhook) is applied server-side, and the
-//!   install waits as the guide does (`kubectl wait --for=condition=ready
-//!   pod --selector=app.kubernetes.io/component=controller`): the
-//!   Deployment's `Available` alone is not enough, its `maxUnavailable: 1`
-//!   makes a one-replica rollout Available before any pod is ready.
+//!   with its admission webhook, without the certgen Jobs) is applied
+//!   server-side, and the install waits as the guide does (`kubectl wait
+//!   --for=condition=ready pod --selector=app.kubernetes.io/component=controller`):
+//!   the Deployment's `Available` alone is not enough, its
+//!   `maxUnavailable: 1` makes a one-replica rollout Available before any
+//!   pod is ready. It also waits for the admission Service's EndpointSlice
+//!   to list a ready endpoint, as until then every Ingress write fails
+//!   with `failed calling webhook "validate.nginx.ingress.kubernetes.io"`.
 //! - `metrics-server`: the simulated API server serves `metrics.k8s.io`
 //!   itself; on a cluster without that API there is no manifest to apply
 //!   yet, which is reported as such.
@@ -73,6 +76,20 @@ pub fn node_to_label(nodes: &[Value]) -> Option<String> {
         .collect();
     names.sort();
     names.into_iter().next().map(|(_, n)| n)
+}
+
+/// The admission Service's EndpointSlices.
+const ADMISSION_SLICES: &str = "kubernetes.io/service-name=ingress-nginx-controller-admission";
+
+/// Whether an EndpointSlice lists an endpoint that is not unready.
+fn has_ready_endpoint(slice: &Value) -> bool {
+    slice
+        .pointer("/endpoints")
+        .and_then(Value::as_array)
+        .is_some_and(|eps| {
+            eps.iter()
+                .any(|e| e.pointer("/conditions/ready") != Some(&json!(false)))
+        })
 }
 
 /// Whether a pod has `Ready=True`.
@@ -154,7 +171,13 @@ async fn install_ingress_nginx(host: &Host, timeout: Duration) -> Result<(), Hos
             }
             let deployment = host.get(CONTROLLER, ns).await?;
             let pods = host.list("pods", ns, Some(CONTROLLER_PODS), None).await?;
-            if condition_holds(deployment.as_ref(), "Available") && pods.iter().any(pod_ready) {
+            let slices = host
+                .list("endpointslices", ns, Some(ADMISSION_SLICES), None)
+                .await?;
+            if condition_holds(deployment.as_ref(), "Available")
+                && pods.iter().any(pod_ready)
+                && slices.iter().any(has_ready_endpoint)
+            {
                 return Ok::<(), HostError>(());
             }
             last = pods;

@@ -9,6 +9,40 @@ use std::time::{Duration, Instant};
 
 const ADDON: &str = include_str!("../../src/sim/ingress/addon.yaml");
 
+/// The admission Service's ready endpoints, `true` each.
+const ADMISSION_READY: [&str; 8] = [
+    "-n",
+    "ingress-nginx",
+    "get",
+    "endpointslices",
+    "-l",
+    "kubernetes.io/service-name=ingress-nginx-controller-admission",
+    "-o",
+    "jsonpath={.items[*].endpoints[*].conditions.ready}",
+];
+
+/// Installs the add-on as kind's guide does (the node labelled
+/// `ingress-ready=true`, the manifest applied) and waits until its
+/// admission webhook has a ready endpoint: until then every Ingress write
+/// fails calling it, as on kind. On a virtual clock simulated time is
+/// moved; else the test waits.
+pub(crate) fn install_addon(sim: &Sim, virtual_clock: bool) {
+    sim.kubectl(&[
+        "label",
+        "node",
+        "kdrill-control-plane",
+        "ingress-ready=true",
+    ])
+    .ok();
+    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    let ready = |s: &str| s.split_whitespace().any(|r| r == "true");
+    if virtual_clock {
+        sim.advancing("5s", 120, &ADMISSION_READY, ready);
+    } else {
+        sim.eventually(120, &ADMISSION_READY, ready);
+    }
+}
+
 fn ingress(name: &str, class: Option<&str>) -> String {
     let class = class
         .map(|c| format!("  ingressClassName: {c}\n"))
@@ -47,14 +81,7 @@ fn addresses(sim: &Sim) -> Vec<(String, String)> {
 #[test]
 fn owned_ingresses_show_localhost_and_others_stay_empty() {
     let sim = Sim::start_virtual();
-    sim.kubectl(&[
-        "label",
-        "node",
-        "kdrill-control-plane",
-        "ingress-ready=true",
-    ])
-    .ok();
-    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    install_addon(&sim, true);
     for (name, class) in [
         ("owned", Some("nginx")),
         ("classless", None),
@@ -229,14 +256,7 @@ fn wait_lines(sim: &Sim, args: &[&str], n: usize) {
 #[test]
 fn requests_through_the_controller_follow_host_and_path_rules() {
     let sim = Sim::start_with(&["--time-scale", "50"]);
-    sim.kubectl(&[
-        "label",
-        "node",
-        "kdrill-control-plane",
-        "ingress-ready=true",
-    ])
-    .ok();
-    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    install_addon(&sim, false);
     sim.kubectl_stdin(&["apply", "-f", "-"], BACKENDS).ok();
     sim.kubectl_stdin(&["apply", "-f", "-"], &routes()).ok();
     let foreign = ingress("foreign", Some("traefik")).replace("path: /", "path: /foreign");
@@ -378,14 +398,7 @@ fn requests_through_the_controller_follow_host_and_path_rules() {
 #[test]
 fn the_host_header_picks_the_rule_through_the_controller_service() {
     let sim = Sim::start_with(&["--time-scale", "50"]);
-    sim.kubectl(&[
-        "label",
-        "node",
-        "kdrill-control-plane",
-        "ingress-ready=true",
-    ])
-    .ok();
-    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    install_addon(&sim, false);
     let curl_pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: curl}\nspec:\n  containers:\n  - name: curl\n    image: curlimages/curl:8.14.1\n    command: [\"sleep\", \"3600\"]\n";
     sim.kubectl_stdin(&["apply", "-f", "-"], &format!("{BACKENDS}---\n{curl_pod}"))
         .ok();
@@ -549,14 +562,7 @@ fn https_clients_see_an_expired_or_missing_certificate() {
     let sim = Sim::start_virtual();
     let now = sim.advance("0s");
     assert!(now.as_str() > "2001", "{now}");
-    sim.kubectl(&[
-        "label",
-        "node",
-        "kdrill-control-plane",
-        "ingress-ready=true",
-    ])
-    .ok();
-    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    install_addon(&sim, true);
     // Expired long before the simulated clock's now.
     let (ca, crt, key) = ca_signed("shop.example.com", (2000, 1, 1), (2001, 1, 1));
     let b64 = |s: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, s);
@@ -701,8 +707,8 @@ fn claim(name: &str, path: &str) -> String {
 
 #[test]
 fn the_admission_webhook_refuses_a_host_and_path_already_claimed() {
-    let sim = Sim::start();
-    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    let sim = Sim::start_virtual();
+    install_addon(&sim, true);
     sim.kubectl_stdin(&["apply", "-f", "-"], &claim("web", "/"))
         .ok();
     let x = sim.file("x.yaml", &claim("web2", "/"));
@@ -742,5 +748,103 @@ fn the_admission_webhook_refuses_a_host_and_path_already_claimed() {
     assert_eq!(
         err,
         "Error from server (BadRequest): admission webhook \"validate.nginx.ingress.kubernetes.io\" denied the request: host \"a.example.com\" and path \"/\" is already defined in ingress default/web\n"
+    );
+}
+
+/// The classic drill: the controller is down, so every Ingress write fails
+/// calling the admission webhook; the shortcuts (`failurePolicy: Ignore`,
+/// deleting the configuration) and the fix (the controller back) let
+/// writes through again.
+#[test]
+fn a_down_controller_fails_ingress_writes_until_fixed_or_bypassed() {
+    let sim = Sim::start_virtual();
+    install_addon(&sim, true);
+    let listed = sim
+        .kubectl(&["get", "validatingwebhookconfigurations"])
+        .ok();
+    let table = rows(&listed);
+    assert_eq!(table[0], ["NAME", "WEBHOOKS", "AGE"], "{listed}");
+    assert_eq!(table[1][..2], ["ingress-nginx-admission", "1"], "{listed}");
+    assert_eq!(table.len(), 2, "{listed}");
+    let ip = sim
+        .kubectl(&[
+            "-n",
+            "ingress-nginx",
+            "get",
+            "svc",
+            "ingress-nginx-controller-admission",
+            "-o",
+            "jsonpath={.spec.clusterIP}",
+        ])
+        .ok();
+    sim.kubectl(&[
+        "-n",
+        "ingress-nginx",
+        "scale",
+        "deployment",
+        "ingress-nginx-controller",
+        "--replicas=0",
+    ])
+    .ok();
+    sim.advancing("10s", 60, &ADMISSION_READY, |s| s.trim().is_empty());
+    let failing = |file: &str| {
+        format!(
+            "Error from server (InternalError): error when creating \"{file}\": Internal error occurred: failed calling webhook \"validate.nginx.ingress.kubernetes.io\": failed to call webhook: Post \"https://ingress-nginx-controller-admission.ingress-nginx.svc:443/networking/v1/ingresses?timeout=10s\": dial tcp {ip}:443: connect: connection refused\n"
+        )
+    };
+    let a = sim.file("ing.yaml", &claim("shop", "/"));
+    let run = sim.kubectl(&["apply", "-f", &a]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr, failing(&a));
+    sim.kubectl(&["get", "ingress", "shop"]).err();
+    // Shortcut 1: fail open.
+    let policy = |p: &str| {
+        format!(r#"[{{"op":"replace","path":"/webhooks/0/failurePolicy","value":"{p}"}}]"#)
+    };
+    let patch = |p: &str| {
+        sim.kubectl(&[
+            "patch",
+            "validatingwebhookconfiguration",
+            "ingress-nginx-admission",
+            "--type=json",
+            "-p",
+            &policy(p),
+        ])
+        .ok()
+    };
+    patch("Ignore");
+    assert_eq!(
+        sim.kubectl(&["apply", "-f", &a]).ok(),
+        "ingress.networking.k8s.io/shop created\n"
+    );
+    patch("Fail");
+    let b = sim.file("ing2.yaml", &claim("blog", "/blog"));
+    assert_eq!(sim.kubectl(&["apply", "-f", &b]).err(), failing(&b));
+    // Shortcut 2: no configuration, no webhook.
+    sim.kubectl(&[
+        "delete",
+        "validatingwebhookconfiguration",
+        "ingress-nginx-admission",
+    ])
+    .ok();
+    sim.kubectl(&["apply", "-f", &b]).ok();
+    // The fix: the controller back (and the manifest re-applied): the
+    // webhook reviews again, and refuses a path already claimed.
+    sim.kubectl(&[
+        "-n",
+        "ingress-nginx",
+        "scale",
+        "deployment",
+        "ingress-nginx-controller",
+        "--replicas=1",
+    ])
+    .ok();
+    install_addon(&sim, true);
+    let c = sim.file("ing3.yaml", &claim("shop2", "/"));
+    assert_eq!(
+        sim.kubectl(&["apply", "-f", &c]).err(),
+        format!(
+            "Error from server (BadRequest): error when creating \"{c}\": admission webhook \"validate.nginx.ingress.kubernetes.io\" denied the request: host \"a.example.com\" and path \"/\" is already defined in ingress default/shop\n"
+        )
     );
 }

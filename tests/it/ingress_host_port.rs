@@ -8,7 +8,6 @@ use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const ADDON: &str = include_str!("../../src/sim/ingress/addon.yaml");
 const NOT_FOUND_PAGE: &str = "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 const FAKE: &str = "O=Acme Co, CN=Kubernetes Ingress Controller Fake Certificate";
 
@@ -203,14 +202,7 @@ fn the_host_ports_reach_the_ingress_like_kinds_port_mappings() {
         );
     }
 
-    sim.kubectl(&[
-        "label",
-        "node",
-        "kdrill-control-plane",
-        "ingress-ready=true",
-    ])
-    .ok();
-    sim.kubectl_stdin(&["apply", "-f", "-"], ADDON).ok();
+    super::ingress::install_addon(&sim, true);
     let shop =
         rcgen::generate_simple_self_signed(vec!["shop.example.com".to_string()]).expect("cert");
     let b64 = |s: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, s);
