@@ -510,7 +510,8 @@ mod tests {
                 "500 InternalError Internal error occurred: failed calling webhook \"deny.example.com\": failed to call webhook: Post \"https://deny.hooks.svc:{port}/validate?timeout=10s\": {extra}"
             )
         };
-        let cases: Vec<(Value, Vec<Value>, Option<&Network>, Result<(), String>)> = vec![
+        type Case<'a> = (Value, Vec<Value>, Option<&'a Network>, Result<(), String>);
+        let cases: Vec<Case<'_>> = vec![
             (json!({}), vec![svc()], Some(&net), Err(denied.into())),
             // no network registered: nothing answers on the ClusterIP
             (
