@@ -247,6 +247,22 @@ mod tests {
     }
 
     #[test]
+    fn the_admission_endpoint_counts_unless_marked_unready() {
+        let slice = |eps: Value| json!({"endpoints": eps});
+        let cases = [
+            (slice(json!([{"conditions": {"ready": true}}])), true),
+            // a nil `ready` counts as ready
+            (slice(json!([{"conditions": {}}])), true),
+            (slice(json!([{"conditions": {"ready": false}}])), false),
+            (slice(json!([])), false),
+            (json!({}), false),
+        ];
+        for (s, want) in cases {
+            assert_eq!(has_ready_endpoint(&s), want, "{s}");
+        }
+    }
+
+    #[test]
     fn a_stuck_controller_says_why() {
         let pending = json!({"metadata": {"name": "ctl"}, "status": {"phase": "Pending",
             "conditions": [{"type": "PodScheduled", "status": "False",

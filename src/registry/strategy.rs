@@ -197,4 +197,21 @@ mod tests {
         prepare_update(info, &mut same, &old);
         assert_eq!(same["metadata"]["generation"], 3);
     }
+
+    #[test]
+    fn webhook_configurations_count_generations_of_their_webhooks() {
+        let info = crate::api::resource::lookup(
+            "admissionregistration.k8s.io",
+            "v1",
+            "validatingwebhookconfigurations",
+        )
+        .unwrap();
+        let old = json!({"metadata":{"generation":1},"webhooks":[{"failurePolicy":"Fail"}]});
+        let mut new = json!({"metadata":{"generation":1},"webhooks":[{"failurePolicy":"Ignore"}]});
+        prepare_update(info, &mut new, &old);
+        assert_eq!(new["metadata"]["generation"], 2);
+        let mut relabelled = json!({"metadata":{"generation":1,"labels":{"a":"b"}},"webhooks":[{"failurePolicy":"Fail"}]});
+        prepare_update(info, &mut relabelled, &old);
+        assert_eq!(relabelled["metadata"]["generation"], 1);
+    }
 }
