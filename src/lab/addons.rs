@@ -15,6 +15,12 @@
 //!   pod is ready. It also waits for the admission Service's EndpointSlice
 //!   to list a ready endpoint, as until then every Ingress write fails
 //!   with `failed calling webhook "validate.nginx.ingress.kubernetes.io"`.
+//!   The certgen Jobs' work is done here: the admission Secret gets a CA, a
+//!   serving certificate for the admission Service's names and its key, as
+//!   kube-webhook-certgen's `create` makes them, and the configuration's
+//!   `caBundle` that CA, as its `patch` does, so a real cluster's apiserver
+//!   can call the controller's webhook. A Secret from an earlier install
+//!   is kept, as certgen keeps it (the controller serves what it mounted).
 //! - `metrics-server`: the simulated API server serves `metrics.k8s.io`
 //!   itself; on a cluster without that API there is no manifest to apply
 //!   yet, which is reported as such.
@@ -22,6 +28,12 @@
 use crate::scenario::model::Addon;
 use crate::script::Host;
 use crate::script::host::{HostError, condition_holds};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
+};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -76,6 +88,70 @@ pub fn node_to_label(nodes: &[Value]) -> Option<String> {
         .collect();
     names.sort();
     names.into_iter().next().map(|(_, n)| n)
+}
+
+/// What the manifest carries in place of the admission Secret's `ca`,
+/// `cert` and `key` (base64 of `simulated-ca`, `-cert`, `-key`); the `ca`
+/// one is also the configuration's `caBundle`.
+const PLACEHOLDERS: [&str; 3] = [
+    "c2ltdWxhdGVkLWNh",
+    "c2ltdWxhdGVkLWNlcnQ=",
+    "c2ltdWxhdGVkLWtleQ==",
+];
+/// The Secret the controller mounts for its webhook server.
+const ADMISSION_SECRET: &str = "secret/ingress-nginx-admission";
+
+/// The admission Secret's `ca`, `cert` and `key`, base64 encoded PEM, as
+/// kube-webhook-certgen's `create` generates them: an ECDSA P-256 CA
+/// (O=nil1) and a serving certificate (O=nil2) for the admission
+/// Service's short name and `.<namespace>.svc` name.
+pub fn admission_certs() -> Result<[String; 3], rcgen::Error> {
+    let org = |o: &str| {
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::OrganizationName, o);
+        dn
+    };
+    let ca_key = KeyPair::generate()?;
+    let mut ca = CertificateParams::default();
+    ca.distinguished_name = org("nil1");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    ca.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let ca_cert = ca.self_signed(&ca_key)?;
+    let issuer = Issuer::new(ca, &ca_key);
+    let service = crate::sim::ingress::admission::ADMISSION_SERVICE;
+    let ns = crate::sim::ingress::NAMESPACE;
+    let key = KeyPair::generate()?;
+    let mut leaf =
+        CertificateParams::new(vec![service.to_string(), format!("{service}.{ns}.svc")])?;
+    leaf.distinguished_name = org("nil2");
+    leaf.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let cert = leaf.signed_by(&key, &issuer)?;
+    Ok([ca_cert.pem(), cert.pem(), key.serialize_pem()].map(|p| BASE64.encode(p)))
+}
+
+/// The ingress-nginx manifest with the admission Secret's data (`ca`,
+/// `cert`, `key`, base64) and the webhook's `caBundle` filled in.
+pub fn ingress_nginx_manifest(data: &[String; 3]) -> String {
+    PLACEHOLDERS
+        .iter()
+        .zip(data)
+        .fold(INGRESS_NGINX.to_string(), |m, (from, to)| {
+            m.replace(from, to)
+        })
+}
+
+/// The data of an admission Secret an earlier install left, if it holds
+/// real certificates.
+fn installed_certs(secret: Option<&Value>) -> Option<[String; 3]> {
+    let data = secret?.get("data")?;
+    let field = |k: &str| data.get(k)?.as_str().map(str::to_string);
+    let found = [field("ca")?, field("cert")?, field("key")?];
+    (!found.iter().any(|f| PLACEHOLDERS.contains(&f.as_str()))).then_some(found)
 }
 
 /// The admission Service's EndpointSlices.
@@ -161,8 +237,13 @@ async fn install_ingress_nginx(host: &Host, timeout: Duration) -> Result<(), Hos
         )
         .await?;
     }
-    host.apply(INGRESS_NGINX).await?;
     let ns = Some(crate::sim::ingress::NAMESPACE);
+    let certs = match installed_certs(host.get(ADMISSION_SECRET, ns).await?.as_ref()) {
+        Some(certs) => certs,
+        None => admission_certs()
+            .map_err(|e| HostError(format!("cannot generate the admission certificate: {e}")))?,
+    };
+    host.apply(&ingress_nginx_manifest(&certs)).await?;
     let mut last = Vec::new();
     let wait = async {
         loop {
@@ -244,6 +325,94 @@ mod tests {
             Some(&json!(crate::sim::ingress::CONTROLLER_IMAGE))
         );
         assert_eq!(name(Addon::IngressNginx), "ingress-nginx");
+    }
+
+    #[test]
+    fn the_admission_secret_and_ca_bundle_hold_a_ca_and_a_certificate_it_signed() {
+        let certs = admission_certs().expect("certificates");
+        let manifest = ingress_nginx_manifest(&certs);
+        assert!(!PLACEHOLDERS.iter().any(|p| manifest.contains(p)));
+        let objs = crate::api::yaml::from_multiple(&manifest).expect("manifest parses");
+        let secret = objs
+            .iter()
+            .find(|o| o["kind"] == "Secret" && o["metadata"]["name"] == "ingress-nginx-admission")
+            .expect("the admission Secret");
+        let vwc = objs
+            .iter()
+            .find(|o| o["kind"] == "ValidatingWebhookConfiguration")
+            .expect("the webhook configuration");
+        assert_eq!(
+            vwc["webhooks"][0]["clientConfig"]["caBundle"],
+            secret["data"]["ca"]
+        );
+        let der = |k: &str| {
+            let pem = BASE64
+                .decode(secret["data"][k].as_str().expect("base64 data"))
+                .expect("base64");
+            x509_parser::pem::parse_x509_pem(&pem)
+                .expect("PEM")
+                .1
+                .contents
+        };
+        let (ca_der, leaf_der) = (der("ca"), der("cert"));
+        let ca = x509_parser::parse_x509_certificate(&ca_der).expect("CA").1;
+        let leaf = x509_parser::parse_x509_certificate(&leaf_der)
+            .expect("leaf")
+            .1;
+        assert!(ca.is_ca());
+        assert_eq!(leaf.issuer(), ca.subject());
+        // What the apiserver does with the caBundle: verify the serving
+        // certificate for the Service's DNS name.
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca_der.clone().into()).expect("CA as a root");
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let verifier =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
+                .build()
+                .expect("verifier");
+        let name = rustls::pki_types::ServerName::try_from(
+            "ingress-nginx-controller-admission.ingress-nginx.svc",
+        )
+        .expect("name");
+        rustls::client::danger::ServerCertVerifier::verify_server_cert(
+            &*verifier,
+            &leaf_der.clone().into(),
+            &[],
+            &name,
+            &[],
+            rustls::pki_types::UnixTime::now(),
+        )
+        .expect("the serving certificate verifies against the caBundle");
+        let names: Vec<String> = leaf
+            .subject_alternative_name()
+            .expect("SAN")
+            .expect("SAN present")
+            .value
+            .general_names
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "DNSName(ingress-nginx-controller-admission)",
+                "DNSName(ingress-nginx-controller-admission.ingress-nginx.svc)"
+            ]
+        );
+        let key = BASE64
+            .decode(secret["data"]["key"].as_str().expect("key"))
+            .expect("base64");
+        assert!(String::from_utf8_lossy(&key).starts_with("-----BEGIN PRIVATE KEY-----"));
+        // A later install keeps what the controller already serves; the
+        // placeholders never count as installed.
+        assert_eq!(installed_certs(Some(secret)), Some(certs));
+        let placeholder = crate::api::yaml::from_multiple(INGRESS_NGINX)
+            .expect("manifest parses")
+            .into_iter()
+            .find(|o| o["kind"] == "Secret")
+            .expect("Secret");
+        assert_eq!(installed_certs(Some(&placeholder)), None);
+        assert_eq!(installed_certs(None), None);
     }
 
     #[test]
