@@ -55,6 +55,9 @@ struct PodEntry {
     uid: String,
     node: String,
     memory: PodMemory,
+    /// The resourceVersion of the kubelet's own last status write, so the
+    /// watch event it causes does not trigger another sync.
+    written_rv: Option<u64>,
 }
 
 /// What a node's kubelet and container runtime hold.
@@ -66,13 +69,12 @@ struct NodeState {
 
 #[derive(Default)]
 struct State {
-    pods: HashMap<ObjectKey, PodEntry>,
+    /// Boxed: a hash table keeps up to half its slots empty, and an entry
+    /// is hundreds of bytes.
+    pods: HashMap<ObjectKey, Box<PodEntry>>,
     nodes: HashMap<String, NodeState>,
     /// Service variables by (namespace, enableServiceLinks).
     service_env: HashMap<(String, bool), Vec<(String, String)>>,
-    /// The resourceVersion of the kubelet's own last status write, so the
-    /// watch event it causes does not trigger another sync.
-    written_rv: HashMap<ObjectKey, u64>,
     /// The nodes whose kubelet a Lease switch stops.
     stopped_nodes: BTreeSet<String>,
     recorder: Recorder,
@@ -215,7 +217,6 @@ impl Kubelets {
         {
             n.used_ips.remove(ip);
         }
-        st.written_rv.remove(key);
     }
 
     fn service_env_for(&self, st: &mut State, ns: &str, links: bool) -> Vec<(String, String)> {
@@ -503,6 +504,7 @@ impl Kubelets {
             Self::forget(st, key);
             return None;
         }
+        let mut written_rv = st.pods.get(key).and_then(|e| e.written_rv);
         if pod.get("status") != Some(&out.status) {
             // The status subresource takes only `status` from the body (the
             // rest comes from the stored pod): no copy of the whole pod.
@@ -522,7 +524,7 @@ impl Kubelets {
             ) {
                 Ok(w) => {
                     if let Some(rv) = meta::resource_version(&w.object) {
-                        st.written_rv.insert(key.clone(), rv);
+                        written_rv = Some(rv);
                     }
                 }
                 Err(e) => tracing::debug!("kubelet: status of {key}: {}", e.message),
@@ -530,11 +532,12 @@ impl Kubelets {
         }
         st.pods.insert(
             key.clone(),
-            PodEntry {
+            Box::new(PodEntry {
                 uid: meta::uid(&pod).to_string(),
                 node: node.name.clone(),
                 memory: out.memory,
-            },
+                written_rv,
+            }),
         );
         out.wake_at
     }
@@ -648,9 +651,9 @@ impl Kubelets {
         };
         Some(ContainerLog {
             lines: if previous {
-                cm.previous_logs.clone()
+                cm.previous_logs.to_vec()
             } else {
-                cm.logs.clone()
+                cm.logs.to_vec()
             },
             container_id: if previous {
                 cm.last
@@ -782,13 +785,15 @@ impl Controller for KubeletController {
             r if r == res::PODS => {
                 let key = ObjectKey::of(obj);
                 let mut st = self.0.lock();
-                let ours = st.written_rv.get(&key).copied();
+                let ours = st.pods.get(&key).and_then(|e| e.written_rv);
                 if ours.is_some() && ours == meta::resource_version(obj) {
                     // The event of the kubelet's own status write.
                     return Vec::new();
                 }
-                if node_name(obj).is_some() || st.pods.contains_key(&key) {
-                    st.written_rv.remove(&key);
+                if let Some(e) = st.pods.get_mut(&key) {
+                    e.written_rv = None;
+                    vec![key]
+                } else if node_name(obj).is_some() {
                     vec![key]
                 } else {
                     Vec::new()

@@ -5,7 +5,7 @@
 
 use super::probe::{self, Outcome, Target};
 use super::spec::{self, CSpec, PodSpec, ProbeSpec};
-use super::{PodInput, PodMemory, PodOutcome, TimedEvent, status};
+use super::{LogBuf, PodInput, PodMemory, PodOutcome, TimedEvent, status};
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::rng::Rng;
 use crate::sim::workload::behaviour::render;
@@ -138,8 +138,8 @@ pub struct ContainerMemory {
     pub pull_error: Option<String>,
     pub image: Option<ImageInfo>,
     pub next_retry: Option<Timestamp>,
-    pub logs: Vec<(Timestamp, String)>,
-    pub previous_logs: Vec<(Timestamp, String)>,
+    pub logs: LogBuf,
+    pub previous_logs: LogBuf,
     pub logged_to: SignedDuration,
     pub probes: Probes,
     pub ready: bool,
@@ -312,12 +312,10 @@ fn push_logs(cm: &mut ContainerMemory, tl: &Timeline, started: Timestamp, to: Si
         .max(1);
     for l in tl.lines_between(cm.logged_to, to, room) {
         let at = started + l.at;
-        cm.logs.push((at, render(&l.text, at)));
+        cm.logs.push(at, &render(&l.text, at));
     }
-    if cm.logs.len() > MAX_LOGS {
-        let drop = cm.logs.len() - MAX_LOGS;
-        cm.logs.drain(..drop);
-    }
+    cm.logs.keep_last(MAX_LOGS);
+    cm.logs.shrink();
     cm.logged_to = to;
 }
 
@@ -338,7 +336,7 @@ impl Ctx<'_> {
         t: Timestamp,
     ) -> Option<Timestamp> {
         for _ in 0..16 {
-            let cm = mem.containers.entry(c.name.clone()).or_default();
+            let cm = mem.containers.slot(&c.name);
             match cm.state.clone() {
                 CState::New | CState::Waiting { .. } => {
                     if let Some(r) = cm.next_retry
@@ -354,7 +352,7 @@ impl Ctx<'_> {
                     }
                     cm.next_retry = None;
                     let wake = self.attempt(c, mem, t);
-                    let cm = mem.containers.entry(c.name.clone()).or_default();
+                    let cm = mem.containers.slot(&c.name);
                     if !cm.running() {
                         return wake;
                     }
@@ -373,7 +371,7 @@ impl Ctx<'_> {
                 }
                 CState::Running { .. } => {
                     let w = self.running(c, mem, t);
-                    let cm = mem.containers.entry(c.name.clone()).or_default();
+                    let cm = mem.containers.slot(&c.name);
                     if cm.running() {
                         return w;
                     }
@@ -452,7 +450,7 @@ impl Ctx<'_> {
                     "Failed",
                     "Error: InvalidImageName".into(),
                 );
-                let cm = mem.containers.entry(c.name.clone()).or_default();
+                let cm = mem.containers.slot(&c.name);
                 cm.state = CState::Waiting {
                     reason: "InvalidImageName".into(),
                     message: Some(msg),
@@ -490,7 +488,7 @@ impl Ctx<'_> {
                 "Pulled",
                 format!("Container image \"{}\" already present on machine", c.image),
             );
-            mem.containers.entry(c.name.clone()).or_default().image = Some(info);
+            mem.containers.slot(&c.name).image = Some(info);
             return self.create(c, mem, t);
         }
         if c.pull_policy == "Never" {
@@ -512,7 +510,7 @@ impl Ctx<'_> {
                 "Failed",
                 "Error: ErrImageNeverPull".into(),
             );
-            let cm = mem.containers.entry(c.name.clone()).or_default();
+            let cm = mem.containers.slot(&c.name);
             cm.state = CState::Waiting {
                 reason: "ErrImageNeverPull".into(),
                 message: Some(msg),
@@ -520,7 +518,7 @@ impl Ctx<'_> {
             cm.next_retry = Some(t + SignedDuration::from_secs(10));
             return cm.next_retry;
         }
-        let cm = mem.containers.entry(c.name.clone()).or_default();
+        let cm = mem.containers.slot(&c.name);
         if let Some(b) = &cm.pull_backoff
             && t.duration_since(b.last_update) < SignedDuration::from_secs(b.secs)
         {
@@ -583,7 +581,7 @@ impl Ctx<'_> {
             Ok(info) => t + pull_secs(info.size, self.rng),
             Err(_) => t + SignedDuration::from_millis(300 + self.rng.below(700) as i64),
         };
-        let cm = mem.containers.entry(c.name.clone()).or_default();
+        let cm = mem.containers.slot(&c.name);
         cm.state = CState::Pulling {
             since: t,
             until,
@@ -606,12 +604,12 @@ impl Ctx<'_> {
                 let took = go_duration(t.duration_since(since));
                 self.event(t, Some(&fp), EventType::Normal, "Pulled", format!("Successfully pulled image \"{}\" in {took} ({took} including waiting). Image size: {} bytes.", c.image, info.size));
                 self.pulled.push(info.name.clone());
-                let cm = mem.containers.entry(c.name.clone()).or_default();
+                let cm = mem.containers.slot(&c.name);
                 cm.image = Some(info);
                 cm.pull_backoff = None;
                 cm.pull_error = None;
                 let w = self.create(c, mem, t);
-                let cm = mem.containers.entry(c.name.clone()).or_default();
+                let cm = mem.containers.slot(&c.name);
                 if cm.running() { None } else { w }
             }
             Err(msg) => {
@@ -629,7 +627,7 @@ impl Ctx<'_> {
                     "Failed",
                     "Error: ErrImagePull".into(),
                 );
-                let cm = mem.containers.entry(c.name.clone()).or_default();
+                let cm = mem.containers.slot(&c.name);
                 cm.pull_backoff = Some(next_backoff(&cm.pull_backoff, t));
                 cm.pull_error = Some(msg.clone());
                 cm.state = CState::Waiting {
@@ -655,7 +653,7 @@ impl Ctx<'_> {
                     "Failed",
                     format!("Error: {msg}"),
                 );
-                let cm = mem.containers.entry(c.name.clone()).or_default();
+                let cm = mem.containers.slot(&c.name);
                 cm.state = CState::Waiting {
                     reason: "CreateContainerConfigError".into(),
                     message: Some(msg),
@@ -675,7 +673,7 @@ impl Ctx<'_> {
             "Created",
             format!("Created container: {}", c.name),
         );
-        let cm = mem.containers.entry(c.name.clone()).or_default();
+        let cm = mem.containers.slot(&c.name);
         if !cm.logs.is_empty() || cm.restart_count > 0 {
             cm.previous_logs = std::mem::take(&mut cm.logs);
         }
@@ -741,7 +739,7 @@ impl Ctx<'_> {
         let sandbox = mem.sandbox_at;
         let grace = self.pod.grace;
         let fp = c.field_path.clone();
-        let cm = mem.containers.entry(c.name.clone()).or_default();
+        let cm = mem.containers.slot(&c.name);
         let CState::Running {
             id,
             started,
@@ -938,8 +936,9 @@ impl Ctx<'_> {
                 );
                 if exit_at == Some(at) {
                     for l in &late_exit_lines {
-                        cm.logs.push((at, render(&l.text, at)));
+                        cm.logs.push(at, &render(&l.text, at));
                     }
+                    cm.logs.shrink();
                 }
                 cm.state = CState::Terminated(Terminated {
                     exit_code: code,
@@ -1114,7 +1113,7 @@ impl Ctx<'_> {
         for c in &inits {
             let w = self.step_container(c, mem, t);
             wake = min_opt(wake, w);
-            let cm = mem.containers.entry(c.name.clone()).or_default();
+            let cm = mem.containers.slot(&c.name);
             let ok = if c.sidecar {
                 cm.running() && cm.started
             } else {

@@ -39,6 +39,7 @@ pub mod api_client;
 #[cfg(test)]
 mod api_tests;
 mod containers;
+mod memory;
 mod probe;
 pub mod service_env;
 mod spec;
@@ -55,6 +56,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use containers::{Backoff, CState, ContainerMemory, Terminated};
+pub use memory::{Conditions, ContainerMap, LogBuf, LogIter};
 pub use probe::{Served, serve};
 
 /// The node the pod runs on, as the kubelet sees it.
@@ -110,14 +112,12 @@ pub struct PodMemory {
     /// Pod IP, once the sandbox exists.
     pub pod_ip: Option<String>,
     pub sandbox_at: Option<Timestamp>,
-    /// Boxed: a B-tree node holds eleven values whatever the map's length,
-    /// and a `ContainerMemory` is hundreds of bytes.
-    pub containers: BTreeMap<String, Box<ContainerMemory>>,
+    pub containers: ContainerMap,
     /// Volume mount retries: (first failure, next retry, current delay in ms).
     pub mount_retry: Option<(Timestamp, Timestamp, i64)>,
     pub mount_timeout_at: Option<Timestamp>,
     /// Condition type → (status, lastTransitionTime).
-    pub conditions: BTreeMap<String, (bool, Timestamp)>,
+    pub conditions: Conditions,
     /// Graceful termination: when it started.
     pub terminating_since: Option<Timestamp>,
     pub gone: bool,
@@ -129,11 +129,11 @@ pub struct PodMemory {
 
 impl PodMemory {
     /// Log lines of a container: `(time, line)`, current run or previous.
-    pub fn logs(&self, container: &str, previous: bool) -> &[(Timestamp, String)] {
+    pub fn logs(&self, container: &str, previous: bool) -> Vec<(Timestamp, String)> {
         match self.containers.get(container) {
-            Some(c) if previous => &c.previous_logs,
-            Some(c) => &c.logs,
-            None => &[],
+            Some(c) if previous => c.previous_logs.to_vec(),
+            Some(c) => c.logs.to_vec(),
+            None => Vec::new(),
         }
     }
 }

@@ -132,7 +132,7 @@ pub fn track_conditions(pod: &PodSpec, mem: &mut PodMemory, now: Timestamp) {
         match mem.conditions.get(ty) {
             Some((old, _)) if *old == v => {}
             _ => {
-                mem.conditions.insert(ty.into(), (v, now));
+                mem.conditions.insert(ty, (v, now));
             }
         }
     }
@@ -176,7 +176,7 @@ fn terminated_json(t: &super::containers::Terminated) -> Value {
 
 fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
     let default = ContainerMemory::default();
-    let m = mem.containers.get(&c.name).map_or(&default, |b| &**b);
+    let m = mem.containers.get(&c.name).unwrap_or(&default);
     let (image, image_id) = match (
         &m.image,
         m.running() || matches!(m.state, CState::Terminated(_)) || m.last.is_some(),
