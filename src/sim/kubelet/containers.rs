@@ -310,12 +310,13 @@ fn push_logs(cm: &mut ContainerMemory, tl: &Timeline, started: Timestamp, to: Si
         .saturating_mul(2)
         .saturating_sub(cm.logs.len())
         .max(1);
+    let mut w = cm.logs.writer();
     for l in tl.lines_between(cm.logged_to, to, room) {
         let at = started + l.at;
-        cm.logs.push(at, &render(&l.text, at));
+        w.push(at, &render(&l.text, at));
     }
+    drop(w);
     cm.logs.keep_last(MAX_LOGS);
-    cm.logs.shrink();
     cm.logged_to = to;
 }
 
@@ -935,10 +936,10 @@ impl Ctx<'_> {
                     at.duration_since(started) + SignedDuration::from_nanos(1),
                 );
                 if exit_at == Some(at) {
+                    let mut w = cm.logs.writer();
                     for l in &late_exit_lines {
-                        cm.logs.push(at, &render(&l.text, at));
+                        w.push(at, &render(&l.text, at));
                     }
-                    cm.logs.shrink();
                 }
                 cm.state = CState::Terminated(Terminated {
                     exit_code: code,

@@ -3,10 +3,10 @@
 //! little work on access for bytes.
 //!
 //! - [`LogBuf`]: a container's log lines in one byte buffer, each line
-//!   stored as the length of the prefix it shares with the line before
-//!   plus the rest (nginx's lines share `/docker-entrypoint.sh: ` or
-//!   `2025/06/01 10:00:02 [notice] 1#1: `), with a 16-byte (time, end)
-//!   stamp per line;
+//!   coded against the line before: its time as a change (lines of a burst
+//!   share it), and only what follows the prefix the two share (nginx's
+//!   lines share `/docker-entrypoint.sh: ` or
+//!   `2025/06/01 10:00:02 [notice] 1#1: `);
 //! - [`ContainerMap`]: containers by name in a sorted `Vec` (a pod has a
 //!   few; a B-tree node holds eleven slots whatever the map's length);
 //! - [`Conditions`]: the four pod conditions the kubelet tracks, in place.
@@ -14,26 +14,20 @@
 use super::containers::ContainerMemory;
 use jiff::Timestamp;
 
-/// One line's time and where it ends in [`LogBuf::text`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    secs: i64,
-    nanos: i32,
-    end: u32,
-}
-
-/// Log lines `(time, text)` in arrival order, front-coded.
+/// Log lines `(time, text)` in arrival order, in one byte buffer.
+///
+/// Per line: the change of seconds and of nanoseconds from the line
+/// before (zigzag LEB128; lines of one burst share their time), the length
+/// of the prefix shared with the line before, the rest's length, the rest.
+/// Lines are read in order only ([`LogBuf::iter`]); they are added through
+/// a [`LogWriter`], which gives back spare capacity when dropped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogBuf {
-    /// Per line: the shared prefix length (LEB128), then the rest.
-    text: Vec<u8>,
-    stamps: Vec<Stamp>,
-    /// The last line in full (the next line's prefix comes from it); not
-    /// kept between pushes, see [`LogBuf::shrink`].
-    last: Option<String>,
+    bytes: Vec<u8>,
+    count: u32,
 }
 
-fn put_varint(out: &mut Vec<u8>, mut n: usize) {
+fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     loop {
         let b = (n & 0x7f) as u8;
         n >>= 7;
@@ -46,13 +40,13 @@ fn put_varint(out: &mut Vec<u8>, mut n: usize) {
 }
 
 /// Reads a LEB128 number at `*pos`, moving past it.
-fn get_varint(bytes: &[u8], pos: &mut usize) -> usize {
-    let mut n = 0usize;
+fn get_varint(bytes: &[u8], pos: &mut usize) -> u64 {
+    let mut n = 0u64;
     let mut shift = 0u32;
     while let Some(&b) = bytes.get(*pos) {
         *pos += 1;
-        if shift < usize::BITS {
-            n |= usize::from(b & 0x7f) << shift;
+        if shift < u64::BITS {
+            n |= u64::from(b & 0x7f) << shift;
         }
         shift += 7;
         if b & 0x80 == 0 {
@@ -60,6 +54,14 @@ fn get_varint(bytes: &[u8], pos: &mut usize) -> usize {
         }
     }
     n
+}
+
+fn zigzag(n: i64) -> u64 {
+    ((n << 1) ^ (n >> 63)) as u64
+}
+
+fn unzigzag(n: u64) -> i64 {
+    ((n >> 1) as i64) ^ -((n & 1) as i64)
 }
 
 /// Bytes `a` and `b` share at the start, cut to a char boundary of both.
@@ -71,50 +73,62 @@ fn shared_prefix(a: &str, b: &str) -> usize {
     n
 }
 
+/// A line as the codec sees it: seconds, nanoseconds, text.
+#[derive(Debug, Clone, Default)]
+struct Line {
+    secs: i64,
+    nanos: i32,
+    text: String,
+}
+
+/// Appends `line` coded against `prev`.
+fn encode(out: &mut Vec<u8>, prev: &Line, line: &Line) {
+    put_varint(out, zigzag(line.secs.wrapping_sub(prev.secs)));
+    put_varint(
+        out,
+        zigzag(i64::from(line.nanos).wrapping_sub(i64::from(prev.nanos))),
+    );
+    let shared = shared_prefix(&prev.text, &line.text);
+    let rest = &line.text.as_bytes()[shared..];
+    put_varint(out, shared as u64);
+    put_varint(out, rest.len() as u64);
+    out.extend_from_slice(rest);
+}
+
+/// Reads the line at `*pos` into `line` (which holds the one before).
+fn decode(bytes: &[u8], pos: &mut usize, line: &mut Line) {
+    line.secs = line.secs.wrapping_add(unzigzag(get_varint(bytes, pos)));
+    let nanos = i64::from(line.nanos).wrapping_add(unzigzag(get_varint(bytes, pos)));
+    line.nanos = i32::try_from(nanos).unwrap_or_default();
+    let shared = usize::try_from(get_varint(bytes, pos)).unwrap_or(usize::MAX);
+    let len = usize::try_from(get_varint(bytes, pos)).unwrap_or(usize::MAX);
+    let mut keep = shared.min(line.text.len());
+    while !line.text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    line.text.truncate(keep);
+    let end = pos.saturating_add(len).min(bytes.len());
+    line.text.push_str(&String::from_utf8_lossy(
+        bytes.get(*pos..end).unwrap_or_default(),
+    ));
+    *pos = end;
+}
+
 impl LogBuf {
     pub fn len(&self) -> usize {
-        self.stamps.len()
+        self.count as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.stamps.is_empty()
+        self.count == 0
     }
 
-    /// The full text of the last line (decoded when not cached).
-    fn last_line(&self) -> String {
-        self.iter().last().map(|(_, l)| l).unwrap_or_default()
-    }
-
-    /// Appends a line. A buffer past 4 GiB takes no more lines.
-    pub fn push(&mut self, at: Timestamp, line: &str) {
-        let prev = match self.last.take() {
-            Some(p) => p,
-            None if self.is_empty() => String::new(),
-            None => self.last_line(),
-        };
-        let shared = shared_prefix(&prev, line);
-        let start = self.text.len();
-        put_varint(&mut self.text, shared);
-        self.text.extend_from_slice(&line.as_bytes()[shared..]);
-        let Ok(end) = u32::try_from(self.text.len()) else {
-            self.text.truncate(start);
-            self.last = Some(prev);
-            return;
-        };
-        self.stamps.push(Stamp {
-            secs: at.as_second(),
-            nanos: at.subsec_nanosecond(),
-            end,
-        });
-        self.last = Some(line.to_string());
-    }
-
-    /// Releases spare capacity and the cached last line (call after a
-    /// batch of pushes).
-    pub fn shrink(&mut self) {
-        self.last = None;
-        self.text.shrink_to_fit();
-        self.stamps.shrink_to_fit();
+    /// Adds lines; the buffer is trimmed to size when the writer drops.
+    pub fn writer(&mut self) -> LogWriter<'_> {
+        LogWriter {
+            buf: self,
+            last: None,
+        }
     }
 
     /// Keeps only the newest `n` lines.
@@ -123,38 +137,30 @@ impl LogBuf {
         if drop == 0 {
             return;
         }
-        let Some((_, first)) = self.iter().nth(drop) else {
+        if drop >= self.len() {
             *self = Self::default();
             return;
-        };
-        let cut = self.stamps[drop - 1].end as usize;
-        // The new first line is stored whole; the ones after it keep their
+        }
+        // The new first line is coded whole; the ones after it keep their
         // bytes (they refer to their unchanged predecessor).
-        let mut pos = cut;
-        let old_shared = get_varint(&self.text, &mut pos);
-        let first_end = self.stamps[drop].end as usize;
-        let mut text = Vec::with_capacity(self.text.len() - cut + old_shared + 1);
-        put_varint(&mut text, 0);
-        text.extend_from_slice(first.as_bytes());
-        let delta = text.len() as i64 - (first_end - cut) as i64;
-        text.extend_from_slice(self.text.get(first_end..).unwrap_or_default());
-        let stamps = self.stamps[drop..]
-            .iter()
-            .map(|s| Stamp {
-                end: u32::try_from(i64::from(s.end) - cut as i64 + delta).unwrap_or(u32::MAX),
-                ..*s
-            })
-            .collect();
-        self.text = text;
-        self.stamps = stamps;
+        let (mut pos, mut line) = (0, Line::default());
+        for _ in 0..=drop {
+            decode(&self.bytes, &mut pos, &mut line);
+        }
+        let mut bytes = Vec::with_capacity(self.bytes.len() - pos + line.text.len() + 20);
+        encode(&mut bytes, &Line::default(), &line);
+        bytes.extend_from_slice(self.bytes.get(pos..).unwrap_or_default());
+        self.bytes = bytes;
+        self.count -= drop as u32;
     }
 
     /// The lines, oldest first.
     pub fn iter(&self) -> LogIter<'_> {
         LogIter {
             buf: self,
-            next: 0,
-            line: String::new(),
+            left: self.count,
+            pos: 0,
+            line: Line::default(),
         }
     }
 
@@ -164,39 +170,70 @@ impl LogBuf {
     }
 }
 
+/// Appends to a [`LogBuf`]; gives back its spare capacity when dropped.
+pub struct LogWriter<'a> {
+    buf: &'a mut LogBuf,
+    /// The last line in full (the next line is coded against it).
+    last: Option<Line>,
+}
+
+impl LogWriter<'_> {
+    /// Appends a line (a buffer holding `u32::MAX` lines takes no more).
+    pub fn push(&mut self, at: Timestamp, text: &str) {
+        if self.buf.count == u32::MAX {
+            return;
+        }
+        let prev = match self.last.take() {
+            Some(l) => l,
+            None => {
+                let (mut pos, mut line) = (0, Line::default());
+                for _ in 0..self.buf.count {
+                    decode(&self.buf.bytes, &mut pos, &mut line);
+                }
+                line
+            }
+        };
+        let line = Line {
+            secs: at.as_second(),
+            nanos: at.subsec_nanosecond(),
+            text: text.to_string(),
+        };
+        encode(&mut self.buf.bytes, &prev, &line);
+        self.buf.count += 1;
+        self.last = Some(line);
+    }
+}
+
+impl Drop for LogWriter<'_> {
+    fn drop(&mut self) {
+        self.buf.bytes.shrink_to_fit();
+    }
+}
+
 /// Decodes a [`LogBuf`] line by line.
 pub struct LogIter<'a> {
     buf: &'a LogBuf,
-    next: usize,
-    /// The line decoded last (the next one's prefix).
-    line: String,
+    left: u32,
+    pos: usize,
+    /// The line decoded last (the next one is coded against it).
+    line: Line,
 }
 
 impl Iterator for LogIter<'_> {
     type Item = (Timestamp, String);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let s = *self.buf.stamps.get(self.next)?;
-        let mut pos = match self.next {
-            0 => 0,
-            i => self.buf.stamps[i - 1].end as usize,
-        };
-        self.next += 1;
-        let shared = get_varint(&self.buf.text, &mut pos);
-        let mut keep = shared.min(self.line.len());
-        while !self.line.is_char_boundary(keep) {
-            keep -= 1;
+        if self.left == 0 {
+            return None;
         }
-        self.line.truncate(keep);
-        let rest = self.buf.text.get(pos..s.end as usize).unwrap_or_default();
-        self.line.push_str(&String::from_utf8_lossy(rest));
-        let at = Timestamp::new(s.secs, s.nanos).unwrap_or(Timestamp::UNIX_EPOCH);
-        Some((at, self.line.clone()))
+        self.left -= 1;
+        decode(&self.buf.bytes, &mut self.pos, &mut self.line);
+        let at = Timestamp::new(self.line.secs, self.line.nanos).unwrap_or(Timestamp::UNIX_EPOCH);
+        Some((at, self.line.text.clone()))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.buf.len().saturating_sub(self.next);
-        (n, Some(n))
+        (self.left as usize, Some(self.left as usize))
     }
 }
 
@@ -286,10 +323,11 @@ mod tests {
 
     fn filled(lines: &[&str]) -> LogBuf {
         let mut b = LogBuf::default();
+        let mut w = b.writer();
         for (i, l) in lines.iter().enumerate() {
-            b.push(ts(1_748_772_000 + i as i64, 509_000_000), l);
+            w.push(ts(1_748_772_000 + i as i64 / 3, 509_000_000), l);
         }
-        b.shrink();
+        drop(w);
         b
     }
 
@@ -321,17 +359,19 @@ mod tests {
             let want: Vec<(Timestamp, String)> = lines
                 .iter()
                 .enumerate()
-                .map(|(i, l)| (ts(1_748_772_000 + i as i64, 509_000_000), l.to_string()))
+                .map(|(i, l)| (ts(1_748_772_000 + i as i64 / 3, 509_000_000), l.to_string()))
                 .collect();
             assert_eq!(got, want, "{lines:?}");
         }
     }
 
     #[test]
-    fn pushing_after_shrink_continues_from_the_decoded_last_line() {
+    fn a_new_writer_continues_from_the_decoded_last_line() {
         let mut b = filled(&NGINX[..4]);
-        b.push(ts(9, 1), NGINX[4]);
-        b.push(ts(10, 0), "/docker-entrypoint.sh: again");
+        let mut w = b.writer();
+        w.push(ts(9, 1), NGINX[4]);
+        w.push(ts(10, 0), "/docker-entrypoint.sh: again");
+        drop(w);
         let got: Vec<String> = b.iter().map(|(_, l)| l).collect();
         assert_eq!(got[4], NGINX[4]);
         assert_eq!(got[5], "/docker-entrypoint.sh: again");
@@ -342,7 +382,8 @@ mod tests {
     fn shared_prefixes_are_stored_once() {
         let b = filled(&NGINX[..5]);
         let whole: usize = NGINX[..5].iter().map(|l| l.len()).sum();
-        assert!(b.text.len() < whole - 60, "{} of {whole}", b.text.len());
+        assert!(b.bytes.len() < whole - 40, "{} of {whole}", b.bytes.len());
+        assert_eq!(b.bytes.capacity(), b.bytes.len());
     }
 
     #[test]
@@ -353,7 +394,8 @@ mod tests {
             let all = filled(&NGINX).to_vec();
             let want = all[all.len().saturating_sub(keep)..].to_vec();
             assert_eq!(b.to_vec(), want, "keep {keep}");
-            b.push(ts(1, 0), "2025/06/01 10:00:02 [notice] 1#1: more");
+            b.writer()
+                .push(ts(1, 0), "2025/06/01 10:00:02 [notice] 1#1: more");
             assert_eq!(
                 b.to_vec().last().map(|l| l.1.clone()).as_deref(),
                 Some("2025/06/01 10:00:02 [notice] 1#1: more")
@@ -364,16 +406,33 @@ mod tests {
     #[test]
     fn timestamps_keep_their_nanoseconds_and_sign() {
         let mut b = LogBuf::default();
-        for t in [ts(0, 0), ts(-5, -1), ts(1_748_772_002, 529_000_001)] {
-            b.push(t, "l");
+        let mut w = b.writer();
+        for t in [
+            ts(0, 0),
+            ts(-5, -1),
+            ts(1_748_772_002, 529_000_001),
+            Timestamp::MIN,
+            Timestamp::MAX,
+        ] {
+            w.push(t, "l");
         }
+        drop(w);
         let got: Vec<Timestamp> = b.iter().map(|(t, _)| t).collect();
-        assert_eq!(got, [ts(0, 0), ts(-5, -1), ts(1_748_772_002, 529_000_001)]);
+        assert_eq!(
+            got,
+            [
+                ts(0, 0),
+                ts(-5, -1),
+                ts(1_748_772_002, 529_000_001),
+                Timestamp::MIN,
+                Timestamp::MAX
+            ]
+        );
     }
 
     #[test]
     fn varints_round_trip() {
-        for n in [0usize, 1, 127, 128, 300, 16_383, 16_384, usize::MAX] {
+        for n in [0u64, 1, 127, 128, 300, 16_383, 16_384, u64::MAX] {
             let mut v = Vec::new();
             put_varint(&mut v, n);
             let mut pos = 0;
@@ -383,6 +442,9 @@ mod tests {
         // A truncated number does not read past the end.
         let mut pos = 0;
         assert_eq!(get_varint(&[0x80], &mut pos), 0);
+        for n in [0i64, 1, -1, i64::MAX, i64::MIN] {
+            assert_eq!(unzigzag(zigzag(n)), n);
+        }
     }
 
     #[test]

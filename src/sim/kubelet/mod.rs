@@ -56,7 +56,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use containers::{Backoff, CState, ContainerMemory, Terminated};
-pub use memory::{Conditions, ContainerMap, LogBuf, LogIter};
+pub use memory::{Conditions, ContainerMap, LogBuf, LogIter, LogWriter};
 pub use probe::{Served, serve};
 
 /// The node the pod runs on, as the kubelet sees it.
