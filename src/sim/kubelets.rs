@@ -30,6 +30,7 @@ use crate::sim::recorder::Recorder;
 use crate::sim::rng::Rng;
 use crate::sim::runtime::{Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, res};
+use crate::sim::workload::catalog::ImageInfo;
 use crate::sim::workload::{AppBehaviour, Catalog, NoNetwork, Protocol};
 use crate::store::ResKey;
 use jiff::Timestamp;
@@ -75,6 +76,9 @@ struct State {
     nodes: HashMap<String, NodeState>,
     /// Service variables by (namespace, enableServiceLinks).
     service_env: HashMap<(String, bool), Vec<(String, String)>>,
+    /// One copy of each image's details, shared by the containers that
+    /// run it, by image reference.
+    image_infos: HashMap<String, Arc<ImageInfo>>,
     /// The nodes whose kubelet a Lease switch stops.
     stopped_nodes: BTreeSet<String>,
     recorder: Recorder,
@@ -130,6 +134,17 @@ pub fn references(pod: &Value) -> References {
         add(&mut r.secrets, str_at(s, "/name"));
     }
     r
+}
+
+/// Points `info` at the shared copy of equal details (or makes it that).
+fn share_image(cache: &mut HashMap<String, Arc<ImageInfo>>, info: &mut Arc<ImageInfo>) {
+    match cache.get(&info.name) {
+        Some(shared) if Arc::ptr_eq(shared, info) => {}
+        Some(shared) if **shared == **info => *info = shared.clone(),
+        _ => {
+            cache.insert(info.name.clone(), info.clone());
+        }
+    }
 }
 
 fn node_name(pod: &Value) -> Option<&str> {
@@ -470,7 +485,7 @@ impl Kubelets {
             now,
         };
         let net = self.network(&serving, &pod, &memory);
-        let out = kubelet::sync_pod(
+        let mut out = kubelet::sync_pod(
             &PodInput {
                 pod: &pod,
                 node: &node,
@@ -483,6 +498,11 @@ impl Kubelets {
             &self.rng,
         );
         drop(net);
+        for c in out.memory.containers.values_mut() {
+            if let Some(info) = &mut c.image {
+                share_image(&mut st.image_infos, info);
+            }
+        }
         let node_state = st.nodes.entry(node.name.clone()).or_default();
         node_state.images.extend(out.pulled_images.iter().cloned());
         if let Some(ip) = &out.memory.pod_ip {
@@ -920,6 +940,31 @@ mod tests {
     use crate::sim::clock::{Clock, VirtualClock};
     use crate::sim::runtime::Runtime;
     use serde_json::json;
+
+    #[test]
+    fn containers_running_one_image_share_its_details() {
+        let info = |name: &str, size| ImageInfo {
+            name: name.into(),
+            image_id: format!("{name}@sha256:0"),
+            size,
+        };
+        let mut cache = HashMap::new();
+        let mut a = Arc::new(info("docker.io/library/nginx:1.27", 7));
+        share_image(&mut cache, &mut a);
+        // (details, shares a's copy)
+        let cases = [
+            (info("docker.io/library/nginx:1.27", 7), true),
+            (info("docker.io/library/nginx:1.27", 8), false),
+            (info("docker.io/library/busybox:1.36", 7), false),
+        ];
+        for (details, shared) in cases {
+            let mut b = Arc::new(details.clone());
+            share_image(&mut cache, &mut b);
+            assert_eq!(*b, details);
+            assert_eq!(Arc::ptr_eq(&a, &b), shared, "{details:?}");
+            cache.insert(a.name.clone(), a.clone());
+        }
+    }
 
     /// A seeded cluster with every controller and the kubelets, on a
     /// virtual clock.

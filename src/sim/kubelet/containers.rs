@@ -12,6 +12,7 @@ use crate::sim::workload::behaviour::render;
 use crate::sim::workload::catalog::{Credential, ImageInfo, ImageRef, credentials_from_secret};
 use crate::sim::workload::{self, ContainerSpec, End, Sigterm, Timeline};
 use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
 
 /// Restart (and image pull) back-off: `flowcontrol.Backoff` with 10s
 /// initial, 300s max, entries expiring after 2×max without an update.
@@ -112,7 +113,7 @@ pub enum CState {
         started: Timestamp,
         kill_at: Option<(Timestamp, i32)>,
     },
-    Terminated(Terminated),
+    Terminated(Box<Terminated>),
 }
 
 /// Probe workers' state.
@@ -132,11 +133,14 @@ pub struct Probes {
 pub struct ContainerMemory {
     pub state: CState,
     pub restart_count: u32,
-    pub last: Option<Terminated>,
+    /// Boxed (as in [`CState::Terminated`]): most containers never end.
+    pub last: Option<Box<Terminated>>,
     pub crash_backoff: Option<Backoff>,
     pub pull_backoff: Option<Backoff>,
     pub pull_error: Option<String>,
-    pub image: Option<ImageInfo>,
+    /// Shared: the kubelets keep one copy per image (see
+    /// `sim::kubelets`), not one per container.
+    pub image: Option<Arc<ImageInfo>>,
     pub next_retry: Option<Timestamp>,
     pub logs: LogBuf,
     pub previous_logs: LogBuf,
@@ -489,7 +493,7 @@ impl Ctx<'_> {
                 "Pulled",
                 format!("Container image \"{}\" already present on machine", c.image),
             );
-            mem.containers.slot(&c.name).image = Some(info);
+            mem.containers.slot(&c.name).image = Some(Arc::new(info));
             return self.create(c, mem, t);
         }
         if c.pull_policy == "Never" {
@@ -606,7 +610,7 @@ impl Ctx<'_> {
                 self.event(t, Some(&fp), EventType::Normal, "Pulled", format!("Successfully pulled image \"{}\" in {took} ({took} including waiting). Image size: {} bytes.", c.image, info.size));
                 self.pulled.push(info.name.clone());
                 let cm = mem.containers.slot(&c.name);
-                cm.image = Some(info);
+                cm.image = Some(Arc::new(info));
                 cm.pull_backoff = None;
                 cm.pull_error = None;
                 let w = self.create(c, mem, t);
@@ -684,14 +688,14 @@ impl Ctx<'_> {
         cm.started = false;
         if let End::StartError { message } = &tl.end {
             let message = message.clone();
-            cm.state = CState::Terminated(Terminated {
+            cm.state = CState::Terminated(Box::new(Terminated {
                 exit_code: 128,
                 reason: "StartError".into(),
                 message: Some(message.clone()),
                 started_at: None,
                 finished_at: t,
                 container_id: id,
-            });
+            }));
             self.event(
                 t,
                 Some(&fp),
@@ -941,14 +945,14 @@ impl Ctx<'_> {
                         w.push(at, &render(&l.text, at));
                     }
                 }
-                cm.state = CState::Terminated(Terminated {
+                cm.state = CState::Terminated(Box::new(Terminated {
                     exit_code: code,
                     reason: reason.into(),
                     message: None,
                     started_at: Some(started),
                     finished_at: at,
                     container_id: id,
-                });
+                }));
                 cm.ready = false;
                 cm.started = false;
                 cm.probes = Probes::default();
@@ -1025,14 +1029,14 @@ impl Ctx<'_> {
                 };
                 if kill.0 <= t {
                     push_logs(cm, &tl, started, kill.0.duration_since(started));
-                    cm.state = CState::Terminated(Terminated {
+                    cm.state = CState::Terminated(Box::new(Terminated {
                         exit_code: kill.1,
                         reason: reason_for(kill.1).into(),
                         message: None,
                         started_at: Some(started),
                         finished_at: kill.0,
                         container_id: id,
-                    });
+                    }));
                     cm.ready = false;
                 } else {
                     wake = min_opt(wake, Some(kill.0));
@@ -1055,7 +1059,8 @@ impl Ctx<'_> {
             let claim_err =
                 spec::claim_error(&self.pod.volumes, self.input.world, &self.pod.namespace);
             if !errs.is_empty() || claim_err.is_some() {
-                let (first, next, delay) = mem.mount_retry.unwrap_or((t, t, 500));
+                let (first, next, delay) =
+                    mem.mount_retry.as_deref().copied().unwrap_or((t, t, 500));
                 let mut wake = None;
                 if next <= t {
                     if let Some(m) = &claim_err {
@@ -1076,9 +1081,10 @@ impl Ctx<'_> {
                     } else {
                         (delay * 2).min(122_000)
                     };
-                    mem.mount_retry = Some((first, t + SignedDuration::from_millis(d), d));
+                    mem.mount_retry =
+                        Some(Box::new((first, t + SignedDuration::from_millis(d), d)));
                 } else {
-                    mem.mount_retry = Some((first, next, delay));
+                    mem.mount_retry = Some(Box::new((first, next, delay)));
                 }
                 let timeout = mem
                     .mount_timeout_at
@@ -1096,7 +1102,7 @@ impl Ctx<'_> {
                 } else {
                     mem.mount_timeout_at = Some(timeout);
                 }
-                wake = min_opt(wake, mem.mount_retry.map(|m| m.1));
+                wake = min_opt(wake, mem.mount_retry.as_ref().map(|m| m.1));
                 return min_opt(wake, mem.mount_timeout_at);
             }
             mem.mount_retry = None;

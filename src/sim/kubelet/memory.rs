@@ -267,6 +267,10 @@ impl ContainerMap {
         &mut self.0[i].1
     }
 
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut ContainerMemory> {
+        self.0.iter_mut().map(|(_, c)| &mut **c)
+    }
+
     pub fn keys(&self) -> impl Iterator<Item = &String> {
         self.0.iter().map(|(n, _)| n)
     }

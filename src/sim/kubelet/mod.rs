@@ -113,8 +113,9 @@ pub struct PodMemory {
     pub pod_ip: Option<String>,
     pub sandbox_at: Option<Timestamp>,
     pub containers: ContainerMap,
-    /// Volume mount retries: (first failure, next retry, current delay in ms).
-    pub mount_retry: Option<(Timestamp, Timestamp, i64)>,
+    /// Volume mount retries: (first failure, next retry, current delay in
+    /// ms); boxed, as most pods mount at once.
+    pub mount_retry: Option<Box<(Timestamp, Timestamp, i64)>>,
     pub mount_timeout_at: Option<Timestamp>,
     /// Condition type → (status, lastTransitionTime).
     pub conditions: Conditions,
