@@ -5,7 +5,7 @@
 
 use super::probe::{self, Outcome, Target};
 use super::spec::{self, CSpec, PodSpec, ProbeSpec};
-use super::{LogBuf, PodInput, PodMemory, PodOutcome, TimedEvent, status};
+use super::{LogBuf, PodInput, PodMemory, PodOutcome, ProbeState, TimedEvent, status};
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::rng::Rng;
 use crate::sim::workload::behaviour::render;
@@ -145,7 +145,7 @@ pub struct ContainerMemory {
     pub logs: LogBuf,
     pub previous_logs: LogBuf,
     pub logged_to: SignedDuration,
-    pub probes: Probes,
+    pub probes: ProbeState,
     pub ready: bool,
     /// Startup probe passed (or none).
     pub started: bool,
@@ -710,7 +710,7 @@ impl Ctx<'_> {
             started: t,
             kill_at: None,
         };
-        cm.probes = Probes::default();
+        cm.probes = ProbeState::default();
         let base = mem_sandbox;
         let delay = |p: &ProbeSpec| {
             tick(
@@ -955,7 +955,7 @@ impl Ctx<'_> {
                 }));
                 cm.ready = false;
                 cm.started = false;
-                cm.probes = Probes::default();
+                cm.probes = ProbeState::default();
                 Some(at)
             }
             first => {
@@ -1191,6 +1191,9 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
         }
         mem.last_sync = Some(now);
         status::track_conditions(&ctx.pod, &mut mem, now);
+    }
+    for c in mem.containers.values_mut() {
+        c.probes.tidy();
     }
     let status = status::pod_status(&ctx.pod, input, &mem, now);
     ctx.events.sort_by_key(|e| e.at);

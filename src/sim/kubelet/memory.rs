@@ -9,9 +9,10 @@
 //!   `2025/06/01 10:00:02 [notice] 1#1: `);
 //! - [`ContainerMap`]: containers by name in a sorted `Vec` (a pod has a
 //!   few; a B-tree node holds eleven slots whatever the map's length);
-//! - [`Conditions`]: the four pod conditions the kubelet tracks, in place.
+//! - [`Conditions`]: the four pod conditions the kubelet tracks, in place;
+//! - [`ProbeState`]: probe timers and counts, boxed only while some are set.
 
-use super::containers::ContainerMemory;
+use super::containers::{ContainerMemory, Probes};
 use jiff::Timestamp;
 
 /// Log lines `(time, text)` in arrival order, in one byte buffer.
@@ -317,6 +318,42 @@ impl Conditions {
     }
 }
 
+/// A container's [`Probes`]: reads as all-unset when none are kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProbeState(Option<Box<Probes>>);
+
+static NO_PROBES: Probes = Probes {
+    next_startup: None,
+    next_liveness: None,
+    next_readiness: None,
+    startup_failures: 0,
+    liveness_failures: 0,
+    readiness_failures: 0,
+    readiness_successes: 0,
+};
+
+impl std::ops::Deref for ProbeState {
+    type Target = Probes;
+    fn deref(&self) -> &Probes {
+        self.0.as_deref().unwrap_or(&NO_PROBES)
+    }
+}
+
+impl std::ops::DerefMut for ProbeState {
+    fn deref_mut(&mut self) -> &mut Probes {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl ProbeState {
+    /// Frees the box when nothing in it is set.
+    pub fn tidy(&mut self) {
+        if self.0.as_deref() == Some(&NO_PROBES) {
+            self.0 = None;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,5 +504,19 @@ mod tests {
         assert_eq!(c.get("Ready"), Some(&(true, ts(3, 0))));
         assert_eq!(c.get("PodScheduled"), None);
         assert_eq!(c.get("Initialized"), None);
+    }
+
+    #[test]
+    fn probe_state_is_boxed_only_while_something_is_set() {
+        let mut p = ProbeState::default();
+        assert_eq!(*p, Probes::default());
+        p.next_liveness = Some(ts(5, 0));
+        p.tidy();
+        assert_eq!(p.next_liveness, Some(ts(5, 0)));
+        assert!(p.0.is_some());
+        p.next_liveness = None;
+        p.tidy();
+        assert!(p.0.is_none());
+        assert_eq!(p, ProbeState::default());
     }
 }
