@@ -5,7 +5,7 @@
 
 use super::probe::{self, Outcome, Target};
 use super::spec::{self, CSpec, PodSpec, ProbeSpec};
-use super::{LogBuf, PodInput, PodMemory, PodOutcome, ProbeState, TimedEvent, status};
+use super::{LogBuf, PodInput, PodMemory, PodOutcome, ProbeState, Sparse, TimedEvent, status};
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::rng::Rng;
 use crate::sim::workload::behaviour::render;
@@ -128,6 +128,15 @@ pub struct Probes {
     pub readiness_successes: u32,
 }
 
+/// What a container's failures leave behind.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Retry {
+    pub crash_backoff: Option<Backoff>,
+    pub pull_backoff: Option<Backoff>,
+    pub pull_error: Option<String>,
+    pub next_retry: Option<Timestamp>,
+}
+
 /// The runtime's memory of one container.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerMemory {
@@ -135,13 +144,11 @@ pub struct ContainerMemory {
     pub restart_count: u32,
     /// Boxed (as in [`CState::Terminated`]): most containers never end.
     pub last: Option<Box<Terminated>>,
-    pub crash_backoff: Option<Backoff>,
-    pub pull_backoff: Option<Backoff>,
-    pub pull_error: Option<String>,
+    /// Back-offs and retries (boxed only while a failure is remembered).
+    pub retry: Sparse<Retry>,
     /// Shared: the kubelets keep one copy per image (see
     /// `sim::kubelets`), not one per container.
     pub image: Option<Arc<ImageInfo>>,
-    pub next_retry: Option<Timestamp>,
     pub logs: LogBuf,
     pub previous_logs: LogBuf,
     pub logged_to: SignedDuration,
@@ -344,7 +351,7 @@ impl Ctx<'_> {
             let cm = mem.containers.slot(&c.name);
             match cm.state.clone() {
                 CState::New | CState::Waiting { .. } => {
-                    if let Some(r) = cm.next_retry
+                    if let Some(r) = cm.retry.next_retry
                         && r > t
                     {
                         return Some(r);
@@ -352,10 +359,11 @@ impl Ctx<'_> {
                     if matches!(&cm.state, CState::Waiting { reason, .. } if reason == "CrashLoopBackOff")
                         && let Some(last) = cm.last.clone()
                     {
-                        cm.crash_backoff = Some(next_backoff(&cm.crash_backoff, last.finished_at));
+                        cm.retry.crash_backoff =
+                            Some(next_backoff(&cm.retry.crash_backoff, last.finished_at));
                         cm.restart_count += 1;
                     }
-                    cm.next_retry = None;
+                    cm.retry.next_retry = None;
                     let wake = self.attempt(c, mem, t);
                     let cm = mem.containers.slot(&c.name);
                     if !cm.running() {
@@ -391,8 +399,9 @@ impl Ctx<'_> {
                         return Some(noticed);
                     }
                     cm.last = Some(term.clone());
-                    if in_backoff(&cm.crash_backoff, term.finished_at, noticed) {
+                    if in_backoff(&cm.retry.crash_backoff, term.finished_at, noticed) {
                         let secs = cm
+                            .retry
                             .crash_backoff
                             .as_ref()
                             .map(|b| b.secs)
@@ -407,7 +416,7 @@ impl Ctx<'_> {
                                 self.pod.format()
                             )),
                         };
-                        cm.next_retry = Some(retry);
+                        cm.retry.next_retry = Some(retry);
                         let msg = format!(
                             "Back-off restarting failed container {} in pod {}",
                             c.name,
@@ -424,10 +433,11 @@ impl Ctx<'_> {
                             return Some(retry);
                         }
                     } else {
-                        cm.crash_backoff = Some(next_backoff(&cm.crash_backoff, term.finished_at));
+                        cm.retry.crash_backoff =
+                            Some(next_backoff(&cm.retry.crash_backoff, term.finished_at));
                         cm.restart_count += 1;
                         cm.state = CState::New;
-                        cm.next_retry = None;
+                        cm.retry.next_retry = None;
                     }
                 }
             }
@@ -460,8 +470,8 @@ impl Ctx<'_> {
                     reason: "InvalidImageName".into(),
                     message: Some(msg),
                 };
-                cm.next_retry = Some(t + SignedDuration::from_secs(10));
-                return cm.next_retry;
+                cm.retry.next_retry = Some(t + SignedDuration::from_secs(10));
+                return cm.retry.next_retry;
             }
         };
         let full = r.full();
@@ -520,23 +530,23 @@ impl Ctx<'_> {
                 reason: "ErrImageNeverPull".into(),
                 message: Some(msg),
             };
-            cm.next_retry = Some(t + SignedDuration::from_secs(10));
-            return cm.next_retry;
+            cm.retry.next_retry = Some(t + SignedDuration::from_secs(10));
+            return cm.retry.next_retry;
         }
         let cm = mem.containers.slot(&c.name);
-        if let Some(b) = &cm.pull_backoff
+        if let Some(b) = &cm.retry.pull_backoff
             && t.duration_since(b.last_update) < SignedDuration::from_secs(b.secs)
         {
             let retry = b.last_update + SignedDuration::from_secs(b.secs);
             let mut msg = format!("Back-off pulling image \"{}\"", c.image);
-            if let Some(prev) = &cm.pull_error {
+            if let Some(prev) = &cm.retry.pull_error {
                 msg = format!("{msg}: ErrImagePull: {prev}");
             }
             cm.state = CState::Waiting {
                 reason: "ImagePullBackOff".into(),
                 message: Some(msg),
             };
-            cm.next_retry = Some(retry);
+            cm.retry.next_retry = Some(retry);
             self.event(
                 t,
                 Some(&fp),
@@ -611,8 +621,8 @@ impl Ctx<'_> {
                 self.pulled.push(info.name.clone());
                 let cm = mem.containers.slot(&c.name);
                 cm.image = Some(Arc::new(info));
-                cm.pull_backoff = None;
-                cm.pull_error = None;
+                cm.retry.pull_backoff = None;
+                cm.retry.pull_error = None;
                 let w = self.create(c, mem, t);
                 let cm = mem.containers.slot(&c.name);
                 if cm.running() { None } else { w }
@@ -633,15 +643,15 @@ impl Ctx<'_> {
                     "Error: ErrImagePull".into(),
                 );
                 let cm = mem.containers.slot(&c.name);
-                cm.pull_backoff = Some(next_backoff(&cm.pull_backoff, t));
-                cm.pull_error = Some(msg.clone());
+                cm.retry.pull_backoff = Some(next_backoff(&cm.retry.pull_backoff, t));
+                cm.retry.pull_error = Some(msg.clone());
                 cm.state = CState::Waiting {
                     reason: "ErrImagePull".into(),
                     message: Some(msg),
                 };
                 // The pod worker re-syncs soon after the error and finds the back-off.
-                cm.next_retry = Some(t + SignedDuration::from_secs(1));
-                cm.next_retry
+                cm.retry.next_retry = Some(t + SignedDuration::from_secs(1));
+                cm.retry.next_retry
             }
         }
     }
@@ -663,8 +673,8 @@ impl Ctx<'_> {
                     reason: "CreateContainerConfigError".into(),
                     message: Some(msg),
                 };
-                cm.next_retry = Some(t + SignedDuration::from_secs(10));
-                return cm.next_retry;
+                cm.retry.next_retry = Some(t + SignedDuration::from_secs(10));
+                return cm.retry.next_retry;
             }
         };
         let spec = self.container_spec(c, mem, env);
@@ -1194,6 +1204,7 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
     }
     for c in mem.containers.values_mut() {
         c.probes.tidy();
+        c.retry.tidy();
     }
     let status = status::pod_status(&ctx.pod, input, &mem, now);
     ctx.events.sort_by_key(|e| e.at);

@@ -10,9 +10,10 @@
 //! - [`ContainerMap`]: containers by name in a sorted `Vec` (a pod has a
 //!   few; a B-tree node holds eleven slots whatever the map's length);
 //! - [`Conditions`]: the four pod conditions the kubelet tracks, in place;
-//! - [`ProbeState`]: probe timers and counts, boxed only while some are set.
+//! - [`Sparse`]: probe timers and retry back-offs, boxed only while some
+//!   are set.
 
-use super::containers::{ContainerMemory, Probes};
+use super::containers::{ContainerMemory, Probes, Retry};
 use jiff::Timestamp;
 
 /// Log lines `(time, text)` in arrival order, in one byte buffer.
@@ -318,41 +319,62 @@ impl Conditions {
     }
 }
 
-/// A container's [`Probes`]: reads as all-unset when none are kept.
+/// A value that is its type's [`Empty::EMPTY`] most of the time.
+pub trait Empty: Default + PartialEq + 'static {
+    const EMPTY: &'static Self;
+}
+
+impl Empty for Probes {
+    const EMPTY: &'static Self = &Probes {
+        next_startup: None,
+        next_liveness: None,
+        next_readiness: None,
+        startup_failures: 0,
+        liveness_failures: 0,
+        readiness_failures: 0,
+        readiness_successes: 0,
+    };
+}
+
+impl Empty for Retry {
+    const EMPTY: &'static Self = &Retry {
+        crash_backoff: None,
+        pull_backoff: None,
+        pull_error: None,
+        next_retry: None,
+    };
+}
+
+/// A `T` kept in a box only while it is not empty: reads as
+/// [`Empty::EMPTY`] otherwise; a write boxes it, [`Sparse::tidy`] frees
+/// the box once it is empty again.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProbeState(Option<Box<Probes>>);
+pub struct Sparse<T: Empty>(Option<Box<T>>);
 
-static NO_PROBES: Probes = Probes {
-    next_startup: None,
-    next_liveness: None,
-    next_readiness: None,
-    startup_failures: 0,
-    liveness_failures: 0,
-    readiness_failures: 0,
-    readiness_successes: 0,
-};
-
-impl std::ops::Deref for ProbeState {
-    type Target = Probes;
-    fn deref(&self) -> &Probes {
-        self.0.as_deref().unwrap_or(&NO_PROBES)
+impl<T: Empty> std::ops::Deref for Sparse<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0.as_deref().unwrap_or(T::EMPTY)
     }
 }
 
-impl std::ops::DerefMut for ProbeState {
-    fn deref_mut(&mut self) -> &mut Probes {
+impl<T: Empty> std::ops::DerefMut for Sparse<T> {
+    fn deref_mut(&mut self) -> &mut T {
         self.0.get_or_insert_with(Box::default)
     }
 }
 
-impl ProbeState {
-    /// Frees the box when nothing in it is set.
+impl<T: Empty> Sparse<T> {
+    /// Frees the box when its value is empty.
     pub fn tidy(&mut self) {
-        if self.0.as_deref() == Some(&NO_PROBES) {
+        if self.0.as_deref() == Some(T::EMPTY) {
             self.0 = None;
         }
     }
 }
+
+/// A container's probe workers' state.
+pub type ProbeState = Sparse<Probes>;
 
 #[cfg(test)]
 mod tests {
@@ -518,5 +540,13 @@ mod tests {
         p.tidy();
         assert!(p.0.is_none());
         assert_eq!(p, ProbeState::default());
+        let mut r = Sparse::<Retry>::default();
+        assert_eq!(r.pull_error, None);
+        r.pull_error = Some("x".into());
+        r.tidy();
+        assert_eq!(r.pull_error.as_deref(), Some("x"));
+        r.pull_error = None;
+        r.tidy();
+        assert!(r.0.is_none());
     }
 }

@@ -55,8 +55,8 @@ use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use containers::{Backoff, CState, ContainerMemory, Probes, Terminated};
-pub use memory::{Conditions, ContainerMap, LogBuf, LogIter, LogWriter, ProbeState};
+pub use containers::{Backoff, CState, ContainerMemory, Probes, Retry, Terminated};
+pub use memory::{Conditions, ContainerMap, Empty, LogBuf, LogIter, LogWriter, ProbeState, Sparse};
 pub use probe::{Served, serve};
 
 /// The node the pod runs on, as the kubelet sees it.
