@@ -1069,8 +1069,7 @@ impl Ctx<'_> {
             let claim_err =
                 spec::claim_error(&self.pod.volumes, self.input.world, &self.pod.namespace);
             if !errs.is_empty() || claim_err.is_some() {
-                let (first, next, delay) =
-                    mem.mount_retry.as_deref().copied().unwrap_or((t, t, 500));
+                let (first, next, delay) = mem.mount.retry.unwrap_or((t, t, 500));
                 let mut wake = None;
                 if next <= t {
                     if let Some(m) = &claim_err {
@@ -1086,18 +1085,18 @@ impl Ctx<'_> {
                             format!("MountVolume.SetUp failed for volume \"{v}\" : {m}"),
                         );
                     }
-                    let d = if mem.mount_retry.is_none() {
+                    let d = if mem.mount.retry.is_none() {
                         500
                     } else {
                         (delay * 2).min(122_000)
                     };
-                    mem.mount_retry =
-                        Some(Box::new((first, t + SignedDuration::from_millis(d), d)));
+                    mem.mount.retry = Some((first, t + SignedDuration::from_millis(d), d));
                 } else {
-                    mem.mount_retry = Some(Box::new((first, next, delay)));
+                    mem.mount.retry = Some((first, next, delay));
                 }
                 let timeout = mem
-                    .mount_timeout_at
+                    .mount
+                    .timeout_at
                     .unwrap_or(first + SignedDuration::from_secs(123));
                 if timeout <= t && claim_err.is_none() {
                     let names = errs
@@ -1108,15 +1107,14 @@ impl Ctx<'_> {
                     // `WaitForAttachAndMount` polls with `wait.PollUntilContextTimeout`,
                     // whose timeout is the context's error.
                     self.event(t, None, EventType::Warning, "FailedMount", format!("Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[]: context deadline exceeded"));
-                    mem.mount_timeout_at = Some(t + SignedDuration::from_secs(123));
+                    mem.mount.timeout_at = Some(t + SignedDuration::from_secs(123));
                 } else {
-                    mem.mount_timeout_at = Some(timeout);
+                    mem.mount.timeout_at = Some(timeout);
                 }
-                wake = min_opt(wake, mem.mount_retry.as_ref().map(|m| m.1));
-                return min_opt(wake, mem.mount_timeout_at);
+                wake = min_opt(wake, mem.mount.retry.map(|m| m.1));
+                return min_opt(wake, mem.mount.timeout_at);
             }
-            mem.mount_retry = None;
-            mem.mount_timeout_at = None;
+            mem.mount = Sparse::default();
             mem.sandbox_at = Some(t);
             mem.pod_ip = Some(status::allocate_ip(
                 &self.input.node.pod_cidr,

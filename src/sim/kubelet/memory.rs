@@ -9,9 +9,10 @@
 //!   `2025/06/01 10:00:02 [notice] 1#1: `);
 //! - [`ContainerMap`]: containers by name in a sorted `Vec` (a pod has a
 //!   few; a B-tree node holds eleven slots whatever the map's length);
-//! - [`Conditions`]: the four pod conditions the kubelet tracks, in place;
-//! - [`Sparse`]: probe timers and retry back-offs, boxed only while some
-//!   are set.
+//! - [`Conditions`]: the four pod conditions the kubelet tracks, in place
+//!   (16 bytes each);
+//! - [`Sparse`]: probe timers, retry back-offs and mount retries, boxed
+//!   only while some are set.
 
 use super::containers::{ContainerMemory, Probes, Retry};
 use jiff::Timestamp;
@@ -290,9 +291,18 @@ impl ContainerMap {
     }
 }
 
+/// One condition's status and lastTransitionTime, in 16 bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Cond {
+    secs: i64,
+    nanos: i32,
+    /// 0: never set, 1: False, 2: True.
+    status: u8,
+}
+
 /// Status and lastTransitionTime of the pod conditions the kubelet sets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Conditions([Option<(bool, Timestamp)>; 4]);
+pub struct Conditions([Cond; 4]);
 
 impl Conditions {
     /// The condition types, in slot order.
@@ -307,14 +317,20 @@ impl Conditions {
         Self::TYPES.iter().position(|t| *t == ty)
     }
 
-    pub fn get(&self, ty: &str) -> Option<&(bool, Timestamp)> {
-        Self::slot(ty).and_then(|i| self.0[i].as_ref())
+    pub fn get(&self, ty: &str) -> Option<(bool, Timestamp)> {
+        let c = self.0[Self::slot(ty)?];
+        let at = Timestamp::new(c.secs, c.nanos).unwrap_or(Timestamp::UNIX_EPOCH);
+        (c.status != 0).then_some((c.status == 2, at))
     }
 
     /// Sets a condition; a type not in [`Conditions::TYPES`] is ignored.
-    pub fn insert(&mut self, ty: &str, value: (bool, Timestamp)) {
+    pub fn insert(&mut self, ty: &str, (status, at): (bool, Timestamp)) {
         if let Some(i) = Self::slot(ty) {
-            self.0[i] = Some(value);
+            self.0[i] = Cond {
+                secs: at.as_second(),
+                nanos: at.subsec_nanosecond(),
+                status: if status { 2 } else { 1 },
+            };
         }
     }
 }
@@ -342,6 +358,22 @@ impl Empty for Retry {
         pull_backoff: None,
         pull_error: None,
         next_retry: None,
+    };
+}
+
+/// Volume mounts that keep failing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mount {
+    /// (first failure, next retry, current delay in ms).
+    pub retry: Option<(Timestamp, Timestamp, i64)>,
+    /// When the "Unable to attach or mount volumes" timeout fires next.
+    pub timeout_at: Option<Timestamp>,
+}
+
+impl Empty for Mount {
+    const EMPTY: &'static Self = &Mount {
+        retry: None,
+        timeout_at: None,
     };
 }
 
@@ -523,9 +555,11 @@ mod tests {
         let mut c = Conditions::default();
         c.insert("Ready", (true, ts(3, 0)));
         c.insert("PodScheduled", (true, ts(4, 0)));
-        assert_eq!(c.get("Ready"), Some(&(true, ts(3, 0))));
+        assert_eq!(c.get("Ready"), Some((true, ts(3, 0))));
+        c.insert("Initialized", (false, ts(-2, -5)));
+        assert_eq!(c.get("Initialized"), Some((false, ts(-2, -5))));
         assert_eq!(c.get("PodScheduled"), None);
-        assert_eq!(c.get("Initialized"), None);
+        assert_eq!(c.get("ContainersReady"), None);
     }
 
     #[test]

@@ -56,7 +56,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use containers::{Backoff, CState, ContainerMemory, Probes, Retry, Terminated};
-pub use memory::{Conditions, ContainerMap, Empty, LogBuf, LogIter, LogWriter, ProbeState, Sparse};
+pub use memory::{
+    Conditions, ContainerMap, Empty, LogBuf, LogIter, LogWriter, Mount, ProbeState, Sparse,
+};
 pub use probe::{Served, serve};
 
 /// The node the pod runs on, as the kubelet sees it.
@@ -113,10 +115,8 @@ pub struct PodMemory {
     pub pod_ip: Option<String>,
     pub sandbox_at: Option<Timestamp>,
     pub containers: ContainerMap,
-    /// Volume mount retries: (first failure, next retry, current delay in
-    /// ms); boxed, as most pods mount at once.
-    pub mount_retry: Option<Box<(Timestamp, Timestamp, i64)>>,
-    pub mount_timeout_at: Option<Timestamp>,
+    /// Volume mount retries (boxed only while a mount fails).
+    pub mount: Sparse<Mount>,
     /// Condition type → (status, lastTransitionTime).
     pub conditions: Conditions,
     /// Graceful termination: when it started.
