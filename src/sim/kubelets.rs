@@ -30,6 +30,7 @@ use crate::sim::recorder::Recorder;
 use crate::sim::rng::Rng;
 use crate::sim::runtime::{Controller, Reconciled};
 use crate::sim::snapshot::{ObjectKey, Snapshot, res};
+use crate::sim::workload::catalog::ImageInfo;
 use crate::sim::workload::{AppBehaviour, Catalog, NoNetwork, Protocol};
 use crate::store::ResKey;
 use jiff::Timestamp;
@@ -55,6 +56,9 @@ struct PodEntry {
     uid: String,
     node: String,
     memory: PodMemory,
+    /// The resourceVersion of the kubelet's own last status write, so the
+    /// watch event it causes does not trigger another sync.
+    written_rv: Option<u64>,
 }
 
 /// What a node's kubelet and container runtime hold.
@@ -66,13 +70,15 @@ struct NodeState {
 
 #[derive(Default)]
 struct State {
-    pods: HashMap<ObjectKey, PodEntry>,
+    /// Boxed: a hash table keeps up to half its slots empty, and an entry
+    /// is hundreds of bytes.
+    pods: HashMap<ObjectKey, Box<PodEntry>>,
     nodes: HashMap<String, NodeState>,
     /// Service variables by (namespace, enableServiceLinks).
     service_env: HashMap<(String, bool), Vec<(String, String)>>,
-    /// The resourceVersion of the kubelet's own last status write, so the
-    /// watch event it causes does not trigger another sync.
-    written_rv: HashMap<ObjectKey, u64>,
+    /// One copy of each image's details, shared by the containers that
+    /// run it, by image reference.
+    image_infos: HashMap<String, Arc<ImageInfo>>,
     /// The nodes whose kubelet a Lease switch stops.
     stopped_nodes: BTreeSet<String>,
     recorder: Recorder,
@@ -128,6 +134,17 @@ pub fn references(pod: &Value) -> References {
         add(&mut r.secrets, str_at(s, "/name"));
     }
     r
+}
+
+/// Points `info` at the shared copy of equal details (or makes it that).
+fn share_image(cache: &mut HashMap<String, Arc<ImageInfo>>, info: &mut Arc<ImageInfo>) {
+    match cache.get(&info.name) {
+        Some(shared) if Arc::ptr_eq(shared, info) => {}
+        Some(shared) if **shared == **info => *info = shared.clone(),
+        _ => {
+            cache.insert(info.name.clone(), info.clone());
+        }
+    }
 }
 
 fn node_name(pod: &Value) -> Option<&str> {
@@ -215,7 +232,6 @@ impl Kubelets {
         {
             n.used_ips.remove(ip);
         }
-        st.written_rv.remove(key);
     }
 
     fn service_env_for(&self, st: &mut State, ns: &str, links: bool) -> Vec<(String, String)> {
@@ -469,7 +485,7 @@ impl Kubelets {
             now,
         };
         let net = self.network(&serving, &pod, &memory);
-        let out = kubelet::sync_pod(
+        let mut out = kubelet::sync_pod(
             &PodInput {
                 pod: &pod,
                 node: &node,
@@ -482,6 +498,11 @@ impl Kubelets {
             &self.rng,
         );
         drop(net);
+        for c in out.memory.containers.values_mut() {
+            if let Some(info) = &mut c.image {
+                share_image(&mut st.image_infos, info);
+            }
+        }
         let node_state = st.nodes.entry(node.name.clone()).or_default();
         node_state.images.extend(out.pulled_images.iter().cloned());
         if let Some(ip) = &out.memory.pod_ip {
@@ -503,6 +524,7 @@ impl Kubelets {
             Self::forget(st, key);
             return None;
         }
+        let mut written_rv = st.pods.get(key).and_then(|e| e.written_rv);
         if pod.get("status") != Some(&out.status) {
             // The status subresource takes only `status` from the body (the
             // rest comes from the stored pod): no copy of the whole pod.
@@ -522,7 +544,7 @@ impl Kubelets {
             ) {
                 Ok(w) => {
                     if let Some(rv) = meta::resource_version(&w.object) {
-                        st.written_rv.insert(key.clone(), rv);
+                        written_rv = Some(rv);
                     }
                 }
                 Err(e) => tracing::debug!("kubelet: status of {key}: {}", e.message),
@@ -530,11 +552,12 @@ impl Kubelets {
         }
         st.pods.insert(
             key.clone(),
-            PodEntry {
+            Box::new(PodEntry {
                 uid: meta::uid(&pod).to_string(),
                 node: node.name.clone(),
                 memory: out.memory,
-            },
+                written_rv,
+            }),
         );
         out.wake_at
     }
@@ -648,9 +671,9 @@ impl Kubelets {
         };
         Some(ContainerLog {
             lines: if previous {
-                cm.previous_logs.clone()
+                cm.previous_logs.to_vec()
             } else {
-                cm.logs.clone()
+                cm.logs.to_vec()
             },
             container_id: if previous {
                 cm.last
@@ -782,13 +805,15 @@ impl Controller for KubeletController {
             r if r == res::PODS => {
                 let key = ObjectKey::of(obj);
                 let mut st = self.0.lock();
-                let ours = st.written_rv.get(&key).copied();
+                let ours = st.pods.get(&key).and_then(|e| e.written_rv);
                 if ours.is_some() && ours == meta::resource_version(obj) {
                     // The event of the kubelet's own status write.
                     return Vec::new();
                 }
-                if node_name(obj).is_some() || st.pods.contains_key(&key) {
-                    st.written_rv.remove(&key);
+                if let Some(e) = st.pods.get_mut(&key) {
+                    e.written_rv = None;
+                    vec![key]
+                } else if node_name(obj).is_some() {
                     vec![key]
                 } else {
                     Vec::new()
@@ -915,6 +940,31 @@ mod tests {
     use crate::sim::clock::{Clock, VirtualClock};
     use crate::sim::runtime::Runtime;
     use serde_json::json;
+
+    #[test]
+    fn containers_running_one_image_share_its_details() {
+        let info = |name: &str, size| ImageInfo {
+            name: name.into(),
+            image_id: format!("{name}@sha256:0"),
+            size,
+        };
+        let mut cache = HashMap::new();
+        let mut a = Arc::new(info("docker.io/library/nginx:1.27", 7));
+        share_image(&mut cache, &mut a);
+        // (details, shares a's copy)
+        let cases = [
+            (info("docker.io/library/nginx:1.27", 7), true),
+            (info("docker.io/library/nginx:1.27", 8), false),
+            (info("docker.io/library/busybox:1.36", 7), false),
+        ];
+        for (details, shared) in cases {
+            let mut b = Arc::new(details.clone());
+            share_image(&mut cache, &mut b);
+            assert_eq!(*b, details);
+            assert_eq!(Arc::ptr_eq(&a, &b), shared, "{details:?}");
+            cache.insert(a.name.clone(), a.clone());
+        }
+    }
 
     /// A seeded cluster with every controller and the kubelets, on a
     /// virtual clock.

@@ -5,13 +5,14 @@
 
 use super::probe::{self, Outcome, Target};
 use super::spec::{self, CSpec, PodSpec, ProbeSpec};
-use super::{PodInput, PodMemory, PodOutcome, TimedEvent, status};
+use super::{LogBuf, PodInput, PodMemory, PodOutcome, ProbeState, Sparse, TimedEvent, status};
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::rng::Rng;
 use crate::sim::workload::behaviour::render;
 use crate::sim::workload::catalog::{Credential, ImageInfo, ImageRef, credentials_from_secret};
 use crate::sim::workload::{self, ContainerSpec, End, Sigterm, Timeline};
 use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
 
 /// Restart (and image pull) back-off: `flowcontrol.Backoff` with 10s
 /// initial, 300s max, entries expiring after 2×max without an update.
@@ -112,7 +113,7 @@ pub enum CState {
         started: Timestamp,
         kill_at: Option<(Timestamp, i32)>,
     },
-    Terminated(Terminated),
+    Terminated(Box<Terminated>),
 }
 
 /// Probe workers' state.
@@ -127,21 +128,31 @@ pub struct Probes {
     pub readiness_successes: u32,
 }
 
+/// What a container's failures leave behind.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Retry {
+    pub crash_backoff: Option<Backoff>,
+    pub pull_backoff: Option<Backoff>,
+    pub pull_error: Option<String>,
+    pub next_retry: Option<Timestamp>,
+}
+
 /// The runtime's memory of one container.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerMemory {
     pub state: CState,
     pub restart_count: u32,
-    pub last: Option<Terminated>,
-    pub crash_backoff: Option<Backoff>,
-    pub pull_backoff: Option<Backoff>,
-    pub pull_error: Option<String>,
-    pub image: Option<ImageInfo>,
-    pub next_retry: Option<Timestamp>,
-    pub logs: Vec<(Timestamp, String)>,
-    pub previous_logs: Vec<(Timestamp, String)>,
+    /// Boxed (as in [`CState::Terminated`]): most containers never end.
+    pub last: Option<Box<Terminated>>,
+    /// Back-offs and retries (boxed only while a failure is remembered).
+    pub retry: Sparse<Retry>,
+    /// Shared: the kubelets keep one copy per image (see
+    /// `sim::kubelets`), not one per container.
+    pub image: Option<Arc<ImageInfo>>,
+    pub logs: LogBuf,
+    pub previous_logs: LogBuf,
     pub logged_to: SignedDuration,
-    pub probes: Probes,
+    pub probes: ProbeState,
     pub ready: bool,
     /// Startup probe passed (or none).
     pub started: bool,
@@ -310,14 +321,13 @@ fn push_logs(cm: &mut ContainerMemory, tl: &Timeline, started: Timestamp, to: Si
         .saturating_mul(2)
         .saturating_sub(cm.logs.len())
         .max(1);
+    let mut w = cm.logs.writer();
     for l in tl.lines_between(cm.logged_to, to, room) {
         let at = started + l.at;
-        cm.logs.push((at, render(&l.text, at)));
+        w.push(at, &render(&l.text, at));
     }
-    if cm.logs.len() > MAX_LOGS {
-        let drop = cm.logs.len() - MAX_LOGS;
-        cm.logs.drain(..drop);
-    }
+    drop(w);
+    cm.logs.keep_last(MAX_LOGS);
     cm.logged_to = to;
 }
 
@@ -338,10 +348,10 @@ impl Ctx<'_> {
         t: Timestamp,
     ) -> Option<Timestamp> {
         for _ in 0..16 {
-            let cm = mem.containers.entry(c.name.clone()).or_default();
+            let cm = mem.containers.slot(&c.name);
             match cm.state.clone() {
                 CState::New | CState::Waiting { .. } => {
-                    if let Some(r) = cm.next_retry
+                    if let Some(r) = cm.retry.next_retry
                         && r > t
                     {
                         return Some(r);
@@ -349,12 +359,13 @@ impl Ctx<'_> {
                     if matches!(&cm.state, CState::Waiting { reason, .. } if reason == "CrashLoopBackOff")
                         && let Some(last) = cm.last.clone()
                     {
-                        cm.crash_backoff = Some(next_backoff(&cm.crash_backoff, last.finished_at));
+                        cm.retry.crash_backoff =
+                            Some(next_backoff(&cm.retry.crash_backoff, last.finished_at));
                         cm.restart_count += 1;
                     }
-                    cm.next_retry = None;
+                    cm.retry.next_retry = None;
                     let wake = self.attempt(c, mem, t);
-                    let cm = mem.containers.entry(c.name.clone()).or_default();
+                    let cm = mem.containers.slot(&c.name);
                     if !cm.running() {
                         return wake;
                     }
@@ -373,7 +384,7 @@ impl Ctx<'_> {
                 }
                 CState::Running { .. } => {
                     let w = self.running(c, mem, t);
-                    let cm = mem.containers.entry(c.name.clone()).or_default();
+                    let cm = mem.containers.slot(&c.name);
                     if cm.running() {
                         return w;
                     }
@@ -388,8 +399,9 @@ impl Ctx<'_> {
                         return Some(noticed);
                     }
                     cm.last = Some(term.clone());
-                    if in_backoff(&cm.crash_backoff, term.finished_at, noticed) {
+                    if in_backoff(&cm.retry.crash_backoff, term.finished_at, noticed) {
                         let secs = cm
+                            .retry
                             .crash_backoff
                             .as_ref()
                             .map(|b| b.secs)
@@ -404,7 +416,7 @@ impl Ctx<'_> {
                                 self.pod.format()
                             )),
                         };
-                        cm.next_retry = Some(retry);
+                        cm.retry.next_retry = Some(retry);
                         let msg = format!(
                             "Back-off restarting failed container {} in pod {}",
                             c.name,
@@ -421,10 +433,11 @@ impl Ctx<'_> {
                             return Some(retry);
                         }
                     } else {
-                        cm.crash_backoff = Some(next_backoff(&cm.crash_backoff, term.finished_at));
+                        cm.retry.crash_backoff =
+                            Some(next_backoff(&cm.retry.crash_backoff, term.finished_at));
                         cm.restart_count += 1;
                         cm.state = CState::New;
-                        cm.next_retry = None;
+                        cm.retry.next_retry = None;
                     }
                 }
             }
@@ -452,13 +465,13 @@ impl Ctx<'_> {
                     "Failed",
                     "Error: InvalidImageName".into(),
                 );
-                let cm = mem.containers.entry(c.name.clone()).or_default();
+                let cm = mem.containers.slot(&c.name);
                 cm.state = CState::Waiting {
                     reason: "InvalidImageName".into(),
                     message: Some(msg),
                 };
-                cm.next_retry = Some(t + SignedDuration::from_secs(10));
-                return cm.next_retry;
+                cm.retry.next_retry = Some(t + SignedDuration::from_secs(10));
+                return cm.retry.next_retry;
             }
         };
         let full = r.full();
@@ -490,7 +503,7 @@ impl Ctx<'_> {
                 "Pulled",
                 format!("Container image \"{}\" already present on machine", c.image),
             );
-            mem.containers.entry(c.name.clone()).or_default().image = Some(info);
+            mem.containers.slot(&c.name).image = Some(Arc::new(info));
             return self.create(c, mem, t);
         }
         if c.pull_policy == "Never" {
@@ -512,28 +525,28 @@ impl Ctx<'_> {
                 "Failed",
                 "Error: ErrImageNeverPull".into(),
             );
-            let cm = mem.containers.entry(c.name.clone()).or_default();
+            let cm = mem.containers.slot(&c.name);
             cm.state = CState::Waiting {
                 reason: "ErrImageNeverPull".into(),
                 message: Some(msg),
             };
-            cm.next_retry = Some(t + SignedDuration::from_secs(10));
-            return cm.next_retry;
+            cm.retry.next_retry = Some(t + SignedDuration::from_secs(10));
+            return cm.retry.next_retry;
         }
-        let cm = mem.containers.entry(c.name.clone()).or_default();
-        if let Some(b) = &cm.pull_backoff
+        let cm = mem.containers.slot(&c.name);
+        if let Some(b) = &cm.retry.pull_backoff
             && t.duration_since(b.last_update) < SignedDuration::from_secs(b.secs)
         {
             let retry = b.last_update + SignedDuration::from_secs(b.secs);
             let mut msg = format!("Back-off pulling image \"{}\"", c.image);
-            if let Some(prev) = &cm.pull_error {
+            if let Some(prev) = &cm.retry.pull_error {
                 msg = format!("{msg}: ErrImagePull: {prev}");
             }
             cm.state = CState::Waiting {
                 reason: "ImagePullBackOff".into(),
                 message: Some(msg),
             };
-            cm.next_retry = Some(retry);
+            cm.retry.next_retry = Some(retry);
             self.event(
                 t,
                 Some(&fp),
@@ -583,7 +596,7 @@ impl Ctx<'_> {
             Ok(info) => t + pull_secs(info.size, self.rng),
             Err(_) => t + SignedDuration::from_millis(300 + self.rng.below(700) as i64),
         };
-        let cm = mem.containers.entry(c.name.clone()).or_default();
+        let cm = mem.containers.slot(&c.name);
         cm.state = CState::Pulling {
             since: t,
             until,
@@ -606,12 +619,12 @@ impl Ctx<'_> {
                 let took = go_duration(t.duration_since(since));
                 self.event(t, Some(&fp), EventType::Normal, "Pulled", format!("Successfully pulled image \"{}\" in {took} ({took} including waiting). Image size: {} bytes.", c.image, info.size));
                 self.pulled.push(info.name.clone());
-                let cm = mem.containers.entry(c.name.clone()).or_default();
-                cm.image = Some(info);
-                cm.pull_backoff = None;
-                cm.pull_error = None;
+                let cm = mem.containers.slot(&c.name);
+                cm.image = Some(Arc::new(info));
+                cm.retry.pull_backoff = None;
+                cm.retry.pull_error = None;
                 let w = self.create(c, mem, t);
-                let cm = mem.containers.entry(c.name.clone()).or_default();
+                let cm = mem.containers.slot(&c.name);
                 if cm.running() { None } else { w }
             }
             Err(msg) => {
@@ -629,16 +642,16 @@ impl Ctx<'_> {
                     "Failed",
                     "Error: ErrImagePull".into(),
                 );
-                let cm = mem.containers.entry(c.name.clone()).or_default();
-                cm.pull_backoff = Some(next_backoff(&cm.pull_backoff, t));
-                cm.pull_error = Some(msg.clone());
+                let cm = mem.containers.slot(&c.name);
+                cm.retry.pull_backoff = Some(next_backoff(&cm.retry.pull_backoff, t));
+                cm.retry.pull_error = Some(msg.clone());
                 cm.state = CState::Waiting {
                     reason: "ErrImagePull".into(),
                     message: Some(msg),
                 };
                 // The pod worker re-syncs soon after the error and finds the back-off.
-                cm.next_retry = Some(t + SignedDuration::from_secs(1));
-                cm.next_retry
+                cm.retry.next_retry = Some(t + SignedDuration::from_secs(1));
+                cm.retry.next_retry
             }
         }
     }
@@ -655,13 +668,13 @@ impl Ctx<'_> {
                     "Failed",
                     format!("Error: {msg}"),
                 );
-                let cm = mem.containers.entry(c.name.clone()).or_default();
+                let cm = mem.containers.slot(&c.name);
                 cm.state = CState::Waiting {
                     reason: "CreateContainerConfigError".into(),
                     message: Some(msg),
                 };
-                cm.next_retry = Some(t + SignedDuration::from_secs(10));
-                return cm.next_retry;
+                cm.retry.next_retry = Some(t + SignedDuration::from_secs(10));
+                return cm.retry.next_retry;
             }
         };
         let spec = self.container_spec(c, mem, env);
@@ -675,7 +688,7 @@ impl Ctx<'_> {
             "Created",
             format!("Created container: {}", c.name),
         );
-        let cm = mem.containers.entry(c.name.clone()).or_default();
+        let cm = mem.containers.slot(&c.name);
         if !cm.logs.is_empty() || cm.restart_count > 0 {
             cm.previous_logs = std::mem::take(&mut cm.logs);
         }
@@ -685,14 +698,14 @@ impl Ctx<'_> {
         cm.started = false;
         if let End::StartError { message } = &tl.end {
             let message = message.clone();
-            cm.state = CState::Terminated(Terminated {
+            cm.state = CState::Terminated(Box::new(Terminated {
                 exit_code: 128,
                 reason: "StartError".into(),
                 message: Some(message.clone()),
                 started_at: None,
                 finished_at: t,
                 container_id: id,
-            });
+            }));
             self.event(
                 t,
                 Some(&fp),
@@ -707,7 +720,7 @@ impl Ctx<'_> {
             started: t,
             kill_at: None,
         };
-        cm.probes = Probes::default();
+        cm.probes = ProbeState::default();
         let base = mem_sandbox;
         let delay = |p: &ProbeSpec| {
             tick(
@@ -741,7 +754,7 @@ impl Ctx<'_> {
         let sandbox = mem.sandbox_at;
         let grace = self.pod.grace;
         let fp = c.field_path.clone();
-        let cm = mem.containers.entry(c.name.clone()).or_default();
+        let cm = mem.containers.slot(&c.name);
         let CState::Running {
             id,
             started,
@@ -937,21 +950,22 @@ impl Ctx<'_> {
                     at.duration_since(started) + SignedDuration::from_nanos(1),
                 );
                 if exit_at == Some(at) {
+                    let mut w = cm.logs.writer();
                     for l in &late_exit_lines {
-                        cm.logs.push((at, render(&l.text, at)));
+                        w.push(at, &render(&l.text, at));
                     }
                 }
-                cm.state = CState::Terminated(Terminated {
+                cm.state = CState::Terminated(Box::new(Terminated {
                     exit_code: code,
                     reason: reason.into(),
                     message: None,
                     started_at: Some(started),
                     finished_at: at,
                     container_id: id,
-                });
+                }));
                 cm.ready = false;
                 cm.started = false;
-                cm.probes = Probes::default();
+                cm.probes = ProbeState::default();
                 Some(at)
             }
             first => {
@@ -1025,14 +1039,14 @@ impl Ctx<'_> {
                 };
                 if kill.0 <= t {
                     push_logs(cm, &tl, started, kill.0.duration_since(started));
-                    cm.state = CState::Terminated(Terminated {
+                    cm.state = CState::Terminated(Box::new(Terminated {
                         exit_code: kill.1,
                         reason: reason_for(kill.1).into(),
                         message: None,
                         started_at: Some(started),
                         finished_at: kill.0,
                         container_id: id,
-                    });
+                    }));
                     cm.ready = false;
                 } else {
                     wake = min_opt(wake, Some(kill.0));
@@ -1055,7 +1069,7 @@ impl Ctx<'_> {
             let claim_err =
                 spec::claim_error(&self.pod.volumes, self.input.world, &self.pod.namespace);
             if !errs.is_empty() || claim_err.is_some() {
-                let (first, next, delay) = mem.mount_retry.unwrap_or((t, t, 500));
+                let (first, next, delay) = mem.mount.retry.unwrap_or((t, t, 500));
                 let mut wake = None;
                 if next <= t {
                     if let Some(m) = &claim_err {
@@ -1071,17 +1085,18 @@ impl Ctx<'_> {
                             format!("MountVolume.SetUp failed for volume \"{v}\" : {m}"),
                         );
                     }
-                    let d = if mem.mount_retry.is_none() {
+                    let d = if mem.mount.retry.is_none() {
                         500
                     } else {
                         (delay * 2).min(122_000)
                     };
-                    mem.mount_retry = Some((first, t + SignedDuration::from_millis(d), d));
+                    mem.mount.retry = Some((first, t + SignedDuration::from_millis(d), d));
                 } else {
-                    mem.mount_retry = Some((first, next, delay));
+                    mem.mount.retry = Some((first, next, delay));
                 }
                 let timeout = mem
-                    .mount_timeout_at
+                    .mount
+                    .timeout_at
                     .unwrap_or(first + SignedDuration::from_secs(123));
                 if timeout <= t && claim_err.is_none() {
                     let names = errs
@@ -1092,15 +1107,14 @@ impl Ctx<'_> {
                     // `WaitForAttachAndMount` polls with `wait.PollUntilContextTimeout`,
                     // whose timeout is the context's error.
                     self.event(t, None, EventType::Warning, "FailedMount", format!("Unable to attach or mount volumes: unmounted volumes=[{names}], unattached volumes=[], failed to process volumes=[]: context deadline exceeded"));
-                    mem.mount_timeout_at = Some(t + SignedDuration::from_secs(123));
+                    mem.mount.timeout_at = Some(t + SignedDuration::from_secs(123));
                 } else {
-                    mem.mount_timeout_at = Some(timeout);
+                    mem.mount.timeout_at = Some(timeout);
                 }
-                wake = min_opt(wake, mem.mount_retry.map(|m| m.1));
-                return min_opt(wake, mem.mount_timeout_at);
+                wake = min_opt(wake, mem.mount.retry.map(|m| m.1));
+                return min_opt(wake, mem.mount.timeout_at);
             }
-            mem.mount_retry = None;
-            mem.mount_timeout_at = None;
+            mem.mount = Sparse::default();
             mem.sandbox_at = Some(t);
             mem.pod_ip = Some(status::allocate_ip(
                 &self.input.node.pod_cidr,
@@ -1114,7 +1128,7 @@ impl Ctx<'_> {
         for c in &inits {
             let w = self.step_container(c, mem, t);
             wake = min_opt(wake, w);
-            let cm = mem.containers.entry(c.name.clone()).or_default();
+            let cm = mem.containers.slot(&c.name);
             let ok = if c.sidecar {
                 cm.running() && cm.started
             } else {
@@ -1185,6 +1199,10 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
         }
         mem.last_sync = Some(now);
         status::track_conditions(&ctx.pod, &mut mem, now);
+    }
+    for c in mem.containers.values_mut() {
+        c.probes.tidy();
+        c.retry.tidy();
     }
     let status = status::pod_status(&ctx.pod, input, &mem, now);
     ctx.events.sort_by_key(|e| e.at);

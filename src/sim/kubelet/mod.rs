@@ -39,6 +39,7 @@ pub mod api_client;
 #[cfg(test)]
 mod api_tests;
 mod containers;
+mod memory;
 mod probe;
 pub mod service_env;
 mod spec;
@@ -54,7 +55,10 @@ use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use containers::{Backoff, CState, ContainerMemory, Terminated};
+pub use containers::{Backoff, CState, ContainerMemory, Probes, Retry, Terminated};
+pub use memory::{
+    Conditions, ContainerMap, Empty, LogBuf, LogIter, LogWriter, Mount, ProbeState, Sparse,
+};
 pub use probe::{Served, serve};
 
 /// The node the pod runs on, as the kubelet sees it.
@@ -110,14 +114,11 @@ pub struct PodMemory {
     /// Pod IP, once the sandbox exists.
     pub pod_ip: Option<String>,
     pub sandbox_at: Option<Timestamp>,
-    /// Boxed: a B-tree node holds eleven values whatever the map's length,
-    /// and a `ContainerMemory` is hundreds of bytes.
-    pub containers: BTreeMap<String, Box<ContainerMemory>>,
-    /// Volume mount retries: (first failure, next retry, current delay in ms).
-    pub mount_retry: Option<(Timestamp, Timestamp, i64)>,
-    pub mount_timeout_at: Option<Timestamp>,
+    pub containers: ContainerMap,
+    /// Volume mount retries (boxed only while a mount fails).
+    pub mount: Sparse<Mount>,
     /// Condition type → (status, lastTransitionTime).
-    pub conditions: BTreeMap<String, (bool, Timestamp)>,
+    pub conditions: Conditions,
     /// Graceful termination: when it started.
     pub terminating_since: Option<Timestamp>,
     pub gone: bool,
@@ -129,11 +130,11 @@ pub struct PodMemory {
 
 impl PodMemory {
     /// Log lines of a container: `(time, line)`, current run or previous.
-    pub fn logs(&self, container: &str, previous: bool) -> &[(Timestamp, String)] {
+    pub fn logs(&self, container: &str, previous: bool) -> Vec<(Timestamp, String)> {
         match self.containers.get(container) {
-            Some(c) if previous => &c.previous_logs,
-            Some(c) => &c.logs,
-            None => &[],
+            Some(c) if previous => c.previous_logs.to_vec(),
+            Some(c) => c.logs.to_vec(),
+            None => Vec::new(),
         }
     }
 }

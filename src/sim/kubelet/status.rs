@@ -130,9 +130,9 @@ pub fn track_conditions(pod: &PodSpec, mem: &mut PodMemory, now: Timestamp) {
     ];
     for (ty, v) in vals {
         match mem.conditions.get(ty) {
-            Some((old, _)) if *old == v => {}
+            Some((old, _)) if old == v => {}
             _ => {
-                mem.conditions.insert(ty.into(), (v, now));
+                mem.conditions.insert(ty, (v, now));
             }
         }
     }
@@ -176,7 +176,7 @@ fn terminated_json(t: &super::containers::Terminated) -> Value {
 
 fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
     let default = ContainerMemory::default();
-    let m = mem.containers.get(&c.name).map_or(&default, |b| &**b);
+    let m = mem.containers.get(&c.name).unwrap_or(&default);
     let (image, image_id) = match (
         &m.image,
         m.running() || matches!(m.state, CState::Terminated(_)) || m.last.is_some(),
@@ -230,7 +230,7 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
     let ph = phase(pod, mem);
     let done = ph == "Succeeded" || ph == "Failed";
     let cond = |ty: &str, reason: Option<&str>, message: Option<String>| {
-        let (v, at) = mem.conditions.get(ty).cloned().unwrap_or((false, now));
+        let (v, at) = mem.conditions.get(ty).unwrap_or((false, now));
         let mut c = json!({"type": ty, "status": if v { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": format_time(at)});
         if !v || done {
             if let Some(r) = reason {

@@ -289,11 +289,11 @@ fn crash_loop_backs_off_10s_doubling_with_upstream_messages() {
         s.cond("ContainersReady")["message"],
         "containers with unready status: [app]"
     );
-    let prev: Vec<&str> = s
+    let prev: Vec<String> = s
         .mem
         .logs("app", true)
-        .iter()
-        .map(|(_, l)| l.as_str())
+        .into_iter()
+        .map(|(_, l)| l)
         .collect();
     assert_eq!(prev, ["connecting to db", "fatal: db unreachable"]);
     // Starts: t≈1, ≈4, then +10s, +20s, +40s back-offs after each exit.
