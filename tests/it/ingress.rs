@@ -588,21 +588,6 @@ fn https_clients_see_an_expired_or_missing_certificate() {
     sim.kubectl_stdin(&["apply", "-f", "-"], &objects).ok();
     sim.advancing(
         "5s",
-        120,
-        &[
-            "-n",
-            "ingress-nginx",
-            "get",
-            "pods",
-            "-l",
-            "app.kubernetes.io/component=controller",
-            "-o",
-            "jsonpath={.items[*].status.containerStatuses[*].ready}",
-        ],
-        |s| s == "true",
-    );
-    sim.advancing(
-        "5s",
         60,
         &[
             "get",

@@ -217,21 +217,6 @@ fn the_host_ports_reach_the_ingress_like_kinds_port_mappings() {
         .ok();
     sim.advancing(
         "5s",
-        120,
-        &[
-            "-n",
-            "ingress-nginx",
-            "get",
-            "pods",
-            "-l",
-            "app.kubernetes.io/component=controller",
-            "-o",
-            "jsonpath={.items[*].status.containerStatuses[*].ready}",
-        ],
-        |s| s == "true",
-    );
-    sim.advancing(
-        "5s",
         60,
         &[
             "get",
