@@ -180,21 +180,13 @@ pub struct Response {
     pub body: String,
 }
 
-/// The page nginx writes itself for `status` (`ngx_http_special_response.c`
-/// with `server_tokens off`).
-pub fn nginx_page(status: u16, reason: &str) -> String {
-    format!(
-        "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-    )
-}
-
 /// An answer nginx writes itself (its pages are `text/html`, the
 /// template's `default_type`).
 pub fn own_page(status: u16) -> Response {
     let reason = crate::sim::network::ingress::nginx_reason(status).to_string();
     Response {
         status,
-        body: nginx_page(status, &reason),
+        body: crate::sim::ingress::nginx_page(status, &reason),
         reason,
         content_type: "text/html".into(),
         location: None,

@@ -19,7 +19,7 @@ mod route;
 mod tls;
 
 pub use addon::{CONTROLLER_IMAGE, NAMESPACE, addon_objects};
-pub use pages::{NOT_FOUND_PAGE, SERVICE_UNAVAILABLE_PAGE, permanent_redirect_page};
+pub use pages::{NOT_FOUND_PAGE, SERVICE_UNAVAILABLE_PAGE, nginx_page, permanent_redirect_page};
 pub use route::{Backend, Endpoint, IngressRequest, Route, Unavailable, route};
 pub use tls::{Certificate, FAKE_CERTIFICATE_SUBJECT, certificate, fake_certificate};
 
