@@ -11,12 +11,20 @@
 //! requests of the active pods placed on each node (`node_usage`), and
 //! running totals of each controller's active pods (`owned_pod_counts`), so
 //! a controller's status does not recount its pods on every transition.
+//!
+//! The objects themselves sit in a slab (`held`) that the indexes refer to
+//! by number. What no controller has read for a whole sweep interval the
+//! runtime packs (`pack_cold`) into the compact form the store keeps of it,
+//! one copy for both; the next read decodes it again.
+
+mod held;
 
 use crate::api::meta;
 use crate::api::pointer::Pointer;
 use crate::sim::controllers::podutil;
 use crate::sim::controllers::scheduler::{Resources, pod_requests};
 use crate::store::ResKey;
+use held::{Id, Slab};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -123,7 +131,8 @@ impl std::fmt::Display for ObjectKey {
 }
 
 type Name = (String, String);
-type Objects = BTreeMap<Name, Arc<Value>>;
+/// Objects by namespace and name, as numbers in the slab.
+type Objects = BTreeMap<Name, Id>;
 
 /// What the active pods bound to one node request (the scheduler's
 /// `NodeInfo` sums): pods not Succeeded or Failed.
@@ -189,8 +198,9 @@ impl OwnedPods {
 }
 
 /// Objects by resource, namespace and name, plus the indexes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Snapshot {
+    slab: Slab,
     objects: HashMap<ResKey, Objects>,
     /// (resource, controller uid) to the objects it controls.
     by_owner: HashMap<(ResKey, String), Objects>,
@@ -244,9 +254,33 @@ impl Snapshot {
     }
 
     pub fn get(&self, res: ResKey, namespace: &str, name: &str) -> Option<&Arc<Value>> {
-        self.objects
+        let id = self
+            .objects
             .get(&res)?
-            .get(&(namespace.to_string(), name.to_string()))
+            .get(&(namespace.to_string(), name.to_string()))?;
+        self.slab.read(*id)
+    }
+
+    /// The objects a map of ids names, in its order.
+    fn read<'a>(
+        &'a self,
+        ids: impl Iterator<Item = &'a Id> + 'a,
+    ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        ids.filter_map(|id| self.slab.read(*id))
+    }
+
+    /// How many objects it holds.
+    pub fn len(&self) -> usize {
+        self.slab.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many of them are held packed only, not decoded since.
+    pub fn packed(&self) -> usize {
+        self.slab.packed()
     }
 
     /// Objects of a resource (in one namespace when given), ordered by
@@ -260,11 +294,13 @@ impl Snapshot {
             return Box::new(std::iter::empty());
         };
         match namespace {
-            None => Box::new(objs.values()),
+            None => Box::new(self.read(objs.values())),
             Some(ns) => Box::new(
-                objs.range((ns.to_string(), String::new())..)
-                    .take_while(move |((n, _), _)| n == ns)
-                    .map(|(_, v)| v),
+                self.read(
+                    objs.range((ns.to_string(), String::new())..)
+                        .take_while(move |((n, _), _)| n == ns)
+                        .map(|(_, v)| v),
+                ),
             ),
         }
     }
@@ -277,23 +313,25 @@ impl Snapshot {
         namespace: &'a str,
         uid: &'a str,
     ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
-        self.by_owner
-            .get(&(res, uid.to_string()))
-            .into_iter()
-            .flatten()
-            .filter(move |((ns, _), _)| ns == namespace)
-            .map(|(_, o)| o)
+        self.read(
+            self.by_owner
+                .get(&(res, uid.to_string()))
+                .into_iter()
+                .flatten()
+                .filter(move |((ns, _), _)| ns == namespace)
+                .map(|(_, o)| o),
+        )
     }
 
     /// The pods bound to `node`, ordered by namespace then name.
     pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
-        self.by_node.get(node).into_iter().flatten().map(|(_, o)| o)
+        self.read(self.by_node.get(node).into_iter().flat_map(|o| o.values()))
     }
 
     /// The pods without a node (scheduled or not yet), ordered by
     /// namespace then name.
     pub fn unbound_pods(&self) -> impl Iterator<Item = &Arc<Value>> + '_ {
-        self.unbound.values()
+        self.read(self.unbound.values())
     }
 
     /// Totals of the active pods in `namespace` whose controller has `uid`
@@ -342,23 +380,20 @@ impl Snapshot {
 
     /// Bound pods with required pod anti-affinity terms.
     pub fn anti_affinity_pods(&self) -> impl Iterator<Item = &Arc<Value>> + '_ {
-        self.anti_affinity.values()
+        self.read(self.anti_affinity.values())
     }
 
     /// Every pod bound to a node.
     pub fn bound_pods(&self) -> impl Iterator<Item = &Arc<Value>> + '_ {
-        self.by_node.values().flat_map(|o| o.values())
+        self.read(self.by_node.values().flat_map(|o| o.values()))
     }
 
     /// Takes `obj` into (`add`) or out of the indexes.
-    fn index(&mut self, res: ResKey, key: &Name, obj: &Arc<Value>, add: bool) {
+    fn index(&mut self, res: ResKey, key: &Name, id: Id, obj: &Value, add: bool) {
         if let Some(uid) = controller_uid(obj) {
             let k = (res, uid.to_string());
             if add {
-                self.by_owner
-                    .entry(k)
-                    .or_default()
-                    .insert(key.clone(), obj.clone());
+                self.by_owner.entry(k).or_default().insert(key.clone(), id);
             } else if let Some(set) = self.by_owner.get_mut(&k) {
                 set.remove(key);
                 if set.is_empty() {
@@ -390,7 +425,7 @@ impl Snapshot {
         let node = node_of(obj);
         if node.is_empty() {
             if add {
-                self.unbound.insert(key.clone(), obj.clone());
+                self.unbound.insert(key.clone(), id);
             } else {
                 self.unbound.remove(key);
             }
@@ -401,7 +436,7 @@ impl Snapshot {
             .is_some()
         {
             if add {
-                self.anti_affinity.insert(key.clone(), obj.clone());
+                self.anti_affinity.insert(key.clone(), id);
             } else {
                 self.anti_affinity.remove(key);
             }
@@ -410,7 +445,7 @@ impl Snapshot {
             self.by_node
                 .entry(node.to_string())
                 .or_default()
-                .insert(key.clone(), obj.clone());
+                .insert(key.clone(), id);
         } else if let Some(set) = self.by_node.get_mut(node) {
             set.remove(key);
             if set.is_empty() {
@@ -438,18 +473,22 @@ impl Snapshot {
 
     /// Stores `obj` under `key`, keeping the indexes in step.
     fn put(&mut self, res: ResKey, key: Name, obj: Arc<Value>) {
-        let old = self
-            .objects
-            .entry(res)
-            .or_default()
-            .insert(key.clone(), obj.clone());
-        if let Some(old) = old {
-            if Arc::ptr_eq(&old, &obj) {
-                return;
+        match self.objects.get(&res).and_then(|o| o.get(&key)).copied() {
+            Some(id) => {
+                if self.slab.holds(id, &obj) {
+                    return;
+                }
+                if let Some(old) = self.slab.replace(id, obj.clone()) {
+                    self.index(res, &key, id, &old, false);
+                }
+                self.index(res, &key, id, &obj, true);
             }
-            self.index(res, &key, &old, false);
+            None => {
+                let id = self.slab.insert(obj.clone());
+                self.objects.entry(res).or_default().insert(key.clone(), id);
+                self.index(res, &key, id, &obj, true);
+            }
         }
-        self.index(res, &key, &obj, true);
     }
 
     /// Stores `obj` unless the snapshot already holds a newer version.
@@ -458,7 +497,11 @@ impl Snapshot {
             meta::namespace(&obj).to_string(),
             meta::name(&obj).to_string(),
         );
-        if let Some(old) = self.objects.get(&res).and_then(|o| o.get(&key))
+        if let Some(old) = self
+            .objects
+            .get(&res)
+            .and_then(|o| o.get(&key))
+            .and_then(|id| self.slab.peek(*id))
             && meta::uid(old) == meta::uid(&obj)
             && meta::resource_version(old) > meta::resource_version(&obj)
         {
@@ -474,23 +517,31 @@ impl Snapshot {
             meta::namespace(gone).to_string(),
             meta::name(gone).to_string(),
         );
-        let Some(objs) = self.objects.get_mut(&res) else {
+        let Some(&id) = self.objects.get(&res).and_then(|o| o.get(&key)) else {
             return;
         };
-        if let Some(cur) = objs.get(&key)
-            && meta::uid(cur) == meta::uid(gone)
-            && meta::resource_version(cur) <= meta::resource_version(gone)
-            && let Some(old) = objs.remove(&key)
-        {
-            self.index(res, &key, &old, false);
+        let stale = self.slab.peek(id).is_none_or(|cur| {
+            meta::uid(cur) != meta::uid(gone)
+                || meta::resource_version(cur) > meta::resource_version(gone)
+        });
+        if stale {
+            return;
+        }
+        if let Some(objs) = self.objects.get_mut(&res) {
+            objs.remove(&key);
+        }
+        if let Some(old) = self.slab.remove(id) {
+            self.index(res, &key, id, &old, false);
         }
     }
 
     /// Replaces everything held for one resource.
     pub fn replace(&mut self, res: ResKey, items: Vec<Arc<Value>>) {
         if let Some(old) = self.objects.remove(&res) {
-            for (k, o) in &old {
-                self.index(res, k, o, false);
+            for (k, id) in &old {
+                if let Some(o) = self.slab.remove(*id) {
+                    self.index(res, k, *id, &o, false);
+                }
             }
         }
         self.objects.insert(res, Objects::new());
@@ -498,6 +549,25 @@ impl Snapshot {
             let key = (meta::namespace(&o).to_string(), meta::name(&o).to_string());
             self.put(res, key, o);
         }
+    }
+
+    /// Packs every object no controller has read since the last call (see
+    /// the module's header) and returns how many it packed. `pack` hands
+    /// back the store's packed copy of exactly that tree, or `None` when
+    /// the store holds another version (the tree then stays).
+    pub fn pack_cold(
+        &mut self,
+        mut pack: impl FnMut(ResKey, &Arc<Value>) -> Option<Arc<[u8]>>,
+    ) -> usize {
+        let mut packed = 0;
+        for (res, objs) in &self.objects {
+            for id in objs.values() {
+                if self.slab.sweep(*id, |tree| pack(*res, tree)) {
+                    packed += 1;
+                }
+            }
+        }
+        packed
     }
 }
 

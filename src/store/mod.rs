@@ -1,17 +1,19 @@
 //! The versioned in-memory object store: one global monotonic
 //! resourceVersion, objects held as immutable `Arc<Value>` snapshots
-//! (packed to compact JSON while nothing else holds them, `slot`), and
-//! watch fan-out with a bounded history (older versions answer 410 Expired,
-//! like the apiserver's watch cache).
+//! (packed to a compact binary form while nothing else holds them, `slot`,
+//! `pack`), and watch fan-out with a bounded history (older versions answer
+//! 410 Expired, like the apiserver's watch cache).
 //!
 //! The store knows nothing of Kubernetes semantics beyond keys and
 //! resourceVersions; `registry` prepares objects before they get here.
 
 mod error;
+mod pack;
 mod slot;
 mod watch;
 
 pub use error::StoreError;
+pub use pack::{UnpackError, pack, unpack};
 pub use watch::{EventType, WatchEvent, WatchStart};
 
 use serde_json::Value;
@@ -262,6 +264,13 @@ impl Store {
         self.read().objects.get(&res).map_or(0, BTreeMap::len)
     }
 
+    /// How many objects of a resource are held packed.
+    pub fn packed(&self, res: ResKey) -> usize {
+        self.read().objects.get(&res).map_or(0, |o| {
+            o.values().filter(|s| matches!(s, Slot::Packed(_))).count()
+        })
+    }
+
     /// Stores a new object, stamping its resourceVersion.
     pub fn create(&self, res: ResKey, obj: Value) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.write();
@@ -427,6 +436,27 @@ impl Store {
             live: self.events.subscribe(),
             start_rv: inner.rv,
         })
+    }
+
+    /// Packs the stored object `tree` (exactly that tree, not an equal
+    /// copy) into its packed form and hands the bytes back, for a reader
+    /// that lets its tree go and keeps the bytes instead (the controllers'
+    /// snapshot, for objects nobody has read in a while): both then share
+    /// one packed copy, and so does the watch history entry of the write
+    /// that stored it. `None` when the store holds another version, or no
+    /// such object, or holds it packed already (the caller keeps its tree).
+    pub fn share_packed(&self, res: ResKey, tree: &Arc<Value>) -> Option<Arc<[u8]>> {
+        let mut inner = self.write();
+        let key = key_of(tree);
+        let front = inner.history.front().map_or(0, |e| e.rv);
+        let at = crate::api::meta::resource_version(tree)
+            .and_then(|rv| usize::try_from(rv.checked_sub(front)?).ok());
+        let slot = inner.objects.get_mut(&res)?.get_mut(&key)?;
+        let bytes = slot.pack_shared(tree)?;
+        if let Some(entry) = at.and_then(|i| inner.history.get_mut(i)) {
+            entry.object.adopt(tree, &bytes);
+        }
+        Some(bytes)
     }
 
     /// Every object whose ownerReferences name `owner_uid`, ordered by

@@ -1,13 +1,14 @@
 //! One stored object. While anything besides the store holds the object
 //! (the controllers' snapshot, a watch history entry, a reader) it stays a
 //! shared `Value` tree; once only the store holds it, it is packed to its
-//! compact JSON, as etcd keeps objects serialized at rest. A packed object
+//! compact binary form (`pack`), as etcd keeps objects serialized at rest. A packed object
 //! is decoded again on each read.
 //!
 //! A `Value` tree takes three to four times its JSON size, so packing what
 //! nobody is looking at (Events, and every object of a cluster no
 //! controller watches) is most of the store's memory.
 
+use super::pack::pack;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -33,13 +34,10 @@ impl Slot {
             Slot::Packed(_) => true,
             // Nobody can take a new reference without the store's lock,
             // which the caller holds, so a count of one stays one.
-            Slot::Tree(t) if Arc::strong_count(t) == 1 => match serde_json::to_vec(&**t) {
-                Ok(bytes) => {
-                    *self = Slot::Packed(bytes.into());
-                    true
-                }
-                Err(_) => false,
-            },
+            Slot::Tree(t) if Arc::strong_count(t) == 1 => {
+                *self = Slot::Packed(pack(t).into());
+                true
+            }
             Slot::Tree(_) => false,
         }
     }
@@ -54,14 +52,29 @@ impl Slot {
         if !Arc::ptr_eq(a, b) || Arc::strong_count(a) != 2 {
             return false;
         }
-        match serde_json::to_vec(&**a) {
-            Ok(bytes) => {
-                let bytes: Arc<[u8]> = bytes.into();
+        let bytes: Arc<[u8]> = pack(a).into();
+        *self = Slot::Packed(bytes.clone());
+        *other = Slot::Packed(bytes);
+        true
+    }
+
+    /// Packs this slot if it holds exactly `tree`, however many others
+    /// share it (they keep their tree), and returns the bytes.
+    pub(super) fn pack_shared(&mut self, tree: &Arc<Value>) -> Option<Arc<[u8]>> {
+        match self {
+            Slot::Tree(t) if Arc::ptr_eq(t, tree) => {
+                let bytes: Arc<[u8]> = pack(t).into();
                 *self = Slot::Packed(bytes.clone());
-                *other = Slot::Packed(bytes);
-                true
+                Some(bytes)
             }
-            Err(_) => false,
+            _ => None,
+        }
+    }
+
+    /// Holds `bytes` instead of `tree` when it holds exactly `tree`.
+    pub(super) fn adopt(&mut self, tree: &Arc<Value>, bytes: &Arc<[u8]>) {
+        if matches!(self, Slot::Tree(t) if Arc::ptr_eq(t, tree)) {
+            *self = Slot::Packed(bytes.clone());
         }
     }
 }
@@ -69,7 +82,7 @@ impl Slot {
 /// Decodes a packed object. The bytes are the store's own serialization of
 /// a `Value`, so they always parse; `Null` stands in if they ever did not.
 fn unpack(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+    super::pack::unpack(bytes).unwrap_or_else(|e| {
         tracing::error!("a packed object in the store does not decode: {e}");
         Value::Null
     })

@@ -158,3 +158,60 @@ fn advance_until_steps_through_every_timer_and_lands_on_the_target() {
     rt.advance_until(&clock, target);
     assert_eq!(clock.now(), target);
 }
+
+#[test]
+fn objects_nobody_reads_are_packed_and_read_back_unchanged() {
+    let (registry, clock, mut rt) = cluster();
+    create_deployment(&registry, 600);
+    rt.run_until_idle();
+    let pods = |r: &Registry| -> Vec<Value> {
+        let (items, _) = r.store.list(res::PODS, Some("default"));
+        items.iter().map(|p| (**p).clone()).collect()
+    };
+    let before = pods(&registry);
+    assert_eq!(before.len(), 3);
+    assert_eq!(rt.snapshot().packed(), 0, "new objects stay trees");
+    // Two sweep intervals without a read: the pods are packed in the
+    // snapshot and the store, one copy for both.
+    let later = clock.now() + SWEEP_EVERY + SWEEP_EVERY + SignedDuration::from_secs(1);
+    rt.advance_until(&clock, later);
+    let step = clock.now() + SignedDuration::from_secs(1);
+    rt.advance_until(&clock, step);
+    assert!(rt.snapshot().packed() >= 3, "{}", rt.snapshot().packed());
+    assert_eq!(
+        registry.store.packed(res::PODS),
+        registry.store.count(res::PODS),
+        "every pod, bootstrap ones included"
+    );
+    assert_eq!(pods(&registry), before, "the store decodes them unchanged");
+    for p in &before {
+        let held = rt
+            .snapshot()
+            .get(res::PODS, "default", meta::name(p))
+            .map(|t| (**t).clone());
+        assert_eq!(
+            held.as_ref(),
+            Some(p),
+            "the snapshot decodes them unchanged"
+        );
+    }
+    // The controllers still see and act on them: scale up by one.
+    let info = resource::lookup("apps", "v1", "deployments").unwrap();
+    registry
+        .patch(
+            info,
+            "default",
+            "web",
+            PatchType::Merge,
+            &json!({"spec": {"replicas": 4}}),
+            None,
+            &WriteOptions::default(),
+        )
+        .unwrap();
+    rt.run_until_idle();
+    let after = pods(&registry);
+    assert_eq!(after.len(), 4);
+    for p in &before {
+        assert!(after.contains(p), "an old pod changed: {p}");
+    }
+}
