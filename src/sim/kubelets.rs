@@ -872,9 +872,9 @@ impl Controller for KubeletController {
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
         // A stopped kubelet (`kdrill.io/kubelet: stopped` on its Lease)
         // does nothing.
-        if let Some(node) = snap
-            .get(res::PODS, &key.namespace, &key.name)
-            .and_then(|p| node_name(p))
+        // A glance: the sync reads the pod from the store itself.
+        let pod = snap.glance(res::PODS, &key.namespace, &key.name);
+        if let Some(node) = pod.as_deref().and_then(node_name)
             && crate::sim::controllers::nodeheartbeat::kubelet_stopped_on(snap, node)
         {
             return Reconciled::none();

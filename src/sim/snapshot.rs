@@ -261,6 +261,19 @@ impl Snapshot {
         self.slab.read(*id)
     }
 
+    /// An object for a passing look (a check that does not use it): it
+    /// does not count as read, and if it is packed it is decoded for the
+    /// caller alone, so a sweep of such looks over every pod (the
+    /// kubelets' resync at each node status post) does not unpack the
+    /// cluster.
+    pub fn glance(&self, res: ResKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
+        let id = self
+            .objects
+            .get(&res)?
+            .get(&(namespace.to_string(), name.to_string()))?;
+        self.slab.glance(*id)
+    }
+
     /// The objects a map of ids names, in its order.
     fn read<'a>(
         &'a self,
@@ -326,6 +339,15 @@ impl Snapshot {
     /// The pods bound to `node`, ordered by namespace then name.
     pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
         self.read(self.by_node.get(node).into_iter().flat_map(|o| o.values()))
+    }
+
+    /// The keys of the pods bound to `node`, without reading the pods.
+    pub fn pod_keys_on<'a>(&'a self, node: &str) -> impl Iterator<Item = ObjectKey> + 'a {
+        self.by_node
+            .get(node)
+            .into_iter()
+            .flat_map(|o| o.keys())
+            .map(|(ns, name)| ObjectKey::new(ns.as_str(), name.as_str()))
     }
 
     /// The pods without a node (scheduled or not yet), ordered by
@@ -733,6 +755,8 @@ mod tests {
         s.remove(res::PODS, &owned_pod("a", "3", "rs", "n1", "Pending"));
         assert!(s.node_usage("n1").is_none());
         assert_eq!(names(s.pods_on("n1")), ["b"]);
+        let keys: Vec<String> = s.pod_keys_on("n1").map(|k| k.to_string()).collect();
+        assert_eq!(keys, ["default/b"]);
     }
 
     #[test]

@@ -219,11 +219,17 @@ impl Controller for EndpointSliceController {
         if r == res::NODES {
             // A node appearing or changing zone matters to Services with
             // pods on it.
-            let node = meta::name(obj);
-            let mut keys: Vec<ObjectKey> = snap
-                .list(res::PODS, None)
-                .filter(|p| p.at("/spec/nodeName").and_then(Value::as_str) == Some(node))
-                .flat_map(|p| util::services_in(snap, meta::namespace(p)))
+            // The node index names its pods without reading them (a
+            // node's status is posted every few minutes, and reading every
+            // pod of the cluster for each node's post was quadratic).
+            let mut namespaces: Vec<String> = snap
+                .pod_keys_on(meta::name(obj))
+                .map(|k| k.namespace)
+                .collect();
+            namespaces.dedup();
+            let mut keys: Vec<ObjectKey> = namespaces
+                .iter()
+                .flat_map(|ns| util::services_in(snap, ns))
                 .collect();
             keys.sort();
             keys.dedup();

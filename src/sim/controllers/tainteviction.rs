@@ -76,9 +76,18 @@ impl Controller for TaintEvictionController {
         if r == res::PODS {
             return vec![ObjectKey::of(obj)];
         }
-        snap.pods_on(meta::name(obj))
-            .map(|p| ObjectKey::of(p))
-            .collect()
+        // Only a NoExecute taint evicts. A node without one (most node
+        // updates: heartbeats) needs no pod looked at: an eviction pending
+        // from a taint since removed re-checks the node when its timer
+        // fires, and finds nothing to do.
+        let no_execute = obj
+            .at("/spec/taints")
+            .and_then(Value::as_array)
+            .is_some_and(|ts| ts.iter().any(|t| str_of(t, "effect") == "NoExecute"));
+        if !no_execute {
+            return Vec::new();
+        }
+        snap.pod_keys_on(meta::name(obj)).collect()
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {

@@ -102,6 +102,16 @@ impl Slab {
         Some(self.items.get(id)?.as_ref()?.tree())
     }
 
+    /// The object at `id` for a passing look: neither marked read nor kept
+    /// decoded (a packed one is decoded for the caller alone).
+    pub(super) fn glance(&self, id: Id) -> Option<Arc<Value>> {
+        let held = self.items.get(id)?.as_ref()?;
+        Some(match held.tree.get() {
+            Some(t) => t.clone(),
+            None => Arc::new(decode(held.packed.as_deref())),
+        })
+    }
+
     /// Whether `id` holds exactly this tree (not an equal copy).
     pub(super) fn holds(&self, id: Id, obj: &Arc<Value>) -> bool {
         self.items
@@ -188,6 +198,18 @@ mod tests {
         slab.sweep(id, |t| packed(t));
         let _ = slab.peek(id);
         assert!(slab.sweep(id, |t| packed(t)));
+    }
+
+    #[test]
+    fn a_glance_neither_warms_nor_decodes_for_keeps() {
+        let obj = json!({"a": 1});
+        let mut slab = Slab::default();
+        let id = slab.insert(Arc::new(obj.clone()));
+        slab.sweep(id, |t| packed(t));
+        assert!(slab.sweep(id, |t| packed(t)));
+        assert_eq!(slab.glance(id).map(|t| (*t).clone()), Some(obj));
+        assert_eq!(slab.packed(), 1, "still packed only");
+        assert!(slab.glance(7).is_none());
     }
 
     #[test]
