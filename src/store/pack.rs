@@ -10,6 +10,9 @@
 //! final size.
 
 use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::OnceLock;
 
 /// Why packed bytes did not decode (only corrupt input: the store decodes
 /// what it encoded).
@@ -44,8 +47,8 @@ const OBJECT: u8 = 9;
 /// How deep `unpack` follows nesting (serde_json's own parser limit).
 const MAX_DEPTH: usize = 128;
 
-/// Field names of the objects a cluster holds most of, sorted so a key's
-/// index is found by binary search.
+/// Field names of the objects a cluster holds most of (sorted, so a
+/// reader can check for a name; lookups go through a hash index).
 const KEYS: &[&str] = &[
     "Corefile",
     "access",
@@ -375,17 +378,49 @@ const VALUES: &[&str] = &[
     "v1",
 ];
 
+/// FNV-1a: the tables' keys are short and fixed, and packing looks up
+/// every key and string of an object (a binary search spent most of the
+/// encoding's time in string compares).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Index = HashMap<&'static str, usize, BuildHasherDefault<Fnv>>;
+
+fn index_of(table: &'static [&'static str]) -> Index {
+    table.iter().enumerate().map(|(i, s)| (*s, i)).collect()
+}
+
 /// The index of `key` in `KEYS`.
 fn key_index(key: &str) -> Option<usize> {
-    KEYS.binary_search(&key).ok()
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| index_of(KEYS)).get(key).copied()
 }
 
 /// The index of `s` in `VALUES` (every entry is shorter than 48 bytes).
 fn value_index(s: &str) -> Option<usize> {
+    static INDEX: OnceLock<Index> = OnceLock::new();
     if s.len() > 48 {
         return None;
     }
-    VALUES.binary_search(&s).ok()
+    INDEX.get_or_init(|| index_of(VALUES)).get(s).copied()
 }
 
 /// Packs `v`.
