@@ -62,7 +62,7 @@ struct Inner {
     /// Objects written since they were last packed, oldest first: each
     /// write looks at the front few and packs those only the store holds
     /// (`slot`), and sends the still-shared ones to the back.
-    unpacked: VecDeque<Location>,
+    unpacked: VecDeque<(Location, u64)>,
 }
 
 /// One event in the watch history.
@@ -94,10 +94,11 @@ fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
 }
 
 impl Inner {
-    /// Stores `obj` at `key` and queues it for packing.
-    fn put(&mut self, res: ResKey, key: (String, String), obj: Arc<Value>) {
+    /// Stores `obj`, written at `rv`, at `key` and queues it for packing.
+    fn put(&mut self, res: ResKey, key: (String, String), obj: Arc<Value>, rv: u64) {
         if packs(res) {
-            self.unpacked.push_back((res, key.0.clone(), key.1.clone()));
+            self.unpacked
+                .push_back(((res, key.0.clone(), key.1.clone()), rv));
         }
         self.objects
             .entry(res)
@@ -110,7 +111,7 @@ impl Inner {
     /// holds now; gone or replaced ones leave the queue, shared ones wait.
     fn pack_some(&mut self) {
         for _ in 0..PACK_PER_WRITE.min(self.unpacked.len()) {
-            let Some((res, ns, name)) = self.unpacked.pop_front() else {
+            let Some(((res, ns, name), rv)) = self.unpacked.pop_front() else {
                 return;
             };
             let key = (ns, name);
@@ -120,13 +121,10 @@ impl Inner {
                 Some(slot) => {
                     slot.pack() || {
                         // Else it may be shared with the history entry of
-                        // its last write only: rvs in the history are
+                        // the write that queued it only (`pack_with` checks
+                        // it is the same tree): rvs in the history are
                         // consecutive, so its index is the rv's offset.
-                        let rv = match slot {
-                            Slot::Tree(t) => crate::api::meta::resource_version(t),
-                            Slot::Packed(_) => None,
-                        };
-                        let at = rv.and_then(|rv| usize::try_from(rv.checked_sub(front)?).ok());
+                        let at = rv.checked_sub(front).and_then(|i| usize::try_from(i).ok());
                         match at.and_then(|i| self.history.get_mut(i)) {
                             Some(entry) => slot.pack_with(&mut entry.object),
                             None => false,
@@ -135,7 +133,7 @@ impl Inner {
                 }
             };
             if !packed {
-                self.unpacked.push_back((res, key.0, key.1));
+                self.unpacked.push_back(((res, key.0, key.1), rv));
             }
         }
     }
@@ -289,7 +287,7 @@ impl Store {
         let obj = Arc::new(with_rv(obj, rv));
         inner.rv = rv;
         inner.index_owners(res, &key, &obj, true);
-        inner.put(res, key, obj.clone());
+        inner.put(res, key, obj.clone(), rv);
         self.emit(&mut inner, EventType::Added, res, obj.clone());
         Ok(obj)
     }
@@ -321,7 +319,7 @@ impl Store {
         let new = Arc::new(with_rv(new, rv));
         inner.rv = rv;
         inner.reindex_owners(res, &key, &old, &new);
-        inner.put(res, key, new.clone());
+        inner.put(res, key, new.clone(), rv);
         self.emit(&mut inner, EventType::Modified, res, new.clone());
         Ok(Ok((old, new)))
     }
