@@ -420,11 +420,7 @@ impl Kubelets {
 
     /// Reads what a pod's sync needs; None when the pod is not (or no
     /// longer) on a node that exists.
-    fn inputs(
-        &self,
-        st: &mut State,
-        key: &ObjectKey,
-    ) -> Option<(Arc<Value>, NodeView, World, PodMemory)> {
+    fn inputs(&self, st: &mut State, key: &ObjectKey) -> Option<(Arc<Value>, NodeView, World)> {
         let store = &self.registry.store;
         let Some(pod) = store.get(res::PODS, &key.namespace, &key.name) else {
             Self::forget(st, key);
@@ -439,18 +435,21 @@ impl Kubelets {
             Self::forget(st, key);
         }
         let node = store.get(res::NODES, "", &node_name)?;
-        let memory = st
-            .pods
-            .get(key)
-            .map(|e| e.memory.clone())
-            .unwrap_or_default();
-        let view = self.node_view(st, &node, memory.pod_ip.is_none());
+        let has_ip = st.pods.get(key).is_some_and(|e| e.memory.pod_ip.is_some());
+        let view = self.node_view(st, &node, !has_ip);
         let world = self.world(st, &pod);
-        Some((pod, view, world, memory))
+        Some((pod, view, world))
+    }
+
+    /// The kubelet's memory of a pod, borrowed from `st` (no copy: the
+    /// state machine copies it into its outcome), or `fresh` for a pod new
+    /// to it.
+    fn memory<'a>(st: &'a State, key: &ObjectKey, fresh: &'a PodMemory) -> &'a PodMemory {
+        st.pods.get(key).map_or(fresh, |e| &e.memory)
     }
 
     fn sync_locked(&self, st: &mut State, key: &ObjectKey) -> Option<Timestamp> {
-        let (pod, node, world, memory) = self.inputs(st, key)?;
+        let (pod, node, world) = self.inputs(st, key)?;
         // Evicted by the eviction manager: its containers are gone; the
         // pod object stays (Failed, Evicted) until someone deletes it.
         if kubelet_eviction::is_evicted(&pod) {
@@ -484,13 +483,15 @@ impl Kubelets {
             st: &*st,
             now,
         };
-        let net = self.network(&serving, &pod, &memory);
+        let fresh = PodMemory::default();
+        let memory = Self::memory(st, key, &fresh);
+        let net = self.network(&serving, &pod, memory);
         let mut out = kubelet::sync_pod(
             &PodInput {
                 pod: &pod,
                 node: &node,
                 world: &world,
-                memory: &memory,
+                memory,
                 catalog: &self.catalog(),
                 network: &net,
             },
@@ -626,20 +627,22 @@ impl Kubelets {
     ) -> Option<T> {
         let mut st = self.lock();
         self.sync_locked(&mut st, key);
-        let (pod, node, world, memory) = self.inputs(&mut st, key)?;
+        let (pod, node, world) = self.inputs(&mut st, key)?;
         let now = self.registry.clock.now();
         let serving = PodServing {
             kubelets: self,
             st: &st,
             now,
         };
-        let net = self.network(&serving, &pod, &memory);
+        let fresh = PodMemory::default();
+        let memory = Self::memory(&st, key, &fresh);
+        let net = self.network(&serving, &pod, memory);
         Some(f(
             &PodInput {
                 pod: &pod,
                 node: &node,
                 world: &world,
-                memory: &memory,
+                memory,
                 catalog: &self.catalog(),
                 network: &net,
             },
@@ -705,15 +708,17 @@ impl Kubelets {
     pub fn usage(&self, namespace: &str, pod: &str) -> Vec<ContainerUsage> {
         let key = ObjectKey::new(namespace, pod);
         let mut st = self.lock();
-        let Some((pod, node, world, memory)) = self.inputs(&mut st, &key) else {
+        let Some((pod, node, world)) = self.inputs(&mut st, &key) else {
             return Vec::new();
         };
         let now = self.registry.clock.now();
+        let fresh = PodMemory::default();
+        let memory = Self::memory(&st, &key, &fresh);
         let input = PodInput {
             pod: &pod,
             node: &node,
             world: &world,
-            memory: &memory,
+            memory,
             catalog: &self.catalog(),
             network: &NoNetwork,
         };
