@@ -61,11 +61,12 @@ struct PodEntry {
     written_rv: Option<u64>,
 }
 
-/// What a node's kubelet and container runtime hold.
+/// What a node's kubelet and container runtime hold (shared with the
+/// views a sync reads; changed copy-on-write once those are gone).
 #[derive(Default)]
 struct NodeState {
-    images: BTreeSet<String>,
-    used_ips: BTreeSet<String>,
+    images: Arc<BTreeSet<String>>,
+    used_ips: Arc<BTreeSet<String>>,
 }
 
 #[derive(Default)]
@@ -229,8 +230,9 @@ impl Kubelets {
         if let Some(e) = st.pods.remove(key)
             && let Some(ip) = &e.memory.pod_ip
             && let Some(n) = st.nodes.get_mut(&e.node)
+            && n.used_ips.contains(ip)
         {
-            n.used_ips.remove(ip);
+            Arc::make_mut(&mut n.used_ips).remove(ip);
         }
     }
 
@@ -292,12 +294,14 @@ impl Kubelets {
         let name = meta::name(node).to_string();
         let ns = st.nodes.entry(name.clone()).or_insert_with(|| NodeState {
             // Images the node came with (a kind node image's preloads).
-            images: items(node, "/status/images")
-                .flat_map(|i| items(i, "/names"))
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            used_ips: BTreeSet::new(),
+            images: Arc::new(
+                items(node, "/status/images")
+                    .flat_map(|i| items(i, "/names"))
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            used_ips: Arc::default(),
         });
         NodeView {
             name,
@@ -310,7 +314,7 @@ impl Kubelets {
             used_ips: if with_ips {
                 ns.used_ips.clone()
             } else {
-                BTreeSet::new()
+                Arc::default()
             },
             images: ns.images.clone(),
         }
@@ -499,15 +503,26 @@ impl Kubelets {
             &self.rng,
         );
         drop(net);
+        // The view (moved into a temporary) drops its shares of the node's
+        // sets here, before they change.
+        let host = { node }.name;
         for c in out.memory.containers.values_mut() {
             if let Some(info) = &mut c.image {
                 share_image(&mut st.image_infos, info);
             }
         }
-        let node_state = st.nodes.entry(node.name.clone()).or_default();
-        node_state.images.extend(out.pulled_images.iter().cloned());
-        if let Some(ip) = &out.memory.pod_ip {
-            node_state.used_ips.insert(ip.clone());
+        let node_state = st.nodes.entry(host.clone()).or_default();
+        if out
+            .pulled_images
+            .iter()
+            .any(|i| !node_state.images.contains(i))
+        {
+            Arc::make_mut(&mut node_state.images).extend(out.pulled_images.iter().cloned());
+        }
+        if let Some(ip) = &out.memory.pod_ip
+            && !node_state.used_ips.contains(ip)
+        {
+            Arc::make_mut(&mut node_state.used_ips).insert(ip.clone());
         }
         for ev in &out.events {
             st.recorder.record_at(&self.registry, &ev.event, ev.at);
@@ -529,12 +544,15 @@ impl Kubelets {
         if pod.get("status") != Some(&out.status) {
             // The status subresource takes only `status` from the body (the
             // rest comes from the stored pod): no copy of the whole pod.
-            let body = serde_json::json!({
+            // `status` moves in (`json!` would copy it through the serializer).
+            let mut body = serde_json::json!({
                 "apiVersion": "v1",
                 "kind": "Pod",
                 "metadata": {"name": key.name, "namespace": key.namespace},
-                "status": out.status,
             });
+            if let Some(root) = body.as_object_mut() {
+                root.insert("status".into(), out.status);
+            }
             match self.registry.update(
                 pods,
                 &key.namespace,
@@ -555,7 +573,7 @@ impl Kubelets {
             key.clone(),
             Box::new(PodEntry {
                 uid: meta::uid(&pod).to_string(),
-                node: node.name.clone(),
+                node: host.clone(),
                 memory: out.memory,
                 written_rv,
             }),

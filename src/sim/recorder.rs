@@ -15,7 +15,7 @@ use crate::api::meta;
 use crate::registry::options::WriteOptions;
 use crate::registry::{PatchType, Registry, lookup_res};
 use crate::sim::clock::format_time;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
@@ -274,39 +274,52 @@ impl Recorder {
     }
 }
 
-/// The v1 Event as client-go's `makeEvent` builds it.
+/// The v1 Event as client-go's `makeEvent` builds it. Built field by
+/// field in key order (each key lands at the end of its sorted map; no
+/// `json!` round trip through the serializer).
 fn event_body(spec: &EventSpec, ns: &str, name: &str, stamp: &str) -> Value {
     let o = &spec.involved;
-    let mut involved = json!({"kind": o.kind, "name": o.name, "apiVersion": o.api_version});
+    let text = |s: &str| Value::String(s.to_string());
+    let mut involved = Map::new();
+    involved.insert("apiVersion".into(), text(&o.api_version));
+    if let Some(fp) = &o.field_path {
+        involved.insert("fieldPath".into(), text(fp));
+    }
+    involved.insert("kind".into(), text(&o.kind));
+    involved.insert("name".into(), text(&o.name));
     if !o.namespace.is_empty() {
-        involved["namespace"] = json!(o.namespace);
+        involved.insert("namespace".into(), text(&o.namespace));
     }
     if !o.uid.is_empty() {
-        involved["uid"] = json!(o.uid);
+        involved.insert("uid".into(), text(&o.uid));
     }
-    if let Some(fp) = &o.field_path {
-        involved["fieldPath"] = json!(fp);
-    }
-    let mut source = json!({"component": spec.component});
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), text(name));
+    metadata.insert("namespace".into(), text(ns));
+    let mut source = Map::new();
+    source.insert("component".into(), text(&spec.component));
     if let Some(h) = &spec.host {
-        source["host"] = json!(h);
+        source.insert("host".into(), text(h));
     }
-    json!({
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": name, "namespace": ns},
-        "involvedObject": involved,
-        "reason": spec.reason,
-        "message": spec.message,
-        "source": source,
-        "firstTimestamp": stamp,
-        "lastTimestamp": stamp,
-        "count": 1,
-        "type": spec.type_.as_str(),
-        "eventTime": null,
-        "reportingComponent": spec.component,
-        "reportingInstance": spec.host.clone().unwrap_or_default(),
-    })
+    let mut event = Map::new();
+    event.insert("apiVersion".into(), text("v1"));
+    event.insert("count".into(), Value::from(1));
+    event.insert("eventTime".into(), Value::Null);
+    event.insert("firstTimestamp".into(), text(stamp));
+    event.insert("involvedObject".into(), Value::Object(involved));
+    event.insert("kind".into(), text("Event"));
+    event.insert("lastTimestamp".into(), text(stamp));
+    event.insert("message".into(), text(&spec.message));
+    event.insert("metadata".into(), Value::Object(metadata));
+    event.insert("reason".into(), text(&spec.reason));
+    event.insert("reportingComponent".into(), text(&spec.component));
+    event.insert(
+        "reportingInstance".into(),
+        text(spec.host.as_deref().unwrap_or_default()),
+    );
+    event.insert("source".into(), Value::Object(source));
+    event.insert("type".into(), text(spec.type_.as_str()));
+    Value::Object(event)
 }
 
 #[cfg(test)]
@@ -503,5 +516,64 @@ mod tests {
         }
         rec.record(&registry, &first).unwrap();
         assert_eq!(count_of(&registry), vec![2, 1]);
+    }
+
+    #[test]
+    fn the_event_body_is_client_gos_make_event() {
+        let full = EventSpec {
+            involved: spec("p", "Pulled", "m")
+                .involved
+                .with_field_path("spec.containers{c}"),
+            ..spec("p", "Pulled", "m")
+        };
+        assert_eq!(
+            event_body(&full, "default", "p.1", "2025-05-01T10:00:00Z"),
+            json!({
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": "p.1", "namespace": "default"},
+                "involvedObject": {"kind": "Pod", "namespace": "default", "name": "p", "uid": "u",
+                                   "apiVersion": "v1", "fieldPath": "spec.containers{c}"},
+                "reason": "Pulled", "message": "m",
+                "source": {"component": "kubelet", "host": "kdrill-worker"},
+                "firstTimestamp": "2025-05-01T10:00:00Z", "lastTimestamp": "2025-05-01T10:00:00Z",
+                "count": 1, "type": "Normal", "eventTime": null,
+                "reportingComponent": "kubelet", "reportingInstance": "kdrill-worker",
+            })
+        );
+        // A cluster-scoped object without uid, from a component without host.
+        let bare = EventSpec {
+            involved: ObjectRef {
+                api_version: "v1".into(),
+                kind: "Node".into(),
+                namespace: String::new(),
+                name: "n".into(),
+                uid: String::new(),
+                field_path: None,
+            },
+            type_: EventType::Warning,
+            reason: "R".into(),
+            message: "M".into(),
+            component: "node-controller".into(),
+            host: None,
+        };
+        let body = event_body(&bare, "default", "n.2", "2025-05-01T10:00:01Z");
+        assert_eq!(
+            body,
+            json!({
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": "n.2", "namespace": "default"},
+                "involvedObject": {"kind": "Node", "name": "n", "apiVersion": "v1"},
+                "reason": "R", "message": "M",
+                "source": {"component": "node-controller"},
+                "firstTimestamp": "2025-05-01T10:00:01Z", "lastTimestamp": "2025-05-01T10:00:01Z",
+                "count": 1, "type": "Warning", "eventTime": null,
+                "reportingComponent": "node-controller", "reportingInstance": "",
+            })
+        );
+        // Same bytes as the JSON kubectl reads.
+        assert_eq!(
+            serde_json::to_string(&body["involvedObject"]).unwrap(),
+            r#"{"apiVersion":"v1","kind":"Node","name":"n"}"#
+        );
     }
 }

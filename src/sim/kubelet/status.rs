@@ -11,6 +11,7 @@ use crate::sim::rng::Rng;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+use std::fmt::Write;
 
 /// The first free address of the node's pod CIDR (host-local IPAM hands
 /// them out in order), from .2 up.
@@ -20,9 +21,13 @@ pub fn allocate_ip(cidr: &str, used: &BTreeSet<String>, rng: &Rng) -> String {
     if octets.len() != 4 {
         return format!("10.244.0.{}", 2 + rng.below(250));
     }
+    // One buffer for every candidate: the prefix stays, the host changes.
+    let mut ip = format!("{}.{}.{}.", octets[0], octets[1], octets[2]);
+    let prefix = ip.len();
     for host in 2u16..255 {
-        let ip = format!("{}.{}.{}.{host}", octets[0], octets[1], octets[2]);
-        if !used.contains(&ip) {
+        ip.truncate(prefix);
+        let _ = write!(ip, "{host}");
+        if !used.contains(ip.as_str()) {
             return ip;
         }
     }
@@ -310,4 +315,47 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
         s["podIPs"] = json!([{"ip": ip}]);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_ips_are_the_first_free_host_of_the_node_cidr() {
+        let set = |ips: &[&str]| ips.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let cases: [(&str, BTreeSet<String>, &str); 5] = [
+            ("10.244.1.0/24", set(&[]), "10.244.1.2"),
+            (
+                "10.244.1.0/24",
+                set(&["10.244.1.2", "10.244.1.3", "10.244.1.5"]),
+                "10.244.1.4",
+            ),
+            // Only the exact text counts as taken.
+            (
+                "10.244.1.0/24",
+                set(&["10.244.1.02", "10.244.10.2"]),
+                "10.244.1.2",
+            ),
+            ("10.244.3.0/24", set(&["10.244.1.2"]), "10.244.3.2"),
+            (
+                "10.244.2.0/24",
+                (2..=99).map(|h| format!("10.244.2.{h}")).collect(),
+                "10.244.2.100",
+            ),
+        ];
+        for (cidr, used, want) in cases {
+            assert_eq!(
+                allocate_ip(cidr, &used, &Rng::new(1)),
+                want,
+                "{cidr} {used:?}"
+            );
+        }
+        // A full range falls back to a random host, as does a bad CIDR.
+        let full: BTreeSet<String> = (2..255).map(|h| format!("10.244.1.{h}")).collect();
+        let ip = allocate_ip("10.244.1.0/24", &full, &Rng::new(1));
+        assert!(ip.starts_with("10.244.1."), "{ip}");
+        let ip = allocate_ip("garbage", &full, &Rng::new(1));
+        assert!(ip.starts_with("10.244.0."), "{ip}");
+    }
 }

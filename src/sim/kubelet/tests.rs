@@ -69,7 +69,7 @@ impl Sim {
         self.status = out.status.clone();
         self.pod["status"] = out.status;
         self.gone = out.gone;
-        self.node.images.extend(out.pulled_images);
+        std::sync::Arc::make_mut(&mut self.node.images).extend(out.pulled_images);
         out.wake_at
     }
     /// Runs to `secs` after t0, waking at every timer on the way.
