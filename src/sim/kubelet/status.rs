@@ -158,11 +158,19 @@ fn state_json(st: &CState, c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
             if let Some(m) = message {
                 w["message"] = json!(m);
             }
-            json!({ "waiting": w })
+            one("waiting", w)
         }
         CState::Running { started, .. } => json!({"running": {"startedAt": format_time(*started)}}),
-        CState::Terminated(t) => json!({"terminated": terminated_json(t)}),
+        CState::Terminated(t) => one("terminated", terminated_json(t)),
     }
+}
+
+/// `{key: v}`, taking `v` by move (`json!` copies an interpolated `Value`
+/// through the serializer).
+fn one(key: &str, v: Value) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert(key.into(), v);
+    Value::Object(m)
 }
 
 fn terminated_json(t: &super::containers::Terminated) -> Value {
@@ -196,14 +204,18 @@ fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
     };
     let mut v = json!({
         "name": c.name,
-        "state": state_json(&m.state, c, pod, mem),
-        "lastState": m.last.as_ref().map(|t| json!({"terminated": terminated_json(t)})).unwrap_or_else(|| json!({})),
         "ready": m.running() && m.ready,
         "restartCount": m.restart_count,
         "image": image,
         "imageID": image_id,
         "started": m.running() && m.started,
     });
+    v["state"] = state_json(&m.state, c, pod, mem);
+    v["lastState"] = m
+        .last
+        .as_ref()
+        .map(|t| one("terminated", terminated_json(t)))
+        .unwrap_or_else(|| json!({}));
     if let Some(id) = container_id {
         v["containerID"] = json!(id);
     }
@@ -214,7 +226,9 @@ fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
         .map(|ms| {
             ms.iter()
                 .map(|vm| {
-                    let mut o = json!({"name": vm.get("name").cloned().unwrap_or(Value::Null), "mountPath": vm.get("mountPath").cloned().unwrap_or(Value::Null)});
+                    let field = |k: &str| vm.get(k).cloned().unwrap_or(Value::Null);
+                    let mut o = one("mountPath", field("mountPath"));
+                    o["name"] = field("name");
                     if vm.get("readOnly").and_then(Value::as_bool) == Some(true) {
                         o["readOnly"] = json!(true);
                         o["recursiveReadOnly"] = json!("Disabled");
@@ -225,7 +239,7 @@ fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
         })
         .unwrap_or_default();
     if !mounts.is_empty() {
-        v["volumeMounts"] = json!(mounts);
+        v["volumeMounts"] = Value::Array(mounts);
     }
     v
 }
@@ -295,20 +309,24 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
     }
     let mut s = json!({
         "phase": ph,
-        "conditions": conditions,
         "hostIP": input.node.host_ip,
         "hostIPs": [{"ip": input.node.host_ip}],
         "startTime": format_time(mem.start_time.unwrap_or(now)),
         "qosClass": spec::qos_class(input.pod),
-        "containerStatuses": pod.containers.iter().map(|c| container_status(c, pod, mem)).collect::<Vec<_>>(),
     });
+    // Moved in, not copied through `json!`.
+    s["conditions"] = Value::Array(conditions);
+    s["containerStatuses"] = pod
+        .containers
+        .iter()
+        .map(|c| container_status(c, pod, mem))
+        .collect();
     if !pod.init.is_empty() {
-        s["initContainerStatuses"] = json!(
-            pod.init
-                .iter()
-                .map(|c| container_status(c, pod, mem))
-                .collect::<Vec<_>>()
-        );
+        s["initContainerStatuses"] = pod
+            .init
+            .iter()
+            .map(|c| container_status(c, pod, mem))
+            .collect();
     }
     if let Some(ip) = &mem.pod_ip {
         s["podIP"] = json!(ip);
