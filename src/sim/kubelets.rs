@@ -277,7 +277,7 @@ impl Kubelets {
         let fetch = |res: ResKey, names: &BTreeSet<String>| {
             names
                 .iter()
-                .filter_map(|n| store.get(res, ns, n).map(|o| (n.clone(), (*o).clone())))
+                .filter_map(|n| store.get(res, ns, n).map(|o| (n.clone(), o)))
                 .collect()
         };
         World {

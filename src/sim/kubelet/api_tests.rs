@@ -117,7 +117,7 @@ impl Sim {
                 world: &World {
                     config_maps: [(
                         "kube-root-ca.crt".to_string(),
-                        json!({"metadata": {"name": "kube-root-ca.crt"}, "data": {"ca.crt": "CA"}}),
+                        std::sync::Arc::new(json!({"metadata": {"name": "kube-root-ca.crt"}, "data": {"ca.crt": "CA"}})),
                     )]
                     .into(),
                     ..Default::default()

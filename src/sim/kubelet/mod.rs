@@ -78,12 +78,13 @@ pub struct NodeView {
     pub images: Arc<BTreeSet<String>>,
 }
 
-/// Objects in the pod's namespace, by name, as stored JSON.
+/// Objects in the pod's namespace, by name, as stored JSON (shared with
+/// the store: no copy).
 #[derive(Debug, Clone, Default)]
 pub struct World {
-    pub config_maps: BTreeMap<String, Value>,
-    pub secrets: BTreeMap<String, Value>,
-    pub pvcs: BTreeMap<String, Value>,
+    pub config_maps: BTreeMap<String, Arc<Value>>,
+    pub secrets: BTreeMap<String, Arc<Value>>,
+    pub pvcs: BTreeMap<String, Arc<Value>>,
     /// Service-link variables the pod's containers get after their own
     /// env (see [`service_env::service_env`]).
     pub service_env: Vec<(String, String)>,
