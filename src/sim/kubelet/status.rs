@@ -80,7 +80,7 @@ pub fn phase(pod: &PodSpec, mem: &PodMemory) -> &'static str {
         return "Pending";
     }
     let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
-    for c in &pod.containers {
+    for c in pod.containers.iter() {
         match mem.containers.get(&c.name) {
             None => waiting += 1,
             Some(m) => match &m.state {
