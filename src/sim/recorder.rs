@@ -102,9 +102,9 @@ impl Hasher for FxHasher {
     }
 }
 
-/// A map that keeps its `cap` most recently used entries. A key is
-/// shared between the map and the use order (`Arc`), and looked up by
-/// borrowed form (`Q`), so a hit copies nothing.
+/// A map that keeps its `cap` most recently used entries. A key (unsized:
+/// `[u8]`) is shared between the map and the use order (`Arc`) and looked
+/// up by reference, so a hit copies nothing.
 struct Lru<K: ?Sized, V> {
     cap: usize,
     tick: u64,
