@@ -18,7 +18,7 @@ use crate::sim::clock::format_time;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// What makes two events "the same" (client-go's `getEventKey`: involved
 /// object, field path, type, reason, message and source), written into
@@ -274,9 +274,44 @@ impl Recorder {
     }
 }
 
+/// An Event's top-level keys, each null. A clone is a map with room for
+/// exactly these keys (one allocation; filling it in by `insert` would
+/// grow a small map one slot at a time).
+static EVENT_KEYS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
+    [
+        "apiVersion",
+        "count",
+        "eventTime",
+        "firstTimestamp",
+        "involvedObject",
+        "kind",
+        "lastTimestamp",
+        "message",
+        "metadata",
+        "reason",
+        "reportingComponent",
+        "reportingInstance",
+        "source",
+        "type",
+    ]
+    .into_iter()
+    .map(|k| (k.to_string(), Value::Null))
+    .collect()
+});
+
+/// Sets `key` of `map`, in place when present.
+fn set(map: &mut Map<String, Value>, key: &str, v: Value) {
+    match map.get_mut(key) {
+        Some(slot) => *slot = v,
+        None => {
+            map.insert(key.to_string(), v);
+        }
+    }
+}
+
 /// The v1 Event as client-go's `makeEvent` builds it. Built field by
-/// field in key order (each key lands at the end of its sorted map; no
-/// `json!` round trip through the serializer).
+/// field (each key lands at the end of its sorted map; no `json!` round
+/// trip through the serializer).
 fn event_body(spec: &EventSpec, ns: &str, name: &str, stamp: &str) -> Value {
     let o = &spec.involved;
     let text = |s: &str| Value::String(s.to_string());
@@ -301,24 +336,25 @@ fn event_body(spec: &EventSpec, ns: &str, name: &str, stamp: &str) -> Value {
     if let Some(h) = &spec.host {
         source.insert("host".into(), text(h));
     }
-    let mut event = Map::new();
-    event.insert("apiVersion".into(), text("v1"));
-    event.insert("count".into(), Value::from(1));
-    event.insert("eventTime".into(), Value::Null);
-    event.insert("firstTimestamp".into(), text(stamp));
-    event.insert("involvedObject".into(), Value::Object(involved));
-    event.insert("kind".into(), text("Event"));
-    event.insert("lastTimestamp".into(), text(stamp));
-    event.insert("message".into(), text(&spec.message));
-    event.insert("metadata".into(), Value::Object(metadata));
-    event.insert("reason".into(), text(&spec.reason));
-    event.insert("reportingComponent".into(), text(&spec.component));
-    event.insert(
-        "reportingInstance".into(),
+    let mut event = EVENT_KEYS.clone();
+    set(&mut event, "apiVersion", text("v1"));
+    set(&mut event, "count", Value::from(1));
+    // eventTime stays null.
+    set(&mut event, "firstTimestamp", text(stamp));
+    set(&mut event, "involvedObject", Value::Object(involved));
+    set(&mut event, "kind", text("Event"));
+    set(&mut event, "lastTimestamp", text(stamp));
+    set(&mut event, "message", text(&spec.message));
+    set(&mut event, "metadata", Value::Object(metadata));
+    set(&mut event, "reason", text(&spec.reason));
+    set(&mut event, "reportingComponent", text(&spec.component));
+    set(
+        &mut event,
+        "reportingInstance",
         text(spec.host.as_deref().unwrap_or_default()),
     );
-    event.insert("source".into(), Value::Object(source));
-    event.insert("type".into(), text(spec.type_.as_str()));
+    set(&mut event, "source", Value::Object(source));
+    set(&mut event, "type", text(spec.type_.as_str()));
     Value::Object(event)
 }
 
