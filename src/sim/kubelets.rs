@@ -61,11 +61,12 @@ struct PodEntry {
     written_rv: Option<u64>,
 }
 
-/// What a node's kubelet and container runtime hold.
+/// What a node's kubelet and container runtime hold (shared with the
+/// views a sync reads; changed copy-on-write once those are gone).
 #[derive(Default)]
 struct NodeState {
-    images: BTreeSet<String>,
-    used_ips: BTreeSet<String>,
+    images: Arc<BTreeSet<String>>,
+    used_ips: Arc<BTreeSet<String>>,
 }
 
 #[derive(Default)]
@@ -229,8 +230,9 @@ impl Kubelets {
         if let Some(e) = st.pods.remove(key)
             && let Some(ip) = &e.memory.pod_ip
             && let Some(n) = st.nodes.get_mut(&e.node)
+            && n.used_ips.contains(ip)
         {
-            n.used_ips.remove(ip);
+            Arc::make_mut(&mut n.used_ips).remove(ip);
         }
     }
 
@@ -275,7 +277,7 @@ impl Kubelets {
         let fetch = |res: ResKey, names: &BTreeSet<String>| {
             names
                 .iter()
-                .filter_map(|n| store.get(res, ns, n).map(|o| (n.clone(), (*o).clone())))
+                .filter_map(|n| store.get(res, ns, n).map(|o| (n.clone(), o)))
                 .collect()
         };
         World {
@@ -292,12 +294,14 @@ impl Kubelets {
         let name = meta::name(node).to_string();
         let ns = st.nodes.entry(name.clone()).or_insert_with(|| NodeState {
             // Images the node came with (a kind node image's preloads).
-            images: items(node, "/status/images")
-                .flat_map(|i| items(i, "/names"))
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            used_ips: BTreeSet::new(),
+            images: Arc::new(
+                items(node, "/status/images")
+                    .flat_map(|i| items(i, "/names"))
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            used_ips: Arc::default(),
         });
         NodeView {
             name,
@@ -310,7 +314,7 @@ impl Kubelets {
             used_ips: if with_ips {
                 ns.used_ips.clone()
             } else {
-                BTreeSet::new()
+                Arc::default()
             },
             images: ns.images.clone(),
         }
@@ -420,11 +424,7 @@ impl Kubelets {
 
     /// Reads what a pod's sync needs; None when the pod is not (or no
     /// longer) on a node that exists.
-    fn inputs(
-        &self,
-        st: &mut State,
-        key: &ObjectKey,
-    ) -> Option<(Arc<Value>, NodeView, World, PodMemory)> {
+    fn inputs(&self, st: &mut State, key: &ObjectKey) -> Option<(Arc<Value>, NodeView, World)> {
         let store = &self.registry.store;
         let Some(pod) = store.get(res::PODS, &key.namespace, &key.name) else {
             Self::forget(st, key);
@@ -439,18 +439,21 @@ impl Kubelets {
             Self::forget(st, key);
         }
         let node = store.get(res::NODES, "", &node_name)?;
-        let memory = st
-            .pods
-            .get(key)
-            .map(|e| e.memory.clone())
-            .unwrap_or_default();
-        let view = self.node_view(st, &node, memory.pod_ip.is_none());
+        let has_ip = st.pods.get(key).is_some_and(|e| e.memory.pod_ip.is_some());
+        let view = self.node_view(st, &node, !has_ip);
         let world = self.world(st, &pod);
-        Some((pod, view, world, memory))
+        Some((pod, view, world))
+    }
+
+    /// The kubelet's memory of a pod, borrowed from `st` (no copy: the
+    /// state machine copies it into its outcome), or `fresh` for a pod new
+    /// to it.
+    fn memory<'a>(st: &'a State, key: &ObjectKey, fresh: &'a PodMemory) -> &'a PodMemory {
+        st.pods.get(key).map_or(fresh, |e| &e.memory)
     }
 
     fn sync_locked(&self, st: &mut State, key: &ObjectKey) -> Option<Timestamp> {
-        let (pod, node, world, memory) = self.inputs(st, key)?;
+        let (pod, node, world) = self.inputs(st, key)?;
         // Evicted by the eviction manager: its containers are gone; the
         // pod object stays (Failed, Evicted) until someone deletes it.
         if kubelet_eviction::is_evicted(&pod) {
@@ -484,13 +487,15 @@ impl Kubelets {
             st: &*st,
             now,
         };
-        let net = self.network(&serving, &pod, &memory);
+        let fresh = PodMemory::default();
+        let memory = Self::memory(st, key, &fresh);
+        let net = self.network(&serving, &pod, memory);
         let mut out = kubelet::sync_pod(
             &PodInput {
                 pod: &pod,
                 node: &node,
                 world: &world,
-                memory: &memory,
+                memory,
                 catalog: &self.catalog(),
                 network: &net,
             },
@@ -498,15 +503,26 @@ impl Kubelets {
             &self.rng,
         );
         drop(net);
+        // The view (moved into a temporary) drops its shares of the node's
+        // sets here, before they change.
+        let host = { node }.name;
         for c in out.memory.containers.values_mut() {
             if let Some(info) = &mut c.image {
                 share_image(&mut st.image_infos, info);
             }
         }
-        let node_state = st.nodes.entry(node.name.clone()).or_default();
-        node_state.images.extend(out.pulled_images.iter().cloned());
-        if let Some(ip) = &out.memory.pod_ip {
-            node_state.used_ips.insert(ip.clone());
+        let node_state = st.nodes.entry(host.clone()).or_default();
+        if out
+            .pulled_images
+            .iter()
+            .any(|i| !node_state.images.contains(i))
+        {
+            Arc::make_mut(&mut node_state.images).extend(out.pulled_images.iter().cloned());
+        }
+        if let Some(ip) = &out.memory.pod_ip
+            && !node_state.used_ips.contains(ip)
+        {
+            Arc::make_mut(&mut node_state.used_ips).insert(ip.clone());
         }
         for ev in &out.events {
             st.recorder.record_at(&self.registry, &ev.event, ev.at);
@@ -528,12 +544,15 @@ impl Kubelets {
         if pod.get("status") != Some(&out.status) {
             // The status subresource takes only `status` from the body (the
             // rest comes from the stored pod): no copy of the whole pod.
-            let body = serde_json::json!({
+            // `status` moves in (`json!` would copy it through the serializer).
+            let mut body = serde_json::json!({
                 "apiVersion": "v1",
                 "kind": "Pod",
                 "metadata": {"name": key.name, "namespace": key.namespace},
-                "status": out.status,
             });
+            if let Some(root) = body.as_object_mut() {
+                root.insert("status".into(), out.status);
+            }
             match self.registry.update(
                 pods,
                 &key.namespace,
@@ -554,7 +573,7 @@ impl Kubelets {
             key.clone(),
             Box::new(PodEntry {
                 uid: meta::uid(&pod).to_string(),
-                node: node.name.clone(),
+                node: host.clone(),
                 memory: out.memory,
                 written_rv,
             }),
@@ -626,20 +645,22 @@ impl Kubelets {
     ) -> Option<T> {
         let mut st = self.lock();
         self.sync_locked(&mut st, key);
-        let (pod, node, world, memory) = self.inputs(&mut st, key)?;
+        let (pod, node, world) = self.inputs(&mut st, key)?;
         let now = self.registry.clock.now();
         let serving = PodServing {
             kubelets: self,
             st: &st,
             now,
         };
-        let net = self.network(&serving, &pod, &memory);
+        let fresh = PodMemory::default();
+        let memory = Self::memory(&st, key, &fresh);
+        let net = self.network(&serving, &pod, memory);
         Some(f(
             &PodInput {
                 pod: &pod,
                 node: &node,
                 world: &world,
-                memory: &memory,
+                memory,
                 catalog: &self.catalog(),
                 network: &net,
             },
@@ -705,15 +726,17 @@ impl Kubelets {
     pub fn usage(&self, namespace: &str, pod: &str) -> Vec<ContainerUsage> {
         let key = ObjectKey::new(namespace, pod);
         let mut st = self.lock();
-        let Some((pod, node, world, memory)) = self.inputs(&mut st, &key) else {
+        let Some((pod, node, world)) = self.inputs(&mut st, &key) else {
             return Vec::new();
         };
         let now = self.registry.clock.now();
+        let fresh = PodMemory::default();
+        let memory = Self::memory(&st, &key, &fresh);
         let input = PodInput {
             pod: &pod,
             node: &node,
             world: &world,
-            memory: &memory,
+            memory,
             catalog: &self.catalog(),
             network: &NoNetwork,
         };

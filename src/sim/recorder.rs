@@ -15,40 +15,45 @@ use crate::api::meta;
 use crate::registry::options::WriteOptions;
 use crate::registry::{PatchType, Registry, lookup_res};
 use crate::sim::clock::format_time;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
-use std::sync::Arc;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::{Arc, LazyLock};
 
-/// What makes two events "the same" (client-go's `getEventKey`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct EventKey {
-    involved: (String, String, String, String, String),
-    field_path: Option<String>,
-    type_: &'static str,
-    reason: String,
-    message: String,
-    component: String,
-    host: Option<String>,
+/// What makes two events "the same" (client-go's `getEventKey`: involved
+/// object, field path, type, reason, message and source), written into
+/// `out` as bytes: each field length-prefixed (an absent optional one as a
+/// lone 0), so two keys are equal exactly when all their fields are. The
+/// caches look a key up by these borrowed bytes: no field is copied unless
+/// a new key is kept.
+fn event_key(spec: &EventSpec, out: &mut Vec<u8>) {
+    let o = &spec.involved;
+    out.clear();
+    for f in [&o.kind, &o.namespace, &o.name, &o.uid, &o.api_version] {
+        put(out, Some(f));
+    }
+    put(out, o.field_path.as_deref());
+    put(out, Some(spec.type_.as_str()));
+    put(out, Some(&spec.reason));
+    put(out, Some(&spec.message));
+    put(out, Some(&spec.component));
+    put(out, spec.host.as_deref());
 }
 
-impl EventKey {
-    fn of(spec: &EventSpec) -> Self {
-        let o = &spec.involved;
-        Self {
-            involved: (
-                o.kind.clone(),
-                o.namespace.clone(),
-                o.name.clone(),
-                o.uid.clone(),
-                o.api_version.clone(),
-            ),
-            field_path: o.field_path.clone(),
-            type_: spec.type_.as_str(),
-            reason: spec.reason.clone(),
-            message: spec.message.clone(),
-            component: spec.component.clone(),
-            host: spec.host.clone(),
+/// The involved object's (namespace, name) as key bytes.
+fn object_key(ns: &str, name: &str, out: &mut Vec<u8>) {
+    out.clear();
+    put(out, Some(ns));
+    put(out, Some(name));
+}
+
+fn put(out: &mut Vec<u8>, field: Option<&str>) {
+    match field {
+        None => out.push(0),
+        Some(f) => {
+            out.push(1);
+            out.extend_from_slice(&(f.len() as u64).to_le_bytes());
+            out.extend_from_slice(f.as_bytes());
         }
     }
 }
@@ -56,46 +61,98 @@ impl EventKey {
 /// client-go's `maxLruCacheEntries`.
 const CACHE_ENTRIES: usize = 4096;
 
-/// A map that keeps its `cap` most recently used entries.
-struct Lru<K, V> {
-    cap: usize,
-    tick: u64,
-    map: HashMap<K, (u64, V)>,
-    order: BTreeMap<u64, K>,
+/// FxHash (rustc's hasher): a multiply and a rotate per word. The caches'
+/// keys are the simulator's own, so SipHash's flooding resistance buys
+/// nothing; equal hashes still compare the whole key.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }
 
-impl<K: Clone + Eq + Hash, V> Lru<K, V> {
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map that keeps its `cap` most recently used entries. A key (unsized:
+/// `[u8]`) is shared between the map and the use order (`Arc`) and looked
+/// up by reference, so a hit copies nothing.
+struct Lru<K: ?Sized, V> {
+    cap: usize,
+    tick: u64,
+    map: HashMap<Arc<K>, (u64, V), BuildHasherDefault<FxHasher>>,
+    order: BTreeMap<u64, Arc<K>>,
+}
+
+impl<K: Eq + Hash + ?Sized, V> Lru<K, V> {
     fn new(cap: usize) -> Self {
         Self {
             cap: cap.max(1),
             tick: 0,
-            map: HashMap::new(),
+            map: HashMap::default(),
             order: BTreeMap::new(),
         }
     }
 
+    /// The value of `k`, now the most recently used entry.
     fn touch(&mut self, k: &K) -> Option<&mut V> {
         self.tick += 1;
         let tick = self.tick;
         let (used, v) = self.map.get_mut(k)?;
-        self.order.remove(used);
+        if let Some(key) = self.order.remove(used) {
+            self.order.insert(tick, key);
+        }
         *used = tick;
-        self.order.insert(tick, k.clone());
         Some(v)
     }
 
-    fn insert(&mut self, k: K, v: V) {
-        if let Some(slot) = self.touch(&k) {
+    /// Sets `k`'s value (copying the key only when it is new), making it
+    /// the most recently used entry; a new key beyond `cap` forgets the
+    /// least recently used one.
+    fn insert(&mut self, k: &K, v: V)
+    where
+        Arc<K>: for<'a> From<&'a K>,
+    {
+        if let Some(slot) = self.touch(k) {
             *slot = v;
             return;
         }
         if self.map.len() >= self.cap
             && let Some((_, oldest)) = self.order.pop_first()
         {
-            self.map.remove(&oldest);
+            self.map.remove(&*oldest);
         }
-        self.order.insert(self.tick, k.clone());
-        self.map.insert(k, (self.tick, v));
+        let key: Arc<K> = Arc::from(k);
+        self.order.insert(self.tick, key.clone());
+        self.map.insert(key, (self.tick, v));
     }
 
     #[cfg(test)]
@@ -106,13 +163,20 @@ impl<K: Clone + Eq + Hash, V> Lru<K, V> {
 
 /// Records events through the registry.
 pub struct Recorder {
-    /// The Event (namespace, name) each key was last recorded as.
-    seen: Lru<EventKey, (String, String)>,
-    /// The last name suffix used per involved object (namespace, name), so
+    /// The Event (namespace, name) each key ([`event_key`]) was last
+    /// recorded as.
+    seen: Lru<[u8], (String, String)>,
+    /// The last name suffix used per involved object ([`object_key`]), so
     /// a burst of events at one instant (a ReplicaSet creating 500 pods)
     /// does not probe every earlier name again. (Forgetting one only costs
     /// a probe: names already taken are skipped.)
-    last_nanos: Lru<(String, String), i128>,
+    last_nanos: Lru<[u8], i128>,
+    /// Scratch space for the two keys (reused: no allocation per event).
+    key: Vec<u8>,
+    object: Vec<u8>,
+    /// The last time formatted, and its text (events come in bursts at
+    /// one instant of the virtual clock).
+    stamp: Option<(jiff::Timestamp, String)>,
 }
 
 impl Default for Recorder {
@@ -120,6 +184,9 @@ impl Default for Recorder {
         Self {
             seen: Lru::new(CACHE_ENTRIES),
             last_nanos: Lru::new(CACHE_ENTRIES),
+            key: Vec::new(),
+            object: Vec::new(),
+            stamp: None,
         }
     }
 }
@@ -134,6 +201,18 @@ impl Recorder {
         self.record_at(registry, spec, registry.clock.now())
     }
 
+    /// `now` as an Event timestamp.
+    fn stamp(&mut self, now: jiff::Timestamp) -> String {
+        match &self.stamp {
+            Some((t, s)) if *t == now => s.clone(),
+            _ => {
+                let s = format_time(now);
+                self.stamp = Some((now, s.clone()));
+                s
+            }
+        }
+    }
+
     /// Records one event that happened at `now` (the kubelet catches up
     /// on timers that fired between two syncs).
     pub fn record_at(
@@ -143,17 +222,17 @@ impl Recorder {
         now: jiff::Timestamp,
     ) -> Option<Arc<Value>> {
         let info = lookup_res(res::EVENTS)?;
-        let stamp = format_time(now);
-        let key = EventKey::of(spec);
-        if let Some((ns, name)) = self.seen.touch(&key).cloned()
-            && let Some(existing) = registry.get(info, &ns, &name)
+        let stamp = self.stamp(now);
+        event_key(spec, &mut self.key);
+        if let Some((ns, name)) = self.seen.touch(&self.key)
+            && let Some(existing) = registry.get(info, ns, name)
         {
             let count = existing.get("count").and_then(Value::as_i64).unwrap_or(1) + 1;
             let patch = json!({"count": count, "lastTimestamp": stamp});
             if let Ok(w) = registry.patch(
                 info,
-                &ns,
-                &name,
+                ns,
+                name,
                 PatchType::Merge,
                 &patch,
                 None,
@@ -163,28 +242,28 @@ impl Recorder {
             }
         }
         let ns = if spec.involved.namespace.is_empty() {
-            "default".to_string()
+            "default"
         } else {
-            spec.involved.namespace.clone()
+            spec.involved.namespace.as_str()
         };
         let mut nanos = now.as_nanosecond();
-        let object = (ns.clone(), spec.involved.name.clone());
-        if let Some(&mut last) = self.last_nanos.touch(&object)
+        object_key(ns, &spec.involved.name, &mut self.object);
+        if let Some(&mut last) = self.last_nanos.touch(&self.object)
             && nanos <= last
         {
             nanos = last + 1;
         }
         let mut name = format!("{}.{:x}", spec.involved.name, nanos.max(0));
-        while registry.get(info, &ns, &name).is_some() {
+        while registry.get(info, ns, &name).is_some() {
             nanos += 1;
             name = format!("{}.{:x}", spec.involved.name, nanos.max(0));
         }
-        self.last_nanos.insert(object, nanos);
-        let body = event_body(spec, &ns, &name, &stamp);
-        match registry.create(info, &ns, body, &WriteOptions::internal()) {
+        self.last_nanos.insert(&self.object, nanos);
+        let body = event_body(spec, ns, &name, &stamp);
+        match registry.create(info, ns, body, &WriteOptions::internal()) {
             Ok(w) => {
-                self.seen
-                    .insert(key, (ns, meta::name(&w.object).to_string()));
+                let stored = (ns.to_string(), meta::name(&w.object).to_string());
+                self.seen.insert(&self.key, stored);
                 Some(w.object)
             }
             Err(e) => {
@@ -195,39 +274,88 @@ impl Recorder {
     }
 }
 
-/// The v1 Event as client-go's `makeEvent` builds it.
+/// An Event's top-level keys, each null. A clone is a map with room for
+/// exactly these keys (one allocation; filling it in by `insert` would
+/// grow a small map one slot at a time).
+static EVENT_KEYS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
+    [
+        "apiVersion",
+        "count",
+        "eventTime",
+        "firstTimestamp",
+        "involvedObject",
+        "kind",
+        "lastTimestamp",
+        "message",
+        "metadata",
+        "reason",
+        "reportingComponent",
+        "reportingInstance",
+        "source",
+        "type",
+    ]
+    .into_iter()
+    .map(|k| (k.to_string(), Value::Null))
+    .collect()
+});
+
+/// Sets `key` of `map`, in place when present.
+fn set(map: &mut Map<String, Value>, key: &str, v: Value) {
+    match map.get_mut(key) {
+        Some(slot) => *slot = v,
+        None => {
+            map.insert(key.to_string(), v);
+        }
+    }
+}
+
+/// The v1 Event as client-go's `makeEvent` builds it. Built field by
+/// field (each key lands at the end of its sorted map; no `json!` round
+/// trip through the serializer).
 fn event_body(spec: &EventSpec, ns: &str, name: &str, stamp: &str) -> Value {
     let o = &spec.involved;
-    let mut involved = json!({"kind": o.kind, "name": o.name, "apiVersion": o.api_version});
+    let text = |s: &str| Value::String(s.to_string());
+    let mut involved = Map::new();
+    involved.insert("apiVersion".into(), text(&o.api_version));
+    if let Some(fp) = &o.field_path {
+        involved.insert("fieldPath".into(), text(fp));
+    }
+    involved.insert("kind".into(), text(&o.kind));
+    involved.insert("name".into(), text(&o.name));
     if !o.namespace.is_empty() {
-        involved["namespace"] = json!(o.namespace);
+        involved.insert("namespace".into(), text(&o.namespace));
     }
     if !o.uid.is_empty() {
-        involved["uid"] = json!(o.uid);
+        involved.insert("uid".into(), text(&o.uid));
     }
-    if let Some(fp) = &o.field_path {
-        involved["fieldPath"] = json!(fp);
-    }
-    let mut source = json!({"component": spec.component});
+    let mut metadata = Map::new();
+    metadata.insert("name".into(), text(name));
+    metadata.insert("namespace".into(), text(ns));
+    let mut source = Map::new();
+    source.insert("component".into(), text(&spec.component));
     if let Some(h) = &spec.host {
-        source["host"] = json!(h);
+        source.insert("host".into(), text(h));
     }
-    json!({
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"name": name, "namespace": ns},
-        "involvedObject": involved,
-        "reason": spec.reason,
-        "message": spec.message,
-        "source": source,
-        "firstTimestamp": stamp,
-        "lastTimestamp": stamp,
-        "count": 1,
-        "type": spec.type_.as_str(),
-        "eventTime": null,
-        "reportingComponent": spec.component,
-        "reportingInstance": spec.host.clone().unwrap_or_default(),
-    })
+    let mut event = EVENT_KEYS.clone();
+    set(&mut event, "apiVersion", text("v1"));
+    set(&mut event, "count", Value::from(1));
+    // eventTime stays null.
+    set(&mut event, "firstTimestamp", text(stamp));
+    set(&mut event, "involvedObject", Value::Object(involved));
+    set(&mut event, "kind", text("Event"));
+    set(&mut event, "lastTimestamp", text(stamp));
+    set(&mut event, "message", text(&spec.message));
+    set(&mut event, "metadata", Value::Object(metadata));
+    set(&mut event, "reason", text(&spec.reason));
+    set(&mut event, "reportingComponent", text(&spec.component));
+    set(
+        &mut event,
+        "reportingInstance",
+        text(spec.host.as_deref().unwrap_or_default()),
+    );
+    set(&mut event, "source", Value::Object(source));
+    set(&mut event, "type", text(spec.type_.as_str()));
+    Value::Object(event)
 }
 
 #[cfg(test)]
@@ -236,18 +364,252 @@ mod tests {
 
     #[test]
     fn the_cache_forgets_the_least_recently_used_entry() {
-        let mut lru = Lru::new(2);
+        let mut lru: Lru<str, i32> = Lru::new(2);
         lru.insert("a", 1);
         lru.insert("b", 2);
         // Using "a" makes "b" the oldest.
-        assert_eq!(lru.touch(&"a").copied(), Some(1));
+        assert_eq!(lru.touch("a").copied(), Some(1));
         lru.insert("c", 3);
         assert_eq!(lru.len(), 2);
-        assert_eq!(lru.touch(&"b"), None);
-        assert_eq!(lru.touch(&"a").copied(), Some(1));
-        assert_eq!(lru.touch(&"c").copied(), Some(3));
+        assert_eq!(lru.touch("b"), None);
+        assert_eq!(lru.touch("a").copied(), Some(1));
+        assert_eq!(lru.touch("c").copied(), Some(3));
         // Replacing a value keeps one entry.
         lru.insert("c", 4);
-        assert_eq!((lru.len(), lru.touch(&"c").copied()), (2, Some(4)));
+        assert_eq!((lru.len(), lru.touch("c").copied()), (2, Some(4)));
+        // The order map holds each key once.
+        assert_eq!(lru.order.len(), 2);
+    }
+
+    use crate::api::resource;
+    use crate::sim::clock::{Clock, VirtualClock};
+    use crate::sim::event::{EventType, ObjectRef};
+    use jiff::{SignedDuration, Timestamp};
+
+    fn registry() -> (Registry, Arc<VirtualClock>) {
+        let start: Timestamp = "2025-05-01T10:00:00Z".parse().unwrap();
+        let clock = Arc::new(VirtualClock::new(start));
+        let registry = Registry::new(Arc::new(crate::store::Store::new()), clock.clone(), 1);
+        let ns = resource::lookup("", "v1", "namespaces").unwrap();
+        let body =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}});
+        registry
+            .create(ns, "", body, &WriteOptions::internal())
+            .unwrap();
+        (registry, clock)
+    }
+
+    fn spec(name: &str, reason: &str, message: &str) -> EventSpec {
+        EventSpec {
+            involved: ObjectRef {
+                api_version: "v1".into(),
+                kind: "Pod".into(),
+                namespace: "default".into(),
+                name: name.into(),
+                uid: "u".into(),
+                field_path: None,
+            },
+            type_: EventType::Normal,
+            reason: reason.into(),
+            message: message.into(),
+            component: "kubelet".into(),
+            host: Some("kdrill-worker".into()),
+        }
+    }
+
+    /// (name, reason, message, count, firstTimestamp, lastTimestamp), by name.
+    fn events(registry: &Registry) -> Vec<(String, String, String, i64, String, String)> {
+        let mut v: Vec<_> = registry
+            .store
+            .list(res::EVENTS, Some("default"))
+            .0
+            .iter()
+            .map(|e| {
+                let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+                let name = meta::name(e).to_string();
+                let count = e["count"].as_i64().unwrap_or(0);
+                (
+                    name,
+                    s("reason"),
+                    s("message"),
+                    count,
+                    s("firstTimestamp"),
+                    s("lastTimestamp"),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn nanos_name(object: &str, t: Timestamp, plus: i128) -> String {
+        format!("{object}.{:x}", t.as_nanosecond() + plus)
+    }
+
+    #[test]
+    fn the_same_event_again_bumps_count_and_last_timestamp() {
+        let (registry, clock) = registry();
+        let mut rec = Recorder::new();
+        let t0 = clock.now();
+        rec.record(&registry, &spec("p", "Pulled", "m")).unwrap();
+        clock.advance(SignedDuration::from_secs(5));
+        let ev = rec.record(&registry, &spec("p", "Pulled", "m")).unwrap();
+        assert_eq!(ev["count"], 2);
+        assert_eq!(
+            events(&registry),
+            vec![(
+                nanos_name("p", t0, 0),
+                "Pulled".into(),
+                "m".into(),
+                2,
+                "2025-05-01T10:00:00Z".into(),
+                "2025-05-01T10:00:05Z".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn events_differing_in_any_field_stay_apart_even_when_their_text_runs_together() {
+        let (registry, clock) = registry();
+        let mut rec = Recorder::new();
+        let a = spec("p", "ab", "c");
+        let b = spec("p", "a", "bc");
+        // An absent field path is not an empty one.
+        let c = EventSpec {
+            involved: a.involved.clone().with_field_path(""),
+            ..a.clone()
+        };
+        let d = EventSpec {
+            host: None,
+            ..a.clone()
+        };
+        let e = EventSpec {
+            type_: EventType::Warning,
+            ..a.clone()
+        };
+        for s in [&a, &b, &c, &d, &e, &a] {
+            rec.record(&registry, s).unwrap();
+        }
+        let t0 = clock.now();
+        let got: Vec<_> = events(&registry)
+            .into_iter()
+            .map(|(name, reason, message, count, ..)| (name, reason, message, count))
+            .collect();
+        let want = |i, r: &str, m: &str, n| (nanos_name("p", t0, i), r.into(), m.into(), n);
+        assert_eq!(
+            got,
+            vec![
+                want(0, "ab", "c", 2),
+                want(1, "a", "bc", 1),
+                want(2, "ab", "c", 1),
+                want(3, "ab", "c", 1),
+                want(4, "ab", "c", 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_burst_at_one_instant_takes_the_next_free_names() {
+        let (registry, clock) = registry();
+        let mut rec = Recorder::new();
+        let t0 = clock.now();
+        // Another recorder (another component) took the first name.
+        Recorder::new()
+            .record(&registry, &spec("p", "Scheduled", "x"))
+            .unwrap();
+        for m in ["1", "2", "3"] {
+            rec.record(&registry, &spec("p", "Created", m)).unwrap();
+        }
+        let names: Vec<_> = events(&registry).into_iter().map(|e| e.0).collect();
+        let want: Vec<_> = (0..4).map(|i| nanos_name("p", t0, i)).collect();
+        assert_eq!(names, want);
+    }
+
+    #[test]
+    fn an_event_older_than_the_last_4096_starts_a_new_object() {
+        let (registry, _clock) = registry();
+        let mut rec = Recorder::new();
+        let first = spec("p", "Pulled", "first");
+        let count_of = |registry: &Registry| {
+            events(registry)
+                .into_iter()
+                .filter(|e| e.2 == "first")
+                .map(|e| e.3)
+                .collect::<Vec<_>>()
+        };
+        rec.record(&registry, &first).unwrap();
+        // 4095 others: the first is still remembered.
+        for i in 0..CACHE_ENTRIES - 1 {
+            rec.record(&registry, &spec("q", "Pulled", &i.to_string()))
+                .unwrap();
+        }
+        rec.record(&registry, &first).unwrap();
+        assert_eq!(count_of(&registry), vec![2]);
+        // 4096 others since: forgotten, a new Event.
+        for i in 0..CACHE_ENTRIES {
+            rec.record(&registry, &spec("q", "Pulled", &format!("again {i}")))
+                .unwrap();
+        }
+        rec.record(&registry, &first).unwrap();
+        assert_eq!(count_of(&registry), vec![2, 1]);
+    }
+
+    #[test]
+    fn the_event_body_is_client_gos_make_event() {
+        let full = EventSpec {
+            involved: spec("p", "Pulled", "m")
+                .involved
+                .with_field_path("spec.containers{c}"),
+            ..spec("p", "Pulled", "m")
+        };
+        assert_eq!(
+            event_body(&full, "default", "p.1", "2025-05-01T10:00:00Z"),
+            json!({
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": "p.1", "namespace": "default"},
+                "involvedObject": {"kind": "Pod", "namespace": "default", "name": "p", "uid": "u",
+                                   "apiVersion": "v1", "fieldPath": "spec.containers{c}"},
+                "reason": "Pulled", "message": "m",
+                "source": {"component": "kubelet", "host": "kdrill-worker"},
+                "firstTimestamp": "2025-05-01T10:00:00Z", "lastTimestamp": "2025-05-01T10:00:00Z",
+                "count": 1, "type": "Normal", "eventTime": null,
+                "reportingComponent": "kubelet", "reportingInstance": "kdrill-worker",
+            })
+        );
+        // A cluster-scoped object without uid, from a component without host.
+        let bare = EventSpec {
+            involved: ObjectRef {
+                api_version: "v1".into(),
+                kind: "Node".into(),
+                namespace: String::new(),
+                name: "n".into(),
+                uid: String::new(),
+                field_path: None,
+            },
+            type_: EventType::Warning,
+            reason: "R".into(),
+            message: "M".into(),
+            component: "node-controller".into(),
+            host: None,
+        };
+        let body = event_body(&bare, "default", "n.2", "2025-05-01T10:00:01Z");
+        assert_eq!(
+            body,
+            json!({
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": "n.2", "namespace": "default"},
+                "involvedObject": {"kind": "Node", "name": "n", "apiVersion": "v1"},
+                "reason": "R", "message": "M",
+                "source": {"component": "node-controller"},
+                "firstTimestamp": "2025-05-01T10:00:01Z", "lastTimestamp": "2025-05-01T10:00:01Z",
+                "count": 1, "type": "Warning", "eventTime": null,
+                "reportingComponent": "node-controller", "reportingInstance": "",
+            })
+        );
+        // Same bytes as the JSON kubectl reads.
+        assert_eq!(
+            serde_json::to_string(&body["involvedObject"]).unwrap(),
+            r#"{"apiVersion":"v1","kind":"Node","name":"n"}"#
+        );
     }
 }

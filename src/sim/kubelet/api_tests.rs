@@ -90,7 +90,9 @@ impl Sim {
                 name: "kdrill-worker".into(),
                 host_ip: "172.18.0.3".into(),
                 pod_cidr: "10.244.1.0/24".into(),
-                images: ["docker.io/bitnami/kubectl:latest".to_string()].into(),
+                images: std::sync::Arc::new(
+                    ["docker.io/bitnami/kubectl:latest".to_string()].into(),
+                ),
                 ..Default::default()
             },
             catalog,
@@ -115,7 +117,7 @@ impl Sim {
                 world: &World {
                     config_maps: [(
                         "kube-root-ca.crt".to_string(),
-                        json!({"metadata": {"name": "kube-root-ca.crt"}, "data": {"ca.crt": "CA"}}),
+                        std::sync::Arc::new(json!({"metadata": {"name": "kube-root-ca.crt"}, "data": {"ca.crt": "CA"}})),
                     )]
                     .into(),
                     ..Default::default()
@@ -130,7 +132,7 @@ impl Sim {
         self.mem = out.memory;
         self.status = out.status.clone();
         self.pod["status"] = out.status;
-        self.node.images.extend(out.pulled_images);
+        std::sync::Arc::make_mut(&mut self.node.images).extend(out.pulled_images);
         out.wake_at
     }
 

@@ -1124,8 +1124,8 @@ impl Ctx<'_> {
         }
         let mut wake = None;
         let mut init_done = true;
-        let inits = self.pod.init.clone();
-        for c in &inits {
+        let inits = Arc::clone(&self.pod.init);
+        for c in inits.iter() {
             let w = self.step_container(c, mem, t);
             wake = min_opt(wake, w);
             let cm = mem.containers.slot(&c.name);
@@ -1140,8 +1140,8 @@ impl Ctx<'_> {
             }
         }
         if init_done {
-            let cs = self.pod.containers.clone();
-            for c in &cs {
+            let cs = Arc::clone(&self.pod.containers);
+            for c in cs.iter() {
                 wake = min_opt(wake, self.step_container(c, mem, t));
             }
         }

@@ -54,6 +54,7 @@ use crate::sim::workload::{Catalog, Network};
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub use containers::{Backoff, CState, ContainerMemory, Probes, Retry, Terminated};
 pub use memory::{
@@ -69,19 +70,21 @@ pub struct NodeView {
     pub host_ip: String,
     /// `spec.podCIDR` (`10.244.1.0/24`).
     pub pod_cidr: String,
-    /// Pod IPs already in use on this node.
-    pub used_ips: BTreeSet<String>,
+    /// Pod IPs already in use on this node (shared with the node's state:
+    /// a view costs no copy).
+    pub used_ips: Arc<BTreeSet<String>>,
     /// Images already present on the node (full references,
-    /// `docker.io/library/nginx:1.27`).
-    pub images: BTreeSet<String>,
+    /// `docker.io/library/nginx:1.27`; shared like `used_ips`).
+    pub images: Arc<BTreeSet<String>>,
 }
 
-/// Objects in the pod's namespace, by name, as stored JSON.
+/// Objects in the pod's namespace, by name, as stored JSON (shared with
+/// the store: no copy).
 #[derive(Debug, Clone, Default)]
 pub struct World {
-    pub config_maps: BTreeMap<String, Value>,
-    pub secrets: BTreeMap<String, Value>,
-    pub pvcs: BTreeMap<String, Value>,
+    pub config_maps: BTreeMap<String, Arc<Value>>,
+    pub secrets: BTreeMap<String, Arc<Value>>,
+    pub pvcs: BTreeMap<String, Arc<Value>>,
     /// Service-link variables the pod's containers get after their own
     /// env (see [`service_env::service_env`]).
     pub service_env: Vec<(String, String)>,

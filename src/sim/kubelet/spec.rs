@@ -8,6 +8,7 @@ use crate::api::quantity::Quantity;
 use base64::Engine;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 fn s(v: &Value, p: &str) -> String {
     v.at(p).and_then(Value::as_str).unwrap_or("").to_string()
@@ -198,8 +199,9 @@ pub struct PodSpec {
     pub restart_policy: String,
     pub grace: i64,
     pub deleting: bool,
-    pub init: Vec<CSpec>,
-    pub containers: Vec<CSpec>,
+    /// Shared, so a sync walks them without a copy.
+    pub init: Arc<[CSpec]>,
+    pub containers: Arc<[CSpec]>,
     pub volumes: Vec<Value>,
     pub pull_secrets: Vec<String>,
 }

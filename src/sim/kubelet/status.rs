@@ -11,6 +11,7 @@ use crate::sim::rng::Rng;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
+use std::fmt::Write;
 
 /// The first free address of the node's pod CIDR (host-local IPAM hands
 /// them out in order), from .2 up.
@@ -20,9 +21,13 @@ pub fn allocate_ip(cidr: &str, used: &BTreeSet<String>, rng: &Rng) -> String {
     if octets.len() != 4 {
         return format!("10.244.0.{}", 2 + rng.below(250));
     }
+    // One buffer for every candidate: the prefix stays, the host changes.
+    let mut ip = format!("{}.{}.{}.", octets[0], octets[1], octets[2]);
+    let prefix = ip.len();
     for host in 2u16..255 {
-        let ip = format!("{}.{}.{}.{host}", octets[0], octets[1], octets[2]);
-        if !used.contains(&ip) {
+        ip.truncate(prefix);
+        let _ = write!(ip, "{host}");
+        if !used.contains(ip.as_str()) {
             return ip;
         }
     }
@@ -75,7 +80,7 @@ pub fn phase(pod: &PodSpec, mem: &PodMemory) -> &'static str {
         return "Pending";
     }
     let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
-    for c in &pod.containers {
+    for c in pod.containers.iter() {
         match mem.containers.get(&c.name) {
             None => waiting += 1,
             Some(m) => match &m.state {
@@ -153,11 +158,19 @@ fn state_json(st: &CState, c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
             if let Some(m) = message {
                 w["message"] = json!(m);
             }
-            json!({ "waiting": w })
+            one("waiting", w)
         }
         CState::Running { started, .. } => json!({"running": {"startedAt": format_time(*started)}}),
-        CState::Terminated(t) => json!({"terminated": terminated_json(t)}),
+        CState::Terminated(t) => one("terminated", terminated_json(t)),
     }
+}
+
+/// `{key: v}`, taking `v` by move (`json!` copies an interpolated `Value`
+/// through the serializer).
+fn one(key: &str, v: Value) -> Value {
+    let mut m = serde_json::Map::new();
+    m.insert(key.into(), v);
+    Value::Object(m)
 }
 
 fn terminated_json(t: &super::containers::Terminated) -> Value {
@@ -191,14 +204,18 @@ fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
     };
     let mut v = json!({
         "name": c.name,
-        "state": state_json(&m.state, c, pod, mem),
-        "lastState": m.last.as_ref().map(|t| json!({"terminated": terminated_json(t)})).unwrap_or_else(|| json!({})),
         "ready": m.running() && m.ready,
         "restartCount": m.restart_count,
         "image": image,
         "imageID": image_id,
         "started": m.running() && m.started,
     });
+    v["state"] = state_json(&m.state, c, pod, mem);
+    v["lastState"] = m
+        .last
+        .as_ref()
+        .map(|t| one("terminated", terminated_json(t)))
+        .unwrap_or_else(|| json!({}));
     if let Some(id) = container_id {
         v["containerID"] = json!(id);
     }
@@ -209,7 +226,9 @@ fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
         .map(|ms| {
             ms.iter()
                 .map(|vm| {
-                    let mut o = json!({"name": vm.get("name").cloned().unwrap_or(Value::Null), "mountPath": vm.get("mountPath").cloned().unwrap_or(Value::Null)});
+                    let field = |k: &str| vm.get(k).cloned().unwrap_or(Value::Null);
+                    let mut o = one("mountPath", field("mountPath"));
+                    o["name"] = field("name");
                     if vm.get("readOnly").and_then(Value::as_bool) == Some(true) {
                         o["readOnly"] = json!(true);
                         o["recursiveReadOnly"] = json!("Disabled");
@@ -220,7 +239,7 @@ fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
         })
         .unwrap_or_default();
     if !mounts.is_empty() {
-        v["volumeMounts"] = json!(mounts);
+        v["volumeMounts"] = Value::Array(mounts);
     }
     v
 }
@@ -290,24 +309,71 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
     }
     let mut s = json!({
         "phase": ph,
-        "conditions": conditions,
         "hostIP": input.node.host_ip,
         "hostIPs": [{"ip": input.node.host_ip}],
         "startTime": format_time(mem.start_time.unwrap_or(now)),
         "qosClass": spec::qos_class(input.pod),
-        "containerStatuses": pod.containers.iter().map(|c| container_status(c, pod, mem)).collect::<Vec<_>>(),
     });
+    // Moved in, not copied through `json!`.
+    s["conditions"] = Value::Array(conditions);
+    s["containerStatuses"] = pod
+        .containers
+        .iter()
+        .map(|c| container_status(c, pod, mem))
+        .collect();
     if !pod.init.is_empty() {
-        s["initContainerStatuses"] = json!(
-            pod.init
-                .iter()
-                .map(|c| container_status(c, pod, mem))
-                .collect::<Vec<_>>()
-        );
+        s["initContainerStatuses"] = pod
+            .init
+            .iter()
+            .map(|c| container_status(c, pod, mem))
+            .collect();
     }
     if let Some(ip) = &mem.pod_ip {
         s["podIP"] = json!(ip);
         s["podIPs"] = json!([{"ip": ip}]);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_ips_are_the_first_free_host_of_the_node_cidr() {
+        let set = |ips: &[&str]| ips.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let cases: [(&str, BTreeSet<String>, &str); 5] = [
+            ("10.244.1.0/24", set(&[]), "10.244.1.2"),
+            (
+                "10.244.1.0/24",
+                set(&["10.244.1.2", "10.244.1.3", "10.244.1.5"]),
+                "10.244.1.4",
+            ),
+            // Only the exact text counts as taken.
+            (
+                "10.244.1.0/24",
+                set(&["10.244.1.02", "10.244.10.2"]),
+                "10.244.1.2",
+            ),
+            ("10.244.3.0/24", set(&["10.244.1.2"]), "10.244.3.2"),
+            (
+                "10.244.2.0/24",
+                (2..=99).map(|h| format!("10.244.2.{h}")).collect(),
+                "10.244.2.100",
+            ),
+        ];
+        for (cidr, used, want) in cases {
+            assert_eq!(
+                allocate_ip(cidr, &used, &Rng::new(1)),
+                want,
+                "{cidr} {used:?}"
+            );
+        }
+        // A full range falls back to a random host, as does a bad CIDR.
+        let full: BTreeSet<String> = (2..255).map(|h| format!("10.244.1.{h}")).collect();
+        let ip = allocate_ip("10.244.1.0/24", &full, &Rng::new(1));
+        assert!(ip.starts_with("10.244.1."), "{ip}");
+        let ip = allocate_ip("garbage", &full, &Rng::new(1));
+        assert!(ip.starts_with("10.244.0."), "{ip}");
+    }
 }

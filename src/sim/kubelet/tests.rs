@@ -69,7 +69,7 @@ impl Sim {
         self.status = out.status.clone();
         self.pod["status"] = out.status;
         self.gone = out.gone;
-        self.node.images.extend(out.pulled_images);
+        std::sync::Arc::make_mut(&mut self.node.images).extend(out.pulled_images);
         out.wake_at
     }
     /// Runs to `secs` after t0, waking at every timer on the way.
@@ -248,7 +248,9 @@ fn private_registry_needs_a_pull_secret() {
         .encode(r#"{"auths":{"registry.example.com":{"username":"u","password":"p"}}}"#);
     s.world.secrets.insert(
         "regcred".into(),
-        json!({"type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": cfg}}),
+        std::sync::Arc::new(
+            json!({"type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": cfg}}),
+        ),
     );
     s.run_to(30.0);
     assert_eq!(s.status["phase"], "Running");
@@ -325,9 +327,10 @@ fn missing_config_map_key_and_secret_give_create_container_config_error() {
         s.messages("Failed")
             .contains(&"Error: configmap \"app-config\" not found".to_string())
     );
-    s.world
-        .config_maps
-        .insert("app-config".into(), json!({"data": {"other": "x"}}));
+    s.world.config_maps.insert(
+        "app-config".into(),
+        std::sync::Arc::new(json!({"data": {"other": "x"}})),
+    );
     s.run_to(25.0);
     assert_eq!(
         s.cs(0)["state"]["waiting"]["message"],
@@ -339,9 +342,10 @@ fn missing_config_map_key_and_secret_give_create_container_config_error() {
             .skip(1)
             .all(|m| m == "Container image \"nginx:1.27\" already present on machine")
     );
-    s.world
-        .config_maps
-        .insert("app-config".into(), json!({"data": {"mode": "prod"}}));
+    s.world.config_maps.insert(
+        "app-config".into(),
+        std::sync::Arc::new(json!({"data": {"mode": "prod"}})),
+    );
     s.run_to(40.0);
     assert_eq!(s.status["phase"], "Running");
     let sec = json!({"envFrom": [{"secretRef": {"name": "db"}}]});
@@ -373,7 +377,9 @@ fn missing_volume_source_keeps_the_pod_container_creating_with_failed_mount() {
     // A broken mounted config makes nginx exit with its [emerg] line.
     s.world.config_maps.insert(
         "nginx-conf".into(),
-        json!({"data": {"default.conf": "server {\n  listen 80;\n  locaton / { }\n}\n"}}),
+        std::sync::Arc::new(
+            json!({"data": {"default.conf": "server {\n  listen 80;\n  locaton / { }\n}\n"}}),
+        ),
     );
     s.run_to(260.0);
     assert_eq!(s.cs(0)["lastState"]["terminated"]["reason"], "Error");
@@ -394,7 +400,9 @@ fn unbound_claim_keeps_the_pod_container_creating_until_bound() {
     );
     s.world.pvcs.insert(
         "data".into(),
-        json!({"spec": {"accessModes": ["ReadWriteOnce"]}, "status": {"phase": "Pending"}}),
+        std::sync::Arc::new(
+            json!({"spec": {"accessModes": ["ReadWriteOnce"]}, "status": {"phase": "Pending"}}),
+        ),
     );
     s.run_to(130.0);
     assert_eq!(s.cs(0)["state"]["waiting"]["reason"], "ContainerCreating");
@@ -408,7 +416,7 @@ fn unbound_claim_keeps_the_pod_container_creating_until_bound() {
     assert!(fm.len() < 15, "retries back off: {}", fm.len());
     s.world.pvcs.insert(
         "data".into(),
-        json!({"spec": {"volumeName": "pvc-1"}, "status": {"phase": "Bound"}}),
+        std::sync::Arc::new(json!({"spec": {"volumeName": "pvc-1"}, "status": {"phase": "Bound"}})),
     );
     s.run_to(400.0);
     assert!(s.cs(0)["state"]["running"].is_object(), "{}", s.cs(0));

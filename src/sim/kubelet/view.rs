@@ -25,7 +25,7 @@ pub struct Running {
 fn find<'a>(pod: &'a PodSpec, name: &str) -> Option<&'a CSpec> {
     pod.init
         .iter()
-        .chain(&pod.containers)
+        .chain(pod.containers.iter())
         .find(|c| c.name == name)
 }
 
