@@ -15,9 +15,10 @@ use crate::api::meta;
 use crate::registry::options::WriteOptions;
 use crate::registry::{PatchType, Registry, lookup_res};
 use crate::sim::clock::format_time;
+use crate::store::fxhash::FxBuildHasher;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::Hash;
 use std::sync::{Arc, LazyLock};
 
 /// What makes two events "the same" (client-go's `getEventKey`: involved
@@ -61,54 +62,13 @@ fn put(out: &mut Vec<u8>, field: Option<&str>) {
 /// client-go's `maxLruCacheEntries`.
 const CACHE_ENTRIES: usize = 4096;
 
-/// FxHash (rustc's hasher): a multiply and a rotate per word. The caches'
-/// keys are the simulator's own, so SipHash's flooding resistance buys
-/// nothing; equal hashes still compare the whole key.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// A map that keeps its `cap` most recently used entries. A key (unsized:
 /// `[u8]`) is shared between the map and the use order (`Arc`) and looked
 /// up by reference, so a hit copies nothing.
 struct Lru<K: ?Sized, V> {
     cap: usize,
     tick: u64,
-    map: HashMap<Arc<K>, (u64, V), BuildHasherDefault<FxHasher>>,
+    map: HashMap<Arc<K>, (u64, V), FxBuildHasher>,
     order: BTreeMap<u64, Arc<K>>,
 }
 

@@ -8,6 +8,7 @@
 //! resourceVersions; `registry` prepares objects before they get here.
 
 mod error;
+pub mod fxhash;
 mod pack;
 mod slot;
 mod watch;

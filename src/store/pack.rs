@@ -9,9 +9,9 @@
 //! escapes or number text to read, every map and string allocated at its
 //! final size.
 
+use super::fxhash::FxBuildHasher;
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
 /// Why packed bytes did not decode (only corrupt input: the store decodes
@@ -378,31 +378,10 @@ const VALUES: &[&str] = &[
     "v1",
 ];
 
-/// FNV-1a: the tables' keys are short and fixed, and packing looks up
-/// every key and string of an object (a binary search spent most of the
-/// encoding's time in string compares).
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type Index = HashMap<&'static str, usize, BuildHasherDefault<Fnv>>;
+/// A table's entries by text (packing looks up every key and string of
+/// an object; a binary search spent most of the encoding's time in string
+/// compares).
+type Index = HashMap<&'static str, usize, FxBuildHasher>;
 
 fn index_of(table: &'static [&'static str]) -> Index {
     table.iter().enumerate().map(|(i, s)| (*s, i)).collect()
