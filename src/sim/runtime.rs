@@ -150,6 +150,7 @@ impl Runtime {
     /// queues every key once (the initial sync).
     pub fn new(registry: Arc<Registry>, controllers: Vec<Box<dyn Controller>>) -> Self {
         let events = registry.store.subscribe();
+        let swept_at = registry.clock.now();
         let mut watched: Vec<ResKey> = controllers
             .iter()
             .flat_map(|c| c.watches().iter().copied())
@@ -170,7 +171,7 @@ impl Runtime {
             failures: HashMap::new(),
             recorder: Recorder::new(),
             observed: 0,
-            swept_at: Timestamp::MIN,
+            swept_at,
         };
         rt.resync();
         rt
@@ -239,15 +240,12 @@ impl Runtime {
 
     /// Packs the snapshot's cold objects (and the store's copies with
     /// them) every `SWEEP_EVERY` of clock time or `SWEEP_AFTER_EVENTS`
-    /// events. Returns how many it packed, if it swept.
-    fn sweep_if_due(&mut self) -> Option<usize> {
+    /// events.
+    fn sweep_if_due(&mut self) {
         let now = self.registry.clock.now();
-        if self.swept_at == Timestamp::MIN {
-            self.swept_at = now;
-        }
         let by_events = self.observed >= SWEEP_AFTER_EVENTS;
         if !by_events && now.duration_since(self.swept_at) < SWEEP_EVERY {
-            return None;
+            return;
         }
         self.observed = 0;
         self.swept_at = now;
@@ -256,7 +254,6 @@ impl Runtime {
             .snapshot
             .pack_cold(|res, tree| store.share_packed(res, tree));
         tracing::debug!("simulator runtime: packed {packed} objects nobody read");
-        Some(packed)
     }
 
     /// Moves timers that are due into the queue.
