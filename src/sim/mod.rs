@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod clock;
 pub mod controllers;
 pub mod event;
+pub mod event_ttl;
 pub mod hostport;
 pub mod ingress;
 pub mod kubelet;

@@ -15,6 +15,7 @@
 
 use super::clock::VirtualClock;
 use super::event::EventSpec;
+use super::event_ttl::EventTtl;
 use super::recorder::Recorder;
 use super::snapshot::{ObjectKey, Snapshot};
 use crate::api::meta;
@@ -143,6 +144,8 @@ pub struct Runtime {
     /// Store events observed since the last sweep, and when it was.
     observed: usize,
     swept_at: Timestamp,
+    /// Event writes waiting for their hour (`--event-ttl`) to run out.
+    event_ttl: EventTtl,
 }
 
 impl Runtime {
@@ -172,6 +175,7 @@ impl Runtime {
             recorder: Recorder::new(),
             observed: 0,
             swept_at,
+            event_ttl: EventTtl::default(),
         };
         rt.resync();
         rt
@@ -214,6 +218,7 @@ impl Runtime {
     }
 
     fn observe(&mut self, ev: &WatchEvent) {
+        self.event_ttl.note(ev, self.registry.clock.now());
         if !self.watched.contains(&ev.res) {
             return;
         }
@@ -240,7 +245,7 @@ impl Runtime {
 
     /// Packs the snapshot's cold objects (and the store's copies with
     /// them) every `SWEEP_EVERY` of clock time or `SWEEP_AFTER_EVENTS`
-    /// events.
+    /// events, and deletes the Events whose hour has run out.
     fn sweep_if_due(&mut self) {
         let now = self.registry.clock.now();
         let by_events = self.observed >= SWEEP_AFTER_EVENTS;
@@ -253,7 +258,10 @@ impl Runtime {
         let packed = self
             .snapshot
             .pack_cold(|res, tree| store.share_packed(res, tree));
-        tracing::debug!("simulator runtime: packed {packed} objects nobody read");
+        let expired = self.event_ttl.expire(&self.registry, now);
+        tracing::debug!(
+            "simulator runtime: packed {packed} objects nobody read, {expired} Events expired"
+        );
     }
 
     /// Moves timers that are due into the queue.

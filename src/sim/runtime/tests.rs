@@ -215,3 +215,40 @@ fn objects_nobody_reads_are_packed_and_read_back_unchanged() {
         assert!(after.contains(p), "an old pod changed: {p}");
     }
 }
+
+#[test]
+fn events_expire_an_hour_after_their_last_write() {
+    let (registry, clock, mut rt) = cluster();
+    create_deployment(&registry, 600);
+    rt.run_until_idle();
+    let names = |r: &Registry| -> Vec<String> {
+        let (items, _) = r.store.list(res::EVENTS, Some("default"));
+        items.iter().map(|e| meta::name(e).to_string()).collect()
+    };
+    let first = names(&registry);
+    assert_eq!(first.len(), 7, "{first:?}");
+    let start = clock.now();
+    let at = |mins: i64| start + SignedDuration::from_mins(mins);
+    // Half an hour on, one Event is written again (its count goes up):
+    // that renews its lease.
+    rt.advance_until(&clock, at(30));
+    let info = resource::lookup("", "v1", "events").unwrap();
+    let renewed = first[0].clone();
+    registry
+        .patch(
+            info,
+            "default",
+            &renewed,
+            PatchType::Merge,
+            &json!({"count": 2}),
+            None,
+            &WriteOptions::default(),
+        )
+        .unwrap();
+    rt.advance_until(&clock, at(59));
+    assert_eq!(names(&registry), first, "nothing expires before its hour");
+    rt.advance_until(&clock, at(62));
+    assert_eq!(names(&registry), [renewed], "the rest are gone");
+    rt.advance_until(&clock, at(92));
+    assert!(names(&registry).is_empty());
+}
