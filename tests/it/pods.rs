@@ -120,10 +120,34 @@ fn faults_show_upstream_states_events_and_logs() {
         describe.contains("Back-off pulling image \"ngnix:1.27\""),
         "{describe}"
     );
-    let err = sim.kubectl(&["logs", "typo"]).err();
+    // At this time scale a back-off runs out in a fraction of a second and
+    // the kubelet pulls again (ErrImagePull, "image can't be pulled"), so
+    // the reason can change between two commands on a loaded machine: take
+    // the answer of a `logs` during which it held still at ImagePullBackOff.
+    let waiting = || {
+        sim.kubectl(&[
+            "get",
+            "pod",
+            "typo",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].state.waiting.reason}",
+        ])
+        .ok()
+    };
+    let mut answer = None;
+    for _ in 0..50 {
+        let before = waiting();
+        let err = sim.kubectl(&["logs", "typo"]).err();
+        if before == "ImagePullBackOff" && waiting() == before {
+            answer = Some(err);
+            break;
+        }
+    }
     assert_eq!(
-        err,
-        "Error from server (BadRequest): container \"app\" in pod \"typo\" is waiting to start: trying and failing to pull image\n"
+        answer.as_deref(),
+        Some(
+            "Error from server (BadRequest): container \"app\" in pod \"typo\" is waiting to start: trying and failing to pull image\n"
+        )
     );
 
     // Missing ConfigMap key: CreateContainerConfigError with the kubelet's message.
