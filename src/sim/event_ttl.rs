@@ -9,6 +9,7 @@
 //! since (a resourceVersion precondition), so watchers see the DELETED as
 //! they would from etcd.
 
+use super::clock::Clock;
 use super::snapshot::res;
 use crate::registry::Registry;
 use crate::registry::lookup_res;
@@ -28,11 +29,13 @@ pub struct EventTtl {
 }
 
 impl EventTtl {
-    /// Notes a store event, if it is the write of an Event, observed at `now`.
-    pub fn note(&mut self, ev: &WatchEvent, now: Timestamp) {
+    /// Notes a store event, if it is the write of an Event, observed now
+    /// (the clock is read only for Events).
+    pub fn note(&mut self, ev: &WatchEvent, clock: &dyn Clock) {
         if ev.res != res::EVENTS || ev.kind == EventType::Deleted {
             return;
         }
+        let now = clock.now();
         let key = format!(
             "{}/{}",
             crate::api::meta::namespace(&ev.object),
@@ -69,14 +72,5 @@ impl EventTtl {
             }
         }
         gone
-    }
-
-    /// How many writes wait for their lease to run out.
-    pub fn len(&self) -> usize {
-        self.due.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.due.is_empty()
     }
 }

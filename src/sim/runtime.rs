@@ -218,7 +218,7 @@ impl Runtime {
     }
 
     fn observe(&mut self, ev: &WatchEvent) {
-        self.event_ttl.note(ev, self.registry.clock.now());
+        self.event_ttl.note(ev, &*self.registry.clock);
         if !self.watched.contains(&ev.res) {
             return;
         }

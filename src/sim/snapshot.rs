@@ -305,15 +305,6 @@ impl Snapshot {
         ids.filter_map(|id| self.slab.read(*id))
     }
 
-    /// How many objects it holds.
-    pub fn len(&self) -> usize {
-        self.slab.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// How many of them are held packed only, not decoded since.
     pub fn packed(&self) -> usize {
         self.slab.packed()

@@ -75,11 +75,6 @@ impl Slab {
         }
     }
 
-    /// How many objects it holds.
-    pub(super) fn len(&self) -> usize {
-        self.items.len() - self.free.len()
-    }
-
     /// How many objects are held packed only (not decoded since).
     pub(super) fn packed(&self) -> usize {
         self.items
