@@ -73,6 +73,8 @@ fn rss_bytes() -> u64 {
 struct Running {
     events: tokio::sync::broadcast::Receiver<Arc<WatchEvent>>,
     pods: HashSet<String>,
+    /// Store events seen, per resource: the writes a rollout costs.
+    writes: std::collections::BTreeMap<String, usize>,
 }
 
 impl Running {
@@ -80,6 +82,7 @@ impl Running {
         Self {
             events: registry.store.subscribe(),
             pods: HashSet::new(),
+            writes: Default::default(),
         }
     }
 
@@ -87,6 +90,7 @@ impl Running {
         loop {
             match self.events.try_recv() {
                 Ok(ev) => {
+                    *self.writes.entry(ev.res.resource.to_string()).or_default() += 1;
                     if ev.res != res::PODS || meta::namespace(&ev.object) != "default" {
                         continue;
                     }
@@ -168,6 +172,13 @@ fn rollout(n: usize) -> (usize, f64, f64, i64, u64) {
     let cpu = cpu_seconds() - cpu0;
     let virt = clock.now().duration_since(t0).as_secs();
     let rss = rss_bytes().saturating_sub(rss_before);
+    running.count(&registry);
+    let writes: Vec<String> = running
+        .writes
+        .iter()
+        .map(|(res, k)| format!("{res} {:.2}", *k as f64 / n as f64))
+        .collect();
+    println!("  store writes per pod: {}", writes.join(", "));
     // Tearing the cluster down is not part of the rollout.
     std::mem::forget(rt);
     std::mem::forget(kubelets);

@@ -24,6 +24,7 @@ use crate::api::pointer::Pointer;
 use crate::sim::controllers::podutil;
 use crate::sim::controllers::scheduler::{Resources, pod_requests};
 use crate::store::ResKey;
+use crate::store::fxhash::FxBuildHasher;
 use held::{Id, Slab};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -197,31 +198,34 @@ impl OwnedPods {
     }
 }
 
+/// Maps keyed by the simulator's own names (FxHash: see `store::fxhash`).
+type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
+
 /// Objects by resource, namespace and name, plus the indexes.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     slab: Slab,
-    objects: HashMap<ResKey, Objects>,
+    objects: FxMap<ResKey, Objects>,
     /// (resource, controller uid) to the objects it controls.
-    by_owner: HashMap<(ResKey, String), Objects>,
+    by_owner: FxMap<(ResKey, String), Objects>,
     /// Node name to the pods bound to it.
-    by_node: HashMap<String, Objects>,
+    by_node: FxMap<String, Objects>,
     /// Pods without a node.
     unbound: Objects,
     /// Node name to what its active pods request.
-    usage: HashMap<String, NodeUsage>,
+    usage: FxMap<String, NodeUsage>,
     /// (namespace, controller uid) to totals of its active pods.
-    owned_pods: HashMap<(String, String), OwnedPods>,
+    owned_pods: FxMap<(String, String), OwnedPods>,
     /// Bound pods with required pod anti-affinity terms (the scheduler's
     /// InterPodAffinity filter checks them against every incoming pod).
     anti_affinity: Objects,
     /// Node name to its parsed `status.allocatable` (the scheduler reads it
     /// for every node and every pod).
-    allocatable: HashMap<String, Resources>,
+    allocatable: FxMap<String, Resources>,
     /// (namespace, controller uid) to the apiserver's refusal of that
     /// controller's last create (the runtime records it; a controller's
     /// `manageReplicasErr`).
-    create_failures: HashMap<(String, String), String>,
+    create_failures: FxMap<(String, String), String>,
 }
 
 fn node_of(pod: &Value) -> &str {

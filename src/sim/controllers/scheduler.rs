@@ -98,27 +98,27 @@ impl Resources {
 /// that request no cpu or memory count upstream's scoring defaults.
 pub fn pod_requests(pod: &Value, non_zero: bool) -> Resources {
     let container = |c: &Value| {
-        let mut r = Resources::from_list(c.at("/resources/requests"));
+        let mut r = Resources::from_list(c.get("resources").and_then(|r| r.get("requests")));
         if non_zero {
             r.0.entry("cpu".into()).or_insert(DEFAULT_MILLI_CPU);
             r.0.entry("memory".into()).or_insert(DEFAULT_MEMORY);
         }
         r
     };
+    let spec = pod.get("spec");
     let list = |f: &str| {
-        pod.at(&format!("/spec/{f}"))
+        spec.and_then(|s| s.get(f))
             .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+            .map_or(&[][..], Vec::as_slice)
     };
     let mut sum = Resources::default();
     for c in list("containers") {
-        sum.add(&container(&c));
+        sum.add(&container(c));
     }
     for c in list("initContainers") {
-        sum.max_with(&container(&c));
+        sum.max_with(&container(c));
     }
-    sum.add(&Resources::from_list(pod.at("/spec/overhead")));
+    sum.add(&Resources::from_list(spec.and_then(|s| s.get("overhead"))));
     sum
 }
 
@@ -199,34 +199,68 @@ fn requirement_matches(req: &Value, value: Option<&str>) -> bool {
 
 /// `nodeSelector` and required node affinity (`NodeAffinity.Filter`).
 pub fn matches_node_affinity(pod: &Value, node: &Value) -> bool {
-    let labels = meta::labels(node);
-    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    if let Some(sel) = pod.at("/spec/nodeSelector").and_then(Value::as_object)
-        && !sel.iter().all(|(k, v)| label(k) == v.as_str())
-    {
-        return false;
+    PodTerms::of(pod).matches_node(node)
+}
+
+/// What the filters read from the pod being scheduled, looked up once per
+/// attempt instead of once per node.
+struct PodTerms<'a> {
+    tolerations: &'a [Value],
+    node_selector: Option<&'a serde_json::Map<String, Value>>,
+    /// `requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`.
+    required: Option<&'a [Value]>,
+}
+
+impl<'a> PodTerms<'a> {
+    fn of(pod: &'a Value) -> Self {
+        let spec = pod.get("spec");
+        Self {
+            tolerations: spec
+                .and_then(|s| s.get("tolerations"))
+                .and_then(Value::as_array)
+                .map_or(&[][..], Vec::as_slice),
+            node_selector: spec
+                .and_then(|s| s.get("nodeSelector"))
+                .and_then(Value::as_object),
+            required: spec
+                .and_then(|s| {
+                    s.at("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+                })
+                .and_then(Value::as_array)
+                .map(Vec::as_slice),
+        }
     }
-    let Some(terms) = pod
-        .at("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
-        .and_then(Value::as_array)
-    else {
-        return true;
-    };
-    terms.iter().any(|term| {
-        let exprs = term.get("matchExpressions").and_then(Value::as_array);
-        let fields = term.get("matchFields").and_then(Value::as_array);
-        if exprs.is_none_or(Vec::is_empty) && fields.is_none_or(Vec::is_empty) {
+
+    fn matches_node(&self, node: &Value) -> bool {
+        let labels = node
+            .get("metadata")
+            .and_then(|m| m.get("labels"))
+            .and_then(Value::as_object);
+        let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+        if let Some(sel) = self.node_selector
+            && !sel.iter().all(|(k, v)| label(k) == v.as_str())
+        {
             return false;
         }
-        exprs
-            .into_iter()
-            .flatten()
-            .all(|r| requirement_matches(r, label(str_at(r, "key"))))
-            && fields.into_iter().flatten().all(|r| {
-                let v = (str_at(r, "key") == "metadata.name").then(|| meta::name(node));
-                requirement_matches(r, v)
-            })
-    })
+        let Some(terms) = self.required else {
+            return true;
+        };
+        terms.iter().any(|term| {
+            let exprs = term.get("matchExpressions").and_then(Value::as_array);
+            let fields = term.get("matchFields").and_then(Value::as_array);
+            if exprs.is_none_or(Vec::is_empty) && fields.is_none_or(Vec::is_empty) {
+                return false;
+            }
+            exprs
+                .into_iter()
+                .flatten()
+                .all(|r| requirement_matches(r, label(str_at(r, "key"))))
+                && fields.into_iter().flatten().all(|r| {
+                    let v = (str_at(r, "key") == "metadata.name").then(|| meta::name(node));
+                    requirement_matches(r, v)
+                })
+        })
+    }
 }
 
 /// Why a node does not fit, and whether preemption could change that.
@@ -247,20 +281,20 @@ impl Rejection {
 
 /// Runs the filters for one node.
 fn filter(
-    pod: &Value,
+    pod: &PodTerms,
     req: &Resources,
     node: &Value,
     alloc: &Resources,
     used: &Resources,
     pods_on_node: usize,
 ) -> Option<Rejection> {
-    let tolerations = pod
-        .at("/spec/tolerations")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    let tolerations = pod.tolerations;
+    let spec = node.get("spec");
     // NodeUnschedulable
-    if node.at("/spec/unschedulable").and_then(Value::as_bool) == Some(true)
+    if spec
+        .and_then(|s| s.get("unschedulable"))
+        .and_then(Value::as_bool)
+        == Some(true)
         && !tolerates(
             tolerations,
             &json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}),
@@ -269,11 +303,10 @@ fn filter(
         return Some(Rejection::unresolvable("node(s) were unschedulable"));
     }
     // TaintToleration
-    let taints = node
-        .at("/spec/taints")
+    let taints = spec
+        .and_then(|s| s.get("taints"))
         .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+        .map_or(&[][..], Vec::as_slice);
     if let Some(t) = taints.iter().find(|t| {
         matches!(str_at(t, "effect"), "NoSchedule" | "NoExecute") && !tolerates(tolerations, t)
     }) {
@@ -284,7 +317,7 @@ fn filter(
         )));
     }
     // NodeAffinity
-    if !matches_node_affinity(pod, node) {
+    if !pod.matches_node(node) {
         return Some(Rejection::unresolvable(
             "node(s) didn't match Pod's node affinity/selector",
         ));
@@ -354,19 +387,27 @@ fn fit_error(
     format!("0/{n_nodes} nodes are available: {reasons}. preemption: {preemption}")
 }
 
-/// FNV-1a over the parts, for seeded tie-breaks.
-fn tie_break(seed: u64, pod_uid: &str, node: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in seed
-        .to_le_bytes()
-        .iter()
-        .chain(pod_uid.as_bytes())
-        .chain(node.as_bytes())
-    {
+/// FNV-1a of `bytes`, continuing from `h`.
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+/// The FNV-1a state after the seed and the pod's uid: `tie_break`
+/// continues it with each node's name.
+fn tie_break_prefix(seed: u64, pod_uid: &str) -> u64 {
+    fnv(
+        fnv(0xcbf2_9ce4_8422_2325, &seed.to_le_bytes()),
+        pod_uid.as_bytes(),
+    )
+}
+
+/// FNV-1a over seed, pod uid and node name, for seeded tie-breaks.
+fn tie_break(prefix: u64, node: &str) -> u64 {
+    fnv(prefix, node.as_bytes())
 }
 
 /// Least-allocated score (0..=100) over cpu and memory.
@@ -488,11 +529,14 @@ impl Controller for Scheduler {
         } else {
             snap.anti_affinity_pods().map(|p| p.as_ref()).collect()
         };
+        let terms = PodTerms::of(pod);
+        let prefix = tie_break_prefix(self.seed, meta::uid(pod));
         let mut feasible = Vec::new();
         let mut rejections = Vec::new();
         for node in nodes.iter().filter(|_| claims.is_ok()) {
+            let node_name = meta::name(node);
             // What is already placed on the node.
-            let u = snap.node_usage(meta::name(node)).unwrap_or(&empty);
+            let u = snap.node_usage(node_name).unwrap_or(&empty);
             let volume_reasons = || match &claims {
                 Ok(c) if !c.is_empty() => volumes::filter(snap, c, node),
                 _ => Vec::new(),
@@ -500,7 +544,7 @@ impl Controller for Scheduler {
             // Parsed once per node version (the snapshot's index), not
             // once per pod and node.
             let parsed;
-            let alloc = match snap.node_allocatable(meta::name(node)) {
+            let alloc = match snap.node_allocatable(node_name) {
                 Some(a) => a,
                 None => {
                     parsed = Resources::from_list(node.at("/status/allocatable"));
@@ -515,7 +559,7 @@ impl Controller for Scheduler {
                 }
                 interpod::filter(snap, pod, node, &placed)
             };
-            match filter(pod, &req, node, alloc, &u.requested, u.pods) {
+            match filter(&terms, &req, node, alloc, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
                 None if affinity().is_some() => {
                     if let Some((reason, unresolvable)) = affinity() {
@@ -531,11 +575,7 @@ impl Controller for Scheduler {
                 }),
                 None => {
                     let s = score(alloc, &u.non_zero, &req_non_zero);
-                    feasible.push((
-                        s,
-                        tie_break(self.seed, meta::uid(pod), meta::name(node)),
-                        meta::name(node),
-                    ));
+                    feasible.push((s, tie_break(prefix, node_name), node_name));
                 }
             }
         }
