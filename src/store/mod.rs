@@ -63,7 +63,16 @@ struct Inner {
     /// Objects written since they were last packed, oldest first: each
     /// write looks at the front few and packs those only the store holds
     /// (`slot`), and sends the still-shared ones to the back.
-    unpacked: VecDeque<(Location, u64)>,
+    unpacked: VecDeque<Unpacked>,
+}
+
+/// An object waiting to be packed: where it is, the rv of its write, and
+/// a weak handle on its tree, whose count tells without a lookup whether
+/// anyone besides the store and the history entry still holds it.
+struct Unpacked {
+    at: Location,
+    rv: u64,
+    tree: std::sync::Weak<Value>,
 }
 
 /// One event in the watch history.
@@ -98,8 +107,11 @@ impl Inner {
     /// Stores `obj`, written at `rv`, at `key` and queues it for packing.
     fn put(&mut self, res: ResKey, key: (String, String), obj: Arc<Value>, rv: u64) {
         if packs(res) {
-            self.unpacked
-                .push_back(((res, key.0.clone(), key.1.clone()), rv));
+            self.unpacked.push_back(Unpacked {
+                at: (res, key.0.clone(), key.1.clone()),
+                rv,
+                tree: Arc::downgrade(&obj),
+            });
         }
         self.objects
             .entry(res)
@@ -112,9 +124,20 @@ impl Inner {
     /// holds now; gone or replaced ones leave the queue, shared ones wait.
     fn pack_some(&mut self) {
         for _ in 0..PACK_PER_WRITE.min(self.unpacked.len()) {
-            let Some(((res, ns, name), rv)) = self.unpacked.pop_front() else {
+            let Some(next) = self.unpacked.pop_front() else {
                 return;
             };
+            match next.tree.strong_count() {
+                // Replaced or deleted since: the slot holds another tree.
+                0 => continue,
+                // Held by more than the store and its history entry.
+                3.. => {
+                    self.unpacked.push_back(next);
+                    continue;
+                }
+                _ => {}
+            }
+            let Unpacked { at: (res, ns, name), rv, tree } = next;
             let key = (ns, name);
             let front = self.history.front().map_or(0, |e| e.rv);
             let packed = match self.objects.get_mut(&res).and_then(|o| o.get_mut(&key)) {
@@ -134,7 +157,11 @@ impl Inner {
                 }
             };
             if !packed {
-                self.unpacked.push_back(((res, key.0, key.1), rv));
+                self.unpacked.push_back(Unpacked {
+                    at: (res, key.0, key.1),
+                    rv,
+                    tree,
+                });
             }
         }
     }
