@@ -137,7 +137,11 @@ impl Inner {
                 }
                 _ => {}
             }
-            let Unpacked { at: (res, ns, name), rv, tree } = next;
+            let Unpacked {
+                at: (res, ns, name),
+                rv,
+                tree,
+            } = next;
             let key = (ns, name);
             let front = self.history.front().map_or(0, |e| e.rv);
             let packed = match self.objects.get_mut(&res).and_then(|o| o.get_mut(&key)) {

@@ -42,37 +42,75 @@ pub struct Scheduler {
     pub seed: u64,
 }
 
-/// Resource amounts: cpu in millicores, everything else in units.
+/// Resource amounts: cpu in millicores, everything else in units. The
+/// four the filters read for every node are fields; extended resources
+/// are kept by name.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Resources(BTreeMap<String, i64>);
+pub struct Resources {
+    /// cpu, memory, ephemeral-storage and pods, in `WELL_KNOWN` order.
+    known: [i64; 4],
+    other: BTreeMap<String, i64>,
+}
+
+const WELL_KNOWN: [&str; 4] = ["cpu", "memory", "ephemeral-storage", "pods"];
+
+fn known_slot(k: &str) -> Option<usize> {
+    WELL_KNOWN.iter().position(|w| *w == k)
+}
 
 impl Resources {
     pub fn get(&self, k: &str) -> i64 {
-        self.0.get(k).copied().unwrap_or(0)
+        match known_slot(k) {
+            Some(i) => self.known[i],
+            None => self.other.get(k).copied().unwrap_or(0),
+        }
+    }
+
+    fn set(&mut self, k: &str, v: i64) {
+        match known_slot(k) {
+            Some(i) => self.known[i] = v,
+            None => {
+                self.other.insert(k.to_string(), v);
+            }
+        }
     }
 
     pub fn add(&mut self, other: &Resources) {
-        for (k, v) in &other.0 {
-            *self.0.entry(k.clone()).or_insert(0) += v;
+        for (a, b) in self.known.iter_mut().zip(other.known) {
+            *a += b;
+        }
+        for (k, v) in &other.other {
+            *self.other.entry(k.clone()).or_insert(0) += v;
         }
     }
 
     /// Takes `other` away again (the inverse of `add`).
     pub fn sub(&mut self, other: &Resources) {
-        for (k, v) in &other.0 {
-            let e = self.0.entry(k.clone()).or_insert(0);
+        for (a, b) in self.known.iter_mut().zip(other.known) {
+            *a -= b;
+        }
+        for (k, v) in &other.other {
+            let e = self.other.entry(k.clone()).or_insert(0);
             *e -= v;
             if *e == 0 {
-                self.0.remove(k);
+                self.other.remove(k);
             }
         }
     }
 
     fn max_with(&mut self, other: &Resources) {
-        for (k, v) in &other.0 {
-            let e = self.0.entry(k.clone()).or_insert(0);
+        for (a, b) in self.known.iter_mut().zip(other.known) {
+            *a = (*a).max(b);
+        }
+        for (k, v) in &other.other {
+            let e = self.other.entry(k.clone()).or_insert(0);
             *e = (*e).max(*v);
         }
+    }
+
+    /// The extended resources (everything but the well-known four).
+    fn extended(&self) -> impl Iterator<Item = (&str, i64)> {
+        self.other.iter().map(|(k, v)| (k.as_str(), *v))
     }
 
     /// From a `ResourceList` JSON object.
@@ -86,7 +124,7 @@ impl Resources {
                 } else {
                     q.value()
                 };
-                r.0.insert(k.clone(), amount);
+                r.set(k, amount);
             }
         }
         r
@@ -98,10 +136,15 @@ impl Resources {
 /// that request no cpu or memory count upstream's scoring defaults.
 pub fn pod_requests(pod: &Value, non_zero: bool) -> Resources {
     let container = |c: &Value| {
-        let mut r = Resources::from_list(c.get("resources").and_then(|r| r.get("requests")));
+        let requests = c.get("resources").and_then(|r| r.get("requests"));
+        let mut r = Resources::from_list(requests);
         if non_zero {
-            r.0.entry("cpu".into()).or_insert(DEFAULT_MILLI_CPU);
-            r.0.entry("memory".into()).or_insert(DEFAULT_MEMORY);
+            // A container that requests none (not one that requests 0).
+            for (k, default) in [("cpu", DEFAULT_MILLI_CPU), ("memory", DEFAULT_MEMORY)] {
+                if requests.and_then(|r| r.get(k)).is_none() {
+                    r.set(k, default);
+                }
+            }
         }
         r
     };
@@ -333,8 +376,8 @@ fn filter(
             reasons.push(format!("Insufficient {r}"));
         }
     }
-    for (r, &want) in &req.0 {
-        if matches!(r.as_str(), "cpu" | "memory" | "ephemeral-storage" | "pods") || want == 0 {
+    for (r, want) in req.extended() {
+        if want == 0 {
             continue;
         }
         if want > alloc.get(r) - used.get(r) {
