@@ -895,9 +895,13 @@ impl Controller for KubeletController {
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
         // A stopped kubelet (`kdrill.io/kubelet: stopped` on its Lease)
         // does nothing.
-        // A glance: the sync reads the pod from the store itself.
-        let pod = snap.glance(res::PODS, &key.namespace, &key.name);
-        if let Some(node) = pod.as_deref().and_then(node_name)
+        // Only while some Lease stops a kubelet (`keys_for` keeps the set
+        // from every Lease event) does the pod's node need a look; a
+        // glance, as the sync reads the pod from the store itself.
+        let any_stopped = !self.0.lock().stopped_nodes.is_empty();
+        if any_stopped
+            && let Some(pod) = snap.glance(res::PODS, &key.namespace, &key.name)
+            && let Some(node) = node_name(&pod)
             && crate::sim::controllers::nodeheartbeat::kubelet_stopped_on(snap, node)
         {
             return Reconciled::none();

@@ -598,12 +598,22 @@ impl Snapshot {
     /// the module's header) and returns how many it packed. `pack` hands
     /// back the store's packed copy of exactly that tree, or `None` when
     /// the store holds another version (the tree then stays).
+    ///
+    /// Namespaces, Nodes, ConfigMaps and Secrets stay decoded: the apiserver
+    /// reads a pod's Namespace on each write of it and of its Events, and a
+    /// kubelet its Node and mounted ConfigMaps on each sync, straight from
+    /// the store, which would decode a packed one every time. There are few
+    /// of them next to the pods.
     pub fn pack_cold(
         &mut self,
         mut pack: impl FnMut(ResKey, &Arc<Value>) -> Option<Arc<[u8]>>,
     ) -> usize {
+        const STAY_DECODED: [&str; 4] = ["namespaces", "nodes", "configmaps", "secrets"];
         let mut packed = 0;
         for (res, objs) in &self.objects {
+            if res.group.is_empty() && STAY_DECODED.contains(&res.resource) {
+                continue;
+            }
             for id in objs.values() {
                 if self.slab.sweep(*id, |tree| pack(*res, tree)) {
                     packed += 1;

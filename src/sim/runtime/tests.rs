@@ -183,6 +183,16 @@ fn objects_nobody_reads_are_packed_and_read_back_unchanged() {
         registry.store.count(res::PODS),
         "every pod, bootstrap ones included"
     );
+    // What the apiserver and the kubelets read from the store on every
+    // write and sync stays decoded.
+    for kind in ["namespaces", "nodes", "configmaps"] {
+        let r = crate::store::ResKey {
+            group: "",
+            resource: kind,
+        };
+        assert!(registry.store.count(r) > 0, "{kind}");
+        assert_eq!(registry.store.packed(r), 0, "{kind} stay decoded");
+    }
     assert_eq!(pods(&registry), before, "the store decodes them unchanged");
     for p in &before {
         let held = rt
