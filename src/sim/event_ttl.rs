@@ -4,7 +4,8 @@
 //! gone (`kubectl get events` on a cluster up for a day shows only the last
 //! hour; an Event whose count keeps rising stays).
 //!
-//! The runtime notes each Event write it observes and, at its sweeps,
+//! The runtime notes each Event write it observes (and, when it resyncs,
+//! those it missed, from the watch history), and at its sweeps
 //! deletes the Events whose hour has passed, each only if nothing wrote it
 //! since (a resourceVersion precondition), so watchers see the DELETED as
 //! they would from etcd.

@@ -17,7 +17,7 @@ use super::clock::VirtualClock;
 use super::event::EventSpec;
 use super::event_ttl::EventTtl;
 use super::recorder::Recorder;
-use super::snapshot::{ObjectKey, Snapshot};
+use super::snapshot::{ObjectKey, Snapshot, res};
 use crate::api::meta;
 use crate::registry::options::{DeleteOptions, WriteOptions};
 use crate::registry::{PatchType, Registry, lookup_res};
@@ -146,6 +146,9 @@ pub struct Runtime {
     swept_at: Timestamp,
     /// Event writes waiting for their hour (`--event-ttl`) to run out.
     event_ttl: EventTtl,
+    /// The newest store version observed, so a resync can find the Event
+    /// writes it did not see.
+    seen_rv: u64,
 }
 
 impl Runtime {
@@ -176,6 +179,7 @@ impl Runtime {
             observed: 0,
             swept_at,
             event_ttl: EventTtl::default(),
+            seen_rv: 0,
         };
         rt.resync();
         rt
@@ -194,6 +198,39 @@ impl Runtime {
             for obj in items {
                 self.enqueue_for(res, &obj);
             }
+        }
+        self.note_unobserved_events();
+    }
+
+    /// Notes the Event writes the runtime did not observe (those before it
+    /// started, or those a lagged receiver skipped), so they expire too:
+    /// from the store's watch history, or from its list when the history no
+    /// longer reaches back. Their hour counts from now.
+    fn note_unobserved_events(&mut self) {
+        let store = &self.registry.store;
+        let missed = match store.watch(res::EVENTS, self.seen_rv) {
+            Ok(start) => start.backlog,
+            Err(_) => {
+                let (items, _) = store.list(res::EVENTS, None);
+                items
+                    .into_iter()
+                    .filter_map(|object| {
+                        let rv = meta::resource_version(&object)?;
+                        (rv > self.seen_rv).then(|| {
+                            Arc::new(WatchEvent {
+                                rv,
+                                kind: EventType::Added,
+                                res: res::EVENTS,
+                                object,
+                            })
+                        })
+                    })
+                    .collect()
+            }
+        };
+        for ev in &missed {
+            self.seen_rv = self.seen_rv.max(ev.rv);
+            self.event_ttl.note(ev, &*self.registry.clock);
         }
     }
 
@@ -218,6 +255,7 @@ impl Runtime {
     }
 
     fn observe(&mut self, ev: &WatchEvent) {
+        self.seen_rv = self.seen_rv.max(ev.rv);
         self.event_ttl.note(ev, &*self.registry.clock);
         if !self.watched.contains(&ev.res) {
             return;

@@ -45,7 +45,7 @@ pub const HISTORY: usize = 20_000;
 /// many events, and so the object versions they carry, alive: no more than
 /// the watch history keeps anyway, so superseded versions are not held
 /// twice as long as a watch can resume from them.
-const FANOUT_CAPACITY: usize = 16_384;
+pub const FANOUT_CAPACITY: usize = 16_384;
 
 struct Inner {
     rv: u64,

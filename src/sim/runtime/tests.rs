@@ -262,3 +262,51 @@ fn events_expire_an_hour_after_their_last_write() {
     rt.advance_until(&clock, at(92));
     assert!(names(&registry).is_empty());
 }
+
+#[test]
+fn events_the_runtime_did_not_observe_expire_too() {
+    // With the default history the skipped writes are still in it; with a
+    // short one the runtime lists the Events instead.
+    for history in [crate::store::HISTORY, 100] {
+        let clock = Arc::new(VirtualClock::new("2025-05-01T10:00:00Z".parse().unwrap()));
+        let store = Arc::new(crate::store::Store::with_history(history));
+        let registry = Arc::new(Registry::new(store, clock.clone(), 1));
+        bootstrap::seed(&registry, &ClusterShape::default()).unwrap();
+        let info = resource::lookup("", "v1", "events").unwrap();
+        let event = |name: &str| {
+            let body = json!({
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": name, "namespace": "default"},
+                "involvedObject": {"kind": "Pod", "name": "web", "namespace": "default"},
+                "reason": "Test", "message": name, "type": "Normal",
+            });
+            registry
+                .create(info, "default", body, &WriteOptions::default())
+                .unwrap();
+        };
+        // Written before the runtime started.
+        event("early");
+        let mut rt = Runtime::new(registry.clone(), crate::sim::controllers::all(1));
+        rt.run_until_idle();
+        // Written just before more store writes than the runtime's receiver
+        // keeps: the receiver lags past it.
+        event("skipped");
+        let configmaps = ResKey {
+            group: "",
+            resource: "configmaps",
+        };
+        for i in 0..(crate::store::FANOUT_CAPACITY + 16) {
+            let cm = json!({"metadata": {"namespace": "burst", "name": format!("cm-{i}")}});
+            registry.store.create(configmaps, cm).unwrap();
+        }
+        rt.run_until_idle();
+        let names = || -> Vec<String> {
+            let (items, _) = registry.store.list(res::EVENTS, Some("default"));
+            items.iter().map(|e| meta::name(e).to_string()).collect()
+        };
+        assert_eq!(names(), ["early", "skipped"], "history {history}");
+        let later = clock.now() + SignedDuration::from_mins(61);
+        rt.advance_until(&clock, later);
+        assert!(names().is_empty(), "history {history}: {:?}", names());
+    }
+}
