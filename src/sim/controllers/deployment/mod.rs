@@ -73,7 +73,7 @@ impl<'a> Sync<'a> {
     /// Index of the new ReplicaSet: the oldest whose template equals the
     /// deployment's, ignoring the hash label (`FindNewReplicaSet`).
     fn find_new(&self) -> Option<usize> {
-        let want = template_without_hash(self.d.at("/spec/template"));
+        let want = self.d.at("/spec/template");
         let mut idx: Vec<usize> = (0..self.rs.len()).collect();
         idx.sort_by(|&a, &b| {
             self.rs[a]
@@ -82,7 +82,7 @@ impl<'a> Sync<'a> {
                 .then(self.rs[a].name.cmp(&self.rs[b].name))
         });
         idx.into_iter()
-            .find(|&i| template_without_hash(self.rs[i].obj.at("/spec/template")) == want)
+            .find(|&i| equal_ignore_hash(self.rs[i].obj.at("/spec/template"), want))
     }
 
     fn old_indices(&self, new: Option<usize>) -> Vec<usize> {
@@ -180,8 +180,7 @@ impl<'a> Sync<'a> {
             let name = format!("{}-{hash}", meta::name(self.d));
             match self.snap.get(res::REPLICASETS, self.ns(), &name) {
                 Some(existing)
-                    if template_without_hash(existing.at("/spec/template"))
-                        != template_without_hash(Some(&template)) =>
+                    if !equal_ignore_hash(existing.at("/spec/template"), Some(&template)) =>
                 {
                     let c = collisions.unwrap_or(0) + 1;
                     collisions = Some(c);

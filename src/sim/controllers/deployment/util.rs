@@ -55,29 +55,30 @@ pub fn compute_hash(template: &Value, collision_count: Option<i64>) -> String {
     safe_encode(&h.to_string())
 }
 
-/// The template without the `pod-template-hash` label, for comparison
-/// (`EqualIgnoreHash`).
-pub fn template_without_hash(template: Option<&Value>) -> Value {
-    let mut t = template.cloned().unwrap_or(json!({}));
-    if let Some(labels) = t
-        .pointer_mut("/metadata/labels")
-        .and_then(Value::as_object_mut)
-    {
-        labels.remove(HASH_LABEL);
-        if labels.is_empty()
-            && let Some(md) = t.get_mut("metadata").and_then(Value::as_object_mut)
-        {
-            md.remove("labels");
-        }
+/// Whether two pod templates are equal but for the `pod-template-hash`
+/// label (`EqualIgnoreHash`); empty labels or metadata count as absent.
+/// Compares in place: a Deployment's sync asks this of each of its
+/// ReplicaSets.
+pub fn equal_ignore_hash(a: Option<&Value>, b: Option<&Value>) -> bool {
+    /// The entries of an object but `skip` (none for a missing one).
+    fn entries<'a>(
+        v: Option<&'a Value>,
+        skip: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
+        v.and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(move |(k, _)| k.as_str() != skip)
     }
-    if t.get("metadata")
-        .and_then(Value::as_object)
-        .is_some_and(|m| m.is_empty())
-        && let Some(root) = t.as_object_mut()
-    {
-        root.remove("metadata");
+    fn md(t: Option<&Value>) -> Option<&Value> {
+        t.and_then(|t| t.get("metadata"))
     }
-    t
+    fn labels(t: Option<&Value>) -> Option<&Value> {
+        md(t).and_then(|m| m.get("labels"))
+    }
+    entries(a, "metadata").eq(entries(b, "metadata"))
+        && entries(md(a), "labels").eq(entries(md(b), "labels"))
+        && entries(labels(a), HASH_LABEL).eq(entries(labels(b), HASH_LABEL))
 }
 
 /// `intstr.GetScaledValueFromIntOrPercent`.
@@ -316,6 +317,55 @@ mod tests {
                 Some(1)
             )
         );
+    }
+
+    #[test]
+    fn templates_compare_equal_but_for_the_hash_label() {
+        let t = |md: Value, image: &str| json!({"metadata": md, "spec": {"containers": [{"name": "c", "image": image}]}});
+        let same = [
+            (
+                json!({"labels": {"app": "web"}}),
+                json!({"labels": {"app": "web", HASH_LABEL: "abc"}}),
+            ),
+            (json!({}), json!({"labels": {HASH_LABEL: "abc"}})),
+            (json!({"labels": {}}), json!({})),
+        ];
+        for (a, b) in same {
+            assert!(
+                equal_ignore_hash(Some(&t(a.clone(), "nginx")), Some(&t(b.clone(), "nginx"))),
+                "{a} {b}"
+            );
+            assert!(
+                !equal_ignore_hash(Some(&t(a.clone(), "nginx")), Some(&t(b.clone(), "httpd"))),
+                "{a} {b}"
+            );
+        }
+        let differ = [
+            (
+                json!({"labels": {"app": "web"}}),
+                json!({"labels": {"app": "api", HASH_LABEL: "abc"}}),
+            ),
+            (
+                json!({"labels": {"app": "web"}}),
+                json!({"labels": {"app": "web", "tier": "x"}}),
+            ),
+            (
+                json!({"annotations": {"a": "1"}}),
+                json!({"labels": {HASH_LABEL: "abc"}}),
+            ),
+        ];
+        for (a, b) in differ {
+            assert!(
+                !equal_ignore_hash(Some(&t(a.clone(), "nginx")), Some(&t(b.clone(), "nginx"))),
+                "{a} {b}"
+            );
+        }
+        let bare = json!({"metadata": {"labels": {HASH_LABEL: "abc"}}});
+        assert!(
+            equal_ignore_hash(None, Some(&bare)),
+            "a missing template is an empty one"
+        );
+        assert!(!equal_ignore_hash(None, Some(&t(json!({}), "nginx"))));
     }
 
     #[test]
