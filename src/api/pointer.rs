@@ -23,18 +23,33 @@ fn index(s: &str) -> Option<usize> {
     s.parse().ok()
 }
 
+/// One step down from `target` by the raw (still escaped) token `raw`.
+fn step<'a>(target: &'a Value, raw: &str) -> Option<&'a Value> {
+    match target {
+        Value::Object(map) => map.get(token(raw).as_ref()),
+        Value::Array(list) => index(&token(raw)).and_then(|i| list.get(i)),
+        _ => None,
+    }
+}
+
 /// The value at `path` in `v` (`""` is `v` itself), like
-/// `Value::pointer`.
+/// `Value::pointer`. Splits by hand: the paths are short, and a `split`
+/// iterator's searcher cost more than the lookups it fed.
 pub fn pointer<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     if path.is_empty() {
         return Some(v);
     }
-    let rest = path.strip_prefix('/')?;
-    rest.split('/').try_fold(v, |target, raw| match target {
-        Value::Object(map) => map.get(token(raw).as_ref()),
-        Value::Array(list) => index(&token(raw)).and_then(|i| list.get(i)),
-        _ => None,
-    })
+    let mut rest = path.strip_prefix('/')?;
+    let mut target = v;
+    loop {
+        match rest.bytes().position(|b| b == b'/') {
+            Some(i) => {
+                target = step(target, &rest[..i])?;
+                rest = &rest[i + 1..];
+            }
+            None => return step(target, rest),
+        }
+    }
 }
 
 /// Method form of [`pointer`] for `Value`s.
