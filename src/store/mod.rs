@@ -9,6 +9,7 @@
 
 mod error;
 pub mod fxhash;
+mod objects;
 mod pack;
 mod slot;
 mod watch;
@@ -17,9 +18,10 @@ pub use error::StoreError;
 pub use pack::{UnpackError, pack, unpack};
 pub use watch::{EventType, WatchEvent, WatchStart};
 
+use objects::Objects;
 use serde_json::Value;
 use slot::Slot;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::broadcast;
 
@@ -29,8 +31,6 @@ pub struct ResKey {
     pub group: &'static str,
     pub resource: &'static str,
 }
-
-type Objects = BTreeMap<(String, String), Slot>;
 
 /// Where a stored object lives: resource, namespace, name.
 type Location = (ResKey, String, String);
@@ -116,7 +116,7 @@ impl Inner {
         self.objects
             .entry(res)
             .or_default()
-            .insert(key, Slot::Tree(obj));
+            .insert(&key.0, &key.1, Slot::Tree(obj));
         self.pack_some();
     }
 
@@ -144,7 +144,11 @@ impl Inner {
             } = next;
             let key = (ns, name);
             let front = self.history.front().map_or(0, |e| e.rv);
-            let packed = match self.objects.get_mut(&res).and_then(|o| o.get_mut(&key)) {
+            let packed = match self
+                .objects
+                .get_mut(&res)
+                .and_then(|o| o.get_mut(&key.0, &key.1))
+            {
                 None => true,
                 Some(slot) => {
                     slot.pack() || {
@@ -171,8 +175,8 @@ impl Inner {
     }
 
     /// The object stored at `key` of `res`, decoded if it was packed.
-    fn tree(&self, res: ResKey, key: &(String, String)) -> Option<Arc<Value>> {
-        self.objects.get(&res)?.get(key).map(Slot::tree)
+    fn tree(&self, res: ResKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
+        self.objects.get(&res)?.get(namespace, name).map(Slot::tree)
     }
 
     /// Takes `obj` (stored at `key` of `res`) into or out of `dependents`.
@@ -267,8 +271,7 @@ impl Store {
     }
 
     pub fn get(&self, res: ResKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        self.read()
-            .tree(res, &(namespace.to_string(), name.to_string()))
+        self.read().tree(res, namespace, name)
     }
 
     /// Every object of a resource (in one namespace when given), ordered by
@@ -277,27 +280,20 @@ impl Store {
         let inner = self.read();
         let items = match inner.objects.get(&res) {
             None => Vec::new(),
-            Some(objs) => match namespace {
-                None => objs.values().map(Slot::tree).collect(),
-                Some(ns) => objs
-                    .range((ns.to_string(), String::new())..)
-                    .take_while(|((n, _), _)| n == ns)
-                    .map(|(_, v)| v.tree())
-                    .collect(),
-            },
+            Some(objs) => objs.sorted(namespace).into_iter().map(Slot::tree).collect(),
         };
         (items, inner.rv)
     }
 
     /// Number of objects of a resource.
     pub fn count(&self, res: ResKey) -> usize {
-        self.read().objects.get(&res).map_or(0, BTreeMap::len)
+        self.read().objects.get(&res).map_or(0, Objects::len)
     }
 
     /// How many objects of a resource are held packed.
     pub fn packed(&self, res: ResKey) -> usize {
         self.read().objects.get(&res).map_or(0, |o| {
-            o.values().filter(|s| matches!(s, Slot::Packed(_))).count()
+            o.slots().filter(|s| matches!(s, Slot::Packed(_))).count()
         })
     }
 
@@ -308,7 +304,7 @@ impl Store {
         if inner
             .objects
             .get(&res)
-            .is_some_and(|o| o.contains_key(&key))
+            .is_some_and(|o| o.contains(&key.0, &key.1))
         {
             return Err(StoreError::AlreadyExists {
                 namespace: key.0,
@@ -336,7 +332,7 @@ impl Store {
     ) -> Result<Result<Change, E>, StoreError> {
         let mut inner = self.write();
         let key = (namespace.to_string(), name.to_string());
-        let Some(old) = inner.tree(res, &key) else {
+        let Some(old) = inner.tree(res, namespace, name) else {
             return Err(StoreError::NotFound {
                 namespace: key.0,
                 name: key.1,
@@ -389,7 +385,7 @@ impl Store {
     ) -> Result<Arc<Value>, StoreError> {
         let mut inner = self.write();
         let key = (namespace.to_string(), name.to_string());
-        let found = inner.tree(res, &key);
+        let found = inner.tree(res, namespace, name);
         let Some(old) = found else {
             return Err(StoreError::NotFound {
                 namespace: key.0,
@@ -405,7 +401,7 @@ impl Store {
             });
         }
         if let Some(objs) = inner.objects.get_mut(&res) {
-            objs.remove(&key);
+            objs.remove(namespace, name);
         }
         inner.index_owners(res, &key, &old, false);
         let rv = inner.rv + 1;
@@ -481,7 +477,7 @@ impl Store {
         let front = inner.history.front().map_or(0, |e| e.rv);
         let at = crate::api::meta::resource_version(tree)
             .and_then(|rv| usize::try_from(rv.checked_sub(front)?).ok());
-        let slot = inner.objects.get_mut(&res)?.get_mut(&key)?;
+        let slot = inner.objects.get_mut(&res)?.get_mut(&key.0, &key.1)?;
         let bytes = slot.pack_shared(tree)?;
         if let Some(entry) = at.and_then(|i| inner.history.get_mut(i)) {
             entry.object.adopt(tree, &bytes);
@@ -498,7 +494,7 @@ impl Store {
         };
         set.iter()
             .filter_map(|(res, ns, name)| {
-                let obj = inner.tree(*res, &(ns.clone(), name.clone()))?;
+                let obj = inner.tree(*res, ns, name)?;
                 Some((*res, obj))
             })
             .collect()

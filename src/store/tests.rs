@@ -113,12 +113,15 @@ fn dependents_follow_owner_references_through_updates_and_deletes() {
 fn packed(s: &Store, name: &str) -> (bool, bool) {
     let inner = s.read();
     let stored = inner.objects[&EVENTS]
-        .get(&("default".to_string(), name.to_string()))
+        .get("default", name)
         .is_some_and(|slot| matches!(slot, Slot::Packed(_)));
     let in_history = inner.history.iter().any(|e| {
         matches!(&e.object, Slot::Packed(_))
             && *e.object.tree()
-                == *inner.objects[&EVENTS][&("default".to_string(), name.to_string())].tree()
+                == *inner.objects[&EVENTS]
+                    .get("default", name)
+                    .map(Slot::tree)
+                    .unwrap()
     });
     (stored, in_history)
 }
@@ -162,6 +165,6 @@ fn other_resources_stay_decoded() {
         s.create(PODS, pod("default", &format!("x{i}"))).unwrap();
     }
     let inner = s.read();
-    let slot = &inner.objects[&PODS][&("default".to_string(), "a".to_string())];
+    let slot = inner.objects[&PODS].get("default", "a").unwrap();
     assert!(matches!(slot, Slot::Tree(_)));
 }
