@@ -66,8 +66,9 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
     }
 }
 
-/// Maps up to this many entries are scanned by `get` instead of searched.
-const SCAN: usize = 8;
+/// Maps up to this many entries are scanned by `get` and `get_mut` instead
+/// of searched (a Pod's `spec` has about 14 keys).
+const SCAN: usize = 16;
 
 impl<K: Ord, V> VecMap<K, V> {
     pub fn new() -> Self {
@@ -104,17 +105,21 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: ?Sized + Ord,
     {
-        // A small map is scanned: `==` on strings compares lengths before
-        // bytes, so most entries cost no byte compare at all, where a
-        // binary search orders every probe byte by byte.
+        self.locate(key).map(|i| &self.entries[i].1)
+    }
+
+    /// The index of `key`. A small map is scanned: `==` on strings
+    /// compares lengths before bytes, so most entries cost no byte compare
+    /// at all, where a binary search orders every probe byte by byte.
+    fn locate<Q>(&self, key: &Q) -> Option<usize>
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Ord,
+    {
         if self.entries.len() <= SCAN {
-            return self
-                .entries
-                .iter()
-                .find(|(k, _)| k.borrow() == key)
-                .map(|(_, v)| v);
+            return self.entries.iter().position(|(k, _)| k.borrow() == key);
         }
-        self.find(key).ok().map(|i| &self.entries[i].1)
+        self.find(key).ok()
     }
 
     pub fn contains_key<Q>(&self, key: &Q) -> bool
@@ -130,10 +135,7 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: ?Sized + Ord,
     {
-        match self.find(key) {
-            Ok(i) => Some(&mut self.entries[i].1),
-            Err(_) => None,
-        }
+        self.locate(key).map(|i| &mut self.entries[i].1)
     }
 
     pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
