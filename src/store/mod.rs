@@ -199,11 +199,9 @@ impl Inner {
 
     /// Re-indexes an object whose ownerReferences may have changed.
     fn reindex_owners(&mut self, res: ResKey, key: &(String, String), old: &Value, new: &Value) {
-        let refs = |o: &Value| {
-            o.get("metadata")
-                .and_then(|m| m.get("ownerReferences"))
-                .cloned()
-        };
+        fn refs(o: &Value) -> Option<&Value> {
+            o.get("metadata").and_then(|m| m.get("ownerReferences"))
+        }
         if refs(old) != refs(new) {
             self.index_owners(res, key, old, false);
             self.index_owners(res, key, new, true);
