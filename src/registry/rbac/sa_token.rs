@@ -23,6 +23,26 @@ fn b64(bytes: &[u8]) -> String {
 /// signature is simulated: the server trusts the claims of tokens it
 /// issued only while the ServiceAccount exists.
 pub fn service_account_jwt(namespace: &str, name: &str, expires: Option<i64>) -> String {
+    // A kubelet mounts the same token into every pod of a ServiceAccount
+    // (most of a cluster's pods use `default`): the last one is kept.
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, String, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if expires.is_some() {
+        return build_jwt(namespace, name, expires);
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((ns, n, token)) if ns == namespace && n == name => token.clone(),
+        _ => {
+            let token = build_jwt(namespace, name, None);
+            *last = Some((namespace.to_string(), name.to_string(), token.clone()));
+            token
+        }
+    })
+}
+
+fn build_jwt(namespace: &str, name: &str, expires: Option<i64>) -> String {
     let header = serde_json::json!({"alg": "RS256", "kid": "kdrill"});
     let mut claims = serde_json::json!({
         "aud": [ISSUER],
@@ -74,5 +94,19 @@ mod tests {
         assert_eq!(service_account_of_jwt("kdrill-admin-x"), None);
         let forged = t.replace(&b64(b"kdrill-simulated-signature"), "c2ln");
         assert_eq!(service_account_of_jwt(&forged), None);
+    }
+
+    #[test]
+    fn the_kept_token_is_the_one_of_the_account_asked_for() {
+        for (ns, name) in [
+            ("dev", "app"),
+            ("dev", "app"),
+            ("dev", "web"),
+            ("prod", "app"),
+        ] {
+            let t = service_account_jwt(ns, name, None);
+            assert_eq!(t, build_jwt(ns, name, None));
+            assert_eq!(service_account_of_jwt(&t), Some((ns.into(), name.into())));
+        }
     }
 }
