@@ -263,7 +263,34 @@ fn same_index_entries(res: ResKey, old: &Value, new: &Value) -> bool {
         && podutil::is_active(old) == podutil::is_active(new)
         && podutil::is_ready(old) == podutil::is_ready(new)
         && meta::labels(old) == meta::labels(new)
-        && old.get("spec") == new.get("spec")
+        && same_indexed_spec(old, new)
+}
+
+/// Whether two versions of a pod agree on what the indexes read from its
+/// spec besides the node: the containers' and init containers' resources,
+/// the overhead and the required pod anti-affinity. Compared instead of the
+/// whole spec, which every status write carries over unchanged.
+fn same_indexed_spec(old: &Value, new: &Value) -> bool {
+    fn field<'a>(pod: &'a Value, key: &str) -> Option<&'a Value> {
+        pod.get("spec").and_then(|s| s.get(key))
+    }
+    fn resources<'a>(pod: &'a Value, list: &str) -> impl Iterator<Item = Option<&'a Value>> {
+        field(pod, list)
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|c| c.get("resources"))
+    }
+    let anti_affinity = |pod: &Value| {
+        field(pod, "affinity")
+            .and_then(|a| a.get("podAntiAffinity"))
+            .and_then(|a| a.get("requiredDuringSchedulingIgnoredDuringExecution"))
+            .is_some()
+    };
+    resources(old, "containers").eq(resources(new, "containers"))
+        && resources(old, "initContainers").eq(resources(new, "initContainers"))
+        && field(old, "overhead") == field(new, "overhead")
+        && anti_affinity(old) == anti_affinity(new)
 }
 
 impl Snapshot {
@@ -874,6 +901,15 @@ mod tests {
             p["spec"]["containers"][0]["resources"]["requests"]["cpu"] = json!("1");
             p
         };
+        let init = |mut p: Value| {
+            p["spec"]["initContainers"] =
+                json!([{"name": "i", "resources": {"requests": {"cpu": "3"}}}]);
+            p
+        };
+        let overhead = |mut p: Value| {
+            p["spec"]["overhead"] = json!({"cpu": "250m"});
+            p
+        };
         let mut status_only = owned_pod("a", "4", "rs", "n1", "Running");
         status_only["status"]["podIP"] = json!("10.0.0.1");
         // Versions of pods a, b and c: each step changes one thing.
@@ -888,6 +924,10 @@ mod tests {
             owned_pod("b", "2", "rs", "n2", "Pending"),
             anti(owned_pod("b", "3", "rs", "n2", "Pending")),
             bigger(anti(owned_pod("b", "4", "rs", "n2", "Running"))),
+            init(bigger(anti(owned_pod("b", "5", "rs", "n2", "Running")))),
+            overhead(init(bigger(anti(owned_pod(
+                "b", "6", "rs", "n2", "Running",
+            ))))),
             owned_pod("c", "1", "rs-2", "n2", "Running"),
             owned_pod("c", "2", "rs", "n2", "Running"),
             owned_pod("c", "3", "rs", "n2", "Succeeded"),
