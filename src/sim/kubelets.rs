@@ -82,6 +82,8 @@ struct State {
     image_infos: HashMap<String, Arc<ImageInfo>>,
     /// The nodes whose kubelet a Lease switch stops.
     stopped_nodes: BTreeSet<String>,
+    /// What each Node last said that a pod's sync reads (`node_inputs`).
+    node_inputs: HashMap<String, (String, String)>,
     recorder: Recorder,
 }
 
@@ -99,6 +101,19 @@ fn str_at<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
 
 fn items<'a>(v: &'a Value, p: &str) -> impl Iterator<Item = &'a Value> {
     v.at(p).and_then(Value::as_array).into_iter().flatten()
+}
+
+/// What a pod's sync reads from its Node object (`node_view`): the
+/// InternalIP and the pod CIDR. A Node write that changes neither (the
+/// periodic status posts) resyncs none of its pods; upstream's kubelet does
+/// not resync pods on updates of its Node either.
+fn node_inputs(node: &Value) -> (String, String) {
+    let host_ip = items(node, "/status/addresses")
+        .find(|a| str_at(a, "/type") == Some("InternalIP"))
+        .and_then(|a| str_at(a, "/address"))
+        .unwrap_or("");
+    let pod_cidr = str_at(node, "/spec/podCIDR").unwrap_or("");
+    (host_ip.to_string(), pod_cidr.to_string())
 }
 
 /// Everything a pod's volumes, env, envFrom and imagePullSecrets name.
@@ -303,14 +318,11 @@ impl Kubelets {
             ),
             used_ips: Arc::default(),
         });
+        let (host_ip, pod_cidr) = node_inputs(node);
         NodeView {
             name,
-            host_ip: items(node, "/status/addresses")
-                .find(|a| str_at(a, "/type") == Some("InternalIP"))
-                .and_then(|a| str_at(a, "/address"))
-                .unwrap_or("")
-                .to_string(),
-            pod_cidr: str_at(node, "/spec/podCIDR").unwrap_or("").to_string(),
+            host_ip,
+            pod_cidr,
             used_ips: if with_ips {
                 ns.used_ips.clone()
             } else {
@@ -842,7 +854,27 @@ impl Controller for KubeletController {
                     Vec::new()
                 }
             }
-            r if r == res::NODES => self.0.pods_on(name),
+            r if r == res::NODES => {
+                // Gone from the snapshot: deleted, and its pods lose their node.
+                let inputs = snap.get(res::NODES, "", name).map(|_| node_inputs(obj));
+                let changed = {
+                    let mut st = self.0.lock();
+                    match inputs {
+                        None => {
+                            st.node_inputs.remove(name);
+                            true
+                        }
+                        Some(i) => {
+                            st.node_inputs.insert(name.to_string(), i.clone()).as_ref() != Some(&i)
+                        }
+                    }
+                };
+                if changed {
+                    self.0.pods_on(name)
+                } else {
+                    Vec::new()
+                }
+            }
             // A kubelet stopped or restarted by its Lease switch: its pods
             // resync (renewals, which change nothing, do not).
             r if r == LEASES => {
@@ -1062,6 +1094,45 @@ mod tests {
         assert_eq!(d["status"]["availableReplicas"], 3, "{}", d["status"]);
         // Settled: nothing left to do but the next timer.
         assert_eq!(rt.run_until_idle(), 0);
+    }
+
+    #[test]
+    fn node_writes_resync_its_pods_only_when_what_they_read_changes() {
+        let (registry, clock, mut rt, kubelets) = cluster();
+        deployment(
+            &registry,
+            2,
+            json!({"name": "nginx", "image": "nginx:1.27"}),
+        );
+        run_for(&mut rt, &clock, 30);
+        let pod = pods(&registry).remove(0);
+        let node_name = pod["spec"]["nodeName"].as_str().unwrap().to_string();
+        let mut node = (*registry.store.get(res::NODES, "", &node_name).unwrap()).clone();
+        let controller = KubeletController(kubelets.clone());
+        let snap = rt.snapshot();
+        let keys = |snap: &Snapshot, node: &Value| {
+            let mut k = controller.keys_for(snap, res::NODES, node);
+            k.sort();
+            k
+        };
+        let mut on_node = kubelets.pods_on(&node_name);
+        on_node.sort();
+        assert!(!on_node.is_empty());
+        // A status post (heartbeat time, conditions) changes nothing a
+        // pod's sync reads.
+        node["status"]["conditions"][0]["lastHeartbeatTime"] = json!("2025-05-01T10:05:00Z");
+        node["metadata"]["labels"]["extra"] = json!("x");
+        assert_eq!(keys(snap, &node), Vec::<ObjectKey>::new());
+        // A new InternalIP or pod CIDR does.
+        let mut moved = node.clone();
+        moved["status"]["addresses"] = json!([{"type": "InternalIP", "address": "172.18.0.99"}]);
+        assert_eq!(keys(snap, &moved), on_node);
+        assert_eq!(keys(snap, &moved), Vec::<ObjectKey>::new(), "noted");
+        let mut recarved = moved.clone();
+        recarved["spec"]["podCIDR"] = json!("10.244.99.0/24");
+        assert_eq!(keys(snap, &recarved), on_node);
+        // A deleted Node (gone from the snapshot) resyncs them too.
+        assert_eq!(keys(&Snapshot::new(), &recarved), on_node);
     }
 
     #[test]
