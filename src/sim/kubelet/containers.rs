@@ -107,6 +107,10 @@ pub enum CState {
         since: Timestamp,
         until: Timestamp,
         result: Result<ImageInfo, String>,
+        /// The waiting reason and message the status keeps while it pulls
+        /// again (`ImagePullBackOff`, say): upstream's kubelet shows the last
+        /// sync's error until the sync that pulls returns.
+        shown: Option<(String, Option<String>)>,
     },
     Running {
         id: String,
@@ -374,6 +378,7 @@ impl Ctx<'_> {
                     since,
                     until,
                     result,
+                    ..
                 } => {
                     if until > t {
                         return Some(until);
@@ -597,10 +602,15 @@ impl Ctx<'_> {
             Err(_) => t + SignedDuration::from_millis(300 + self.rng.below(700) as i64),
         };
         let cm = mem.containers.slot(&c.name);
+        let shown = match &cm.state {
+            CState::Waiting { reason, message } => Some((reason.clone(), message.clone())),
+            _ => None,
+        };
         cm.state = CState::Pulling {
             since: t,
             until,
             result,
+            shown,
         };
         Some(until)
     }

@@ -152,8 +152,12 @@ fn state_json(st: &CState, c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
     };
     match st {
         CState::New => json!({"waiting": {"reason": default_reason}}),
-        CState::Pulling { .. } => json!({"waiting": {"reason": default_reason}}),
-        CState::Waiting { reason, message } => {
+        CState::Pulling { shown: None, .. } => json!({"waiting": {"reason": default_reason}}),
+        CState::Pulling {
+            shown: Some((reason, message)),
+            ..
+        }
+        | CState::Waiting { reason, message } => {
             let mut w = json!({"reason": reason});
             if let Some(m) = message {
                 w["message"] = json!(m);

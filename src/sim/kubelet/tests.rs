@@ -224,6 +224,31 @@ fn missing_tag_gives_err_image_pull_then_image_pull_back_off() {
 }
 
 #[test]
+fn a_pull_retried_after_its_back_off_keeps_showing_the_last_error() {
+    let mut s = Sim::new(pod("web", one("nginx:1.999", json!({}))));
+    s.run_to(0.01);
+    assert_eq!(s.cs(0)["state"]["waiting"]["reason"], "ContainerCreating");
+    s.run_to(1.05);
+    // Every 50 ms through two more pulls: upstream's kubelet shows the last
+    // sync's error while the next pull runs, never ContainerCreating again.
+    let mut seen = std::collections::BTreeSet::new();
+    for step in 22..900 {
+        s.run_to(f64::from(step) * 0.05);
+        seen.insert(
+            s.cs(0)["state"]["waiting"]["reason"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        );
+    }
+    assert_eq!(s.messages("Pulling").len(), 3);
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["ErrImagePull", "ImagePullBackOff"]
+    );
+}
+
+#[test]
 fn private_registry_needs_a_pull_secret() {
     let spec = json!({"containers": [{"name": "api", "image": "registry.example.com/team/api:1.0"}], "imagePullSecrets": [{"name": "regcred"}]});
     let mut s = Sim::new(pod("api", spec));
