@@ -122,15 +122,16 @@ fn faults_show_upstream_states_events_and_logs() {
     );
     // At this time scale a back-off runs out in a fraction of a second and
     // the kubelet pulls again (ErrImagePull, "image can't be pulled"), so
-    // the reason can change between two commands on a loaded machine: take
-    // the answer of a `logs` during which it held still at ImagePullBackOff.
+    // the reason can change, and come back, between two commands on a
+    // loaded machine: take the answer of a `logs` during which the pod was
+    // not written at all (same resourceVersion) and showed ImagePullBackOff.
     let waiting = || {
         sim.kubectl(&[
             "get",
             "pod",
             "typo",
             "-o",
-            "jsonpath={.status.containerStatuses[0].state.waiting.reason}",
+            "jsonpath={.metadata.resourceVersion} {.status.containerStatuses[0].state.waiting.reason}",
         ])
         .ok()
     };
@@ -138,7 +139,7 @@ fn faults_show_upstream_states_events_and_logs() {
     for _ in 0..50 {
         let before = waiting();
         let err = sim.kubectl(&["logs", "typo"]).err();
-        if before == "ImagePullBackOff" && waiting() == before {
+        if before.ends_with(" ImagePullBackOff") && waiting() == before {
             answer = Some(err);
             break;
         }
