@@ -243,11 +243,18 @@ fn uses_room(pod: &Value) -> bool {
         )
 }
 
+/// Whether a pod has required anti-affinity terms (the `anti_affinity`
+/// index).
+fn has_required_anti_affinity(pod: &Value) -> bool {
+    pod.at("/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
+        .is_some()
+}
+
 /// Whether `old` and `new` (two versions of one object, held under the
 /// same number) put the same entries in every index, so replacing one with
 /// the other needs no index update: the same controller, node, activity,
-/// readiness, labels and anti-affinity terms, the same spec (a pod's
-/// requests) and, for nodes, the same allocatable.
+/// readiness and labels, the same parts of a pod's spec the indexes read
+/// (`same_indexed_spec`) and, for nodes, the same allocatable.
 fn same_index_entries(res: ResKey, old: &Value, new: &Value) -> bool {
     if controller_uid(old) != controller_uid(new) {
         return false;
@@ -281,16 +288,10 @@ fn same_indexed_spec(old: &Value, new: &Value) -> bool {
             .iter()
             .map(|c| c.get("resources"))
     }
-    let anti_affinity = |pod: &Value| {
-        field(pod, "affinity")
-            .and_then(|a| a.get("podAntiAffinity"))
-            .and_then(|a| a.get("requiredDuringSchedulingIgnoredDuringExecution"))
-            .is_some()
-    };
     resources(old, "containers").eq(resources(new, "containers"))
         && resources(old, "initContainers").eq(resources(new, "initContainers"))
         && field(old, "overhead") == field(new, "overhead")
-        && anti_affinity(old) == anti_affinity(new)
+        && has_required_anti_affinity(old) == has_required_anti_affinity(new)
 }
 
 impl Snapshot {
@@ -498,10 +499,7 @@ impl Snapshot {
             }
             return;
         }
-        if obj
-            .at("/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
-            .is_some()
-        {
+        if has_required_anti_affinity(obj) {
             if add {
                 self.anti_affinity.insert(key.clone(), id);
             } else {
