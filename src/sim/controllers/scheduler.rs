@@ -275,10 +275,7 @@ impl<'a> PodTerms<'a> {
     }
 
     fn matches_node(&self, node: &Value) -> bool {
-        let labels = node
-            .get("metadata")
-            .and_then(|m| m.get("labels"))
-            .and_then(Value::as_object);
+        let labels = meta::labels(node);
         let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
         if let Some(sel) = self.node_selector
             && !sel.iter().all(|(k, v)| label(k) == v.as_str())
