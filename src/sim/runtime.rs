@@ -205,7 +205,8 @@ impl Runtime {
     /// Notes the Event writes the runtime did not observe (those before it
     /// started, or those a lagged receiver skipped), so they expire too:
     /// from the store's watch history, or from its list when the history no
-    /// longer reaches back. Their hour counts from now.
+    /// longer reaches back (and at start, when nothing was seen yet: a watch
+    /// from version 0 answers Expired). Their hour counts from now.
     fn note_unobserved_events(&mut self) {
         let store = &self.registry.store;
         let missed = match store.watch(res::EVENTS, self.seen_rv) {
