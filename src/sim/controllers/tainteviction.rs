@@ -74,6 +74,11 @@ impl Controller for TaintEvictionController {
 
     fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
         if r == res::PODS {
+            // Upstream's pod handler looks no further at a pod without a
+            // node; nor does `reconcile` (no node, nothing to evict from).
+            if obj.at("/spec/nodeName").is_none() {
+                return Vec::new();
+            }
             return vec![ObjectKey::of(obj)];
         }
         // Only a NoExecute taint evicts. A node without one (most node

@@ -913,7 +913,16 @@ impl Controller for DeploymentController {
         match r {
             r if r == res::DEPLOYMENTS => vec![ObjectKey::of(obj)],
             r if r == res::REPLICASETS => owner_of(obj, "Deployment").into_iter().collect(),
-            // Recreate waits for old pods to go: a pod deletion matters.
+            // Only a pod's deletion matters (Recreate waits for the old
+            // pods to go), as upstream's only pod handler is `deletePod`:
+            // the ReplicaSets' status carries the rest. A pod still in the
+            // snapshot was added or updated.
+            _ if snap
+                .get(res::PODS, meta::namespace(obj), meta::name(obj))
+                .is_some_and(|p| meta::uid(p) == meta::uid(obj)) =>
+            {
+                Vec::new()
+            }
             _ => owner_of(obj, "ReplicaSet")
                 .and_then(|k| snap.get(res::REPLICASETS, &k.namespace, &k.name))
                 .and_then(|rs| owner_of(rs, "Deployment"))

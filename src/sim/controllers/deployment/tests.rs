@@ -344,3 +344,28 @@ fn revision_history_limit_deletes_the_oldest_idle_replica_sets() {
     revs.sort();
     assert_eq!(revs, ["2", "3"]);
 }
+
+#[test]
+fn only_a_pod_deletion_wakes_its_deployment() {
+    let mut snap = Snapshot::from_objects([(res::DEPLOYMENTS, deployment(1, "nginx", rolling()))]);
+    run(&mut snap, t0(), true);
+    let pod = snap.list(res::PODS, None).next().unwrap().clone();
+    // Added or updated (still in the snapshot): the ReplicaSet's status
+    // carries it to the Deployment.
+    assert_eq!(
+        DeploymentController.keys_for(&snap, res::PODS, &pod),
+        Vec::<ObjectKey>::new()
+    );
+    // Replaced by a pod of the same name: the old one was deleted.
+    let mut other = (*pod).clone();
+    other["metadata"]["uid"] = json!("another-uid");
+    assert_eq!(
+        DeploymentController.keys_for(&snap, res::PODS, &other),
+        vec![key()]
+    );
+    snap.remove(res::PODS, &pod);
+    assert_eq!(
+        DeploymentController.keys_for(&snap, res::PODS, &pod),
+        vec![key()]
+    );
+}

@@ -108,3 +108,14 @@ fn an_eviction_is_announced_and_marks_the_pod() {
         )
     );
 }
+
+#[test]
+fn only_pods_on_a_node_are_looked_at() {
+    let s = snap(unreachable(), json!([]));
+    let bound = (**s.get(res::PODS, "default", "a").unwrap()).clone();
+    let c = TaintEvictionController;
+    assert_eq!(c.keys_for(&s, res::PODS, &bound), vec![key()]);
+    let mut unbound = bound;
+    unbound["spec"].as_object_mut().unwrap().remove("nodeName");
+    assert_eq!(c.keys_for(&s, res::PODS, &unbound), Vec::<ObjectKey>::new());
+}
