@@ -23,18 +23,86 @@ fn index(s: &str) -> Option<usize> {
     s.parse().ok()
 }
 
-/// One step down from `target` by the raw (still escaped) token `raw`.
-fn step<'a>(target: &'a Value, raw: &str) -> Option<&'a Value> {
+/// One step down from `target` by the reference token `token`
+/// (unescaped).
+fn step<'a>(target: &'a Value, token: &str) -> Option<&'a Value> {
     match target {
-        Value::Object(map) => map.get(token(raw).as_ref()),
-        Value::Array(list) => index(&token(raw)).and_then(|i| list.get(i)),
+        Value::Object(map) => map.get(token),
+        Value::Array(list) => index(token).and_then(|i| list.get(i)),
         _ => None,
     }
 }
 
+/// Objects up to this many keys are searched by matching each key against
+/// the rest of the path in place (a pod's `spec` has about 14 keys).
+const SCAN: usize = 16;
+
+/// Whether `bytes` hold neither `/` nor `~`: such a key is written in a
+/// path as it is. Eight bytes at a time (a byte loop, or `memchr`, cost
+/// more than the key lookups did).
+fn plain(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `word` is `b` (the zero-byte test on `word ^ b…`).
+    let has = |word: u64, b: u8| {
+        let x = word ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH != 0
+    };
+    let clean = |word: u64| !has(word, b'/') && !has(word, b'~');
+    let mut chunks = bytes.chunks_exact(8);
+    let whole = chunks
+        .by_ref()
+        .all(|c| <[u8; 8]>::try_from(c).is_ok_and(|w| clean(u64::from_le_bytes(w))));
+    // The rest, padded with zero bytes (neither `/` nor `~`).
+    let rest = chunks
+        .remainder()
+        .iter()
+        .fold(0u64, |word, &b| word << 8 | u64::from(b));
+    whole && clean(rest)
+}
+
+/// The value under the first segment of `rest` (the path after a `/`),
+/// and that segment's length in the path.
+///
+/// A small object is scanned, each key compared with the path where it
+/// stands: a key matches when the path continues with it and then ends or
+/// has a `/`. Most keys fail on that boundary byte without a byte
+/// compare, and the segment's end is never searched for. Only a key that
+/// a path must escape (one holding `/` or `~`) is looked up by the
+/// unescaped segment instead.
+fn next<'a>(target: &'a Value, rest: &str) -> Option<(&'a Value, usize)> {
+    let path = rest.as_bytes();
+    let small = matches!(target, Value::Object(map) if map.len() <= SCAN);
+    if let Value::Object(map) = target
+        && small
+    {
+        let found = map.iter().find_map(|(k, v)| {
+            let key = k.as_bytes();
+            let n = key.len();
+            let boundary = path.len() == n || path.get(n) == Some(&b'/');
+            (boundary && path.starts_with(key) && plain(key)).then_some((v, n))
+        });
+        if found.is_some() {
+            return found;
+        }
+    }
+    let n = path.iter().position(|&b| b == b'/').unwrap_or(path.len());
+    let raw = &rest[..n];
+    let escaped = raw.bytes().any(|b| b == b'~');
+    if small && !escaped {
+        // Scanned already: no key is this segment.
+        return None;
+    }
+    let found = if escaped {
+        step(target, &token(raw))
+    } else {
+        step(target, raw)
+    };
+    found.map(|v| (v, n))
+}
+
 /// The value at `path` in `v` (`""` is `v` itself), like
-/// `Value::pointer`. Splits by hand: the paths are short, and a `split`
-/// iterator's searcher cost more than the lookups it fed.
+/// `Value::pointer`, one segment at a time through [`next`].
 pub fn pointer<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     if path.is_empty() {
         return Some(v);
@@ -42,13 +110,12 @@ pub fn pointer<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     let mut rest = path.strip_prefix('/')?;
     let mut target = v;
     loop {
-        match rest.bytes().position(|b| b == b'/') {
-            Some(i) => {
-                target = step(target, &rest[..i])?;
-                rest = &rest[i + 1..];
-            }
-            None => return step(target, rest),
+        let (found, n) = next(target, rest)?;
+        if n == rest.len() {
+            return Some(found);
         }
+        target = found;
+        rest = &rest[n + 1..];
     }
 }
 
@@ -71,12 +138,38 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn plain_finds_a_slash_or_tilde_anywhere() {
+        assert!(plain(b""));
+        assert!(plain(b"resourceVersion"));
+        for len in 1..20 {
+            for at in 0..len {
+                for c in [b'/', b'~'] {
+                    let mut key = vec![b'a'; len];
+                    key[at] = c;
+                    assert!(!plain(&key), "{len} {at} {c}");
+                }
+            }
+        }
+        // Bytes next to '/' (0x2f) and '~' (0x7e), and high bytes.
+        assert!(plain(b".0}\x7f\x80\xff\xaf\xfe.0}\x7f\x80\xff\xaf\xfe."));
+    }
+
+    #[test]
     fn answers_as_serde_json_does() {
         let v = json!({
             "spec": {"nodeName": "n1", "containers": [{"name": "a"}, {"name": "b"}]},
             "metadata": {"annotations": {"a/b": 1, "m~n": 2, "": 3}},
             "": {"x": 4},
         });
+        // More keys than `SCAN`: searched, not scanned.
+        let mut v = v;
+        v["big"] = (0..20)
+            .map(|i| (format!("k{i}"), json!(i)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        v["big"]["a/b"] = json!("slash");
+        // A key that holds an escape sequence as it is.
+        v["lit"] = json!({"a~1b": "literal", "a/b": "slash", "x": {"y": 1}});
         for path in [
             "",
             "/",
@@ -95,6 +188,21 @@ mod tests {
             "//x",
             "spec",
             "/missing/deeper",
+            "/metadata/annotations/a",
+            "/spec/containers/1",
+            "/spec/containers/1/",
+            "/spec/nodeName/",
+            "/spec/node",
+            "/spec/nodeNameX",
+            "/big/k7",
+            "/big/k7/x",
+            "/big/k1",
+            "/big/a~1b",
+            "/big/a/b",
+            "/lit/a~1b",
+            "/lit/a~01b",
+            "/lit/x/y",
+            "/lit/x~1y",
         ] {
             assert_eq!(pointer(&v, path), v.pointer(path), "{path}");
             assert_eq!(v.at(path), v.pointer(path), "{path}");
@@ -102,5 +210,7 @@ mod tests {
         assert_eq!(pointer(&v, "/spec/containers/1/name"), Some(&json!("b")));
         assert_eq!(pointer(&v, "/metadata/annotations/a~1b"), Some(&json!(1)));
         assert_eq!(pointer(&v, "/spec/containers/01"), None);
+        assert_eq!(pointer(&v, "/lit/a~1b"), Some(&json!("slash")));
+        assert_eq!(pointer(&v, "/lit/a~01b"), Some(&json!("literal")));
     }
 }

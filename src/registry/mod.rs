@@ -906,7 +906,7 @@ fn mark_deleting(
             meta::set_meta(o, "deletionGracePeriodSeconds", grace);
         }
         let generation = o
-            .pointer("/metadata/generation")
+            .at("/metadata/generation")
             .and_then(Value::as_i64)
             .unwrap_or(0);
         if generation > 0 {
@@ -915,11 +915,11 @@ fn mark_deleting(
         return;
     }
     let pending = o
-        .pointer("/metadata/deletionGracePeriodSeconds")
+        .at("/metadata/deletionGracePeriodSeconds")
         .and_then(Value::as_i64)
         .unwrap_or(0);
     let since = o
-        .pointer("/metadata/deletionTimestamp")
+        .at("/metadata/deletionTimestamp")
         .and_then(Value::as_str)
         .and_then(|t| t.parse::<Timestamp>().ok());
     if let (Some(period), Some(ts)) = (shorter, since)

@@ -19,7 +19,7 @@ impl ObjectRef {
     /// A reference to a stored object.
     pub fn to(obj: &serde_json::Value) -> Self {
         let s = |p: &str| {
-            obj.pointer(p)
+            crate::api::pointer::pointer(obj, p)
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or("")
                 .to_string()

@@ -402,8 +402,8 @@ impl HpaController {
         now: Timestamp,
     ) -> Result<MetricResult, MetricError> {
         let ty = spec.get("type").and_then(Value::as_str).unwrap_or("");
-        let text = |path: &str| spec.pointer(path).and_then(Value::as_str).unwrap_or("");
-        let has = |path: &str| spec.pointer(path).is_some_and(|v| !v.is_null());
+        let text = |path: &str| spec.at(path).and_then(Value::as_str).unwrap_or("");
+        let has = |path: &str| spec.at(path).is_some_and(|v| !v.is_null());
         match ty {
             "Resource" | "ContainerResource" => self.resource_metric(spec, current, pods, now),
             "Pods" => {
@@ -449,7 +449,7 @@ impl HpaController {
                 let prefix = format!("failed to get {name} external metric value: ");
                 let raw = format!(
                     "unable to get external metric {ns}/{name}/{}: unable to fetch metrics from external metrics API: the server could not find the requested resource (get {name}.external.metrics.k8s.io)",
-                    go_label_selector(spec.pointer("/external/metric/selector")),
+                    go_label_selector(spec.at("/external/metric/selector")),
                 );
                 let wrapped = if has("/external/target/averageValue") {
                     format!("failed to get {name} external metric: ")
