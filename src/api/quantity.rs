@@ -194,17 +194,23 @@ impl Quantity {
         }
         let sc = scan(s)?;
         let (base, exp, format) = interpret(sc.suffix).ok_or(QuantityError::Suffix)?;
-        // All digits as one integer with `denom.len()` decimal places.
-        let digits = format!("{}{}", sc.num, sc.denom);
-        let digits = digits.trim_start_matches('0');
-        let mantissa: i128 = if digits.is_empty() {
-            0
-        } else if digits.len() > 36 {
+        // All digits as one integer with `denom.len()` decimal places
+        // (`scan` keeps only ASCII digits in both), read without a copy.
+        let mut mantissa: i128 = 0;
+        let mut significant = 0usize;
+        for d in sc.num.bytes().chain(sc.denom.bytes()) {
+            if significant == 0 && d == b'0' {
+                continue;
+            }
+            significant += 1;
+            if significant <= 36 {
+                mantissa = mantissa * 10 + i128::from(d - b'0');
+            }
+        }
+        if significant > 36 {
             // Beyond what upstream keeps meaningfully; saturate.
-            i128::MAX / 4
-        } else {
-            digits.parse().map_err(|_| QuantityError::Numeric)?
-        };
+            mantissa = i128::MAX / 4;
+        }
         let scale = sc.denom.len() as i32;
         let mut nanos = if base == 10 {
             scale_nanos(mantissa, exp - scale + 9)

@@ -37,11 +37,14 @@ impl EventTtl {
             return;
         }
         let now = clock.now();
-        let key = format!(
-            "{}/{}",
+        let (ns, name) = (
             crate::api::meta::namespace(&ev.object),
-            crate::api::meta::name(&ev.object)
+            crate::api::meta::name(&ev.object),
         );
+        let mut key = String::with_capacity(ns.len() + 1 + name.len());
+        key.push_str(ns);
+        key.push('/');
+        key.push_str(name);
         let at = now.checked_add(EVENT_TTL).unwrap_or(Timestamp::MAX);
         self.due.push_back((at, key.into(), ev.rv));
     }

@@ -117,7 +117,7 @@ pub fn service(obj: &Value) -> Vec<FieldError> {
             }
         }
     }
-    labels(get(spec, "selector"), &ch(sp, "selector"), &mut errs);
+    labels(get(spec, "selector"), sp, "selector", &mut errs);
     match s(spec, "sessionAffinity") {
         "" => errs.push(FieldError::required(ch(sp, "sessionAffinity"), "")),
         "None" | "ClientIP" => {}

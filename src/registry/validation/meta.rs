@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use super::{arr, ch, get, immutable, int, labels, s};
+use super::{arr, ch, get, immutable, int, labels, s, semantic_eq};
 use crate::api::field_error::FieldError;
 use crate::api::name::{NameRule, is_qualified_name};
 
@@ -70,33 +70,35 @@ fn common(meta: &Value, path: &str, errs: &mut Vec<FieldError>) {
             super::IS_NEGATIVE,
         ));
     }
-    labels(get(meta, "labels"), &ch(path, "labels"), errs);
-    annotations(get(meta, "annotations"), &ch(path, "annotations"), errs);
-    let fin_path = ch(path, "finalizers");
+    labels(get(meta, "labels"), path, "labels", errs);
+    annotations(get(meta, "annotations"), path, errs);
+    // Paths are built for an error only: every write passes here.
+    let fin_path = || ch(path, "finalizers");
     let finalizers: Vec<&str> = arr(meta, "finalizers")
         .iter()
         .filter_map(Value::as_str)
         .collect();
     for f in &finalizers {
         for msg in is_qualified_name(f) {
-            errs.push(FieldError::invalid(&fin_path, Value::from(*f), msg));
+            errs.push(FieldError::invalid(fin_path(), Value::from(*f), msg));
         }
     }
     if finalizers.contains(&"orphan") && finalizers.contains(&"foregroundDeletion") {
         errs.push(FieldError::invalid(
-            &fin_path,
+            fin_path(),
             Value::from(finalizers.clone()),
             "finalizer orphan and foregroundDeletion cannot be both set",
         ));
     }
-    let refs_path = ch(path, "ownerReferences");
-    let mut first_controller = String::new();
+    let refs_path = || ch(path, "ownerReferences");
+    let mut first_controller: Option<&Value> = None;
+    let kind_name = |r: &Value| format!("{}/{}", s(r, "kind"), s(r, "name"));
     for r in arr(meta, "ownerReferences") {
         let api_version = s(r, "apiVersion");
         let version = api_version.rsplit('/').next().unwrap_or("");
         if version.is_empty() {
             errs.push(FieldError::invalid(
-                ch(&refs_path, "apiVersion"),
+                ch(&refs_path(), "apiVersion"),
                 Value::from(api_version),
                 "version must not be empty",
             ));
@@ -104,22 +106,24 @@ fn common(meta: &Value, path: &str, errs: &mut Vec<FieldError>) {
         for k in ["kind", "name", "uid"] {
             if s(r, k).is_empty() {
                 errs.push(FieldError::invalid(
-                    ch(&refs_path, k),
+                    ch(&refs_path(), k),
                     Value::from(""),
                     "must not be empty",
                 ));
             }
         }
         if r.get("controller").and_then(Value::as_bool) == Some(true) {
-            let cur = format!("{}/{}", s(r, "kind"), s(r, "name"));
-            if first_controller.is_empty() {
-                first_controller = cur;
-            } else {
-                errs.push(FieldError::invalid(
-                    &refs_path,
+            match first_controller {
+                None => first_controller = Some(r),
+                Some(first) => errs.push(FieldError::invalid(
+                    refs_path(),
                     get(meta, "ownerReferences").clone(),
-                    format!("Only one reference can have Controller set to true. Found \"true\" in references for {first_controller} and {cur}"),
-                ));
+                    format!(
+                        "Only one reference can have Controller set to true. Found \"true\" in references for {} and {}",
+                        kind_name(first),
+                        kind_name(r)
+                    ),
+                )),
             }
         }
     }
@@ -127,8 +131,9 @@ fn common(meta: &Value, path: &str, errs: &mut Vec<FieldError>) {
 
 /// `ValidateAnnotations`: keys are (case-insensitive) qualified names; the
 /// total size is limited.
-fn annotations(v: &Value, path: &str, errs: &mut Vec<FieldError>) {
+fn annotations(v: &Value, parent: &str, errs: &mut Vec<FieldError>) {
     let Some(m) = v.as_object() else { return };
+    let path = &ch(parent, "annotations");
     let mut total = 0;
     for (k, val) in m {
         for msg in is_qualified_name(&k.to_lowercase()) {
@@ -196,7 +201,10 @@ pub fn object_meta_update(new: &Value, old: &Value, path: &str) -> Vec<FieldErro
         } else {
             o
         };
-        immutable(n_cmp, o_cmp, &ch(path, k), &mut errs);
+        // `immutable`, with the path built for an error only.
+        if !semantic_eq(n_cmp, o_cmp) {
+            immutable(n_cmp, o_cmp, &ch(path, k), &mut errs);
+        }
     }
     common(nm, path, &mut errs);
     errs

@@ -229,15 +229,18 @@ pub(crate) fn semantic_eq(a: &Value, b: &Value) -> bool {
 }
 
 /// `ValidateLabels`: keys are qualified names, values label values.
-pub(crate) fn labels(v: &Value, path: &str, errs: &mut Vec<FieldError>) {
+pub(crate) fn labels(v: &Value, parent: &str, name: &str, errs: &mut Vec<FieldError>) {
     let Some(m) = v.as_object() else { return };
+    // The path is built for an error only: every write of every object
+    // passes here.
+    let path = || ch(parent, name);
     for (k, val) in m {
         for msg in crate::api::name::is_qualified_name(k) {
-            errs.push(FieldError::invalid(path, Value::from(k.as_str()), msg));
+            errs.push(FieldError::invalid(path(), Value::from(k.as_str()), msg));
         }
         let val = val.as_str().unwrap_or("");
         for msg in crate::api::name::is_valid_label_value(val) {
-            errs.push(FieldError::invalid(key(path, k), Value::from(val), msg));
+            errs.push(FieldError::invalid(key(&path(), k), Value::from(val), msg));
         }
     }
 }
@@ -291,7 +294,7 @@ pub(crate) fn label_selector(sel: &Value, path: &str, errs: &mut Vec<FieldError>
             }
         }
     }
-    labels(get(sel, "matchLabels"), &ch(path, "matchLabels"), errs);
+    labels(get(sel, "matchLabels"), path, "matchLabels", errs);
 }
 
 /// Does a LabelSelector (`matchLabels` + `matchExpressions`) select `labels`?

@@ -35,7 +35,8 @@ pub fn template(tpl: &Value, path: &str) -> Vec<FieldError> {
     let meta = get(tpl, "metadata");
     labels(
         get(meta, "labels"),
-        &ch(&ch(path, "metadata"), "labels"),
+        &ch(path, "metadata"),
+        "labels",
         &mut errs,
     );
     pod_spec(get(tpl, "spec"), &ch(path, "spec"), &mut errs);
@@ -110,7 +111,7 @@ pub fn pod_spec(spec: &Value, path: &str, errs: &mut Vec<FieldError>) {
             &["ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"],
         )),
     }
-    labels(get(spec, "nodeSelector"), &ch(path, "nodeSelector"), errs);
+    labels(get(spec, "nodeSelector"), path, "nodeSelector", errs);
     let sa = s(spec, "serviceAccountName");
     if !sa.is_empty() {
         for msg in is_dns1123_subdomain(sa) {

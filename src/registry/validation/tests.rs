@@ -122,6 +122,49 @@ fn metadata_names() {
 }
 
 #[test]
+fn metadata_paths_of_labels_annotations_finalizers_and_owners() {
+    let owner = |kind: &str, name: &str| json!({"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": "u", "controller": true});
+    let errs = create(
+        "",
+        "ConfigMap",
+        json!({"metadata": {"name": "c",
+            "labels": {"-bad": "x"},
+            "annotations": {"Bad Key": "x"},
+            "finalizers": ["orphan", "foregroundDeletion"],
+            "ownerReferences": [owner("ReplicaSet", "a"), {"apiVersion": "v1", "kind": "Pod"}, owner("Deployment", "b")]}}),
+    );
+    let fields: Vec<&str> = errs
+        .iter()
+        .map(|e| e.split_once(": ").map_or("", |(f, _)| f))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "metadata.labels",
+            "metadata.annotations",
+            "metadata.finalizers",
+            "metadata.ownerReferences.name",
+            "metadata.ownerReferences.uid",
+            "metadata.ownerReferences",
+        ],
+        "{errs:#?}"
+    );
+    assert!(errs[5].ends_with(
+        "Only one reference can have Controller set to true. Found \"true\" in references for ReplicaSet/a and Deployment/b"
+    ), "{}", errs[5]);
+    let errs = update(
+        "",
+        "ConfigMap",
+        json!({"metadata": {"name": "c", "uid": "2"}}),
+        json!({"metadata": {"name": "c", "uid": "1"}}),
+    );
+    assert_eq!(
+        errs,
+        ["metadata.uid: Invalid value: \"2\": field is immutable"]
+    );
+}
+
+#[test]
 fn pod_spec_errors() {
     let cases: Vec<(Value, Vec<&str>)> = vec![
         (

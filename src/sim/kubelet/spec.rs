@@ -633,7 +633,9 @@ pub fn qos_class(pod: &Value) -> &'static str {
         .chain(arr(pod, "/spec/initContainers"))
     {
         let get = |sec: &str, r: &str| {
-            c.at(&format!("/resources/{sec}/{r}"))
+            c.get("resources")
+                .and_then(|res| res.get(sec))
+                .and_then(|m| m.get(r))
                 .and_then(|q| crate::api::quantity::parse_value(q).ok())
                 .filter(|q| !q.is_zero())
         };

@@ -409,7 +409,14 @@ fn fail(t: &mut Timeline, at: f64, code: i32) {
     t.ports.clear();
 }
 
-const NGINX_TS: &str = "{{time:%Y/%m/%d %H:%M:%S}}";
+/// nginx's timestamp placeholder, as a macro so that lines starting with
+/// it are joined at compile time.
+macro_rules! nginx_ts {
+    () => {
+        "{{time:%Y/%m/%d %H:%M:%S}}"
+    };
+}
+const NGINX_TS: &str = nginx_ts!();
 
 /// nginx: the entrypoint's lines, then either the `[emerg]` line of a broken
 /// config (exit 1) or the server on its configured ports.
@@ -472,15 +479,24 @@ fn nginx(spec: &ContainerSpec, argv: &[String]) -> Timeline {
         });
     }
     for l in [
-        "[notice] 1#1: using the \"epoll\" event method",
-        "[notice] 1#1: nginx/1.27.5",
-        "[notice] 1#1: built by gcc 12.2.0 (Debian 12.2.0-14+deb12u1) ",
-        "[notice] 1#1: OS: Linux 6.8.0-1029-gcp",
-        "[notice] 1#1: getrlimit(RLIMIT_NOFILE): 1048576:1048576",
-        "[notice] 1#1: start worker processes",
-        "[notice] 1#1: start worker process 29",
+        concat!(
+            nginx_ts!(),
+            " [notice] 1#1: using the \"epoll\" event method"
+        ),
+        concat!(nginx_ts!(), " [notice] 1#1: nginx/1.27.5"),
+        concat!(
+            nginx_ts!(),
+            " [notice] 1#1: built by gcc 12.2.0 (Debian 12.2.0-14+deb12u1) "
+        ),
+        concat!(nginx_ts!(), " [notice] 1#1: OS: Linux 6.8.0-1029-gcp"),
+        concat!(
+            nginx_ts!(),
+            " [notice] 1#1: getrlimit(RLIMIT_NOFILE): 1048576:1048576"
+        ),
+        concat!(nginx_ts!(), " [notice] 1#1: start worker processes"),
+        concat!(nginx_ts!(), " [notice] 1#1: start worker process 29"),
     ] {
-        t.log(secs(0.02), format!("{NGINX_TS} {l}"));
+        t.log(secs(0.02), l);
     }
     let html: Vec<String> = spec
         .files
