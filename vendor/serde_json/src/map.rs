@@ -20,7 +20,8 @@ use core::borrow::Borrow;
 use core::fmt::{self, Debug};
 use core::hash::{Hash, Hasher};
 use core::iter::FusedIterator;
-#[cfg(feature = "preserve_order")]
+#[cfg(not(feature = "preserve_order"))]
+use alloc::sync::Arc;
 use core::mem;
 use core::ops;
 use serde::de;
@@ -35,8 +36,13 @@ pub struct Map<K, V> {
     map: MapImpl<K, V>,
 }
 
+/// kdrill's patch: the entries sit behind a reference count and are copied
+/// on the first write to a shared map (`Map::inner_mut`), so cloning an
+/// object tree copies no map: an object written with one field changed
+/// shares every untouched subtree with the version before it, and
+/// comparing two versions skips a shared subtree (`Arc::ptr_eq`).
 #[cfg(not(feature = "preserve_order"))]
-type MapImpl<K, V> = BTreeMap<K, V>;
+type MapImpl<K, V> = Arc<BTreeMap<K, V>>;
 #[cfg(feature = "preserve_order")]
 type MapImpl<K, V> = IndexMap<K, V, BuildHasherImpl>;
 
@@ -62,24 +68,58 @@ impl Map<String, Value> {
             map: {
                 // does not support with_capacity
                 let _ = capacity;
-                BTreeMap::new()
+                Arc::new(BTreeMap::new())
             },
             #[cfg(feature = "preserve_order")]
             map: IndexMap::with_capacity_and_hasher(capacity, BuildHasherImpl::default()),
         }
     }
 
+    /// kdrill's patch: the entries for writing, copied first if another
+    /// map shares them.
+    #[cfg(not(feature = "preserve_order"))]
+    #[inline]
+    fn inner_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        Arc::make_mut(&mut self.map)
+    }
+
+    #[cfg(feature = "preserve_order")]
+    #[inline]
+    fn inner_mut(&mut self) -> &mut MapImpl<String, Value> {
+        &mut self.map
+    }
+
+    /// kdrill's patch: the entries, taken out (copied if shared).
+    #[cfg(not(feature = "preserve_order"))]
+    #[inline]
+    fn into_inner(self) -> BTreeMap<String, Value> {
+        Arc::unwrap_or_clone(self.map)
+    }
+
+    #[cfg(feature = "preserve_order")]
+    #[inline]
+    fn into_inner(self) -> MapImpl<String, Value> {
+        self.map
+    }
+
     /// kdrill's patch: drops spare capacity (the map is a sorted vector).
     #[cfg(not(feature = "preserve_order"))]
     #[inline]
     pub(crate) fn shrink_to_fit(&mut self) {
-        self.map.shrink_to_fit();
+        if let Some(map) = Arc::get_mut(&mut self.map) {
+            map.shrink_to_fit();
+        }
     }
 
     /// Clears the map, removing all values.
     #[inline]
     pub fn clear(&mut self) {
-        self.map.clear();
+        #[cfg(not(feature = "preserve_order"))]
+        if Arc::get_mut(&mut self.map).is_none() {
+            self.map = MapImpl::default();
+            return;
+        }
+        self.inner_mut().clear();
     }
 
     /// Returns a reference to the value corresponding to the key.
@@ -118,7 +158,7 @@ impl Map<String, Value> {
         String: Borrow<Q>,
         Q: ?Sized + Ord + Eq + Hash,
     {
-        self.map.get_mut(key)
+        self.inner_mut().get_mut(key)
     }
 
     /// Returns the key-value pair matching the given key.
@@ -142,7 +182,7 @@ impl Map<String, Value> {
     /// value is returned.
     #[inline]
     pub fn insert(&mut self, k: String, v: Value) -> Option<Value> {
-        self.map.insert(k, v)
+        self.inner_mut().insert(k, v)
     }
 
     /// Insert a key-value pair in the map at the given index.
@@ -178,7 +218,7 @@ impl Map<String, Value> {
         #[cfg(feature = "preserve_order")]
         return self.swap_remove(key);
         #[cfg(not(feature = "preserve_order"))]
-        return self.map.remove(key);
+        return self.inner_mut().remove(key);
     }
 
     /// Removes a key from the map, returning the stored key and value if the
@@ -201,7 +241,7 @@ impl Map<String, Value> {
         #[cfg(feature = "preserve_order")]
         return self.swap_remove_entry(key);
         #[cfg(not(feature = "preserve_order"))]
-        return self.map.remove_entry(key);
+        return self.inner_mut().remove_entry(key);
     }
 
     /// Removes and returns the value corresponding to the key from the map.
@@ -283,7 +323,8 @@ impl Map<String, Value> {
         self.map
             .extend(mem::replace(&mut other.map, MapImpl::default()));
         #[cfg(not(feature = "preserve_order"))]
-        self.map.append(&mut other.map);
+        self.inner_mut()
+            .append(&mut mem::take(other).into_inner());
     }
 
     /// Gets the given key's corresponding entry in the map for in-place
@@ -297,7 +338,7 @@ impl Map<String, Value> {
         #[cfg(feature = "preserve_order")]
         use indexmap::map::Entry as EntryImpl;
 
-        match self.map.entry(key.into()) {
+        match self.inner_mut().entry(key.into()) {
             EntryImpl::Vacant(vacant) => Entry::Vacant(VacantEntry { vacant }),
             EntryImpl::Occupied(occupied) => Entry::Occupied(OccupiedEntry { occupied }),
         }
@@ -327,7 +368,7 @@ impl Map<String, Value> {
     #[inline]
     pub fn iter_mut(&mut self) -> IterMut {
         IterMut {
-            iter: self.map.iter_mut(),
+            iter: self.inner_mut().iter_mut(),
         }
     }
 
@@ -351,7 +392,7 @@ impl Map<String, Value> {
     #[inline]
     pub fn values_mut(&mut self) -> ValuesMut {
         ValuesMut {
-            iter: self.map.values_mut(),
+            iter: self.inner_mut().values_mut(),
         }
     }
 
@@ -359,7 +400,7 @@ impl Map<String, Value> {
     #[inline]
     pub fn into_values(self) -> IntoValues {
         IntoValues {
-            iter: self.map.into_values(),
+            iter: self.into_inner().into_values(),
         }
     }
 
@@ -372,7 +413,7 @@ impl Map<String, Value> {
     where
         F: FnMut(&String, &mut Value) -> bool,
     {
-        self.map.retain(f);
+        self.inner_mut().retain(f);
     }
 
     /// Sorts this map's entries in-place using `str`'s usual ordering.
@@ -419,11 +460,16 @@ impl Clone for Map<String, Value> {
     fn clone_from(&mut self, source: &Self) {
         self.map.clone_from(&source.map);
     }
+
 }
 
 impl PartialEq for Map<String, Value> {
     #[inline]
     fn eq(&self, other: &Self) -> bool {
+        #[cfg(not(feature = "preserve_order"))]
+        if Arc::ptr_eq(&self.map, &other.map) {
+            return true;
+        }
         self.map.eq(&other.map)
     }
 }
@@ -491,7 +537,9 @@ where
     Q: ?Sized + Ord + Eq + Hash,
 {
     fn index_mut(&mut self, index: &Q) -> &mut Value {
-        self.map.get_mut(index).expect("no entry found for key")
+        self.inner_mut()
+            .get_mut(index)
+            .expect("no entry found for key")
     }
 }
 
@@ -566,6 +614,11 @@ impl FromIterator<(String, Value)> for Map<String, Value> {
     where
         T: IntoIterator<Item = (String, Value)>,
     {
+        #[cfg(not(feature = "preserve_order"))]
+        return Map {
+            map: Arc::new(FromIterator::from_iter(iter)),
+        };
+        #[cfg(feature = "preserve_order")]
         Map {
             map: FromIterator::from_iter(iter),
         }
@@ -577,7 +630,7 @@ impl Extend<(String, Value)> for Map<String, Value> {
     where
         T: IntoIterator<Item = (String, Value)>,
     {
-        self.map.extend(iter);
+        self.inner_mut().extend(iter);
     }
 }
 
@@ -1091,7 +1144,7 @@ impl<'a> IntoIterator for &'a mut Map<String, Value> {
     #[inline]
     fn into_iter(self) -> Self::IntoIter {
         IterMut {
-            iter: self.map.iter_mut(),
+            iter: self.inner_mut().iter_mut(),
         }
     }
 }
@@ -1117,7 +1170,7 @@ impl IntoIterator for Map<String, Value> {
     #[inline]
     fn into_iter(self) -> Self::IntoIter {
         IntoIter {
-            iter: self.map.into_iter(),
+            iter: self.into_inner().into_iter(),
         }
     }
 }
