@@ -79,11 +79,20 @@ pub const VOLUME_SOURCES: &[&str] = &[
 
 /// `ValidatePodSpec`.
 pub fn pod_spec(spec: &Value, path: &str, errs: &mut Vec<FieldError>) {
-    let volumes = volumes(spec, &ch(path, "volumes"), errs);
+    // Child paths are built where a field is there to check (every pod
+    // write passes here).
+    let volumes = if arr(spec, "volumes").is_empty() {
+        HashSet::new()
+    } else {
+        volumes(spec, &ch(path, "volumes"), errs)
+    };
     let mut names = HashSet::new();
-    let init_path = ch(path, "initContainers");
-    for (i, c) in arr(spec, "initContainers").iter().enumerate() {
-        container(c, &idx(&init_path, i), &volumes, &mut names, false, errs);
+    let init = arr(spec, "initContainers");
+    if !init.is_empty() {
+        let init_path = ch(path, "initContainers");
+        for (i, c) in init.iter().enumerate() {
+            container(c, &idx(&init_path, i), &volumes, &mut names, false, errs);
+        }
     }
     let cpath = ch(path, "containers");
     let containers = arr(spec, "containers");
@@ -93,7 +102,7 @@ pub fn pod_spec(spec: &Value, path: &str, errs: &mut Vec<FieldError>) {
     for (i, c) in containers.iter().enumerate() {
         container(c, &idx(&cpath, i), &volumes, &mut names, true, errs);
     }
-    restart_policy(get(spec, "restartPolicy"), &ch(path, "restartPolicy"), errs);
+    restart_policy(get(spec, "restartPolicy"), path, errs);
     match s(spec, "dnsPolicy") {
         "" => errs.push(FieldError::required(ch(path, "dnsPolicy"), "")),
         "ClusterFirst" | "ClusterFirstWithHostNet" | "Default" => {}
@@ -131,15 +140,20 @@ pub fn pod_spec(spec: &Value, path: &str, errs: &mut Vec<FieldError>) {
             crate::api::name::inclusive_range_error(1, i32::MAX as i64),
         ));
     }
-    tolerations(arr(spec, "tolerations"), &ch(path, "tolerations"), errs);
+    let tols = arr(spec, "tolerations");
+    if !tols.is_empty() {
+        tolerations(tols, &ch(path, "tolerations"), errs);
+    }
 }
 
-fn restart_policy(v: &Value, path: &str, errs: &mut Vec<FieldError>) {
+/// `restartPolicy` of the pod spec at `spec_path`.
+fn restart_policy(v: &Value, spec_path: &str, errs: &mut Vec<FieldError>) {
+    let path = || ch(spec_path, "restartPolicy");
     match v.as_str().unwrap_or("") {
-        "" => errs.push(FieldError::required(path, "")),
+        "" => errs.push(FieldError::required(path(), "")),
         "Always" | "OnFailure" | "Never" => {}
         other => errs.push(FieldError::not_supported(
-            path,
+            path(),
             Value::from(other),
             &["Always", "OnFailure", "Never"],
         )),
@@ -208,15 +222,17 @@ fn container(
     errs: &mut Vec<FieldError>,
 ) {
     let name = s(c, "name");
-    let np = ch(path, "name");
+    // Child paths are built for an error, or where a field is there to
+    // check (every pod write passes here).
+    let np = || ch(path, "name");
     if name.is_empty() {
-        errs.push(FieldError::required(&np, ""));
+        errs.push(FieldError::required(np(), ""));
     } else {
         for msg in is_dns1123_label(name) {
-            errs.push(FieldError::invalid(&np, Value::from(name), msg));
+            errs.push(FieldError::invalid(np(), Value::from(name), msg));
         }
         if !names.insert(name.to_string()) {
-            errs.push(FieldError::duplicate(&np, Value::from(name)));
+            errs.push(FieldError::duplicate(np(), Value::from(name)));
         }
     }
     let image = s(c, "image");
@@ -250,15 +266,23 @@ fn container(
             &["Always", "IfNotPresent", "Never"],
         )),
     }
-    ports(arr(c, "ports"), &ch(path, "ports"), errs);
-    env(arr(c, "env"), &ch(path, "env"), errs);
-    volume_mounts(
-        arr(c, "volumeMounts"),
-        &ch(path, "volumeMounts"),
-        volumes,
-        errs,
-    );
-    resources(get(c, "resources"), &ch(path, "resources"), errs);
+    for (field, check) in [
+        ("ports", ports as fn(&[Value], &str, &mut Vec<FieldError>)),
+        ("env", env),
+    ] {
+        let list = arr(c, field);
+        if !list.is_empty() {
+            check(list, &ch(path, field), errs);
+        }
+    }
+    let mounts = arr(c, "volumeMounts");
+    if !mounts.is_empty() {
+        volume_mounts(mounts, &ch(path, "volumeMounts"), volumes, errs);
+    }
+    let res = get(c, "resources");
+    if res.as_object().is_some_and(|r| !r.is_empty()) {
+        resources(res, &ch(path, "resources"), errs);
+    }
     if regular {
         for (probe, liveness) in [
             ("livenessProbe", true),
