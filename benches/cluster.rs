@@ -59,11 +59,14 @@ static GLOBAL: Counting = Counting;
 /// Heap bytes (as requested, before malloc's own rounding) of a deep copy
 /// of `v`, and its compact JSON size.
 fn tree_cost(v: &Value) -> (usize, usize) {
+    // A clone would share every map (they copy on write); a tree parsed
+    // from the JSON shares nothing.
+    let json = serde_json::to_vec(v).unwrap_or_default();
     let before = LIVE.load(Ordering::Relaxed);
-    let copy = v.clone();
+    let copy: Value = serde_json::from_slice(&json).unwrap_or_default();
     let heap = LIVE.load(Ordering::Relaxed).saturating_sub(before);
-    let json = serde_json::to_vec(&copy).map_or(0, |b| b.len());
-    (heap, json)
+    drop(copy);
+    (heap, json.len())
 }
 
 /// Pods per namespace.
