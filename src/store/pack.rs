@@ -393,13 +393,48 @@ fn key_index(key: &str) -> Option<usize> {
     INDEX.get_or_init(|| index_of(KEYS)).get(key).copied()
 }
 
-/// The index of `s` in `VALUES` (every entry is shorter than 48 bytes).
+/// Which lengths (bit `len`, all below 64) and first bytes (bit `b` of
+/// four words) the entries of `VALUES` have.
+struct ValueShapes {
+    lengths: u64,
+    firsts: [u64; 4],
+}
+
+impl ValueShapes {
+    fn of(table: &[&str]) -> Self {
+        let mut shapes = Self {
+            lengths: 0,
+            firsts: [0; 4],
+        };
+        for v in table {
+            shapes.lengths |= 1 << v.len();
+            if let Some(&b) = v.as_bytes().first() {
+                shapes.firsts[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
+        }
+        shapes
+    }
+
+    /// False when no entry can be `s`: most strings of an object (names,
+    /// uids, timestamps, addresses) fail here without being hashed.
+    fn may_hold(&self, s: &str) -> bool {
+        if s.len() >= 64 || self.lengths & (1 << s.len()) == 0 {
+            return false;
+        }
+        s.as_bytes()
+            .first()
+            .is_none_or(|&b| self.firsts[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
+    }
+}
+
+/// The index of `s` in `VALUES`.
 fn value_index(s: &str) -> Option<usize> {
-    static INDEX: OnceLock<Index> = OnceLock::new();
-    if s.len() > 48 {
+    static INDEX: OnceLock<(ValueShapes, Index)> = OnceLock::new();
+    let (shapes, index) = INDEX.get_or_init(|| (ValueShapes::of(VALUES), index_of(VALUES)));
+    if !shapes.may_hold(s) {
         return None;
     }
-    INDEX.get_or_init(|| index_of(VALUES)).get(s).copied()
+    index.get(s).copied()
 }
 
 /// Packs `v`.
@@ -626,7 +661,25 @@ mod tests {
             VALUES.windows(2).all(|w| w[0] < w[1]),
             "VALUES sorted, no repeats"
         );
-        assert!(VALUES.iter().all(|v| v.len() <= 48));
+        assert!(VALUES.iter().all(|v| v.len() < 64));
+    }
+
+    #[test]
+    fn every_table_value_is_found_and_near_misses_are_not() {
+        for (i, v) in VALUES.iter().enumerate() {
+            assert_eq!(value_index(v), Some(i), "{v}");
+            let mut longer = v.to_string();
+            longer.push('x');
+            assert_eq!(value_index(&longer), None, "{longer}");
+        }
+        for s in [
+            "web-7d4b9c8f5-abcde",
+            "10.244.1.5",
+            "2025-05-01T10:00:00Z",
+            "x",
+        ] {
+            assert_eq!(value_index(s), None, "{s}");
+        }
     }
 
     #[test]

@@ -275,6 +275,10 @@ impl<'a> PodTerms<'a> {
     }
 
     fn matches_node(&self, node: &Value) -> bool {
+        // Most pods have neither: no need to look at the node's labels.
+        if self.node_selector.is_none_or(|s| s.is_empty()) && self.required.is_none() {
+            return true;
+        }
         let labels = meta::labels(node);
         let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
         if let Some(sel) = self.node_selector
