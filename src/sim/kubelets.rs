@@ -33,6 +33,7 @@ use crate::sim::snapshot::{ObjectKey, Snapshot, res};
 use crate::sim::workload::catalog::ImageInfo;
 use crate::sim::workload::{AppBehaviour, Catalog, NoNetwork, Protocol};
 use crate::store::ResKey;
+use crate::store::fxhash::FxBuildHasher;
 use jiff::Timestamp;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
@@ -73,17 +74,17 @@ struct NodeState {
 struct State {
     /// Boxed: a hash table keeps up to half its slots empty, and an entry
     /// is hundreds of bytes.
-    pods: HashMap<ObjectKey, Box<PodEntry>>,
-    nodes: HashMap<String, NodeState>,
+    pods: HashMap<ObjectKey, Box<PodEntry>, FxBuildHasher>,
+    nodes: HashMap<String, NodeState, FxBuildHasher>,
     /// Service variables by (namespace, enableServiceLinks).
-    service_env: HashMap<(String, bool), Vec<(String, String)>>,
+    service_env: HashMap<(String, bool), Vec<(String, String)>, FxBuildHasher>,
     /// One copy of each image's details, shared by the containers that
     /// run it, by image reference.
-    image_infos: HashMap<String, Arc<ImageInfo>>,
+    image_infos: HashMap<String, Arc<ImageInfo>, FxBuildHasher>,
     /// The nodes whose kubelet a Lease switch stops.
     stopped_nodes: BTreeSet<String>,
     /// What each Node last said that a pod's sync reads (`node_inputs`).
-    node_inputs: HashMap<String, (String, String)>,
+    node_inputs: HashMap<String, (String, String), FxBuildHasher>,
     recorder: Recorder,
 }
 
@@ -153,7 +154,10 @@ pub fn references(pod: &Value) -> References {
 }
 
 /// Points `info` at the shared copy of equal details (or makes it that).
-fn share_image(cache: &mut HashMap<String, Arc<ImageInfo>>, info: &mut Arc<ImageInfo>) {
+fn share_image(
+    cache: &mut HashMap<String, Arc<ImageInfo>, FxBuildHasher>,
+    info: &mut Arc<ImageInfo>,
+) {
     match cache.get(&info.name) {
         Some(shared) if Arc::ptr_eq(shared, info) => {}
         Some(shared) if **shared == **info => *info = shared.clone(),
@@ -640,13 +644,18 @@ impl Kubelets {
     }
 
     /// The pods on `node` the kubelet tracks.
+    /// The pods this kubelet runs on `node`, by namespace and name (the
+    /// order they are queued in: seeded runs repeat).
     fn pods_on(&self, node: &str) -> Vec<ObjectKey> {
-        self.lock()
+        let mut keys: Vec<ObjectKey> = self
+            .lock()
             .pods
             .iter()
             .filter(|(_, e)| e.node == node)
             .map(|(k, _)| k.clone())
-            .collect()
+            .collect();
+        keys.sort();
+        keys
     }
 
     /// Runs `f` on a pod's freshly synced inputs.
@@ -1007,7 +1016,7 @@ mod tests {
             image_id: format!("{name}@sha256:0"),
             size,
         };
-        let mut cache = HashMap::new();
+        let mut cache = HashMap::default();
         let mut a = Arc::new(info("docker.io/library/nginx:1.27", 7));
         share_image(&mut cache, &mut a);
         // (details, shares a's copy)

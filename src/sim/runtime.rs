@@ -21,6 +21,7 @@ use super::snapshot::{ObjectKey, Snapshot, res};
 use crate::api::meta;
 use crate::registry::options::{DeleteOptions, WriteOptions};
 use crate::registry::{PatchType, Registry, lookup_res};
+use crate::store::fxhash::FxBuildHasher;
 use crate::store::{EventType, ResKey, WatchEvent};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
@@ -111,6 +112,10 @@ pub trait Controller: Send + Sync {
 
 type Work = (usize, ObjectKey);
 
+/// Maps keyed by the simulator's own names (FxHash: see `store::fxhash`;
+/// none of them is iterated, so their order never shows).
+type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
+
 /// Retry delay after a failed write: 1s doubling to 5m.
 fn backoff(failures: u32) -> SignedDuration {
     let secs = 1i64 << failures.min(9);
@@ -132,14 +137,16 @@ pub struct Runtime {
     controllers: Vec<Box<dyn Controller>>,
     snapshot: Snapshot,
     watched: Vec<ResKey>,
+    /// The controllers (by index) that watch each resource.
+    watchers: FxMap<ResKey, Vec<usize>>,
     events: tokio::sync::broadcast::Receiver<Arc<WatchEvent>>,
     queue: VecDeque<Work>,
-    queued: HashSet<Work>,
+    queued: HashSet<Work, FxBuildHasher>,
     timers: BTreeMap<(Timestamp, u64), Work>,
     /// The pending timer of each key (one per key: the earliest).
-    timer_of: HashMap<Work, (Timestamp, u64)>,
+    timer_of: FxMap<Work, (Timestamp, u64)>,
     timer_seq: u64,
-    failures: HashMap<Work, u32>,
+    failures: FxMap<Work, u32>,
     recorder: Recorder,
     /// Store events observed since the last sweep, and when it was.
     observed: usize,
@@ -163,18 +170,28 @@ impl Runtime {
             .collect();
         watched.sort();
         watched.dedup();
+        let mut watchers: FxMap<ResKey, Vec<usize>> = FxMap::default();
+        for (i, c) in controllers.iter().enumerate() {
+            for &res in c.watches() {
+                let list = watchers.entry(res).or_default();
+                if !list.contains(&i) {
+                    list.push(i);
+                }
+            }
+        }
         let mut rt = Self {
             registry,
             controllers,
             snapshot: Snapshot::new(),
             watched,
+            watchers,
             events,
             queue: VecDeque::new(),
-            queued: HashSet::new(),
+            queued: HashSet::default(),
             timers: BTreeMap::new(),
-            timer_of: HashMap::new(),
+            timer_of: FxMap::default(),
             timer_seq: 0,
-            failures: HashMap::new(),
+            failures: FxMap::default(),
             recorder: Recorder::new(),
             observed: 0,
             swept_at,
@@ -243,8 +260,9 @@ impl Runtime {
 
     fn enqueue_for(&mut self, res: ResKey, obj: &Value) {
         let mut keys = Vec::new();
-        for (i, c) in self.controllers.iter().enumerate() {
-            if c.watches().contains(&res) {
+        // In controller order, as before the per-resource lists.
+        for &i in self.watchers.get(&res).into_iter().flatten() {
+            if let Some(c) = self.controllers.get(i) {
                 for k in c.keys_for(&self.snapshot, res, obj) {
                     keys.push((i, k));
                 }

@@ -49,7 +49,7 @@ pub const FANOUT_CAPACITY: usize = 16_384;
 
 struct Inner {
     rv: u64,
-    objects: HashMap<ResKey, Objects>,
+    objects: HashMap<ResKey, Objects, fxhash::FxBuildHasher>,
     /// The last `capacity` events, their objects packed like the store's
     /// (`Slot`) once only the store and the history hold them.
     history: VecDeque<HistoryEntry>,
@@ -59,7 +59,7 @@ struct Inner {
     capacity: usize,
     /// Owner uid to the objects whose ownerReferences name it, so garbage
     /// collection finds dependents without scanning the store.
-    dependents: HashMap<String, BTreeSet<Location>>,
+    dependents: HashMap<String, BTreeSet<Location>, fxhash::FxBuildHasher>,
     /// Objects written since they were last packed, oldest first: each
     /// write looks at the front few and packs those only the store holds
     /// (`slot`), and sends the still-shared ones to the back.
@@ -244,11 +244,11 @@ impl Store {
         Self {
             inner: RwLock::new(Inner {
                 rv: 1,
-                objects: HashMap::new(),
+                objects: HashMap::default(),
                 history: VecDeque::new(),
                 oldest_rv: 1,
                 capacity: capacity.max(1),
-                dependents: HashMap::new(),
+                dependents: HashMap::default(),
                 unpacked: VecDeque::new(),
             }),
             events,
