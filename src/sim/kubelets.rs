@@ -643,7 +643,6 @@ impl Kubelets {
         }
     }
 
-    /// The pods on `node` the kubelet tracks.
     /// The pods this kubelet runs on `node`, by namespace and name (the
     /// order they are queued in: seeded runs repeat).
     fn pods_on(&self, node: &str) -> Vec<ObjectKey> {

@@ -21,11 +21,11 @@ use super::snapshot::{ObjectKey, Snapshot, res};
 use crate::api::meta;
 use crate::registry::options::{DeleteOptions, WriteOptions};
 use crate::registry::{PatchType, Registry, lookup_res};
-use crate::store::fxhash::FxBuildHasher;
+use crate::store::fxhash::{FxBuildHasher, FxMap};
 use crate::store::{EventType, ResKey, WatchEvent};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
@@ -111,10 +111,6 @@ pub trait Controller: Send + Sync {
 }
 
 type Work = (usize, ObjectKey);
-
-/// Maps keyed by the simulator's own names (FxHash: see `store::fxhash`;
-/// none of them is iterated, so their order never shows).
-type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
 
 /// Retry delay after a failed write: 1s doubling to 5m.
 fn backoff(failures: u32) -> SignedDuration {

@@ -24,10 +24,10 @@ use crate::api::pointer::Pointer;
 use crate::sim::controllers::podutil;
 use crate::sim::controllers::scheduler::{Resources, pod_requests};
 use crate::store::ResKey;
-use crate::store::fxhash::FxBuildHasher;
+use crate::store::fxhash::FxMap;
 use held::{Id, Slab};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Stored resources controllers read.
@@ -197,9 +197,6 @@ impl OwnedPods {
             .sum()
     }
 }
-
-/// Maps keyed by the simulator's own names (FxHash: see `store::fxhash`).
-type FxMap<K, V> = HashMap<K, V, FxBuildHasher>;
 
 /// Objects by resource, namespace and name, plus the indexes.
 #[derive(Debug, Default)]

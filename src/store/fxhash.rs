@@ -9,6 +9,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// `HashMap<K, V, FxBuildHasher>`.
 pub type FxBuildHasher = BuildHasherDefault<FxHasher>;
 
+/// A `HashMap` keyed by the simulator's own names.
+pub type FxMap<K, V> = std::collections::HashMap<K, V, FxBuildHasher>;
+
 #[derive(Default)]
 pub struct FxHasher(u64);
 

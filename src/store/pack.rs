@@ -393,48 +393,13 @@ fn key_index(key: &str) -> Option<usize> {
     INDEX.get_or_init(|| index_of(KEYS)).get(key).copied()
 }
 
-/// Which lengths (bit `len`, all below 64) and first bytes (bit `b` of
-/// four words) the entries of `VALUES` have.
-struct ValueShapes {
-    lengths: u64,
-    firsts: [u64; 4],
-}
-
-impl ValueShapes {
-    fn of(table: &[&str]) -> Self {
-        let mut shapes = Self {
-            lengths: 0,
-            firsts: [0; 4],
-        };
-        for v in table {
-            shapes.lengths |= 1 << v.len();
-            if let Some(&b) = v.as_bytes().first() {
-                shapes.firsts[usize::from(b >> 6)] |= 1 << (b & 63);
-            }
-        }
-        shapes
-    }
-
-    /// False when no entry can be `s`: most strings of an object (names,
-    /// uids, timestamps, addresses) fail here without being hashed.
-    fn may_hold(&self, s: &str) -> bool {
-        if s.len() >= 64 || self.lengths & (1 << s.len()) == 0 {
-            return false;
-        }
-        s.as_bytes()
-            .first()
-            .is_none_or(|&b| self.firsts[usize::from(b >> 6)] & (1 << (b & 63)) != 0)
-    }
-}
-
-/// The index of `s` in `VALUES`.
+/// The index of `s` in `VALUES` (every entry is shorter than 48 bytes).
 fn value_index(s: &str) -> Option<usize> {
-    static INDEX: OnceLock<(ValueShapes, Index)> = OnceLock::new();
-    let (shapes, index) = INDEX.get_or_init(|| (ValueShapes::of(VALUES), index_of(VALUES)));
-    if !shapes.may_hold(s) {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    if s.len() > 48 {
         return None;
     }
-    index.get(s).copied()
+    INDEX.get_or_init(|| index_of(VALUES)).get(s).copied()
 }
 
 /// Packs `v`.
@@ -661,7 +626,7 @@ mod tests {
             VALUES.windows(2).all(|w| w[0] < w[1]),
             "VALUES sorted, no repeats"
         );
-        assert!(VALUES.iter().all(|v| v.len() < 64));
+        assert!(VALUES.iter().all(|v| v.len() <= 48));
     }
 
     #[test]

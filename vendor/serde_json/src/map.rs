@@ -460,7 +460,6 @@ impl Clone for Map<String, Value> {
     fn clone_from(&mut self, source: &Self) {
         self.map.clone_from(&source.map);
     }
-
 }
 
 impl PartialEq for Map<String, Value> {
