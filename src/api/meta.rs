@@ -65,18 +65,52 @@ pub fn is_deleting(obj: &Value) -> bool {
 /// The `metadata` object, created if missing. Returns None when `obj` is not an object.
 pub fn metadata_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
     let root = obj.as_object_mut()?;
-    let md = root
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !md.is_object() {
-        *md = Value::Object(Map::new());
+    // Looked up first: `entry` would build the key's `String` on every call.
+    if !root.get("metadata").is_some_and(Value::is_object) {
+        root.insert("metadata".into(), Value::Object(Map::new()));
     }
-    md.as_object_mut()
+    root.get_mut("metadata")?.as_object_mut()
 }
 
 /// Sets a string field of `metadata`.
 pub fn set_meta(obj: &mut Value, field: &str, value: impl Into<Value>) {
     if let Some(md) = metadata_mut(obj) {
-        md.insert(field.to_string(), value.into());
+        let value = value.into();
+        match md.get_mut(field) {
+            Some(slot) => *slot = value,
+            None => {
+                md.insert(field.to_string(), value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_meta_creates_replaces_and_repairs_metadata() {
+        // No metadata yet: it is created.
+        let mut o = json!({"kind": "Pod"});
+        set_meta(&mut o, "name", "a");
+        assert_eq!(o, json!({"kind": "Pod", "metadata": {"name": "a"}}));
+        // A field already there is replaced where it stands.
+        set_meta(&mut o, "name", "b");
+        set_meta(&mut o, "generation", 2);
+        assert_eq!(
+            o,
+            json!({"kind": "Pod", "metadata": {"generation": 2, "name": "b"}})
+        );
+        // metadata that is not an object is replaced by one.
+        let mut o = json!({"metadata": "x"});
+        set_meta(&mut o, "uid", "u");
+        assert_eq!(o, json!({"metadata": {"uid": "u"}}));
+        // Not an object at all: nothing to set.
+        let mut o = json!([1]);
+        set_meta(&mut o, "uid", "u");
+        assert_eq!(o, json!([1]));
+        assert!(metadata_mut(&mut o).is_none());
     }
 }

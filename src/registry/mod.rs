@@ -210,10 +210,7 @@ impl Registry {
             )));
         }
         if opts.internal {
-            if let Some(root) = obj.as_object_mut() {
-                root.insert("apiVersion".into(), json!(info.api_version()));
-                root.insert("kind".into(), json!(info.kind));
-            }
+            set_type_meta(info, obj);
             return Ok(Vec::new());
         }
         let check = crate::api::schema::check_fields(info.group, info.version, info.kind, obj);
@@ -237,10 +234,7 @@ impl Registry {
             }
             crate::api::schema::prune_unknown(info.group, info.version, info.kind, obj);
         }
-        if let Some(root) = obj.as_object_mut() {
-            root.insert("apiVersion".into(), json!(info.api_version()));
-            root.insert("kind".into(), json!(info.kind));
-        }
+        set_type_meta(info, obj);
         Ok(warnings)
     }
 
@@ -928,6 +922,25 @@ fn mark_deleting(
     {
         meta::set_meta(o, "deletionTimestamp", at(ts, period - pending));
         meta::set_meta(o, "deletionGracePeriodSeconds", period);
+    }
+}
+
+/// Sets `apiVersion` and `kind` to the resource's own (left as they are
+/// when they already say so: most bodies the simulator writes do).
+fn set_type_meta(info: &ResourceInfo, obj: &mut Value) {
+    let Some(root) = obj.as_object_mut() else {
+        return;
+    };
+    let api_version = root.get("apiVersion").and_then(Value::as_str);
+    let same_group = match api_version.and_then(|v| v.split_once('/')) {
+        Some((g, v)) => g == info.group && v == info.version,
+        None => info.group.is_empty() && api_version == Some(info.version),
+    };
+    if !same_group {
+        root.insert("apiVersion".into(), Value::from(info.api_version()));
+    }
+    if root.get("kind").and_then(Value::as_str) != Some(info.kind) {
+        root.insert("kind".into(), Value::from(info.kind));
     }
 }
 

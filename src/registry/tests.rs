@@ -499,3 +499,55 @@ fn validating_hooks_see_user_writes_of_their_resource() {
     .unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 5);
 }
+
+#[test]
+fn writes_carry_the_resources_own_api_version_and_kind() {
+    let r = registry();
+    let cm = info("", "v1", "configmaps");
+    let rs = info("apps", "v1", "replicasets");
+    let template = json!({"metadata": {"labels": {"a": "b"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+    let rs_spec = json!({"selector": {"matchLabels": {"a": "b"}}, "template": template});
+    // (resource, apiVersion given, kind given), internal and not.
+    let cases = [
+        (cm, json!(null), json!(null)),
+        (cm, json!("v1"), json!("ConfigMap")),
+        (cm, json!("apps/v1"), json!("")),
+        (rs, json!("v1"), json!("ReplicaSet")),
+        (rs, json!("extensions/v1"), json!(null)),
+        (rs, json!("apps/v1beta2"), json!(null)),
+        (rs, json!(7), json!(null)),
+    ];
+    for (i, (res, api_version, kind)) in cases.into_iter().enumerate() {
+        for opts in [WriteOptions::internal(), WriteOptions::default()] {
+            let name = format!("o{i}-{}", opts.internal);
+            let mut body = json!({"metadata": {"name": name}});
+            if res.kind == "ReplicaSet" {
+                body["spec"] = rs_spec.clone();
+            }
+            if !api_version.is_null() {
+                body["apiVersion"] = api_version.clone();
+            }
+            if !kind.is_null() {
+                body["kind"] = kind.clone();
+            }
+            let result = r.create(res, "default", body, &opts);
+            if api_version.is_number() && !opts.internal {
+                // A client's body is decoded first, as the apiserver does.
+                let err = result.err().map(|e| e.message).unwrap_or_default();
+                assert!(
+                    err.contains("ReplicaSet.apiVersion of type string"),
+                    "{err}"
+                );
+                continue;
+            }
+            let w = result.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let want = (res.api_version(), res.kind);
+            let got = (
+                w.object["apiVersion"].as_str().unwrap_or("").to_string(),
+                w.object["kind"].as_str().unwrap_or(""),
+            );
+            assert_eq!((got.0.as_str(), got.1), (want.0.as_str(), want.1), "{name}");
+        }
+    }
+}

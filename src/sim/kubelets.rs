@@ -68,6 +68,8 @@ struct PodEntry {
 struct NodeState {
     images: Arc<BTreeSet<String>>,
     used_ips: Arc<BTreeSet<String>>,
+    /// The host octet of the last pod IP handed out (`NodeView::last_ip_host`).
+    last_ip_host: u8,
 }
 
 #[derive(Default)]
@@ -321,6 +323,7 @@ impl Kubelets {
                     .collect(),
             ),
             used_ips: Arc::default(),
+            last_ip_host: 0,
         });
         let (host_ip, pod_cidr) = node_inputs(node);
         NodeView {
@@ -332,6 +335,7 @@ impl Kubelets {
             } else {
                 Arc::default()
             },
+            last_ip_host: ns.last_ip_host,
             images: ns.images.clone(),
         }
     }
@@ -539,6 +543,7 @@ impl Kubelets {
             && !node_state.used_ips.contains(ip)
         {
             Arc::make_mut(&mut node_state.used_ips).insert(ip.clone());
+            node_state.last_ip_host = kubelet::host_octet(ip);
         }
         for ev in &out.events {
             st.recorder.record_at(&self.registry, &ev.event, ev.at);

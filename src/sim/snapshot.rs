@@ -135,6 +135,56 @@ type Name = (String, String);
 /// Objects by namespace and name, as numbers in the slab.
 type Objects = BTreeMap<Name, Id>;
 
+/// A (namespace, name) pair, owned or borrowed: an [`Objects`] map is
+/// searched by `&dyn NamePair`, so a lookup builds no `String`s. Both
+/// forms order as the tuple of their two strings.
+trait NamePair {
+    fn pair(&self) -> (&str, &str);
+}
+
+impl NamePair for Name {
+    fn pair(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+}
+
+impl NamePair for (&str, &str) {
+    fn pair(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn NamePair + 'a> for Name {
+    fn borrow(&self) -> &(dyn NamePair + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn NamePair + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.pair() == other.pair()
+    }
+}
+
+impl Eq for dyn NamePair + '_ {}
+
+impl PartialOrd for dyn NamePair + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn NamePair + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.pair().cmp(&other.pair())
+    }
+}
+
+/// The id `objs` holds for `namespace`/`name`.
+fn find(objs: &Objects, namespace: &str, name: &str) -> Option<Id> {
+    objs.get(&(namespace, name) as &dyn NamePair).copied()
+}
+
 /// What the active pods bound to one node request (the scheduler's
 /// `NodeInfo` sums): pods not Succeeded or Failed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -306,11 +356,8 @@ impl Snapshot {
     }
 
     pub fn get(&self, res: ResKey, namespace: &str, name: &str) -> Option<&Arc<Value>> {
-        let id = self
-            .objects
-            .get(&res)?
-            .get(&(namespace.to_string(), name.to_string()))?;
-        self.slab.read(*id)
+        let id = find(self.objects.get(&res)?, namespace, name)?;
+        self.slab.read(id)
     }
 
     /// An object for a passing look (a check that does not use it): it
@@ -319,11 +366,8 @@ impl Snapshot {
     /// kubelets' resync at each node status post) does not unpack the
     /// cluster.
     pub fn glance(&self, res: ResKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        let id = self
-            .objects
-            .get(&res)?
-            .get(&(namespace.to_string(), name.to_string()))?;
-        self.slab.glance(*id)
+        let id = find(self.objects.get(&res)?, namespace, name)?;
+        self.slab.glance(id)
     }
 
     /// The objects a map of ids names, in its order.
@@ -533,9 +577,16 @@ impl Snapshot {
         }
     }
 
-    /// Stores `obj` under `key`, keeping the indexes in step.
-    fn put(&mut self, res: ResKey, key: Name, obj: Arc<Value>) {
-        match self.objects.get(&res).and_then(|o| o.get(&key)).copied() {
+    /// Stores `obj` (found as `id`, when held already), keeping the
+    /// indexes in step.
+    fn put(&mut self, res: ResKey, id: Option<Id>, obj: Arc<Value>) {
+        let key = || {
+            (
+                meta::namespace(&obj).to_string(),
+                meta::name(&obj).to_string(),
+            )
+        };
+        match id {
             Some(id) => {
                 if self.slab.holds(id, &obj) {
                     return;
@@ -544,11 +595,13 @@ impl Snapshot {
                 // Most writes (status updates) change nothing the indexes
                 // hold, and the object keeps its number: leave them be.
                 if let Some(old) = old.filter(|old| !same_index_entries(res, old, &obj)) {
+                    let key = key();
                     self.index(res, &key, id, &old, false);
                     self.index(res, &key, id, &obj, true);
                 }
             }
             None => {
+                let key = key();
                 let id = self.slab.insert(obj.clone());
                 self.objects.entry(res).or_default().insert(key.clone(), id);
                 self.index(res, &key, id, &obj, true);
@@ -558,21 +611,17 @@ impl Snapshot {
 
     /// Stores `obj` unless the snapshot already holds a newer version.
     pub fn upsert(&mut self, res: ResKey, obj: Arc<Value>) {
-        let key = (
-            meta::namespace(&obj).to_string(),
-            meta::name(&obj).to_string(),
-        );
-        if let Some(old) = self
+        let id = self
             .objects
             .get(&res)
-            .and_then(|o| o.get(&key))
-            .and_then(|id| self.slab.peek(*id))
+            .and_then(|o| find(o, meta::namespace(&obj), meta::name(&obj)));
+        if let Some(old) = id.and_then(|id| self.slab.peek(id))
             && meta::uid(old) == meta::uid(&obj)
             && meta::resource_version(old) > meta::resource_version(&obj)
         {
             return;
         }
-        self.put(res, key, obj);
+        self.put(res, id, obj);
     }
 
     /// Drops an object, unless the snapshot holds a newer incarnation
@@ -611,8 +660,11 @@ impl Snapshot {
         }
         self.objects.insert(res, Objects::new());
         for o in items {
-            let key = (meta::namespace(&o).to_string(), meta::name(&o).to_string());
-            self.put(res, key, o);
+            let id = self
+                .objects
+                .get(&res)
+                .and_then(|objs| find(objs, meta::namespace(&o), meta::name(&o)));
+            self.put(res, id, o);
         }
     }
 

@@ -41,32 +41,43 @@ fn event(rs: &Value, type_: EventType, reason: &str, message: String) -> EventSp
 
 /// A pod stamped from the template (`controller.GetPodFromTemplate`).
 pub fn pod_from_template(rs: &Value) -> Value {
-    let tmpl = rs.at("/spec/template").cloned().unwrap_or(json!({}));
+    let tmpl = rs.at("/spec/template");
+    let text = |s: &str| Value::String(s.to_string());
     let mut md = Map::new();
-    md.insert("generateName".into(), json!(format!("{}-", meta::name(rs))));
-    md.insert("namespace".into(), json!(meta::namespace(rs)));
+    md.insert(
+        "generateName".into(),
+        Value::String(format!("{}-", meta::name(rs))),
+    );
+    md.insert("namespace".into(), text(meta::namespace(rs)));
     for f in ["labels", "annotations"] {
-        if let Some(v) = tmpl.at(&format!("/metadata/{f}")) {
+        if let Some(v) = tmpl.and_then(|t| t.get("metadata")).and_then(|m| m.get(f)) {
             md.insert(f.into(), v.clone());
         }
     }
+    let mut owner = Map::new();
+    owner.insert("apiVersion".into(), text("apps/v1"));
+    owner.insert("blockOwnerDeletion".into(), Value::Bool(true));
+    owner.insert("controller".into(), Value::Bool(true));
+    owner.insert("kind".into(), text("ReplicaSet"));
+    owner.insert("name".into(), text(meta::name(rs)));
+    owner.insert("uid".into(), text(meta::uid(rs)));
     md.insert(
         "ownerReferences".into(),
-        json!([{
-            "apiVersion": "apps/v1",
-            "kind": "ReplicaSet",
-            "name": meta::name(rs),
-            "uid": meta::uid(rs),
-            "controller": true,
-            "blockOwnerDeletion": true,
-        }]),
+        Value::Array(vec![Value::Object(owner)]),
     );
-    json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": md,
-        "spec": tmpl.get("spec").cloned().unwrap_or(json!({})),
-    })
+    // Built in place: `json!` would copy the template through the
+    // serializer (a clone of it shares its maps).
+    let mut pod = Map::new();
+    pod.insert("apiVersion".into(), text("v1"));
+    pod.insert("kind".into(), text("Pod"));
+    pod.insert("metadata".into(), Value::Object(md));
+    pod.insert(
+        "spec".into(),
+        tmpl.and_then(|t| t.get("spec"))
+            .cloned()
+            .unwrap_or_else(|| Value::Object(Map::new())),
+    );
+    Value::Object(pod)
 }
 
 /// Rank of a pod for deletion (`controller.ActivePods` less-than): pods
@@ -375,6 +386,29 @@ mod tests {
         assert_eq!(p["metadata"]["ownerReferences"][0]["controller"], true);
         assert_eq!(p["metadata"]["ownerReferences"][0]["uid"], "rs-uid");
         assert_eq!(p["spec"]["containers"][0]["image"], "nginx");
+        // The whole pod, annotations included, and nothing else.
+        let mut with_annotations = rs(1);
+        with_annotations["spec"]["template"]["metadata"]["annotations"] = json!({"a": "1"});
+        assert_eq!(
+            pod_from_template(&with_annotations),
+            json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {
+                    "generateName": "web-7d4b9c-", "namespace": "default",
+                    "labels": {"app": "web"}, "annotations": {"a": "1"},
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                        "name": "web-7d4b9c", "uid": "rs-uid",
+                        "controller": true, "blockOwnerDeletion": true}],
+                },
+                "spec": {"containers": [{"name": "nginx", "image": "nginx"}]},
+            })
+        );
+        // No template: an empty spec (validation then says what is missing).
+        let mut bare = rs(1);
+        bare["spec"].as_object_mut().map(|s| s.remove("template"));
+        let p = pod_from_template(&bare);
+        assert_eq!(p["spec"], json!({}));
+        assert!(p["metadata"].get("labels").is_none());
     }
 
     #[test]

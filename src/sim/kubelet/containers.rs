@@ -180,6 +180,11 @@ pub(super) struct Ctx<'a> {
     pub rng: &'a Rng,
     pub events: Vec<TimedEvent>,
     pub pulled: Vec<String>,
+    /// The container (by name) `create` just derived, with its
+    /// derivation: the same sync then goes on to step it as running, and
+    /// nothing it derives from (the pod, its IP, the world, the network)
+    /// changes within one sync.
+    pub derived: Option<(String, ContainerSpec, Timeline)>,
 }
 
 impl Ctx<'_> {
@@ -264,7 +269,12 @@ impl Ctx<'_> {
         )
     }
 
-    fn timeline(&self, c: &CSpec, mem: &PodMemory) -> (ContainerSpec, Timeline) {
+    fn timeline(&mut self, c: &CSpec, mem: &PodMemory) -> (ContainerSpec, Timeline) {
+        if let Some((name, spec, tl)) = self.derived.take()
+            && name == c.name
+        {
+            return (spec, tl);
+        }
         let env = self.env(c, mem).unwrap_or_default();
         let spec = self.container_spec(c, mem, env);
         let tl = workload::derive(&spec, self.input.catalog, self.input.network);
@@ -730,6 +740,7 @@ impl Ctx<'_> {
             started: t,
             kill_at: None,
         };
+        self.derived = Some((c.name.clone(), spec, tl));
         cm.probes = ProbeState::default();
         let base = mem_sandbox;
         let delay = |p: &ProbeSpec| {
@@ -1129,6 +1140,7 @@ impl Ctx<'_> {
             mem.pod_ip = Some(status::allocate_ip(
                 &self.input.node.pod_cidr,
                 &self.input.node.used_ips,
+                self.input.node.last_ip_host,
                 self.rng,
             ));
         }
@@ -1168,6 +1180,7 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
         rng,
         events: Vec::new(),
         pulled: Vec::new(),
+        derived: None,
     };
     if mem.start_time.is_none() {
         mem.start_time = Some(now);

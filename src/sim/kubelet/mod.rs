@@ -61,6 +61,7 @@ pub use memory::{
     Conditions, ContainerMap, Empty, LogBuf, LogIter, LogWriter, Mount, ProbeState, Sparse,
 };
 pub use probe::{Served, serve};
+pub use status::host_octet;
 
 /// The node the pod runs on, as the kubelet sees it.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +74,9 @@ pub struct NodeView {
     /// Pod IPs already in use on this node (shared with the node's state:
     /// a view costs no copy).
     pub used_ips: Arc<BTreeSet<String>>,
+    /// The host octet of the pod IP this node handed out last (0: none
+    /// yet), where host-local IPAM's round-robin search goes on from.
+    pub last_ip_host: u8,
     /// Images already present on the node (full references,
     /// `docker.io/library/nginx:1.27`; shared like `used_ips`).
     pub images: Arc<BTreeSet<String>>,

@@ -13,9 +13,11 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-/// The first free address of the node's pod CIDR (host-local IPAM hands
-/// them out in order), from .2 up.
-pub fn allocate_ip(cidr: &str, used: &BTreeSet<String>, rng: &Rng) -> String {
+/// The next free pod IP of the node's `cidr` (a /24: hosts .2 to .254),
+/// round-robin as host-local IPAM hands them out: the search starts after
+/// the host last given out (`last_host`, 0 before the first), so an IP
+/// freed by a deleted pod is not handed out again at once.
+pub fn allocate_ip(cidr: &str, used: &BTreeSet<String>, last_host: u8, rng: &Rng) -> String {
     let base = cidr.split('/').next().unwrap_or("");
     let octets: Vec<u8> = base.split('.').filter_map(|o| o.parse().ok()).collect();
     if octets.len() != 4 {
@@ -24,7 +26,8 @@ pub fn allocate_ip(cidr: &str, used: &BTreeSet<String>, rng: &Rng) -> String {
     // One buffer for every candidate: the prefix stays, the host changes.
     let mut ip = format!("{}.{}.{}.", octets[0], octets[1], octets[2]);
     let prefix = ip.len();
-    for host in 2u16..255 {
+    let start = last_host.saturating_add(1).clamp(2, 255);
+    for host in (start..255).chain(2..start) {
         ip.truncate(prefix);
         let _ = write!(ip, "{host}");
         if !used.contains(ip.as_str()) {
@@ -38,6 +41,14 @@ pub fn allocate_ip(cidr: &str, used: &BTreeSet<String>, rng: &Rng) -> String {
         octets[2],
         2 + rng.below(250)
     )
+}
+
+/// The host (last) octet of an IPv4 address, 0 when it has none.
+pub fn host_octet(ip: &str) -> u8 {
+    ip.rsplit('.')
+        .next()
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(0)
 }
 
 fn ready_containers(pod: &PodSpec, mem: &PodMemory) -> Vec<String> {
@@ -344,6 +355,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pod_ips_go_round_robin_after_the_last_one_handed_out() {
+        let used: BTreeSet<String> = ["10.244.1.2", "10.244.1.4", "10.244.1.254"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let cases = [
+            // The next host after the last one, skipping those in use.
+            (2, "10.244.1.3"),
+            (3, "10.244.1.5"),
+            (9, "10.244.1.10"),
+            // An IP freed below the last one waits for the wrap-around.
+            (200, "10.244.1.201"),
+            // .254 is the last host; the search wraps to .2 (in use), .3.
+            (253, "10.244.1.3"),
+            (254, "10.244.1.3"),
+            (255, "10.244.1.3"),
+        ];
+        for (last, want) in cases {
+            assert_eq!(
+                allocate_ip("10.244.1.0/24", &used, last, &Rng::new(1)),
+                want,
+                "after .{last}"
+            );
+        }
+        assert_eq!(host_octet("10.244.1.37"), 37);
+        assert_eq!(host_octet("10.244.1.x"), 0);
+        assert_eq!(host_octet(""), 0);
+    }
+
+    #[test]
     fn pod_ips_are_the_first_free_host_of_the_node_cidr() {
         let set = |ips: &[&str]| ips.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
         let cases: [(&str, BTreeSet<String>, &str); 5] = [
@@ -368,16 +409,16 @@ mod tests {
         ];
         for (cidr, used, want) in cases {
             assert_eq!(
-                allocate_ip(cidr, &used, &Rng::new(1)),
+                allocate_ip(cidr, &used, 0, &Rng::new(1)),
                 want,
                 "{cidr} {used:?}"
             );
         }
         // A full range falls back to a random host, as does a bad CIDR.
         let full: BTreeSet<String> = (2..255).map(|h| format!("10.244.1.{h}")).collect();
-        let ip = allocate_ip("10.244.1.0/24", &full, &Rng::new(1));
+        let ip = allocate_ip("10.244.1.0/24", &full, 0, &Rng::new(1));
         assert!(ip.starts_with("10.244.1."), "{ip}");
-        let ip = allocate_ip("garbage", &full, &Rng::new(1));
+        let ip = allocate_ip("garbage", &full, 0, &Rng::new(1));
         assert!(ip.starts_with("10.244.0."), "{ip}");
     }
 }
