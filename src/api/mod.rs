@@ -5,6 +5,7 @@ pub mod field_error;
 pub mod image_behaviour;
 pub mod meta;
 pub mod name;
+pub mod object;
 pub mod patch;
 pub mod pointer;
 pub mod protobuf;

@@ -12,14 +12,15 @@
 use super::event::EventSpec;
 use super::snapshot::res;
 use crate::api::meta;
+use crate::api::object::{object, text};
 use crate::registry::options::WriteOptions;
 use crate::registry::{PatchType, Registry, lookup_res};
 use crate::sim::clock::format_time;
 use crate::store::fxhash::FxBuildHasher;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 /// What makes two events "the same" (client-go's `getEventKey`: involved
 /// object, field path, type, reason, message and source), written into
@@ -234,88 +235,46 @@ impl Recorder {
     }
 }
 
-/// An Event's top-level keys, each null. A clone is a map with room for
-/// exactly these keys (one allocation; filling it in by `insert` would
-/// grow a small map one slot at a time).
-static EVENT_KEYS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
-    [
-        "apiVersion",
-        "count",
-        "eventTime",
-        "firstTimestamp",
-        "involvedObject",
-        "kind",
-        "lastTimestamp",
-        "message",
-        "metadata",
-        "reason",
-        "reportingComponent",
-        "reportingInstance",
-        "source",
-        "type",
-    ]
-    .into_iter()
-    .map(|k| (k.to_string(), Value::Null))
-    .collect()
-});
-
-/// Sets `key` of `map`, in place when present.
-fn set(map: &mut Map<String, Value>, key: &str, v: Value) {
-    match map.get_mut(key) {
-        Some(slot) => *slot = v,
-        None => {
-            map.insert(key.to_string(), v);
-        }
-    }
-}
-
-/// The v1 Event as client-go's `makeEvent` builds it. Built field by
-/// field (each key lands at the end of its sorted map; no `json!` round
-/// trip through the serializer).
+/// The v1 Event as client-go's `makeEvent` builds it, each map built in
+/// one allocation with its keys in order.
 fn event_body(spec: &EventSpec, ns: &str, name: &str, stamp: &str) -> Value {
     let o = &spec.involved;
-    let text = |s: &str| Value::String(s.to_string());
-    let mut involved = Map::new();
-    involved.insert("apiVersion".into(), text(&o.api_version));
-    if let Some(fp) = &o.field_path {
-        involved.insert("fieldPath".into(), text(fp));
-    }
-    involved.insert("kind".into(), text(&o.kind));
-    involved.insert("name".into(), text(&o.name));
-    if !o.namespace.is_empty() {
-        involved.insert("namespace".into(), text(&o.namespace));
-    }
-    if !o.uid.is_empty() {
-        involved.insert("uid".into(), text(&o.uid));
-    }
-    let mut metadata = Map::new();
-    metadata.insert("name".into(), text(name));
-    metadata.insert("namespace".into(), text(ns));
-    let mut source = Map::new();
-    source.insert("component".into(), text(&spec.component));
-    if let Some(h) = &spec.host {
-        source.insert("host".into(), text(h));
-    }
-    let mut event = EVENT_KEYS.clone();
-    set(&mut event, "apiVersion", text("v1"));
-    set(&mut event, "count", Value::from(1));
-    // eventTime stays null.
-    set(&mut event, "firstTimestamp", text(stamp));
-    set(&mut event, "involvedObject", Value::Object(involved));
-    set(&mut event, "kind", text("Event"));
-    set(&mut event, "lastTimestamp", text(stamp));
-    set(&mut event, "message", text(&spec.message));
-    set(&mut event, "metadata", Value::Object(metadata));
-    set(&mut event, "reason", text(&spec.reason));
-    set(&mut event, "reportingComponent", text(&spec.component));
-    set(
-        &mut event,
-        "reportingInstance",
-        text(spec.host.as_deref().unwrap_or_default()),
-    );
-    set(&mut event, "source", Value::Object(source));
-    set(&mut event, "type", text(spec.type_.as_str()));
-    Value::Object(event)
+    let involved = object([
+        ("apiVersion", Some(text(&o.api_version))),
+        ("fieldPath", o.field_path.as_deref().map(text)),
+        ("kind", Some(text(&o.kind))),
+        ("name", Some(text(&o.name))),
+        (
+            "namespace",
+            (!o.namespace.is_empty()).then(|| text(&o.namespace)),
+        ),
+        ("uid", (!o.uid.is_empty()).then(|| text(&o.uid))),
+    ]);
+    let metadata = object([("name", Some(text(name))), ("namespace", Some(text(ns)))]);
+    let source = object([
+        ("component", Some(text(&spec.component))),
+        ("host", spec.host.as_deref().map(text)),
+    ]);
+    object([
+        ("apiVersion", Some(text("v1"))),
+        ("count", Some(Value::from(1))),
+        // eventTime stays null.
+        ("eventTime", Some(Value::Null)),
+        ("firstTimestamp", Some(text(stamp))),
+        ("involvedObject", Some(involved)),
+        ("kind", Some(text("Event"))),
+        ("lastTimestamp", Some(text(stamp))),
+        ("message", Some(text(&spec.message))),
+        ("metadata", Some(metadata)),
+        ("reason", Some(text(&spec.reason))),
+        ("reportingComponent", Some(text(&spec.component))),
+        (
+            "reportingInstance",
+            Some(text(spec.host.as_deref().unwrap_or_default())),
+        ),
+        ("source", Some(source)),
+        ("type", Some(text(spec.type_.as_str()))),
+    ])
 }
 
 #[cfg(test)]

@@ -180,9 +180,11 @@ impl Ord for dyn NamePair + '_ {
     }
 }
 
-/// The id `objs` holds for `namespace`/`name`.
-fn find(objs: &Objects, namespace: &str, name: &str) -> Option<Id> {
-    objs.get(&(namespace, name) as &dyn NamePair).copied()
+/// Hashed as the tuple of its two strings (a `String` hashes as its `str`).
+impl std::hash::Hash for dyn NamePair + '_ {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.pair().hash(state);
+    }
 }
 
 /// What the active pods bound to one node request (the scheduler's
@@ -253,6 +255,9 @@ impl OwnedPods {
 pub struct Snapshot {
     slab: Slab,
     objects: FxMap<ResKey, Objects>,
+    /// The same ids hashed, for lookups by name (`objects` keeps the
+    /// order lists need; a search of it compares strings at every level).
+    ids: FxMap<ResKey, FxMap<Name, Id>>,
     /// (resource, controller uid) to the objects it controls.
     by_owner: FxMap<(ResKey, String), Objects>,
     /// Node name to the pods bound to it.
@@ -320,6 +325,16 @@ fn same_index_entries(res: ResKey, old: &Value, new: &Value) -> bool {
         && same_indexed_spec(old, new)
 }
 
+/// Whether two versions of a pod sit in the same place in every index but
+/// the owner's pod totals: same controller, node, room use and indexed
+/// spec. Then only those totals move (a pod turning Ready, say).
+fn same_place(old: &Value, new: &Value) -> bool {
+    controller_uid(old) == controller_uid(new)
+        && node_of(old) == node_of(new)
+        && uses_room(old) == uses_room(new)
+        && same_indexed_spec(old, new)
+}
+
 /// Whether two versions of a pod agree on what the indexes read from its
 /// spec besides the node: the containers' and init containers' resources,
 /// the overhead and the required pod anti-affinity. Compared instead of the
@@ -356,8 +371,15 @@ impl Snapshot {
     }
 
     pub fn get(&self, res: ResKey, namespace: &str, name: &str) -> Option<&Arc<Value>> {
-        let id = find(self.objects.get(&res)?, namespace, name)?;
-        self.slab.read(id)
+        self.slab.read(self.id_of(res, namespace, name)?)
+    }
+
+    /// The slab id of `namespace`/`name`, without building its `String`s.
+    fn id_of(&self, res: ResKey, namespace: &str, name: &str) -> Option<Id> {
+        self.ids
+            .get(&res)?
+            .get(&(namespace, name) as &dyn NamePair)
+            .copied()
     }
 
     /// An object for a passing look (a check that does not use it): it
@@ -366,8 +388,7 @@ impl Snapshot {
     /// kubelets' resync at each node status post) does not unpack the
     /// cluster.
     pub fn glance(&self, res: ResKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        let id = find(self.objects.get(&res)?, namespace, name)?;
-        self.slab.glance(id)
+        self.slab.glance(self.id_of(res, namespace, name)?)
     }
 
     /// The objects a map of ids names, in its order.
@@ -497,6 +518,24 @@ impl Snapshot {
         self.read(self.by_node.values().flat_map(|o| o.values()))
     }
 
+    /// Moves a pod from `old` to `new` in its owner's pod totals: all
+    /// that changes when the two differ only in readiness, activity or
+    /// labels ([`same_place`]).
+    fn recount_owned(&mut self, key: &Name, old: &Value, new: &Value) {
+        for (pod, add) in [(old, false), (new, true)] {
+            if let Some(uid) = controller_uid(pod)
+                && podutil::is_active(pod)
+            {
+                let k = (key.0.clone(), uid.to_string());
+                let totals = self.owned_pods.entry(k.clone()).or_default();
+                totals.change(pod, add);
+                if totals.active == 0 {
+                    self.owned_pods.remove(&k);
+                }
+            }
+        }
+    }
+
     /// Takes `obj` into (`add`) or out of the indexes.
     fn index(&mut self, res: ResKey, key: &Name, id: Id, obj: &Value, add: bool) {
         if let Some(uid) = controller_uid(obj) {
@@ -595,15 +634,20 @@ impl Snapshot {
                 // Most writes (status updates) change nothing the indexes
                 // hold, and the object keeps its number: leave them be.
                 if let Some(old) = old.filter(|old| !same_index_entries(res, old, &obj)) {
-                    let key = key();
-                    self.index(res, &key, id, &old, false);
-                    self.index(res, &key, id, &obj, true);
+                    if res == res::PODS && same_place(&old, &obj) {
+                        self.recount_owned(&key(), &old, &obj);
+                    } else {
+                        let key = key();
+                        self.index(res, &key, id, &old, false);
+                        self.index(res, &key, id, &obj, true);
+                    }
                 }
             }
             None => {
                 let key = key();
                 let id = self.slab.insert(obj.clone());
                 self.objects.entry(res).or_default().insert(key.clone(), id);
+                self.ids.entry(res).or_default().insert(key.clone(), id);
                 self.index(res, &key, id, &obj, true);
             }
         }
@@ -611,10 +655,7 @@ impl Snapshot {
 
     /// Stores `obj` unless the snapshot already holds a newer version.
     pub fn upsert(&mut self, res: ResKey, obj: Arc<Value>) {
-        let id = self
-            .objects
-            .get(&res)
-            .and_then(|o| find(o, meta::namespace(&obj), meta::name(&obj)));
+        let id = self.id_of(res, meta::namespace(&obj), meta::name(&obj));
         if let Some(old) = id.and_then(|id| self.slab.peek(id))
             && meta::uid(old) == meta::uid(&obj)
             && meta::resource_version(old) > meta::resource_version(&obj)
@@ -631,7 +672,7 @@ impl Snapshot {
             meta::namespace(gone).to_string(),
             meta::name(gone).to_string(),
         );
-        let Some(&id) = self.objects.get(&res).and_then(|o| o.get(&key)) else {
+        let Some(id) = self.id_of(res, &key.0, &key.1) else {
             return;
         };
         let stale = self.slab.peek(id).is_none_or(|cur| {
@@ -643,6 +684,9 @@ impl Snapshot {
         }
         if let Some(objs) = self.objects.get_mut(&res) {
             objs.remove(&key);
+        }
+        if let Some(ids) = self.ids.get_mut(&res) {
+            ids.remove(&key);
         }
         if let Some(old) = self.slab.remove(id) {
             self.index(res, &key, id, &old, false);
@@ -659,11 +703,9 @@ impl Snapshot {
             }
         }
         self.objects.insert(res, Objects::new());
+        self.ids.insert(res, FxMap::default());
         for o in items {
-            let id = self
-                .objects
-                .get(&res)
-                .and_then(|objs| find(objs, meta::namespace(&o), meta::name(&o)));
+            let id = self.id_of(res, meta::namespace(&o), meta::name(&o));
             self.put(res, id, o);
         }
     }
@@ -909,6 +951,13 @@ mod tests {
         for node in ["", "n1", "n2"] {
             out += &format!("on {node}: {:?}\n", names(s.pods_on(node)));
             out += &format!("usage {node}: {:?}\n", s.node_usage(node));
+        }
+        for name in ["a", "b", "c", "d"] {
+            let held = s.get(res::PODS, "default", name);
+            out += &format!(
+                "get {name}: {:?}\n",
+                held.map(|p| meta::resource_version(p))
+            );
         }
         out += &format!("unbound: {:?}\n", names(s.unbound_pods()));
         out += &format!("anti: {:?}\n", names(s.anti_affinity_pods()));

@@ -5,11 +5,12 @@
 use super::containers::{CState, ContainerMemory};
 use super::spec::{self, CSpec, PodSpec};
 use super::{PodInput, PodMemory};
+use crate::api::object::{object, text};
 use crate::api::pointer::Pointer;
 use crate::sim::clock::format_time;
 use crate::sim::rng::Rng;
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -162,20 +163,24 @@ fn state_json(st: &CState, c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
         "ContainerCreating"
     };
     match st {
-        CState::New => json!({"waiting": {"reason": default_reason}}),
-        CState::Pulling { shown: None, .. } => json!({"waiting": {"reason": default_reason}}),
+        CState::New | CState::Pulling { shown: None, .. } => {
+            one("waiting", one("reason", text(default_reason)))
+        }
         CState::Pulling {
             shown: Some((reason, message)),
             ..
         }
-        | CState::Waiting { reason, message } => {
-            let mut w = json!({"reason": reason});
-            if let Some(m) = message {
-                w["message"] = json!(m);
-            }
-            one("waiting", w)
-        }
-        CState::Running { started, .. } => json!({"running": {"startedAt": format_time(*started)}}),
+        | CState::Waiting { reason, message } => one(
+            "waiting",
+            object([
+                ("message", message.as_deref().map(text)),
+                ("reason", Some(text(reason))),
+            ]),
+        ),
+        CState::Running { started, .. } => one(
+            "running",
+            one("startedAt", Value::String(format_time(*started))),
+        ),
         CState::Terminated(t) => one("terminated", terminated_json(t)),
     }
 }
@@ -183,23 +188,26 @@ fn state_json(st: &CState, c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
 /// `{key: v}`, taking `v` by move (`json!` copies an interpolated `Value`
 /// through the serializer).
 fn one(key: &str, v: Value) -> Value {
-    let mut m = serde_json::Map::new();
-    m.insert(key.into(), v);
-    Value::Object(m)
+    object([(key, Some(v))])
 }
 
 fn terminated_json(t: &super::containers::Terminated) -> Value {
-    let mut v = json!({
-        "exitCode": t.exit_code,
-        "reason": t.reason,
-        "startedAt": format_time(t.started_at.unwrap_or(Timestamp::UNIX_EPOCH)),
-        "finishedAt": format_time(t.finished_at),
-        "containerID": t.container_id,
-    });
-    if let Some(m) = &t.message {
-        v["message"] = json!(m);
-    }
-    v
+    object([
+        ("containerID", Some(text(&t.container_id))),
+        ("exitCode", Some(Value::from(t.exit_code))),
+        (
+            "finishedAt",
+            Some(Value::String(format_time(t.finished_at))),
+        ),
+        ("message", t.message.as_deref().map(text)),
+        ("reason", Some(text(&t.reason))),
+        (
+            "startedAt",
+            Some(Value::String(format_time(
+                t.started_at.unwrap_or(Timestamp::UNIX_EPOCH),
+            ))),
+        ),
+    ])
 }
 
 fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
@@ -217,23 +225,6 @@ fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
         CState::Terminated(t) => Some(t.container_id.clone()),
         _ => m.last.as_ref().map(|t| t.container_id.clone()),
     };
-    let mut v = json!({
-        "name": c.name,
-        "ready": m.running() && m.ready,
-        "restartCount": m.restart_count,
-        "image": image,
-        "imageID": image_id,
-        "started": m.running() && m.started,
-    });
-    v["state"] = state_json(&m.state, c, pod, mem);
-    v["lastState"] = m
-        .last
-        .as_ref()
-        .map(|t| one("terminated", terminated_json(t)))
-        .unwrap_or_else(|| json!({}));
-    if let Some(id) = container_id {
-        v["containerID"] = json!(id);
-    }
     let mounts: Vec<Value> = c
         .raw
         .get("volumeMounts")
@@ -241,22 +232,39 @@ fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
         .map(|ms| {
             ms.iter()
                 .map(|vm| {
-                    let field = |k: &str| vm.get(k).cloned().unwrap_or(Value::Null);
-                    let mut o = one("mountPath", field("mountPath"));
-                    o["name"] = field("name");
-                    if vm.get("readOnly").and_then(Value::as_bool) == Some(true) {
-                        o["readOnly"] = json!(true);
-                        o["recursiveReadOnly"] = json!("Disabled");
-                    }
-                    o
+                    let field = |k: &str| Some(vm.get(k).cloned().unwrap_or(Value::Null));
+                    let read_only = vm.get("readOnly").and_then(Value::as_bool) == Some(true);
+                    object([
+                        ("mountPath", field("mountPath")),
+                        ("name", field("name")),
+                        ("readOnly", read_only.then_some(Value::Bool(true))),
+                        ("recursiveReadOnly", read_only.then(|| text("Disabled"))),
+                    ])
                 })
                 .collect()
         })
         .unwrap_or_default();
-    if !mounts.is_empty() {
-        v["volumeMounts"] = Value::Array(mounts);
-    }
-    v
+    object([
+        ("containerID", container_id.map(Value::String)),
+        ("image", Some(Value::String(image))),
+        ("imageID", Some(Value::String(image_id))),
+        (
+            "lastState",
+            Some(match &m.last {
+                Some(t) => one("terminated", terminated_json(t)),
+                None => object([]),
+            }),
+        ),
+        ("name", Some(text(&c.name))),
+        ("ready", Some(Value::Bool(m.running() && m.ready))),
+        ("restartCount", Some(Value::from(m.restart_count))),
+        ("started", Some(Value::Bool(m.running() && m.started))),
+        ("state", Some(state_json(&m.state, c, pod, mem))),
+        (
+            "volumeMounts",
+            (!mounts.is_empty()).then_some(Value::Array(mounts)),
+        ),
+    ])
 }
 
 /// The pod's `status`.
@@ -265,16 +273,15 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
     let done = ph == "Succeeded" || ph == "Failed";
     let cond = |ty: &str, reason: Option<&str>, message: Option<String>| {
         let (v, at) = mem.conditions.get(ty).unwrap_or((false, now));
-        let mut c = json!({"type": ty, "status": if v { "True" } else { "False" }, "lastProbeTime": null, "lastTransitionTime": format_time(at)});
-        if !v || done {
-            if let Some(r) = reason {
-                c["reason"] = json!(r);
-            }
-            if let Some(m) = message {
-                c["message"] = json!(m);
-            }
-        }
-        c
+        let explained = !v || done;
+        object([
+            ("lastProbeTime", Some(Value::Null)),
+            ("lastTransitionTime", Some(Value::String(format_time(at)))),
+            ("message", message.filter(|_| explained).map(Value::String)),
+            ("reason", reason.filter(|_| explained).map(text)),
+            ("status", Some(text(if v { "True" } else { "False" }))),
+            ("type", Some(text(ty))),
+        ])
     };
     let unready = ready_containers(pod, mem);
     let incomplete = incomplete_inits(pod, mem);
@@ -319,35 +326,33 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
             }
         }
     }
+    let start = Value::String(format_time(mem.start_time.unwrap_or(now)));
     if !conditions.iter().any(|c| c["type"] == "PodScheduled") {
-        conditions.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": format_time(mem.start_time.unwrap_or(now))}));
+        conditions.push(object([
+            ("lastProbeTime", Some(Value::Null)),
+            ("lastTransitionTime", Some(start.clone())),
+            ("status", Some(text("True"))),
+            ("type", Some(text("PodScheduled"))),
+        ]));
     }
-    let mut s = json!({
-        "phase": ph,
-        "hostIP": input.node.host_ip,
-        "hostIPs": [{"ip": input.node.host_ip}],
-        "startTime": format_time(mem.start_time.unwrap_or(now)),
-        "qosClass": spec::qos_class(input.pod),
-    });
-    // Moved in, not copied through `json!`.
-    s["conditions"] = Value::Array(conditions);
-    s["containerStatuses"] = pod
-        .containers
-        .iter()
-        .map(|c| container_status(c, pod, mem))
-        .collect();
-    if !pod.init.is_empty() {
-        s["initContainerStatuses"] = pod
-            .init
-            .iter()
-            .map(|c| container_status(c, pod, mem))
-            .collect();
-    }
-    if let Some(ip) = &mem.pod_ip {
-        s["podIP"] = json!(ip);
-        s["podIPs"] = json!([{"ip": ip}]);
-    }
-    s
+    let statuses =
+        |cs: &[CSpec]| -> Value { cs.iter().map(|c| container_status(c, pod, mem)).collect() };
+    let ips = |ip: &str| Value::Array(vec![one("ip", text(ip))]);
+    object([
+        ("conditions", Some(Value::Array(conditions))),
+        ("containerStatuses", Some(statuses(&pod.containers))),
+        ("hostIP", Some(text(&input.node.host_ip))),
+        ("hostIPs", Some(ips(&input.node.host_ip))),
+        (
+            "initContainerStatuses",
+            (!pod.init.is_empty()).then(|| statuses(&pod.init)),
+        ),
+        ("phase", Some(text(ph))),
+        ("podIP", mem.pod_ip.as_deref().map(text)),
+        ("podIPs", mem.pod_ip.as_deref().map(ips)),
+        ("qosClass", Some(text(spec::qos_class(input.pod)))),
+        ("startTime", Some(start)),
+    ])
 }
 
 #[cfg(test)]

@@ -65,11 +65,7 @@ impl Map<String, Value> {
     pub fn with_capacity(capacity: usize) -> Self {
         Map {
             #[cfg(not(feature = "preserve_order"))]
-            map: {
-                // does not support with_capacity
-                let _ = capacity;
-                Arc::new(BTreeMap::new())
-            },
+            map: Arc::new(BTreeMap::with_capacity(capacity)),
             #[cfg(feature = "preserve_order")]
             map: IndexMap::with_capacity_and_hasher(capacity, BuildHasherImpl::default()),
         }

@@ -71,8 +71,10 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
 const SCAN: usize = 16;
 
 impl<K: Ord, V> VecMap<K, V> {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn with_capacity(capacity: usize) -> Self {
+        VecMap {
+            entries: Vec::with_capacity(capacity),
+        }
     }
 
     fn find<Q>(&self, key: &Q) -> Result<usize, usize>
@@ -273,7 +275,10 @@ impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
 
 impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
     fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
-        let mut map = VecMap::new();
+        let iter = iter.into_iter();
+        // Room for the entries the iterator says it has at least (all of
+        // them, for a vector or an array): one allocation, not one per key.
+        let mut map = VecMap::with_capacity(iter.size_hint().0);
         map.extend(iter);
         map
     }

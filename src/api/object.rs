@@ -1,0 +1,47 @@
+//! Building JSON objects field by field without `json!`: the macro grows
+//! a map one key at a time and sends every interpolated value through the
+//! serializer. The simulator builds a pod status or an Event on every
+//! write, so its builders use these instead.
+
+use serde_json::{Map, Value};
+
+/// An object of the `Some` entries, in one allocation of exactly their
+/// number. Keys in sorted order are each placed by one comparison.
+pub fn object<const N: usize>(entries: [(&str, Option<Value>); N]) -> Value {
+    let mut map = Map::with_capacity(entries.iter().filter(|(_, v)| v.is_some()).count());
+    for (k, v) in entries {
+        if let Some(v) = v {
+            map.insert(k.to_string(), v);
+        }
+    }
+    Value::Object(map)
+}
+
+/// A string value.
+pub fn text(s: &str) -> Value {
+    Value::String(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn objects_hold_their_present_entries_in_key_order() {
+        let o = object([
+            ("b", Some(text("x"))),
+            ("a", Some(json!(1))),
+            ("c", None),
+            ("", Some(json!(null))),
+        ]);
+        assert_eq!(o, json!({"a": 1, "b": "x", "": null}));
+        assert_eq!(o.to_string(), r#"{"":null,"a":1,"b":"x"}"#);
+        // A repeated key keeps its last value, as `insert` does.
+        assert_eq!(
+            object([("k", Some(json!(1))), ("k", Some(json!(2)))]),
+            json!({"k": 2})
+        );
+        assert_eq!(object([("k", None)]), json!({}));
+    }
+}
