@@ -551,3 +551,48 @@ fn writes_carry_the_resources_own_api_version_and_kind() {
         }
     }
 }
+
+#[test]
+fn pods_get_the_service_account_token_volume_and_mounts() {
+    let r = registry();
+    let pod = json!({"metadata": {"name": "p"}, "spec": {
+        "initContainers": [{"name": "i", "image": "busybox"}],
+        "containers": [
+            {"name": "a", "image": "nginx"},
+            {"name": "b", "image": "nginx", "volumeMounts": [{"name": "x", "mountPath": "/x"}]},
+        ],
+        "volumes": [{"name": "x", "emptyDir": {}}],
+    }});
+    let w = r
+        .create(
+            info("", "v1", "pods"),
+            "default",
+            pod,
+            &WriteOptions::default(),
+        )
+        .unwrap();
+    let spec = &w.object["spec"];
+    let volume = &spec["volumes"][1];
+    let name = volume["name"].as_str().unwrap();
+    assert!(
+        name.starts_with("kube-api-access-") && name.len() == 21,
+        "{name}"
+    );
+    assert_eq!(
+        volume["projected"],
+        json!({"defaultMode": 420, "sources": [
+            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+            {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+        ]})
+    );
+    assert_eq!(spec["volumes"][0]["name"], "x");
+    let mount = json!({"name": name, "readOnly": true,
+        "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"});
+    assert_eq!(spec["initContainers"][0]["volumeMounts"], json!([mount]));
+    assert_eq!(spec["containers"][0]["volumeMounts"], json!([mount]));
+    assert_eq!(
+        spec["containers"][1]["volumeMounts"],
+        json!([{"name": "x", "mountPath": "/x"}, mount])
+    );
+}

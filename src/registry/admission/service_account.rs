@@ -2,11 +2,13 @@
 //! must exist; its token is mounted as a projected volume), upstream's
 //! `plugin/pkg/admission/serviceaccount`.
 
+use crate::api::object::{object, text};
 use crate::api::pointer::Pointer;
 use crate::api::status::{GroupResource, Status};
 use crate::sim::rng::Rng;
 use crate::store::{ResKey, Store};
 use serde_json::{Value, json};
+use std::sync::LazyLock;
 
 const SERVICE_ACCOUNTS: ResKey = ResKey {
     group: "",
@@ -74,7 +76,11 @@ pub fn service_account(store: &Store, rng: &Rng, ns: &str, pod: &mut Value) -> R
             if let Some(obj) = c.as_object_mut() {
                 let mounts = obj.entry("volumeMounts").or_insert_with(|| json!([]));
                 if let Some(m) = mounts.as_array_mut() {
-                    m.push(json!({"name": volume_name, "readOnly": true, "mountPath": TOKEN_MOUNT_PATH}));
+                    m.push(object([
+                        ("mountPath", Some(text(TOKEN_MOUNT_PATH))),
+                        ("name", Some(text(&volume_name))),
+                        ("readOnly", Some(Value::Bool(true))),
+                    ]));
                     mounted_any = true;
                 }
             }
@@ -83,18 +89,26 @@ pub fn service_account(store: &Store, rng: &Rng, ns: &str, pod: &mut Value) -> R
     if mounted_any {
         let volumes = spec.entry("volumes").or_insert_with(|| json!([]));
         if let Some(v) = volumes.as_array_mut() {
-            v.push(json!({
-                "name": volume_name,
-                "projected": {
-                    "defaultMode": 420,
-                    "sources": [
-                        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
-                    ],
-                },
-            }));
+            // Every pod's volume shares the one `projected` map (copied
+            // only if something writes to it).
+            v.push(object([
+                ("name", Some(Value::String(volume_name))),
+                ("projected", Some(PROJECTED.clone())),
+            ]));
         }
     }
     Ok(())
 }
+
+/// The token volume's `projected` source, as the ServiceAccount admission
+/// plugin writes it.
+static PROJECTED: LazyLock<Value> = LazyLock::new(|| {
+    json!({
+        "defaultMode": 420,
+        "sources": [
+            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+            {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+        ],
+    })
+});
