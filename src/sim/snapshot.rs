@@ -187,6 +187,35 @@ impl std::hash::Hash for dyn NamePair + '_ {
     }
 }
 
+/// What the scheduler reads of a node for every pod, parsed once per node
+/// version.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeFacts {
+    /// `status.allocatable`.
+    pub alloc: Resources,
+    /// `spec.unschedulable` is true.
+    pub unschedulable: bool,
+    /// `spec.taints` has an entry.
+    pub tainted: bool,
+}
+
+impl NodeFacts {
+    pub fn of(node: &Value) -> Self {
+        let spec = node.get("spec");
+        Self {
+            alloc: Resources::from_list(node.at("/status/allocatable")),
+            unschedulable: spec
+                .and_then(|s| s.get("unschedulable"))
+                .and_then(Value::as_bool)
+                == Some(true),
+            tainted: spec
+                .and_then(|s| s.get("taints"))
+                .and_then(Value::as_array)
+                .is_some_and(|t| !t.is_empty()),
+        }
+    }
+}
+
 /// What the active pods bound to one node request (the scheduler's
 /// `NodeInfo` sums): pods not Succeeded or Failed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -273,7 +302,7 @@ pub struct Snapshot {
     anti_affinity: Objects,
     /// Node name to its parsed `status.allocatable` (the scheduler reads it
     /// for every node and every pod).
-    allocatable: FxMap<String, Resources>,
+    allocatable: FxMap<String, NodeFacts>,
     /// (namespace, controller uid) to the apiserver's refusal of that
     /// controller's last create (the runtime records it; a controller's
     /// `manageReplicasErr`).
@@ -312,7 +341,10 @@ fn same_index_entries(res: ResKey, old: &Value, new: &Value) -> bool {
         return false;
     }
     if res == res::NODES {
-        return old.at("/status/allocatable") == new.at("/status/allocatable");
+        let spec = |n: &'_ Value, k: &str| n.get("spec").and_then(|s| s.get(k)).cloned();
+        return old.at("/status/allocatable") == new.at("/status/allocatable")
+            && spec(old, "unschedulable") == spec(new, "unschedulable")
+            && spec(old, "taints") == spec(new, "taints");
     }
     if res != res::PODS {
         return true;
@@ -474,8 +506,9 @@ impl Snapshot {
             .unwrap_or_default()
     }
 
-    /// The parsed `status.allocatable` of the node named `node`.
-    pub fn node_allocatable(&self, node: &str) -> Option<&Resources> {
+    /// The parsed `status.allocatable` of the node named `node`, and what
+    /// of its spec the scheduler's filters read.
+    pub fn node_facts(&self, node: &str) -> Option<&NodeFacts> {
         self.allocatable.get(node)
     }
 
@@ -551,8 +584,7 @@ impl Snapshot {
         }
         if res == res::NODES {
             if add {
-                let alloc = Resources::from_list(obj.at("/status/allocatable"));
-                self.allocatable.insert(key.1.clone(), alloc);
+                self.allocatable.insert(key.1.clone(), NodeFacts::of(obj));
             } else {
                 self.allocatable.remove(&key.1);
             }
@@ -1036,6 +1068,60 @@ mod tests {
             let fresh = Snapshot::from_objects(last.values().map(|p| (res::PODS, p.clone())));
             assert_eq!(index_view(&s), index_view(&fresh), "after {last:?}");
         }
+    }
+
+    #[test]
+    fn node_facts_follow_allocatable_cordon_and_taints() {
+        let node = |rv: &str, spec: Value, cpu: &str| {
+            json!({"metadata": {"name": "n1", "uid": "n", "resourceVersion": rv},
+                   "spec": spec, "status": {"allocatable": {"cpu": cpu, "pods": "110"}}})
+        };
+        let mut s = Snapshot::new();
+        let facts = |s: &Snapshot| {
+            s.node_facts("n1").map(|f| {
+                (
+                    f.alloc.get("cpu"),
+                    f.alloc.get("pods"),
+                    f.unschedulable,
+                    f.tainted,
+                )
+            })
+        };
+        // (version, spec, allocatable cpu, facts after it)
+        let steps = [
+            ("1", json!({}), "2", (2000, 110, false, false)),
+            (
+                "2",
+                json!({"unschedulable": true}),
+                "2",
+                (2000, 110, true, false),
+            ),
+            (
+                "3",
+                json!({"unschedulable": false, "taints": []}),
+                "2",
+                (2000, 110, false, false),
+            ),
+            (
+                "4",
+                json!({"taints": [{"key": "k", "effect": "NoSchedule"}]}),
+                "2",
+                (2000, 110, false, true),
+            ),
+            (
+                "5",
+                json!({"taints": [{"key": "k", "effect": "NoSchedule"}]}),
+                "3",
+                (3000, 110, false, true),
+            ),
+            ("6", json!({}), "3", (3000, 110, false, false)),
+        ];
+        for (rv, spec, cpu, want) in steps {
+            s.upsert(res::NODES, Arc::new(node(rv, spec, cpu)));
+            assert_eq!(facts(&s), Some(want), "after version {rv}");
+        }
+        s.remove(res::NODES, &node("6", json!({}), "3"));
+        assert_eq!(facts(&s), None);
     }
 
     #[test]

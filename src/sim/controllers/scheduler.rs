@@ -27,7 +27,7 @@ use crate::api::pointer::Pointer;
 use crate::api::quantity::parse_value;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::runtime::{Action, Controller, Reconciled};
-use crate::sim::snapshot::{NodeUsage, ObjectKey, Snapshot, res};
+use crate::sim::snapshot::{NodeFacts, NodeUsage, ObjectKey, Snapshot, res};
 use crate::store::ResKey;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -328,17 +328,14 @@ fn filter(
     pod: &PodTerms,
     req: &Resources,
     node: &Value,
-    alloc: &Resources,
+    facts: &NodeFacts,
     used: &Resources,
     pods_on_node: usize,
 ) -> Option<Rejection> {
     let tolerations = pod.tolerations;
-    let spec = node.get("spec");
+    let alloc = &facts.alloc;
     // NodeUnschedulable
-    if spec
-        .and_then(|s| s.get("unschedulable"))
-        .and_then(Value::as_bool)
-        == Some(true)
+    if facts.unschedulable
         && !tolerates(
             tolerations,
             &json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}),
@@ -347,7 +344,9 @@ fn filter(
         return Some(Rejection::unresolvable("node(s) were unschedulable"));
     }
     // TaintToleration
-    let taints = spec
+    let taints = Some(node)
+        .filter(|_| facts.tainted)
+        .and_then(|n| n.get("spec"))
         .and_then(|s| s.get("taints"))
         .and_then(Value::as_array)
         .map_or(&[][..], Vec::as_slice);
@@ -588,13 +587,14 @@ impl Controller for Scheduler {
             // Parsed once per node version (the snapshot's index), not
             // once per pod and node.
             let parsed;
-            let alloc = match snap.node_allocatable(node_name) {
-                Some(a) => a,
+            let facts = match snap.node_facts(node_name) {
+                Some(f) => f,
                 None => {
-                    parsed = Resources::from_list(node.at("/status/allocatable"));
+                    parsed = NodeFacts::of(node);
                     &parsed
                 }
             };
+            let alloc = &facts.alloc;
             // Without terms of its own and no placed pod with
             // anti-affinity, the InterPodAffinity filter has nothing to check.
             let affinity = || {
@@ -603,7 +603,7 @@ impl Controller for Scheduler {
                 }
                 interpod::filter(snap, pod, node, &placed)
             };
-            match filter(&terms, &req, node, alloc, &u.requested, u.pods) {
+            match filter(&terms, &req, node, facts, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
                 None if affinity().is_some() => {
                     if let Some((reason, unresolvable)) = affinity() {
@@ -619,15 +619,15 @@ impl Controller for Scheduler {
                 }),
                 None => {
                     let s = score(alloc, &u.non_zero, &req_non_zero);
-                    feasible.push((s, tie_break(prefix, node_name), node_name));
+                    feasible.push((s, tie_break(prefix, node_name), node_name, *node));
                 }
             }
         }
-        if let Some(&(_, _, node)) = feasible
+        if let Some(&(_, _, node, n)) = feasible
             .iter()
             .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
         {
-            if let (Ok(c), Some(n)) = (&claims, nodes.iter().find(|n| meta::name(n) == node)) {
+            if let Ok(c) = &claims {
                 match volumes::pre_bind(snap, c, n) {
                     volumes::PreBind::Ready => {}
                     volumes::PreBind::Wait => return Reconciled::none(),

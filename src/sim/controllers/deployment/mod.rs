@@ -339,7 +339,7 @@ impl<'a> Sync<'a> {
             if v == 0 {
                 self.status.remove(k);
             } else {
-                self.status.insert(k.into(), json!(v));
+                self.status.insert(k.into(), Value::from(v));
             }
         };
         set(

@@ -3,6 +3,7 @@
 //! conditions. Pure functions over JSON.
 
 use crate::api::meta;
+use crate::api::object::{object, text};
 use crate::api::pointer::Pointer;
 use serde_json::{Value, json};
 
@@ -250,8 +251,14 @@ pub fn proportion(rs: &Rs, d: &Value, to_add: i64, added: i64, status_replicas: 
 
 /// A deployment condition as `NewDeploymentCondition` makes it.
 pub fn condition(ty: &str, status: &str, reason: &str, message: &str, now: &str) -> Value {
-    json!({"type": ty, "status": status, "lastUpdateTime": now, "lastTransitionTime": now,
-           "reason": reason, "message": message})
+    object([
+        ("lastTransitionTime", Some(text(now))),
+        ("lastUpdateTime", Some(text(now))),
+        ("message", Some(text(message))),
+        ("reason", Some(text(reason))),
+        ("status", Some(text(status))),
+        ("type", Some(text(ty))),
+    ])
 }
 
 fn cond_field<'a>(c: &'a Value, f: &str) -> &'a str {
