@@ -345,8 +345,8 @@ impl Kubelets {
     fn network<'a>(
         &'a self,
         serving: &'a PodServing<'a>,
-        pod: &Value,
-        memory: &PodMemory,
+        pod: &'a Value,
+        memory: &'a PodMemory,
     ) -> InCluster<'a, PodNetwork<'a>> {
         let ip = memory
             .pod_ip
@@ -355,8 +355,11 @@ impl Kubelets {
             .unwrap_or("");
         let store = &self.registry.store;
         let load = move || self.cluster_view();
+        // The caller (the pod's address and resolv.conf) is read only if
+        // the container's derivation makes a call.
+        let caller = move || Caller::of(pod, ip);
         InCluster {
-            net: PodNetwork::new(Caller::of(pod, ip), load, serving, self.seed),
+            net: PodNetwork::lazy(caller, load, serving, self.seed),
             store,
             now: self.registry.clock.now(),
         }

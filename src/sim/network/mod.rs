@@ -114,7 +114,10 @@ pub enum DnsFailure {
 
 /// The network one pod sees.
 pub struct PodNetwork<'a> {
-    caller: Caller,
+    /// Who calls: given, or made on the first call that needs it (most
+    /// kubelet syncs derive a container that never touches the network).
+    caller: OnceCell<Caller>,
+    make_caller: Option<Box<dyn Fn() -> Caller + 'a>>,
     view: OnceCell<ClusterView>,
     load: Box<dyn Fn() -> ClusterView + 'a>,
     serving: &'a dyn Serving,
@@ -144,12 +147,37 @@ impl<'a> PodNetwork<'a> {
         seed: u64,
     ) -> Self {
         Self {
-            caller,
+            caller: OnceCell::from(caller),
+            make_caller: None,
             view: OnceCell::new(),
             load: Box::new(load),
             serving,
             seed,
         }
+    }
+
+    /// The network of the caller `make` builds when first needed.
+    pub fn lazy(
+        make: impl Fn() -> Caller + 'a,
+        load: impl Fn() -> ClusterView + 'a,
+        serving: &'a dyn Serving,
+        seed: u64,
+    ) -> Self {
+        Self {
+            caller: OnceCell::new(),
+            make_caller: Some(Box::new(make)),
+            view: OnceCell::new(),
+            load: Box::new(load),
+            serving,
+            seed,
+        }
+    }
+
+    fn caller(&self) -> &Caller {
+        self.caller.get_or_init(|| match &self.make_caller {
+            Some(make) => make(),
+            None => Caller::outside(""),
+        })
     }
 
     fn view(&self) -> &ClusterView {
@@ -160,7 +188,7 @@ impl<'a> PodNetwork<'a> {
         mix(
             self.seed,
             &[
-                self.caller.pod.ip.as_bytes(),
+                self.caller().pod.ip.as_bytes(),
                 ip.as_bytes(),
                 &port.to_le_bytes(),
                 &at.as_nanos().to_le_bytes(),
@@ -177,7 +205,7 @@ impl<'a> PodNetwork<'a> {
             Route::Endpoint {
                 pod: Some(p), port, ..
             } => {
-                let ok = policy::allows_from(view, self.caller.source(), p, port, Protocol::Udp)
+                let ok = policy::allows_from(view, self.caller().source(), p, port, Protocol::Udp)
                     && self.serving.serve(p, port, Protocol::Udp, None) != Served::Closed;
                 ok.then_some(true)
             }
@@ -208,7 +236,7 @@ impl<'a> PodNetwork<'a> {
             return Ok((name.to_string(), vec!["127.0.0.1".into()]));
         }
         let server = self
-            .caller
+            .caller()
             .resolv
             .nameservers
             .first()
@@ -218,7 +246,7 @@ impl<'a> PodNetwork<'a> {
             return Err(DnsFailure::NxDomain);
         }
         let view = self.view();
-        for cand in self.caller.resolv.candidates(name) {
+        for cand in self.caller().resolv.candidates(name) {
             if let Some(addrs) = dns::cluster_records(view, &cand) {
                 return Ok((cand, addrs));
             }
@@ -238,15 +266,15 @@ impl<'a> PodNetwork<'a> {
         at: SignedDuration,
     ) -> NetReply {
         let view = self.view();
-        if !self.caller.outside && (ip == "127.0.0.1" || ip == self.caller.pod.ip) {
+        if !self.caller().outside && (ip == "127.0.0.1" || ip == self.caller().pod.ip) {
             return reply(
                 ip,
                 self.serving
-                    .serve(&self.caller.pod, port, Protocol::Tcp, path),
+                    .serve(&self.caller().pod, port, Protocol::Tcp, path),
             );
         }
         let pick = self.pick(ip, port, at);
-        match proxy::route_from(view, !self.caller.outside, ip, port, Protocol::Tcp, pick) {
+        match proxy::route_from(view, !self.caller().outside, ip, port, Protocol::Tcp, pick) {
             Route::Endpoint {
                 pod: Some(p),
                 port: to_port,
@@ -255,7 +283,7 @@ impl<'a> PodNetwork<'a> {
             } => {
                 let source = match &snat {
                     Some(node_ip) => policy::Source::Address(node_ip),
-                    None => self.caller.source(),
+                    None => self.caller().source(),
                 };
                 if !policy::allows_from(view, source, p, to_port, Protocol::Tcp) {
                     return NetReply::Dropped { ip: ip.into() };
@@ -410,7 +438,7 @@ impl Network for PodNetwork<'_> {
     }
 
     fn dns_server(&self) -> String {
-        self.caller
+        self.caller()
             .resolv
             .nameservers
             .first()
