@@ -382,6 +382,12 @@ fn same_indexed_spec(old: &Value, new: &Value) -> bool {
             .iter()
             .map(|c| c.get("resources"))
     }
+    // A status write carries the spec over as it was: nothing to compare.
+    if let (Some(Value::Object(a)), Some(Value::Object(b))) = (old.get("spec"), new.get("spec"))
+        && a.shares(b)
+    {
+        return true;
+    }
     resources(old, "containers").eq(resources(new, "containers"))
         && resources(old, "initContainers").eq(resources(new, "initContainers"))
         && field(old, "overhead") == field(new, "overhead")
@@ -1068,6 +1074,22 @@ mod tests {
             let fresh = Snapshot::from_objects(last.values().map(|p| (res::PODS, p.clone())));
             assert_eq!(index_view(&s), index_view(&fresh), "after {last:?}");
         }
+    }
+
+    #[test]
+    fn a_carried_over_spec_is_the_same_without_a_compare() {
+        let old = owned_pod("a", "1", "rs", "n1", "Running");
+        // A status write: the spec map is shared with the old version.
+        let mut status = old.clone();
+        status["status"]["phase"] = json!("Succeeded");
+        assert!(same_indexed_spec(&old, &status));
+        // A changed request: the spec was copied, and differs.
+        let mut bigger = old.clone();
+        bigger["spec"]["containers"][0]["resources"] = json!({"requests": {"cpu": "2"}});
+        assert!(!same_indexed_spec(&old, &bigger));
+        // An equal spec built anew compares equal the long way.
+        let rebuilt: Value = serde_json::from_str(&old.to_string()).unwrap();
+        assert!(same_indexed_spec(&old, &rebuilt));
     }
 
     #[test]

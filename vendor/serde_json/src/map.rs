@@ -98,6 +98,14 @@ impl Map<String, Value> {
         self.map
     }
 
+    /// kdrill's patch: whether `self` and `other` share their entries (one
+    /// is an unchanged clone of the other), without comparing them.
+    #[cfg(not(feature = "preserve_order"))]
+    #[inline]
+    pub fn shares(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.map, &other.map)
+    }
+
     /// kdrill's patch: drops spare capacity (the map is a sorted vector).
     #[cfg(not(feature = "preserve_order"))]
     #[inline]
