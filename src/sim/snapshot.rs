@@ -561,16 +561,21 @@ impl Snapshot {
     /// that changes when the two differ only in readiness, activity or
     /// labels ([`same_place`]).
     fn recount_owned(&mut self, key: &Name, old: &Value, new: &Value) {
-        for (pod, add) in [(old, false), (new, true)] {
-            if let Some(uid) = controller_uid(pod)
-                && podutil::is_active(pod)
-            {
-                let k = (key.0.clone(), uid.to_string());
-                let totals = self.owned_pods.entry(k.clone()).or_default();
-                totals.change(pod, add);
-                if totals.active == 0 {
-                    self.owned_pods.remove(&k);
-                }
+        self.count_owned(&key.0, old, false);
+        self.count_owned(&key.0, new, true);
+    }
+
+    /// Takes an active pod of `namespace` into (`add`) or out of its
+    /// owner's pod totals.
+    fn count_owned(&mut self, namespace: &str, pod: &Value, add: bool) {
+        if let Some(uid) = controller_uid(pod)
+            && podutil::is_active(pod)
+        {
+            let k = (namespace.to_string(), uid.to_string());
+            let totals = self.owned_pods.entry(k.clone()).or_default();
+            totals.change(pod, add);
+            if totals.active == 0 {
+                self.owned_pods.remove(&k);
             }
         }
     }
@@ -598,16 +603,7 @@ impl Snapshot {
         if res != res::PODS {
             return;
         }
-        if let Some(uid) = controller_uid(obj)
-            && podutil::is_active(obj)
-        {
-            let k = (key.0.clone(), uid.to_string());
-            let totals = self.owned_pods.entry(k.clone()).or_default();
-            totals.change(obj, add);
-            if totals.active == 0 {
-                self.owned_pods.remove(&k);
-            }
-        }
+        self.count_owned(&key.0, obj, add);
         let node = node_of(obj);
         if node.is_empty() {
             if add {
