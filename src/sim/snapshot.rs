@@ -454,13 +454,18 @@ impl Snapshot {
         };
         match namespace {
             None => Box::new(self.read(objs.values())),
-            Some(ns) => Box::new(
-                self.read(
-                    objs.range((ns.to_string(), String::new())..)
-                        .take_while(move |((n, _), _)| n == ns)
-                        .map(|(_, v)| v),
-                ),
-            ),
+            Some(ns) => {
+                // From the first name of `ns` on, found without building a key.
+                let from = (ns, "");
+                let start = std::ops::Bound::Included(&from as &dyn NamePair);
+                Box::new(
+                    self.read(
+                        objs.range::<dyn NamePair, _>((start, std::ops::Bound::Unbounded))
+                            .take_while(move |((n, _), _)| n == ns)
+                            .map(|(_, v)| v),
+                    ),
+                )
+            }
         }
     }
 
@@ -848,6 +853,29 @@ mod tests {
             .collect();
         assert_eq!(names, ["b"]);
         assert_eq!(s.list(res::PODS, None).count(), 2);
+        // Namespaces before, after and between the held ones, and one
+        // that is a prefix of another.
+        let mut c = pod("c", "3", "1");
+        c["metadata"]["namespace"] = json!("def");
+        let mut d = pod("d", "4", "1");
+        d["metadata"]["namespace"] = json!("kube-system");
+        let s = Snapshot::from_objects([
+            (res::PODS, pod("b", "2", "1")),
+            (res::PODS, c),
+            (res::PODS, d),
+        ]);
+        for (ns, want) in [
+            ("default", vec!["b"]),
+            ("def", vec!["c"]),
+            ("kube-system", vec!["d"]),
+            ("", vec![]),
+            ("a", vec![]),
+            ("defaults", vec![]),
+            ("zzz", vec![]),
+        ] {
+            let names: Vec<&str> = s.list(res::PODS, Some(ns)).map(|p| meta::name(p)).collect();
+            assert_eq!(names, want, "{ns}");
+        }
     }
 
     fn owned_pod(name: &str, rv: &str, owner: &str, node: &str, phase: &str) -> Value {

@@ -918,3 +918,23 @@ fn webhook_configurations_follow_upstreams_rules() {
         ]
     );
 }
+
+#[test]
+fn metadata_carried_over_unchanged_passes_without_a_check() {
+    let old = json!({"metadata": {"name": "p", "namespace": "default", "uid": "u",
+        "generation": 3, "labels": {"app": "web"}}, "status": {"phase": "Pending"}});
+    // A status write: the stored metadata taken over (shared), status new.
+    let mut status_write = old.clone();
+    status_write["status"] = json!({"phase": "Running"});
+    assert!(meta::object_meta_update(&status_write, &old, "metadata").is_empty());
+    // The same metadata rebuilt (not shared) passes the long way.
+    let rebuilt: Value = serde_json::from_str(&old.to_string()).unwrap();
+    assert!(meta::object_meta_update(&rebuilt, &old, "metadata").is_empty());
+    // A changed copy is checked: a new name and a decremented generation.
+    let mut renamed = old.clone();
+    renamed["metadata"]["name"] = json!("q");
+    renamed["metadata"]["generation"] = json!(2);
+    let errs = meta::object_meta_update(&renamed, &old, "metadata");
+    let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["metadata.generation", "metadata.name"], "{errs:?}");
+}

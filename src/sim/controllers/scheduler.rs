@@ -167,16 +167,14 @@ pub fn pod_requests(pod: &Value, non_zero: bool) -> Resources {
 
 /// Whether the pod waits for this scheduler.
 fn is_pending_for_us(pod: &Value) -> bool {
-    let unbound = pod
-        .at("/spec/nodeName")
+    let spec = |k: &str| pod.get("spec").and_then(|s| s.get(k));
+    let unbound = spec("nodeName")
         .and_then(Value::as_str)
         .is_none_or(str::is_empty);
-    let ours = pod
-        .at("/spec/schedulerName")
+    let ours = spec("schedulerName")
         .and_then(Value::as_str)
         .is_none_or(|s| s == COMPONENT);
-    let gated = pod
-        .at("/spec/schedulingGates")
+    let gated = spec("schedulingGates")
         .and_then(Value::as_array)
         .is_some_and(|g| !g.is_empty());
     unbound && ours && !gated && podutil::is_active(pod)
