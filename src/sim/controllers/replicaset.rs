@@ -11,6 +11,7 @@
 
 use super::podutil::{self, int_at};
 use crate::api::meta;
+use crate::api::object::{object, text};
 use crate::api::pointer::Pointer;
 use crate::api::selector::LabelSelector;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
@@ -42,42 +43,40 @@ fn event(rs: &Value, type_: EventType, reason: &str, message: String) -> EventSp
 /// A pod stamped from the template (`controller.GetPodFromTemplate`).
 pub fn pod_from_template(rs: &Value) -> Value {
     let tmpl = rs.at("/spec/template");
-    let text = |s: &str| Value::String(s.to_string());
-    let mut md = Map::new();
-    md.insert(
-        "generateName".into(),
-        Value::String(format!("{}-", meta::name(rs))),
-    );
-    md.insert("namespace".into(), text(meta::namespace(rs)));
-    for f in ["labels", "annotations"] {
-        if let Some(v) = tmpl.and_then(|t| t.get("metadata")).and_then(|m| m.get(f)) {
-            md.insert(f.into(), v.clone());
-        }
-    }
-    let mut owner = Map::new();
-    owner.insert("apiVersion".into(), text("apps/v1"));
-    owner.insert("blockOwnerDeletion".into(), Value::Bool(true));
-    owner.insert("controller".into(), Value::Bool(true));
-    owner.insert("kind".into(), text("ReplicaSet"));
-    owner.insert("name".into(), text(meta::name(rs)));
-    owner.insert("uid".into(), text(meta::uid(rs)));
-    md.insert(
-        "ownerReferences".into(),
-        Value::Array(vec![Value::Object(owner)]),
-    );
+    let tmpl_meta = |f: &str| tmpl.and_then(|t| t.get("metadata")).and_then(|m| m.get(f));
+    let owner = object([
+        ("apiVersion", Some(text("apps/v1"))),
+        ("blockOwnerDeletion", Some(Value::Bool(true))),
+        ("controller", Some(Value::Bool(true))),
+        ("kind", Some(text("ReplicaSet"))),
+        ("name", Some(text(meta::name(rs)))),
+        ("uid", Some(text(meta::uid(rs)))),
+    ]);
+    let md = object([
+        ("annotations", tmpl_meta("annotations").cloned()),
+        (
+            "generateName",
+            Some(Value::String(format!("{}-", meta::name(rs)))),
+        ),
+        ("labels", tmpl_meta("labels").cloned()),
+        ("namespace", Some(text(meta::namespace(rs)))),
+        ("ownerReferences", Some(Value::Array(vec![owner]))),
+    ]);
     // Built in place: `json!` would copy the template through the
     // serializer (a clone of it shares its maps).
-    let mut pod = Map::new();
-    pod.insert("apiVersion".into(), text("v1"));
-    pod.insert("kind".into(), text("Pod"));
-    pod.insert("metadata".into(), Value::Object(md));
-    pod.insert(
-        "spec".into(),
-        tmpl.and_then(|t| t.get("spec"))
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Map::new())),
-    );
-    Value::Object(pod)
+    object([
+        ("apiVersion", Some(text("v1"))),
+        ("kind", Some(text("Pod"))),
+        ("metadata", Some(md)),
+        (
+            "spec",
+            Some(
+                tmpl.and_then(|t| t.get("spec"))
+                    .cloned()
+                    .unwrap_or_else(|| object([])),
+            ),
+        ),
+    ])
 }
 
 /// Rank of a pod for deletion (`controller.ActivePods` less-than): pods

@@ -176,6 +176,7 @@ impl<'a> PodNetwork<'a> {
     fn caller(&self) -> &Caller {
         self.caller.get_or_init(|| match &self.make_caller {
             Some(make) => make(),
+            // Not reached: `new` fills the cell, `lazy` gives the maker.
             None => Caller::outside(""),
         })
     }
