@@ -88,17 +88,22 @@ fn valid_version(v: &str) -> bool {
 /// enforce level means restricted (fail closed), a bad warn or audit level
 /// privileged (fail open), a bad version latest.
 pub fn policy(labels: Option<&Map<String, Value>>) -> Policy {
-    let label = |k: &str| {
-        labels
-            .and_then(|l| l.get(&format!("{PREFIX}{k}")))
-            .and_then(Value::as_str)
+    // The namespace's labels are few: find `PREFIX` + `k` among them
+    // rather than build each key (six per pod admitted).
+    let label = |mode: &str, suffix: &str| {
+        labels?
+            .iter()
+            .find(|(key, _)| {
+                key.strip_prefix(PREFIX).and_then(|k| k.strip_prefix(mode)) == Some(suffix)
+            })
+            .and_then(|(_, v)| v.as_str())
     };
     let mode = |m: &str, on_error: Level| LevelVersion {
-        level: match label(m) {
+        level: match label(m, "") {
             None => Level::Privileged,
             Some(s) => Level::parse(s).unwrap_or(on_error),
         },
-        version: label(&format!("{m}-version"))
+        version: label(m, "-version")
             .filter(|v| valid_version(v))
             .unwrap_or("latest")
             .to_string(),

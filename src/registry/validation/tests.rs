@@ -938,3 +938,15 @@ fn metadata_carried_over_unchanged_passes_without_a_check() {
     let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["metadata.generation", "metadata.name"], "{errs:?}");
 }
+
+#[test]
+fn field_paths_spell_as_upstream_path_does() {
+    assert_eq!(ch("", "spec"), "spec");
+    assert_eq!(ch("spec", "containers"), "spec.containers");
+    for i in [0usize, 7, 10, 99, 1_000, 4_294_967_296, usize::MAX] {
+        assert_eq!(idx("spec.containers", i), format!("spec.containers[{i}]"));
+    }
+    assert_eq!(idx("", 3), "[3]");
+    assert_eq!(key("data", "app.conf"), "data[app.conf]");
+    assert_eq!(key("data", ""), "data[]");
+}

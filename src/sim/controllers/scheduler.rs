@@ -171,13 +171,16 @@ fn is_pending_for_us(pod: &Value) -> bool {
     let unbound = spec("nodeName")
         .and_then(Value::as_str)
         .is_none_or(str::is_empty);
+    if !unbound {
+        return false;
+    }
     let ours = spec("schedulerName")
         .and_then(Value::as_str)
         .is_none_or(|s| s == COMPONENT);
     let gated = spec("schedulingGates")
         .and_then(Value::as_array)
         .is_some_and(|g| !g.is_empty());
-    unbound && ours && !gated && podutil::is_active(pod)
+    ours && !gated && podutil::is_active(pod)
 }
 
 fn str_at<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -520,9 +523,8 @@ impl Controller for Scheduler {
             return keys;
         }
         if r == res::PODS {
-            let held = snap.get(r, meta::namespace(obj), meta::name(obj));
             if is_pending_for_us(obj) {
-                return if held.is_some() {
+                return if snap.get(r, meta::namespace(obj), meta::name(obj)).is_some() {
                     vec![ObjectKey::of(obj)]
                 } else {
                     Vec::new()
@@ -531,13 +533,19 @@ impl Controller for Scheduler {
             // Only a pod that leaves its node, by going away or finishing,
             // makes room; a pod being bound or changing status does not
             // change any decision.
-            let here = held.is_some_and(|p| meta::uid(p) == meta::uid(obj));
             let bound = obj
                 .at("/spec/nodeName")
                 .and_then(Value::as_str)
                 .is_some_and(|n| !n.is_empty());
-            let freed = bound && (!here || matches!(podutil::phase(obj), "Succeeded" | "Failed"));
-            if !freed {
+            if !bound {
+                return Vec::new();
+            }
+            let finished = matches!(podutil::phase(obj), "Succeeded" | "Failed");
+            let here = || {
+                snap.get(r, meta::namespace(obj), meta::name(obj))
+                    .is_some_and(|p| meta::uid(p) == meta::uid(obj))
+            };
+            if !finished && here() {
                 return Vec::new();
             }
         }

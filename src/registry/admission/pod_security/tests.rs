@@ -38,6 +38,18 @@ fn policy_reads_labels_with_fallbacks() {
     assert_eq!(bad.enforce.to_string(), "restricted:latest");
     assert_eq!(bad.warn.level, Level::Privileged);
     assert_eq!(policy(None).enforce.level, Level::Privileged);
+    // A mode's version label alone sets no level, and near-miss keys are
+    // not the label.
+    let mut near = labels(&[
+        ("audit-version", "v1.29"),
+        ("warn-versions", "v1.28"),
+        ("enforcex", "restricted"),
+    ]);
+    near.insert("kubernetes.io/metadata.name".into(), json!("team"));
+    let p = policy(Some(&near));
+    assert_eq!(p.audit.to_string(), "privileged:v1.29");
+    assert_eq!(p.warn.to_string(), "privileged:latest");
+    assert_eq!(p.enforce.to_string(), "privileged:latest");
 }
 
 #[test]
