@@ -108,6 +108,14 @@ pub trait Controller: Send + Sync {
     fn keys_for(&self, snap: &Snapshot, res: ResKey, obj: &Value) -> Vec<ObjectKey>;
     /// Decides what to do for `key`. Pure: no IO, no locks.
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled;
+    /// Whether a reconcile of `key`, run right after this controller's own
+    /// write to the object `key` names (its status), always finds nothing
+    /// to do. The runtime then does not hand that write's event back to
+    /// the same key, as the kubelet ignores its own status writes; debug
+    /// builds run the skipped reconcile anyway and assert it is empty.
+    fn settles_own_writes(&self) -> bool {
+        false
+    }
 }
 
 type Work = (usize, ObjectKey);
@@ -152,6 +160,14 @@ pub struct Runtime {
     /// The newest store version observed, so a resync can find the Event
     /// writes it did not see.
     seen_rv: u64,
+    /// Writes a controller that `settles_own_writes` made to the object it
+    /// was reconciling, until their store events are observed: resource,
+    /// key, resourceVersion written and the controller. Rarely more than
+    /// one (a status patch per reconcile).
+    own_writes: Vec<(ResKey, ObjectKey, u64, usize)>,
+    /// The work those writes' events were not handed back to, for
+    /// `check_settled` (debug builds only).
+    skipped: Vec<Work>,
 }
 
 impl Runtime {
@@ -193,6 +209,8 @@ impl Runtime {
             swept_at,
             event_ttl: EventTtl::default(),
             seen_rv: 0,
+            own_writes: Vec::new(),
+            skipped: Vec::new(),
         };
         rt.resync();
         rt
@@ -205,6 +223,8 @@ impl Runtime {
 
     /// Re-lists every watched resource and queues every key.
     fn resync(&mut self) {
+        // Everything is queued again, own writes too.
+        self.own_writes.clear();
         for res in self.watched.clone() {
             let (items, _) = self.registry.store.list(res, None);
             self.snapshot.replace(res, items.clone());
@@ -255,17 +275,65 @@ impl Runtime {
     }
 
     fn enqueue_for(&mut self, res: ResKey, obj: &Value) {
+        let own = self.take_own_write(res, obj);
         let mut keys = Vec::new();
         // In controller order, as before the per-resource lists.
         for &i in self.watchers.get(&res).into_iter().flatten() {
             if let Some(c) = self.controllers.get(i) {
                 for k in c.keys_for(&self.snapshot, res, obj) {
+                    if own.as_ref().is_some_and(|(c, key)| *c == i && *key == k) {
+                        if cfg!(debug_assertions) {
+                            self.skipped.push((i, k));
+                        }
+                        continue;
+                    }
                     keys.push((i, k));
                 }
             }
         }
         for k in keys {
             self.enqueue(k);
+        }
+    }
+
+    /// The controller and key whose own write `obj` (as observed) is, if
+    /// it is one.
+    fn take_own_write(&mut self, res: ResKey, obj: &Value) -> Option<(usize, ObjectKey)> {
+        if self.own_writes.is_empty() {
+            return None;
+        }
+        let (ns, name) = (meta::namespace(obj), meta::name(obj));
+        let at = self
+            .own_writes
+            .iter()
+            .position(|(r, k, _, _)| *r == res && k.name == name && k.namespace == ns)?;
+        let seen = meta::resource_version(obj);
+        let rv = self.own_writes[at].2;
+        if seen.is_some_and(|seen| seen < rv) {
+            // An earlier write of the same object, observed late.
+            return None;
+        }
+        let (_, key, _, controller) = self.own_writes.swap_remove(at);
+        (seen == Some(rv)).then_some((controller, key))
+    }
+
+    /// Debug builds check what `settles_own_writes` promises, once the
+    /// events pumped are all observed: a reconcile of a skipped key that
+    /// nothing else queued finds nothing to do.
+    fn check_settled(&mut self) {
+        for (i, key) in std::mem::take(&mut self.skipped) {
+            if self.queued.contains(&(i, key.clone())) {
+                continue;
+            }
+            if let Some(c) = self.controllers.get(i) {
+                let out = c.reconcile(&self.snapshot, &key, self.registry.clock.now());
+                debug_assert!(
+                    out.actions.is_empty(),
+                    "{} does not settle after its own write to {key}: {:?}",
+                    c.name(),
+                    out.actions
+                );
+            }
         }
     }
 
@@ -291,8 +359,11 @@ impl Runtime {
             match self.events.try_recv() {
                 Ok(ev) => self.observe(&ev),
                 Err(TryRecvError::Lagged(_)) => self.resync(),
-                Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
             }
+        }
+        if !self.skipped.is_empty() {
+            self.check_settled();
         }
     }
 
@@ -364,6 +435,7 @@ impl Runtime {
             return true;
         };
         let out = controller.reconcile(&self.snapshot, &work.1, now);
+        let own_before = self.own_writes.len();
         let mut failed = false;
         for action in out.actions {
             // Like upstream's slow-start batches: after one refused create,
@@ -371,9 +443,14 @@ impl Runtime {
             if failed && matches!(action, Action::Create { .. }) {
                 continue;
             }
-            failed |= !self.apply(action);
+            failed |= !self.apply(&work, action);
         }
         if failed {
+            // A reconcile that failed part-way is handed its own writes
+            // back, as upstream's update handler would: the next pass may
+            // retry at once (another FailedCreate) rather than after the
+            // back-off.
+            self.own_writes.truncate(own_before);
             let n = self.failures.entry(work.clone()).or_insert(0);
             let delay = backoff(*n);
             *n += 1;
@@ -478,7 +555,7 @@ impl Runtime {
     }
 
     /// Applies one action; false when the write failed.
-    fn apply(&mut self, action: Action) -> bool {
+    fn apply(&mut self, work: &Work, action: Action) -> bool {
         let opts = WriteOptions::internal();
         match action {
             Action::Create {
@@ -534,6 +611,15 @@ impl Runtime {
                     &opts,
                 ) {
                     Ok(w) => {
+                        if key == work.1
+                            && self
+                                .controllers
+                                .get(work.0)
+                                .is_some_and(|c| c.settles_own_writes())
+                            && let Some(rv) = meta::resource_version(&w.object)
+                        {
+                            self.own_writes.push((res, key, rv, work.0));
+                        }
                         self.snapshot.upsert(res, w.object);
                         true
                     }

@@ -252,6 +252,12 @@ pub fn status_patch(old: Option<&Value>, new: &Value) -> Option<Value> {
 }
 
 impl Controller for ReplicaSetController {
+    /// Its status patch changes nothing its next reconcile reads to decide
+    /// (upstream's own update handler requeues it for a no-op sync).
+    fn settles_own_writes(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         "replicaset-controller"
     }

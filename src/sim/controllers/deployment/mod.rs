@@ -895,6 +895,12 @@ impl<'a> Sync<'a> {
 }
 
 impl Controller for DeploymentController {
+    /// Its status patch changes nothing its next reconcile reads to decide
+    /// (upstream's own update handler requeues it for a no-op sync).
+    fn settles_own_writes(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &'static str {
         COMPONENT
     }
