@@ -18,18 +18,19 @@ pub struct ObjectRef {
 impl ObjectRef {
     /// A reference to a stored object.
     pub fn to(obj: &serde_json::Value) -> Self {
-        let s = |p: &str| {
-            crate::api::pointer::pointer(obj, p)
+        let text = |v: Option<&serde_json::Value>, k: &str| {
+            v.and_then(|v| v.get(k))
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or("")
                 .to_string()
         };
+        let md = obj.get("metadata");
         Self {
-            api_version: s("/apiVersion"),
-            kind: s("/kind"),
-            namespace: s("/metadata/namespace"),
-            name: s("/metadata/name"),
-            uid: s("/metadata/uid"),
+            api_version: text(Some(obj), "apiVersion"),
+            kind: text(Some(obj), "kind"),
+            namespace: text(md, "namespace"),
+            name: text(md, "name"),
+            uid: text(md, "uid"),
             field_path: None,
         }
     }

@@ -76,7 +76,13 @@ impl Controller for TaintEvictionController {
         if r == res::PODS {
             // Upstream's pod handler looks no further at a pod without a
             // node; nor does `reconcile` (no node, nothing to evict from).
-            if obj.at("/spec/nodeName").is_none() {
+            let Some(node) = obj.at("/spec/nodeName").and_then(Value::as_str) else {
+                return Vec::new();
+            };
+            // Nor at one on a node without taints (the snapshot's node
+            // facts): `reconcile` would find nothing to tolerate. A taint
+            // added later brings the node's pods through the node's event.
+            if snap.node_facts(node).is_some_and(|f| !f.tainted) {
                 return Vec::new();
             }
             return vec![ObjectKey::of(obj)];

@@ -620,7 +620,7 @@ pub fn container_files(
     // The resolver configuration the kubelet writes (dnsPolicy, dnsConfig).
     files
         .entry("/etc/resolv.conf".to_string())
-        .or_insert_with(|| crate::sim::network::dns::resolv_for(pod).render());
+        .or_insert_with(|| crate::sim::network::dns::resolv_conf(pod));
     (files, mounts)
 }
 

@@ -45,15 +45,23 @@ impl Resolv {
 
     /// The file's text, as the kubelet writes it.
     pub fn render(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(128);
+        let line = |out: &mut String, word: &str, items: &[String]| {
+            out.push_str(word);
+            for i in items {
+                out.push(' ');
+                out.push_str(i);
+            }
+            out.push('\n');
+        };
         if !self.search.is_empty() {
-            out.push_str(&format!("search {}\n", self.search.join(" ")));
+            line(&mut out, "search", &self.search);
         }
         for n in &self.nameservers {
-            out.push_str(&format!("nameserver {n}\n"));
+            line(&mut out, "nameserver", std::slice::from_ref(n));
         }
         if !self.options.is_empty() {
-            out.push_str(&format!("options {}\n", self.options.join(" ")));
+            line(&mut out, "options", &self.options);
         }
         out
     }
@@ -90,6 +98,44 @@ fn strs(v: &Value, p: &str) -> Vec<String> {
         .filter_map(Value::as_str)
         .map(str::to_string)
         .collect()
+}
+
+/// `resolv_for(pod).render()`: the file's text. Pods without `dnsConfig`
+/// get one of a few files (by namespace, policy and host network); the
+/// last one rendered is kept, since the kubelet writes it into every
+/// container it creates.
+pub fn resolv_conf(pod: &Value) -> String {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, String, bool, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if pod.at("/spec/dnsConfig").is_some() {
+        return resolv_for(pod).render();
+    }
+    let ns = pod
+        .at("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let policy = pod
+        .at("/spec/dnsPolicy")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterFirst");
+    let host_net = pod
+        .at("/spec/hostNetwork")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    LAST.with_borrow_mut(|last| {
+        if let Some((n, p, h, text)) = last.as_ref()
+            && n == ns
+            && p == policy
+            && *h == host_net
+        {
+            return text.clone();
+        }
+        let text = resolv_for(pod).render();
+        *last = Some((ns.to_string(), policy.to_string(), host_net, text.clone()));
+        text
+    })
 }
 
 /// The resolver configuration the kubelet gives `pod`
@@ -226,6 +272,24 @@ pub fn cluster_records(view: &ClusterView, fqdn: &str) -> Option<Vec<String>> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_kept_file_is_the_one_each_pod_would_get() {
+        let pods = [
+            json!({"metadata": {"namespace": "shop"}, "spec": {}}),
+            json!({"metadata": {"namespace": "shop"}, "spec": {"dnsPolicy": "ClusterFirst"}}),
+            json!({"metadata": {"namespace": "shop"}, "spec": {"dnsPolicy": "Default"}}),
+            json!({"metadata": {"namespace": "shop"}, "spec": {"hostNetwork": true}}),
+            json!({"metadata": {"namespace": "web"}, "spec": {}}),
+            json!({"metadata": {"namespace": "web"}, "spec": {"dnsConfig": {"searches": ["x.example"]}}}),
+            json!({"metadata": {"namespace": "web"}, "spec": {}}),
+            json!({"spec": {}}),
+        ];
+        // Twice round, so each is asked for both after another and after itself.
+        for pod in pods.iter().chain(&pods).chain(pods.iter().rev()) {
+            assert_eq!(resolv_conf(pod), resolv_for(pod).render(), "{pod}");
+        }
+    }
 
     #[test]
     fn resolv_conf_follows_dns_policy() {

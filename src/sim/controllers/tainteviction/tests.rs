@@ -119,3 +119,18 @@ fn only_pods_on_a_node_are_looked_at() {
     unbound["spec"].as_object_mut().unwrap().remove("nodeName");
     assert_eq!(c.keys_for(&s, res::PODS, &unbound), Vec::<ObjectKey>::new());
 }
+
+#[test]
+fn pods_on_a_node_without_taints_are_not_looked_at() {
+    let clean = snap(json!([]), json!([]));
+    let pod = (**clean.get(res::PODS, "default", "a").unwrap()).clone();
+    let c = TaintEvictionController;
+    assert_eq!(c.keys_for(&clean, res::PODS, &pod), Vec::<ObjectKey>::new());
+    // Any taint, even one that evicts nothing, and a node the snapshot
+    // does not hold yet, leave the decision to `reconcile`.
+    let soft = snap(json!([{"key": "k", "effect": "NoSchedule"}]), json!([]));
+    assert_eq!(c.keys_for(&soft, res::PODS, &pod), vec![key()]);
+    let mut elsewhere = pod;
+    elsewhere["spec"]["nodeName"] = json!("w9");
+    assert_eq!(c.keys_for(&clean, res::PODS, &elsewhere), vec![key()]);
+}
