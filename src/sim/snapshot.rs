@@ -469,6 +469,16 @@ impl Snapshot {
         }
     }
 
+    /// The Nodes by name, each with its name from the snapshot's own key
+    /// (the scheduler visits every node for every pod).
+    pub fn nodes(&self) -> impl Iterator<Item = (&str, &Arc<Value>)> + '_ {
+        self.objects
+            .get(&res::NODES)
+            .into_iter()
+            .flatten()
+            .filter_map(|((_, name), id)| Some((name.as_str(), self.slab.read(*id)?)))
+    }
+
     /// Objects in `namespace` whose controller ownerReference has `uid`,
     /// ordered by name.
     pub fn owned_by<'a>(
@@ -1114,6 +1124,37 @@ mod tests {
         // An equal spec built anew compares equal the long way.
         let rebuilt: Value = serde_json::from_str(&old.to_string()).unwrap();
         assert!(same_indexed_spec(&old, &rebuilt));
+    }
+
+    #[test]
+    fn nodes_come_with_their_names_in_name_order() {
+        let mut s = Snapshot::new();
+        assert_eq!(s.nodes().count(), 0);
+        for n in ["w2", "cp", "w10"] {
+            s.upsert(
+                res::NODES,
+                Arc::new(json!({"metadata": {"name": n, "uid": n, "resourceVersion": "1"}})),
+            );
+        }
+        let named: Vec<(&str, String)> = s
+            .nodes()
+            .map(|(n, o)| (n, meta::name(o).to_string()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("cp", "cp".to_string()),
+                ("w10", "w10".into()),
+                ("w2", "w2".into())
+            ]
+        );
+        let listed: Vec<&str> = s.list(res::NODES, None).map(|o| meta::name(o)).collect();
+        assert_eq!(listed, ["cp", "w10", "w2"]);
+        s.remove(
+            res::NODES,
+            &json!({"metadata": {"name": "w10", "uid": "w10", "resourceVersion": "1"}}),
+        );
+        assert_eq!(s.nodes().map(|(n, _)| n).collect::<Vec<_>>(), ["cp", "w2"]);
     }
 
     #[test]

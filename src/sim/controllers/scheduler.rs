@@ -53,6 +53,10 @@ pub struct Resources {
 }
 
 const WELL_KNOWN: [&str; 4] = ["cpu", "memory", "ephemeral-storage", "pods"];
+/// Their slots (the filters read them once per node for every pod).
+const CPU: usize = 0;
+const MEMORY: usize = 1;
+const PODS: usize = 3;
 
 fn known_slot(k: &str) -> Option<usize> {
     WELL_KNOWN.iter().position(|w| *w == k)
@@ -368,12 +372,12 @@ fn filter(
     }
     // NodeResourcesFit
     let mut reasons = Vec::new();
-    if pods_on_node as i64 + 1 > alloc.get("pods") {
+    if pods_on_node as i64 + 1 > alloc.known[PODS] {
         reasons.push("Too many pods".to_string());
     }
-    for r in ["cpu", "memory", "ephemeral-storage"] {
-        let want = req.get(r);
-        if want > 0 && want > alloc.get(r) - used.get(r) {
+    for (i, r) in WELL_KNOWN.iter().enumerate().take(PODS) {
+        let want = req.known[i];
+        if want > 0 && want > alloc.known[i] - used.known[i] {
             reasons.push(format!("Insufficient {r}"));
         }
     }
@@ -457,9 +461,9 @@ fn tie_break(prefix: u64, node: &str) -> u64 {
 /// Least-allocated score (0..=100) over cpu and memory.
 fn score(alloc: &Resources, used_non_zero: &Resources, pod_non_zero: &Resources) -> i64 {
     let mut total = 0;
-    for r in ["cpu", "memory"] {
-        let cap = alloc.get(r);
-        let req = used_non_zero.get(r) + pod_non_zero.get(r);
+    for r in [CPU, MEMORY] {
+        let cap = alloc.known[r];
+        let req = used_non_zero.known[r] + pod_non_zero.known[r];
         total += if cap <= 0 || req > cap {
             0
         } else {
@@ -564,7 +568,7 @@ impl Controller for Scheduler {
         if !is_pending_for_us(pod) {
             return Reconciled::none();
         }
-        let nodes: Vec<&Value> = snap.list(res::NODES, None).map(|n| &**n).collect();
+        let nodes: Vec<(&str, &Value)> = snap.nodes().map(|(name, n)| (name, &**n)).collect();
         let claims = volumes::pre_filter(snap, pod);
         let req = pod_requests(pod, false);
         let req_non_zero = pod_requests(pod, true);
@@ -582,8 +586,7 @@ impl Controller for Scheduler {
         let prefix = tie_break_prefix(self.seed, meta::uid(pod));
         let mut feasible = Vec::new();
         let mut rejections = Vec::new();
-        for node in nodes.iter().filter(|_| claims.is_ok()) {
-            let node_name = meta::name(node);
+        for &(node_name, node) in nodes.iter().filter(|_| claims.is_ok()) {
             // What is already placed on the node.
             let u = snap.node_usage(node_name).unwrap_or(&empty);
             let volume_reasons = || match &claims {
@@ -625,7 +628,7 @@ impl Controller for Scheduler {
                 }),
                 None => {
                     let s = score(alloc, &u.non_zero, &req_non_zero);
-                    feasible.push((s, tie_break(prefix, node_name), node_name, *node));
+                    feasible.push((s, tie_break(prefix, node_name), node_name, node));
                 }
             }
         }
