@@ -79,7 +79,7 @@ struct State {
     pods: HashMap<ObjectKey, Box<PodEntry>, FxBuildHasher>,
     nodes: HashMap<String, NodeState, FxBuildHasher>,
     /// Service variables by (namespace, enableServiceLinks).
-    service_env: HashMap<(String, bool), Vec<(String, String)>, FxBuildHasher>,
+    service_env: HashMap<(String, bool), Arc<Vec<(String, String)>>, FxBuildHasher>,
     /// One copy of each image's details, shared by the containers that
     /// run it, by image reference.
     image_infos: HashMap<String, Arc<ImageInfo>, FxBuildHasher>,
@@ -257,7 +257,7 @@ impl Kubelets {
         }
     }
 
-    fn service_env_for(&self, st: &mut State, ns: &str, links: bool) -> Vec<(String, String)> {
+    fn service_env_for(&self, st: &mut State, ns: &str, links: bool) -> Arc<Vec<(String, String)>> {
         let k = (ns.to_string(), links);
         if let Some(v) = st.service_env.get(&k) {
             return v.clone();
@@ -271,12 +271,12 @@ impl Kubelets {
         } else {
             Vec::new()
         };
-        let v = service_env(
+        let v = Arc::new(service_env(
             ns,
             links,
             defaults.iter().map(|a| &**a),
             own.iter().map(|a| &**a),
-        );
+        ));
         st.service_env.insert(k, v.clone());
         v
     }
@@ -291,7 +291,7 @@ impl Kubelets {
     }
 
     /// The objects a pod references, with these service variables.
-    fn fetch_world(&self, pod: &Value, service_env: Vec<(String, String)>) -> World {
+    fn fetch_world(&self, pod: &Value, service_env: Arc<Vec<(String, String)>>) -> World {
         let ns = meta::namespace(pod);
         let store = &self.registry.store;
         let refs = references(pod);
@@ -816,7 +816,7 @@ impl Serving for PodServing<'_> {
             ..NodeView::default()
         };
         // The destination's own calls do not matter for what it serves.
-        let world = self.kubelets.fetch_world(&obj, Vec::new());
+        let world = self.kubelets.fetch_world(&obj, Arc::default());
         let input = PodInput {
             pod: &obj,
             node: &node,

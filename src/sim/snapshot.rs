@@ -705,6 +705,11 @@ impl Snapshot {
     /// Stores `obj` unless the snapshot already holds a newer version.
     pub fn upsert(&mut self, res: ResKey, obj: Arc<Value>) {
         let id = self.id_of(res, meta::namespace(&obj), meta::name(&obj));
+        // The very tree held already (the store event of a write the
+        // runtime applied itself): nothing to compare or index.
+        if id.is_some_and(|id| self.slab.holds(id, &obj)) {
+            return;
+        }
         if let Some(old) = id.and_then(|id| self.slab.peek(id))
             && meta::uid(old) == meta::uid(&obj)
             && meta::resource_version(old) > meta::resource_version(&obj)

@@ -90,8 +90,9 @@ pub struct World {
     pub secrets: BTreeMap<String, Arc<Value>>,
     pub pvcs: BTreeMap<String, Arc<Value>>,
     /// Service-link variables the pod's containers get after their own
-    /// env (see [`service_env::service_env`]).
-    pub service_env: Vec<(String, String)>,
+    /// env (see [`service_env::service_env`]), shared with the kubelets'
+    /// cache of them per namespace.
+    pub service_env: Arc<Vec<(String, String)>>,
 }
 
 /// Everything `sync_pod` reads.

@@ -327,7 +327,7 @@ pub fn resolve_env(
             let raw = v.as_str().unwrap_or("");
             // `$(VAR)` sees the container's variables and the services'.
             let value = if raw.contains("$(") && !world.service_env.is_empty() {
-                let mut scope = world.service_env.clone();
+                let mut scope = world.service_env.to_vec();
                 scope.extend(env.iter().cloned());
                 crate::sim::workload::expand_k8s_vars(raw, &scope)
             } else {
@@ -410,7 +410,7 @@ pub fn resolve_env(
         env.push((name, value));
     }
     // Service variables come last, unless the container set them itself.
-    for (k, v) in &world.service_env {
+    for (k, v) in world.service_env.iter() {
         if !env.iter().any(|(n, _)| n == k) {
             env.push((k.clone(), v.clone()));
         }
