@@ -24,7 +24,7 @@ use crate::sim::ingress::IngressObjects;
 use crate::sim::kubelet::api_client::InCluster;
 use crate::sim::kubelet::service_env::service_env;
 use crate::sim::kubelet::view::{self, ExecError, ExecOutput, ExecRequest};
-use crate::sim::kubelet::{self, CState, NodeView, PodInput, PodMemory, World};
+use crate::sim::kubelet::{self, CState, NodeView, PodInput, PodMemory, ServiceEnv, World};
 use crate::sim::network::{self, Caller, ClusterView, PodInfo, PodNetwork, Serving};
 use crate::sim::recorder::Recorder;
 use crate::sim::rng::Rng;
@@ -79,7 +79,7 @@ struct State {
     pods: HashMap<ObjectKey, Box<PodEntry>, FxBuildHasher>,
     nodes: HashMap<String, NodeState, FxBuildHasher>,
     /// Service variables by (namespace, enableServiceLinks).
-    service_env: HashMap<(String, bool), Arc<Vec<(String, String)>>, FxBuildHasher>,
+    service_env: HashMap<(String, bool), ServiceEnv, FxBuildHasher>,
     /// One copy of each image's details, shared by the containers that
     /// run it, by image reference.
     image_infos: HashMap<String, Arc<ImageInfo>, FxBuildHasher>,
@@ -291,7 +291,7 @@ impl Kubelets {
     }
 
     /// The objects a pod references, with these service variables.
-    fn fetch_world(&self, pod: &Value, service_env: Arc<Vec<(String, String)>>) -> World {
+    fn fetch_world(&self, pod: &Value, service_env: ServiceEnv) -> World {
         let ns = meta::namespace(pod);
         let store = &self.registry.store;
         let refs = references(pod);

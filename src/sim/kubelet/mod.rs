@@ -85,6 +85,9 @@ pub struct NodeView {
 /// Objects in the pod's namespace, by name, as stored JSON (shared with
 /// the store: no copy).
 #[derive(Debug, Clone, Default)]
+/// Service-link variables, `(name, value)` in order, shared.
+pub type ServiceEnv = Arc<Vec<(String, String)>>;
+
 pub struct World {
     pub config_maps: BTreeMap<String, Arc<Value>>,
     pub secrets: BTreeMap<String, Arc<Value>>,
@@ -92,7 +95,7 @@ pub struct World {
     /// Service-link variables the pod's containers get after their own
     /// env (see [`service_env::service_env`]), shared with the kubelets'
     /// cache of them per namespace.
-    pub service_env: Arc<Vec<(String, String)>>,
+    pub service_env: ServiceEnv,
 }
 
 /// Everything `sync_pod` reads.
