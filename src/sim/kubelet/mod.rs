@@ -82,12 +82,12 @@ pub struct NodeView {
     pub images: Arc<BTreeSet<String>>,
 }
 
-/// Objects in the pod's namespace, by name, as stored JSON (shared with
-/// the store: no copy).
-#[derive(Debug, Clone, Default)]
 /// Service-link variables, `(name, value)` in order, shared.
 pub type ServiceEnv = Arc<Vec<(String, String)>>;
 
+/// Objects in the pod's namespace, by name, as stored JSON (shared with
+/// the store: no copy).
+#[derive(Debug, Clone, Default)]
 pub struct World {
     pub config_maps: BTreeMap<String, Arc<Value>>,
     pub secrets: BTreeMap<String, Arc<Value>>,
