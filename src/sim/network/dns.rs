@@ -100,18 +100,9 @@ fn strs(v: &Value, p: &str) -> Vec<String> {
         .collect()
 }
 
-/// `resolv_for(pod).render()`: the file's text. Pods without `dnsConfig`
-/// get one of a few files (by namespace, policy and host network); the
-/// last one rendered is kept, since the kubelet writes it into every
-/// container it creates.
-pub fn resolv_conf(pod: &Value) -> String {
-    thread_local! {
-        static LAST: std::cell::RefCell<Option<(String, String, bool, String)>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    if pod.at("/spec/dnsConfig").is_some() {
-        return resolv_for(pod).render();
-    }
+/// What of a pod, besides `dnsConfig`, decides its resolver file: its
+/// namespace, `dnsPolicy` and `hostNetwork`, with their defaults.
+fn dns_inputs(pod: &Value) -> (&str, &str, bool) {
     let ns = pod
         .at("/metadata/namespace")
         .and_then(Value::as_str)
@@ -124,6 +115,22 @@ pub fn resolv_conf(pod: &Value) -> String {
         .at("/spec/hostNetwork")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    (ns, policy, host_net)
+}
+
+/// `resolv_for(pod).render()`: the file's text. Pods without `dnsConfig`
+/// get one of a few files (by namespace, policy and host network); the
+/// last one rendered is kept, since the kubelet writes it into every
+/// container it creates.
+pub fn resolv_conf(pod: &Value) -> String {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(String, String, bool, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    if pod.at("/spec/dnsConfig").is_some() {
+        return resolv_for(pod).render();
+    }
+    let (ns, policy, host_net) = dns_inputs(pod);
     LAST.with_borrow_mut(|last| {
         if let Some((n, p, h, text)) = last.as_ref()
             && n == ns
@@ -149,18 +156,7 @@ pub fn resolv_conf(pod: &Value) -> String {
 /// nameservers and 32 search paths. containerd writes the file as
 /// `search`, `nameserver` lines, `options`.
 pub fn resolv_for(pod: &Value) -> Resolv {
-    let ns = pod
-        .at("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or("default");
-    let policy = pod
-        .at("/spec/dnsPolicy")
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterFirst");
-    let host_net = pod
-        .at("/spec/hostNetwork")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let (ns, policy, host_net) = dns_inputs(pod);
     let node = Resolv {
         nameservers: vec![NODE_NAMESERVER.into()],
         search: Vec::new(),
