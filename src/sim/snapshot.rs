@@ -227,6 +227,15 @@ pub struct NodeUsage {
     pub pods: usize,
 }
 
+/// What the snapshot knows of one node name: the Node's facts while it
+/// holds the Node, and the requests of the active pods bound to it (pods
+/// may name a node it does not hold).
+#[derive(Debug, Clone, Default)]
+struct NodeEntry {
+    facts: Option<NodeFacts>,
+    usage: NodeUsage,
+}
+
 /// Running totals of the active pods (`controller.IsPodActive`) one
 /// controller owns in one namespace.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -293,16 +302,15 @@ pub struct Snapshot {
     by_node: FxMap<String, Objects>,
     /// Pods without a node.
     unbound: Objects,
-    /// Node name to what its active pods request.
-    usage: FxMap<String, NodeUsage>,
+    /// Node name to its parsed allocatable and cordon/taint facts (the
+    /// scheduler reads them for every node and every pod) and what its
+    /// active pods request: one entry, found with one lookup.
+    node_index: FxMap<String, NodeEntry>,
     /// (namespace, controller uid) to totals of its active pods.
     owned_pods: FxMap<(String, String), OwnedPods>,
     /// Bound pods with required pod anti-affinity terms (the scheduler's
     /// InterPodAffinity filter checks them against every incoming pod).
     anti_affinity: Objects,
-    /// Node name to its parsed `status.allocatable` (the scheduler reads it
-    /// for every node and every pod).
-    allocatable: FxMap<String, NodeFacts>,
     /// (namespace, controller uid) to the apiserver's refusal of that
     /// controller's last create (the runtime records it; a controller's
     /// `manageReplicasErr`).
@@ -530,12 +538,23 @@ impl Snapshot {
     /// The parsed `status.allocatable` of the node named `node`, and what
     /// of its spec the scheduler's filters read.
     pub fn node_facts(&self, node: &str) -> Option<&NodeFacts> {
-        self.allocatable.get(node)
+        self.node_index.get(node)?.facts.as_ref()
     }
 
     /// What the active pods bound to `node` request (None: no such pod).
     pub fn node_usage(&self, node: &str) -> Option<&NodeUsage> {
-        self.usage.get(node).filter(|u| u.pods > 0)
+        self.node_index
+            .get(node)
+            .map(|e| &e.usage)
+            .filter(|u| u.pods > 0)
+    }
+
+    /// `node_facts` and `node_usage` with one lookup.
+    pub fn node_state(&self, node: &str) -> (Option<&NodeFacts>, Option<&NodeUsage>) {
+        match self.node_index.get(node) {
+            Some(e) => (e.facts.as_ref(), Some(&e.usage).filter(|u| u.pods > 0)),
+            None => (None, None),
+        }
     }
 
     /// Why the last create for the controller with `uid` was refused, if it was.
@@ -610,9 +629,12 @@ impl Snapshot {
         }
         if res == res::NODES {
             if add {
-                self.allocatable.insert(key.1.clone(), NodeFacts::of(obj));
-            } else {
-                self.allocatable.remove(&key.1);
+                self.node_index.entry(key.1.clone()).or_default().facts = Some(NodeFacts::of(obj));
+            } else if let Some(e) = self.node_index.get_mut(&key.1) {
+                e.facts = None;
+                if e.usage.pods == 0 {
+                    self.node_index.remove(&key.1);
+                }
             }
         }
         if res != res::PODS {
@@ -647,7 +669,8 @@ impl Snapshot {
             }
         }
         if uses_room(obj) {
-            let u = self.usage.entry(node.to_string()).or_default();
+            let e = self.node_index.entry(node.to_string()).or_default();
+            let u = &mut e.usage;
             let req = pod_requests(obj, false);
             let non_zero = pod_requests(obj, true);
             if add {
@@ -659,7 +682,10 @@ impl Snapshot {
                 u.non_zero.sub(&non_zero);
                 u.pods = u.pods.saturating_sub(1);
                 if u.pods == 0 {
-                    self.usage.remove(node);
+                    *u = NodeUsage::default();
+                    if e.facts.is_none() {
+                        self.node_index.remove(node);
+                    }
                 }
             }
         }
@@ -1214,6 +1240,34 @@ mod tests {
         }
         s.remove(res::NODES, &node("6", json!({}), "3"));
         assert_eq!(facts(&s), None);
+    }
+
+    #[test]
+    fn node_state_is_facts_and_usage_whichever_comes_and_goes_first() {
+        let node = json!({"metadata": {"name": "n1", "uid": "n", "resourceVersion": "1"},
+                          "status": {"allocatable": {"cpu": "2", "pods": "110"}}});
+        let pod = owned_pod("a", "1", "rs", "n1", "Running");
+        let state = |s: &Snapshot| {
+            let (f, u) = s.node_state("n1");
+            assert_eq!(f.is_some(), s.node_facts("n1").is_some());
+            assert_eq!(u, s.node_usage("n1"));
+            (f.is_some(), u.map(|u| u.pods))
+        };
+        let mut s = Snapshot::new();
+        assert_eq!(state(&s), (false, None));
+        // A pod bound to a node the snapshot does not hold yet.
+        s.upsert(res::PODS, Arc::new(pod.clone()));
+        assert_eq!(state(&s), (false, Some(1)));
+        s.upsert(res::NODES, Arc::new(node.clone()));
+        assert_eq!(state(&s), (true, Some(1)));
+        // The Node goes first: its pod's requests stay counted.
+        s.remove(res::NODES, &node);
+        assert_eq!(state(&s), (false, Some(1)));
+        s.upsert(res::NODES, Arc::new(node.clone()));
+        s.remove(res::PODS, &pod);
+        assert_eq!(state(&s), (true, None));
+        s.remove(res::NODES, &node);
+        assert_eq!(state(&s), (false, None));
     }
 
     #[test]

@@ -588,7 +588,8 @@ impl Controller for Scheduler {
         let mut rejections = Vec::new();
         for &(node_name, node) in nodes.iter().filter(|_| claims.is_ok()) {
             // What is already placed on the node.
-            let u = snap.node_usage(node_name).unwrap_or(&empty);
+            let (held_facts, usage) = snap.node_state(node_name);
+            let u = usage.unwrap_or(&empty);
             let volume_reasons = || match &claims {
                 Ok(c) if !c.is_empty() => volumes::filter(snap, c, node),
                 _ => Vec::new(),
@@ -596,7 +597,7 @@ impl Controller for Scheduler {
             // Parsed once per node version (the snapshot's index), not
             // once per pod and node.
             let parsed;
-            let facts = match snap.node_facts(node_name) {
+            let facts = match held_facts {
                 Some(f) => f,
                 None => {
                     parsed = NodeFacts::of(node);
