@@ -106,6 +106,19 @@ pub trait Controller: Send + Sync {
     fn watches(&self) -> &'static [ResKey];
     /// The keys to reconcile after `obj` of `res` changed (or was deleted).
     fn keys_for(&self, snap: &Snapshot, res: ResKey, obj: &Value) -> Vec<ObjectKey>;
+    /// `keys_for`, told whether the change was a delete, as the runtime
+    /// knows. A controller that would look the object up in the snapshot
+    /// to tell (a deleted one is gone from it) answers from this instead.
+    fn keys_for_change(
+        &self,
+        snap: &Snapshot,
+        res: ResKey,
+        obj: &Value,
+        deleted: bool,
+    ) -> Vec<ObjectKey> {
+        let _ = deleted;
+        self.keys_for(snap, res, obj)
+    }
     /// Decides what to do for `key`. Pure: no IO, no locks.
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled;
     /// Whether a reconcile of `key`, run right after this controller's own
@@ -229,7 +242,7 @@ impl Runtime {
             let (items, _) = self.registry.store.list(res, None);
             self.snapshot.replace(res, items.clone());
             for obj in items {
-                self.enqueue_for(res, &obj);
+                self.enqueue_for(res, &obj, false);
             }
         }
         self.note_unobserved_events();
@@ -274,13 +287,13 @@ impl Runtime {
         }
     }
 
-    fn enqueue_for(&mut self, res: ResKey, obj: &Value) {
+    fn enqueue_for(&mut self, res: ResKey, obj: &Value, deleted: bool) {
         let own = self.take_own_write(res, obj);
         let mut keys = Vec::new();
         // In controller order, as before the per-resource lists.
         for &i in self.watchers.get(&res).into_iter().flatten() {
             if let Some(c) = self.controllers.get(i) {
-                for k in c.keys_for(&self.snapshot, res, obj) {
+                for k in c.keys_for_change(&self.snapshot, res, obj, deleted) {
                     if own.as_ref().is_some_and(|(c, key)| *c == i && *key == k) {
                         if cfg!(debug_assertions) {
                             self.skipped.push((i, k));
@@ -350,7 +363,7 @@ impl Runtime {
                 self.snapshot.upsert(ev.res, ev.object.clone());
             }
         }
-        self.enqueue_for(ev.res, &ev.object);
+        self.enqueue_for(ev.res, &ev.object, ev.kind == EventType::Deleted);
     }
 
     /// Takes in every store event received so far.

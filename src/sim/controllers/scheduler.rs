@@ -484,23 +484,15 @@ fn pod_event(pod: &Value, type_: EventType, reason: &str, message: String) -> Ev
     }
 }
 
-impl Controller for Scheduler {
-    fn name(&self) -> &'static str {
-        COMPONENT
-    }
-
-    fn watches(&self) -> &'static [ResKey] {
-        &[
-            res::PODS,
-            res::NODES,
-            vres::PVCS,
-            vres::PVS,
-            vres::STORAGECLASSES,
-            interpod::NAMESPACES,
-        ]
-    }
-
-    fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
+impl Scheduler {
+    /// `keys_for`; `deleted` when the runtime says whether it was a delete.
+    fn keys(
+        &self,
+        snap: &Snapshot,
+        r: ResKey,
+        obj: &Value,
+        deleted: Option<bool>,
+    ) -> Vec<ObjectKey> {
         // A claim or volume changed: the pods waiting on that claim.
         if r == vres::PVCS {
             return volumes::pods_using(snap, meta::namespace(obj), meta::name(obj));
@@ -528,7 +520,11 @@ impl Controller for Scheduler {
         }
         if r == res::PODS {
             if is_pending_for_us(obj) {
-                return if snap.get(r, meta::namespace(obj), meta::name(obj)).is_some() {
+                let held = match deleted {
+                    Some(deleted) => !deleted,
+                    None => snap.get(r, meta::namespace(obj), meta::name(obj)).is_some(),
+                };
+                return if held {
                     vec![ObjectKey::of(obj)]
                 } else {
                     Vec::new()
@@ -545,9 +541,13 @@ impl Controller for Scheduler {
                 return Vec::new();
             }
             let finished = matches!(podutil::phase(obj), "Succeeded" | "Failed");
-            let here = || {
-                snap.get(r, meta::namespace(obj), meta::name(obj))
-                    .is_some_and(|p| meta::uid(p) == meta::uid(obj))
+            // Still held (as this very pod, not a new one of its name):
+            // not a delete.
+            let here = || match deleted {
+                Some(deleted) => !deleted,
+                None => snap
+                    .get(r, meta::namespace(obj), meta::name(obj))
+                    .is_some_and(|p| meta::uid(p) == meta::uid(obj)),
             };
             if !finished && here() {
                 return Vec::new();
@@ -559,6 +559,37 @@ impl Controller for Scheduler {
             .filter(|p| is_pending_for_us(p))
             .map(|p| ObjectKey::of(p))
             .collect()
+    }
+}
+
+impl Controller for Scheduler {
+    fn name(&self) -> &'static str {
+        COMPONENT
+    }
+
+    fn watches(&self) -> &'static [ResKey] {
+        &[
+            res::PODS,
+            res::NODES,
+            vres::PVCS,
+            vres::PVS,
+            vres::STORAGECLASSES,
+            interpod::NAMESPACES,
+        ]
+    }
+
+    fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
+        self.keys(snap, r, obj, None)
+    }
+
+    fn keys_for_change(
+        &self,
+        snap: &Snapshot,
+        r: ResKey,
+        obj: &Value,
+        deleted: bool,
+    ) -> Vec<ObjectKey> {
+        self.keys(snap, r, obj, Some(deleted))
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {

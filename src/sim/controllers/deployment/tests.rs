@@ -368,4 +368,11 @@ fn only_a_pod_deletion_wakes_its_deployment() {
         DeploymentController.keys_for(&snap, res::PODS, &pod),
         vec![key()]
     );
+    // Told by the runtime, it does not look: the delete alone counts.
+    let c = DeploymentController;
+    assert_eq!(c.keys_for_change(&snap, res::PODS, &pod, true), vec![key()]);
+    assert_eq!(
+        c.keys_for_change(&snap, res::PODS, &pod, false),
+        Vec::<ObjectKey>::new()
+    );
 }

@@ -254,3 +254,38 @@ fn requests_sum_containers_and_cover_init_containers() {
     let nz = pod_requests(&p, true);
     assert_eq!(nz.get("memory"), 64 * 1024 * 1024 + DEFAULT_MEMORY);
 }
+
+#[test]
+fn only_a_pod_that_leaves_its_node_wakes_the_pending_ones() {
+    let pending = pod("waiting", cpu("100"));
+    let mut placed = pod("placed", json!({"nodeName": "kdrill-worker"}));
+    placed["status"]["phase"] = json!("Running");
+    let mut objs = cluster();
+    objs.push((res::PODS, pending.clone()));
+    objs.push((res::PODS, placed.clone()));
+    let mut snap = Snapshot::from_objects(objs);
+    let s = Scheduler { seed: 1 };
+    let waiting = vec![ObjectKey::of(&pending)];
+    // A pending pod is its own key, while held.
+    assert_eq!(s.keys_for(&snap, res::PODS, &pending), waiting);
+    assert_eq!(
+        s.keys_for_change(&snap, res::PODS, &pending, false),
+        waiting
+    );
+    // A bound pod's status write changes no decision ...
+    assert_eq!(
+        s.keys_for(&snap, res::PODS, &placed),
+        Vec::<ObjectKey>::new()
+    );
+    assert_eq!(
+        s.keys_for_change(&snap, res::PODS, &placed, false),
+        Vec::<ObjectKey>::new()
+    );
+    // ... its finishing does, and so does its deletion.
+    let mut done = placed.clone();
+    done["status"]["phase"] = json!("Succeeded");
+    assert_eq!(s.keys_for_change(&snap, res::PODS, &done, false), waiting);
+    snap.remove(res::PODS, &placed);
+    assert_eq!(s.keys_for(&snap, res::PODS, &placed), waiting);
+    assert_eq!(s.keys_for_change(&snap, res::PODS, &placed, true), waiting);
+}
