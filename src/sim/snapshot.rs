@@ -311,6 +311,10 @@ pub struct Snapshot {
     /// Bound pods with required pod anti-affinity terms (the scheduler's
     /// InterPodAffinity filter checks them against every incoming pod).
     anti_affinity: Objects,
+    /// Services with a selector (the Endpoints and EndpointSlice
+    /// controllers reconcile them on every pod write in their namespace),
+    /// in namespace then name order.
+    selecting: Objects,
     /// (namespace, controller uid) to the apiserver's refusal of that
     /// controller's last create (the runtime records it; a controller's
     /// `manageReplicasErr`).
@@ -354,6 +358,9 @@ fn same_index_entries(res: ResKey, old: &Value, new: &Value) -> bool {
             && spec(old, "unschedulable") == spec(new, "unschedulable")
             && spec(old, "taints") == spec(new, "taints");
     }
+    if res == res::SERVICES {
+        return selects_pods(old) == selects_pods(new);
+    }
     if res != res::PODS {
         return true;
     }
@@ -363,6 +370,11 @@ fn same_index_entries(res: ResKey, old: &Value, new: &Value) -> bool {
         && podutil::is_ready(old) == podutil::is_ready(new)
         && meta::labels(old) == meta::labels(new)
         && same_indexed_spec(old, new)
+}
+
+/// Whether a Service has a selector the endpoint controllers act on.
+fn selects_pods(svc: &Value) -> bool {
+    crate::sim::controllers::endpointutil::selector(svc).is_some()
 }
 
 /// Whether two versions of a pod sit in the same place in every index but
@@ -475,6 +487,19 @@ impl Snapshot {
                 )
             }
         }
+    }
+
+    /// Keys of the Services in `namespace` that have a selector, by name.
+    pub fn selecting_services<'a>(
+        &'a self,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = ObjectKey> + 'a {
+        let from = (namespace, "");
+        let start = std::ops::Bound::Included(&from as &dyn NamePair);
+        self.selecting
+            .range::<dyn NamePair, _>((start, std::ops::Bound::Unbounded))
+            .take_while(move |((ns, _), _)| ns == namespace)
+            .map(|((ns, name), _)| ObjectKey::new(ns.as_str(), name.as_str()))
     }
 
     /// The Nodes by name, each with its name from the snapshot's own key
@@ -625,6 +650,13 @@ impl Snapshot {
                 if set.is_empty() {
                     self.by_owner.remove(&k);
                 }
+            }
+        }
+        if res == res::SERVICES && selects_pods(obj) {
+            if add {
+                self.selecting.insert(key.clone(), id);
+            } else {
+                self.selecting.remove(key);
             }
         }
         if res == res::NODES {
@@ -1155,6 +1187,49 @@ mod tests {
         // An equal spec built anew compares equal the long way.
         let rebuilt: Value = serde_json::from_str(&old.to_string()).unwrap();
         assert!(same_indexed_spec(&old, &rebuilt));
+    }
+
+    #[test]
+    fn selecting_services_follow_selectors_types_and_namespaces() {
+        let svc = |ns: &str, name: &str, rv: &str, spec: Value| {
+            json!({"metadata": {"namespace": ns, "name": name, "uid": format!("{ns}/{name}"),
+                                "resourceVersion": rv}, "spec": spec})
+        };
+        let keys = |s: &Snapshot, ns: &str| -> Vec<String> {
+            s.selecting_services(ns).map(|k| k.to_string()).collect()
+        };
+        let web = json!({"selector": {"app": "web"}});
+        let mut s = Snapshot::new();
+        for (ns, name, spec) in [
+            ("default", "kubernetes", json!({})),
+            ("default", "web", web.clone()),
+            ("default", "api", json!({"selector": {"app": "api"}})),
+            ("default-x", "other", web.clone()),
+            ("de", "short", web.clone()),
+            ("default", "empty", json!({"selector": {}})),
+            (
+                "default",
+                "ext",
+                json!({"type": "ExternalName", "selector": {"app": "web"}}),
+            ),
+        ] {
+            s.upsert(res::SERVICES, Arc::new(svc(ns, name, "1", spec)));
+        }
+        assert_eq!(keys(&s, "default"), ["default/api", "default/web"]);
+        assert_eq!(keys(&s, "default-x"), ["default-x/other"]);
+        assert_eq!(keys(&s, "d"), Vec::<String>::new());
+        // Losing and gaining a selector, and going away.
+        s.upsert(
+            res::SERVICES,
+            Arc::new(svc("default", "web", "2", json!({}))),
+        );
+        s.upsert(
+            res::SERVICES,
+            Arc::new(svc("default", "kubernetes", "2", web.clone())),
+        );
+        assert_eq!(keys(&s, "default"), ["default/api", "default/kubernetes"]);
+        s.remove(res::SERVICES, &svc("default", "api", "1", json!({})));
+        assert_eq!(keys(&s, "default"), ["default/kubernetes"]);
     }
 
     #[test]

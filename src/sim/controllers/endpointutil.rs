@@ -62,10 +62,7 @@ pub fn selected_pods<'a>(
 /// matter to any of them (its labels may have stopped matching, which the
 /// new object alone cannot tell).
 pub fn services_in(snap: &Snapshot, namespace: &str) -> Vec<ObjectKey> {
-    snap.list(res::SERVICES, Some(namespace))
-        .filter(|s| selector(s).is_some())
-        .map(|s| ObjectKey::of(s))
-        .collect()
+    snap.selecting_services(namespace).collect()
 }
 
 /// `ShouldPodBeInEndpoints`: not terminal, has an IP, and not terminating
