@@ -440,6 +440,14 @@ impl Snapshot {
             .copied()
     }
 
+    /// Whether the snapshot holds `obj` (a version of this very object, not
+    /// a new one of its name): after a store event is taken in, false only
+    /// for a delete.
+    pub fn holds_one_like(&self, res: ResKey, obj: &Value) -> bool {
+        self.get(res, meta::namespace(obj), meta::name(obj))
+            .is_some_and(|held| meta::uid(held) == meta::uid(obj))
+    }
+
     /// An object for a passing look (a check that does not use it): it
     /// does not count as read, and if it is packed it is decoded for the
     /// caller alone, so a sweep of such looks over every pod (the

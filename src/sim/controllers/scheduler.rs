@@ -484,14 +484,32 @@ fn pod_event(pod: &Value, type_: EventType, reason: &str, message: String) -> Ev
     }
 }
 
-impl Scheduler {
-    /// `keys_for`; `deleted` when the runtime says whether it was a delete.
-    fn keys(
+impl Controller for Scheduler {
+    fn name(&self) -> &'static str {
+        COMPONENT
+    }
+
+    fn watches(&self) -> &'static [ResKey] {
+        &[
+            res::PODS,
+            res::NODES,
+            vres::PVCS,
+            vres::PVS,
+            vres::STORAGECLASSES,
+            interpod::NAMESPACES,
+        ]
+    }
+
+    fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
+        self.keys_for_change(snap, r, obj, !snap.holds_one_like(r, obj))
+    }
+
+    fn keys_for_change(
         &self,
         snap: &Snapshot,
         r: ResKey,
         obj: &Value,
-        deleted: Option<bool>,
+        deleted: bool,
     ) -> Vec<ObjectKey> {
         // A claim or volume changed: the pods waiting on that claim.
         if r == vres::PVCS {
@@ -520,11 +538,7 @@ impl Scheduler {
         }
         if r == res::PODS {
             if is_pending_for_us(obj) {
-                let held = match deleted {
-                    Some(deleted) => !deleted,
-                    None => snap.get(r, meta::namespace(obj), meta::name(obj)).is_some(),
-                };
-                return if held {
+                return if !deleted {
                     vec![ObjectKey::of(obj)]
                 } else {
                     Vec::new()
@@ -541,15 +555,7 @@ impl Scheduler {
                 return Vec::new();
             }
             let finished = matches!(podutil::phase(obj), "Succeeded" | "Failed");
-            // Still held (as this very pod, not a new one of its name):
-            // not a delete.
-            let here = || match deleted {
-                Some(deleted) => !deleted,
-                None => snap
-                    .get(r, meta::namespace(obj), meta::name(obj))
-                    .is_some_and(|p| meta::uid(p) == meta::uid(obj)),
-            };
-            if !finished && here() {
+            if !finished && !deleted {
                 return Vec::new();
             }
         }
@@ -559,37 +565,6 @@ impl Scheduler {
             .filter(|p| is_pending_for_us(p))
             .map(|p| ObjectKey::of(p))
             .collect()
-    }
-}
-
-impl Controller for Scheduler {
-    fn name(&self) -> &'static str {
-        COMPONENT
-    }
-
-    fn watches(&self) -> &'static [ResKey] {
-        &[
-            res::PODS,
-            res::NODES,
-            vres::PVCS,
-            vres::PVS,
-            vres::STORAGECLASSES,
-            interpod::NAMESPACES,
-        ]
-    }
-
-    fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
-        self.keys(snap, r, obj, None)
-    }
-
-    fn keys_for_change(
-        &self,
-        snap: &Snapshot,
-        r: ResKey,
-        obj: &Value,
-        deleted: bool,
-    ) -> Vec<ObjectKey> {
-        self.keys(snap, r, obj, Some(deleted))
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {

@@ -894,46 +894,6 @@ impl<'a> Sync<'a> {
     }
 }
 
-impl DeploymentController {
-    /// `keys_for`; `deleted` when the runtime says whether it was a delete.
-    fn keys(
-        &self,
-        snap: &Snapshot,
-        r: ResKey,
-        obj: &Value,
-        deleted: Option<bool>,
-    ) -> Vec<ObjectKey> {
-        let owner_of = |o: &Value, kind: &str| {
-            controller_ref(o)
-                .filter(|c| c.get("kind").and_then(Value::as_str) == Some(kind))
-                .and_then(|c| c.get("name").and_then(Value::as_str))
-                .map(|n| ObjectKey::new(meta::namespace(o), n))
-        };
-        match r {
-            r if r == res::DEPLOYMENTS => vec![ObjectKey::of(obj)],
-            r if r == res::REPLICASETS => owner_of(obj, "Deployment").into_iter().collect(),
-            // Only a pod's deletion matters (Recreate waits for the old
-            // pods to go), as upstream's only pod handler is `deletePod`:
-            // the ReplicaSets' status carries the rest. A pod still in the
-            // snapshot was added or updated.
-            _ if match deleted {
-                Some(deleted) => !deleted,
-                None => snap
-                    .get(res::PODS, meta::namespace(obj), meta::name(obj))
-                    .is_some_and(|p| meta::uid(p) == meta::uid(obj)),
-            } =>
-            {
-                Vec::new()
-            }
-            _ => owner_of(obj, "ReplicaSet")
-                .and_then(|k| snap.get(res::REPLICASETS, &k.namespace, &k.name))
-                .and_then(|rs| owner_of(rs, "Deployment"))
-                .into_iter()
-                .collect(),
-        }
-    }
-}
-
 impl Controller for DeploymentController {
     /// Its status patch changes nothing its next reconcile reads to decide
     /// (upstream's own update handler requeues it for a no-op sync).
@@ -950,7 +910,7 @@ impl Controller for DeploymentController {
     }
 
     fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
-        self.keys(snap, r, obj, None)
+        self.keys_for_change(snap, r, obj, !snap.holds_one_like(r, obj))
     }
 
     fn keys_for_change(
@@ -960,7 +920,25 @@ impl Controller for DeploymentController {
         obj: &Value,
         deleted: bool,
     ) -> Vec<ObjectKey> {
-        self.keys(snap, r, obj, Some(deleted))
+        let owner_of = |o: &Value, kind: &str| {
+            controller_ref(o)
+                .filter(|c| c.get("kind").and_then(Value::as_str) == Some(kind))
+                .and_then(|c| c.get("name").and_then(Value::as_str))
+                .map(|n| ObjectKey::new(meta::namespace(o), n))
+        };
+        match r {
+            r if r == res::DEPLOYMENTS => vec![ObjectKey::of(obj)],
+            r if r == res::REPLICASETS => owner_of(obj, "Deployment").into_iter().collect(),
+            // Only a pod's deletion matters (Recreate waits for the old
+            // pods to go), as upstream's only pod handler is `deletePod`:
+            // the ReplicaSets' status carries the rest.
+            _ if !deleted => Vec::new(),
+            _ => owner_of(obj, "ReplicaSet")
+                .and_then(|k| snap.get(res::REPLICASETS, &k.namespace, &k.name))
+                .and_then(|rs| owner_of(rs, "Deployment"))
+                .into_iter()
+                .collect(),
+        }
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
