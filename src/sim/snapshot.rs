@@ -440,6 +440,13 @@ impl Snapshot {
             .copied()
     }
 
+    /// Whether the snapshot holds any object of `res` (most clusters have
+    /// no PodDisruptionBudget, ResourceQuota, DaemonSet, StatefulSet or
+    /// Job to route a pod write to).
+    pub fn holds_any(&self, res: ResKey) -> bool {
+        self.objects.get(&res).is_some_and(|o| !o.is_empty())
+    }
+
     /// Whether the snapshot holds `obj` (a version of this very object, not
     /// a new one of its name): after a store event is taken in, false only
     /// for a delete.
@@ -1238,6 +1245,17 @@ mod tests {
         assert_eq!(keys(&s, "default"), ["default/api", "default/kubernetes"]);
         s.remove(res::SERVICES, &svc("default", "api", "1", json!({})));
         assert_eq!(keys(&s, "default"), ["default/kubernetes"]);
+    }
+
+    #[test]
+    fn holds_any_follows_the_first_and_last_object_of_a_resource() {
+        let mut s = Snapshot::new();
+        assert!(!s.holds_any(res::PODS));
+        s.upsert(res::PODS, Arc::new(pod("a", "u1", "1")));
+        assert!(s.holds_any(res::PODS));
+        assert!(!s.holds_any(res::NODES));
+        s.remove(res::PODS, &pod("a", "u1", "1"));
+        assert!(!s.holds_any(res::PODS));
     }
 
     #[test]

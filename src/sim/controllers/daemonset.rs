@@ -254,6 +254,10 @@ impl Controller for DaemonSetController {
                 .map(|d| ObjectKey::of(d))
                 .collect();
         }
+        // With no DaemonSet held, an owner's reconcile would find none.
+        if !snap.holds_any(hres::DAEMONSETS) {
+            return Vec::new();
+        }
         controller_key(obj, "DaemonSet")
     }
 

@@ -365,6 +365,9 @@ impl Controller for DisruptionController {
         if r == PDBS {
             return vec![ObjectKey::of(obj)];
         }
+        if !snap.holds_any(PDBS) {
+            return Vec::new();
+        }
         let ns = meta::namespace(obj);
         snap.list(PDBS, Some(ns))
             .filter(|pdb| r != res::PODS || selects(pdb, obj))

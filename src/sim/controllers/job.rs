@@ -163,9 +163,13 @@ impl Controller for JobController {
         &[res::JOBS, res::PODS]
     }
 
-    fn keys_for(&self, _snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
+    fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
         if r == res::JOBS {
             return vec![ObjectKey::of(obj)];
+        }
+        // With no Job held, an owner's reconcile would find none.
+        if !snap.holds_any(res::JOBS) {
+            return Vec::new();
         }
         controller_key(obj, "Job")
     }

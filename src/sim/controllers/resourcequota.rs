@@ -127,6 +127,9 @@ impl Controller for ResourceQuotaController {
             }
             return keys;
         }
+        if !snap.holds_any(RESOURCEQUOTAS) {
+            return Vec::new();
+        }
         snap.list(RESOURCEQUOTAS, Some(meta::namespace(obj)))
             .map(|q| ObjectKey::of(q))
             .collect()

@@ -212,11 +212,12 @@ impl Controller for StatefulSetController {
         ]
     }
 
-    fn keys_for(&self, _snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
+    fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
         if r == hres::STATEFULSETS {
             return vec![ObjectKey::of(obj)];
         }
-        if r == hres::PVCS {
+        // With no StatefulSet held, an owner's reconcile would find none.
+        if r == hres::PVCS || !snap.holds_any(hres::STATEFULSETS) {
             return Vec::new();
         }
         controller_key(obj, "StatefulSet")
