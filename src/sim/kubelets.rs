@@ -257,7 +257,7 @@ impl Kubelets {
         }
     }
 
-    fn service_env_for(&self, st: &mut State, ns: &str, links: bool) -> Arc<Vec<(String, String)>> {
+    fn service_env_for(&self, st: &mut State, ns: &str, links: bool) -> ServiceEnv {
         let k = (ns.to_string(), links);
         if let Some(v) = st.service_env.get(&k) {
             return v.clone();

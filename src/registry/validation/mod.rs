@@ -145,7 +145,7 @@ pub(crate) fn ch(path: &str, name: &str) -> String {
 }
 /// `path.Index(i)`.
 pub(crate) fn idx(path: &str, i: usize) -> String {
-    let mut digits = itoa_buf();
+    let mut digits = [0; 20];
     concat(&[path, "[", itoa(i, &mut digits), "]"])
 }
 /// `path.Key(k)`.
@@ -162,12 +162,7 @@ fn concat(parts: &[&str]) -> String {
     out
 }
 
-/// Room for the decimal digits of any `usize`.
-fn itoa_buf() -> [u8; 20] {
-    [0; 20]
-}
-
-/// `i` in decimal, written at the end of `buf`.
+/// `i` in decimal, written at the end of `buf` (room for any `usize`).
 fn itoa(mut i: usize, buf: &mut [u8; 20]) -> &str {
     let mut at = buf.len();
     loop {
