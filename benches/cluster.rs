@@ -14,6 +14,7 @@
 
 #![allow(clippy::disallowed_methods)] // benchmarks measure real time
 
+use kdrill::allocator::Allocator;
 use kdrill::api::resource;
 use kdrill::registry::Registry;
 use kdrill::registry::options::WriteOptions;
@@ -24,7 +25,6 @@ use kdrill::sim::runtime::Runtime;
 use kdrill::sim::snapshot::res;
 use kdrill::sim::workload::catalog::Catalog;
 use kdrill::store::Store;
-use mimalloc::MiMalloc;
 use serde_json::{Value, json};
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Arc;
@@ -40,16 +40,16 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { MiMalloc.alloc(layout) }
+        unsafe { Allocator.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { MiMalloc.dealloc(ptr, layout) }
+        unsafe { Allocator.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         LIVE.fetch_add(new_size, Ordering::Relaxed);
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { MiMalloc.realloc(ptr, layout, new_size) }
+        unsafe { Allocator.realloc(ptr, layout, new_size) }
     }
 }
 

@@ -14,7 +14,7 @@
 
 /// The allocator of the `kdrill` binary (src/main.rs).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: kdrill::allocator::Allocator = kdrill::allocator::Allocator;
 
 use kdrill::api::{meta, resource};
 use kdrill::registry::Registry;

@@ -11,7 +11,7 @@
 
 /// The allocator of the `kdrill` binary (src/main.rs).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: kdrill::allocator::Allocator = kdrill::allocator::Allocator;
 
 use axum::body::Body;
 use axum::http::Request;

@@ -6,6 +6,7 @@
 //! `backend` wires a cluster together; `cli` composes everything.
 //! `sim::clock` and `sim::rng` are leaves any layer may use.
 
+pub mod allocator;
 pub mod api;
 pub mod backend;
 pub mod cli;

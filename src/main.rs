@@ -1,12 +1,10 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-/// mimalloc rather than glibc's malloc: the simulated cluster holds its
-/// objects as many small strings and maps, where glibc spends a 32-byte
-/// chunk on a 4-byte key and mimalloc 8 bytes (README, Performance).
-/// The benchmarks use it too, so they measure what this binary does.
+/// mimalloc (`kdrill::allocator`). The benchmarks use it too, so they
+/// measure what this binary does.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: kdrill::allocator::Allocator = kdrill::allocator::Allocator;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
