@@ -6,15 +6,16 @@
 use serde_json::{Map, Value};
 
 /// An object of the `Some` entries, in one allocation of exactly their
-/// number. Keys in sorted order are each placed by one comparison.
+/// number. Keys given in sorted order are taken as they are (one
+/// comparison each); others are sorted.
 pub fn object<const N: usize>(entries: [(&str, Option<Value>); N]) -> Value {
-    let mut map = Map::with_capacity(entries.iter().filter(|(_, v)| v.is_some()).count());
+    let mut present = Vec::with_capacity(entries.iter().filter(|(_, v)| v.is_some()).count());
     for (k, v) in entries {
         if let Some(v) = v {
-            map.insert(k.to_string(), v);
+            present.push((k.to_string(), v));
         }
     }
-    Value::Object(map)
+    Value::Object(Map::from_iter(present))
 }
 
 /// A string value.

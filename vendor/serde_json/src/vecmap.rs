@@ -274,13 +274,24 @@ impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
 }
 
 impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
+    /// The entries as they come (a vector is taken over as it is, without
+    /// a copy), sorted only if they are not in key order already; of
+    /// entries with equal keys the last one stays, as `insert` keeps it.
     fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
-        let iter = iter.into_iter();
-        // Room for the entries the iterator says it has at least (all of
-        // them, for a vector or an array): one allocation, not one per key.
-        let mut map = VecMap::with_capacity(iter.size_hint().0);
-        map.extend(iter);
-        map
+        let mut entries: Vec<(K, V)> = iter.into_iter().collect();
+        if entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            return VecMap { entries };
+        }
+        // Stable: equal keys keep the order they came in.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut unique: Vec<(K, V)> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match unique.last_mut() {
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => unique.push(entry),
+            }
+        }
+        VecMap { entries: unique }
     }
 }
 
