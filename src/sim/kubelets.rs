@@ -850,26 +850,25 @@ impl Controller for KubeletController {
     }
 
     fn keys_for(&self, snap: &Snapshot, res: ResKey, obj: &Value) -> Vec<ObjectKey> {
+        if res == res::PODS {
+            let key = ObjectKey::of(obj);
+            let mut st = self.0.lock();
+            return match st.pods.get_mut(&key) {
+                Some(e) => {
+                    if e.written_rv.is_some() && e.written_rv == meta::resource_version(obj) {
+                        // The event of the kubelet's own status write.
+                        return Vec::new();
+                    }
+                    e.written_rv = None;
+                    vec![key]
+                }
+                None if node_name(obj).is_some() => vec![key],
+                None => Vec::new(),
+            };
+        }
         let ns = meta::namespace(obj);
         let name = meta::name(obj);
         match res {
-            r if r == res::PODS => {
-                let key = ObjectKey::of(obj);
-                let mut st = self.0.lock();
-                let ours = st.pods.get(&key).and_then(|e| e.written_rv);
-                if ours.is_some() && ours == meta::resource_version(obj) {
-                    // The event of the kubelet's own status write.
-                    return Vec::new();
-                }
-                if let Some(e) = st.pods.get_mut(&key) {
-                    e.written_rv = None;
-                    vec![key]
-                } else if node_name(obj).is_some() {
-                    vec![key]
-                } else {
-                    Vec::new()
-                }
-            }
             r if r == res::NODES => {
                 // Gone from the snapshot: deleted, and its pods lose their node.
                 let inputs = snap.get(res::NODES, "", name).map(|_| node_inputs(obj));

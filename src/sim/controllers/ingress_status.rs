@@ -105,7 +105,9 @@ impl Controller for IngressStatusController {
         if r == res::INGRESSES {
             return vec![ObjectKey::of(obj)];
         }
-        if r == core_res::PODS && meta::namespace(obj) != NAMESPACE {
+        if !snap.holds_any(res::INGRESSES)
+            || r == core_res::PODS && meta::namespace(obj) != NAMESPACE
+        {
             return Vec::new();
         }
         snap.list(res::INGRESSES, None)
@@ -168,6 +170,27 @@ mod tests {
 
     fn nginx_class() -> Value {
         json!({"metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}})
+    }
+
+    #[test]
+    fn pod_writes_wake_every_ingress_only_from_the_controller_namespace() {
+        let c = IngressStatusController;
+        let ing = ingress("web", Some("nginx"), json!({}));
+        let keys = |objs: Vec<(ResKey, Value)>, r: ResKey, obj: &Value| {
+            c.keys_for(&Snapshot::from_objects(objs), r, obj)
+        };
+        let controller = controller_pod(true);
+        let mut elsewhere = controller_pod(true);
+        elsewhere["metadata"]["namespace"] = json!("default");
+        // No Ingress held: nothing to publish.
+        assert!(keys(vec![], core_res::PODS, &controller).is_empty());
+        let held = vec![(res::INGRESSES, ing.clone())];
+        assert_eq!(
+            keys(held.clone(), core_res::PODS, &controller),
+            [ObjectKey::of(&ing)]
+        );
+        assert!(keys(held.clone(), core_res::PODS, &elsewhere).is_empty());
+        assert_eq!(keys(held, res::INGRESSES, &ing), [ObjectKey::of(&ing)]);
     }
 
     fn run(ing: Value, pod: Option<Value>) -> Vec<Value> {

@@ -518,6 +518,9 @@ impl Controller for PersistentVolumeController {
                 .filter(|c| !vu::bind_completed(c) && vu::claim_class(c) == meta::name(obj))
                 .map(|c| ObjectKey::of(c))
                 .collect()
+        } else if !snap.holds_any(res::PVCS) {
+            // No claim to wait for (most pods of most clusters).
+            Vec::new()
         } else {
             // A pod's claims, while they wait for it.
             let ns = meta::namespace(obj);

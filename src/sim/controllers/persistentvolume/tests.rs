@@ -388,3 +388,23 @@ fn a_claim_that_lost_its_volume_is_lost() {
         "Lost"
     );
 }
+
+#[test]
+fn a_pod_write_wakes_the_claims_it_waits_for_and_only_those() {
+    let c = PersistentVolumeController;
+    let p = pod("app", "data", "node-1");
+    let keys = |objs: Objects| c.keys_for(&snap(objs), res::PODS, &p);
+    // No claim held at all, or not the pod's: nothing to wake.
+    assert!(keys(vec![standard()]).is_empty());
+    let other = claim("other", Some("standard"), &["ReadWriteOnce"], "1Gi");
+    assert!(keys(vec![standard(), (res::PVCS, other.clone())]).is_empty());
+    // The pod's pending claim is woken; once bound it no longer waits.
+    let pending = claim("data", Some("standard"), &["ReadWriteOnce"], "1Gi");
+    assert_eq!(
+        keys(vec![(res::PVCS, other), (res::PVCS, pending.clone())]),
+        [ckey("data")]
+    );
+    let mut bound = pending;
+    bound["metadata"]["annotations"] = json!({"pv.kubernetes.io/bind-completed": "yes"});
+    assert!(keys(vec![(res::PVCS, bound)]).is_empty());
+}
