@@ -285,24 +285,28 @@ impl Registry {
             ));
         }
         self.check_namespace(info, ns, &name)?;
-        // System fields.
+        // System fields: what the body says is dropped, and the server's
+        // own set, in one pass over the metadata.
+        let uid = self.rng.uuid();
+        let created = self.now();
         if let Some(md) = meta::metadata_mut(&mut obj) {
-            for f in [
-                "uid",
-                "resourceVersion",
-                "deletionTimestamp",
-                "deletionGracePeriodSeconds",
-                "managedFields",
-                "selfLink",
-                "generation",
-            ] {
-                md.remove(f);
+            md.retain(|k, _| {
+                !matches!(
+                    k.as_str(),
+                    "uid"
+                        | "resourceVersion"
+                        | "deletionTimestamp"
+                        | "deletionGracePeriodSeconds"
+                        | "managedFields"
+                        | "selfLink"
+                        | "generation"
+                )
+            });
+            md.insert("uid".into(), uid.into());
+            md.insert("creationTimestamp".into(), created.into());
+            if strategy::tracks_generation(info) {
+                md.insert("generation".into(), 1.into());
             }
-        }
-        meta::set_meta(&mut obj, "uid", self.rng.uuid());
-        meta::set_meta(&mut obj, "creationTimestamp", self.now());
-        if strategy::tracks_generation(info) {
-            meta::set_meta(&mut obj, "generation", 1);
         }
         defaults::apply_defaults(info.group, info.kind, &mut obj);
         strategy::prepare_create(info, &mut obj);

@@ -306,8 +306,8 @@ pub struct Snapshot {
     /// scheduler reads them for every node and every pod) and what its
     /// active pods request: one entry, found with one lookup.
     node_index: FxMap<String, NodeEntry>,
-    /// (namespace, controller uid) to totals of its active pods.
-    owned_pods: FxMap<(String, String), OwnedPods>,
+    /// Namespace, then controller uid, to totals of its active pods.
+    owned_pods: FxMap<String, FxMap<String, OwnedPods>>,
     /// Bound pods with required pod anti-affinity terms (the scheduler's
     /// InterPodAffinity filter checks them against every incoming pod).
     anti_affinity: Objects,
@@ -570,7 +570,8 @@ impl Snapshot {
     /// `podutil::is_active`).
     pub fn owned_pod_counts(&self, namespace: &str, uid: &str) -> OwnedPods {
         self.owned_pods
-            .get(&(namespace.to_string(), uid.to_string()))
+            .get(namespace)
+            .and_then(|by_uid| by_uid.get(uid))
             .cloned()
             .unwrap_or_default()
     }
@@ -642,15 +643,38 @@ impl Snapshot {
     /// Takes an active pod of `namespace` into (`add`) or out of its
     /// owner's pod totals.
     fn count_owned(&mut self, namespace: &str, pod: &Value, add: bool) {
-        if let Some(uid) = controller_uid(pod)
-            && podutil::is_active(pod)
-        {
-            let k = (namespace.to_string(), uid.to_string());
-            let totals = self.owned_pods.entry(k.clone()).or_default();
+        let Some(uid) = controller_uid(pod) else {
+            return;
+        };
+        if !podutil::is_active(pod) {
+            return;
+        }
+        // Looked up by the borrowed names; copied only for a new entry
+        // (taking out of totals that are not there changes nothing).
+        if !self.owned_pods.contains_key(namespace) {
+            if !add {
+                return;
+            }
+            self.owned_pods
+                .insert(namespace.to_string(), FxMap::default());
+        }
+        let Some(by_uid) = self.owned_pods.get_mut(namespace) else {
+            return;
+        };
+        if !by_uid.contains_key(uid) {
+            if !add {
+                return;
+            }
+            by_uid.insert(uid.to_string(), OwnedPods::default());
+        }
+        if let Some(totals) = by_uid.get_mut(uid) {
             totals.change(pod, add);
             if totals.active == 0 {
-                self.owned_pods.remove(&k);
+                by_uid.remove(uid);
             }
+        }
+        if by_uid.is_empty() {
+            self.owned_pods.remove(namespace);
         }
     }
 
@@ -1093,6 +1117,7 @@ mod tests {
         s.upsert(res::PODS, Arc::new(deleting));
         assert_eq!(s.owned_pod_counts("default", "rs"), OwnedPods::default());
         assert_eq!(s.owned_pod_counts("other", "rs").active, 0);
+        assert!(s.owned_pods.is_empty(), "no totals are kept for nobody");
     }
 
     /// Everything the indexes answer, to compare two snapshots.
