@@ -24,7 +24,9 @@ use crate::sim::ingress::IngressObjects;
 use crate::sim::kubelet::api_client::InCluster;
 use crate::sim::kubelet::service_env::service_env;
 use crate::sim::kubelet::view::{self, ExecError, ExecOutput, ExecRequest};
-use crate::sim::kubelet::{self, CState, NodeView, PodInput, PodMemory, ServiceEnv, World};
+use crate::sim::kubelet::{
+    self, CState, NodeView, PodInput, PodMemory, PodSpec, ServiceEnv, World,
+};
 use crate::sim::network::{self, Caller, ClusterView, PodInfo, PodNetwork, Serving};
 use crate::sim::recorder::Recorder;
 use crate::sim::rng::Rng;
@@ -36,6 +38,7 @@ use crate::store::ResKey;
 use crate::store::fxhash::FxBuildHasher;
 use jiff::Timestamp;
 use serde_json::Value;
+use serde_json::map::{Map, MapWeak};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -60,6 +63,43 @@ struct PodEntry {
     /// The resourceVersion of the kubelet's own last status write, so the
     /// watch event it causes does not trigger another sync.
     written_rv: Option<u64>,
+    /// The pod's spec as the last sync parsed it.
+    parsed: Option<Parsed>,
+}
+
+/// A pod's spec as the kubelet parsed it, and what it refers to: kept
+/// while the pod's spec is the very same (a status write carries the
+/// spec over unchanged, so a pod's second sync need not parse it again).
+struct Parsed {
+    /// The spec it was parsed from.
+    spec: Option<MapWeak>,
+    pod: PodSpec,
+    refs: Arc<References>,
+}
+
+impl Parsed {
+    /// `held` again, with the pod's deletion read anew, when `pod`'s spec
+    /// is the one `held` was parsed from; else a fresh parse.
+    fn of(pod: &Value, held: Option<&Parsed>) -> Parsed {
+        let spec = pod.get("spec").and_then(Value::as_object);
+        if let Some(held) = held
+            && let (Some(weak), Some(spec)) = (&held.spec, spec)
+            && weak.is(spec)
+        {
+            let mut again = held.pod.clone();
+            again.read_deletion(pod);
+            return Parsed {
+                spec: held.spec.clone(),
+                pod: again,
+                refs: held.refs.clone(),
+            };
+        }
+        Parsed {
+            spec: spec.map(Map::downgrade),
+            pod: PodSpec::parse(pod),
+            refs: Arc::new(references(pod)),
+        }
+    }
 }
 
 /// What a node's kubelet and container runtime hold (shared with the
@@ -281,20 +321,19 @@ impl Kubelets {
         v
     }
 
-    fn world(&self, st: &mut State, pod: &Value) -> World {
+    fn world(&self, st: &mut State, pod: &Value, refs: &References) -> World {
         let links = pod
             .at("/spec/enableServiceLinks")
             .and_then(Value::as_bool)
             .unwrap_or(true);
         let env = self.service_env_for(st, meta::namespace(pod), links);
-        self.fetch_world(pod, env)
+        self.fetch_world(pod, env, refs)
     }
 
     /// The objects a pod references, with these service variables.
-    fn fetch_world(&self, pod: &Value, service_env: ServiceEnv) -> World {
+    fn fetch_world(&self, pod: &Value, service_env: ServiceEnv, refs: &References) -> World {
         let ns = meta::namespace(pod);
         let store = &self.registry.store;
-        let refs = references(pod);
         let fetch = |res: ResKey, names: &BTreeSet<String>| {
             names
                 .iter()
@@ -447,7 +486,11 @@ impl Kubelets {
 
     /// Reads what a pod's sync needs; None when the pod is not (or no
     /// longer) on a node that exists.
-    fn inputs(&self, st: &mut State, key: &ObjectKey) -> Option<(Arc<Value>, NodeView, World)> {
+    fn inputs(
+        &self,
+        st: &mut State,
+        key: &ObjectKey,
+    ) -> Option<(Arc<Value>, NodeView, World, Parsed)> {
         let store = &self.registry.store;
         let Some(pod) = store.get(res::PODS, &key.namespace, &key.name) else {
             Self::forget(st, key);
@@ -464,8 +507,9 @@ impl Kubelets {
         let node = store.get(res::NODES, "", &node_name)?;
         let has_ip = st.pods.get(key).is_some_and(|e| e.memory.pod_ip.is_some());
         let view = self.node_view(st, &node, !has_ip);
-        let world = self.world(st, &pod);
-        Some((pod, view, world))
+        let parsed = Parsed::of(&pod, st.pods.get(key).and_then(|e| e.parsed.as_ref()));
+        let world = self.world(st, &pod, &parsed.refs);
+        Some((pod, view, world, parsed))
     }
 
     /// The kubelet's memory of a pod, borrowed from `st` (no copy: the
@@ -476,7 +520,7 @@ impl Kubelets {
     }
 
     fn sync_locked(&self, st: &mut State, key: &ObjectKey) -> Option<Timestamp> {
-        let (pod, node, world) = self.inputs(st, key)?;
+        let (pod, node, world, parsed) = self.inputs(st, key)?;
         // Evicted by the eviction manager: its containers are gone; the
         // pod object stays (Failed, Evicted) until someone deletes it.
         if kubelet_eviction::is_evicted(&pod) {
@@ -516,6 +560,7 @@ impl Kubelets {
         let mut out = kubelet::sync_pod(
             &PodInput {
                 pod: &pod,
+                parsed: Some(&parsed.pod),
                 node: &node,
                 world: &world,
                 memory,
@@ -600,6 +645,7 @@ impl Kubelets {
                 node: host.clone(),
                 memory: out.memory,
                 written_rv,
+                parsed: Some(parsed),
             }),
         );
         out.wake_at
@@ -673,7 +719,7 @@ impl Kubelets {
     ) -> Option<T> {
         let mut st = self.lock();
         self.sync_locked(&mut st, key);
-        let (pod, node, world) = self.inputs(&mut st, key)?;
+        let (pod, node, world, parsed) = self.inputs(&mut st, key)?;
         let now = self.registry.clock.now();
         let serving = PodServing {
             kubelets: self,
@@ -686,6 +732,7 @@ impl Kubelets {
         Some(f(
             &PodInput {
                 pod: &pod,
+                parsed: Some(&parsed.pod),
                 node: &node,
                 world: &world,
                 memory,
@@ -754,7 +801,7 @@ impl Kubelets {
     pub fn usage(&self, namespace: &str, pod: &str) -> Vec<ContainerUsage> {
         let key = ObjectKey::new(namespace, pod);
         let mut st = self.lock();
-        let Some((pod, node, world)) = self.inputs(&mut st, &key) else {
+        let Some((pod, node, world, parsed)) = self.inputs(&mut st, &key) else {
             return Vec::new();
         };
         let now = self.registry.clock.now();
@@ -762,6 +809,7 @@ impl Kubelets {
         let memory = Self::memory(&st, &key, &fresh);
         let input = PodInput {
             pod: &pod,
+            parsed: Some(&parsed.pod),
             node: &node,
             world: &world,
             memory,
@@ -816,9 +864,12 @@ impl Serving for PodServing<'_> {
             ..NodeView::default()
         };
         // The destination's own calls do not matter for what it serves.
-        let world = self.kubelets.fetch_world(&obj, Arc::default());
+        let world = self
+            .kubelets
+            .fetch_world(&obj, Arc::default(), &references(&obj));
         let input = PodInput {
             pod: &obj,
+            parsed: None,
             node: &node,
             world: &world,
             memory: &entry.memory,
@@ -1212,6 +1263,42 @@ mod tests {
             .count();
         assert_eq!(system, 2, "the two CoreDNS replicas run");
         assert_eq!(used, 1 + system);
+    }
+
+    #[test]
+    fn a_parse_is_kept_while_the_spec_is_the_very_same() {
+        let pod = json!({"metadata": {"name": "p", "namespace": "default", "uid": "u"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}],
+                     "terminationGracePeriodSeconds": 20,
+                     "volumes": [{"name": "cfg", "configMap": {"name": "cm"}}]},
+            "status": {"phase": "Pending"}});
+        let first = Parsed::of(&pod, None);
+        assert_eq!(first.pod.containers[0].name, "c");
+        assert!(first.refs.config_maps.contains("cm"));
+        // A status write (a clone with other status) keeps the spec's
+        // entries: the parse is kept, and a deletion is read anew.
+        let mut written = pod.clone();
+        written["status"]["phase"] = json!("Running");
+        written["metadata"]["deletionTimestamp"] = json!("2025-05-01T10:00:00Z");
+        written["metadata"]["deletionGracePeriodSeconds"] = json!(5);
+        let again = Parsed::of(&written, Some(&first));
+        assert!(Arc::ptr_eq(&again.refs, &first.refs), "kept");
+        assert!(again.pod.deleting && !first.pod.deleting);
+        assert_eq!((again.pod.grace, first.pod.grace), (5, 20));
+        // A spec changed in place, or an equal spec built anew, is parsed.
+        let mut changed = written.clone();
+        changed["spec"]["containers"][0]["name"] = json!("d");
+        let fresh = Parsed::of(&changed, Some(&again));
+        assert!(!Arc::ptr_eq(&fresh.refs, &first.refs));
+        assert_eq!(fresh.pod.containers[0].name, "d");
+        let rebuilt: Value = serde_json::from_str(&pod.to_string()).unwrap();
+        let fresh = Parsed::of(&rebuilt, Some(&first));
+        assert!(!Arc::ptr_eq(&fresh.refs, &first.refs));
+        // The kept parse does not keep the spec alive: once every copy is
+        // gone, a new spec is never taken for it.
+        drop((pod, written, changed, rebuilt));
+        let next = json!({"spec": {"containers": [{"name": "x", "image": "busybox"}]}});
+        assert_eq!(Parsed::of(&next, Some(&first)).pod.containers[0].name, "x");
     }
 
     #[test]

@@ -113,6 +113,7 @@ impl Sim {
         let out = sync_pod(
             &PodInput {
                 pod: &self.pod,
+                parsed: None,
                 node: &self.node,
                 world: &World {
                     config_maps: [(

@@ -1176,7 +1176,10 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
     let mut mem = input.memory.clone();
     let mut ctx = Ctx {
         input,
-        pod: PodSpec::parse(input.pod),
+        pod: input
+            .parsed
+            .cloned()
+            .unwrap_or_else(|| PodSpec::parse(input.pod)),
         rng,
         events: Vec::new(),
         pulled: Vec::new(),

@@ -7,7 +7,7 @@
 //! states, restart counts, back-off timers, logs) and calls
 //!
 //! ```ignore
-//! let out = kubelet::sync_pod(&PodInput { pod, node, world, memory: &mem, catalog, network }, clock.now(), &rng);
+//! let out = kubelet::sync_pod(&PodInput { pod, parsed: None, node, world, memory: &mem, catalog, network }, clock.now(), &rng);
 //! ```
 //!
 //! whenever the pod, its ConfigMaps/Secrets, or the node change, and at
@@ -61,6 +61,7 @@ pub use memory::{
     Conditions, ContainerMap, Empty, LogBuf, LogIter, LogWriter, Mount, ProbeState, Sparse,
 };
 pub use probe::{Served, serve};
+pub use spec::PodSpec;
 pub use status::host_octet;
 
 /// The node the pod runs on, as the kubelet sees it.
@@ -102,6 +103,9 @@ pub struct World {
 pub struct PodInput<'a> {
     /// The pod as stored (JSON).
     pub pod: &'a Value,
+    /// `pod` parsed already, if the caller has it (the kubelets keep each
+    /// pod's parse while its spec stays the same).
+    pub parsed: Option<&'a spec::PodSpec>,
     pub node: &'a NodeView,
     pub world: &'a World,
     pub memory: &'a PodMemory,

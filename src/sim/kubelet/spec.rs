@@ -204,26 +204,21 @@ pub struct PodSpec {
     pub containers: Arc<[CSpec]>,
     pub volumes: Vec<Value>,
     pub pull_secrets: Vec<String>,
+    /// `spec.terminationGracePeriodSeconds` (30 when unset).
+    spec_grace: i64,
 }
 
 impl PodSpec {
     pub fn parse(pod: &Value) -> Self {
-        let spec_grace = int(pod, "/spec/terminationGracePeriodSeconds", 30);
-        let grace = pod
-            .at("/metadata/deletionGracePeriodSeconds")
-            .and_then(Value::as_i64)
-            .unwrap_or(spec_grace)
-            .clamp(0, 1 << 31);
         let rp = s(pod, "/spec/restartPolicy");
-        Self {
+        let mut parsed = Self {
             name: s(pod, "/metadata/name"),
             namespace: s(pod, "/metadata/namespace"),
             uid: s(pod, "/metadata/uid"),
             restart_policy: if rp.is_empty() { "Always".into() } else { rp },
-            grace,
-            deleting: pod
-                .at("/metadata/deletionTimestamp")
-                .is_some_and(|d| !d.is_null()),
+            grace: 0,
+            deleting: false,
+            spec_grace: int(pod, "/spec/terminationGracePeriodSeconds", 30),
             init: arr(pod, "/spec/initContainers")
                 .iter()
                 .map(|c| CSpec::parse(c, true))
@@ -238,7 +233,23 @@ impl PodSpec {
                 .map(|x| s(x, "/name"))
                 .filter(|n| !n.is_empty())
                 .collect(),
-        }
+        };
+        parsed.read_deletion(pod);
+        parsed
+    }
+
+    /// Reads the pod's deletion (`deletionTimestamp`, and the grace period
+    /// it was given) from `pod`: between two versions of one pod with the
+    /// same spec, the only fields here that can differ.
+    pub fn read_deletion(&mut self, pod: &Value) {
+        self.grace = pod
+            .at("/metadata/deletionGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(self.spec_grace)
+            .clamp(0, 1 << 31);
+        self.deleting = pod
+            .at("/metadata/deletionTimestamp")
+            .is_some_and(|d| !d.is_null());
     }
 
     /// `format.Pod`: `name_namespace(uid)`.

@@ -55,6 +55,7 @@ impl Sim {
         let out = sync_pod(
             &PodInput {
                 pod: &self.pod,
+                parsed: None,
                 node: &self.node,
                 world: &self.world,
                 memory: &self.mem,

@@ -31,8 +31,15 @@ fn find<'a>(pod: &'a PodSpec, name: &str) -> Option<&'a CSpec> {
 
 /// The container `name` if it is running at `now`.
 pub fn running(input: &PodInput<'_>, name: &str, now: Timestamp) -> Option<Running> {
-    let pod = PodSpec::parse(input.pod);
-    let c = find(&pod, name)?;
+    let parsed;
+    let pod = match input.parsed {
+        Some(p) => p,
+        None => {
+            parsed = PodSpec::parse(input.pod);
+            &parsed
+        }
+    };
+    let c = find(pod, name)?;
     let CState::Running { id, started, .. } = &input.memory.containers.get(name)?.state else {
         return None;
     };

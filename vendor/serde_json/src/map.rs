@@ -51,6 +51,24 @@ type BuildHasherImpl = std::collections::hash_map::RandomState;
 #[cfg(all(feature = "preserve_order", not(feature = "std")))]
 type BuildHasherImpl = foldhash::fast::RandomState;
 
+/// kdrill's patch: a weak handle on a map's entries ([`Map::downgrade`]).
+/// While it exists their allocation is not reused, so [`MapWeak::is`] can
+/// only be true for a map that shares the entries the handle was taken
+/// from; and as shared entries are copied before any write, such a map
+/// holds what that map held then.
+#[cfg(not(feature = "preserve_order"))]
+#[derive(Clone, Debug)]
+pub struct MapWeak(alloc::sync::Weak<BTreeMap<String, Value>>);
+
+#[cfg(not(feature = "preserve_order"))]
+impl MapWeak {
+    /// Whether `map` shares the entries this handle was taken from.
+    #[inline]
+    pub fn is(&self, map: &Map<String, Value>) -> bool {
+        core::ptr::eq(self.0.as_ptr(), Arc::as_ptr(&map.map))
+    }
+}
+
 impl Map<String, Value> {
     /// Makes a new empty Map.
     #[inline]
@@ -104,6 +122,14 @@ impl Map<String, Value> {
     #[inline]
     pub fn shares(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.map, &other.map)
+    }
+
+    /// kdrill's patch: a handle that tells whether a map is this very one
+    /// (shares its entries) without keeping the entries alive.
+    #[cfg(not(feature = "preserve_order"))]
+    #[inline]
+    pub fn downgrade(&self) -> MapWeak {
+        MapWeak(Arc::downgrade(&self.map))
     }
 
     /// kdrill's patch: drops spare capacity (the map is a sorted vector).
