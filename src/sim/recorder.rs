@@ -9,7 +9,7 @@
 //! bounded however many pods come and go; an event older than that starts
 //! a new Event object again, as it does upstream.
 
-use super::event::EventSpec;
+use super::event::{EventSpec, ObjectRef};
 use super::snapshot::res;
 use crate::api::meta;
 use crate::api::object::{object, text};
@@ -138,6 +138,11 @@ pub struct Recorder {
     /// The last time formatted, and its text (events come in bursts at
     /// one instant of the virtual clock).
     stamp: Option<(jiff::Timestamp, String)>,
+    /// The last `involvedObject` and `source` built, shared with the next
+    /// Event that has the same (a kubelet's events about one container
+    /// come in a row): a clone of a map copies no entries.
+    involved: Option<Value>,
+    source: Option<Value>,
 }
 
 impl Default for Recorder {
@@ -148,6 +153,8 @@ impl Default for Recorder {
             key: Vec::new(),
             object: Vec::new(),
             stamp: None,
+            involved: None,
+            source: None,
         }
     }
 }
@@ -214,13 +221,24 @@ impl Recorder {
         {
             nanos = last + 1;
         }
-        let mut name = format!("{}.{:x}", spec.involved.name, nanos.max(0));
+        let mut name = event_name(&spec.involved.name, nanos);
         while registry.get(info, ns, &name).is_some() {
             nanos += 1;
-            name = format!("{}.{:x}", spec.involved.name, nanos.max(0));
+            name = event_name(&spec.involved.name, nanos);
         }
         self.last_nanos.insert(&self.object, nanos);
-        let body = event_body(spec, ns, &name, &stamp);
+        let involved = match &self.involved {
+            Some(v) if refers_to(v, &spec.involved) => v.clone(),
+            _ => self
+                .involved
+                .insert(involved_object(&spec.involved))
+                .clone(),
+        };
+        let source = match &self.source {
+            Some(v) if is_source(v, spec) => v.clone(),
+            _ => self.source.insert(event_source(spec)).clone(),
+        };
+        let body = assemble(spec, ns, &name, &stamp, involved, source);
         match registry.create(info, ns, body, &WriteOptions::internal()) {
             Ok(w) => {
                 let stored = (ns.to_string(), meta::name(&w.object).to_string());
@@ -235,11 +253,39 @@ impl Recorder {
     }
 }
 
+/// `<object>.<hex nanoseconds>`, as client-go names an Event (written
+/// out here: `format!` cost more than the rest of the name).
+fn event_name(object: &str, nanos: i128) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 32];
+    let mut at = digits.len();
+    let mut n = nanos.max(0) as u128;
+    loop {
+        at -= 1;
+        digits[at] = HEX[(n & 0xf) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut name = String::with_capacity(object.len() + 1 + digits.len() - at);
+    name.push_str(object);
+    name.push('.');
+    name.extend(digits[at..].iter().map(|&d| char::from(d)));
+    name
+}
+
 /// The v1 Event as client-go's `makeEvent` builds it, each map built in
 /// one allocation with its keys in order.
+#[cfg(test)]
 fn event_body(spec: &EventSpec, ns: &str, name: &str, stamp: &str) -> Value {
-    let o = &spec.involved;
-    let involved = object([
+    let involved = involved_object(&spec.involved);
+    assemble(spec, ns, name, stamp, involved, event_source(spec))
+}
+
+/// An Event's `involvedObject`.
+fn involved_object(o: &ObjectRef) -> Value {
+    object([
         ("apiVersion", Some(text(&o.api_version))),
         ("fieldPath", o.field_path.as_deref().map(text)),
         ("kind", Some(text(&o.kind))),
@@ -249,12 +295,47 @@ fn event_body(spec: &EventSpec, ns: &str, name: &str, stamp: &str) -> Value {
             (!o.namespace.is_empty()).then(|| text(&o.namespace)),
         ),
         ("uid", (!o.uid.is_empty()).then(|| text(&o.uid))),
-    ]);
-    let metadata = object([("name", Some(text(name))), ("namespace", Some(text(ns)))]);
-    let source = object([
+    ])
+}
+
+/// Whether `v`, built by [`involved_object`], is the one `o` builds.
+fn refers_to(v: &Value, o: &ObjectRef) -> bool {
+    fn present(s: &str) -> Option<&str> {
+        Some(s).filter(|s| !s.is_empty())
+    }
+    let at = |k: &str| v.get(k).and_then(Value::as_str);
+    at("name") == Some(&o.name)
+        && at("uid") == present(&o.uid)
+        && at("namespace") == present(&o.namespace)
+        && at("fieldPath") == o.field_path.as_deref()
+        && at("kind") == Some(&o.kind)
+        && at("apiVersion") == Some(&o.api_version)
+}
+
+/// An Event's `source`.
+fn event_source(spec: &EventSpec) -> Value {
+    object([
         ("component", Some(text(&spec.component))),
         ("host", spec.host.as_deref().map(text)),
-    ]);
+    ])
+}
+
+/// Whether `v`, built by [`event_source`], is the one `spec` builds.
+fn is_source(v: &Value, spec: &EventSpec) -> bool {
+    let at = |k: &str| v.get(k).and_then(Value::as_str);
+    at("component") == Some(&spec.component) && at("host") == spec.host.as_deref()
+}
+
+/// The Event of `spec` with these parts.
+fn assemble(
+    spec: &EventSpec,
+    ns: &str,
+    name: &str,
+    stamp: &str,
+    involved: Value,
+    source: Value,
+) -> Value {
+    let metadata = object([("name", Some(text(name))), ("namespace", Some(text(ns)))]);
     object([
         ("apiVersion", Some(text("v1"))),
         ("count", Some(Value::from(1))),
@@ -359,6 +440,62 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn event_names_are_the_object_and_its_nanoseconds_in_hex() {
+        for n in [
+            0i128,
+            1,
+            15,
+            16,
+            255,
+            1_746_093_600_000_000_000,
+            i128::MAX,
+            -5,
+        ] {
+            assert_eq!(
+                event_name("web-1", n),
+                format!("web-1.{:x}", n.max(0)),
+                "{n}"
+            );
+        }
+    }
+
+    #[test]
+    fn events_in_a_row_share_their_parts_only_when_those_are_the_same() {
+        let (registry, _clock) = registry();
+        let mut rec = Recorder::new();
+        let with = |name: &str, path: Option<&str>, host: Option<&str>, reason: &str| {
+            let mut s = spec(name, reason, "m");
+            s.involved.field_path = path.map(str::to_string);
+            s.host = host.map(str::to_string);
+            s
+        };
+        let mut cluster_scoped = with("node-1", None, Some("node-1"), "NodeReady");
+        cluster_scoped.involved.kind = "Node".into();
+        cluster_scoped.involved.namespace = String::new();
+        cluster_scoped.involved.uid = String::new();
+        let specs = [
+            with("a", Some("spec.containers{c}"), Some("node-1"), "Pulling"),
+            with("a", Some("spec.containers{c}"), Some("node-1"), "Pulled"),
+            with("a", Some("spec.containers{d}"), Some("node-1"), "Created"),
+            with("a", None, Some("node-2"), "Started"),
+            with("b", None, Some("node-2"), "Killing"),
+            with("b", None, None, "Scheduled"),
+            cluster_scoped,
+            with("b", None, None, "Evicted"),
+        ];
+        for s in &specs {
+            let stored = rec.record(&registry, s).unwrap();
+            let alone = event_body(s, "default", "x", "t");
+            assert_eq!(
+                stored["involvedObject"], alone["involvedObject"],
+                "{}",
+                s.reason
+            );
+            assert_eq!(stored["source"], alone["source"], "{}", s.reason);
+        }
     }
 
     fn nanos_name(object: &str, t: Timestamp, plus: i128) -> String {
