@@ -271,7 +271,7 @@ fn event_name(object: &str, nanos: i128) -> String {
     let mut name = String::with_capacity(object.len() + 1 + digits.len() - at);
     name.push_str(object);
     name.push('.');
-    name.extend(digits[at..].iter().map(|&d| char::from(d)));
+    name.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
     name
 }
 
