@@ -15,7 +15,7 @@ mod slot;
 mod watch;
 
 pub use error::StoreError;
-pub use pack::{UnpackError, pack, unpack};
+pub use pack::{UnpackError, pack, unpack, unpack_shared};
 pub use watch::{EventType, WatchEvent, WatchStart};
 
 use objects::Objects;

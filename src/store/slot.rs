@@ -23,7 +23,7 @@ impl Slot {
     pub(super) fn tree(&self) -> Arc<Value> {
         match self {
             Slot::Tree(t) => t.clone(),
-            Slot::Packed(bytes) => Arc::new(unpack(bytes)),
+            Slot::Packed(bytes) => unpack(bytes),
         }
     }
 
@@ -79,12 +79,14 @@ impl Slot {
     }
 }
 
-/// Decodes a packed object. The bytes are the store's own serialization of
-/// a `Value`, so they always parse; `Null` stands in if they ever did not.
-fn unpack(bytes: &[u8]) -> Value {
-    super::pack::unpack(bytes).unwrap_or_else(|e| {
+/// Decodes a packed object (`pack::unpack_shared`: the tree decoded last
+/// from the same bytes is handed out again). The bytes are the store's own
+/// serialization of a `Value`, so they always parse; `Null` stands in if
+/// they ever did not.
+fn unpack(bytes: &Arc<[u8]>) -> Arc<Value> {
+    super::pack::unpack_shared(bytes).unwrap_or_else(|e| {
         tracing::error!("a packed object in the store does not decode: {e}");
-        Value::Null
+        Arc::new(Value::Null)
     })
 }
 

@@ -35,21 +35,22 @@ impl Held {
     }
 
     fn tree(&self) -> &Arc<Value> {
-        self.tree
-            .get_or_init(|| Arc::new(decode(self.packed.as_deref())))
+        self.tree.get_or_init(|| decode(self.packed.as_ref()))
     }
 }
 
-/// Decodes a packed object. The bytes are the store's serialization of a
-/// `Value`, so they always parse; `Null` stands in if they ever did not.
-fn decode(bytes: Option<&[u8]>) -> Value {
+/// Decodes a packed object (`store::unpack_shared`: the bytes are the
+/// store's, and the tree decoded last from them is shared). They are the
+/// store's serialization of a `Value`, so they always parse; `Null` stands
+/// in if they ever did not.
+fn decode(bytes: Option<&Arc<[u8]>>) -> Arc<Value> {
     let Some(bytes) = bytes else {
         tracing::error!("a snapshot object has neither a tree nor packed bytes");
-        return Value::Null;
+        return Arc::new(Value::Null);
     };
-    crate::store::unpack(bytes).unwrap_or_else(|e| {
+    crate::store::unpack_shared(bytes).unwrap_or_else(|e| {
         tracing::error!("a packed object in the snapshot does not decode: {e}");
-        Value::Null
+        Arc::new(Value::Null)
     })
 }
 
@@ -103,7 +104,7 @@ impl Slab {
         let held = self.items.get(id)?.as_ref()?;
         Some(match held.tree.get() {
             Some(t) => t.clone(),
-            None => Arc::new(decode(held.packed.as_deref())),
+            None => decode(held.packed.as_ref()),
         })
     }
 
