@@ -1176,6 +1176,44 @@ mod tests {
     }
 
     #[test]
+    fn sweeps_pack_settled_pods_and_leave_those_a_timer_waits_for() {
+        let (registry, clock, mut rt, _kubelets) = cluster();
+        // Probed every 10 s: the kubelet always has a timer for it.
+        deployment(
+            &registry,
+            2,
+            json!({"name": "web", "image": "nginx:1.27",
+                   "readinessProbe": {"httpGet": {"path": "/", "port": 80}, "periodSeconds": 10}}),
+        );
+        let info = resource::lookup("apps", "v1", "deployments").unwrap();
+        let idle = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "idle"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "idle"}},
+                     "template": {"metadata": {"labels": {"app": "idle"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}});
+        registry
+            .create(info, "default", idle, &WriteOptions::default())
+            .unwrap();
+        // Several sweep intervals (60 s each) of nothing but probes.
+        run_for(&mut rt, &clock, 400);
+        let all = registry.store.list(res::PODS, None).0;
+        assert!(all.iter().all(|p| p["status"]["phase"] == "Running"));
+        let probed = all
+            .iter()
+            .filter(|p| {
+                p["spec"]["containers"].as_array().is_some_and(|cs| {
+                    cs.iter().any(|c| {
+                        ["readinessProbe", "livenessProbe", "startupProbe"]
+                            .iter()
+                            .any(|k| c.get(*k).is_some())
+                    })
+                })
+            })
+            .count();
+        assert!(probed >= 2, "{probed}");
+        assert_eq!(registry.store.packed(res::PODS), all.len() - probed);
+    }
+
+    #[test]
     fn a_deployment_runs_and_becomes_available_on_the_virtual_clock() {
         let (registry, clock, mut rt, _) = cluster();
         deployment(

@@ -147,6 +147,9 @@ const SWEEP_EVERY: SignedDuration = SignedDuration::from_secs(60);
 /// at one instant) is swept too. A sweep visits every object once (a flag
 /// test for most): about ten visits per event at 150,000 objects.
 const SWEEP_AFTER_EVENTS: usize = 16_384;
+/// Below this many pods a sweep leaves pods with a pending timer decoded
+/// (`sweep_if_due`); a 150,000-pod cluster packs them as it creates them.
+const KEEP_WAITING_PODS_BELOW: usize = 20_000;
 
 /// Runs controllers over a registry.
 pub struct Runtime {
@@ -392,9 +395,25 @@ impl Runtime {
         self.observed = 0;
         self.swept_at = now;
         let store = &self.registry.store;
-        let packed = self
-            .snapshot
-            .pack_cold(|res, tree| store.share_packed(res, tree));
+        // A pod with a timer pending (a kubelet waiting out an image pull
+        // or a start) is read again soon: packing it now costs a pack and a
+        // decode. Such pods stay decoded unless the cluster is big enough
+        // for their trees to matter.
+        let waiting: HashSet<(&str, &str), FxBuildHasher> =
+            if self.snapshot.count(res::PODS) < KEEP_WAITING_PODS_BELOW {
+                self.timer_of
+                    .keys()
+                    .map(|(_, k)| (k.namespace.as_str(), k.name.as_str()))
+                    .collect()
+            } else {
+                HashSet::default()
+            };
+        let packed = self.snapshot.pack_cold(|res, tree| {
+            if res == res::PODS && waiting.contains(&(meta::namespace(tree), meta::name(tree))) {
+                return None;
+            }
+            store.share_packed(res, tree)
+        });
         let expired = self.event_ttl.expire(&self.registry, now);
         tracing::debug!(
             "simulator runtime: packed {packed} objects nobody read, {expired} Events expired"

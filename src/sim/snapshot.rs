@@ -447,6 +447,11 @@ impl Snapshot {
         self.objects.get(&res).is_some_and(|o| !o.is_empty())
     }
 
+    /// How many objects of `res` the snapshot holds.
+    pub fn count(&self, res: ResKey) -> usize {
+        self.objects.get(&res).map_or(0, |o| o.len())
+    }
+
     /// Whether the snapshot holds `obj` (a version of this very object, not
     /// a new one of its name): after a store event is taken in, false only
     /// for a delete.
@@ -1277,10 +1282,15 @@ mod tests {
         let mut s = Snapshot::new();
         assert!(!s.holds_any(res::PODS));
         s.upsert(res::PODS, Arc::new(pod("a", "u1", "1")));
+        s.upsert(res::PODS, Arc::new(pod("b", "u2", "1")));
         assert!(s.holds_any(res::PODS));
+        assert_eq!((s.count(res::PODS), s.count(res::NODES)), (2, 0));
         assert!(!s.holds_any(res::NODES));
         s.remove(res::PODS, &pod("a", "u1", "1"));
+        assert_eq!(s.count(res::PODS), 1);
+        s.remove(res::PODS, &pod("b", "u2", "1"));
         assert!(!s.holds_any(res::PODS));
+        assert_eq!(s.count(res::PODS), 0);
     }
 
     #[test]
