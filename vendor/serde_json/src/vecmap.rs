@@ -277,9 +277,12 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
     /// The entries as they come (a vector is taken over as it is, without
     /// a copy), sorted only if they are not in key order already; of
     /// entries with equal keys the last one stays, as `insert` keeps it.
+    /// Spare room an iterator of unknown length left is given back, as
+    /// `insert` grows a small map by one slot at a time.
     fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
         let mut entries: Vec<(K, V)> = iter.into_iter().collect();
         if entries.windows(2).all(|w| w[0].0 < w[1].0) {
+            entries.shrink_to_fit();
             return VecMap { entries };
         }
         // Stable: equal keys keep the order they came in.
@@ -291,6 +294,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
                 _ => unique.push(entry),
             }
         }
+        unique.shrink_to_fit();
         VecMap { entries: unique }
     }
 }
