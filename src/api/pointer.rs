@@ -4,6 +4,7 @@
 //! `replace` calls each). Same answers as `Value::pointer`.
 
 use serde_json::Value;
+use serde_json::map::key_eq;
 use std::borrow::Cow;
 
 /// One unescaped reference token (`~1` is `/`, `~0` is `~`).
@@ -80,7 +81,8 @@ fn next<'a>(target: &'a Value, rest: &str) -> Option<(&'a Value, usize)> {
             let key = k.as_bytes();
             let n = key.len();
             let boundary = path.len() == n || path.get(n) == Some(&b'/');
-            (boundary && path.starts_with(key) && plain(key)).then_some((v, n))
+            (boundary && rest.get(..n).is_some_and(|p| key_eq(p, k)) && plain(key))
+                .then_some((v, n))
         });
         if found.is_some() {
             return found;
@@ -152,6 +154,22 @@ mod tests {
         }
         // Bytes next to '/' (0x2f) and '~' (0x7e), and high bytes.
         assert!(plain(b".0}\x7f\x80\xff\xaf\xfe.0}\x7f\x80\xff\xaf\xfe."));
+    }
+
+    #[test]
+    fn key_eq_is_equality_at_every_length_and_position() {
+        for len in 0..40usize {
+            let a: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            assert!(key_eq(&a, &a.clone()), "{len}");
+            for at in 0..len {
+                let mut b = a.clone().into_bytes();
+                b[at] ^= 0x20;
+                let b = String::from_utf8(b).expect("ascii");
+                assert!(!key_eq(&a, &b), "{len} {at}");
+            }
+            let longer = format!("{a}a");
+            assert!(!key_eq(&a, &longer), "{len}");
+        }
     }
 
     #[test]

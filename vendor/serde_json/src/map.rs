@@ -22,6 +22,7 @@ use core::hash::{Hash, Hasher};
 use core::iter::FusedIterator;
 #[cfg(not(feature = "preserve_order"))]
 use alloc::sync::Arc;
+pub use crate::vecmap::key_eq;
 use core::mem;
 use core::ops;
 use serde::de;
@@ -189,6 +190,19 @@ impl Map<String, Value> {
         Q: ?Sized + Ord + Eq + Hash,
     {
         self.inner_mut().get_mut(key)
+    }
+
+    /// `get` for a `str` key (kdrill: `Value::get` and `value["key"]` come
+    /// here), comparing keys without a `memcmp` call.
+    #[inline]
+    pub fn get_str(&self, key: &str) -> Option<&Value> {
+        self.map.get_str(key)
+    }
+
+    /// `get_mut` for a `str` key.
+    #[inline]
+    pub fn get_str_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.inner_mut().get_str_mut(key)
     }
 
     /// Returns the key-value pair matching the given key.

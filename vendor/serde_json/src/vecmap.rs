@@ -206,6 +206,56 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 }
 
+/// Whether two keys are equal, without a `memcmp` call for keys of up to
+/// 16 bytes (nearly all of a Kubernetes object's): two overlapping loads
+/// from each end cover the bytes. A key of the right length is usually
+/// the one looked for, so the compare rarely stops at its first byte, and
+/// the call cost more than the compare did.
+#[inline]
+pub fn key_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_ne_bytes)
+    };
+    let half = |s: &[u8], at: usize| {
+        s.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map(u32::from_ne_bytes)
+    };
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
+impl<V> VecMap<alloc::string::String, V> {
+    /// `get` for a `str` key, scanning a small map with [`key_eq`].
+    pub fn get_str(&self, key: &str) -> Option<&V> {
+        self.locate_str(key).map(|i| &self.entries[i].1)
+    }
+
+    /// `get_mut` for a `str` key.
+    pub fn get_str_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.locate_str(key).map(|i| &mut self.entries[i].1)
+    }
+
+    fn locate_str(&self, key: &str) -> Option<usize> {
+        if self.entries.len() <= SCAN {
+            return self.entries.iter().position(|(k, _)| key_eq(k, key));
+        }
+        self.find(key).ok()
+    }
+}
+
 impl<K, V> VecMap<K, V> {
     /// Room for one more entry: exactly one while the map is small (most
     /// of a Kubernetes object's maps have a few keys, and doubling left a
