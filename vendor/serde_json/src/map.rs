@@ -196,13 +196,19 @@ impl Map<String, Value> {
     /// here), comparing keys without a `memcmp` call.
     #[inline]
     pub fn get_str(&self, key: &str) -> Option<&Value> {
-        self.map.get_str(key)
+        #[cfg(not(feature = "preserve_order"))]
+        return self.map.get_str(key);
+        #[cfg(feature = "preserve_order")]
+        return self.map.get(key);
     }
 
     /// `get_mut` for a `str` key.
     #[inline]
     pub fn get_str_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.inner_mut().get_str_mut(key)
+        #[cfg(not(feature = "preserve_order"))]
+        return self.inner_mut().get_str_mut(key);
+        #[cfg(feature = "preserve_order")]
+        return self.map.get_mut(key);
     }
 
     /// Returns the key-value pair matching the given key.
