@@ -21,7 +21,35 @@ impl FxHasher {
     }
 }
 
+/// The 1 to 7 bytes of `rest` as a little-endian word, zero above them,
+/// read with two overlapping loads instead of a copy into a zeroed buffer
+/// (a `memcpy` call of variable length for every short key hashed).
+#[inline]
+fn tail_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    let byte = |i: usize| rest.get(i).map_or(0, |&b| u64::from(b));
+    let half = |at: usize| {
+        rest.get(at..at + 4)
+            .and_then(|w| <[u8; 4]>::try_from(w).ok())
+            .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+    };
+    match n {
+        // The two halves overlap where n < 8; the bytes they share are the
+        // same in both, so `|` keeps them.
+        4..=7 => half(0) | half(n - 4) << (8 * (n - 4)),
+        1..=3 => byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1)),
+        // Not a tail (`write` passes 1 to 7 bytes): the first eight, padded.
+        _ => {
+            let mut w = [0u8; 8];
+            let k = n.min(8);
+            w[..k].copy_from_slice(&rest[..k]);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
 impl Hasher for FxHasher {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
@@ -31,9 +59,7 @@ impl Hasher for FxHasher {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+            self.add(tail_word(rest) ^ ((rest.len() as u64) << 59));
         }
     }
 
@@ -54,6 +80,16 @@ impl Hasher for FxHasher {
 mod tests {
     use super::*;
     use std::hash::BuildHasher;
+
+    #[test]
+    fn the_tail_word_is_the_bytes_zero_padded() {
+        for n in 0..8usize {
+            let rest: Vec<u8> = (0..n).map(|i| 0x81 + (i as u8) * 17).collect();
+            let mut w = [0u8; 8];
+            w[..n].copy_from_slice(&rest);
+            assert_eq!(tail_word(&rest), u64::from_le_bytes(w), "{n}");
+        }
+    }
 
     #[test]
     fn texts_that_differ_only_in_trailing_zero_bytes_or_length_hash_apart() {
