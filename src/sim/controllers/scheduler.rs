@@ -574,7 +574,6 @@ impl Controller for Scheduler {
         if !is_pending_for_us(pod) {
             return Reconciled::none();
         }
-        let nodes: Vec<(&str, &Value)> = snap.nodes().map(|(name, n)| (name, &**n)).collect();
         let claims = volumes::pre_filter(snap, pod);
         let req = pod_requests(pod, false);
         let req_non_zero = pod_requests(pod, true);
@@ -592,7 +591,16 @@ impl Controller for Scheduler {
         let prefix = tie_break_prefix(self.seed, meta::uid(pod));
         let mut feasible = Vec::new();
         let mut rejections = Vec::new();
-        for &(node_name, node) in nodes.iter().filter(|_| claims.is_ok()) {
+        // The nodes are walked once, in name order, without collecting
+        // them: at 91 nodes the list built per pod was 15% of the
+        // scheduler's instructions.
+        let mut n_nodes = 0;
+        for (node_name, node) in snap.nodes() {
+            n_nodes += 1;
+            if claims.is_err() {
+                continue;
+            }
+            let node = &**node;
             // What is already placed on the node.
             let (held_facts, usage) = snap.node_state(node_name);
             let u = usage.unwrap_or(&empty);
@@ -673,18 +681,17 @@ impl Controller for Scheduler {
                 requeue_after: None,
             };
         }
-        let message = if nodes.is_empty() {
+        let message = if n_nodes == 0 {
             "no nodes available to schedule pods".to_string()
         } else {
             match &claims {
                 Err(m) => {
-                    let all: Vec<Rejection> = nodes
-                        .iter()
+                    let all: Vec<Rejection> = (0..n_nodes)
                         .map(|_| Rejection::unresolvable(m.clone()))
                         .collect();
-                    fit_error(pod, nodes.len(), &all, Some(m))
+                    fit_error(pod, n_nodes, &all, Some(m))
                 }
-                Ok(_) => fit_error(pod, nodes.len(), &rejections, None),
+                Ok(_) => fit_error(pod, n_nodes, &rejections, None),
             }
         };
         let current = podutil::condition(pod, "PodScheduled");
