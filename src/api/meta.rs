@@ -1,6 +1,5 @@
 //! Accessors for `metadata` of objects held as JSON.
 
-use crate::api::pointer::Pointer;
 use serde_json::{Map, Value};
 
 /// `metadata.name`, or "" when absent.
@@ -12,7 +11,12 @@ pub fn name(obj: &Value) -> &str {
 /// a small map comparing lengths first): cheaper than a pointer lookup,
 /// which matches every key against the rest of its path.
 fn metadata_field<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
-    obj.get("metadata")?.get(field)?.as_str()
+    metadata_value(obj, field)?.as_str()
+}
+
+/// A field of `metadata`, as [`metadata_field`] finds it.
+fn metadata_value<'a>(obj: &'a Value, field: &str) -> Option<&'a Value> {
+    obj.get("metadata")?.get(field)
 }
 
 /// `metadata.namespace`, or "" when absent.
@@ -32,12 +36,12 @@ pub fn resource_version(obj: &Value) -> Option<u64> {
 
 /// `metadata.labels` as a map (empty when absent).
 pub fn labels(obj: &Value) -> Option<&Map<String, Value>> {
-    obj.at("/metadata/labels").and_then(Value::as_object)
+    metadata_value(obj, "labels").and_then(Value::as_object)
 }
 
 /// `metadata.ownerReferences` entries.
 pub fn owner_references(obj: &Value) -> &[Value] {
-    obj.at("/metadata/ownerReferences")
+    metadata_value(obj, "ownerReferences")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
@@ -45,7 +49,7 @@ pub fn owner_references(obj: &Value) -> &[Value] {
 
 /// `metadata.finalizers` entries.
 pub fn finalizers(obj: &Value) -> Vec<String> {
-    obj.at("/metadata/finalizers")
+    metadata_value(obj, "finalizers")
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
@@ -57,8 +61,7 @@ pub fn finalizers(obj: &Value) -> Vec<String> {
 
 /// Whether `metadata.deletionTimestamp` is set.
 pub fn is_deleting(obj: &Value) -> bool {
-    obj.at("/metadata/deletionTimestamp")
-        .is_some_and(|v| !v.is_null())
+    metadata_value(obj, "deletionTimestamp").is_some_and(|v| !v.is_null())
 }
 
 /// The `metadata` object, created if missing. Returns None when `obj` is not an object.

@@ -322,7 +322,8 @@ pub struct Snapshot {
 }
 
 fn node_of(pod: &Value) -> &str {
-    pod.at("/spec/nodeName")
+    pod.get("spec")
+        .and_then(|s| s.get("nodeName"))
         .and_then(Value::as_str)
         .unwrap_or("")
 }
@@ -331,8 +332,8 @@ fn node_of(pod: &Value) -> &str {
 fn uses_room(pod: &Value) -> bool {
     !node_of(pod).is_empty()
         && !matches!(
-            pod.at("/status/phase").and_then(Value::as_str),
-            Some("Succeeded" | "Failed")
+            crate::sim::controllers::podutil::phase(pod),
+            "Succeeded" | "Failed"
         )
 }
 
