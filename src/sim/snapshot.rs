@@ -330,11 +330,7 @@ fn node_of(pod: &Value) -> &str {
 
 /// Whether a bound pod counts against its node's room.
 fn uses_room(pod: &Value) -> bool {
-    !node_of(pod).is_empty()
-        && !matches!(
-            crate::sim::controllers::podutil::phase(pod),
-            "Succeeded" | "Failed"
-        )
+    !node_of(pod).is_empty() && !matches!(podutil::phase(pod), "Succeeded" | "Failed")
 }
 
 /// Whether a pod has required anti-affinity terms (the `anti_affinity`
