@@ -12,6 +12,7 @@ pub mod fxhash;
 mod objects;
 mod pack;
 mod slot;
+mod strtable;
 mod watch;
 
 pub use error::StoreError;

@@ -9,10 +9,9 @@
 //! escapes or number text to read, every map and string allocated at its
 //! final size.
 
-use super::fxhash::FxBuildHasher;
+use super::strtable::StrTable;
 use serde_json::{Map, Number, Value};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// Why packed bytes did not decode (only corrupt input: the store decodes
@@ -49,7 +48,7 @@ const OBJECT: u8 = 9;
 const MAX_DEPTH: usize = 128;
 
 /// Field names of the objects a cluster holds most of (sorted, so a
-/// reader can check for a name; lookups go through a hash index).
+/// reader can check for a name; lookups go through a `StrTable`).
 const KEYS: &[&str] = &[
     "Corefile",
     "access",
@@ -379,36 +378,39 @@ const VALUES: &[&str] = &[
     "v1",
 ];
 
-/// A table's entries by text (packing looks up every key and string of
-/// an object; a binary search spent most of the encoding's time in string
-/// compares).
-type Index = HashMap<&'static str, usize, FxBuildHasher>;
-
-fn index_of(table: &'static [&'static str]) -> Index {
-    table.iter().enumerate().map(|(i, s)| (*s, i)).collect()
-}
-
 /// The index of `key` in `KEYS`.
 fn key_index(key: &str) -> Option<usize> {
-    static INDEX: OnceLock<Index> = OnceLock::new();
-    INDEX.get_or_init(|| index_of(KEYS)).get(key).copied()
+    static INDEX: OnceLock<StrTable> = OnceLock::new();
+    INDEX.get_or_init(|| StrTable::new(KEYS)).get(key)
 }
 
 /// The index of `s` in `VALUES` (every entry is shorter than 48 bytes).
 fn value_index(s: &str) -> Option<usize> {
-    static INDEX: OnceLock<Index> = OnceLock::new();
+    static INDEX: OnceLock<StrTable> = OnceLock::new();
     if s.len() > 48 {
         return None;
     }
-    INDEX.get_or_init(|| index_of(VALUES)).get(s).copied()
+    INDEX.get_or_init(|| StrTable::new(VALUES)).get(s)
 }
 
-/// Packs `v`.
-pub fn pack(v: &Value) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    write_value(&mut out, v);
-    out.shrink_to_fit();
-    out
+/// Packs `v`, into one allocation of the packed size: the bytes are
+/// written to a buffer each thread keeps, then copied out once (a growing
+/// `Vec` shrunk to fit, then moved into an `Arc`, allocated twice more and
+/// copied twice).
+pub fn pack(v: &Value) -> Arc<[u8]> {
+    thread_local! {
+        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with_borrow_mut(|out| {
+        out.clear();
+        write_value(out, v);
+        let bytes = Arc::from(&out[..]);
+        // A huge object's buffer is not kept for the thread's life.
+        if out.capacity() > 1 << 20 {
+            *out = Vec::new();
+        }
+        bytes
+    })
 }
 
 fn write_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -734,9 +736,9 @@ mod tests {
 
     #[test]
     fn shared_bytes_read_one_after_another_decode_once() {
-        let a: Arc<[u8]> = pack(&json!({"metadata": {"name": "a"}})).into();
-        let b: Arc<[u8]> = pack(&json!({"metadata": {"name": "b"}})).into();
-        let c: Arc<[u8]> = pack(&json!({"metadata": {"name": "c"}})).into();
+        let a = pack(&json!({"metadata": {"name": "a"}}));
+        let b = pack(&json!({"metadata": {"name": "b"}}));
+        let c = pack(&json!({"metadata": {"name": "c"}}));
         let first = unpack_shared(&a).unwrap();
         assert_eq!(*first, json!({"metadata": {"name": "a"}}));
         assert!(Arc::ptr_eq(&first, &unpack_shared(&a).unwrap()));
@@ -772,7 +774,7 @@ mod tests {
         }
         for i in 0..good.len() {
             for b in [0u8, 0x7f, 0x80, 0xff] {
-                let mut bad = good.clone();
+                let mut bad = good.to_vec();
                 bad[i] = b;
                 let _ = unpack(&bad);
             }

@@ -35,7 +35,7 @@ impl Slot {
             // Nobody can take a new reference without the store's lock,
             // which the caller holds, so a count of one stays one.
             Slot::Tree(t) if Arc::strong_count(t) == 1 => {
-                *self = Slot::Packed(pack(t).into());
+                *self = Slot::Packed(pack(t));
                 true
             }
             Slot::Tree(_) => false,
@@ -52,7 +52,7 @@ impl Slot {
         if !Arc::ptr_eq(a, b) || Arc::strong_count(a) != 2 {
             return false;
         }
-        let bytes: Arc<[u8]> = pack(a).into();
+        let bytes = pack(a);
         *self = Slot::Packed(bytes.clone());
         *other = Slot::Packed(bytes);
         true
@@ -63,7 +63,7 @@ impl Slot {
     pub(super) fn pack_shared(&mut self, tree: &Arc<Value>) -> Option<Arc<[u8]>> {
         match self {
             Slot::Tree(t) if Arc::ptr_eq(t, tree) => {
-                let bytes: Arc<[u8]> = pack(t).into();
+                let bytes: Arc<[u8]> = pack(t);
                 *self = Slot::Packed(bytes.clone());
                 Some(bytes)
             }

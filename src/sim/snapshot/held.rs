@@ -167,7 +167,7 @@ mod tests {
     use serde_json::json;
 
     fn packed(v: &Value) -> Option<Arc<[u8]>> {
-        Some(crate::store::pack(v).into())
+        Some(crate::store::pack(v))
     }
 
     #[test]
