@@ -302,9 +302,15 @@ impl Registry {
                         | "generation"
                 )
             });
+            // uid, resourceVersion (the store's), and the timestamp and
+            // generation where absent: the map grows once for them.
+            let generation = strategy::tracks_generation(info);
+            md.reserve(
+                2 + usize::from(!md.contains_key("creationTimestamp")) + usize::from(generation),
+            );
             md.insert("uid".into(), uid.into());
             md.insert("creationTimestamp".into(), created.into());
-            if strategy::tracks_generation(info) {
+            if generation {
                 md.insert("generation".into(), 1.into());
             }
         }

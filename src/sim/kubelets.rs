@@ -17,6 +17,7 @@
 //! methods, which sync the pod to the clock's `now` first.
 
 use crate::api::meta;
+use crate::api::object::{object, text};
 use crate::api::pointer::Pointer;
 use crate::registry::options::{DeleteOptions, WriteOptions};
 use crate::registry::{Registry, lookup_res};
@@ -621,15 +622,18 @@ impl Kubelets {
         if pod.get("status") != Some(&out.status) {
             // The status subresource takes only `status` from the body (the
             // rest comes from the stored pod): no copy of the whole pod.
-            // `status` moves in (`json!` would copy it through the serializer).
-            let mut body = serde_json::json!({
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {"name": key.name, "namespace": key.namespace},
-            });
-            if let Some(root) = body.as_object_mut() {
-                root.insert("status".into(), out.status);
-            }
+            // `status` moves in (`json!` would copy it through the serializer,
+            // and grow each map one key at a time).
+            let metadata = object([
+                ("name", Some(text(&key.name))),
+                ("namespace", Some(text(&key.namespace))),
+            ]);
+            let body = object([
+                ("apiVersion", Some(text("v1"))),
+                ("kind", Some(text("Pod"))),
+                ("metadata", Some(metadata)),
+                ("status", Some(out.status)),
+            ]);
             match self.registry.update(
                 pods,
                 &key.namespace,

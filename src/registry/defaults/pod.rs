@@ -7,6 +7,7 @@
 //! defaulted; admission defaults from `plugin/pkg/admission/priority` and
 //! `plugin/pkg/admission/serviceaccount`, `defaulttolerationseconds`.
 
+use crate::api::object::{object, text};
 use crate::api::pointer::Pointer;
 use serde_json::{Value, json};
 
@@ -58,7 +59,18 @@ pub fn apply_pod_admission(obj: &mut Value) {
     let Some(spec) = child(obj, "spec") else {
         return;
     };
-    if str_of(spec, "priorityClassName").is_none_or(str::is_empty) {
+    let no_class = str_of(spec, "priorityClassName").is_none_or(str::is_empty);
+    // The map grows once for the keys this adds.
+    if let Some(m) = spec.as_object_mut() {
+        let added = ["priority", "preemptionPolicy"]
+            .iter()
+            .filter(|_| no_class)
+            .chain(&["serviceAccountName", "serviceAccount", "tolerations"])
+            .filter(|k| !m.contains_key(**k))
+            .count();
+        m.reserve(added);
+    }
+    if no_class {
         set_default(spec, "priority", json!(0));
         set_default(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
     }
@@ -89,7 +101,12 @@ pub fn apply_pod_admission(obj: &mut Value) {
                     && (effect.is_empty() || effect == "NoExecute")
             });
             if !has {
-                list.push(json!({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}));
+                list.push(object([
+                    ("effect", Some(text("NoExecute"))),
+                    ("key", Some(text(key))),
+                    ("operator", Some(text("Exists"))),
+                    ("tolerationSeconds", Some(json!(300))),
+                ]));
             }
         }
     }

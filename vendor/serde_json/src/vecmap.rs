@@ -294,6 +294,11 @@ impl<K, V> VecMap<K, V> {
         }
     }
 
+    /// Room for `additional` more entries, exactly.
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve_exact(additional);
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
