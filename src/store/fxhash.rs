@@ -38,13 +38,21 @@ fn tail_word(rest: &[u8]) -> u64 {
         // same in both, so `|` keeps them.
         4..=7 => half(0) | half(n - 4) << (8 * (n - 4)),
         1..=3 => byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1)),
-        // Not a tail (`write` passes 1 to 7 bytes): the first eight, padded.
-        _ => {
-            let mut w = [0u8; 8];
-            let k = n.min(8);
-            w[..k].copy_from_slice(&rest[..k]);
-            u64::from_le_bytes(w)
-        }
+        0 => 0,
+        // Not a tail (`write` passes 1 to 7 bytes): the first eight.
+        _ => rest
+            .first_chunk::<8>()
+            .map_or(0, |w| u64::from_le_bytes(*w)),
+    }
+}
+
+/// The first eight bytes of `bytes` as a little-endian word, zero-padded
+/// when shorter: a cheap content-based hash input for short names.
+#[inline]
+pub fn head_word(bytes: &[u8]) -> u64 {
+    match bytes.first_chunk::<8>() {
+        Some(w) => u64::from_le_bytes(*w),
+        None => tail_word(bytes),
     }
 }
 
@@ -88,6 +96,17 @@ mod tests {
             let mut w = [0u8; 8];
             w[..n].copy_from_slice(&rest);
             assert_eq!(tail_word(&rest), u64::from_le_bytes(w), "{n}");
+        }
+    }
+
+    #[test]
+    fn the_head_word_is_the_first_eight_bytes_zero_padded() {
+        for n in 0..12usize {
+            let b: Vec<u8> = (0..n).map(|i| 0x61 + i as u8).collect();
+            let mut w = [0u8; 8];
+            let k = n.min(8);
+            w[..k].copy_from_slice(&b[..k]);
+            assert_eq!(head_word(&b), u64::from_le_bytes(w), "{n}");
         }
     }
 

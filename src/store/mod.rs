@@ -27,10 +27,26 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::broadcast;
 
 /// Which stored resource an object belongs to: API group and plural name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ResKey {
     pub group: &'static str,
     pub resource: &'static str,
+}
+
+/// Hashed from the names' lengths and first eight bytes, not every byte:
+/// the store's and the runtime's maps keyed by resource are looked up on
+/// every write and every event. Names alike in all of those still compare
+/// whole (`Eq`), so they only share a bucket.
+impl std::hash::Hash for ResKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (g, r) = (self.group.as_bytes(), self.resource.as_bytes());
+        state.write_u64(
+            fxhash::head_word(r)
+                ^ fxhash::head_word(g).rotate_left(29)
+                ^ (r.len() as u64) << 56
+                ^ (g.len() as u64) << 48,
+        );
+    }
 }
 
 /// Where a stored object lives: resource, namespace, name.
