@@ -9,6 +9,8 @@
 //! bounded however many pods come and go; an event older than that starts
 //! a new Event object again, as it does upstream.
 
+mod lru;
+
 use super::event::{EventSpec, ObjectRef};
 use super::snapshot::res;
 use crate::api::meta;
@@ -16,10 +18,8 @@ use crate::api::object::{object, text};
 use crate::registry::options::WriteOptions;
 use crate::registry::{PatchType, Registry, lookup_res};
 use crate::sim::clock::format_time;
-use crate::store::fxhash::FxBuildHasher;
+use lru::Lru;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
 use std::sync::Arc;
 
 /// What makes two events "the same" (client-go's `getEventKey`: involved
@@ -62,65 +62,6 @@ fn put(out: &mut Vec<u8>, field: Option<&str>) {
 
 /// client-go's `maxLruCacheEntries`.
 const CACHE_ENTRIES: usize = 4096;
-
-/// A map that keeps its `cap` most recently used entries. A key (unsized:
-/// `[u8]`) is shared between the map and the use order (`Arc`) and looked
-/// up by reference, so a hit copies nothing.
-struct Lru<K: ?Sized, V> {
-    cap: usize,
-    tick: u64,
-    map: HashMap<Arc<K>, (u64, V), FxBuildHasher>,
-    order: BTreeMap<u64, Arc<K>>,
-}
-
-impl<K: Eq + Hash + ?Sized, V> Lru<K, V> {
-    fn new(cap: usize) -> Self {
-        Self {
-            cap: cap.max(1),
-            tick: 0,
-            map: HashMap::default(),
-            order: BTreeMap::new(),
-        }
-    }
-
-    /// The value of `k`, now the most recently used entry.
-    fn touch(&mut self, k: &K) -> Option<&mut V> {
-        self.tick += 1;
-        let tick = self.tick;
-        let (used, v) = self.map.get_mut(k)?;
-        if let Some(key) = self.order.remove(used) {
-            self.order.insert(tick, key);
-        }
-        *used = tick;
-        Some(v)
-    }
-
-    /// Sets `k`'s value (copying the key only when it is new), making it
-    /// the most recently used entry; a new key beyond `cap` forgets the
-    /// least recently used one.
-    fn insert(&mut self, k: &K, v: V)
-    where
-        Arc<K>: for<'a> From<&'a K>,
-    {
-        if let Some(slot) = self.touch(k) {
-            *slot = v;
-            return;
-        }
-        if self.map.len() >= self.cap
-            && let Some((_, oldest)) = self.order.pop_first()
-        {
-            self.map.remove(&*oldest);
-        }
-        let key: Arc<K> = Arc::from(k);
-        self.order.insert(self.tick, key.clone());
-        self.map.insert(key, (self.tick, v));
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.map.len()
-    }
-}
 
 /// Records events through the registry.
 pub struct Recorder {
@@ -361,25 +302,6 @@ fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_cache_forgets_the_least_recently_used_entry() {
-        let mut lru: Lru<str, i32> = Lru::new(2);
-        lru.insert("a", 1);
-        lru.insert("b", 2);
-        // Using "a" makes "b" the oldest.
-        assert_eq!(lru.touch("a").copied(), Some(1));
-        lru.insert("c", 3);
-        assert_eq!(lru.len(), 2);
-        assert_eq!(lru.touch("b"), None);
-        assert_eq!(lru.touch("a").copied(), Some(1));
-        assert_eq!(lru.touch("c").copied(), Some(3));
-        // Replacing a value keeps one entry.
-        lru.insert("c", 4);
-        assert_eq!((lru.len(), lru.touch("c").copied()), (2, Some(4)));
-        // The order map holds each key once.
-        assert_eq!(lru.order.len(), 2);
-    }
 
     use crate::api::resource;
     use crate::sim::clock::{Clock, VirtualClock};
