@@ -121,16 +121,33 @@ pub fn pointer<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     }
 }
 
-/// Method form of [`pointer`] for `Value`s.
+/// The value under the object keys `keys` in turn (`["spec", "nodeName"]`
+/// for `/spec/nodeName`), one `Value::get` each: for a path of constant
+/// object keys on a hot path, cheaper than [`pointer`], which scans each
+/// map against the rest of the path. No array indexes (`get` of a key on
+/// an array is `None`) and no escapes.
+#[inline]
+pub fn get_in<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(v, |v, k| v.get(*k))
+}
+
+/// Method forms of [`pointer`] and [`get_in`] for `Value`s.
 pub trait Pointer {
     /// The value at a JSON Pointer, like `Value::pointer` without its
     /// allocations.
     fn at(&self, path: &str) -> Option<&Value>;
+    /// The value under the object keys `keys` in turn ([`get_in`]).
+    fn get_in(&self, keys: &[&str]) -> Option<&Value>;
 }
 
 impl Pointer for Value {
     fn at(&self, path: &str) -> Option<&Value> {
         pointer(self, path)
+    }
+
+    #[inline]
+    fn get_in(&self, keys: &[&str]) -> Option<&Value> {
+        get_in(self, keys)
     }
 }
 
@@ -154,6 +171,25 @@ mod tests {
         }
         // Bytes next to '/' (0x2f) and '~' (0x7e), and high bytes.
         assert!(plain(b".0}\x7f\x80\xff\xaf\xfe.0}\x7f\x80\xff\xaf\xfe."));
+    }
+
+    #[test]
+    fn get_in_answers_as_the_pointer_of_the_same_keys() {
+        let v = json!({"spec": {"nodeName": "n1", "containers": [{"name": "a"}], "n": null},
+                       "a/b": {"c": 1}, "": {"": 2}});
+        for keys in [
+            &["spec", "nodeName"][..],
+            &["spec", "containers"],
+            &["spec", "n"],
+            &["spec", "missing"],
+            &["spec", "nodeName", "deeper"],
+            &["spec", "containers", "name"],
+            &["", ""],
+            &[],
+        ] {
+            let path: String = keys.iter().map(|k| format!("/{k}")).collect();
+            assert_eq!(v.get_in(keys), v.at(&path), "{path}");
+        }
     }
 
     #[test]

@@ -33,14 +33,14 @@ impl InUse {
         let mut node_ports = HashSet::new();
         for s in services {
             if let Some(ip) = s
-                .at("/spec/clusterIP")
+                .get_in(&["spec", "clusterIP"])
                 .and_then(Value::as_str)
                 .and_then(|i| i.parse().ok())
             {
                 ips.insert(ip);
             }
             for p in s
-                .at("/spec/ports")
+                .get_in(&["spec", "ports"])
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -58,7 +58,7 @@ impl InUse {
 pub fn allocate(svc: &mut Value, in_use: &InUse, rng: &Rng) -> Result<(), Vec<FieldError>> {
     let mut errors = Vec::new();
     let ty = svc
-        .at("/spec/type")
+        .get_in(&["spec", "type"])
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP")
         .to_string();
@@ -186,7 +186,7 @@ pub fn keep_allocations(new: &mut Value, old: &Value) {
         }
     }
     let old_ports: Vec<Value> = old
-        .at("/spec/ports")
+        .get_in(&["spec", "ports"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();

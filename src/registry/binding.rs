@@ -54,7 +54,7 @@ impl Registry {
                     ));
                 }
                 if let Some(bound) = old
-                    .at("/spec/nodeName")
+                    .get_in(&["spec", "nodeName"])
                     .and_then(Value::as_str)
                     .filter(|n| !n.is_empty())
                 {
@@ -65,7 +65,7 @@ impl Registry {
                     ));
                 }
                 if old
-                    .at("/spec/schedulingGates")
+                    .get_in(&["spec", "schedulingGates"])
                     .and_then(Value::as_array)
                     .is_some_and(|g| !g.is_empty())
                 {

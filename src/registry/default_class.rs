@@ -33,7 +33,7 @@ pub fn default_class(store: &Store) -> Option<String> {
         ]
         .iter()
         .any(|k| {
-            c.at("/metadata/annotations")
+            c.get_in(&["metadata", "annotations"])
                 .and_then(|a| a.get(*k))
                 .and_then(Value::as_str)
                 == Some("true")
@@ -55,7 +55,7 @@ pub fn default_class(store: &Store) -> Option<String> {
 /// Sets the default class on a new claim that names none.
 pub fn admit_claim(store: &Store, claim: &mut Value) {
     let has_class = claim
-        .at("/spec/storageClassName")
+        .get_in(&["spec", "storageClassName"])
         .is_some_and(|v| !v.is_null())
         || claim
             .at("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
@@ -80,7 +80,7 @@ pub fn admit_resize(
     old: &Value,
 ) -> Result<(), Status> {
     let size = |c: &Value| {
-        c.at("/spec/resources/requests/storage")
+        c.get_in(&["spec", "resources", "requests", "storage"])
             .and_then(|q| parse_value(q).ok())
     };
     if size(new) <= size(old) {
@@ -96,19 +96,19 @@ pub fn admit_resize(
             msg,
         ))
     };
-    if old.at("/status/phase").and_then(Value::as_str) != Some("Bound") {
+    if old.get_in(&["status", "phase"]).and_then(Value::as_str) != Some("Bound") {
         return forbidden("Only bound persistent volume claims can be resized");
     }
     // `GetPersistentVolumeClaimClass`: the beta annotation wins.
     let class = new
         .at("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
-        .or_else(|| new.at("/spec/storageClassName"))
+        .or_else(|| new.get_in(&["spec", "storageClassName"]))
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
     let allowed = !class.is_empty()
         && classes.iter().any(|c| {
-            c.at("/metadata/name").and_then(Value::as_str) == Some(class.as_str())
+            c.get_in(&["metadata", "name"]).and_then(Value::as_str) == Some(class.as_str())
                 && c.get("allowVolumeExpansion").and_then(Value::as_bool) == Some(true)
         });
     if !allowed {

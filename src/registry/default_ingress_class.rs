@@ -21,7 +21,7 @@ pub fn default_class(classes: &[std::sync::Arc<Value>]) -> Option<String> {
     let mut defaults: Vec<(&str, &str)> = classes
         .iter()
         .filter(|c| {
-            c.at("/metadata/annotations")
+            c.get_in(&["metadata", "annotations"])
                 .and_then(|a| a.get(IS_DEFAULT))
                 .and_then(Value::as_str)
                 == Some("true")
@@ -39,10 +39,10 @@ pub fn default_class(classes: &[std::sync::Arc<Value>]) -> Option<String> {
 /// Sets the default class on an Ingress being created.
 pub fn admit(store: &Store, ing: &mut Value) {
     if ing
-        .at("/spec/ingressClassName")
+        .get_in(&["spec", "ingressClassName"])
         .is_some_and(|c| !c.is_null())
         || ing
-            .at("/metadata/annotations")
+            .get_in(&["metadata", "annotations"])
             .and_then(|a| a.get(CLASS_ANNOTATION))
             .is_some()
     {

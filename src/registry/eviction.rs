@@ -38,14 +38,14 @@ const PODS_KEY: ResKey = ResKey {
 };
 
 fn phase(pod: &Value) -> &str {
-    pod.at("/status/phase")
+    pod.get_in(&["status", "phase"])
         .and_then(Value::as_str)
         .unwrap_or("")
 }
 
 /// `podutil.IsPodReady`.
 fn is_ready(pod: &Value) -> bool {
-    pod.at("/status/conditions")
+    pod.get_in(&["status", "conditions"])
         .and_then(Value::as_array)
         .is_some_and(|cs| {
             cs.iter().any(|c| {
@@ -141,7 +141,7 @@ impl Registry {
         let mut unready_precondition = false;
         if let Some(pdb) = pdbs.first() {
             let policy = pdb
-                .at("/spec/unhealthyPodEvictionPolicy")
+                .get_in(&["spec", "unhealthyPodEvictionPolicy"])
                 .and_then(Value::as_str);
             let (current, desired) = (
                 int(pdb, "/status/currentHealthy"),
@@ -204,7 +204,7 @@ impl Registry {
                 return Err(forbidden("pdb disruptions allowed is negative"));
             }
             let disrupted = pdb
-                .at("/status/disruptedPods")
+                .get_in(&["status", "disruptedPods"])
                 .and_then(Value::as_object)
                 .map_or(0, serde_json::Map::len);
             if disrupted > MAX_DISRUPTED_PODS {
@@ -232,7 +232,7 @@ impl Registry {
                 pdb::update_allowed_condition(&mut status, now);
             }
             let patch = json!({
-                "metadata": {"resourceVersion": pdb.at("/metadata/resourceVersion")},
+                "metadata": {"resourceVersion": pdb.get_in(&["metadata", "resourceVersion"])},
                 "status": {
                     "disruptionsAllowed": status["disruptionsAllowed"],
                     "conditions": status.get("conditions").cloned().unwrap_or(Value::Null),
@@ -303,7 +303,7 @@ impl Registry {
             }
             let now = format_time(self.clock.now());
             let mut conditions: Vec<Value> = pod
-                .at("/status/conditions")
+                .get_in(&["status", "conditions"])
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();

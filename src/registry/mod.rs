@@ -266,7 +266,7 @@ impl Registry {
         // generateName
         if meta::name(&obj).is_empty()
             && let Some(prefix) = obj
-                .at("/metadata/generateName")
+                .get_in(&["metadata", "generateName"])
                 .and_then(Value::as_str)
                 .filter(|p| !p.is_empty())
         {
@@ -514,7 +514,7 @@ impl Registry {
     ) -> Result<Written, Status> {
         let expected = meta::resource_version(&obj);
         if obj
-            .at("/metadata/resourceVersion")
+            .get_in(&["metadata", "resourceVersion"])
             .and_then(Value::as_str)
             .is_some_and(|s| !s.is_empty())
             && expected.is_none()
@@ -647,7 +647,7 @@ impl Registry {
     fn awaits_graceful_end(&self, info: &ResourceInfo, obj: &Value) -> bool {
         (info.group, info.plural) == ("", "pods")
             && obj
-                .at("/metadata/deletionGracePeriodSeconds")
+                .get_in(&["metadata", "deletionGracePeriodSeconds"])
                 .and_then(Value::as_i64)
                 .unwrap_or(0)
                 > 0
@@ -747,18 +747,18 @@ impl Registry {
             return 0;
         }
         let bound = obj
-            .at("/spec/nodeName")
+            .get_in(&["spec", "nodeName"])
             .and_then(Value::as_str)
             .is_some_and(|n| !n.is_empty());
         let phase = obj
-            .at("/status/phase")
+            .get_in(&["status", "phase"])
             .and_then(Value::as_str)
             .unwrap_or("");
         if !bound || phase == "Succeeded" || phase == "Failed" {
             return 0;
         }
         let default = obj
-            .at("/spec/terminationGracePeriodSeconds")
+            .get_in(&["spec", "terminationGracePeriodSeconds"])
             .and_then(Value::as_i64)
             .unwrap_or(30);
         match opts.grace_period_seconds {
@@ -910,7 +910,7 @@ fn mark_deleting(
             meta::set_meta(o, "deletionGracePeriodSeconds", grace);
         }
         let generation = o
-            .at("/metadata/generation")
+            .get_in(&["metadata", "generation"])
             .and_then(Value::as_i64)
             .unwrap_or(0);
         if generation > 0 {
@@ -919,11 +919,11 @@ fn mark_deleting(
         return;
     }
     let pending = o
-        .at("/metadata/deletionGracePeriodSeconds")
+        .get_in(&["metadata", "deletionGracePeriodSeconds"])
         .and_then(Value::as_i64)
         .unwrap_or(0);
     let since = o
-        .at("/metadata/deletionTimestamp")
+        .get_in(&["metadata", "deletionTimestamp"])
         .and_then(Value::as_str)
         .and_then(|t| t.parse::<Timestamp>().ok());
     if let (Some(period), Some(ts)) = (shorter, since)

@@ -33,7 +33,7 @@ fn int_at(v: &Value, p: &str) -> i64 {
 /// The PDB's selector; `None` when it selects nothing (absent, empty or
 /// invalid: upstream's "nil or empty selector matches nothing").
 pub fn selector(pdb: &Value) -> Option<LabelSelector> {
-    let sel = pdb.at("/spec/selector")?;
+    let sel = pdb.get_in(&["spec", "selector"])?;
     LabelSelector::from_json(sel).ok().filter(|s| !s.is_empty())
 }
 

@@ -41,8 +41,12 @@ pub fn qos_class(spec: &Value) -> &'static str {
     let mut any_set = false;
     let mut guaranteed = true;
     for c in &containers {
-        let requests = c.at("/resources/requests").and_then(Value::as_object);
-        let limits = c.at("/resources/limits").and_then(Value::as_object);
+        let requests = c
+            .get_in(&["resources", "requests"])
+            .and_then(Value::as_object);
+        let limits = c
+            .get_in(&["resources", "limits"])
+            .and_then(Value::as_object);
         let set = |m: Option<&Map<String, Value>>| {
             m.is_some_and(|m| m.keys().any(|k| k == "cpu" || k == "memory"))
         };
@@ -151,14 +155,15 @@ pub fn prepare_status_update(info: &ResourceInfo, new: &mut Value, old: &Value) 
 
 fn bump_generation(info: &ResourceInfo, new: &mut Value, old: &Value) {
     let old_gen = old
-        .at("/metadata/generation")
+        .get_in(&["metadata", "generation"])
         .and_then(Value::as_i64)
         .unwrap_or(0);
     // the webhook configurations have no spec: their `webhooks` count
     let spec_changed = new.get("spec") != old.get("spec")
         || new.get("webhooks") != old.get("webhooks")
         || (info.plural == "deployments"
-            && new.at("/metadata/annotations") != old.at("/metadata/annotations"));
+            && new.get_in(&["metadata", "annotations"])
+                != old.get_in(&["metadata", "annotations"]));
     let generation = if tracks_generation(info) && spec_changed {
         old_gen + 1
     } else {

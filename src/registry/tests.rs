@@ -416,7 +416,7 @@ fn deny_bad(calls: Arc<std::sync::atomic::AtomicUsize>) -> webhook::ValidatingHo
         let calls = calls.clone();
         Some(Box::new(move |obj: &Value| {
             calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            match obj.at("/data/bad") {
+            match obj.get_in(&["data", "bad"]) {
                 Some(_) => Err(Status::bad_request(
                     "admission webhook \"deny.example.com\" denied the request: bad",
                 )),

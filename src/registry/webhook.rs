@@ -147,7 +147,7 @@ pub(super) fn prepare(
     } else {
         store
             .get(NAMESPACES, "", req.namespace)
-            .and_then(|n| n.at("/metadata/labels").cloned())
+            .and_then(|n| n.get_in(&["metadata", "labels"]).cloned())
     };
     for cfg in &configs {
         for hook in cfg
@@ -257,7 +257,7 @@ fn dispatch(
             }
         };
     Some(Box::new(move |obj: &Value| {
-        let labels = obj.at("/metadata/labels");
+        let labels = obj.get_in(&["metadata", "labels"]);
         if !selector_matches(object_selector.as_ref(), labels) {
             return Ok(());
         }
@@ -279,7 +279,9 @@ fn call(
     store: &Store,
     now: Timestamp,
 ) -> Option<Result<Check, String>> {
-    let svc_ref = hook.at("/clientConfig/service").filter(|s| s.is_object())?;
+    let svc_ref = hook
+        .get_in(&["clientConfig", "service"])
+        .filter(|s| s.is_object())?;
     let (ns, name) = (str_of(svc_ref, "namespace"), str_of(svc_ref, "name"));
     let port = svc_ref.get("port").and_then(Value::as_i64).unwrap_or(443);
     let path = match str_of(svc_ref, "path") {
@@ -299,11 +301,11 @@ fn call(
         return fail(format!("service {} not found", go_quote(name)));
     };
     let cluster_ip = svc
-        .at("/spec/clusterIP")
+        .get_in(&["spec", "clusterIP"])
         .and_then(Value::as_str)
         .unwrap_or("");
     match svc
-        .at("/spec/type")
+        .get_in(&["spec", "type"])
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP")
     {
@@ -315,7 +317,7 @@ fn call(
         other => return fail(format!("unsupported service type {}", go_quote(other))),
     }
     let has_port = svc
-        .at("/spec/ports")
+        .get_in(&["spec", "ports"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()

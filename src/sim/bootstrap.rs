@@ -130,7 +130,7 @@ pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
         let info = resource::lookup_kind(group, version, kind)
             .ok_or_else(|| format!("bootstrap: unknown kind {api_version} {kind}"))?;
         let ns = doc
-            .at("/metadata/namespace")
+            .get_in(&["metadata", "namespace"])
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();

@@ -147,12 +147,14 @@ pub struct References {
     pub pvcs: BTreeSet<String>,
 }
 
-fn str_at<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
-    v.at(p).and_then(Value::as_str).filter(|s| !s.is_empty())
+fn str_at<'a>(v: &'a Value, p: &[&str]) -> Option<&'a str> {
+    v.get_in(p)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
-fn items<'a>(v: &'a Value, p: &str) -> impl Iterator<Item = &'a Value> {
-    v.at(p).and_then(Value::as_array).into_iter().flatten()
+fn items<'a>(v: &'a Value, p: &[&str]) -> impl Iterator<Item = &'a Value> {
+    v.get_in(p).and_then(Value::as_array).into_iter().flatten()
 }
 
 /// What a pod's sync reads from its Node object (`node_view`): the
@@ -160,11 +162,11 @@ fn items<'a>(v: &'a Value, p: &str) -> impl Iterator<Item = &'a Value> {
 /// periodic status posts) resyncs none of its pods; upstream's kubelet does
 /// not resync pods on updates of its Node either.
 fn node_inputs(node: &Value) -> (String, String) {
-    let host_ip = items(node, "/status/addresses")
-        .find(|a| str_at(a, "/type") == Some("InternalIP"))
-        .and_then(|a| str_at(a, "/address"))
+    let host_ip = items(node, &["status", "addresses"])
+        .find(|a| str_at(a, &["type"]) == Some("InternalIP"))
+        .and_then(|a| str_at(a, &["address"]))
         .unwrap_or("");
-    let pod_cidr = str_at(node, "/spec/podCIDR").unwrap_or("");
+    let pod_cidr = str_at(node, &["spec", "podCIDR"]).unwrap_or("");
     (host_ip.to_string(), pod_cidr.to_string())
 }
 
@@ -176,30 +178,36 @@ pub fn references(pod: &Value) -> References {
             set.insert(n.to_string());
         }
     };
-    for v in items(pod, "/spec/volumes") {
-        add(&mut r.config_maps, str_at(v, "/configMap/name"));
-        add(&mut r.secrets, str_at(v, "/secret/secretName"));
-        add(&mut r.pvcs, str_at(v, "/persistentVolumeClaim/claimName"));
-        for s in items(v, "/projected/sources") {
-            add(&mut r.config_maps, str_at(s, "/configMap/name"));
-            add(&mut r.secrets, str_at(s, "/secret/name"));
+    for v in items(pod, &["spec", "volumes"]) {
+        add(&mut r.config_maps, str_at(v, &["configMap", "name"]));
+        add(&mut r.secrets, str_at(v, &["secret", "secretName"]));
+        add(
+            &mut r.pvcs,
+            str_at(v, &["persistentVolumeClaim", "claimName"]),
+        );
+        for s in items(v, &["projected", "sources"]) {
+            add(&mut r.config_maps, str_at(s, &["configMap", "name"]));
+            add(&mut r.secrets, str_at(s, &["secret", "name"]));
         }
     }
-    for c in items(pod, "/spec/containers").chain(items(pod, "/spec/initContainers")) {
-        for e in items(c, "/env") {
+    for c in items(pod, &["spec", "containers"]).chain(items(pod, &["spec", "initContainers"])) {
+        for e in items(c, &["env"]) {
             add(
                 &mut r.config_maps,
-                str_at(e, "/valueFrom/configMapKeyRef/name"),
+                str_at(e, &["valueFrom", "configMapKeyRef", "name"]),
             );
-            add(&mut r.secrets, str_at(e, "/valueFrom/secretKeyRef/name"));
+            add(
+                &mut r.secrets,
+                str_at(e, &["valueFrom", "secretKeyRef", "name"]),
+            );
         }
-        for e in items(c, "/envFrom") {
-            add(&mut r.config_maps, str_at(e, "/configMapRef/name"));
-            add(&mut r.secrets, str_at(e, "/secretRef/name"));
+        for e in items(c, &["envFrom"]) {
+            add(&mut r.config_maps, str_at(e, &["configMapRef", "name"]));
+            add(&mut r.secrets, str_at(e, &["secretRef", "name"]));
         }
     }
-    for s in items(pod, "/spec/imagePullSecrets") {
-        add(&mut r.secrets, str_at(s, "/name"));
+    for s in items(pod, &["spec", "imagePullSecrets"]) {
+        add(&mut r.secrets, str_at(s, &["name"]));
     }
     r
 }
@@ -219,7 +227,7 @@ fn share_image(
 }
 
 fn node_name(pod: &Value) -> Option<&str> {
-    str_at(pod, "/spec/nodeName")
+    str_at(pod, &["spec", "nodeName"])
 }
 
 /// One container's log as the kubelet holds it.
@@ -332,7 +340,7 @@ impl Kubelets {
 
     fn world(&self, st: &mut State, pod: &Value, refs: &References) -> World {
         let links = pod
-            .at("/spec/enableServiceLinks")
+            .get_in(&["spec", "enableServiceLinks"])
             .and_then(Value::as_bool)
             .unwrap_or(true);
         let env = self.service_env_for(st, meta::namespace(pod), links);
@@ -364,8 +372,8 @@ impl Kubelets {
         let ns = st.nodes.entry(name.clone()).or_insert_with(|| NodeState {
             // Images the node came with (a kind node image's preloads).
             images: Arc::new(
-                items(node, "/status/images")
-                    .flat_map(|i| items(i, "/names"))
+                items(node, &["status", "images"])
+                    .flat_map(|i| items(i, &["names"]))
                     .filter_map(Value::as_str)
                     .map(str::to_string)
                     .collect(),
@@ -399,7 +407,7 @@ impl Kubelets {
         let ip = memory
             .pod_ip
             .as_deref()
-            .or_else(|| str_at(pod, "/status/podIP"))
+            .or_else(|| str_at(pod, &["status", "podIP"]))
             .unwrap_or("");
         let store = &self.registry.store;
         let load = move || self.cluster_view();
@@ -551,7 +559,7 @@ impl Kubelets {
         // A pod new to this kubelet passes the eviction manager's admission
         // check while its node is under pressure.
         if !st.pods.contains_key(key)
-            && pod.at("/status/startTime").is_none()
+            && pod.get_in(&["status", "startTime"]).is_none()
             && let Some(message) = self.admission_rejection(&pod, &node.name)
         {
             self.reject(st, key, &pod, &node.name, &message);
@@ -1035,7 +1043,7 @@ impl crate::sim::controllers::hpa::MetricsSource for Kubelets {
         pod: &str,
     ) -> Option<Vec<crate::sim::controllers::hpa::ContainerMetric>> {
         let spec = self.registry.store.get(res::PODS, namespace, pod)?;
-        if spec.at("/status/phase").and_then(Value::as_str) != Some("Running") {
+        if spec.get_in(&["status", "phase"]).and_then(Value::as_str) != Some("Running") {
             return None;
         }
         let usage = self.usage(namespace, pod);
@@ -1043,13 +1051,13 @@ impl crate::sim::controllers::hpa::MetricsSource for Kubelets {
             return None;
         }
         let request = |name: &str| {
-            spec.at("/spec/containers")
+            spec.get_in(&["spec", "containers"])
                 .and_then(Value::as_array)
                 .and_then(|cs| {
                     cs.iter()
                         .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
                 })
-                .and_then(|c| c.at("/resources/requests/memory"))
+                .and_then(|c| c.get_in(&["resources", "requests", "memory"]))
                 .and_then(Value::as_str)
                 .and_then(|q| crate::api::quantity::Quantity::parse(q).ok())
                 .map(|q| u64::try_from(q.value()).unwrap_or(0))

@@ -203,7 +203,7 @@ impl NodeFacts {
     pub fn of(node: &Value) -> Self {
         let spec = node.get("spec");
         Self {
-            alloc: Resources::from_list(node.at("/status/allocatable")),
+            alloc: Resources::from_list(node.get_in(&["status", "allocatable"])),
             unschedulable: spec
                 .and_then(|s| s.get("unschedulable"))
                 .and_then(Value::as_bool)
@@ -336,8 +336,13 @@ fn uses_room(pod: &Value) -> bool {
 /// Whether a pod has required anti-affinity terms (the `anti_affinity`
 /// index).
 fn has_required_anti_affinity(pod: &Value) -> bool {
-    pod.at("/spec/affinity/podAntiAffinity/requiredDuringSchedulingIgnoredDuringExecution")
-        .is_some()
+    pod.get_in(&[
+        "spec",
+        "affinity",
+        "podAntiAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+    ])
+    .is_some()
 }
 
 /// Whether `old` and `new` (two versions of one object, held under the
@@ -351,7 +356,7 @@ fn same_index_entries(res: ResKey, old: &Value, new: &Value) -> bool {
     }
     if res == res::NODES {
         let spec = |n: &'_ Value, k: &str| n.get("spec").and_then(|s| s.get(k)).cloned();
-        return old.at("/status/allocatable") == new.at("/status/allocatable")
+        return old.get_in(&["status", "allocatable"]) == new.get_in(&["status", "allocatable"])
             && spec(old, "unschedulable") == spec(new, "unschedulable")
             && spec(old, "taints") == spec(new, "taints");
     }

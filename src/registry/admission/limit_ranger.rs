@@ -37,7 +37,7 @@ fn ranges(store: &Store, ns: &str) -> Vec<Arc<Value>> {
 }
 
 fn items_of<'a>(lr: &'a Value, ty: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-    lr.at("/spec/limits")
+    lr.get_in(&["spec", "limits"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -274,7 +274,7 @@ fn check_item(
 pub fn validate_pod(lr: &Value, pod: &Value) -> Vec<String> {
     let mut errs = Vec::new();
     for item in lr
-        .at("/spec/limits")
+        .get_in(&["spec", "limits"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -288,8 +288,8 @@ pub fn validate_pod(lr: &Value, pod: &Value) -> Vec<String> {
                         .into_iter()
                         .flatten()
                     {
-                        let req = resource_list(c.at("/resources/requests"));
-                        let lim = resource_list(c.at("/resources/limits"));
+                        let req = resource_list(c.get_in(&["resources", "requests"]));
+                        let lim = resource_list(c.get_in(&["resources", "limits"]));
                         check_item(item, "Container", &req, &lim, &mut errs);
                     }
                 }
@@ -307,7 +307,7 @@ pub fn validate_pod(lr: &Value, pod: &Value) -> Vec<String> {
 /// `PersistentVolumeClaimValidateLimitFunc` for one LimitRange.
 pub fn validate_pvc(lr: &Value, pvc: &Value) -> Vec<String> {
     let mut errs = Vec::new();
-    let request = resource_list(pvc.at("/spec/resources/requests"));
+    let request = resource_list(pvc.get_in(&["spec", "resources", "requests"]));
     let ty = "PersistentVolumeClaim";
     for item in items_of(lr, ty) {
         for (k, v) in &limit_map(item, "min") {

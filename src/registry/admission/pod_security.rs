@@ -426,7 +426,7 @@ fn run_as_non_root(spec: &Value) -> Option<Violation> {
     let mut bad_setters = Vec::new();
     let mut pod_ok = false;
     match spec
-        .at("/securityContext/runAsNonRoot")
+        .get_in(&["securityContext", "runAsNonRoot"])
         .and_then(Value::as_bool)
     {
         Some(false) => bad_setters.push("pod".to_string()),
@@ -475,7 +475,7 @@ fn run_as_non_root(spec: &Value) -> Option<Violation> {
 fn run_as_user(spec: &Value) -> Option<Violation> {
     let mut bad_setters = Vec::new();
     if spec
-        .at("/securityContext/runAsUser")
+        .get_in(&["securityContext", "runAsUser"])
         .and_then(Value::as_i64)
         == Some(0)
     {
@@ -510,7 +510,7 @@ fn seccomp_restricted(spec: &Value) -> Option<Violation> {
     let mut bad_setters = Vec::new();
     let mut bad_values: Vec<String> = Vec::new();
     let mut pod_set = false;
-    if let Some(p) = spec.at("/securityContext/seccompProfile") {
+    if let Some(p) = spec.get_in(&["securityContext", "seccompProfile"]) {
         let t = p.get("type").and_then(Value::as_str).unwrap_or("");
         if valid_seccomp(t) {
             pod_set = true;
@@ -627,11 +627,11 @@ pub fn forbidden_reason(violations: &[Violation]) -> String {
 /// The pod spec of a workload's template (`DefaultPodSpecExtractor`).
 pub fn template_spec<'a>(group: &str, plural: &str, obj: &'a Value) -> Option<&'a Value> {
     match (group, plural) {
-        ("", "podtemplates") => obj.at("/template/spec"),
+        ("", "podtemplates") => obj.get_in(&["template", "spec"]),
         ("", "replicationcontrollers")
         | ("apps", "replicasets" | "deployments" | "statefulsets" | "daemonsets")
-        | ("batch", "jobs") => obj.at("/spec/template/spec"),
-        ("batch", "cronjobs") => obj.at("/spec/jobTemplate/spec/template/spec"),
+        | ("batch", "jobs") => obj.get_in(&["spec", "template", "spec"]),
+        ("batch", "cronjobs") => obj.get_in(&["spec", "jobTemplate", "spec", "template", "spec"]),
         _ => None,
     }
 }

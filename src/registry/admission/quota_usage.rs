@@ -68,14 +68,20 @@ pub fn pod_requests_limits(pod: &Value) -> (ResourceList, ResourceList) {
     let mut requests = ResourceList::new();
     let mut limits = ResourceList::new();
     for c in containers(pod, "containers") {
-        requests = add(&requests, &resource_list(c.at("/resources/requests")));
-        limits = add(&limits, &resource_list(c.at("/resources/limits")));
+        requests = add(
+            &requests,
+            &resource_list(c.get_in(&["resources", "requests"])),
+        );
+        limits = add(&limits, &resource_list(c.get_in(&["resources", "limits"])));
     }
     for c in containers(pod, "initContainers") {
-        requests = max(&requests, &resource_list(c.at("/resources/requests")));
-        limits = max(&limits, &resource_list(c.at("/resources/limits")));
+        requests = max(
+            &requests,
+            &resource_list(c.get_in(&["resources", "requests"])),
+        );
+        limits = max(&limits, &resource_list(c.get_in(&["resources", "limits"])));
     }
-    let overhead = resource_list(pod.at("/spec/overhead"));
+    let overhead = resource_list(pod.get_in(&["spec", "overhead"]));
     (add(&requests, &overhead), add(&limits, &overhead))
 }
 
@@ -105,18 +111,18 @@ fn compute_usage(requests: &ResourceList, limits: &ResourceList) -> ResourceList
 /// grace period has run out.
 fn pod_is_charged(pod: &Value, now: Timestamp) -> bool {
     let phase = pod
-        .at("/status/phase")
+        .get_in(&["status", "phase"])
         .and_then(Value::as_str)
         .unwrap_or("");
     if phase == "Succeeded" || phase == "Failed" {
         return false;
     }
     let deleted_at = pod
-        .at("/metadata/deletionTimestamp")
+        .get_in(&["metadata", "deletionTimestamp"])
         .and_then(Value::as_str)
         .and_then(|t| t.parse::<Timestamp>().ok());
     let grace = pod
-        .at("/metadata/deletionGracePeriodSeconds")
+        .get_in(&["metadata", "deletionGracePeriodSeconds"])
         .and_then(Value::as_i64);
     if let (Some(at), Some(grace)) = (deleted_at, grace) {
         let end = at
@@ -147,11 +153,11 @@ fn service_usage(svc: &Value) -> ResourceList {
     out.insert("count/services".into(), one());
     out.insert("services".into(), one());
     let ty = svc
-        .at("/spec/type")
+        .get_in(&["spec", "type"])
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP");
     let ports = svc
-        .at("/spec/ports")
+        .get_in(&["spec", "ports"])
         .and_then(Value::as_array)
         .map_or(0, Vec::len) as i64;
     let zero = Quantity::from_units(0, Format::DecimalSI);
@@ -167,7 +173,7 @@ fn service_usage(svc: &Value) -> ResourceList {
         "LoadBalancer" => {
             out.insert("services.loadbalancers".into(), one());
             let node_ports = svc
-                .at("/spec/allocateLoadBalancerNodePorts")
+                .get_in(&["spec", "allocateLoadBalancerNodePorts"])
                 .and_then(Value::as_bool)
                 .unwrap_or(true);
             if node_ports {
@@ -189,7 +195,7 @@ fn pvc_usage(pvc: &Value) -> ResourceList {
     out.insert("count/persistentvolumeclaims".into(), one());
     out.insert("persistentvolumeclaims".into(), one());
     let class = pvc
-        .at("/spec/storageClassName")
+        .get_in(&["spec", "storageClassName"])
         .and_then(Value::as_str)
         .unwrap_or("");
     if !class.is_empty() {
@@ -199,7 +205,7 @@ fn pvc_usage(pvc: &Value) -> ResourceList {
         );
     }
     if let Some(q) = pvc
-        .at("/spec/resources/requests/storage")
+        .get_in(&["spec", "resources", "requests", "storage"])
         .and_then(|v| parse_value(v).ok())
     {
         out.insert("requests.storage".into(), q);
@@ -259,7 +265,7 @@ pub fn is_best_effort(pod: &Value) -> bool {
 }
 
 fn is_terminating(pod: &Value) -> bool {
-    pod.at("/spec/activeDeadlineSeconds")
+    pod.get_in(&["spec", "activeDeadlineSeconds"])
         .and_then(Value::as_i64)
         .is_some_and(|s| s >= 0)
 }
@@ -273,7 +279,7 @@ fn pod_matches_scope(pod: &Value, scope: &str, operator: &str, values: &[&str]) 
         "NotBestEffort" => !is_best_effort(pod),
         "PriorityClass" => {
             let class = pod
-                .at("/spec/priorityClassName")
+                .get_in(&["spec", "priorityClassName"])
                 .and_then(Value::as_str)
                 .filter(|c| !c.is_empty());
             match operator {
@@ -292,7 +298,7 @@ fn pod_matches_scope(pod: &Value, scope: &str, operator: &str, values: &[&str]) 
 /// pods match a scoped quota (`generic.Matches` with `MatchesNoScopeFunc`).
 pub fn matches_scopes(quota: &Value, group: &str, plural: &str, obj: &Value) -> bool {
     let mut reqs: Vec<(String, String, Vec<&str>)> = quota
-        .at("/spec/scopes")
+        .get_in(&["spec", "scopes"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -300,7 +306,7 @@ pub fn matches_scopes(quota: &Value, group: &str, plural: &str, obj: &Value) -> 
         .map(|s| (s.to_string(), "Exists".to_string(), Vec::new()))
         .collect();
     for e in quota
-        .at("/spec/scopeSelector/matchExpressions")
+        .get_in(&["spec", "scopeSelector", "matchExpressions"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -327,7 +333,7 @@ pub fn matches_scopes(quota: &Value, group: &str, plural: &str, obj: &Value) -> 
 
 /// The quota's hard limits (`spec.hard`).
 pub fn hard(quota: &Value) -> ResourceList {
-    resource_list(quota.at("/spec/hard"))
+    resource_list(quota.get_in(&["spec", "hard"]))
 }
 
 /// The usage of `objects` (all of one kind) against `quota`: every hard

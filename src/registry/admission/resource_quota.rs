@@ -59,8 +59,8 @@ pub fn pod_constraints(hard: &ResourceList, pod: &Value) -> Option<String> {
             .into_iter()
             .flatten()
         {
-            let requests = quota_usage::resource_list(c.at("/resources/requests"));
-            let limits = quota_usage::resource_list(c.at("/resources/limits"));
+            let requests = quota_usage::resource_list(c.get_in(&["resources", "requests"]));
+            let limits = quota_usage::resource_list(c.get_in(&["resources", "limits"]));
             let declared = |r: &str| match r {
                 "cpu" | "memory" => requests.contains_key(r),
                 _ => match r.split_once('.') {

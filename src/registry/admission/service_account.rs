@@ -20,12 +20,12 @@ pub const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccoun
 /// Checks the pod's ServiceAccount exists and mounts its token.
 pub fn service_account(store: &Store, rng: &Rng, ns: &str, pod: &mut Value) -> Result<(), Status> {
     let name = pod
-        .at("/metadata/name")
+        .get_in(&["metadata", "name"])
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
     let sa_name = pod
-        .at("/spec/serviceAccountName")
+        .get_in(&["spec", "serviceAccountName"])
         .and_then(Value::as_str)
         .unwrap_or("default")
         .to_string();
@@ -42,7 +42,7 @@ pub fn service_account(store: &Store, rng: &Rng, ns: &str, pod: &mut Value) -> R
         ));
     };
     let pod_opt = pod
-        .at("/spec/automountServiceAccountToken")
+        .get_in(&["spec", "automountServiceAccountToken"])
         .and_then(Value::as_bool);
     let sa_opt = sa
         .get("automountServiceAccountToken")

@@ -49,7 +49,9 @@ pub fn job(obj: &mut Value) {
         }
     }
     // Job metadata.labels default to the template's labels.
-    let tpl_labels = obj.at("/spec/template/metadata/labels").cloned();
+    let tpl_labels = obj
+        .get_in(&["spec", "template", "metadata", "labels"])
+        .cloned();
     if let Some(labels) = tpl_labels.filter(|l| l.as_object().is_some_and(|m| !m.is_empty()))
         && let Some(meta) = child(obj, "metadata")
         && meta
@@ -79,11 +81,15 @@ pub fn cron_job(obj: &mut Value) {
 /// `batch.kubernetes.io/job-name`, `controller-uid` and `job-name` labels.
 /// Call on create, after the uid is assigned and before validation.
 pub fn set_job_generated_selector(obj: &mut Value, uid: &str) {
-    if obj.at("/spec/manualSelector").and_then(Value::as_bool) == Some(true) {
+    if obj
+        .get_in(&["spec", "manualSelector"])
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
         return;
     }
     let name = obj
-        .at("/metadata/name")
+        .get_in(&["metadata", "name"])
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();

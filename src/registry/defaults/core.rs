@@ -20,7 +20,7 @@ pub fn replication_controller(obj: &mut Value) {
     };
     set_default(spec, "replicas", json!(1));
     // SetDefaults_ReplicationController: selector and labels from the template.
-    let tpl_labels = spec.at("/template/metadata/labels").cloned();
+    let tpl_labels = spec.get_in(&["template", "metadata", "labels"]).cloned();
     if let Some(labels) = tpl_labels.filter(|l| l.as_object().is_some_and(|m| !m.is_empty())) {
         if spec
             .get("selector")
@@ -126,7 +126,7 @@ pub fn pv(obj: &mut Value) {
 
 pub fn namespace(obj: &mut Value) {
     let name = obj
-        .at("/metadata/name")
+        .get_in(&["metadata", "name"])
         .and_then(Value::as_str)
         .map(str::to_string);
     if let Some(name) = name

@@ -191,7 +191,7 @@ fn handler(h: &mut Value) {
 
 fn requests_from_limits(c: &mut Value) {
     let Some(limits) = c
-        .at("/resources/limits")
+        .get_in(&["resources", "limits"])
         .and_then(Value::as_object)
         .cloned()
     else {

@@ -114,7 +114,7 @@ pub fn ingress(obj: &Value) -> Vec<FieldError> {
 pub fn ingress_create(obj: &Value) -> Vec<FieldError> {
     const KEY: &str = "kubernetes.io/ingress.class";
     let annotation = obj
-        .at("/metadata/annotations")
+        .get_in(&["metadata", "annotations"])
         .and_then(|a| a.get(KEY))
         .and_then(Value::as_str);
     let class = get(obj, "spec")

@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub struct ClusterRoleAggregationController;
 
 fn selectors(role: &Value) -> Option<&Vec<Value>> {
-    role.at("/aggregationRule/clusterRoleSelectors")
+    role.get_in(&["aggregationRule", "clusterRoleSelectors"])
         .and_then(Value::as_array)
 }
 

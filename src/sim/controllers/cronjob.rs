@@ -48,7 +48,10 @@ fn event(cj: &Value, type_: EventType, reason: &str, message: impl Into<String>)
 
 /// `getJobFromTemplate2`: the Job for the time `scheduled`.
 pub fn job_from_template(cj: &Value, scheduled: Timestamp) -> Value {
-    let tmpl = cj.at("/spec/jobTemplate").cloned().unwrap_or(json!({}));
+    let tmpl = cj
+        .get_in(&["spec", "jobTemplate"])
+        .cloned()
+        .unwrap_or(json!({}));
     let name = format!(
         "{}-{}",
         meta::name(cj),
@@ -57,11 +60,11 @@ pub fn job_from_template(cj: &Value, scheduled: Timestamp) -> Value {
     let mut md = Map::new();
     md.insert("name".into(), json!(name));
     md.insert("namespace".into(), json!(meta::namespace(cj)));
-    if let Some(v) = tmpl.at("/metadata/labels") {
+    if let Some(v) = tmpl.get_in(&["metadata", "labels"]) {
         md.insert("labels".into(), v.clone());
     }
     let mut annotations = tmpl
-        .at("/metadata/annotations")
+        .get_in(&["metadata", "annotations"])
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
@@ -108,7 +111,7 @@ fn job_ref(j: &Value) -> Value {
         "namespace": meta::namespace(j),
         "name": meta::name(j),
         "uid": meta::uid(j),
-        "resourceVersion": j.at("/metadata/resourceVersion").cloned().unwrap_or(Value::Null),
+        "resourceVersion": j.get_in(&["metadata", "resourceVersion"]).cloned().unwrap_or(Value::Null),
     })
 }
 
@@ -186,7 +189,7 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
                 }
                 // Any succeeded child counts, listed or not.
                 if cond == "Complete"
-                    && let Some(t) = parse_time(j.at("/status/completionTime"))
+                    && let Some(t) = parse_time(j.get_in(&["status", "completionTime"]))
                     && last_success.is_none_or(|l| t > l)
                 {
                     last_success = Some(t);
@@ -235,7 +238,7 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
         if done.len() > limit {
             // `byJobStartTime`: no start time last, then by name.
             done.sort_by(|a, b| {
-                let st = |j: &Value| parse_time(j.at("/status/startTime"));
+                let st = |j: &Value| parse_time(j.get_in(&["status", "startTime"]));
                 match (st(a), st(b)) {
                     (Some(x), Some(y)) => x.cmp(&y),
                     (Some(_), None) => std::cmp::Ordering::Less,
@@ -250,9 +253,9 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
     }
 
     let mut requeue = None;
-    let suspended = cj.at("/spec/suspend").and_then(Value::as_bool) == Some(true);
+    let suspended = cj.get_in(&["spec", "suspend"]).and_then(Value::as_bool) == Some(true);
     let spec = cj
-        .at("/spec/schedule")
+        .get_in(&["spec", "schedule"])
         .and_then(Value::as_str)
         .unwrap_or("");
     let schedule = match cron::parse(spec) {
@@ -271,7 +274,7 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
         let last = parse_time(status.get("lastScheduleTime"));
         let mut earliest = last.or_else(|| super::podutil::created(cj)).unwrap_or(now);
         let deadline = cj
-            .at("/spec/startingDeadlineSeconds")
+            .get_in(&["spec", "startingDeadlineSeconds"])
             .and_then(Value::as_i64);
         if let Some(d) = deadline
             && let Ok(floor) = now.checked_sub(SignedDuration::from_secs(d))
@@ -286,7 +289,7 @@ fn sync(cj: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconci
             && last.is_none_or(|l| scheduled > l)
         {
             let policy = cj
-                .at("/spec/concurrencyPolicy")
+                .get_in(&["spec", "concurrencyPolicy"])
                 .and_then(Value::as_str)
                 .unwrap_or("Allow");
             let name = format!(

@@ -98,7 +98,10 @@ pub fn add_daemon_tolerations(spec: &mut Map<String, Value>) {
 /// The pod for `node` (`NewPod` plus the controller's labels and the
 /// node-name affinity).
 pub fn new_pod(ds: &Value, node: &str, hash: &str) -> Value {
-    let tmpl = ds.at("/spec/template").cloned().unwrap_or(json!({}));
+    let tmpl = ds
+        .get_in(&["spec", "template"])
+        .cloned()
+        .unwrap_or(json!({}));
     let mut labels = history::template_labels(ds);
     labels.insert(REVISION_LABEL.into(), json!(hash));
     labels.insert(
@@ -109,7 +112,7 @@ pub fn new_pod(ds: &Value, node: &str, hash: &str) -> Value {
     md.insert("generateName".into(), json!(format!("{}-", meta::name(ds))));
     md.insert("namespace".into(), json!(meta::namespace(ds)));
     md.insert("labels".into(), Value::Object(labels));
-    if let Some(a) = tmpl.at("/metadata/annotations") {
+    if let Some(a) = tmpl.get_in(&["metadata", "annotations"]) {
         md.insert("annotations".into(), a.clone());
     }
     md.insert(
@@ -147,14 +150,20 @@ pub fn new_pod(ds: &Value, node: &str, hash: &str) -> Value {
 /// affinity pins (`GetTargetNodeName`).
 pub fn target_node(pod: &Value) -> Option<&str> {
     if let Some(n) = pod
-        .at("/spec/nodeName")
+        .get_in(&["spec", "nodeName"])
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
     {
         return Some(n);
     }
     let terms = pod
-        .at("/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        .get_in(&[
+            "spec",
+            "affinity",
+            "nodeAffinity",
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            "nodeSelectorTerms",
+        ])
         .and_then(Value::as_array)?;
     terms.iter().find_map(|t| {
         t.get("matchFields")
@@ -171,12 +180,13 @@ pub fn target_node(pod: &Value) -> Option<&str> {
 
 /// `NodeShouldRunDaemonPod`: (should run, should continue running).
 pub fn should_run(ds: &Value, node: &Value) -> (bool, bool) {
-    let mut pod = json!({"spec": ds.at("/spec/template/spec").cloned().unwrap_or(json!({}))});
+    let mut pod =
+        json!({"spec": ds.get_in(&["spec", "template", "spec"]).cloned().unwrap_or(json!({}))});
     if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
         add_daemon_tolerations(spec);
     }
     let node_name = pod
-        .at("/spec/nodeName")
+        .get_in(&["spec", "nodeName"])
         .and_then(Value::as_str)
         .unwrap_or("");
     if !node_name.is_empty() && node_name != meta::name(node) {
@@ -186,12 +196,12 @@ pub fn should_run(ds: &Value, node: &Value) -> (bool, bool) {
         return (false, false);
     }
     let tolerations: Vec<Value> = pod
-        .at("/spec/tolerations")
+        .get_in(&["spec", "tolerations"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
     let taints = node
-        .at("/spec/taints")
+        .get_in(&["spec", "taints"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -220,7 +230,7 @@ fn pod_hash(p: &Value) -> &str {
 /// up for percentages, at least 1 when both budgets are 0 is left to
 /// validation).
 fn max_unavailable(ds: &Value, desired: i64) -> i64 {
-    match ds.at("/spec/updateStrategy/rollingUpdate/maxUnavailable") {
+    match ds.get_in(&["spec", "updateStrategy", "rollingUpdate", "maxUnavailable"]) {
         Some(Value::Number(n)) => n.as_i64().unwrap_or(1),
         Some(Value::String(s)) => s
             .strip_suffix('%')
@@ -298,7 +308,7 @@ impl Controller for DaemonSetController {
         }
         let min_ready = int_at(ds, "/spec/minReadySeconds", 0);
         let rolling = ds
-            .at("/spec/updateStrategy/type")
+            .get_in(&["spec", "updateStrategy", "type"])
             .and_then(Value::as_str)
             .unwrap_or("RollingUpdate")
             == "RollingUpdate";

@@ -279,7 +279,7 @@ pub fn desired_status(
             "UnmanagedPods",
             format!(
                 "Pods selected by this PodDisruptionBudget (selector: {}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set \".spec.minAvailable\" field of the PDB to an integer value.",
-                go_selector(pdb.at("/spec/selector"))
+                go_selector(pdb.get_in(&["spec", "selector"]))
             ),
         ));
     }
@@ -388,7 +388,7 @@ impl Controller for DisruptionController {
             };
         };
         // UpdateStatus with the version read: a concurrent eviction wins.
-        if let Some(rv) = pdb.at("/metadata/resourceVersion") {
+        if let Some(rv) = pdb.get_in(&["metadata", "resourceVersion"]) {
             patch["metadata"] = json!({"resourceVersion": rv});
         }
         let mut actions = vec![Action::Patch {

@@ -48,7 +48,7 @@ fn repack(entries: &[(Value, bool, Option<Value>)]) -> Vec<Value> {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
-            a.at("/targetRef/uid")
+            a.get_in(&["targetRef", "uid"])
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
@@ -136,7 +136,7 @@ fn repack(entries: &[(Value, bool, Option<Value>)]) -> Vec<Value> {
 pub fn desired_subsets(svc: &Value, pods: &[&Value]) -> Vec<Value> {
     let publish = util::publish_not_ready(svc);
     let ports = svc
-        .at("/spec/ports")
+        .get_in(&["spec", "ports"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -154,7 +154,7 @@ pub fn desired_subsets(svc: &Value, pods: &[&Value]) -> Vec<Value> {
             addr.insert("hostname".into(), json!(h));
         }
         let node = pod
-            .at("/spec/nodeName")
+            .get_in(&["spec", "nodeName"])
             .and_then(Value::as_str)
             .unwrap_or("");
         addr.insert("nodeName".into(), json!(node));

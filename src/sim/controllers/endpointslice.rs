@@ -88,7 +88,7 @@ fn pod_to_endpoint(pod: &Value, node: Option<&Value>, svc: &Value, ip: String) -
         ep.insert("hostname".into(), json!(h));
     }
     if let Some(n) = pod
-        .at("/spec/nodeName")
+        .get_in(&["spec", "nodeName"])
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
     {
@@ -114,7 +114,7 @@ fn desired_groups(snap: &Snapshot, svc: &Value, pods: &[&Value]) -> Vec<(Vec<Val
             continue;
         }
         let node_name = pod
-            .at("/spec/nodeName")
+            .get_in(&["spec", "nodeName"])
             .and_then(Value::as_str)
             .unwrap_or("");
         let node = snap.get(res::NODES, "", node_name).map(|n| &**n);
@@ -157,7 +157,7 @@ fn endpoint_key(ep: &Value) -> (String, String) {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string(),
-        ep.at("/targetRef/uid")
+        ep.get_in(&["targetRef", "uid"])
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string(),

@@ -25,10 +25,10 @@ pub const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
 /// and for Services without one (their endpoints are managed out of
 /// band). An empty map counts as none, as it does once stored upstream.
 pub fn selector(svc: &Value) -> Option<&Map<String, Value>> {
-    if svc.at("/spec/type").and_then(Value::as_str) == Some("ExternalName") {
+    if svc.get_in(&["spec", "type"]).and_then(Value::as_str) == Some("ExternalName") {
         return None;
     }
-    svc.at("/spec/selector")
+    svc.get_in(&["spec", "selector"])
         .and_then(Value::as_object)
         .filter(|m| !m.is_empty())
 }
@@ -80,7 +80,7 @@ pub fn should_pod_be_in_endpoints(pod: &Value, include_terminating: bool) -> boo
 /// `status.podIPs`, or `status.podIP` alone when the list is missing.
 fn pod_ips(pod: &Value) -> Vec<&str> {
     let list: Vec<&str> = pod
-        .at("/status/podIPs")
+        .get_in(&["status", "podIPs"])
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()
@@ -92,7 +92,7 @@ fn pod_ips(pod: &Value) -> Vec<&str> {
     if !list.is_empty() {
         return list;
     }
-    pod.at("/status/podIP")
+    pod.get_in(&["status", "podIP"])
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .into_iter()
@@ -105,7 +105,7 @@ pub fn ip_family(svc: &Value) -> &'static str {
         .at("/spec/ipFamilies/0")
         .and_then(Value::as_str)
         .or_else(|| {
-            let ip = svc.at("/spec/clusterIP").and_then(Value::as_str)?;
+            let ip = svc.get_in(&["spec", "clusterIP"]).and_then(Value::as_str)?;
             (!ip.is_empty() && ip != "None").then(|| if ip.contains(':') { "IPv6" } else { "IPv4" })
         });
     match first {
@@ -139,12 +139,12 @@ pub fn find_port(pod: &Value, svc_port: &Value) -> Option<i64> {
                 return Some(n);
             }
             let containers = pod
-                .at("/spec/containers")
+                .get_in(&["spec", "containers"])
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten();
             let sidecars = pod
-                .at("/spec/initContainers")
+                .get_in(&["spec", "initContainers"])
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -170,8 +170,8 @@ pub fn find_port(pod: &Value, svc_port: &Value) -> Option<i64> {
 
 /// `ShouldSetHostname`: the pod asked for this Service as its subdomain.
 pub fn hostname_for(pod: &Value, svc: &Value) -> Option<String> {
-    let hostname = pod.at("/spec/hostname").and_then(Value::as_str)?;
-    let subdomain = pod.at("/spec/subdomain").and_then(Value::as_str)?;
+    let hostname = pod.get_in(&["spec", "hostname"]).and_then(Value::as_str)?;
+    let subdomain = pod.get_in(&["spec", "subdomain"]).and_then(Value::as_str)?;
     (!hostname.is_empty()
         && subdomain == meta::name(svc)
         && meta::namespace(svc) == meta::namespace(pod))
@@ -180,19 +180,19 @@ pub fn hostname_for(pod: &Value, svc: &Value) -> Option<String> {
 
 /// `helper.IsServiceIPSet`: a cluster IP other than `None`.
 pub fn is_service_ip_set(svc: &Value) -> bool {
-    svc.at("/spec/clusterIP")
+    svc.get_in(&["spec", "clusterIP"])
         .and_then(Value::as_str)
         .is_some_and(|ip| !ip.is_empty() && ip != "None")
 }
 
 /// Whether the Service is headless (`clusterIP: None`).
 pub fn is_headless(svc: &Value) -> bool {
-    svc.at("/spec/clusterIP").and_then(Value::as_str) == Some("None")
+    svc.get_in(&["spec", "clusterIP"]).and_then(Value::as_str) == Some("None")
 }
 
 /// `spec.publishNotReadyAddresses`.
 pub fn publish_not_ready(svc: &Value) -> bool {
-    svc.at("/spec/publishNotReadyAddresses")
+    svc.get_in(&["spec", "publishNotReadyAddresses"])
         .and_then(Value::as_bool)
         .unwrap_or(false)
 }
@@ -289,7 +289,7 @@ pub fn trigger_time(
 /// A published trigger time.
 pub fn published_trigger_time(obj: &Value) -> Option<Timestamp> {
     parse_time(
-        obj.at("/metadata/annotations")
+        obj.get_in(&["metadata", "annotations"])
             .and_then(|a| a.get(TRIGGER_TIME)),
     )
 }

@@ -25,11 +25,14 @@ pub const REVISION_LABEL: &str = "controller-revision-hash";
 
 /// The hash of the owner's current pod template.
 pub fn template_hash(owner: &Value) -> String {
-    let template = owner.at("/spec/template").cloned().unwrap_or(json!({}));
+    let template = owner
+        .get_in(&["spec", "template"])
+        .cloned()
+        .unwrap_or(json!({}));
     // A zero count hashes as no count, so the status write that records
     // `collisionCount: 0` does not change the hash.
     let collisions = owner
-        .at("/status/collisionCount")
+        .get_in(&["status", "collisionCount"])
         .and_then(Value::as_i64)
         .filter(|c| *c > 0);
     compute_hash(&template, collisions)
@@ -68,7 +71,7 @@ pub fn number(rev: &Value) -> i64 {
 
 /// The pod template a revision records.
 pub fn template_of(rev: &Value) -> Option<Value> {
-    let mut t = rev.at("/data/spec/template")?.clone();
+    let mut t = rev.get_in(&["data", "spec", "template"])?.clone();
     if let Some(m) = t.as_object_mut() {
         m.remove("$patch");
     }
@@ -83,7 +86,10 @@ pub fn new_revision(
     labels: Map<String, Value>,
     revision: i64,
 ) -> Value {
-    let mut template = owner.at("/spec/template").cloned().unwrap_or(json!({}));
+    let mut template = owner
+        .get_in(&["spec", "template"])
+        .cloned()
+        .unwrap_or(json!({}));
     if let Some(m) = template.as_object_mut() {
         m.insert("$patch".into(), json!("replace"));
     }
@@ -104,7 +110,7 @@ pub fn new_revision(
 /// The set's template labels, as a map to extend.
 pub fn template_labels(owner: &Value) -> Map<String, Value> {
     owner
-        .at("/spec/template/metadata/labels")
+        .get_in(&["spec", "template", "metadata", "labels"])
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default()

@@ -62,7 +62,7 @@ fn controller_running(snap: &Snapshot) -> bool {
         ))
         .and_then(Value::as_str)
             == Some("controller")
-            && p.at("/metadata/deletionTimestamp").is_none()
+            && p.get_in(&["metadata", "deletionTimestamp"]).is_none()
             && podutil::is_ready(p)
     })
 }
@@ -119,14 +119,14 @@ impl Controller for IngressStatusController {
         let Some(ing) = snap.get(res::INGRESSES, &key.namespace, &key.name) else {
             return Reconciled::none();
         };
-        if ing.at("/metadata/deletionTimestamp").is_some()
+        if ing.get_in(&["metadata", "deletionTimestamp"]).is_some()
             || !view(snap).owns(ing)
             || !controller_running(snap)
         {
             return Reconciled::none();
         }
         let want = published_status(PUBLISH_STATUS_ADDRESS);
-        if ing.at("/status/loadBalancer/ingress") == Some(&want) {
+        if ing.get_in(&["status", "loadBalancer", "ingress"]) == Some(&want) {
             return Reconciled::none();
         }
         // The store's add handler and then the update our status write

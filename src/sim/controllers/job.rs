@@ -58,7 +58,10 @@ fn event(job: &Value, type_: EventType, reason: &str, message: impl Into<String>
 
 /// A pod stamped from the Job's template, owned by the Job.
 pub fn pod_from_template(job: &Value) -> Value {
-    let tmpl = job.at("/spec/template").cloned().unwrap_or(json!({}));
+    let tmpl = job
+        .get_in(&["spec", "template"])
+        .cloned()
+        .unwrap_or(json!({}));
     let mut md = Map::new();
     md.insert(
         "generateName".into(),
@@ -98,7 +101,7 @@ pub fn has_condition(job: &Value, ty: &str) -> bool {
 }
 
 fn condition<'a>(job: &'a Value, ty: &str) -> Option<&'a Value> {
-    job.at("/status/conditions")
+    job.get_in(&["status", "conditions"])
         .and_then(Value::as_array)?
         .iter()
         .find(|c| c.get("type").and_then(Value::as_str) == Some(ty))
@@ -121,11 +124,11 @@ fn new_condition(ty: &str, status: &str, reason: &str, message: &str, now: Times
 /// its creation.
 fn finish_time(pod: &Value) -> Option<Timestamp> {
     let fin = pod
-        .at("/status/containerStatuses")
+        .get_in(&["status", "containerStatuses"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|c| parse_time(c.at("/state/terminated/finishedAt")))
+        .filter_map(|c| parse_time(c.get_in(&["state", "terminated", "finishedAt"])))
         .max();
     fin.or_else(|| podutil::created(pod))
 }
@@ -212,15 +215,15 @@ fn sync(job: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconc
     // until counted), so a finished pod deleted later still counts.
     let succeeded = succeeded.max(int_at(job, "/status/succeeded", 0));
     let failed = failed.max(int_at(job, "/status/failed", 0));
-    let completions = job.at("/spec/completions").and_then(Value::as_i64);
+    let completions = job.get_in(&["spec", "completions"]).and_then(Value::as_i64);
     let parallelism = int_at(job, "/spec/parallelism", 1).max(0);
     let backoff_limit = int_at(job, "/spec/backoffLimit", 6);
-    let suspended = job.at("/spec/suspend").and_then(Value::as_bool) == Some(true);
+    let suspended = job.get_in(&["spec", "suspend"]).and_then(Value::as_bool) == Some(true);
 
     let mut actions = Vec::new();
     let mut requeue: Option<SignedDuration> = None;
     let mut conditions: Vec<Value> = job
-        .at("/status/conditions")
+        .get_in(&["status", "conditions"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -245,7 +248,7 @@ fn sync(job: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconc
         })
         .or_else(|| {
             let deadline = job
-                .at("/spec/activeDeadlineSeconds")
+                .get_in(&["spec", "activeDeadlineSeconds"])
                 .and_then(Value::as_i64);
             let past_deadline = match (deadline, start_time) {
                 (Some(d), Some(st)) if !suspended => {
@@ -449,7 +452,7 @@ fn sync(job: &Value, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconc
 /// restarts of running and pending pods count against the backoff limit.
 fn past_backoff_limit_on_failure(job: &Value, pods: &[&Value]) -> bool {
     if job
-        .at("/spec/template/spec/restartPolicy")
+        .get_in(&["spec", "template", "spec", "restartPolicy"])
         .and_then(Value::as_str)
         != Some("OnFailure")
     {

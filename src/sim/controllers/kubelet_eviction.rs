@@ -162,7 +162,7 @@ fn str_at<'a>(v: &'a Value, p: &str) -> &'a str {
 /// The pod's priority: `spec.priority`, else that of the built-in class it
 /// names.
 pub fn priority(pod: &Value) -> i64 {
-    if let Some(p) = pod.at("/spec/priority").and_then(Value::as_i64) {
+    if let Some(p) = pod.get_in(&["spec", "priority"]).and_then(Value::as_i64) {
         return p;
     }
     match str_at(pod, "/spec/priorityClassName") {
@@ -185,7 +185,7 @@ pub fn exempt(pod: &Value) -> bool {
 /// `kubelettypes.IsCriticalPod`: static, mirror, or system-critical
 /// priority.
 pub fn critical(pod: &Value) -> bool {
-    let annotations = pod.at("/metadata/annotations");
+    let annotations = pod.get_in(&["metadata", "annotations"]);
     let ann = |k: &str| annotations.and_then(|a| a.get(k)).and_then(Value::as_str);
     let is_static = ann("kubernetes.io/config.source").is_some_and(|s| s != "api");
     let is_mirror = ann("kubernetes.io/config.mirror").is_some();
@@ -201,7 +201,7 @@ fn quantity_bytes(v: Option<&Value>) -> i64 {
 /// The containers of `pod` with their use (`usage` by name; 0 when
 /// unknown) and their request of the starved resource.
 pub fn container_uses(pod: &Value, starved: Starved, usage: &[(String, i64)]) -> Vec<ContainerUse> {
-    pod.at("/spec/containers")
+    pod.get_in(&["spec", "containers"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -213,7 +213,7 @@ pub fn container_uses(pod: &Value, starved: Starved, usage: &[(String, i64)]) ->
                     .find(|(n, _)| *n == name)
                     .map_or(0, |(_, u)| *u),
                 request: quantity_bytes(
-                    c.at("/resources/requests")
+                    c.get_in(&["resources", "requests"])
                         .and_then(|r| r.get(starved.resource())),
                 ),
                 name,
@@ -228,7 +228,7 @@ pub fn container_uses(pod: &Value, starved: Starved, usage: &[(String, i64)]) ->
 pub fn evicted_status(pod: &Value, message: &str, now: Timestamp) -> Value {
     let stamp = format_time(now);
     let mut conditions: Vec<Value> = pod
-        .at("/status/conditions")
+        .get_in(&["status", "conditions"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -268,7 +268,7 @@ pub fn evicted_status(pod: &Value, message: &str, now: Timestamp) -> Value {
         "reason": REASON,
         "message": message,
         "conditions": conditions,
-        "containerStatuses": unready(pod.at("/status/containerStatuses")),
+        "containerStatuses": unready(pod.get_in(&["status", "containerStatuses"])),
     }})
 }
 
@@ -304,7 +304,7 @@ pub fn admission_rejection(pod: &Value, conditions: &[&str]) -> Option<String> {
         }
         let taint = json!({"key": "node.kubernetes.io/memory-pressure", "effect": "NoSchedule"});
         let tolerations = pod
-            .at("/spec/tolerations")
+            .get_in(&["spec", "tolerations"])
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
         if super::scheduler::tolerates(tolerations, &taint) {
@@ -322,7 +322,7 @@ pub fn admission_rejection(pod: &Value, conditions: &[&str]) -> Option<String> {
 /// (`PodScheduled`) stay.
 pub fn rejected_status(pod: &Value, message: &str) -> Value {
     let kept: Vec<Value> = pod
-        .at("/status/conditions")
+        .get_in(&["status", "conditions"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -388,7 +388,7 @@ fn signal(lease: &Value, node: &Value) -> Option<(Starved, i64, i64)> {
         return Some((Starved::Memory, MEMORY_THRESHOLD, MEMORY_THRESHOLD / 8 * 7));
     }
     if under_pressure(lease, "disk") {
-        let capacity = quantity_bytes(node.at("/status/capacity/ephemeral-storage"));
+        let capacity = quantity_bytes(node.get_in(&["status", "capacity", "ephemeral-storage"]));
         let threshold = capacity / 100 * NODEFS_THRESHOLD_PERCENT;
         return Some((Starved::Disk, threshold, threshold / 8 * 7));
     }

@@ -93,7 +93,10 @@ pub fn volume_name(claim: &Value) -> String {
 
 /// `Provision`'s checks on the claim.
 fn check(claim: &Value, node: Option<&str>) -> Result<(), &'static str> {
-    if claim.at("/spec/selector").is_some_and(|v| !v.is_null()) {
+    if claim
+        .get_in(&["spec", "selector"])
+        .is_some_and(|v| !v.is_null())
+    {
         return Err("claim.Spec.Selector is not supported");
     }
     if vu::access_modes(claim)
@@ -131,8 +134,8 @@ pub fn volume_for(claim: &Value, class: &Value, node: &str) -> Value {
             },
         },
         "spec": {
-            "accessModes": claim.at("/spec/accessModes").cloned().unwrap_or(json!([])),
-            "capacity": {"storage": claim.at("/spec/resources/requests/storage").cloned().unwrap_or(Value::Null)},
+            "accessModes": claim.get_in(&["spec", "accessModes"]).cloned().unwrap_or(json!([])),
+            "capacity": {"storage": claim.get_in(&["spec", "resources", "requests", "storage"]).cloned().unwrap_or(Value::Null)},
             "claimRef": {
                 "apiVersion": "v1",
                 "kind": "PersistentVolumeClaim",

@@ -54,7 +54,7 @@ pub struct NodeHeartbeat;
 
 fn annotation<'a>(lease: &'a Value, key: &str) -> Option<&'a str> {
     lease
-        .at("/metadata/annotations")
+        .get_in(&["metadata", "annotations"])
         .and_then(|a| a.get(key))
         .and_then(Value::as_str)
 }
@@ -153,7 +153,7 @@ fn last_report(node: &Value) -> Option<Timestamp> {
 /// the stored ones already say that and the last report is recent.
 fn posted_conditions(node: &Value, lease: &Value, now: Timestamp) -> Option<Vec<Value>> {
     let current: Vec<Value> = node
-        .at("/status/conditions")
+        .get_in(&["status", "conditions"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -263,7 +263,7 @@ impl Controller for NodeHeartbeat {
         let mut actions = Vec::new();
         let mut requeue_after = Some(RENEW_INTERVAL);
         if !lease.is_null() {
-            let renewed = parse_time(lease.at("/spec/renewTime"));
+            let renewed = parse_time(lease.get_in(&["spec", "renewTime"]));
             match renewed.and_then(|t| t.checked_add(RENEW_INTERVAL).ok()) {
                 Some(next) if next > now => {
                     requeue_after = Some(next.duration_since(now));

@@ -60,7 +60,7 @@ fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
 
 /// A node condition of type `ty`.
 pub fn node_condition<'a>(node: &'a Value, ty: &str) -> Option<&'a Value> {
-    node.at("/status/conditions")
+    node.get_in(&["status", "conditions"])
         .and_then(Value::as_array)?
         .iter()
         .find(|c| str_of(c, "type") == ty)
@@ -75,16 +75,16 @@ fn condition_status<'a>(node: &'a Value, ty: &str) -> &'a str {
 pub fn last_heard(snap: &Snapshot, node: &Value) -> Option<Timestamp> {
     let lease = snap
         .get(LEASES, LEASE_NAMESPACE, meta::name(node))
-        .and_then(|l| parse_time(l.at("/spec/renewTime")));
+        .and_then(|l| parse_time(l.get_in(&["spec", "renewTime"])));
     let ready = node_condition(node, "Ready").and_then(|c| parse_time(c.get("lastHeartbeatTime")));
-    let created = parse_time(node.at("/metadata/creationTimestamp"));
+    let created = parse_time(node.get_in(&["metadata", "creationTimestamp"]));
     lease.max(ready).or(created)
 }
 
 /// The conditions once the grace period has passed without a heartbeat.
 fn unknown_conditions(node: &Value, now: Timestamp) -> Vec<Value> {
     let mut conds: Vec<Value> = node
-        .at("/status/conditions")
+        .get_in(&["status", "conditions"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -101,7 +101,7 @@ fn unknown_conditions(node: &Value, now: Timestamp) -> Vec<Value> {
             None => conds.push(json!({
                 "type": ty, "status": "Unknown", "reason": "NodeStatusNeverUpdated",
                 "message": "Kubelet never posted node status.",
-                "lastHeartbeatTime": node.at("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
+                "lastHeartbeatTime": node.get_in(&["metadata", "creationTimestamp"]).cloned().unwrap_or(Value::Null),
                 "lastTransitionTime": stamp,
             })),
         }
@@ -138,11 +138,15 @@ pub fn desired_taints(node: &Value, conditions: &[Value], now: Timestamp) -> Vec
             no_schedule.push(key);
         }
     }
-    if node.at("/spec/unschedulable").and_then(Value::as_bool) == Some(true) {
+    if node
+        .get_in(&["spec", "unschedulable"])
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
         no_schedule.push("node.kubernetes.io/unschedulable");
     }
     let current: Vec<Value> = node
-        .at("/spec/taints")
+        .get_in(&["spec", "taints"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -202,7 +206,10 @@ fn node_event(node: &Value, status: &str) -> EventSpec {
 fn mark_pods_not_ready(snap: &Snapshot, node: &str, now: Timestamp) -> Vec<Action> {
     let mut actions = Vec::new();
     for pod in snap.pods_on(node) {
-        let Some(conds) = pod.at("/status/conditions").and_then(Value::as_array) else {
+        let Some(conds) = pod
+            .get_in(&["status", "conditions"])
+            .and_then(Value::as_array)
+        else {
             continue;
         };
         if !conds
@@ -265,7 +272,7 @@ impl Controller for NodeLifecycleController {
         let mut requeue_after = None;
         let deadline = last_heard(snap, node).and_then(|t| t.checked_add(GRACE_PERIOD).ok());
         let mut conditions: Vec<Value> = node
-            .at("/status/conditions")
+            .get_in(&["status", "conditions"])
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
@@ -293,7 +300,7 @@ impl Controller for NodeLifecycleController {
         }
         let taints = desired_taints(node, &conditions, now);
         let current = node
-            .at("/spec/taints")
+            .get_in(&["spec", "taints"])
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();

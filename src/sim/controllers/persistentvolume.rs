@@ -61,7 +61,7 @@ fn event(obj: &Value, type_: EventType, reason: &str, message: String) -> Action
 }
 
 fn key_of_claim_ref(pv: &Value) -> Option<ObjectKey> {
-    let cr = pv.at("/spec/claimRef")?;
+    let cr = pv.get_in(&["spec", "claimRef"])?;
     Some(ObjectKey::new(s(cr, "/namespace"), s(cr, "/name")))
 }
 
@@ -71,8 +71,12 @@ fn claim_status(claim: &Value, phase: &str, pv: Option<&Value>) -> Option<Action
     let status = claim.get("status").cloned().unwrap_or(json!({}));
     let (modes, cap) = match pv {
         Some(pv) => (
-            pv.at("/spec/accessModes").cloned().unwrap_or(Value::Null),
-            pv.at("/spec/capacity").cloned().unwrap_or(Value::Null),
+            pv.get_in(&["spec", "accessModes"])
+                .cloned()
+                .unwrap_or(Value::Null),
+            pv.get_in(&["spec", "capacity"])
+                .cloned()
+                .unwrap_or(Value::Null),
         ),
         None => (Value::Null, Value::Null),
     };
@@ -116,7 +120,7 @@ fn bind(pv: &Value, claim: &Value, now: Timestamp) -> Vec<Action> {
     let mut actions = Vec::new();
     let pv_key = ObjectKey::new("", meta::name(pv));
     // bindVolumeToClaim
-    let cr = pv.at("/spec/claimRef");
+    let cr = pv.get_in(&["spec", "claimRef"]);
     let ref_ok = cr.is_some_and(|cr| {
         s(cr, "/name") == meta::name(claim)
             && s(cr, "/namespace") == meta::namespace(claim)
@@ -297,7 +301,7 @@ fn sync_unbound_claim(snap: &Snapshot, claim: &Value, now: Timestamp) -> Reconci
         // The named volume does not exist (yet).
         return pending(claim, Vec::new());
     };
-    if pv.at("/spec/claimRef").is_none() {
+    if pv.get_in(&["spec", "claimRef"]).is_none() {
         return match vu::check_volume_satisfy_claim(pv, claim) {
             Ok(()) => Reconciled {
                 actions: bind(pv, claim, now),
@@ -361,7 +365,9 @@ fn sync_bound_claim(snap: &Snapshot, claim: &Value, now: Timestamp) -> Reconcile
             "Bound claim has lost its PersistentVolume. Data on the volume is lost!",
         );
     };
-    let ref_uid = pv.at("/spec/claimRef/uid").and_then(Value::as_str);
+    let ref_uid = pv
+        .get_in(&["spec", "claimRef", "uid"])
+        .and_then(Value::as_str);
     if ref_uid.is_none() || ref_uid == Some(meta::uid(claim)) {
         return Reconciled {
             actions: bind(pv, claim, now),
@@ -388,7 +394,7 @@ fn reclaim(pv: &Value, now: Timestamp) -> Vec<Action> {
         return Vec::new();
     }
     let path = s(pv, "/spec/hostPath/path");
-    if pv.at("/spec/hostPath").is_some() && path.starts_with("/tmp/") && path.len() > 5 {
+    if pv.get_in(&["spec", "hostPath"]).is_some() && path.starts_with("/tmp/") && path.len() > 5 {
         return vec![Action::Delete {
             res: res::PVS,
             key: ObjectKey::new("", meta::name(pv)),
@@ -396,7 +402,7 @@ fn reclaim(pv: &Value, now: Timestamp) -> Vec<Action> {
             on_deleted: None,
         }];
     }
-    let message = if pv.at("/spec/hostPath").is_some() {
+    let message = if pv.get_in(&["spec", "hostPath"]).is_some() {
         format!("host_path deleter only supports /tmp/.+ but received provided {path}")
     } else {
         format!(
@@ -417,7 +423,7 @@ fn reclaim(pv: &Value, now: Timestamp) -> Vec<Action> {
 /// `syncVolume`.
 fn sync_volume(snap: &Snapshot, pv: &Value, now: Timestamp) -> Reconciled {
     let mut actions = Vec::new();
-    let Some(cr) = pv.at("/spec/claimRef") else {
+    let Some(cr) = pv.get_in(&["spec", "claimRef"]) else {
         actions.extend(volume_phase(pv, "Available", None, now));
         return Reconciled {
             actions,
@@ -505,7 +511,7 @@ impl Controller for PersistentVolumeController {
             let mut keys = vec![ObjectKey::new("", meta::name(obj))];
             keys.extend(key_of_claim_ref(obj));
             // A free volume may serve a pending claim.
-            if obj.at("/spec/claimRef").is_none() {
+            if obj.get_in(&["spec", "claimRef"]).is_none() {
                 keys.extend(
                     snap.list(res::PVCS, None)
                         .filter(|c| !vu::bind_completed(c))

@@ -65,7 +65,7 @@ pub fn is_available(pod: &Value, min_ready_seconds: i64, now: Timestamp) -> bool
 
 /// `metadata.creationTimestamp`.
 pub fn created(obj: &Value) -> Option<Timestamp> {
-    parse_time(obj.at("/metadata/creationTimestamp"))
+    parse_time(obj.get_in(&["metadata", "creationTimestamp"]))
 }
 
 /// An integer field, defaulting to `default`.

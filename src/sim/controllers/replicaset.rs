@@ -42,7 +42,7 @@ fn event(rs: &Value, type_: EventType, reason: &str, message: String) -> EventSp
 
 /// A pod stamped from the template (`controller.GetPodFromTemplate`).
 pub fn pod_from_template(rs: &Value) -> Value {
-    let tmpl = rs.at("/spec/template");
+    let tmpl = rs.get_in(&["spec", "template"]);
     let tmpl_meta = |f: &str| tmpl.and_then(|t| t.get("metadata")).and_then(|m| m.get(f));
     let owner = object([
         ("apiVersion", Some(text("apps/v1"))),
@@ -83,7 +83,7 @@ pub fn pod_from_template(rs: &Value) -> Value {
 /// that are cheaper to lose sort first.
 fn deletion_order(a: &Value, b: &Value) -> Ordering {
     let unassigned = |p: &Value| {
-        p.at("/spec/nodeName")
+        p.get_in(&["spec", "nodeName"])
             .and_then(Value::as_str)
             .is_none_or(str::is_empty)
     };
@@ -94,7 +94,7 @@ fn deletion_order(a: &Value, b: &Value) -> Ordering {
         _ => 3,
     };
     let restarts = |p: &Value| {
-        p.at("/status/containerStatuses")
+        p.get_in(&["status", "containerStatuses"])
             .and_then(Value::as_array)
             .map_or(0, |cs| {
                 cs.iter()
@@ -128,7 +128,7 @@ struct Counts {
 fn template_selector(rs: &Value) -> LabelSelector {
     LabelSelector {
         requirements: rs
-            .at("/spec/template/metadata/labels")
+            .get_in(&["spec", "template", "metadata", "labels"])
             .and_then(Value::as_object)
             .map(|l| {
                 l.iter()

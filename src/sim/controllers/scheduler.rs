@@ -272,7 +272,12 @@ impl<'a> PodTerms<'a> {
                 .and_then(Value::as_object),
             required: spec
                 .and_then(|s| {
-                    s.at("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+                    s.get_in(&[
+                        "affinity",
+                        "nodeAffinity",
+                        "requiredDuringSchedulingIgnoredDuringExecution",
+                        "nodeSelectorTerms",
+                    ])
                 })
                 .and_then(Value::as_array)
                 .map(Vec::as_slice),
@@ -420,7 +425,11 @@ fn fit_error(
                 .flat_map(|r| r.reasons.iter().map(String::as_str)),
         ),
     };
-    let preemption = if pod.at("/spec/preemptionPolicy").and_then(Value::as_str) == Some("Never") {
+    let preemption = if pod
+        .get_in(&["spec", "preemptionPolicy"])
+        .and_then(Value::as_str)
+        == Some("Never")
+    {
         "not eligible due to preemptionPolicy=Never.".to_string()
     } else {
         let why = histogram(rejections.iter().map(|r| {
@@ -517,15 +526,15 @@ impl Controller for Scheduler {
         }
         if r == vres::PVS {
             let ns = obj
-                .at("/spec/claimRef/namespace")
+                .get_in(&["spec", "claimRef", "namespace"])
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let name = obj
-                .at("/spec/claimRef/name")
+                .get_in(&["spec", "claimRef", "name"])
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let mut keys = volumes::pods_using(snap, ns, name);
-            if obj.at("/spec/claimRef").is_none() {
+            if obj.get_in(&["spec", "claimRef"]).is_none() {
                 // A free volume may let a waiting pod fit.
                 keys.extend(
                     snap.unbound_pods()
@@ -548,7 +557,7 @@ impl Controller for Scheduler {
             // makes room; a pod being bound or changing status does not
             // change any decision.
             let bound = obj
-                .at("/spec/nodeName")
+                .get_in(&["spec", "nodeName"])
                 .and_then(Value::as_str)
                 .is_some_and(|n| !n.is_empty());
             if !bound {
@@ -580,8 +589,10 @@ impl Controller for Scheduler {
         let empty = NodeUsage::default();
         // The placed pods the InterPodAffinity filter needs: all of them
         // when the incoming pod has terms, else those with anti-affinity.
-        let own_terms = pod.at("/spec/affinity/podAffinity").is_some()
-            || pod.at("/spec/affinity/podAntiAffinity").is_some();
+        let own_terms = pod.get_in(&["spec", "affinity", "podAffinity"]).is_some()
+            || pod
+                .get_in(&["spec", "affinity", "podAntiAffinity"])
+                .is_some();
         let placed: Vec<&Value> = if own_terms {
             snap.bound_pods().map(|p| p.as_ref()).collect()
         } else {
@@ -710,7 +721,7 @@ impl Controller for Scheduler {
             _ => json!(crate::sim::clock::format_time(now)),
         };
         let mut conditions: Vec<Value> = pod
-            .at("/status/conditions")
+            .get_in(&["status", "conditions"])
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();

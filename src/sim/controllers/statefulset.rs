@@ -70,7 +70,7 @@ fn claim_name(tmpl: &Value, sts: &Value, i: i64) -> String {
 }
 
 fn claim_templates(sts: &Value) -> Vec<Value> {
-    sts.at("/spec/volumeClaimTemplates")
+    sts.get_in(&["spec", "volumeClaimTemplates"])
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default()
@@ -81,7 +81,7 @@ fn claim_templates(sts: &Value) -> Vec<Value> {
 fn claim(sts: &Value, tmpl: &Value, i: i64) -> Value {
     let mut labels = meta::labels(tmpl).cloned().unwrap_or_default();
     if let Some(sel) = sts
-        .at("/spec/selector/matchLabels")
+        .get_in(&["spec", "selector", "matchLabels"])
         .and_then(Value::as_object)
     {
         for (k, v) in sel {
@@ -94,7 +94,7 @@ fn claim(sts: &Value, tmpl: &Value, i: i64) -> Value {
     if !labels.is_empty() {
         md.insert("labels".into(), Value::Object(labels));
     }
-    if let Some(a) = tmpl.at("/metadata/annotations") {
+    if let Some(a) = tmpl.get_in(&["metadata", "annotations"]) {
         md.insert("annotations".into(), a.clone());
     }
     json!({
@@ -110,7 +110,7 @@ fn claim(sts: &Value, tmpl: &Value, i: i64) -> Value {
 pub fn new_pod(sts: &Value, template: &Value, i: i64, revision: &str) -> Value {
     let name = format!("{}-{i}", meta::name(sts));
     let mut labels = template
-        .at("/metadata/labels")
+        .get_in(&["metadata", "labels"])
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
@@ -121,7 +121,7 @@ pub fn new_pod(sts: &Value, template: &Value, i: i64, revision: &str) -> Value {
     md.insert("name".into(), json!(name));
     md.insert("namespace".into(), json!(meta::namespace(sts)));
     md.insert("labels".into(), Value::Object(labels));
-    if let Some(a) = template.at("/metadata/annotations") {
+    if let Some(a) = template.get_in(&["metadata", "annotations"]) {
         md.insert("annotations".into(), a.clone());
     }
     md.insert(
@@ -132,7 +132,7 @@ pub fn new_pod(sts: &Value, template: &Value, i: i64, revision: &str) -> Value {
     if let Some(s) = spec.as_object_mut() {
         s.insert("hostname".into(), json!(name));
         let svc = sts
-            .at("/spec/serviceName")
+            .get_in(&["spec", "serviceName"])
             .and_then(Value::as_str)
             .unwrap_or("");
         if !svc.is_empty() {
@@ -251,7 +251,7 @@ impl Controller for StatefulSetController {
             });
         }
         let status_current = sts
-            .at("/status/currentRevision")
+            .get_in(&["status", "currentRevision"])
             .and_then(Value::as_str)
             .unwrap_or("");
         let current_rev_obj = revisions.iter().find(|r| meta::name(r) == status_current);
@@ -271,15 +271,20 @@ impl Controller for StatefulSetController {
         let start = int_at(sts, "/spec/ordinals/start", 0).max(0);
         let replicas = int_at(sts, "/spec/replicas", 1).max(0);
         let end = start + replicas;
-        let monotonic =
-            sts.at("/spec/podManagementPolicy").and_then(Value::as_str) != Some("Parallel");
+        let monotonic = sts
+            .get_in(&["spec", "podManagementPolicy"])
+            .and_then(Value::as_str)
+            != Some("Parallel");
         let rolling = sts
-            .at("/spec/updateStrategy/type")
+            .get_in(&["spec", "updateStrategy", "type"])
             .and_then(Value::as_str)
             .unwrap_or("RollingUpdate")
             == "RollingUpdate";
         let partition = int_at(sts, "/spec/updateStrategy/rollingUpdate/partition", 0).max(0);
-        let update_template = sts.at("/spec/template").cloned().unwrap_or(json!({}));
+        let update_template = sts
+            .get_in(&["spec", "template"])
+            .cloned()
+            .unwrap_or(json!({}));
         let current_template = current_rev_obj.and_then(|r| history::template_of(r));
 
         if !meta::is_deleting(sts) {

@@ -76,7 +76,7 @@ impl Controller for TaintEvictionController {
         if r == res::PODS {
             // Upstream's pod handler looks no further at a pod without a
             // node; nor does `reconcile` (no node, nothing to evict from).
-            let Some(node) = obj.at("/spec/nodeName").and_then(Value::as_str) else {
+            let Some(node) = obj.get_in(&["spec", "nodeName"]).and_then(Value::as_str) else {
                 return Vec::new();
             };
             // Nor at one on a node without taints (the snapshot's node
@@ -92,7 +92,7 @@ impl Controller for TaintEvictionController {
         // from a taint since removed re-checks the node when its timer
         // fires, and finds nothing to do.
         let no_execute = obj
-            .at("/spec/taints")
+            .get_in(&["spec", "taints"])
             .and_then(Value::as_array)
             .is_some_and(|ts| ts.iter().any(|t| str_of(t, "effect") == "NoExecute"));
         if !no_execute {
@@ -109,21 +109,21 @@ impl Controller for TaintEvictionController {
             return Reconciled::none();
         }
         let node_name = pod
-            .at("/spec/nodeName")
+            .get_in(&["spec", "nodeName"])
             .and_then(Value::as_str)
             .unwrap_or("");
         let Some(node) = snap.get(res::NODES, "", node_name) else {
             return Reconciled::none();
         };
         let taints: Vec<&Value> = node
-            .at("/spec/taints")
+            .get_in(&["spec", "taints"])
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter(|t| str_of(t, "effect") == "NoExecute")
             .collect();
         let tolerations: Vec<Value> = pod
-            .at("/spec/tolerations")
+            .get_in(&["spec", "tolerations"])
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
@@ -139,7 +139,7 @@ impl Controller for TaintEvictionController {
             };
         }
         let mut conditions: Vec<Value> = pod
-            .at("/status/conditions")
+            .get_in(&["status", "conditions"])
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();

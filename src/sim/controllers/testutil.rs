@@ -43,7 +43,7 @@ pub fn apply(
                 let mut o = object.clone();
                 if meta::name(&o).is_empty() {
                     let prefix = o
-                        .at("/metadata/generateName")
+                        .get_in(&["metadata", "generateName"])
                         .and_then(Value::as_str)
                         .unwrap_or("")
                         .to_string();

@@ -41,7 +41,7 @@ pub fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
 
 /// An annotation's value.
 pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.at("/metadata/annotations")
+    obj.get_in(&["metadata", "annotations"])
         .and_then(|a| a.get(key))
         .and_then(Value::as_str)
 }
@@ -83,7 +83,7 @@ pub fn bind_completed(claim: &Value) -> bool {
 
 /// The access modes of a spec.
 pub fn access_modes(obj: &Value) -> Vec<&str> {
-    obj.at("/spec/accessModes")
+    obj.get_in(&["spec", "accessModes"])
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default()
@@ -110,20 +110,20 @@ pub fn volume_mode_mismatch(claim: &Value, pv: &Value) -> bool {
 /// The storage a claim requests.
 pub fn requested(claim: &Value) -> Option<Quantity> {
     claim
-        .at("/spec/resources/requests/storage")
+        .get_in(&["spec", "resources", "requests", "storage"])
         .and_then(|q| parse_value(q).ok())
 }
 
 /// The storage a volume offers.
 pub fn capacity(pv: &Value) -> Option<Quantity> {
-    pv.at("/spec/capacity/storage")
+    pv.get_in(&["spec", "capacity", "storage"])
         .and_then(|q| parse_value(q).ok())
 }
 
 /// `IsVolumeBoundToClaim`: the volume's claimRef names this claim (and its
 /// uid, when the claimRef has one).
 pub fn is_volume_bound_to_claim(pv: &Value, claim: &Value) -> bool {
-    let Some(cr) = pv.at("/spec/claimRef") else {
+    let Some(cr) = pv.get_in(&["spec", "claimRef"]) else {
         return false;
     };
     if s(cr, "/name") != meta::name(claim) || s(cr, "/namespace") != meta::namespace(claim) {
@@ -135,7 +135,7 @@ pub fn is_volume_bound_to_claim(pv: &Value, claim: &Value) -> bool {
 
 /// Whether a volume's required node affinity admits the node.
 pub fn volume_fits_node(pv: &Value, node: &Value) -> bool {
-    let Some(required) = pv.at("/spec/nodeAffinity/required") else {
+    let Some(required) = pv.get_in(&["spec", "nodeAffinity", "required"]) else {
         return true;
     };
     let as_pod = json!({"spec": {"affinity": {"nodeAffinity": {
@@ -180,7 +180,7 @@ pub fn find_matching_volume<'a>(
 ) -> Option<&'a Value> {
     let want = requested(claim);
     let selector = claim
-        .at("/spec/selector")
+        .get_in(&["spec", "selector"])
         .filter(|v| !v.is_null())
         .map(|v| LabelSelector::from_json(v).ok());
     let class = claim_class(claim);
@@ -197,7 +197,7 @@ pub fn find_matching_volume<'a>(
         if node.is_none() && delay_binding {
             continue;
         }
-        if s(pv, "/status/phase") != "Available" || pv.at("/spec/claimRef").is_some() {
+        if s(pv, "/status/phase") != "Available" || pv.get_in(&["spec", "claimRef"]).is_some() {
             continue;
         }
         match &selector {
@@ -222,11 +222,11 @@ pub fn find_matching_volume<'a>(
 
 /// The claims a pod's volumes name, in order.
 pub fn pod_claims(pod: &Value) -> Vec<&str> {
-    pod.at("/spec/volumes")
+    pod.get_in(&["spec", "volumes"])
         .and_then(Value::as_array)
         .map(|vs| {
             vs.iter()
-                .filter_map(|v| v.at("/persistentVolumeClaim/claimName"))
+                .filter_map(|v| v.get_in(&["persistentVolumeClaim", "claimName"]))
                 .filter_map(Value::as_str)
                 .collect()
         })

@@ -104,7 +104,7 @@ pub const WEBHOOK: &str = "validate.nginx.ingress.kubernetes.io";
 fn occupied(ing: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for rule in ing
-        .at("/spec/rules")
+        .get_in(&["spec", "rules"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -114,12 +114,12 @@ fn occupied(ing: &Value) -> Vec<(String, String)> {
             h => h.to_string(),
         };
         for p in rule
-            .at("/http/paths")
+            .get_in(&["http", "paths"])
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
         {
-            if p.at("/backend/service").is_none_or(Value::is_null) {
+            if p.get_in(&["backend", "service"]).is_none_or(Value::is_null) {
                 continue;
             }
             let path = match str_at(p, "/path") {
@@ -150,7 +150,7 @@ pub fn review(view: &IngressView, ing: &Value) -> Result<(), String> {
     let me = key(ing);
     let others: Vec<&Value> = view.owned().into_iter().filter(|o| key(o) != me).collect();
     for rule in ing
-        .at("/spec/rules")
+        .get_in(&["spec", "rules"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -160,12 +160,12 @@ pub fn review(view: &IngressView, ing: &Value) -> Result<(), String> {
             h => h,
         };
         for p in rule
-            .at("/http/paths")
+            .get_in(&["http", "paths"])
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
         {
-            if p.at("/backend/service").is_none_or(Value::is_null) {
+            if p.get_in(&["backend", "service"]).is_none_or(Value::is_null) {
                 continue;
             }
             let path = match str_at(p, "/path") {

@@ -93,14 +93,17 @@ impl<'a> IngressView<'a> {
     /// our class; else, with `--watch-ingress-without-class`, anything
     /// without either.
     pub fn owns(&self, ing: &Value) -> bool {
-        if let Some(class) = ing.at("/spec/ingressClassName").and_then(Value::as_str) {
+        if let Some(class) = ing
+            .get_in(&["spec", "ingressClassName"])
+            .and_then(Value::as_str)
+        {
             return self.ingress_classes.iter().any(|c| {
                 str_at(c, "/metadata/name") == class
                     && str_at(c, "/spec/controller") == self.config.controller
             });
         }
         if let Some(a) = ing
-            .at("/metadata/annotations")
+            .get_in(&["metadata", "annotations"])
             .and_then(|a| a.get(CLASS_ANNOTATION))
         {
             return a.as_str() == Some(self.config.annotation_value.as_str());

@@ -208,14 +208,14 @@ fn servers<'a>(view: &IngressView<'a>) -> Vec<(String, Server<'a>)> {
         |servers: &[(String, Server<'a>)], host: &str| servers.iter().position(|(h, _)| h == host);
     for ing in view.owned() {
         let default = ing
-            .at("/spec/defaultBackend")
+            .get_in(&["spec", "defaultBackend"])
             .and_then(service_of)
             .map(|service| Target {
                 ingress: ing,
                 service,
             });
         let rules = ing
-            .at("/spec/rules")
+            .get_in(&["spec", "rules"])
             .and_then(Value::as_array)
             .map(Vec::as_slice)
             .unwrap_or_default();
@@ -246,7 +246,7 @@ fn servers<'a>(view: &IngressView<'a>) -> Vec<(String, Server<'a>)> {
                 }
             };
             let paths = rule
-                .at("/http/paths")
+                .get_in(&["http", "paths"])
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
@@ -304,7 +304,7 @@ fn server_for<'s, 'a>(servers: &'s [(String, Server<'a>)], host: &str) -> &'s Se
 /// redirects plain HTTP to HTTPS).
 pub(super) fn tls_host(view: &IngressView, host: &str) -> bool {
     view.owned().iter().any(|ing| {
-        ing.at("/spec/tls")
+        ing.get_in(&["spec", "tls"])
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
@@ -351,12 +351,16 @@ fn resolve(view: &IngressView, t: Target) -> Route {
     let Some(svc) = IngressView::find(&view.services, &namespace, &service) else {
         return Route::Unavailable(Unavailable::ServiceMissing { namespace, service });
     };
-    let wanted = match t.service.at("/port/number").and_then(Value::as_i64) {
+    let wanted = match t
+        .service
+        .get_in(&["port", "number"])
+        .and_then(Value::as_i64)
+    {
         Some(n) if n != 0 => n.to_string(),
         _ => str_at(t.service, "/port/name").to_string(),
     };
     let ports = svc
-        .at("/spec/ports")
+        .get_in(&["spec", "ports"])
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
@@ -424,7 +428,7 @@ fn ready_endpoints(view: &IngressView, ns: &str, svc: &str, port_name: &str) -> 
                 ip: str_at(a, "/ip").to_string(),
                 port,
                 pod: a
-                    .at("/targetRef/name")
+                    .get_in(&["targetRef", "name"])
                     .and_then(Value::as_str)
                     .map(str::to_string),
             });

@@ -178,7 +178,7 @@ pub fn certificate(view: &IngressView, host: &str) -> Certificate {
     let host = host.to_ascii_lowercase();
     let owned = view.owned();
     let tls_entries = |ing: &Value| -> Vec<Value> {
-        ing.at("/spec/tls")
+        ing.get_in(&["spec", "tls"])
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default()
@@ -206,7 +206,7 @@ pub fn certificate(view: &IngressView, host: &str) -> Certificate {
         chosen = owned
             .iter()
             .filter(|ing| {
-                ing.at("/spec/rules")
+                ing.get_in(&["spec", "rules"])
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()

@@ -18,7 +18,7 @@ fn var_name(s: &str) -> String {
 
 /// `v1helper.IsServiceIPSet`: a ClusterIP that is neither empty nor `None`.
 fn cluster_ip(svc: &Value) -> Option<&str> {
-    svc.at("/spec/clusterIP")
+    svc.get_in(&["spec", "clusterIP"])
         .and_then(Value::as_str)
         .filter(|ip| !ip.is_empty() && *ip != "None")
 }
@@ -36,13 +36,13 @@ fn join_host_port(ip: &str, port: i64) -> String {
 fn from_service(svc: &Value, out: &mut Vec<(String, String)>) {
     let Some(ip) = cluster_ip(svc) else { return };
     let ports: Vec<&Value> = svc
-        .at("/spec/ports")
+        .get_in(&["spec", "ports"])
         .and_then(Value::as_array)
         .map(|a| a.iter().collect())
         .unwrap_or_default();
     let Some(first) = ports.first() else { return };
     let prefix = var_name(
-        svc.at("/metadata/name")
+        svc.get_in(&["metadata", "name"])
             .and_then(Value::as_str)
             .unwrap_or(""),
     );
@@ -90,7 +90,7 @@ pub fn service_env<'a>(
     let mut chosen: BTreeMap<String, &Value> = BTreeMap::new();
     for svc in default_services {
         let name = svc
-            .at("/metadata/name")
+            .get_in(&["metadata", "name"])
             .and_then(Value::as_str)
             .unwrap_or("");
         if name == "kubernetes" && cluster_ip(svc).is_some() {
@@ -100,11 +100,11 @@ pub fn service_env<'a>(
     if enable_service_links {
         for svc in own {
             let name = svc
-                .at("/metadata/name")
+                .get_in(&["metadata", "name"])
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let ns = svc
-                .at("/metadata/namespace")
+                .get_in(&["metadata", "namespace"])
                 .and_then(Value::as_str)
                 .unwrap_or("");
             if cluster_ip(svc).is_some() && ns == namespace {

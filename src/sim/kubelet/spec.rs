@@ -10,16 +10,19 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-fn s(v: &Value, p: &str) -> String {
-    v.at(p).and_then(Value::as_str).unwrap_or("").to_string()
+fn s(v: &Value, p: &[&str]) -> String {
+    v.get_in(p)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
-fn arr<'a>(v: &'a Value, p: &str) -> &'a [Value] {
-    v.at(p)
+fn arr<'a>(v: &'a Value, p: &[&str]) -> &'a [Value] {
+    v.get_in(p)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
 }
-fn strings(v: &Value, p: &str) -> Vec<String> {
+fn strings(v: &Value, p: &[&str]) -> Vec<String> {
     arr(v, p)
         .iter()
         .map(|x| {
@@ -29,8 +32,8 @@ fn strings(v: &Value, p: &str) -> Vec<String> {
         })
         .collect()
 }
-fn int(v: &Value, p: &str, default: i64) -> i64 {
-    v.at(p).and_then(Value::as_i64).unwrap_or(default)
+fn int(v: &Value, p: &[&str], default: i64) -> i64 {
+    v.get_in(p).and_then(Value::as_i64).unwrap_or(default)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,7 +73,7 @@ pub struct ProbeSpec {
 
 fn probe(v: Option<&Value>) -> Option<ProbeSpec> {
     let v = v?;
-    let port = |p: &str| match v.at(p) {
+    let port = |p: &[&str]| match v.get_in(p) {
         Some(Value::String(n)) => match n.parse::<i64>() {
             Ok(i) => PortRef::Num(i),
             Err(_) => PortRef::Name(n.clone()),
@@ -79,10 +82,10 @@ fn probe(v: Option<&Value>) -> Option<ProbeSpec> {
         None => PortRef::Num(0),
     };
     let action = if v.get("httpGet").is_some() {
-        let scheme = s(v, "/httpGet/scheme");
+        let scheme = s(v, &["httpGet", "scheme"]);
         Action::Http {
-            port: port("/httpGet/port"),
-            path: Some(s(v, "/httpGet/path"))
+            port: port(&["httpGet", "port"]),
+            path: Some(s(v, &["httpGet", "path"]))
                 .filter(|p| !p.is_empty())
                 .unwrap_or_else(|| "/".into()),
             scheme: if scheme.is_empty() {
@@ -90,31 +93,31 @@ fn probe(v: Option<&Value>) -> Option<ProbeSpec> {
             } else {
                 scheme
             },
-            host: s(v, "/httpGet/host"),
+            host: s(v, &["httpGet", "host"]),
         }
     } else if v.get("tcpSocket").is_some() {
         Action::Tcp {
-            port: port("/tcpSocket/port"),
+            port: port(&["tcpSocket", "port"]),
         }
     } else if v.get("grpc").is_some() {
         Action::Grpc {
-            port: int(v, "/grpc/port", 0),
+            port: int(v, &["grpc", "port"], 0),
         }
     } else if v.get("exec").is_some() {
         Action::Exec {
-            command: strings(v, "/exec/command"),
+            command: strings(v, &["exec", "command"]),
         }
     } else {
         return None;
     };
-    let pos = |p: &str, d: i64| int(v, p, d).max(if d > 0 { 1 } else { 0 });
+    let pos = |p: &[&str], d: i64| int(v, p, d).max(if d > 0 { 1 } else { 0 });
     Some(ProbeSpec {
         action,
-        initial_delay: int(v, "/initialDelaySeconds", 0).clamp(0, 1 << 31),
-        period: pos("/periodSeconds", 10).min(1 << 31),
-        timeout: pos("/timeoutSeconds", 1).min(1 << 31),
-        success: pos("/successThreshold", 1).min(1 << 20) as u32,
-        failure: pos("/failureThreshold", 3).min(1 << 20) as u32,
+        initial_delay: int(v, &["initialDelaySeconds"], 0).clamp(0, 1 << 31),
+        period: pos(&["periodSeconds"], 10).min(1 << 31),
+        timeout: pos(&["timeoutSeconds"], 1).min(1 << 31),
+        success: pos(&["successThreshold"], 1).min(1 << 20) as u32,
+        failure: pos(&["failureThreshold"], 3).min(1 << 20) as u32,
     })
 }
 
@@ -140,18 +143,18 @@ pub struct CSpec {
 
 impl CSpec {
     fn parse(v: &Value, init: bool) -> Self {
-        let image = s(v, "/image");
+        let image = s(v, &["image"]);
         let tag_latest = {
             let last = image.rsplit('/').next().unwrap_or("");
             !last.contains(':') && !image.contains('@') || last.ends_with(":latest")
         };
-        let mut pull_policy = s(v, "/imagePullPolicy");
+        let mut pull_policy = s(v, &["imagePullPolicy"]);
         if pull_policy.is_empty() {
             pull_policy = if tag_latest { "Always" } else { "IfNotPresent" }.into();
         }
-        let name = s(v, "/name");
+        let name = s(v, &["name"]);
         let memory_limit = v
-            .at("/resources/limits/memory")
+            .get_in(&["resources", "limits", "memory"])
             .and_then(|q| crate::api::quantity::parse_value(q).ok())
             .map(|q: Quantity| q.value().max(0) as u64)
             .filter(|b| *b > 0);
@@ -163,18 +166,18 @@ impl CSpec {
             name,
             image,
             pull_policy,
-            command: strings(v, "/command"),
-            args: strings(v, "/args"),
-            ports: arr(v, "/ports")
+            command: strings(v, &["command"]),
+            args: strings(v, &["args"]),
+            ports: arr(v, &["ports"])
                 .iter()
-                .map(|p| (s(p, "/name"), int(p, "/containerPort", 0)))
+                .map(|p| (s(p, &["name"]), int(p, &["containerPort"], 0)))
                 .collect(),
             memory_limit,
             startup: probe(v.get("startupProbe")),
             liveness: probe(v.get("livenessProbe")),
             readiness: probe(v.get("readinessProbe")),
             init,
-            sidecar: init && s(v, "/restartPolicy") == "Always",
+            sidecar: init && s(v, &["restartPolicy"]) == "Always",
             raw: v.clone(),
         }
     }
@@ -210,27 +213,27 @@ pub struct PodSpec {
 
 impl PodSpec {
     pub fn parse(pod: &Value) -> Self {
-        let rp = s(pod, "/spec/restartPolicy");
+        let rp = s(pod, &["spec", "restartPolicy"]);
         let mut parsed = Self {
-            name: s(pod, "/metadata/name"),
-            namespace: s(pod, "/metadata/namespace"),
-            uid: s(pod, "/metadata/uid"),
+            name: s(pod, &["metadata", "name"]),
+            namespace: s(pod, &["metadata", "namespace"]),
+            uid: s(pod, &["metadata", "uid"]),
             restart_policy: if rp.is_empty() { "Always".into() } else { rp },
             grace: 0,
             deleting: false,
-            spec_grace: int(pod, "/spec/terminationGracePeriodSeconds", 30),
-            init: arr(pod, "/spec/initContainers")
+            spec_grace: int(pod, &["spec", "terminationGracePeriodSeconds"], 30),
+            init: arr(pod, &["spec", "initContainers"])
                 .iter()
                 .map(|c| CSpec::parse(c, true))
                 .collect(),
-            containers: arr(pod, "/spec/containers")
+            containers: arr(pod, &["spec", "containers"])
                 .iter()
                 .map(|c| CSpec::parse(c, false))
                 .collect(),
-            volumes: arr(pod, "/spec/volumes").to_vec(),
-            pull_secrets: arr(pod, "/spec/imagePullSecrets")
+            volumes: arr(pod, &["spec", "volumes"]).to_vec(),
+            pull_secrets: arr(pod, &["spec", "imagePullSecrets"])
                 .iter()
-                .map(|x| s(x, "/name"))
+                .map(|x| s(x, &["name"]))
                 .filter(|n| !n.is_empty())
                 .collect(),
         };
@@ -243,12 +246,12 @@ impl PodSpec {
     /// same spec, the only fields here that can differ.
     pub fn read_deletion(&mut self, pod: &Value) {
         self.grace = pod
-            .at("/metadata/deletionGracePeriodSeconds")
+            .get_in(&["metadata", "deletionGracePeriodSeconds"])
             .and_then(Value::as_i64)
             .unwrap_or(self.spec_grace)
             .clamp(0, 1 << 31);
         self.deleting = pod
-            .at("/metadata/deletionTimestamp")
+            .get_in(&["metadata", "deletionTimestamp"])
             .is_some_and(|d| !d.is_null());
     }
 
@@ -300,12 +303,12 @@ pub fn resolve_env(
 ) -> Result<Vec<(String, String)>, String> {
     let mut env = Vec::new();
     let optional = |v: &Value, p: &str| v.at(p).and_then(Value::as_bool).unwrap_or(false);
-    for ef in arr(&c.raw, "/envFrom") {
-        let prefix = s(ef, "/prefix");
+    for ef in arr(&c.raw, &["envFrom"]) {
+        let prefix = s(ef, &["prefix"]);
         let (kind, name, secret) = if ef.get("configMapRef").is_some() {
-            ("configmap", s(ef, "/configMapRef/name"), false)
+            ("configmap", s(ef, &["configMapRef", "name"]), false)
         } else if ef.get("secretRef").is_some() {
-            ("secret", s(ef, "/secretRef/name"), true)
+            ("secret", s(ef, &["secretRef", "name"]), true)
         } else {
             continue;
         };
@@ -332,8 +335,8 @@ pub fn resolve_env(
             None => return Err(format!("{kind} \"{name}\" not found")),
         }
     }
-    for e in arr(&c.raw, "/env") {
-        let name = s(e, "/name");
+    for e in arr(&c.raw, &["env"]) {
+        let name = s(e, &["name"]);
         if let Some(v) = e.get("value") {
             let raw = v.as_str().unwrap_or("");
             // `$(VAR)` sees the container's variables and the services'.
@@ -352,7 +355,7 @@ pub fn resolve_env(
             continue;
         };
         let value = if let Some(r) = from.get("configMapKeyRef") {
-            let (cm, key, opt) = (s(r, "/name"), s(r, "/key"), optional(r, "/optional"));
+            let (cm, key, opt) = (s(r, &["name"]), s(r, &["key"]), optional(r, "/optional"));
             match world.config_maps.get(&cm) {
                 None if opt => continue,
                 None => return Err(format!("configmap \"{cm}\" not found")),
@@ -363,7 +366,7 @@ pub fn resolve_env(
                 },
             }
         } else if let Some(r) = from.get("secretKeyRef") {
-            let (sec, key, opt) = (s(r, "/name"), s(r, "/key"), optional(r, "/optional"));
+            let (sec, key, opt) = (s(r, &["name"]), s(r, &["key"]), optional(r, "/optional"));
             match world.secrets.get(&sec) {
                 None if opt => continue,
                 None => return Err(format!("secret \"{sec}\" not found")),
@@ -374,12 +377,12 @@ pub fn resolve_env(
                 },
             }
         } else if let Some(r) = from.get("fieldRef") {
-            match s(r, "/fieldPath").as_str() {
-                "metadata.name" => s(pod, "/metadata/name"),
+            match s(r, &["fieldPath"]).as_str() {
+                "metadata.name" => s(pod, &["metadata", "name"]),
                 "metadata.namespace" => ns.to_string(),
-                "metadata.uid" => s(pod, "/metadata/uid"),
-                "spec.nodeName" => s(pod, "/spec/nodeName"),
-                "spec.serviceAccountName" => s(pod, "/spec/serviceAccountName"),
+                "metadata.uid" => s(pod, &["metadata", "uid"]),
+                "spec.nodeName" => s(pod, &["spec", "nodeName"]),
+                "spec.serviceAccountName" => s(pod, &["spec", "serviceAccountName"]),
                 "status.podIP" => pod_ip.to_string(),
                 "status.hostIP" => host_ip.to_string(),
                 p => {
@@ -402,7 +405,7 @@ pub fn resolve_env(
                 }
             }
         } else if let Some(r) = from.get("resourceFieldRef") {
-            let res = s(r, "/resource");
+            let res = s(r, &["resource"]);
             let (section, key) = res.split_once('.').unwrap_or(("limits", "cpu"));
             c.raw
                 .at(&format!("/resources/{section}/{key}"))
@@ -434,16 +437,16 @@ pub fn resolve_env(
 pub fn volume_errors(volumes: &[Value], world: &World) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for v in volumes {
-        let name = s(v, "/name");
+        let name = s(v, &["name"]);
         let check = |src: &Value, secret: bool| -> Option<String> {
             let (obj_name, opt) = (
-                s(src, if secret { "/secretName" } else { "/name" }),
+                s(src, if secret { &["secretName"] } else { &["name"] }),
                 src.get("optional")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
             );
             let obj_name = if obj_name.is_empty() {
-                s(src, "/name")
+                s(src, &["name"])
             } else {
                 obj_name
             };
@@ -458,9 +461,9 @@ pub fn volume_errors(volumes: &[Value], world: &World) -> Vec<(String, String)> 
                 None => Some(format!("{kind} \"{obj_name}\" not found")),
                 Some(o) => {
                     let data = object_data(o, secret);
-                    arr(src, "/items")
+                    arr(src, &["items"])
                         .iter()
-                        .map(|i| s(i, "/key"))
+                        .map(|i| s(i, &["key"]))
                         .find(|k| !data.contains_key(k))
                         .filter(|_| !opt)
                         .map(|k| {
@@ -477,7 +480,7 @@ pub fn volume_errors(volumes: &[Value], world: &World) -> Vec<(String, String)> 
         } else if let Some(sec) = v.get("secret") {
             check(sec, true)
         } else if let Some(p) = v.get("projected") {
-            arr(p, "/sources").iter().find_map(|src| {
+            arr(p, &["sources"]).iter().find_map(|src| {
                 if let Some(cm) = src.get("configMap") {
                     check(cm, false)
                 } else if let Some(sec) = src.get("secret") {
@@ -505,7 +508,7 @@ pub fn claim_error(volumes: &[Value], world: &World, ns: &str) -> Option<String>
     let mut names = Vec::new();
     let mut errs = Vec::new();
     for v in volumes {
-        let claim = s(v, "/persistentVolumeClaim/claimName");
+        let claim = s(v, &["persistentVolumeClaim", "claimName"]);
         if claim.is_empty() {
             continue;
         }
@@ -513,12 +516,15 @@ pub fn claim_error(volumes: &[Value], world: &World, ns: &str) -> Option<String>
             None => format!(
                 "failed to fetch PVC from API server: persistentvolumeclaims \"{claim}\" not found"
             ),
-            Some(c) if s(c, "/status/phase") != "Bound" || s(c, "/spec/volumeName").is_empty() => {
+            Some(c)
+                if s(c, &["status", "phase"]) != "Bound"
+                    || s(c, &["spec", "volumeName"]).is_empty() =>
+            {
                 "PVC is not bound".to_string()
             }
             Some(_) => continue,
         };
-        names.push(s(v, "/name"));
+        names.push(s(v, &["name"]));
         errs.push(format!("error processing PVC {ns}/{claim}: {why}"));
     }
     if errs.is_empty() {
@@ -540,19 +546,19 @@ pub fn container_files(
 ) -> (BTreeMap<String, String>, Vec<String>) {
     let mut files = BTreeMap::new();
     let mut mounts = Vec::new();
-    for m in arr(&c.raw, "/volumeMounts") {
-        let (vname, path, sub) = (s(m, "/name"), s(m, "/mountPath"), s(m, "/subPath"));
-        let Some(vol) = volumes.iter().find(|v| s(v, "/name") == vname) else {
+    for m in arr(&c.raw, &["volumeMounts"]) {
+        let (vname, path, sub) = (s(m, &["name"]), s(m, &["mountPath"]), s(m, &["subPath"]));
+        let Some(vol) = volumes.iter().find(|v| s(v, &["name"]) == vname) else {
             continue;
         };
         let mut content: BTreeMap<String, String> = BTreeMap::new();
         let add = |content: &mut BTreeMap<String, String>, src: &Value, secret: bool| {
             let nm = if secret {
-                s(src, "/secretName")
+                s(src, &["secretName"])
             } else {
-                s(src, "/name")
+                s(src, &["name"])
             };
-            let nm = if nm.is_empty() { s(src, "/name") } else { nm };
+            let nm = if nm.is_empty() { s(src, &["name"]) } else { nm };
             let obj = if secret {
                 world.secrets.get(&nm)
             } else {
@@ -560,13 +566,13 @@ pub fn container_files(
             };
             if let Some(o) = obj {
                 let data = object_data(o, secret);
-                let items = arr(src, "/items");
+                let items = arr(src, &["items"]);
                 if items.is_empty() {
                     content.extend(data);
                 } else {
                     for i in items {
-                        if let Some(v) = data.get(&s(i, "/key")) {
-                            content.insert(s(i, "/path"), v.clone());
+                        if let Some(v) = data.get(&s(i, &["key"])) {
+                            content.insert(s(i, &["path"]), v.clone());
                         }
                     }
                 }
@@ -577,41 +583,41 @@ pub fn container_files(
         } else if let Some(sec) = vol.get("secret") {
             add(&mut content, sec, true);
         } else if let Some(p) = vol.get("projected") {
-            for src in arr(p, "/sources") {
+            for src in arr(p, &["sources"]) {
                 if let Some(cm) = src.get("configMap") {
                     add(&mut content, cm, false);
                 } else if let Some(sec) = src.get("secret") {
                     add(&mut content, sec, true);
                 } else if let Some(t) = src.get("serviceAccountToken") {
                     content.insert(
-                        s(t, "/path"),
+                        s(t, &["path"]),
                         crate::registry::rbac::sa_token::service_account_jwt(
-                            &s(pod, "/metadata/namespace"),
-                            &s(pod, "/spec/serviceAccountName"),
+                            &s(pod, &["metadata", "namespace"]),
+                            &s(pod, &["spec", "serviceAccountName"]),
                             None,
                         ),
                     );
                 } else if let Some(d) = src.get("downwardAPI") {
                     // kube-api-access-*'s `namespace` file.
-                    for i in arr(d, "/items") {
-                        let v = match s(i, "/fieldRef/fieldPath").as_str() {
-                            "metadata.name" => s(pod, "/metadata/name"),
-                            "metadata.namespace" => s(pod, "/metadata/namespace"),
+                    for i in arr(d, &["items"]) {
+                        let v = match s(i, &["fieldRef", "fieldPath"]).as_str() {
+                            "metadata.name" => s(pod, &["metadata", "name"]),
+                            "metadata.namespace" => s(pod, &["metadata", "namespace"]),
                             _ => String::new(),
                         };
-                        content.insert(s(i, "/path"), v);
+                        content.insert(s(i, &["path"]), v);
                     }
                 }
             }
         } else if let Some(d) = vol.get("downwardAPI") {
-            for i in arr(d, "/items") {
-                let fp = s(i, "/fieldRef/fieldPath");
+            for i in arr(d, &["items"]) {
+                let fp = s(i, &["fieldRef", "fieldPath"]);
                 let v = match fp.as_str() {
-                    "metadata.name" => s(pod, "/metadata/name"),
-                    "metadata.namespace" => s(pod, "/metadata/namespace"),
+                    "metadata.name" => s(pod, &["metadata", "name"]),
+                    "metadata.namespace" => s(pod, &["metadata", "namespace"]),
                     _ => String::new(),
                 };
-                content.insert(s(i, "/path"), v);
+                content.insert(s(i, &["path"]), v);
             }
         }
         let base = path.trim_end_matches('/').to_string();
@@ -639,9 +645,9 @@ pub fn container_files(
 pub fn qos_class(pod: &Value) -> &'static str {
     let mut any = false;
     let mut guaranteed = true;
-    for c in arr(pod, "/spec/containers")
+    for c in arr(pod, &["spec", "containers"])
         .iter()
-        .chain(arr(pod, "/spec/initContainers"))
+        .chain(arr(pod, &["spec", "initContainers"]))
     {
         let get = |sec: &str, r: &str| {
             c.get("resources")

@@ -311,7 +311,7 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
         cond("Ready", ready_reason, ready_msg.clone()),
         cond("ContainersReady", ready_reason, ready_msg),
     ];
-    if let Some(Value::Array(old)) = input.pod.at("/status/conditions") {
+    if let Some(Value::Array(old)) = input.pod.get_in(&["status", "conditions"]) {
         for c in old {
             let ty = c.get("type").and_then(Value::as_str).unwrap_or("");
             if ![

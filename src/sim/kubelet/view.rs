@@ -88,13 +88,13 @@ pub fn cpu_use(input: &PodInput<'_>, name: &str, now: Timestamp) -> Option<u64> 
     let r = running(input, name, now)?;
     let limit = input
         .pod
-        .at("/spec/containers")
+        .get_in(&["spec", "containers"])
         .and_then(serde_json::Value::as_array)
         .and_then(|cs| {
             cs.iter()
                 .find(|c| c.get("name").and_then(serde_json::Value::as_str) == Some(name))
         })
-        .and_then(|c| c.at("/resources/limits/cpu"))
+        .and_then(|c| c.get_in(&["resources", "limits", "cpu"]))
         .and_then(serde_json::Value::as_str)
         .and_then(|q| crate::api::quantity::Quantity::parse(q).ok())
         .map(|q| u64::try_from(q.milli_value()).unwrap_or(0));

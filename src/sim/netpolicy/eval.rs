@@ -91,7 +91,7 @@ fn same_pod(a: &Value, b: &Value) -> bool {
 /// `node` is the node `pod` runs on.
 fn node_local(node: &Peer, pod: Option<&Value>) -> bool {
     match (node.node_name(), pod) {
-        (Some(n), Some(p)) => p.at("/spec/nodeName").and_then(Value::as_str) == Some(n),
+        (Some(n), Some(p)) => p.get_in(&["spec", "nodeName"]).and_then(Value::as_str) == Some(n),
         _ => false,
     }
 }
@@ -104,7 +104,9 @@ fn selecting<'v>(
     rules: impl Fn(&'v Policy) -> Option<&'v [Rule]>,
 ) -> Vec<(&'v Policy, &'v [Rule])> {
     let ns = meta::namespace(pod);
-    let labels = pod.at("/metadata/labels").and_then(Value::as_object);
+    let labels = pod
+        .get_in(&["metadata", "labels"])
+        .and_then(Value::as_object);
     view.policies
         .iter()
         .filter(|p| p.namespace == ns)
@@ -159,9 +161,12 @@ fn peer_matches(view: &PolicyView, policy: &Policy, sel: &PeerSel, peer: &Peer) 
                 None => ns == policy.namespace,
                 Some(s) => s.matches(Some(&view.namespace_labels(ns))),
             };
-            let pod_ok = pods
-                .as_ref()
-                .is_none_or(|s| s.matches(pod.at("/metadata/labels").and_then(Value::as_object)));
+            let pod_ok = pods.as_ref().is_none_or(|s| {
+                s.matches(
+                    pod.get_in(&["metadata", "labels"])
+                        .and_then(Value::as_object),
+                )
+            });
             ns_ok && pod_ok
         }
     }
@@ -187,7 +192,9 @@ fn port_matches(sel: &PortSel, dest: &Peer, port: u16, protocol: Protocol) -> bo
 /// The container port called `name` with `protocol` in the pod's
 /// containers.
 fn named_port(pod: &Value, name: &str, protocol: Protocol) -> Option<i64> {
-    let containers = pod.at("/spec/containers").and_then(Value::as_array)?;
+    let containers = pod
+        .get_in(&["spec", "containers"])
+        .and_then(Value::as_array)?;
     containers
         .iter()
         .filter_map(|c| c.get("ports").and_then(Value::as_array))

@@ -108,7 +108,7 @@ impl Peer<'_> {
         match self {
             Peer::Pod(p)
                 if !p
-                    .at("/spec/hostNetwork")
+                    .get_in(&["spec", "hostNetwork"])
                     .and_then(Value::as_bool)
                     .unwrap_or(false) =>
             {
@@ -123,7 +123,7 @@ impl Peer<'_> {
         match self {
             Peer::Node { name, .. } => Some(name),
             Peer::Pod(p) if self.network_pod().is_none() => {
-                p.at("/spec/nodeName").and_then(Value::as_str)
+                p.get_in(&["spec", "nodeName"]).and_then(Value::as_str)
             }
             _ => None,
         }
@@ -132,7 +132,7 @@ impl Peer<'_> {
     fn ip(&self) -> Option<IpAddr> {
         match self {
             Peer::Pod(p) => p
-                .at("/status/podIP")
+                .get_in(&["status", "podIP"])
                 .and_then(Value::as_str)
                 .and_then(parse_ip_sloppy),
             Peer::Node { ip, .. } | Peer::External(ip) => Some(*ip),
@@ -208,7 +208,7 @@ impl PolicyView {
             .map(|ns| {
                 let name = meta::name(ns).to_string();
                 let mut labels = ns
-                    .at("/metadata/labels")
+                    .get_in(&["metadata", "labels"])
                     .and_then(Value::as_object)
                     .cloned()
                     .unwrap_or_default();

@@ -104,15 +104,15 @@ fn strs(v: &Value, p: &str) -> Vec<String> {
 /// namespace, `dnsPolicy` and `hostNetwork`, with their defaults.
 fn dns_inputs(pod: &Value) -> (&str, &str, bool) {
     let ns = pod
-        .at("/metadata/namespace")
+        .get_in(&["metadata", "namespace"])
         .and_then(Value::as_str)
         .unwrap_or("default");
     let policy = pod
-        .at("/spec/dnsPolicy")
+        .get_in(&["spec", "dnsPolicy"])
         .and_then(Value::as_str)
         .unwrap_or("ClusterFirst");
     let host_net = pod
-        .at("/spec/hostNetwork")
+        .get_in(&["spec", "hostNetwork"])
         .and_then(Value::as_bool)
         .unwrap_or(false);
     (ns, policy, host_net)
@@ -127,7 +127,7 @@ pub fn resolv_conf(pod: &Value) -> String {
         static LAST: std::cell::RefCell<Option<(String, String, bool, String)>> =
             const { std::cell::RefCell::new(None) };
     }
-    if pod.at("/spec/dnsConfig").is_some() {
+    if pod.get_in(&["spec", "dnsConfig"]).is_some() {
         return resolv_for(pod).render();
     }
     let (ns, policy, host_net) = dns_inputs(pod);
@@ -180,7 +180,7 @@ pub fn resolv_for(pod: &Value) -> Resolv {
             options: vec!["ndots:5".into()],
         },
     };
-    if let Some(cfg) = pod.at("/spec/dnsConfig") {
+    if let Some(cfg) = pod.get_in(&["spec", "dnsConfig"]) {
         push_unique(&mut r.nameservers, strs(cfg, "/nameservers"));
         push_unique(&mut r.search, strs(cfg, "/searches"));
         for o in cfg

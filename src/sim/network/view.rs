@@ -135,7 +135,7 @@ impl Svc {
                 .then(|| s(v, "/spec/externalName").to_string())
                 .filter(|n| !n.is_empty()),
             publish_not_ready: v
-                .at("/spec/publishNotReadyAddresses")
+                .get_in(&["spec", "publishNotReadyAddresses"])
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             external_local: s(v, "/spec/externalTrafficPolicy") == "Local",
@@ -219,14 +219,14 @@ impl PodInfo {
             ip: ip.into(),
             node: s(v, "/spec/nodeName").into(),
             labels: v
-                .at("/metadata/labels")
+                .get_in(&["metadata", "labels"])
                 .and_then(Value::as_object)
                 .into_iter()
                 .flatten()
                 .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
                 .collect(),
             host_network: v
-                .at("/spec/hostNetwork")
+                .get_in(&["spec", "hostNetwork"])
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             ports: arr(v, "/spec/containers")

@@ -63,7 +63,10 @@ impl<'a> Sync<'a> {
     }
 
     fn template(&self) -> Value {
-        self.d.at("/spec/template").cloned().unwrap_or(json!({}))
+        self.d
+            .get_in(&["spec", "template"])
+            .cloned()
+            .unwrap_or(json!({}))
     }
 
     fn collision_count(&self) -> Option<i64> {
@@ -73,7 +76,7 @@ impl<'a> Sync<'a> {
     /// Index of the new ReplicaSet: the oldest whose template equals the
     /// deployment's, ignoring the hash label (`FindNewReplicaSet`).
     fn find_new(&self) -> Option<usize> {
-        let want = self.d.at("/spec/template");
+        let want = self.d.get_in(&["spec", "template"]);
         let mut idx: Vec<usize> = (0..self.rs.len()).collect();
         idx.sort_by(|&a, &b| {
             self.rs[a]
@@ -82,7 +85,7 @@ impl<'a> Sync<'a> {
                 .then(self.rs[a].name.cmp(&self.rs[b].name))
         });
         idx.into_iter()
-            .find(|&i| equal_ignore_hash(self.rs[i].obj.at("/spec/template"), want))
+            .find(|&i| equal_ignore_hash(self.rs[i].obj.get_in(&["spec", "template"]), want))
     }
 
     fn old_indices(&self, new: Option<usize>) -> Vec<usize> {
@@ -180,7 +183,10 @@ impl<'a> Sync<'a> {
             let name = format!("{}-{hash}", meta::name(self.d));
             match self.snap.get(res::REPLICASETS, self.ns(), &name) {
                 Some(existing)
-                    if !equal_ignore_hash(existing.at("/spec/template"), Some(&template)) =>
+                    if !equal_ignore_hash(
+                        existing.get_in(&["spec", "template"]),
+                        Some(&template),
+                    ) =>
                 {
                     let c = collisions.unwrap_or(0) + 1;
                     collisions = Some(c);
@@ -194,7 +200,11 @@ impl<'a> Sync<'a> {
         };
         let mut tmpl = template.clone();
         tmpl["metadata"]["labels"][HASH_LABEL] = json!(hash);
-        let mut selector = self.d.at("/spec/selector").cloned().unwrap_or(json!({}));
+        let mut selector = self
+            .d
+            .get_in(&["spec", "selector"])
+            .cloned()
+            .unwrap_or(json!({}));
         selector["matchLabels"][HASH_LABEL] = json!(hash);
         let mut annotations = Map::new();
         for (k, v) in &self.annotations {
@@ -209,7 +219,10 @@ impl<'a> Sync<'a> {
             json!((desired + max_surge(self.d)).to_string()),
         );
         annotations.insert(REVISION.into(), json!(revision.to_string()));
-        let mut labels = tmpl.at("/metadata/labels").cloned().unwrap_or(json!({}));
+        let mut labels = tmpl
+            .get_in(&["metadata", "labels"])
+            .cloned()
+            .unwrap_or(json!({}));
         labels[HASH_LABEL] = json!(hash);
         let mut obj = json!({
             "apiVersion": "apps/v1",
@@ -226,7 +239,7 @@ impl<'a> Sync<'a> {
             },
             "spec": {
                 "replicas": 0,
-                "minReadySeconds": self.d.at("/spec/minReadySeconds").cloned().unwrap_or(json!(0)),
+                "minReadySeconds": self.d.get_in(&["spec", "minReadySeconds"]).cloned().unwrap_or(json!(0)),
                 "selector": selector,
                 "template": tmpl,
             },
@@ -345,7 +358,7 @@ impl<'a> Sync<'a> {
         set(
             "observedGeneration",
             self.d
-                .at("/metadata/generation")
+                .get_in(&["metadata", "generation"])
                 .and_then(Value::as_i64)
                 .unwrap_or(0),
         );
@@ -393,7 +406,7 @@ impl<'a> Sync<'a> {
             && self.status_int("observedGeneration")
                 >= self
                     .d
-                    .at("/metadata/generation")
+                    .get_in(&["metadata", "generation"])
                     .and_then(Value::as_i64)
                     .unwrap_or(0)
     }
@@ -484,7 +497,7 @@ impl<'a> Sync<'a> {
             .filter_map(|i| self.rs.get(i))
             .find_map(|r| {
                 r.obj
-                    .at("/status/conditions")
+                    .get_in(&["status", "conditions"])
                     .and_then(Value::as_array)
                     .and_then(|cs| cs.iter().find(|c| c["type"] == "ReplicaFailure"))
                     .cloned()
@@ -534,7 +547,7 @@ impl<'a> Sync<'a> {
     fn cleanup(&mut self, new: Option<usize>) {
         let limit = self
             .d
-            .at("/spec/revisionHistoryLimit")
+            .get_in(&["spec", "revisionHistoryLimit"])
             .and_then(Value::as_i64)
             .unwrap_or(10);
         let mut old: Vec<usize> = self
@@ -556,12 +569,12 @@ impl<'a> Sync<'a> {
             let rs = &self.rs[i];
             let generation = rs
                 .obj
-                .at("/metadata/generation")
+                .get_in(&["metadata", "generation"])
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             let observed = rs
                 .obj
-                .at("/status/observedGeneration")
+                .get_in(&["status", "observedGeneration"])
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             if rs.status_replicas != 0 || rs.replicas != 0 || generation > observed {
@@ -580,7 +593,7 @@ impl<'a> Sync<'a> {
     fn sync_scale(&mut self) {
         let new = self.sync_revision(false);
         self.proportional_scale(new);
-        if self.d.at("/spec/paused").and_then(Value::as_bool) == Some(true) {
+        if self.d.get_in(&["spec", "paused"]).and_then(Value::as_bool) == Some(true) {
             self.cleanup(new);
         }
         self.calculate_status(new);
@@ -650,7 +663,7 @@ impl<'a> Sync<'a> {
         });
         let status_replicas = self
             .d
-            .at("/status/replicas")
+            .get_in(&["status", "replicas"])
             .and_then(Value::as_i64)
             .unwrap_or(0);
         let mut added = 0;
@@ -823,7 +836,7 @@ impl<'a> Sync<'a> {
             return;
         }
         let paused_cond = reason_of(cur) == "DeploymentPaused";
-        let paused = self.d.at("/spec/paused").and_then(Value::as_bool) == Some(true);
+        let paused = self.d.get_in(&["spec", "paused"]).and_then(Value::as_bool) == Some(true);
         if paused && !paused_cond {
             set_condition(
                 &mut self.conditions,
@@ -873,7 +886,7 @@ impl<'a> Sync<'a> {
                 .unwrap_or(json!({}));
         let old_anns = self
             .d
-            .at("/metadata/annotations")
+            .get_in(&["metadata", "annotations"])
             .cloned()
             .unwrap_or(json!({}));
         if Value::Object(self.annotations.clone()) != old_anns {
@@ -961,7 +974,7 @@ impl Controller for DeploymentController {
             now,
             stamp: format_time(now),
             annotations: d
-                .at("/metadata/annotations")
+                .get_in(&["metadata", "annotations"])
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default(),
@@ -980,7 +993,7 @@ impl Controller for DeploymentController {
             return s.finish();
         }
         s.check_paused();
-        let paused = d.at("/spec/paused").and_then(Value::as_bool) == Some(true);
+        let paused = d.get_in(&["spec", "paused"]).and_then(Value::as_bool) == Some(true);
         if paused || s.is_scaling_event() {
             s.sync_scale();
         } else if is_rolling(d) {

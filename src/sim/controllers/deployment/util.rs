@@ -102,17 +102,21 @@ pub fn scaled(v: Option<&Value>, total: i64, round_up: bool) -> i64 {
 }
 
 pub fn replicas(d: &Value) -> i64 {
-    d.at("/spec/replicas").and_then(Value::as_i64).unwrap_or(1)
+    d.get_in(&["spec", "replicas"])
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
 }
 
 pub fn is_rolling(d: &Value) -> bool {
-    d.at("/spec/strategy/type").and_then(Value::as_str) != Some("Recreate")
+    d.get_in(&["spec", "strategy", "type"])
+        .and_then(Value::as_str)
+        != Some("Recreate")
 }
 
 /// `ResolveFenceposts`: (maxSurge rounded up, maxUnavailable rounded
 /// down); both zero would deadlock, so unavailable becomes 1.
 pub fn fenceposts(d: &Value) -> (i64, i64) {
-    let ru = d.at("/spec/strategy/rollingUpdate");
+    let ru = d.get_in(&["spec", "strategy", "rollingUpdate"]);
     let total = replicas(d);
     let surge = scaled(
         ru.and_then(|r| r.get("maxSurge")).or(Some(&json!("25%"))),
@@ -146,7 +150,7 @@ pub fn max_unavailable(d: &Value) -> i64 {
 
 /// `progressDeadlineSeconds`, unless unset or MaxInt32.
 pub fn progress_deadline(d: &Value) -> Option<i64> {
-    d.at("/spec/progressDeadlineSeconds")
+    d.get_in(&["spec", "progressDeadlineSeconds"])
         .and_then(Value::as_i64)
         .filter(|s| *s != i64::from(i32::MAX))
 }
@@ -182,7 +186,7 @@ impl Rs {
                 .and_then(|r| r.parse().ok())
                 .unwrap_or(0),
             created: obj
-                .at("/metadata/creationTimestamp")
+                .get_in(&["metadata", "creationTimestamp"])
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
@@ -196,7 +200,7 @@ impl Rs {
 }
 
 pub fn annotation<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.at("/metadata/annotations")
+    obj.get_in(&["metadata", "annotations"])
         .and_then(|a| a.get(key))
         .and_then(Value::as_str)
 }

@@ -60,12 +60,12 @@ pub struct Proposal {
 fn pod_request(pod: &Value, resource: Resource, container: Option<&str>) -> Result<i64, String> {
     let mut sum = 0i64;
     let regular = pod
-        .at("/spec/containers")
+        .get_in(&["spec", "containers"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten();
     let sidecars = pod
-        .at("/spec/initContainers")
+        .get_in(&["spec", "initContainers"])
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -104,7 +104,7 @@ fn group_pods(
         (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for pod in pods {
         let name = crate::api::meta::name(pod).to_string();
-        let deleting = pod.at("/metadata/deletionTimestamp").is_some();
+        let deleting = pod.get_in(&["metadata", "deletionTimestamp"]).is_some();
         if deleting || podutil::phase(pod) == "Failed" {
             ignored.insert(name);
             continue;
@@ -119,7 +119,7 @@ fn group_pods(
         }
         if resource == Resource::Cpu {
             let cond = podutil::condition(pod, "Ready");
-            let start = podutil::parse_time(pod.at("/status/startTime"));
+            let start = podutil::parse_time(pod.get_in(&["status", "startTime"]));
             let not_ready = match (cond, start) {
                 (Some(c), Some(start)) => {
                     let is_false = c.get("status").and_then(Value::as_str) == Some("False");

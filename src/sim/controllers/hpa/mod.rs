@@ -118,12 +118,12 @@ impl HpaController {
 
 /// A metric of the HPA's spec, in the v2 shape.
 fn metric_specs(hpa: &Value) -> Vec<Value> {
-    if let Some(m) = hpa.at("/spec/metrics").and_then(Value::as_array) {
+    if let Some(m) = hpa.get_in(&["spec", "metrics"]).and_then(Value::as_array) {
         return m.clone();
     }
     // autoscaling/v1: targetCPUUtilizationPercentage (80 when unset).
     let target = hpa
-        .at("/spec/targetCPUUtilizationPercentage")
+        .get_in(&["spec", "targetCPUUtilizationPercentage"])
         .and_then(Value::as_i64)
         .unwrap_or(80);
     vec![json!({"type": "Resource", "resource": {"name": "cpu",
@@ -449,7 +449,7 @@ impl HpaController {
                 let prefix = format!("failed to get {name} external metric value: ");
                 let raw = format!(
                     "unable to get external metric {ns}/{name}/{}: unable to fetch metrics from external metrics API: the server could not find the requested resource (get {name}.external.metrics.k8s.io)",
-                    go_label_selector(spec.at("/external/metric/selector")),
+                    go_label_selector(spec.get_in(&["external", "metric", "selector"])),
                 );
                 let wrapped = if has("/external/target/averageValue") {
                     format!("failed to get {name} external metric: ")
@@ -550,7 +550,7 @@ impl HpaController {
             set_condition(&mut conditions, ty, status, reason, &message, &stamp);
         };
         let target_ref = hpa
-            .at("/spec/scaleTargetRef")
+            .get_in(&["spec", "scaleTargetRef"])
             .cloned()
             .unwrap_or(Value::Null);
         let s = |k: &str| {
@@ -587,16 +587,16 @@ impl HpaController {
             "the HPA controller was able to get the target's current scale".into(),
         );
         let current = target
-            .at("/spec/replicas")
+            .get_in(&["spec", "replicas"])
             .and_then(Value::as_i64)
             .unwrap_or(1);
         self.record_initial(key, current, now);
         let min = hpa
-            .at("/spec/minReplicas")
+            .get_in(&["spec", "minReplicas"])
             .and_then(Value::as_i64)
             .unwrap_or(1);
         let max = hpa
-            .at("/spec/maxReplicas")
+            .get_in(&["spec", "maxReplicas"])
             .and_then(Value::as_i64)
             .unwrap_or(min);
         let mut desired;
@@ -622,7 +622,7 @@ impl HpaController {
             rescale = true;
         } else {
             let selector = target
-                .at("/spec/selector")
+                .get_in(&["spec", "selector"])
                 .and_then(|s| LabelSelector::from_json(s).ok());
             let Some(selector) = selector else {
                 let msg = "selector is required".to_string();
@@ -825,8 +825,11 @@ impl HpaController {
                 };
                 if is_v1(hpa) {
                     let cpu = m.iter().find_map(|s| {
-                        (s.at("/resource/name").and_then(Value::as_str) == Some("cpu"))
-                            .then(|| s.at("/resource/current/averageUtilization").cloned())
+                        (s.get_in(&["resource", "name"]).and_then(Value::as_str) == Some("cpu"))
+                            .then(|| {
+                                s.get_in(&["resource", "current", "averageUtilization"])
+                                    .cloned()
+                            })
                             .flatten()
                     });
                     put("currentCPUUtilizationPercentage", cpu);

@@ -104,12 +104,12 @@ fn placed<'a>(snap: &'a Snapshot, pods: &'a [&'a Value]) -> Vec<(&'a Value, &'a 
     pods.iter()
         .filter(|p| {
             !matches!(
-                p.at("/status/phase").and_then(Value::as_str),
+                p.get_in(&["status", "phase"]).and_then(Value::as_str),
                 Some("Succeeded" | "Failed")
             )
         })
         .filter_map(|p| {
-            let node = p.at("/spec/nodeName").and_then(Value::as_str)?;
+            let node = p.get_in(&["spec", "nodeName"]).and_then(Value::as_str)?;
             snap.get(crate::sim::snapshot::res::NODES, "", node)
                 .map(|n| (*p, n.as_ref()))
         })
