@@ -271,34 +271,39 @@ fn container_status(c: &CSpec, pod: &PodSpec, mem: &PodMemory) -> Value {
 pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Timestamp) -> Value {
     let ph = phase(pod, mem);
     let done = ph == "Succeeded" || ph == "Failed";
-    let cond = |ty: &str, reason: Option<&str>, message: Option<String>| {
+    // The message is written only where the condition is explained (not
+    // true, or the pod is done), so it is only then made.
+    let cond = |ty: &str, reason: Option<&str>, message: &dyn Fn() -> Option<String>| {
         let (v, at) = mem.conditions.get(ty).unwrap_or((false, now));
         let explained = !v || done;
         object([
             ("lastProbeTime", Some(Value::Null)),
             ("lastTransitionTime", Some(Value::String(format_time(at)))),
-            ("message", message.filter(|_| explained).map(Value::String)),
+            (
+                "message",
+                explained.then(message).flatten().map(Value::String),
+            ),
             ("reason", reason.filter(|_| explained).map(text)),
             ("status", Some(text(if v { "True" } else { "False" }))),
             ("type", Some(text(ty))),
         ])
     };
-    let unready = ready_containers(pod, mem);
-    let incomplete = incomplete_inits(pod, mem);
     let list = |v: &[String]| format!("[{}]", v.join(" "));
-    let (ready_reason, ready_msg) = if done {
-        (Some("PodCompleted"), None)
+    let ready_reason = Some(if done {
+        "PodCompleted"
     } else {
-        (
-            Some("ContainersNotReady"),
-            Some(format!(
+        "ContainersNotReady"
+    });
+    let ready_msg = || {
+        (!done).then(|| {
+            format!(
                 "containers with unready status: {}",
-                list(&unready)
-            )),
-        )
+                list(&ready_containers(pod, mem))
+            )
+        })
     };
     let mut conditions = vec![
-        cond("PodReadyToStartContainers", None, None),
+        cond("PodReadyToStartContainers", None, &|| None),
         cond(
             "Initialized",
             if done {
@@ -306,10 +311,17 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
             } else {
                 Some("ContainersNotInitialized")
             },
-            (!done).then(|| format!("containers with incomplete status: {}", list(&incomplete))),
+            &|| {
+                (!done).then(|| {
+                    format!(
+                        "containers with incomplete status: {}",
+                        list(&incomplete_inits(pod, mem))
+                    )
+                })
+            },
         ),
-        cond("Ready", ready_reason, ready_msg.clone()),
-        cond("ContainersReady", ready_reason, ready_msg),
+        cond("Ready", ready_reason, &ready_msg),
+        cond("ContainersReady", ready_reason, &ready_msg),
     ];
     if let Some(Value::Array(old)) = input.pod.get_in(&["status", "conditions"]) {
         for c in old {

@@ -89,7 +89,11 @@ impl ImageRef {
 
     /// `docker.io/library/nginx`.
     pub fn repository(&self) -> String {
-        format!("{}/{}", self.registry, self.path)
+        let mut out = String::with_capacity(self.registry.len() + 1 + self.path.len());
+        out.push_str(&self.registry);
+        out.push('/');
+        out.push_str(&self.path);
+        out
     }
 
     /// The tag, `latest` when neither tag nor digest is given.
@@ -102,12 +106,27 @@ impl ImageRef {
     }
 
     /// The full reference containerd resolves (`docker.io/library/nginx:1.27`).
+    /// (Built by pushes: a pod's sync asks for it several times, and
+    /// `format!` cost more than the rest of the sync's string work.)
     pub fn full(&self) -> String {
+        let mut out = self.repository();
         match (&self.tag, &self.digest) {
-            (_, Some(d)) if self.tag.is_none() => format!("{}@{}", self.repository(), d),
-            (Some(t), Some(d)) => format!("{}:{}@{}", self.repository(), t, d),
-            _ => format!("{}:{}", self.repository(), self.tag_or_latest()),
+            (None, Some(d)) => {
+                out.push('@');
+                out.push_str(d);
+            }
+            (Some(t), Some(d)) => {
+                out.push(':');
+                out.push_str(t);
+                out.push('@');
+                out.push_str(d);
+            }
+            _ => {
+                out.push(':');
+                out.push_str(self.tag_or_latest());
+            }
         }
+        out
     }
 }
 
