@@ -338,7 +338,7 @@ fn push_logs(cm: &mut ContainerMemory, tl: &Timeline, started: Timestamp, to: Si
     let mut w = cm.logs.writer();
     for l in tl.lines_between(cm.logged_to, to, room) {
         let at = started + l.at;
-        w.push(at, &render(&l.text, at));
+        w.push(at, render(&l.text, at));
     }
     drop(w);
     cm.logs.keep_last(MAX_LOGS);
@@ -973,7 +973,7 @@ impl Ctx<'_> {
                 if exit_at == Some(at) {
                     let mut w = cm.logs.writer();
                     for l in &late_exit_lines {
-                        w.push(at, &render(&l.text, at));
+                        w.push(at, render(&l.text, at));
                     }
                 }
                 cm.state = CState::Terminated(Box::new(Terminated {

@@ -182,7 +182,7 @@ pub struct LogWriter<'a> {
 
 impl LogWriter<'_> {
     /// Appends a line (a buffer holding `u32::MAX` lines takes no more).
-    pub fn push(&mut self, at: Timestamp, text: &str) {
+    pub fn push(&mut self, at: Timestamp, text: impl Into<String>) {
         if self.buf.count == u32::MAX {
             return;
         }
@@ -199,7 +199,7 @@ impl LogWriter<'_> {
         let line = Line {
             secs: at.as_second(),
             nanos: at.subsec_nanosecond(),
-            text: text.to_string(),
+            text: text.into(),
         };
         encode(&mut self.buf.bytes, &prev, &line);
         self.buf.count += 1;
@@ -420,7 +420,7 @@ mod tests {
         let mut b = LogBuf::default();
         let mut w = b.writer();
         for (i, l) in lines.iter().enumerate() {
-            w.push(ts(1_748_772_000 + i as i64 / 3, 509_000_000), l);
+            w.push(ts(1_748_772_000 + i as i64 / 3, 509_000_000), *l);
         }
         drop(w);
         b

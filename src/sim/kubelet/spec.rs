@@ -630,7 +630,11 @@ pub fn container_files(
             continue;
         }
         for (k, v) in content {
-            files.insert(format!("{base}/{k}"), v);
+            let mut file = String::with_capacity(base.len() + 1 + k.len());
+            file.push_str(&base);
+            file.push('/');
+            file.push_str(&k);
+            files.insert(file, v);
         }
         mounts.push(base);
     }

@@ -18,7 +18,7 @@ const MI: u64 = 1024 * 1024;
 pub fn render(text: &str, at: Timestamp) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find("{{time:") {
+    while let Some(i) = find_time(rest) {
         out.push_str(&rest[..i]);
         let after = &rest[i + 7..];
         match after.find("}}") {
@@ -38,6 +38,21 @@ pub fn render(text: &str, at: Timestamp) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where `{{time:` starts in `text`: found by its `{` (a `memchr`), as
+/// most lines hold no brace at all and a substring search set itself up
+/// for every line.
+fn find_time(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(k) = text.get(from..)?.find('{') {
+        let at = from + k;
+        if text[at..].starts_with("{{time:") {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The StartError message runc gives when the entrypoint cannot be executed.
@@ -1933,6 +1948,9 @@ mod tests {
             "2025/01/02 03:04:05 [notice] x"
         );
         assert_eq!(render("{{time:", ts), "{{time:");
+        // Braces that start no placeholder are text; one after them is found.
+        assert_eq!(render("{a} {{x}} {", ts), "{a} {{x}} {");
+        assert_eq!(render("{ {{{time:%H:%M}}} }", ts), "{ {03:04} }");
     }
 
     #[test]
