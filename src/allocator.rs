@@ -12,7 +12,7 @@
 //! is aligned to a machine word, so a request that asks no more than that
 //! (nearly all of them: strings, vectors, maps, `Arc`s) goes straight to
 //! `mi_malloc`, as Rust's `System` allocator goes straight to `malloc`.
-//! The simulator allocates about 1,800 times per pod it starts.
+//! The simulator allocates about 1,600 times per pod it starts.
 
 use libmimalloc_sys as mi;
 use std::alloc::{GlobalAlloc, Layout};
