@@ -277,10 +277,14 @@ impl<V> VecMap<alloc::string::String, V> {
     }
 }
 
-/// The position of `key` among the keys of `entries`, one by one.
+/// The position of `key` among the keys of `entries`, one by one. The
+/// position is worked out from the found entry's address, so the loop
+/// keeps no count besides its pointer.
 #[inline(never)]
 fn scan_str<V>(entries: &[(alloc::string::String, V)], key: &str) -> Option<usize> {
-    entries.iter().position(|(k, _)| key_eq(k, key))
+    let found = entries.iter().find(|(k, _)| key_eq(k, key))?;
+    let offset = core::ptr::from_ref(found).addr() - entries.as_ptr().addr();
+    Some(offset / core::mem::size_of::<(alloc::string::String, V)>())
 }
 
 impl<K, V> VecMap<K, V> {
