@@ -1,8 +1,8 @@
 //! FxHash (rustc's hasher): a multiply and a rotate per word, for maps
-//! keyed by the simulator's own data (the store's, the snapshot's,
-//! the runtime's and the event recorder's maps), where SipHash's flooding resistance buys nothing
-//! and costs most of a short key's lookup. Equal hashes still compare the
-//! whole key.
+//! keyed by the simulator's own data (the store's, the snapshot's, the
+//! runtime's and the event recorder's maps), where SipHash's flooding
+//! resistance buys nothing and costs most of a short key's lookup. Equal
+//! hashes still compare the whole key.
 
 use std::hash::{BuildHasherDefault, Hasher};
 

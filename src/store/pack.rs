@@ -393,10 +393,9 @@ fn value_index(s: &str) -> Option<usize> {
     INDEX.get_or_init(|| StrTable::new(VALUES)).get(s)
 }
 
-/// Packs `v`, into one allocation of the packed size: the bytes are
-/// written to a buffer each thread keeps, then copied out once (a growing
-/// `Vec` shrunk to fit, then moved into an `Arc`, allocated twice more and
-/// copied twice).
+/// Packs `v` into one allocation of the packed size: the bytes are written
+/// to a buffer each thread keeps and copied out once, instead of into a
+/// `Vec` grown, shrunk to fit and then copied into an `Arc`.
 pub fn pack(v: &Value) -> Arc<[u8]> {
     thread_local! {
         static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
