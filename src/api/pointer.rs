@@ -193,6 +193,49 @@ mod tests {
     }
 
     #[test]
+    fn key_cmp_orders_as_str_does() {
+        use serde_json::map::key_cmp;
+        let keys = [
+            "",
+            "a",
+            "aa",
+            "ab",
+            "b",
+            "B",
+            "é",
+            "apiVersion",
+            "api",
+            "kind",
+            "z\u{0}",
+            "z",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(key_cmp(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
+        // Maps built in and out of key order come out the same.
+        let sorted: serde_json::Map<String, Value> = [("a", 1), ("b", 2), ("c", 3)]
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .into_iter()
+            .collect();
+        let shuffled: serde_json::Map<String, Value> = [("c", 3), ("a", 1), ("b", 2), ("a", 1)]
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .into_iter()
+            .collect();
+        assert_eq!(sorted, shuffled);
+        assert_eq!(shuffled.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
+        let mut inserted = serde_json::Map::new();
+        for k in ["kind", "apiVersion", "metadata", "", "spec", "apiVersion"] {
+            inserted.insert(k.to_string(), json!(k));
+        }
+        assert_eq!(
+            inserted.keys().collect::<Vec<_>>(),
+            ["", "apiVersion", "kind", "metadata", "spec"]
+        );
+    }
+
+    #[test]
     fn key_eq_is_equality_at_every_length_and_position() {
         for len in 0..40usize {
             let a: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();

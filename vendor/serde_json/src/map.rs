@@ -22,7 +22,7 @@ use core::hash::{Hash, Hasher};
 use core::iter::FusedIterator;
 #[cfg(not(feature = "preserve_order"))]
 use alloc::sync::Arc;
-pub use crate::vecmap::key_eq;
+pub use crate::vecmap::{key_cmp, key_eq};
 use core::mem;
 use core::ops;
 use serde::de;
@@ -243,6 +243,9 @@ impl Map<String, Value> {
     /// value is returned.
     #[inline]
     pub fn insert(&mut self, k: String, v: Value) -> Option<Value> {
+        #[cfg(not(feature = "preserve_order"))]
+        return self.inner_mut().insert_string(k, v);
+        #[cfg(feature = "preserve_order")]
         self.inner_mut().insert(k, v)
     }
 
@@ -676,7 +679,7 @@ impl FromIterator<(String, Value)> for Map<String, Value> {
     {
         #[cfg(not(feature = "preserve_order"))]
         return Map {
-            map: Arc::new(FromIterator::from_iter(iter)),
+            map: Arc::new(BTreeMap::from_string_entries(iter)),
         };
         #[cfg(feature = "preserve_order")]
         Map {

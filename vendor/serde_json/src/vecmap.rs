@@ -248,6 +248,17 @@ pub fn key_eq(a: &str, b: &str) -> bool {
     }
 }
 
+/// The order of two keys (`str`'s own): by their first bytes where those
+/// differ, which needs no call, and by `Ord` (a `memcmp`) otherwise. Most
+/// neighbouring keys of an object differ in their first byte.
+#[inline]
+pub fn key_cmp(a: &str, b: &str) -> Ordering {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
+
 impl<V> VecMap<alloc::string::String, V> {
     /// `get` for a `str` key, scanning a small map with [`key_eq`].
     pub fn get_str(&self, key: &str) -> Option<&V> {
@@ -257,6 +268,47 @@ impl<V> VecMap<alloc::string::String, V> {
     /// `get_mut` for a `str` key.
     pub fn get_str_mut(&mut self, key: &str) -> Option<&mut V> {
         self.locate_str(key).map(|i| &mut self.entries[i].1)
+    }
+
+    /// `insert` for a `String` key, ordering keys by [`key_cmp`].
+    pub fn insert_string(&mut self, key: alloc::string::String, value: V) -> Option<V> {
+        match self.find_str(&key) {
+            Ok(i) => Some(core::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.reserve_one();
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// `find` for a `str` key, ordering keys by [`key_cmp`].
+    fn find_str(&self, key: &str) -> Result<usize, usize> {
+        // Parsed objects arrive in key order: check the end first.
+        match self.entries.last() {
+            None => return Err(0),
+            Some((last, _)) => match key_cmp(last, key) {
+                Ordering::Less => return Err(self.entries.len()),
+                Ordering::Equal => return Ok(self.entries.len() - 1),
+                Ordering::Greater => {}
+            },
+        }
+        self.entries.binary_search_by(|(k, _)| key_cmp(k, key))
+    }
+
+    /// `from_iter` for `String` keys: the order check uses [`key_cmp`].
+    pub fn from_string_entries<T: IntoIterator<Item = (alloc::string::String, V)>>(
+        iter: T,
+    ) -> Self {
+        let mut entries: Vec<(alloc::string::String, V)> = iter.into_iter().collect();
+        if entries
+            .windows(2)
+            .all(|w| key_cmp(&w[0].0, &w[1].0) == Ordering::Less)
+        {
+            entries.shrink_to_fit();
+            return VecMap { entries };
+        }
+        entries.into_iter().collect()
     }
 
     /// The index of `key`: a small map is scanned, a larger one searched.
