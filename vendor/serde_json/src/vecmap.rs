@@ -82,16 +82,23 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
         Q: ?Sized + Ord,
     {
+        self.find_by(|k| k.borrow().cmp(key))
+    }
+
+    /// Where the key that `order` places (it orders a stored key against
+    /// it) is, or would go.
+    #[inline]
+    fn find_by(&self, order: impl Fn(&K) -> Ordering) -> Result<usize, usize> {
         // Parsed objects arrive in key order: check the end first.
         match self.entries.last() {
             None => return Err(0),
-            Some((last, _)) => match last.borrow().cmp(key) {
+            Some((last, _)) => match order(last) {
                 Ordering::Less => return Err(self.entries.len()),
                 Ordering::Equal => return Ok(self.entries.len() - 1),
                 Ordering::Greater => {}
             },
         }
-        self.entries.binary_search_by(|(k, _)| k.borrow().cmp(key))
+        self.entries.binary_search_by(|(k, _)| order(k))
     }
 
     pub fn clear(&mut self) {
@@ -152,7 +159,13 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        match self.find(&key) {
+        let at = self.find(&key);
+        self.insert_at(at, key, value)
+    }
+
+    /// Sets the value at `at` (found), or puts the entry there (not).
+    fn insert_at(&mut self, at: Result<usize, usize>, key: K, value: V) -> Option<V> {
+        match at {
             Ok(i) => Some(core::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
                 self.reserve_one();
@@ -272,28 +285,8 @@ impl<V> VecMap<alloc::string::String, V> {
 
     /// `insert` for a `String` key, ordering keys by [`key_cmp`].
     pub fn insert_string(&mut self, key: alloc::string::String, value: V) -> Option<V> {
-        match self.find_str(&key) {
-            Ok(i) => Some(core::mem::replace(&mut self.entries[i].1, value)),
-            Err(i) => {
-                self.reserve_one();
-                self.entries.insert(i, (key, value));
-                None
-            }
-        }
-    }
-
-    /// `find` for a `str` key, ordering keys by [`key_cmp`].
-    fn find_str(&self, key: &str) -> Result<usize, usize> {
-        // Parsed objects arrive in key order: check the end first.
-        match self.entries.last() {
-            None => return Err(0),
-            Some((last, _)) => match key_cmp(last, key) {
-                Ordering::Less => return Err(self.entries.len()),
-                Ordering::Equal => return Ok(self.entries.len() - 1),
-                Ordering::Greater => {}
-            },
-        }
-        self.entries.binary_search_by(|(k, _)| key_cmp(k, key))
+        let at = self.find_by(|k| key_cmp(k, &key));
+        self.insert_at(at, key, value)
     }
 
     /// `from_iter` for `String` keys: the order check uses [`key_cmp`].
