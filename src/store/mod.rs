@@ -77,10 +77,13 @@ struct Inner {
     /// Owner uid to the objects whose ownerReferences name it, so garbage
     /// collection finds dependents without scanning the store.
     dependents: HashMap<String, BTreeSet<Location>, fxhash::FxBuildHasher>,
-    /// Objects written since they were last packed, oldest first: each
-    /// write looks at the front few and packs those only the store holds
-    /// (`slot`), and sends the still-shared ones to the back.
+    /// Objects written since they were last packed, oldest first: once
+    /// more than `keep_decoded` wait, each write looks at the front few and
+    /// packs those only the store holds (`slot`), and sends the still-shared
+    /// ones to the back.
     unpacked: VecDeque<Unpacked>,
+    /// How many of the newest written objects stay decoded (`DECODED`).
+    keep_decoded: usize,
 }
 
 /// An object waiting to be packed: where it is, the rv of its write, and
@@ -113,6 +116,14 @@ fn packs(res: ResKey) -> bool {
 /// so the queue drains while objects are written.
 const PACK_PER_WRITE: usize = 2;
 
+/// How many of the newest Events stay decoded. They are the ones
+/// `kubectl describe` and `get events` read, a lab's cluster never holds
+/// more, and packing an Event costs about as much as validating it: a
+/// small cluster does not pay it at all, a busy one packs all but these
+/// (about 2 KB each as a tree: some 30 MB). The watch history keeps the
+/// last `HISTORY` writes' trees alive anyway until they are packed.
+pub const DECODED: usize = 16_384;
+
 /// The uids an object's ownerReferences name.
 fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
     crate::api::meta::owner_references(obj)
@@ -140,7 +151,8 @@ impl Inner {
     /// Packs up to `PACK_PER_WRITE` queued objects that only the store
     /// holds now; gone or replaced ones leave the queue, shared ones wait.
     fn pack_some(&mut self) {
-        for _ in 0..PACK_PER_WRITE.min(self.unpacked.len()) {
+        let over = self.unpacked.len().saturating_sub(self.keep_decoded);
+        for _ in 0..PACK_PER_WRITE.min(over) {
             let Some(next) = self.unpacked.pop_front() else {
                 return;
             };
@@ -267,9 +279,17 @@ impl Store {
                 capacity: capacity.max(1),
                 dependents: HashMap::default(),
                 unpacked: VecDeque::new(),
+                keep_decoded: DECODED,
             }),
             events,
         }
+    }
+
+    /// Keeps only the newest `n` written Events decoded (`DECODED` by
+    /// default); older ones are packed once nothing else holds them.
+    pub fn keep_decoded(self, n: usize) -> Self {
+        self.write().keep_decoded = n;
+        self
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Inner> {

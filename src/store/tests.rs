@@ -128,7 +128,7 @@ fn packed(s: &Store, name: &str) -> (bool, bool) {
 
 #[test]
 fn events_nobody_else_holds_are_packed_with_their_history_entry_and_read_back_unchanged() {
-    let s = Store::new();
+    let s = Store::new().keep_decoded(0);
     let a = s.create(EVENTS, pod("default", "a")).unwrap();
     let want = (*a).clone();
     let from = crate::api::meta::resource_version(&a).unwrap() - 1;
@@ -155,6 +155,28 @@ fn events_nobody_else_holds_are_packed_with_their_history_entry_and_read_back_un
     let (old, new) = s.update(EVENTS, changed, rv).unwrap();
     assert_eq!(*old, want);
     assert_eq!(new["metadata"]["labels"]["x"], "1");
+}
+
+#[test]
+fn the_newest_events_stay_decoded_and_older_ones_are_packed() {
+    let s = Store::new().keep_decoded(3);
+    let names: Vec<String> = (0..6).map(|i| format!("e{i}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        s.create(EVENTS, pod("default", name)).unwrap();
+        // Up to three written: nothing packs.
+        if i < 3 {
+            assert!(names[..=i].iter().all(|n| packed(&s, n) == (false, false)));
+        }
+    }
+    for (i, name) in names.iter().enumerate() {
+        let want = if i < 3 { (true, true) } else { (false, false) };
+        assert_eq!(packed(&s, name), want, "{name}");
+        assert_eq!(
+            s.get(EVENTS, "default", name).unwrap()["metadata"]["name"],
+            *name
+        );
+    }
+    assert_eq!(s.packed(EVENTS), 3);
 }
 
 #[test]
