@@ -287,23 +287,27 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
     let Some(argv0) = argv.first().cloned() else {
         return Timeline::start_error(start_error_message(""));
     };
-    let mut vars: Vec<(String, String)> = vec![
-        ("PATH".into(), prof.path.into()),
-        ("HOME".into(), "/root".into()),
-    ];
-    vars.extend(spec.env.iter().cloned());
-    let mut files = spec.files.clone();
-    if let Some(bin) = prof.kubectl {
-        files.insert(bin.to_string(), String::new());
-    }
-    let env = Env {
-        kind: prof.shell.unwrap_or(ShellKind::Ash),
-        vars,
-        files,
-        dirs: spec.mounts.clone(),
-        hostname: spec.hostname.clone(),
-        net,
-        curl: prof.curl,
+    // The shell's environment, built only for what runs through the shell
+    // (the images' own programs do not read it).
+    let env = || {
+        let mut vars: Vec<(String, String)> = vec![
+            ("PATH".into(), prof.path.into()),
+            ("HOME".into(), "/root".into()),
+        ];
+        vars.extend(spec.env.iter().cloned());
+        let mut files = spec.files.clone();
+        if let Some(bin) = prof.kubectl {
+            files.insert(bin.to_string(), String::new());
+        }
+        Env {
+            kind: prof.shell.unwrap_or(ShellKind::Ash),
+            vars,
+            files,
+            dirs: spec.mounts.clone(),
+            hostname: spec.hostname.clone(),
+            net,
+            curl: prof.curl,
+        }
     };
     let base = argv0.rsplit('/').next().unwrap_or(&argv0).to_string();
     let is_main = prof
@@ -324,8 +328,8 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
             Kind::Stress => stress(&argv),
             Kind::Coredns => coredns(spec, &argv),
             Kind::IngressNginx => ingress_nginx(),
-            Kind::Kubectl => kubectl_main(&argv, &env),
-            Kind::Curl => curl_entrypoint(&argv[1..], &env),
+            Kind::Kubectl => kubectl_main(&argv, &env()),
+            Kind::Curl => curl_entrypoint(&argv[1..], &env()),
             Kind::Declared => match catalog.declared_for(&r) {
                 Some(b) => declared(spec, b, net),
                 None => Timeline::runs(),
@@ -339,12 +343,12 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
         if (base == "bash") && prof.shell != Some(ShellKind::Bash) {
             Timeline::start_error(start_error_message(&argv0))
         } else {
-            shell::run_argv(&argv, &env)
+            shell::run_argv(&argv, &env())
         }
     } else if prof.shell.is_some() && base == "bash" && prof.shell != Some(ShellKind::Ash) {
         let mut a = argv.clone();
         a[0] = "sh".into();
-        shell::run_argv(&a, &env)
+        shell::run_argv(&a, &env())
     } else {
         Timeline::start_error(start_error_message(&argv0))
     };

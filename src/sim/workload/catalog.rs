@@ -406,9 +406,16 @@ pub fn fnv(s: &str, seed: u64) -> u64 {
 
 /// A stable 64-hex-digit digest of `s`.
 pub fn digest_hex(s: &str) -> String {
-    (0..4u64)
-        .map(|i| format!("{:016x}", fnv(s, i.wrapping_mul(0x9e37_79b9))))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for i in 0..4u64 {
+        let h = fnv(s, i.wrapping_mul(0x9e37_79b9));
+        // Sixteen hex digits, most significant first (`{:016x}`).
+        for shift in (0..16).rev() {
+            out.push(char::from(HEX[((h >> (shift * 4)) & 0xf) as usize]));
+        }
+    }
+    out
 }
 
 /// Credentials a pull secret holds for one registry host.
@@ -617,6 +624,22 @@ mod tests {
 
     fn pull(image: &str) -> Result<ImageInfo, PullError> {
         Catalog::default().pull(&ImageRef::parse(image).expect("valid"), &[])
+    }
+
+    #[test]
+    fn digests_are_four_zero_padded_hex_words() {
+        for s in [
+            "",
+            "docker.io/library/nginx:1.27",
+            "a",
+            "registry.k8s.io/pause:3.10",
+        ] {
+            let want: String = (0..4u64)
+                .map(|i| format!("{:016x}", fnv(s, i.wrapping_mul(0x9e37_79b9))))
+                .collect();
+            assert_eq!(digest_hex(s), want);
+            assert_eq!(digest_hex(s).len(), 64);
+        }
     }
 
     #[test]
