@@ -304,8 +304,9 @@ pub struct Snapshot {
     unbound: Objects,
     /// Node name to its parsed allocatable and cordon/taint facts (the
     /// scheduler reads them for every node and every pod) and what its
-    /// active pods request: one entry, found with one lookup.
-    node_index: FxMap<String, NodeEntry>,
+    /// active pods request: one entry. In name order, as the nodes are, so
+    /// the scheduler walks both side by side (`nodes_with_state`).
+    node_index: BTreeMap<String, NodeEntry>,
     /// Namespace, then controller uid, to totals of its active pods.
     owned_pods: FxMap<String, FxMap<String, OwnedPods>>,
     /// Bound pods with required pod anti-affinity terms (the scheduler's
@@ -597,12 +598,29 @@ impl Snapshot {
             .filter(|u| u.pods > 0)
     }
 
-    /// `node_facts` and `node_usage` with one lookup.
-    pub fn node_state(&self, node: &str) -> (Option<&NodeFacts>, Option<&NodeUsage>) {
-        match self.node_index.get(node) {
-            Some(e) => (e.facts.as_ref(), Some(&e.usage).filter(|u| u.pods > 0)),
-            None => (None, None),
-        }
+    /// The nodes in name order, each with its `node_facts` and
+    /// `node_usage`: the index is walked beside the nodes (both are in
+    /// name order), not looked up once per node.
+    #[allow(clippy::type_complexity)]
+    pub fn nodes_with_state(
+        &self,
+    ) -> impl Iterator<Item = (&str, &Arc<Value>, Option<&NodeFacts>, Option<&NodeUsage>)> + '_
+    {
+        let mut index = self.node_index.iter().peekable();
+        self.nodes().map(move |(name, node)| {
+            // Entries of names without a node (usage of pods bound to a
+            // node that is gone) are passed over.
+            while index.next_if(|(k, _)| k.as_str() < name).is_some() {}
+            match index.next_if(|(k, _)| k.as_str() == name) {
+                Some((_, e)) => (
+                    name,
+                    node,
+                    e.facts.as_ref(),
+                    Some(&e.usage).filter(|u| u.pods > 0),
+                ),
+                None => (name, node, None, None),
+            }
+        })
     }
 
     /// Why the last create for the controller with `uid` was refused, if it was.
@@ -749,8 +767,7 @@ impl Snapshot {
         if uses_room(obj) {
             let e = self.node_index.entry(node.to_string()).or_default();
             let u = &mut e.usage;
-            let req = pod_requests(obj, false);
-            let non_zero = pod_requests(obj, true);
+            let (req, non_zero) = pod_requests(obj);
             if add {
                 u.requested.add(&req);
                 u.non_zero.add(&non_zero);
@@ -1381,14 +1398,71 @@ mod tests {
     }
 
     #[test]
-    fn node_state_is_facts_and_usage_whichever_comes_and_goes_first() {
+    fn nodes_are_walked_in_name_order_beside_their_facts_and_usage() {
+        let node = |name: &str, cpu: &str| {
+            Arc::new(
+                json!({"metadata": {"name": name, "uid": name, "resourceVersion": "1"},
+                            "status": {"allocatable": {"cpu": cpu, "pods": "110"}}}),
+            )
+        };
+        let mut s = Snapshot::new();
+        for (name, cpu) in [("e", "5"), ("a", "1"), ("c", "3")] {
+            s.upsert(res::NODES, node(name, cpu));
+        }
+        // Pods on a node between the held ones, on two held ones (one
+        // with two pods), and after the last.
+        for (pod, on) in [
+            ("p1", "b"),
+            ("p2", "c"),
+            ("p3", "e"),
+            ("p4", "e"),
+            ("p5", "z"),
+        ] {
+            s.upsert(
+                res::PODS,
+                Arc::new(owned_pod(pod, "1", "rs", on, "Running")),
+            );
+        }
+        let walked: Vec<_> = s
+            .nodes_with_state()
+            .map(|(name, n, f, u)| {
+                assert_eq!(meta::name(n), name);
+                (name, f.map(|f| f.alloc.get("cpu")), u.map(|u| u.pods))
+            })
+            .collect();
+        assert_eq!(
+            walked,
+            [
+                ("a", Some(1000), None),
+                ("c", Some(3000), Some(1)),
+                ("e", Some(5000), Some(2)),
+            ]
+        );
+        for (name, f, u) in walked {
+            assert_eq!(s.node_facts(name).map(|f| f.alloc.get("cpu")), f);
+            assert_eq!(s.node_usage(name).map(|u| u.pods), u);
+        }
+        assert_eq!(s.node_usage("b").map(|u| u.pods), Some(1));
+    }
+
+    #[test]
+    fn node_index_is_facts_and_usage_whichever_comes_and_goes_first() {
         let node = json!({"metadata": {"name": "n1", "uid": "n", "resourceVersion": "1"},
                           "status": {"allocatable": {"cpu": "2", "pods": "110"}}});
         let pod = owned_pod("a", "1", "rs", "n1", "Running");
         let state = |s: &Snapshot| {
-            let (f, u) = s.node_state("n1");
-            assert_eq!(f.is_some(), s.node_facts("n1").is_some());
-            assert_eq!(u, s.node_usage("n1"));
+            let (f, u) = (s.node_facts("n1"), s.node_usage("n1"));
+            // The walk beside the nodes finds the same while the Node is
+            // held, and nothing of it otherwise.
+            let walked: Vec<_> = s.nodes_with_state().collect();
+            match walked.as_slice() {
+                [] => assert!(f.is_none()),
+                [(name, _, wf, wu)] => {
+                    assert_eq!(*name, "n1");
+                    assert_eq!((wf.is_some(), *wu), (f.is_some(), u));
+                }
+                more => panic!("one node at most: {}", more.len()),
+            }
             (f.is_some(), u.map(|u| u.pods))
         };
         let mut s = Snapshot::new();

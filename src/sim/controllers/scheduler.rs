@@ -136,21 +136,20 @@ impl Resources {
 }
 
 /// `resourcehelper.PodRequests`: the sum over containers, at least the
-/// largest init container, plus overhead. With `non_zero`, containers
-/// that request no cpu or memory count upstream's scoring defaults.
-pub fn pod_requests(pod: &Value, non_zero: bool) -> Resources {
+/// largest init container, plus overhead; and the same with upstream's
+/// scoring defaults for containers that request no cpu or memory (not
+/// those that request 0). Both from one read of the pod's quantities.
+pub fn pod_requests(pod: &Value) -> (Resources, Resources) {
     let container = |c: &Value| {
         let requests = c.get("resources").and_then(|r| r.get("requests"));
-        let mut r = Resources::from_list(requests);
-        if non_zero {
-            // A container that requests none (not one that requests 0).
-            for (k, default) in [("cpu", DEFAULT_MILLI_CPU), ("memory", DEFAULT_MEMORY)] {
-                if requests.and_then(|r| r.get(k)).is_none() {
-                    r.set(k, default);
-                }
+        let r = Resources::from_list(requests);
+        let mut non_zero = r.clone();
+        for (k, default) in [("cpu", DEFAULT_MILLI_CPU), ("memory", DEFAULT_MEMORY)] {
+            if requests.and_then(|r| r.get(k)).is_none() {
+                non_zero.set(k, default);
             }
         }
-        r
+        (r, non_zero)
     };
     let spec = pod.get("spec");
     let list = |f: &str| {
@@ -158,15 +157,21 @@ pub fn pod_requests(pod: &Value, non_zero: bool) -> Resources {
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice)
     };
-    let mut sum = Resources::default();
+    let (mut sum, mut sum_non_zero) = (Resources::default(), Resources::default());
     for c in list("containers") {
-        sum.add(&container(c));
+        let (r, nz) = container(c);
+        sum.add(&r);
+        sum_non_zero.add(&nz);
     }
     for c in list("initContainers") {
-        sum.max_with(&container(c));
+        let (r, nz) = container(c);
+        sum.max_with(&r);
+        sum_non_zero.max_with(&nz);
     }
-    sum.add(&Resources::from_list(spec.and_then(|s| s.get("overhead"))));
-    sum
+    let overhead = Resources::from_list(spec.and_then(|s| s.get("overhead")));
+    sum.add(&overhead);
+    sum_non_zero.add(&overhead);
+    (sum, sum_non_zero)
 }
 
 /// Whether the pod waits for this scheduler.
@@ -584,8 +589,7 @@ impl Controller for Scheduler {
             return Reconciled::none();
         }
         let claims = volumes::pre_filter(snap, pod);
-        let req = pod_requests(pod, false);
-        let req_non_zero = pod_requests(pod, true);
+        let (req, req_non_zero) = pod_requests(pod);
         let empty = NodeUsage::default();
         // The placed pods the InterPodAffinity filter needs: all of them
         // when the incoming pod has terms, else those with anti-affinity.
@@ -606,14 +610,13 @@ impl Controller for Scheduler {
         // them: at 91 nodes the list built per pod was 15% of the
         // scheduler's instructions.
         let mut n_nodes = 0;
-        for (node_name, node) in snap.nodes() {
+        for (node_name, node, held_facts, usage) in snap.nodes_with_state() {
             n_nodes += 1;
             if claims.is_err() {
                 continue;
             }
             let node = &**node;
             // What is already placed on the node.
-            let (held_facts, usage) = snap.node_state(node_name);
             let u = usage.unwrap_or(&empty);
             let volume_reasons = || match &claims {
                 Ok(c) if !c.is_empty() => volumes::filter(snap, c, node),

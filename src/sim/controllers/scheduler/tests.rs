@@ -248,11 +248,25 @@ fn requests_sum_containers_and_cover_init_containers() {
         "containers": [{"resources": {"requests": {"cpu": "250m", "memory": "64Mi"}}}, {"resources": {"requests": {"cpu": "250m"}}}],
         "initContainers": [{"resources": {"requests": {"cpu": "1"}}}],
     }});
-    let r = pod_requests(&p, false);
+    let (r, nz) = pod_requests(&p);
     assert_eq!(r.get("cpu"), 1000);
     assert_eq!(r.get("memory"), 64 * 1024 * 1024);
-    let nz = pod_requests(&p, true);
+    // The second container's memory counts the default; the init
+    // container's cpu still covers the sum, and its memory default is
+    // below the containers' sum.
+    assert_eq!(nz.get("cpu"), 1000);
     assert_eq!(nz.get("memory"), 64 * 1024 * 1024 + DEFAULT_MEMORY);
+    // A container without requests counts both defaults, and overhead is
+    // added to both sums.
+    let (r, nz) = pod_requests(&json!({"spec": {
+        "containers": [{"name": "a"}],
+        "overhead": {"cpu": "10m"},
+    }}));
+    assert_eq!((r.get("cpu"), r.get("memory")), (10, 0));
+    assert_eq!(
+        (nz.get("cpu"), nz.get("memory")),
+        (DEFAULT_MILLI_CPU + 10, DEFAULT_MEMORY)
+    );
 }
 
 #[test]
