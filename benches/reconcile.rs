@@ -74,7 +74,7 @@ struct Running {
     events: tokio::sync::broadcast::Receiver<Arc<WatchEvent>>,
     pods: HashSet<String>,
     /// Store events seen, per resource: the writes a rollout costs.
-    writes: std::collections::BTreeMap<String, usize>,
+    writes: std::collections::BTreeMap<&'static str, usize>,
     /// Whether the receiver fell behind and missed events (then `writes`
     /// is short; the store's resourceVersion still counts them all).
     lagged: bool,
@@ -94,15 +94,19 @@ impl Running {
         loop {
             match self.events.try_recv() {
                 Ok(ev) => {
-                    *self.writes.entry(ev.res.resource.to_string()).or_default() += 1;
+                    *self.writes.entry(ev.res.resource).or_default() += 1;
                     if ev.res != res::PODS || meta::namespace(&ev.object) != "default" {
                         continue;
                     }
-                    let name = meta::name(&ev.object).to_string();
+                    // Counting costs the rollout's time: no name copied
+                    // but of a pod newly Running.
+                    let name = meta::name(&ev.object);
                     if ev.kind != EventType::Deleted && ev.object["status"]["phase"] == "Running" {
-                        self.pods.insert(name);
+                        if !self.pods.contains(name) {
+                            self.pods.insert(name.to_string());
+                        }
                     } else {
-                        self.pods.remove(&name);
+                        self.pods.remove(name);
                     }
                 }
                 Err(TryRecvError::Lagged(_)) => {
