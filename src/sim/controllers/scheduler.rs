@@ -472,6 +472,42 @@ fn tie_break(prefix: u64, node: &str) -> u64 {
     fnv(prefix, node.as_bytes())
 }
 
+/// The feasible node to bind to: the highest score, and among equal
+/// scores the lowest seeded tie-break hash (the later node when two hash
+/// the same, as `max_by` would pick). Only nodes that tie with the best
+/// so far are hashed; scores of a busy cluster's nodes tie often, but not
+/// all of them.
+struct Pick<'a> {
+    prefix: u64,
+    /// Score, tie-break hash once computed, name, node.
+    best: Option<(i64, Option<u64>, &'a str, &'a Value)>,
+}
+
+impl<'a> Pick<'a> {
+    fn new(prefix: u64) -> Self {
+        Self { prefix, best: None }
+    }
+
+    fn offer(&mut self, score: i64, name: &'a str, node: &'a Value) {
+        let prefix = self.prefix;
+        match &mut self.best {
+            Some((best, ..)) if score < *best => {}
+            Some((best, tie, best_name, _)) if score == *best => {
+                let best_tie = *tie.get_or_insert_with(|| tie_break(prefix, best_name));
+                let t = tie_break(prefix, name);
+                if t <= best_tie {
+                    self.best = Some((score, Some(t), name, node));
+                }
+            }
+            _ => self.best = Some((score, None, name, node)),
+        }
+    }
+
+    fn best(&self) -> Option<(&'a str, &'a Value)> {
+        self.best.map(|(_, _, name, node)| (name, node))
+    }
+}
+
 /// Least-allocated score (0..=100) over cpu and memory.
 fn score(alloc: &Resources, used_non_zero: &Resources, pod_non_zero: &Resources) -> i64 {
     let mut total = 0;
@@ -603,8 +639,7 @@ impl Controller for Scheduler {
             snap.anti_affinity_pods().map(|p| p.as_ref()).collect()
         };
         let terms = PodTerms::of(pod);
-        let prefix = tie_break_prefix(self.seed, meta::uid(pod));
-        let mut feasible = Vec::new();
+        let mut pick = Pick::new(tie_break_prefix(self.seed, meta::uid(pod)));
         let mut rejections = Vec::new();
         // The nodes are walked once, in name order, without collecting
         // them: at 91 nodes the list built per pod was 15% of the
@@ -656,15 +691,11 @@ impl Controller for Scheduler {
                     unresolvable: true,
                 }),
                 None => {
-                    let s = score(alloc, &u.non_zero, &req_non_zero);
-                    feasible.push((s, tie_break(prefix, node_name), node_name, node));
+                    pick.offer(score(alloc, &u.non_zero, &req_non_zero), node_name, node);
                 }
             }
         }
-        if let Some(&(_, _, node, n)) = feasible
-            .iter()
-            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
-        {
+        if let Some((node, n)) = pick.best() {
             if let Ok(c) = &claims {
                 match volumes::pre_bind(snap, c, n) {
                     volumes::PreBind::Ready => {}

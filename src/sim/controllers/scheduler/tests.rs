@@ -303,3 +303,34 @@ fn only_a_pod_that_leaves_its_node_wakes_the_pending_ones() {
     assert_eq!(s.keys_for(&snap, res::PODS, &placed), waiting);
     assert_eq!(s.keys_for_change(&snap, res::PODS, &placed, true), waiting);
 }
+
+#[test]
+fn the_pick_is_the_best_score_then_the_lowest_tie_break_as_max_by_picks() {
+    let rng = crate::sim::rng::Rng::new(11);
+    let node = json!({});
+    for round in 0..500 {
+        let prefix = rng.next_u64();
+        let n = rng.below(12) as usize;
+        let names: Vec<String> = (0..n).map(|i| format!("node-{round}-{i}")).collect();
+        // Few distinct scores, so most rounds have ties.
+        let scores: Vec<i64> = (0..n).map(|_| rng.below(3) as i64 + 97).collect();
+        let mut pick = Pick::new(prefix);
+        for (s, name) in scores.iter().zip(&names) {
+            pick.offer(*s, name, &node);
+        }
+        let want = scores
+            .iter()
+            .zip(&names)
+            .map(|(s, name)| (*s, tie_break(prefix, name), name.as_str()))
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
+            .map(|(_, _, name)| name);
+        assert_eq!(pick.best().map(|(name, _)| name), want, "round {round}");
+    }
+    // Equal hashes (the same name offered twice): the later one, as
+    // `max_by` keeps the last of equal elements.
+    let (a, b) = (json!({"n": 1}), json!({"n": 2}));
+    let mut pick = Pick::new(7);
+    pick.offer(50, "x", &a);
+    pick.offer(50, "x", &b);
+    assert_eq!(pick.best().map(|(_, n)| n), Some(&b));
+}
