@@ -116,13 +116,13 @@ fn packs(res: ResKey) -> bool {
 /// so the queue drains while objects are written.
 const PACK_PER_WRITE: usize = 2;
 
-/// How many of the newest Events stay decoded. They are the ones
-/// `kubectl describe` and `get events` read, a lab's cluster never holds
-/// more, and packing an Event costs about as much as validating it: a
-/// small cluster does not pay it at all, a busy one packs all but these
-/// (about 2 KB each as a tree: some 30 MB). The watch history keeps the
-/// last `HISTORY` writes' trees alive anyway until they are packed.
-pub const DECODED: usize = 16_384;
+/// How many of the newest Events stay decoded: the ones `kubectl
+/// describe` and `get events` read, and more than a lab's cluster
+/// usually holds. Packing an Event and freeing the tree it replaces cost
+/// about 10,000 instructions, as much as the rest of its write: a small
+/// cluster does not pay that at all, a busy one packs all but these
+/// (about 2.2 KB each as a tree: some 35 MB).
+const DECODED: usize = 16_384;
 
 /// The uids an object's ownerReferences name.
 fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
