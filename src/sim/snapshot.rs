@@ -227,6 +227,15 @@ pub struct NodeUsage {
     pub pods: usize,
 }
 
+/// A node as `Snapshot::nodes_with_state` hands it out: its name, the
+/// Node, its facts and its pods' usage (`None` when no active pod is on it).
+pub type NodeWithState<'a> = (
+    &'a str,
+    &'a Arc<Value>,
+    Option<&'a NodeFacts>,
+    Option<&'a NodeUsage>,
+);
+
 /// What the snapshot knows of one node name: the Node's facts while it
 /// holds the Node, and the requests of the active pods bound to it (pods
 /// may name a node it does not hold).
@@ -601,11 +610,7 @@ impl Snapshot {
     /// The nodes in name order, each with its `node_facts` and
     /// `node_usage`: the index is walked beside the nodes (both are in
     /// name order), not looked up once per node.
-    #[allow(clippy::type_complexity)]
-    pub fn nodes_with_state(
-        &self,
-    ) -> impl Iterator<Item = (&str, &Arc<Value>, Option<&NodeFacts>, Option<&NodeUsage>)> + '_
-    {
+    pub fn nodes_with_state(&self) -> impl Iterator<Item = NodeWithState<'_>> + '_ {
         let mut index = self.node_index.iter().peekable();
         self.nodes().map(move |(name, node)| {
             // Entries of names without a node (usage of pods bound to a
