@@ -614,10 +614,25 @@ impl Snapshot {
         let mut index = self.node_index.iter().peekable();
         self.nodes().map(move |(name, node)| {
             // Entries of names without a node (usage of pods bound to a
-            // node that is gone) are passed over.
-            while index.next_if(|(k, _)| k.as_str() < name).is_some() {}
-            match index.next_if(|(k, _)| k.as_str() == name) {
-                Some((_, e)) => (
+            // node that is gone) are passed over. One comparison per entry
+            // looked at: node names share long prefixes, so each is a
+            // `memcmp` over most of the name.
+            let mut found = None;
+            while let Some((k, e)) = index.peek() {
+                match k.as_str().cmp(name) {
+                    std::cmp::Ordering::Less => {
+                        index.next();
+                    }
+                    std::cmp::Ordering::Equal => {
+                        found = Some(*e);
+                        index.next();
+                        break;
+                    }
+                    std::cmp::Ordering::Greater => break,
+                }
+            }
+            match found {
+                Some(e) => (
                     name,
                     node,
                     e.facts.as_ref(),

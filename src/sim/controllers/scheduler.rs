@@ -289,11 +289,19 @@ impl<'a> PodTerms<'a> {
         }
     }
 
+    /// Whether the pod's nodeSelector and required node affinity let it
+    /// onto `node`. Most pods have neither, and need no look at the
+    /// node's labels: that check inlines into the walk over the nodes.
+    #[inline]
     fn matches_node(&self, node: &Value) -> bool {
-        // Most pods have neither: no need to look at the node's labels.
         if self.node_selector.is_none_or(|s| s.is_empty()) && self.required.is_none() {
             return true;
         }
+        self.matches_node_labels(node)
+    }
+
+    #[inline(never)]
+    fn matches_node_labels(&self, node: &Value) -> bool {
         let labels = meta::labels(node);
         let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
         if let Some(sel) = self.node_selector
