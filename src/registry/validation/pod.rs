@@ -7,7 +7,12 @@
 //! `validateDNSPolicy`, `ValidateTolerations`, `ValidatePodUpdate`,
 //! `ValidateContainerUpdates`).
 
-use std::collections::HashSet;
+use crate::store::fxhash::FxBuildHasher;
+use std::collections::{HashMap, HashSet};
+
+/// Names seen so far in one list (volumes, containers, ports, mount
+/// paths), borrowed from the pod: Fx-hashed, with no copy of each name.
+type Seen<'a> = HashSet<&'a str, FxBuildHasher>;
 
 use serde_json::Value;
 
@@ -82,11 +87,11 @@ pub fn pod_spec(spec: &Value, path: &str, errs: &mut Vec<FieldError>) {
     // Child paths are built where a field is there to check (every pod
     // write passes here).
     let volumes = if arr(spec, "volumes").is_empty() {
-        HashSet::new()
+        Seen::default()
     } else {
         volumes(spec, &ch(path, "volumes"), errs)
     };
-    let mut names = HashSet::new();
+    let mut names = Seen::default();
     let init = arr(spec, "initContainers");
     if !init.is_empty() {
         let init_path = ch(path, "initContainers");
@@ -161,8 +166,8 @@ fn restart_policy(v: &Value, spec_path: &str, errs: &mut Vec<FieldError>) {
 }
 
 /// `ValidateVolumes`; returns the declared volume names.
-fn volumes(spec: &Value, path: &str, errs: &mut Vec<FieldError>) -> HashSet<String> {
-    let mut names = HashSet::new();
+fn volumes<'a>(spec: &'a Value, path: &str, errs: &mut Vec<FieldError>) -> Seen<'a> {
+    let mut names = Seen::default();
     for (i, v) in arr(spec, "volumes").iter().enumerate() {
         let vp = idx(path, i);
         let name = s(v, "name");
@@ -173,7 +178,7 @@ fn volumes(spec: &Value, path: &str, errs: &mut Vec<FieldError>) -> HashSet<Stri
             for msg in is_dns1123_label(name) {
                 errs.push(FieldError::invalid(&np, Value::from(name), msg));
             }
-            if !names.insert(name.to_string()) {
+            if !names.insert(name) {
                 errs.push(FieldError::duplicate(&np, Value::from(name)));
             }
         }
@@ -213,11 +218,11 @@ fn volumes(spec: &Value, path: &str, errs: &mut Vec<FieldError>) -> HashSet<Stri
     names
 }
 
-fn container(
-    c: &Value,
+fn container<'a>(
+    c: &'a Value,
     path: &str,
-    volumes: &HashSet<String>,
-    names: &mut HashSet<String>,
+    volumes: &Seen,
+    names: &mut Seen<'a>,
     regular: bool,
     errs: &mut Vec<FieldError>,
 ) {
@@ -231,7 +236,7 @@ fn container(
         for msg in is_dns1123_label(name) {
             errs.push(FieldError::invalid(np(), Value::from(name), msg));
         }
-        if !names.insert(name.to_string()) {
+        if !names.insert(name) {
             errs.push(FieldError::duplicate(np(), Value::from(name)));
         }
     }
@@ -325,7 +330,7 @@ fn container(
 }
 
 fn ports(list: &[Value], path: &str, errs: &mut Vec<FieldError>) {
-    let mut names = HashSet::new();
+    let mut names = Seen::default();
     for (i, p) in list.iter().enumerate() {
         let pp = idx(path, i);
         let name = s(p, "name");
@@ -333,7 +338,7 @@ fn ports(list: &[Value], path: &str, errs: &mut Vec<FieldError>) {
             for msg in is_valid_port_name(name) {
                 errs.push(FieldError::invalid(ch(&pp, "name"), Value::from(name), msg));
             }
-            if !names.insert(name.to_string()) {
+            if !names.insert(name) {
                 errs.push(FieldError::duplicate(ch(&pp, "name"), Value::from(name)));
             }
         }
@@ -446,13 +451,8 @@ fn env(list: &[Value], path: &str, errs: &mut Vec<FieldError>) {
     }
 }
 
-fn volume_mounts(
-    list: &[Value],
-    path: &str,
-    volumes: &HashSet<String>,
-    errs: &mut Vec<FieldError>,
-) {
-    let mut paths = HashSet::new();
+fn volume_mounts(list: &[Value], path: &str, volumes: &Seen, errs: &mut Vec<FieldError>) {
+    let mut paths = Seen::default();
     for (i, m) in list.iter().enumerate() {
         let mp = idx(path, i);
         let name = s(m, "name");
@@ -464,7 +464,7 @@ fn volume_mounts(
         let mount_path = s(m, "mountPath");
         if mount_path.is_empty() {
             errs.push(FieldError::required(ch(&mp, "mountPath"), ""));
-        } else if !paths.insert(mount_path.to_string()) {
+        } else if !paths.insert(mount_path) {
             errs.push(FieldError::invalid(
                 ch(&mp, "mountPath"),
                 Value::from(mount_path),
@@ -501,12 +501,12 @@ fn is_container_resource(name: &str) -> bool {
 fn resources(r: &Value, path: &str, errs: &mut Vec<FieldError>) {
     let lp = ch(path, "limits");
     let rp = ch(path, "requests");
-    let mut limits = std::collections::HashMap::new();
+    let mut limits: HashMap<&str, _, FxBuildHasher> = HashMap::default();
     for (name, v) in obj_entries(r, "limits") {
         let fp = key(&lp, name);
         resource_name(name, &fp, errs);
         if let Some(q) = nonnegative_quantity(v, &fp, errs) {
-            limits.insert(name.clone(), q);
+            limits.insert(name.as_str(), q);
         }
     }
     for (name, v) in obj_entries(r, "requests") {
@@ -515,7 +515,7 @@ fn resources(r: &Value, path: &str, errs: &mut Vec<FieldError>) {
         let Some(q) = nonnegative_quantity(v, &fp, errs) else {
             continue;
         };
-        if let Some(l) = limits.get(name) {
+        if let Some(l) = limits.get(name.as_str()) {
             if q > *l {
                 errs.push(FieldError::invalid(
                     &rp,

@@ -184,6 +184,31 @@ fn pod_spec_errors() {
             vec!["spec.containers[1].name: Duplicate value: \"a\""],
         ),
         (
+            json!({"initContainers": [{"name": "a", "image": "x"}], "containers": [{"name": "a", "image": "y"}]}),
+            vec!["spec.containers[0].name: Duplicate value: \"a\""],
+        ),
+        (
+            json!({"volumes": [{"name": "v", "emptyDir": {}}, {"name": "v", "emptyDir": {}}],
+                   "containers": [{"name": "a", "image": "x"}]}),
+            vec!["spec.volumes[1].name: Duplicate value: \"v\""],
+        ),
+        (
+            json!({"volumes": [{"name": "v", "emptyDir": {}}],
+                   "containers": [{"name": "a", "image": "x", "volumeMounts": [
+                       {"name": "v", "mountPath": "/data"},
+                       {"name": "v", "mountPath": "/data"},
+                       {"name": "w", "mountPath": "/w"}]}]}),
+            vec![
+                "spec.containers[0].volumeMounts[1].mountPath: Invalid value: \"/data\": must be unique",
+                "spec.containers[0].volumeMounts[2].name: Not found: \"w\"",
+            ],
+        ),
+        (
+            json!({"containers": [{"name": "a", "image": "x", "ports": [
+                {"name": "http", "containerPort": 80}, {"name": "http", "containerPort": 81}]}]}),
+            vec!["spec.containers[0].ports[1].name: Duplicate value: \"http\""],
+        ),
+        (
             json!({"containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 70000}]}]}),
             vec![
                 "spec.containers[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive",
