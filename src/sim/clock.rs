@@ -80,11 +80,44 @@ pub fn format_time(t: Timestamp) -> String {
     LAST.with_borrow_mut(|last| match last {
         Some((at, text)) if *at == t => text.clone(),
         _ => {
-            let text = t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let text = rfc3339_seconds(t);
             *last = Some((t, text.clone()));
             text
         }
     })
+}
+
+/// `t` as `%Y-%m-%dT%H:%M:%SZ`, written digit by digit: `strftime` reads
+/// its format anew on every call, and a pod's status holds several
+/// instants in turn (its start, each condition's transition), so the one
+/// remembered above seldom answers there.
+fn rfc3339_seconds(t: Timestamp) -> String {
+    let dt = jiff::tz::Offset::UTC.to_datetime(t);
+    let year = dt.year();
+    if !(0..=9999).contains(&year) {
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    }
+    fn digits(out: &mut String, n: i32, width: u32) {
+        for place in (0..width).rev() {
+            let d = (n / 10_i32.pow(place)) % 10;
+            out.push(char::from(b'0' + d.unsigned_abs() as u8));
+        }
+    }
+    let mut out = String::with_capacity(20);
+    digits(&mut out, i32::from(year), 4);
+    let parts = [
+        ('-', dt.month()),
+        ('-', dt.day()),
+        ('T', dt.hour()),
+        (':', dt.minute()),
+        (':', dt.second()),
+    ];
+    for (sep, n) in parts {
+        out.push(sep);
+        digits(&mut out, i32::from(n), 2);
+    }
+    out.push('Z');
+    out
 }
 
 /// `metav1.MicroTime` (RFC 3339 with microseconds).
@@ -104,6 +137,42 @@ mod tests {
             assert_eq!(format_time(t), t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
         }
         assert_eq!(format_time(a), "2025-05-01T10:00:00Z");
+    }
+
+    #[test]
+    fn timestamps_are_written_as_strftime_writes_them() {
+        // Seeded instants over the whole range a Timestamp holds, and the
+        // edges of the years written with four digits.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let (min, max) = (Timestamp::MIN.as_second(), Timestamp::MAX.as_second());
+        let span = u64::try_from(max - min).unwrap();
+        let mut instants: Vec<Timestamp> = (0..20_000)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let secs = min + i64::try_from((seed >> 1) % span).unwrap();
+                Timestamp::from_second(secs).unwrap()
+            })
+            .collect();
+        for edge in [
+            "0000-01-01T00:00:00Z",
+            "0009-12-31T23:59:59Z",
+            "0999-12-31T23:59:59.5Z",
+            "1970-01-01T00:00:00Z",
+            "2024-02-29T12:00:09Z",
+            "9999-12-30T21:59:59Z",
+        ] {
+            instants.push(edge.parse().unwrap());
+        }
+        instants.extend([Timestamp::MIN, Timestamp::MAX]);
+        for t in instants {
+            assert_eq!(
+                rfc3339_seconds(t),
+                t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "{t:?}"
+            );
+        }
     }
 
     #[test]
