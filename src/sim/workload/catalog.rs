@@ -22,8 +22,25 @@ pub struct ImageRef {
 
 impl ImageRef {
     /// Parses an image reference; `Err` carries the kubelet's
-    /// `InvalidImageName` message.
+    /// `InvalidImageName` message. The last reference parsed is kept (per
+    /// thread): a Deployment's pods all run the same image, and each
+    /// container start reads it twice (its behaviour, its pull).
     pub fn parse(image: &str) -> Result<Self, String> {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<ImageRef>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        LAST.with_borrow_mut(|last| match last {
+            Some(r) if r.original == image => Ok(r.clone()),
+            _ => {
+                let r = Self::parse_anew(image)?;
+                *last = Some(r.clone());
+                Ok(r)
+            }
+        })
+    }
+
+    fn parse_anew(image: &str) -> Result<Self, String> {
         let bad = |why: &str| {
             Err(format!(
                 "Failed to apply default image tag \"{image}\": couldn't parse image name \"{image}\": invalid reference format{why}"
@@ -664,6 +681,26 @@ mod tests {
         );
         assert!(ImageRef::parse("nginx:").is_err());
         assert!(ImageRef::parse("ngi nx").is_err());
+    }
+
+    #[test]
+    fn a_reference_parsed_again_is_the_one_a_fresh_parse_gives() {
+        for image in [
+            "nginx:1.27",
+            "nginx:1.27",
+            "Nginx",
+            "nginx:1.27",
+            "redis",
+            "nginx:1.27",
+            "redis@sha256:abc",
+            "redis",
+        ] {
+            assert_eq!(
+                ImageRef::parse(image),
+                ImageRef::parse_anew(image),
+                "{image}"
+            );
+        }
     }
 
     #[test]
