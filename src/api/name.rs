@@ -180,10 +180,10 @@ fn is_label_key_name(s: &str) -> bool {
 /// `IsQualifiedName` / `IsLabelKey`.
 pub fn is_qualified_name(value: &str) -> Vec<String> {
     let mut errs = Vec::new();
-    let parts: Vec<&str> = value.split('/').collect();
-    let name = match parts.as_slice() {
-        [name] => *name,
-        [prefix, name] => {
+    // One '/' at most (upstream splits on it and counts the parts).
+    let name = match value.split_once('/') {
+        None => value,
+        Some((prefix, name)) if !name.contains('/') => {
             if prefix.is_empty() {
                 errs.push("prefix part must be non-empty".to_string());
             } else {
@@ -191,9 +191,9 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
                     errs.push(format!("prefix part {m}"));
                 }
             }
-            *name
+            name
         }
-        _ => {
+        Some(_) => {
             errs.push(format!(
                 "a valid label key {} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
                 regex_error(LABEL_KEY_MSG, LABEL_KEY_FMT, &["MyName", "my.name", "123-abc"])
@@ -459,6 +459,16 @@ mod tests {
             vec!["prefix part must be non-empty"]
         );
         assert_eq!(is_qualified_name("a/b/c").len(), 1);
+        assert_eq!(is_qualified_name("a//b").len(), 1);
+        let empty_name = is_qualified_name("example.com/");
+        assert_eq!(empty_name.len(), 2);
+        assert_eq!(empty_name[0], "name part must be non-empty");
+        assert_eq!(
+            is_qualified_name("Bad_Prefix/x"),
+            vec![
+                "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+            ]
+        );
         assert!(is_qualified_name("a/b/c")[0].starts_with("a valid label key must consist of"));
         assert!(is_valid_label_value("").is_empty());
         assert_eq!(
