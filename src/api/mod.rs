@@ -9,6 +9,7 @@ pub mod object;
 pub mod patch;
 pub mod pointer;
 pub mod protobuf;
+pub mod qos;
 pub mod quantity;
 pub mod resource;
 pub mod schema;

@@ -29,54 +29,14 @@ fn object_mut(obj: &mut Value) -> Option<&mut Map<String, Value>> {
     obj.as_object_mut()
 }
 
-/// Quality of service class (`pkg/apis/core/helper/qos`): Guaranteed when
-/// every container sets cpu and memory limits equal to its requests,
-/// BestEffort when nobody sets anything, otherwise Burstable.
-pub fn qos_class(spec: &Value) -> &'static str {
-    let containers: Vec<&Value> = ["initContainers", "containers"]
-        .iter()
-        .filter_map(|f| spec.get(*f).and_then(Value::as_array))
-        .flatten()
-        .collect();
-    let mut any_set = false;
-    let mut guaranteed = true;
-    for c in &containers {
-        let requests = c
-            .get_in(&["resources", "requests"])
-            .and_then(Value::as_object);
-        let limits = c
-            .get_in(&["resources", "limits"])
-            .and_then(Value::as_object);
-        let set = |m: Option<&Map<String, Value>>| {
-            m.is_some_and(|m| m.keys().any(|k| k == "cpu" || k == "memory"))
-        };
-        if set(requests) || set(limits) {
-            any_set = true;
-        }
-        for r in ["cpu", "memory"] {
-            let lim = limits.and_then(|l| l.get(r));
-            let req = requests.and_then(|q| q.get(r)).or(lim);
-            match (lim, req) {
-                (Some(l), Some(q)) if crate::api::quantity::same_value(l, q) => {}
-                _ => guaranteed = false,
-            }
-        }
-    }
-    if !any_set {
-        "BestEffort"
-    } else if guaranteed {
-        "Guaranteed"
-    } else {
-        "Burstable"
-    }
-}
-
 /// Resets what a create may not set (`PrepareForCreate`).
 pub fn prepare_create(info: &ResourceInfo, obj: &mut Value) {
     let Some(root) = object_mut(obj) else { return };
     match (info.group, info.plural) {
         ("", "pods") => {
-            let qos = root.get("spec").map_or("BestEffort", qos_class);
+            let qos = root
+                .get("spec")
+                .map_or("BestEffort", crate::api::qos::compute);
             root.insert(
                 "status".into(),
                 json!({"phase": "Pending", "qosClass": qos}),
@@ -177,16 +137,6 @@ fn bump_generation(info: &ResourceInfo, new: &mut Value, old: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn qos_follows_requests_and_limits() {
-        let be = json!({"containers":[{"name":"a"}]});
-        assert_eq!(qos_class(&be), "BestEffort");
-        let g = json!({"containers":[{"name":"a","resources":{"limits":{"cpu":"1","memory":"1Gi"},"requests":{"cpu":"1000m","memory":"1Gi"}}}]});
-        assert_eq!(qos_class(&g), "Guaranteed");
-        let b = json!({"containers":[{"name":"a","resources":{"requests":{"cpu":"100m"}}}]});
-        assert_eq!(qos_class(&b), "Burstable");
-    }
 
     #[test]
     fn spec_change_bumps_generation_status_does_not() {

@@ -644,39 +644,3 @@ pub fn container_files(
         .or_insert_with(|| crate::sim::network::dns::resolv_conf(pod));
     (files, mounts)
 }
-
-/// `qos.GetPodQOS`.
-pub fn qos_class(pod: &Value) -> &'static str {
-    let mut any = false;
-    let mut guaranteed = true;
-    for c in arr(pod, &["spec", "containers"])
-        .iter()
-        .chain(arr(pod, &["spec", "initContainers"]))
-    {
-        let get = |sec: &str, r: &str| {
-            c.get("resources")
-                .and_then(|res| res.get(sec))
-                .and_then(|m| m.get(r))
-                .and_then(|q| crate::api::quantity::parse_value(q).ok())
-                .filter(|q| !q.is_zero())
-        };
-        for r in ["cpu", "memory"] {
-            let (req, lim) = (get("requests", r), get("limits", r));
-            if req.is_some() || lim.is_some() {
-                any = true;
-            }
-            match (&req, &lim) {
-                (_, None) => guaranteed = false,
-                (Some(a), Some(b)) if a.nanos() != b.nanos() => guaranteed = false,
-                _ => {}
-            }
-        }
-    }
-    if !any {
-        "BestEffort"
-    } else if guaranteed {
-        "Guaranteed"
-    } else {
-        "Burstable"
-    }
-}

@@ -3,7 +3,7 @@
 //! PodScheduled), container statuses, IPs, start time and QoS class.
 
 use super::containers::{CState, ContainerMemory};
-use super::spec::{self, CSpec, PodSpec};
+use super::spec::{CSpec, PodSpec};
 use super::{PodInput, PodMemory};
 use crate::api::object::{object, text};
 use crate::api::pointer::Pointer;
@@ -362,7 +362,7 @@ pub fn pod_status(pod: &PodSpec, input: &PodInput<'_>, mem: &PodMemory, now: Tim
         ("phase", Some(text(ph))),
         ("podIP", mem.pod_ip.as_deref().map(text)),
         ("podIPs", mem.pod_ip.as_deref().map(ips)),
-        ("qosClass", Some(text(spec::qos_class(input.pod)))),
+        ("qosClass", Some(text(crate::api::qos::of_pod(input.pod)))),
         ("startTime", Some(start)),
     ])
 }
