@@ -478,21 +478,29 @@ impl Catalog {
         let repo = r.repository();
         let full = r.full();
         let tag = r.tag_or_latest().to_string();
-        let info = |size: u64| ImageInfo {
-            name: if r.digest.is_some() && r.tag.is_none() {
-                full.clone()
-            } else {
-                format!("{repo}:{tag}")
-            },
-            image_id: format!(
-                "{repo}@sha256:{}",
-                r.digest
-                    .as_deref()
-                    .and_then(|d| d.strip_prefix("sha256:"))
-                    .map(str::to_string)
-                    .unwrap_or_else(|| digest_hex(&format!("{repo}:{tag}")))
-            ),
-            size,
+        // Built by pushes: every container start pulls (or finds) its image.
+        let info = |size: u64| {
+            let mut tagged = String::with_capacity(repo.len() + 1 + tag.len());
+            tagged.push_str(&repo);
+            tagged.push(':');
+            tagged.push_str(&tag);
+            let digest = match r.digest.as_deref().and_then(|d| d.strip_prefix("sha256:")) {
+                Some(d) => d.to_string(),
+                None => digest_hex(&tagged),
+            };
+            let mut image_id = String::with_capacity(repo.len() + 8 + digest.len());
+            image_id.push_str(&repo);
+            image_id.push_str("@sha256:");
+            image_id.push_str(&digest);
+            ImageInfo {
+                name: if r.digest.is_some() && r.tag.is_none() {
+                    full.clone()
+                } else {
+                    tagged
+                },
+                image_id,
+                size,
+            }
         };
         let not_found = || PullError {
             message: format!(
@@ -709,9 +717,19 @@ mod tests {
         assert_eq!(ok.name, "docker.io/library/nginx:1.27");
         assert!(ok.image_id.starts_with("docker.io/library/nginx@sha256:"));
         assert_eq!(
-            ok.image_id.len(),
-            "docker.io/library/nginx@sha256:".len() + 64
+            ok.image_id,
+            format!(
+                "docker.io/library/nginx@sha256:{}",
+                digest_hex("docker.io/library/nginx:1.27")
+            )
         );
+        // Pinned by digest: the image keeps the digest it was asked for.
+        let pinned = pull("nginx@sha256:0123abcd").expect("exists");
+        assert_eq!(pinned.name, "docker.io/library/nginx@sha256:0123abcd");
+        assert_eq!(pinned.image_id, "docker.io/library/nginx@sha256:0123abcd");
+        let both = pull("nginx:1.27@sha256:0123abcd").expect("exists");
+        assert_eq!(both.name, "docker.io/library/nginx:1.27");
+        assert_eq!(both.image_id, "docker.io/library/nginx@sha256:0123abcd");
         assert_eq!(
             pull("nginx:1.999").err().map(|e| e.message).as_deref(),
             Some(
