@@ -97,6 +97,7 @@ const SERVICES: ResKey = ResKey {
 
 impl Registry {
     pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, seed: u64) -> Self {
+        crate::api::schema::defs::prepare_in_background();
         Self {
             store,
             clock,
