@@ -356,7 +356,7 @@ impl Runtime {
     fn observe(&mut self, ev: &WatchEvent) {
         self.seen_rv = self.seen_rv.max(ev.rv);
         self.event_ttl.note(ev, &*self.registry.clock);
-        if !self.watched.contains(&ev.res) {
+        if !self.watchers.contains_key(&ev.res) {
             return;
         }
         self.observed += 1;

@@ -27,10 +27,23 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::broadcast;
 
 /// Which stored resource an object belongs to: API group and plural name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct ResKey {
     pub group: &'static str,
     pub resource: &'static str,
+}
+
+/// Equal names are nearly always the same constant: compared by address
+/// and length first, by bytes only when those differ (every store write
+/// and every event the runtime observes compares resource keys).
+impl PartialEq for ResKey {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        fn same(a: &str, b: &str) -> bool {
+            a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
+        }
+        same(self.resource, other.resource) && same(self.group, other.group)
+    }
 }
 
 /// Hashed from the names' lengths and first eight bytes, not every byte:

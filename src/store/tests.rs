@@ -190,3 +190,37 @@ fn other_resources_stay_decoded() {
     let slot = inner.objects[&PODS].get("default", "a").unwrap();
     assert!(matches!(slot, Slot::Tree(_)));
 }
+
+#[test]
+fn resource_keys_are_equal_by_content_not_address() {
+    // Names built at run time (a CRD's plural, say) live elsewhere than
+    // the constants; they are still the same resource.
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    let built = ResKey {
+        group: leak(""),
+        resource: leak("pods"),
+    };
+    assert!(!std::ptr::eq(
+        built.resource.as_ptr(),
+        PODS.resource.as_ptr()
+    ));
+    assert_eq!(built, PODS);
+    assert_ne!(built, EVENTS);
+    // Same length, different bytes; same bytes, different group.
+    let jobs = ResKey {
+        group: "",
+        resource: leak("jobs"),
+    };
+    assert_ne!(jobs, PODS);
+    let apps_pods = ResKey {
+        group: leak("apps"),
+        resource: PODS.resource,
+    };
+    assert_ne!(apps_pods, PODS);
+    assert_eq!(apps_pods, apps_pods.clone());
+    // Ordering and hashing agree with equality.
+    assert_eq!(built.cmp(&PODS), std::cmp::Ordering::Equal);
+    let mut set = std::collections::HashSet::new();
+    set.insert(PODS);
+    assert!(set.contains(&built));
+}
