@@ -156,6 +156,7 @@ pub struct Runtime {
     registry: Arc<Registry>,
     controllers: Vec<Box<dyn Controller>>,
     snapshot: Snapshot,
+    /// The watched resources in order (`watchers`' keys), for a resync.
     watched: Vec<ResKey>,
     /// The controllers (by index) that watch each resource.
     watchers: FxMap<ResKey, Vec<usize>>,
@@ -192,12 +193,6 @@ impl Runtime {
     pub fn new(registry: Arc<Registry>, controllers: Vec<Box<dyn Controller>>) -> Self {
         let events = registry.store.subscribe();
         let swept_at = registry.clock.now();
-        let mut watched: Vec<ResKey> = controllers
-            .iter()
-            .flat_map(|c| c.watches().iter().copied())
-            .collect();
-        watched.sort();
-        watched.dedup();
         let mut watchers: FxMap<ResKey, Vec<usize>> = FxMap::default();
         for (i, c) in controllers.iter().enumerate() {
             for &res in c.watches() {
@@ -207,6 +202,8 @@ impl Runtime {
                 }
             }
         }
+        let mut watched: Vec<ResKey> = watchers.keys().copied().collect();
+        watched.sort();
         let mut rt = Self {
             registry,
             controllers,
