@@ -109,6 +109,53 @@ fn dependents_follow_owner_references_through_updates_and_deletes() {
     assert!(dependents_of(&s, "nobody").is_empty());
 }
 
+#[test]
+fn dependents_come_ordered_by_resource_namespace_and_name_whatever_the_write_order() {
+    let s = Store::new();
+    let in_ns = |ns: &str, name: &str| {
+        let mut o = owned(name, &["owner"]);
+        o["metadata"]["namespace"] = json!(ns);
+        o
+    };
+    for (res, ns, name) in [
+        (PODS, "web", "b"),
+        (EVENTS, "default", "z"),
+        (PODS, "default", "web-2"),
+        (PODS, "web", "a"),
+        (PODS, "default", "web-10"),
+        (EVENTS, "default", "a"),
+    ] {
+        s.create(res, in_ns(ns, name)).unwrap();
+    }
+    let got: Vec<String> = s
+        .dependents("owner")
+        .iter()
+        .map(|(res, o)| {
+            let m = |k: &str| o["metadata"][k].as_str().unwrap().to_string();
+            format!("{}/{}/{}", res.resource, m("namespace"), m("name"))
+        })
+        .collect();
+    let mut want = got.clone();
+    want.sort_by_key(|l| {
+        let (res, rest) = l.split_once('/').unwrap();
+        let res = if res == "pods" { PODS } else { EVENTS };
+        (res, rest.to_string())
+    });
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 6);
+    assert_eq!(
+        got.iter()
+            .filter(|l| l.starts_with("pods/"))
+            .collect::<Vec<_>>(),
+        [
+            "pods/default/web-10",
+            "pods/default/web-2",
+            "pods/web/a",
+            "pods/web/b"
+        ]
+    );
+}
+
 /// Whether the store holds `name` packed, and its history entry too.
 fn packed(s: &Store, name: &str) -> (bool, bool) {
     let inner = s.read();
