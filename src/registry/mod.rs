@@ -448,6 +448,9 @@ impl Registry {
                 "namespace",
             ] {
                 match old_md.get(f) {
+                    // Most writes send the object's own values back: those
+                    // are left where they are, not copied over themselves.
+                    Some(v) if new_md.get(f) == Some(v) => None,
                     Some(v) => new_md.insert(f.into(), v.clone()),
                     None => new_md.remove(f),
                 };
