@@ -301,9 +301,11 @@ impl Store {
             inner: RwLock::new(Inner {
                 rv: 1,
                 objects: HashMap::default(),
-                // Reserved whole (address space only until written): grown
-                // by doubling, a 1,000-pod rollout copied it 15 times.
-                history: VecDeque::with_capacity(capacity.max(1)),
+                // Reserved up front (address space only until written):
+                // grown by doubling, a 1,000-pod rollout copied it 15 times.
+                // A history asked larger than the default (`--watch-history`)
+                // grows past that as before rather than reserve any size.
+                history: VecDeque::with_capacity(capacity.clamp(1, HISTORY)),
                 oldest_rv: 1,
                 capacity: capacity.max(1),
                 dependents: HashMap::default(),

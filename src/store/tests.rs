@@ -110,6 +110,17 @@ fn dependents_follow_owner_references_through_updates_and_deletes() {
 }
 
 #[test]
+fn a_huge_watch_history_is_only_a_bound() {
+    // `kdrill sim serve --watch-history` takes any number: the store must
+    // neither reserve it nor refuse it.
+    let s = Store::with_history(usize::MAX);
+    for i in 0..3 {
+        s.create(PODS, pod("default", &format!("p{i}"))).unwrap();
+    }
+    assert!(s.watch(PODS, 1).is_ok());
+}
+
+#[test]
 fn dependents_come_ordered_by_resource_namespace_and_name_whatever_the_write_order() {
     let s = Store::new();
     let in_ns = |ns: &str, name: &str| {
