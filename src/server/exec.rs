@@ -293,7 +293,19 @@ fn is_shell(command: &[String]) -> bool {
         )
 }
 
+/// How long after the upgrade the session's first message waits, as a
+/// container runtime takes a while to start the exec'd process. kubectl
+/// (client-go's `wsStreamExecutor`) starts reading the socket before it has
+/// created its stdout, stderr and error streams, and drops a message for a
+/// stream it has not created yet ("Unknown stream id 1, discarding
+/// message"); a session that answered and closed at once could lose its
+/// whole output and status ("error: closed all streams") when kubectl was
+/// slow to get there, as on a loaded machine. A real node's exec takes
+/// longer than this; this is transport pacing, not the simulated clock.
+const EXEC_START: std::time::Duration = std::time::Duration::from_millis(50);
+
 async fn session(mut socket: WebSocket, kubelet: Arc<dyn KubeletApi>, p: ExecParams) {
+    tokio::time::sleep(EXEC_START).await;
     if p.tty && p.stdin && is_shell(&p.command) {
         return interactive(socket, kubelet, p).await;
     }
