@@ -605,6 +605,7 @@ impl Kubelets {
             Arc::make_mut(&mut node_state.images).extend(out.pulled_images.iter().cloned());
         }
         if let Some(ip) = &out.memory.pod_ip
+            && !parsed.pod.host_network
             && !node_state.used_ips.contains(ip)
         {
             Arc::make_mut(&mut node_state.used_ips).insert(ip.clone());
@@ -1353,6 +1354,50 @@ mod tests {
             .count();
         assert_eq!(system, 2, "the two CoreDNS replicas run");
         assert_eq!(used, 1 + system);
+    }
+
+    #[test]
+    fn a_host_network_pod_reports_its_node_s_ip_and_takes_none_from_the_pod_cidr() {
+        let (registry, clock, mut rt, kubelets) = cluster();
+        let info = lookup_res(res::PODS).unwrap();
+        let pod = |name: &str, host_network: bool| {
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                   "spec": {"hostNetwork": host_network, "nodeName": "kdrill-worker",
+                            "containers": [{"name": "app", "image": "busybox:1.36", "command": ["sleep", "3600"]}]}})
+        };
+        for (name, host) in [("on-host", true), ("in-cidr", false)] {
+            registry
+                .create(info, "default", pod(name, host), &WriteOptions::default())
+                .unwrap();
+        }
+        run_for(&mut rt, &clock, 30);
+        let status = |name: &str| {
+            let p = registry.store.get(res::PODS, "default", name).unwrap();
+            (
+                p["status"]["phase"].clone(),
+                p["status"]["podIP"].clone(),
+                p["status"]["podIPs"].clone(),
+                p["status"]["hostIP"].clone(),
+            )
+        };
+        assert_eq!(
+            status("on-host"),
+            (
+                json!("Running"),
+                json!("172.18.0.3"),
+                json!([{"ip": "172.18.0.3"}]),
+                json!("172.18.0.3")
+            )
+        );
+        // The other pod still gets the first address of the node's range,
+        // and only it is held there.
+        assert_eq!(status("in-cidr").1, json!("10.244.1.2"));
+        let st = kubelets.lock();
+        let node = &st.nodes["kdrill-worker"];
+        assert_eq!(
+            node.used_ips.iter().collect::<Vec<_>>(),
+            [&"10.244.1.2".to_string()]
+        );
     }
 
     #[test]

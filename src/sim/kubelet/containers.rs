@@ -1137,12 +1137,19 @@ impl Ctx<'_> {
             }
             mem.mount = Sparse::default();
             mem.sandbox_at = Some(t);
-            mem.pod_ip = Some(status::allocate_ip(
-                &self.input.node.pod_cidr,
-                &self.input.node.used_ips,
-                self.input.node.last_ip_host,
-                self.rng,
-            ));
+            // A host-network pod has no sandbox network of its own: the
+            // kubelet reports the node's IP as the pod's
+            // (`generateAPIPodStatus`: a `HostNetwork` pod gets the host IPs).
+            mem.pod_ip = Some(if self.pod.host_network {
+                self.input.node.host_ip.clone()
+            } else {
+                status::allocate_ip(
+                    &self.input.node.pod_cidr,
+                    &self.input.node.used_ips,
+                    self.input.node.last_ip_host,
+                    self.rng,
+                )
+            });
         }
         let mut wake = None;
         let mut init_done = true;

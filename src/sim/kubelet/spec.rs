@@ -207,6 +207,9 @@ pub struct PodSpec {
     pub containers: Arc<[CSpec]>,
     pub volumes: Vec<Value>,
     pub pull_secrets: Vec<String>,
+    /// `spec.hostNetwork`: the pod shares its node's network namespace,
+    /// so its IP is the node's.
+    pub host_network: bool,
     /// `spec.terminationGracePeriodSeconds` (30 when unset).
     spec_grace: i64,
 }
@@ -222,6 +225,10 @@ impl PodSpec {
             grace: 0,
             deleting: false,
             spec_grace: int(pod, &["spec", "terminationGracePeriodSeconds"], 30),
+            host_network: pod
+                .get_in(&["spec", "hostNetwork"])
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             init: arr(pod, &["spec", "initContainers"])
                 .iter()
                 .map(|c| CSpec::parse(c, true))
