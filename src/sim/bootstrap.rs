@@ -1,8 +1,8 @@
 //! The shape of a fresh simulated cluster: what a new kind cluster shows at
 //! the API level (namespaces, the `kubernetes` and `kube-dns` Services, the
 //! `standard` StorageClass, the RBAC bootstrap policy (`bootstrap_rbac.yaml`),
-//! CoreDNS (`bootstrap_coredns.yaml`),
-//! and Ready nodes).
+//! CoreDNS (`bootstrap_coredns.yaml`), kube-proxy
+//! (`bootstrap_kube_proxy.yaml`), and Ready nodes).
 
 use crate::api::pointer::Pointer;
 use crate::api::resource;
@@ -114,6 +114,10 @@ pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
     docs.extend(
         crate::api::yaml::from_multiple(include_str!("bootstrap_coredns.yaml"))
             .map_err(|e| format!("bootstrap_coredns.yaml: {e}"))?,
+    );
+    docs.extend(
+        crate::api::yaml::from_multiple(include_str!("bootstrap_kube_proxy.yaml"))
+            .map_err(|e| format!("bootstrap_kube_proxy.yaml: {e}"))?,
     );
     aggregate_roles(&mut docs);
     let now = format_time(registry.clock.now());

@@ -1346,14 +1346,20 @@ mod tests {
         assert!(!st.pods.contains_key(&ObjectKey::new("default", &name)));
         let used: usize = st.nodes.values().map(|n| n.used_ips.len()).sum();
         // The ReplicaSet's replacement holds the only IP in use besides
-        // CoreDNS's.
-        let system = st
-            .pods
-            .keys()
-            .filter(|k| k.namespace == "kube-system")
-            .count();
-        assert_eq!(system, 2, "the two CoreDNS replicas run");
-        assert_eq!(used, 1 + system);
+        // CoreDNS's (kube-proxy runs on the host network: it holds none).
+        let system = |prefix: &str| {
+            st.pods
+                .keys()
+                .filter(|k| k.namespace == "kube-system" && k.name.starts_with(prefix))
+                .count()
+        };
+        assert_eq!(system("coredns-"), 2, "the two CoreDNS replicas run");
+        assert_eq!(
+            system("kube-proxy-"),
+            st.nodes.len(),
+            "kube-proxy runs on each node"
+        );
+        assert_eq!(used, 1 + system("coredns-"));
     }
 
     #[test]

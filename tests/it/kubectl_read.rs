@@ -178,6 +178,32 @@ fn fresh_cluster_looks_like_kind() {
         4,
         "{sa}"
     );
+    // kubeadm's kube-proxy DaemonSet runs on every node, on the host
+    // network: each pod's IP is its node's.
+    let columns = "custom-columns=NODE:.spec.nodeName,IP:.status.podIP,PHASE:.status.phase";
+    let proxies = sim.eventually(
+        20,
+        &[
+            "get",
+            "pods",
+            "-n",
+            "kube-system",
+            "-l",
+            "k8s-app=kube-proxy",
+            "--sort-by=.spec.nodeName",
+            "-o",
+            columns,
+        ],
+        |o| rows(o).iter().filter(|r| r[2] == "Running").count() == 3,
+    );
+    assert_eq!(
+        rows(&proxies)[1..],
+        [
+            ["kdrill-control-plane", "172.18.0.2", "Running"],
+            ["kdrill-worker", "172.18.0.3", "Running"],
+            ["kdrill-worker2", "172.18.0.4", "Running"],
+        ]
+    );
 }
 
 #[test]
