@@ -43,6 +43,8 @@ macro_rules! snap {
             (r"docker\.io/library/busybox@sha256:[0-9a-f]{64}", "docker.io/library/busybox@sha256:[digest]"),
             (r"(Node: +|nodeName: |assigned default/box to )kdrill-worker2?(/172\.18\.0\.\d+)?", "$1[node]"),
             (r"\[age\] +", "[age]   "),
+            // The age closing a row of describe node's pod table.
+            (r"(?m)(\(\d+%\) +)\d+(s|m|h|d)(\d+(s|m|h))?$", "$1[age]"),
         ]}, {
             insta::assert_snapshot!($name, settle(&$value));
         });
