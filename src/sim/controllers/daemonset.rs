@@ -37,14 +37,23 @@ use crate::sim::snapshot::{ObjectKey, Snapshot, controller_key, res};
 use crate::store::ResKey;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 const COMPONENT: &str = "daemonset-controller";
 /// The deprecated generation label upstream still sets on daemon pods.
 pub const GENERATION_LABEL: &str = "pod-template-generation";
 
 /// The controller.
-pub struct DaemonSetController;
+#[derive(Default)]
+pub struct DaemonSetController {
+    /// Each node's labels and taints as last seen. As upstream's
+    /// `updateNode` (`shouldIgnoreNodeUpdate`), a node write that changes
+    /// neither (a status post, a heartbeat, a new image) reconciles no
+    /// DaemonSet: each such sync walks every node, and a cluster's nodes
+    /// post status all the time.
+    nodes: Mutex<HashMap<String, (Value, Value)>>,
+}
 
 fn event(ds: &Value, type_: EventType, reason: &str, message: String) -> EventSpec {
     EventSpec {
@@ -180,43 +189,64 @@ pub fn target_node(pod: &Value) -> Option<&str> {
 
 /// `NodeShouldRunDaemonPod`: (should run, should continue running).
 pub fn should_run(ds: &Value, node: &Value) -> (bool, bool) {
-    let mut pod =
-        json!({"spec": ds.get_in(&["spec", "template", "spec"]).cloned().unwrap_or(json!({}))});
-    if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
-        add_daemon_tolerations(spec);
+    DaemonPod::of(ds).should_run(node)
+}
+
+/// A DaemonSet's pod as `NodeShouldRunDaemonPod` checks it against each
+/// node: the template's spec with the daemon tolerations added, built once
+/// per sync rather than once per node.
+struct DaemonPod {
+    pod: Value,
+    tolerations: Vec<Value>,
+}
+
+impl DaemonPod {
+    fn of(ds: &Value) -> Self {
+        let mut pod =
+            json!({"spec": ds.get_in(&["spec", "template", "spec"]).cloned().unwrap_or(json!({}))});
+        if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
+            add_daemon_tolerations(spec);
+        }
+        let tolerations = pod
+            .get_in(&["spec", "tolerations"])
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Self { pod, tolerations }
     }
-    let node_name = pod
-        .get_in(&["spec", "nodeName"])
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    if !node_name.is_empty() && node_name != meta::name(node) {
-        return (false, false);
+
+    /// (should run, should continue running) on `node`.
+    fn should_run(&self, node: &Value) -> (bool, bool) {
+        let node_name = self
+            .pod
+            .get_in(&["spec", "nodeName"])
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !node_name.is_empty() && node_name != meta::name(node) {
+            return (false, false);
+        }
+        if !matches_node_affinity(&self.pod, node) {
+            return (false, false);
+        }
+        let taints = node
+            .get_in(&["spec", "taints"])
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let untolerated = |effect: &str| {
+            taints.iter().any(|t| {
+                t.get("effect").and_then(Value::as_str) == Some(effect)
+                    && !tolerates(&self.tolerations, t)
+            })
+        };
+        if untolerated("NoExecute") {
+            return (false, false);
+        }
+        if untolerated("NoSchedule") {
+            return (false, true);
+        }
+        (true, true)
     }
-    if !matches_node_affinity(&pod, node) {
-        return (false, false);
-    }
-    let tolerations: Vec<Value> = pod
-        .get_in(&["spec", "tolerations"])
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let taints = node
-        .get_in(&["spec", "taints"])
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let untolerated = |effect: &str| {
-        taints.iter().any(|t| {
-            t.get("effect").and_then(Value::as_str) == Some(effect) && !tolerates(&tolerations, t)
-        })
-    };
-    if untolerated("NoExecute") {
-        return (false, false);
-    }
-    if untolerated("NoSchedule") {
-        return (false, true);
-    }
-    (true, true)
 }
 
 fn pod_hash(p: &Value) -> &str {
@@ -252,6 +282,31 @@ impl Controller for DaemonSetController {
             res::NODES,
             hres::CONTROLLERREVISIONS,
         ]
+    }
+
+    fn keys_for_change(
+        &self,
+        snap: &Snapshot,
+        r: ResKey,
+        obj: &Value,
+        deleted: bool,
+    ) -> Vec<ObjectKey> {
+        if r == res::NODES {
+            let placement = |field: &[&str]| obj.get_in(field).cloned().unwrap_or(Value::Null);
+            let facts = (
+                placement(&["metadata", "labels"]),
+                placement(&["spec", "taints"]),
+            );
+            let mut seen = self.nodes.lock().unwrap_or_else(|p| p.into_inner());
+            if deleted {
+                seen.remove(meta::name(obj));
+            } else if seen.get(meta::name(obj)) == Some(&facts) {
+                return Vec::new();
+            } else {
+                seen.insert(meta::name(obj).to_string(), facts);
+            }
+        }
+        self.keys_for(snap, r, obj)
     }
 
     fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
@@ -330,9 +385,10 @@ impl Controller for DaemonSetController {
         let mut old: Vec<(&Value, bool)> = Vec::new();
         let mut unavailable_nodes = 0i64;
         let empty = Vec::new();
+        let daemon_pod = DaemonPod::of(ds);
         for node in snap.list(res::NODES, None) {
             let node_name = meta::name(node);
-            let (run, keep) = should_run(ds, node);
+            let (run, keep) = daemon_pod.should_run(node);
             let pods = by_node.get(node_name).unwrap_or(&empty);
             let live: Vec<&Value> = pods
                 .iter()

@@ -243,7 +243,20 @@ impl Controller for EndpointsController {
         if r == svcres::SERVICES {
             vec![ObjectKey::of(obj)]
         } else if r == res::PODS {
-            util::services_in(snap, meta::namespace(obj))
+            util::services_for_pod(snap, obj, |svc, pod| {
+                snap.get(svcres::ENDPOINTS, &svc.namespace, &svc.name)
+                    .and_then(|ep| ep.get("subsets"))
+                    .and_then(Value::as_array)
+                    .is_some_and(|subsets| {
+                        subsets.iter().any(|s| {
+                            ["addresses", "notReadyAddresses"].iter().any(|k| {
+                                s.get(*k)
+                                    .and_then(Value::as_array)
+                                    .is_some_and(|a| util::targets_pod(a, pod))
+                            })
+                        })
+                    })
+            })
         } else {
             // An Endpoints object changed or went away: put it back in
             // line with its Service, if it has one.

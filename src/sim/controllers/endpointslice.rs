@@ -214,7 +214,20 @@ impl Controller for EndpointSliceController {
             return vec![ObjectKey::of(obj)];
         }
         if r == res::PODS {
-            return util::services_in(snap, meta::namespace(obj));
+            return util::services_for_pod(snap, obj, |svc, pod| {
+                snap.list(svcres::ENDPOINTSLICES, Some(&svc.namespace))
+                    .filter(|s| {
+                        meta::labels(s)
+                            .and_then(|l| l.get(LABEL_SERVICE_NAME))
+                            .and_then(Value::as_str)
+                            == Some(svc.name.as_str())
+                    })
+                    .any(|s| {
+                        s.get("endpoints")
+                            .and_then(Value::as_array)
+                            .is_some_and(|e| util::targets_pod(e, pod))
+                    })
+            });
         }
         if r == res::NODES {
             // A node appearing or changing zone matters to Services with

@@ -65,6 +65,37 @@ pub fn services_in(snap: &Snapshot, namespace: &str) -> Vec<ObjectKey> {
     snap.selecting_services(namespace).collect()
 }
 
+/// The Services a change to `pod` can matter to, as upstream's
+/// `getPodServiceMemberships` over the pod's old and new labels: those
+/// whose selector matches it now, and those whose endpoints `listed` it (a
+/// pod that stopped matching, or is gone, still has to leave them). A
+/// Service that neither selects the pod nor lists it cannot change.
+pub fn services_for_pod(
+    snap: &Snapshot,
+    pod: &Value,
+    listed: impl Fn(&ObjectKey, &str) -> bool,
+) -> Vec<ObjectKey> {
+    let name = meta::name(pod);
+    snap.selecting_services(meta::namespace(pod))
+        .filter(|key| {
+            let selected = snap
+                .get(res::SERVICES, &key.namespace, &key.name)
+                .and_then(|svc| selector(svc))
+                .is_some_and(|sel| selects(sel, pod));
+            selected || listed(key, name)
+        })
+        .collect()
+}
+
+/// Whether `endpoints` (an address list holder: an Endpoints subset or an
+/// EndpointSlice's endpoints) names the pod `name` as a target.
+pub fn targets_pod(addresses: &[Value], name: &str) -> bool {
+    addresses.iter().any(|a| {
+        a.get_in(&["targetRef", "kind"]).and_then(Value::as_str) == Some("Pod")
+            && a.get_in(&["targetRef", "name"]).and_then(Value::as_str) == Some(name)
+    })
+}
+
 /// `ShouldPodBeInEndpoints`: not terminal, has an IP, and not terminating
 /// unless `include_terminating`.
 pub fn should_pod_be_in_endpoints(pod: &Value, include_terminating: bool) -> bool {

@@ -38,7 +38,7 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(job::JobController),
         Box::new(cronjob::CronJobController),
         Box::new(statefulset::StatefulSetController),
-        Box::new(daemonset::DaemonSetController),
+        Box::new(daemonset::DaemonSetController::default()),
         Box::new(scheduler::Scheduler { seed }),
         Box::new(disruption::DisruptionController),
         Box::new(nodeheartbeat::NodeHeartbeat),

@@ -31,7 +31,7 @@ use crate::sim::snapshot::{NodeFacts, NodeUsage, ObjectKey, Snapshot, res};
 use crate::store::ResKey;
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const COMPONENT: &str = "default-scheduler";
 const DEFAULT_MILLI_CPU: i64 = 100;
@@ -328,6 +328,60 @@ impl<'a> PodTerms<'a> {
                 })
         })
     }
+}
+
+/// The status of the nodes NodeAffinity's PreFilter left out, as
+/// `findNodesThatFitPod` words it (`sets.List` of the plugins that
+/// narrowed the nodes: here only NodeAffinity).
+const ABSENT_NODE_AFFINITY: &str = "node(s) didn't satisfy plugin(s) [NodeAffinity]";
+
+/// NodeAffinity's PreFilter: when every required term names nodes through
+/// `matchFields` `metadata.name In [...]` (as the DaemonSet controller pins
+/// its pods), the scheduler filters only those nodes (`PreFilterResult`'s
+/// `NodeNames`): the terms' names, each term's requirements intersected,
+/// the terms united. `None`: every node is a candidate (a term without
+/// such a requirement matches any node name). A conflict inside a term
+/// (an empty intersection) is left to the filter.
+fn pre_filter_node_names(pod: &Value) -> Option<BTreeSet<&str>> {
+    let terms = pod
+        .get_in(&[
+            "spec",
+            "affinity",
+            "nodeAffinity",
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            "nodeSelectorTerms",
+        ])?
+        .as_array()?;
+    let mut names: Option<BTreeSet<&str>> = None;
+    for term in terms {
+        let mut term_names: Option<BTreeSet<&str>> = None;
+        for r in term
+            .get("matchFields")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            if r.get("key").and_then(Value::as_str) != Some("metadata.name")
+                || r.get("operator").and_then(Value::as_str) != Some("In")
+            {
+                continue;
+            }
+            let values: BTreeSet<&str> = r
+                .get("values")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            term_names = Some(match term_names {
+                None => values,
+                Some(t) => t.intersection(&values).copied().collect(),
+            });
+        }
+        names.get_or_insert_default().extend(term_names?);
+    }
+    names.filter(|n| !n.is_empty())
 }
 
 /// Why a node does not fit, and whether preemption could change that.
@@ -647,6 +701,7 @@ impl Controller for Scheduler {
             snap.anti_affinity_pods().map(|p| p.as_ref()).collect()
         };
         let terms = PodTerms::of(pod);
+        let only = pre_filter_node_names(pod);
         let mut pick = Pick::new(tie_break_prefix(self.seed, meta::uid(pod)));
         let mut rejections = Vec::new();
         // The nodes are walked once, in name order, without collecting
@@ -656,6 +711,15 @@ impl Controller for Scheduler {
         for (node_name, node, held_facts, usage) in snap.nodes_with_state() {
             n_nodes += 1;
             if claims.is_err() {
+                continue;
+            }
+            // Outside NodeAffinity's PreFilter result: not filtered at all
+            // (`SetAbsentNodesStatus`).
+            if only
+                .as_ref()
+                .is_some_and(|names| !names.contains(node_name))
+            {
+                rejections.push(Rejection::unresolvable(ABSENT_NODE_AFFINITY));
                 continue;
             }
             let node = &**node;

@@ -79,7 +79,7 @@ fn one_pod_per_eligible_node() {
     ];
     for (d, want) in cases {
         let mut snap = cluster(d);
-        let events = settle(&DaemonSetController, &mut snap, &key(), t0());
+        let events = settle(&DaemonSetController::default(), &mut snap, &key(), t0());
         assert_eq!(targets(&snap), want);
         assert_eq!(events.len(), want.len());
         assert_eq!(events[0].reason, "SuccessfulCreate");
@@ -157,9 +157,9 @@ fn not_ready_nodes_still_get_a_pod_but_no_execute_taints_evict() {
 #[test]
 fn status_counts_ready_pods_and_settles() {
     let mut snap = cluster(ds(json!([])));
-    settle(&DaemonSetController, &mut snap, &key(), t0());
+    settle(&DaemonSetController::default(), &mut snap, &key(), t0());
     make_ready(&mut snap);
-    let events = settle(&DaemonSetController, &mut snap, &key(), t0());
+    let events = settle(&DaemonSetController::default(), &mut snap, &key(), t0());
     assert!(events.is_empty());
     let d = snap
         .get(hres::DAEMONSETS, "kube-system", "fluentd")
@@ -181,11 +181,11 @@ fn pods_leave_nodes_that_stop_matching() {
     let mut d = ds(json!([]));
     d["spec"]["template"]["spec"]["nodeSelector"] = json!({"disk": "ssd"});
     let mut snap = cluster(d);
-    settle(&DaemonSetController, &mut snap, &key(), t0());
+    settle(&DaemonSetController::default(), &mut snap, &key(), t0());
     let mut n = (**snap.get(res::NODES, "", "kdrill-worker").unwrap()).clone();
     n["metadata"]["labels"] = json!({});
     put(&mut snap, res::NODES, n);
-    let events = settle(&DaemonSetController, &mut snap, &key(), t0());
+    let events = settle(&DaemonSetController::default(), &mut snap, &key(), t0());
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].reason, "SuccessfulDelete");
     assert!(targets(&snap).is_empty());
@@ -194,20 +194,45 @@ fn pods_leave_nodes_that_stop_matching() {
 #[test]
 fn rolling_update_stays_within_max_unavailable() {
     let mut snap = cluster(ds(json!([])));
-    settle(&DaemonSetController, &mut snap, &key(), t0());
+    settle(&DaemonSetController::default(), &mut snap, &key(), t0());
     make_ready(&mut snap);
-    settle(&DaemonSetController, &mut snap, &key(), t0());
+    settle(&DaemonSetController::default(), &mut snap, &key(), t0());
     let mut d = (**snap
         .get(hres::DAEMONSETS, "kube-system", "fluentd")
         .unwrap())
     .clone();
     d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("fluentd:v2");
     put(&mut snap, hres::DAEMONSETS, d);
-    let out = DaemonSetController.reconcile(&snap, &key(), t0());
+    let out = DaemonSetController::default().reconcile(&snap, &key(), t0());
     let deletes = out
         .actions
         .iter()
         .filter(|a| matches!(a, Action::Delete { .. }))
         .count();
     assert_eq!(deletes, 1);
+}
+
+#[test]
+fn node_writes_reconcile_daemon_sets_only_when_labels_or_taints_change() {
+    let c = DaemonSetController::default();
+    let snap = cluster(ds(json!([])));
+    let keys = |n: &Value, deleted: bool| c.keys_for_change(&snap, res::NODES, n, deleted);
+    let mut n = node("kdrill-worker", json!([]), json!({"disk": "ssd"}));
+    // A node first seen: every DaemonSet may place a pod there.
+    assert_eq!(keys(&n, false), [key()]);
+    // A status post (conditions, images, a new resourceVersion): ignored,
+    // as upstream's shouldIgnoreNodeUpdate ignores it.
+    n["metadata"]["resourceVersion"] = json!("2");
+    n["status"] = json!({"images": [{"names": ["nginx:1.27"]}],
+        "conditions": [{"type": "Ready", "status": "False"}]});
+    assert_eq!(keys(&n, false), []);
+    // A label or a taint changes where daemon pods run.
+    n["metadata"]["labels"]["disk"] = json!("hdd");
+    assert_eq!(keys(&n, false), [key()]);
+    assert_eq!(keys(&n, false), []);
+    n["spec"]["taints"] = json!([{"key": "dedicated", "effect": "NoSchedule"}]);
+    assert_eq!(keys(&n, false), [key()]);
+    // Gone, then back: seen afresh.
+    assert_eq!(keys(&n, true), [key()]);
+    assert_eq!(keys(&n, false), [key()]);
 }

@@ -221,6 +221,22 @@ fn keys_for_pods_cover_every_selecting_service_in_the_namespace() {
     put(&mut snap, svcres::SERVICES, no_sel);
     let keys = EndpointsController.keys_for(&snap, res::PODS, &pod("x", "", false, T));
     assert_eq!(keys, [key()]);
+    // A pod the selector does not match and the Endpoints do not list
+    // cannot change them (kube-system's kube-proxy pods and kube-dns).
+    let mut other = pod("other", "10.244.1.9", true, T);
+    other["metadata"]["labels"] = json!({"app": "other"});
+    assert_eq!(EndpointsController.keys_for(&snap, res::PODS, &other), []);
+    // A listed pod relabelled away still has to leave them.
+    put(&mut snap, res::PODS, pod("web-a", "10.244.1.2", true, T));
+    settled(&mut snap);
+    let mut left = pod("web-a", "10.244.1.2", true, T);
+    left["metadata"]["labels"] = json!({"app": "other"});
+    assert_eq!(
+        EndpointsController.keys_for(&snap, res::PODS, &left),
+        [key()]
+    );
+    put(&mut snap, res::PODS, left);
+    assert_eq!(settled(&mut snap)["subsets"], json!(null));
     // Endpoints events only matter when their Service exists.
     let orphan = json!({"metadata": {"name": "gone", "namespace": "default"}});
     assert_eq!(

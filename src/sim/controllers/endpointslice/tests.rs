@@ -250,3 +250,35 @@ fn keys_for_slices_follow_the_managed_by_label() {
         []
     );
 }
+
+#[test]
+fn keys_for_pods_are_the_services_that_select_or_list_them() {
+    const T: &str = "2025-05-01T09:30:00Z";
+    let mut snap = Snapshot::from_objects(objects(svc(json!(80)), vec![]));
+    assert_eq!(
+        EndpointSliceController.keys_for(&snap, res::PODS, &pod("web-a", "", false, T)),
+        [key()]
+    );
+    // Neither selected nor listed: no reconcile.
+    let mut other = pod("other", "10.244.1.9", true, T);
+    other["metadata"]["labels"] = json!({"app": "other"});
+    assert_eq!(
+        EndpointSliceController.keys_for(&snap, res::PODS, &other),
+        []
+    );
+    // Listed in a slice, then relabelled away: reconciled, and dropped.
+    put(&mut snap, res::PODS, pod("web-a", "10.244.1.2", true, T));
+    settled(&mut snap);
+    let mut left = pod("web-a", "10.244.1.2", true, T);
+    left["metadata"]["labels"] = json!({"app": "other"});
+    assert_eq!(
+        EndpointSliceController.keys_for(&snap, res::PODS, &left),
+        [key()]
+    );
+    put(&mut snap, res::PODS, left);
+    let slices = settled(&mut snap);
+    assert!(
+        slices.iter().all(|s| s["endpoints"].is_null()),
+        "{slices:?}"
+    );
+}

@@ -93,6 +93,18 @@ fn failure_messages_match_upstream() {
             ),
             "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.",
         ),
+        (
+            // A DaemonSet's pod, pinned to its node by matchFields: the
+            // other nodes never reach the filters (NodeAffinity PreFilter).
+            "pinned by matchFields",
+            pod(
+                "pinned",
+                json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                    {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["kdrill-worker"]}]}]}}},
+                       "containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100"}}}]}),
+            ),
+            "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.",
+        ),
     ];
     for (name, p, want) in cases {
         assert_eq!(failure_message(&run(vec![], p)), want, "{name}");
@@ -333,4 +345,46 @@ fn the_pick_is_the_best_score_then_the_lowest_tie_break_as_max_by_picks() {
     pick.offer(50, "x", &a);
     pick.offer(50, "x", &b);
     assert_eq!(pick.best().map(|(_, n)| n), Some(&b));
+}
+
+#[test]
+fn node_affinity_pre_filter_narrows_to_named_nodes() {
+    let names = |terms: Value| {
+        let p = json!({"spec": {"affinity": {"nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}}});
+        pre_filter_node_names(&p).map(|s| s.into_iter().map(str::to_string).collect::<Vec<_>>())
+    };
+    let field = |op: &str, values: &[&str]| json!({"key": "metadata.name", "operator": op, "values": values});
+    // One term: its names; requirements in a term intersect.
+    assert_eq!(
+        names(json!([{"matchFields": [field("In", &["a", "b"])]}])),
+        Some(vec!["a".into(), "b".into()])
+    );
+    assert_eq!(
+        names(json!([{"matchFields": [field("In", &["a", "b"]), field("In", &["b", "c"])]}])),
+        Some(vec!["b".into()])
+    );
+    // Terms unite.
+    assert_eq!(
+        names(
+            json!([{"matchFields": [field("In", &["a"])]}, {"matchFields": [field("In", &["c"])]}])
+        ),
+        Some(vec!["a".into(), "c".into()])
+    );
+    // A term that names no node (labels only, NotIn) lets every node through.
+    assert_eq!(
+        names(json!([{"matchFields": [field("In", &["a"])]},
+                     {"matchExpressions": [{"key": "disk", "operator": "In", "values": ["ssd"]}]}])),
+        None
+    );
+    assert_eq!(
+        names(json!([{"matchFields": [field("NotIn", &["a"])]}])),
+        None
+    );
+    // Conflicting requirements are left to the filter.
+    assert_eq!(
+        names(json!([{"matchFields": [field("In", &["a"]), field("In", &["b"])]}])),
+        None
+    );
+    assert_eq!(pre_filter_node_names(&json!({"spec": {}})), None);
 }
