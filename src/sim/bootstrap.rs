@@ -102,6 +102,23 @@ fn node(name: &str, index: usize, control_plane: bool, now: &str) -> Value {
     })
 }
 
+/// Whether the cluster's own pods (`kube-system`: CoreDNS, kube-proxy)
+/// are all Running and Ready, as a fresh kind cluster's are by the time
+/// `kind create cluster` returns. Benchmarks wait for it before timing.
+pub fn system_pods_ready(registry: &Registry) -> bool {
+    let (pods, _) = registry
+        .store
+        .list(crate::sim::snapshot::res::PODS, Some("kube-system"));
+    !pods.is_empty()
+        && pods.iter().all(|p| {
+            p["status"]["phase"] == "Running"
+                && p["status"]["conditions"].as_array().is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+                })
+        })
+}
+
 /// Creates the objects of a fresh cluster through the registry.
 pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
     let opts = WriteOptions::default();

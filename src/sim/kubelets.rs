@@ -1363,6 +1363,16 @@ mod tests {
     }
 
     #[test]
+    fn the_system_pods_become_ready_on_the_virtual_clock() {
+        let (registry, clock, mut rt, _) = cluster();
+        rt.run_until_idle();
+        // Created, not yet pulled and started.
+        assert!(!bootstrap::system_pods_ready(&registry));
+        run_for(&mut rt, &clock, 30);
+        assert!(bootstrap::system_pods_ready(&registry));
+    }
+
+    #[test]
     fn a_host_network_pod_reports_its_node_s_ip_and_takes_none_from_the_pod_cidr() {
         let (registry, clock, mut rt, kubelets) = cluster();
         let info = lookup_res(res::PODS).unwrap();
