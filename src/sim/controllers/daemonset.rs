@@ -28,7 +28,7 @@
 use super::history::{self, REVISION_LABEL, res as hres};
 use super::podutil::{self, int_at};
 use super::replicaset::status_patch;
-use super::scheduler::{matches_node_affinity, tolerates};
+use super::scheduler::{matches_node_affinity, required_node_terms, tolerates};
 use crate::api::meta;
 use crate::api::pointer::Pointer;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
@@ -165,16 +165,7 @@ pub fn target_node(pod: &Value) -> Option<&str> {
     {
         return Some(n);
     }
-    let terms = pod
-        .get_in(&[
-            "spec",
-            "affinity",
-            "nodeAffinity",
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            "nodeSelectorTerms",
-        ])
-        .and_then(Value::as_array)?;
-    terms.iter().find_map(|t| {
+    required_node_terms(pod)?.iter().find_map(|t| {
         t.get("matchFields")
             .and_then(Value::as_array)?
             .iter()

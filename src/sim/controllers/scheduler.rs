@@ -275,17 +275,7 @@ impl<'a> PodTerms<'a> {
             node_selector: spec
                 .and_then(|s| s.get("nodeSelector"))
                 .and_then(Value::as_object),
-            required: spec
-                .and_then(|s| {
-                    s.get_in(&[
-                        "affinity",
-                        "nodeAffinity",
-                        "requiredDuringSchedulingIgnoredDuringExecution",
-                        "nodeSelectorTerms",
-                    ])
-                })
-                .and_then(Value::as_array)
-                .map(Vec::as_slice),
+            required: required_node_terms(pod),
         }
     }
 
@@ -343,15 +333,7 @@ const ABSENT_NODE_AFFINITY: &str = "node(s) didn't satisfy plugin(s) [NodeAffini
 /// such a requirement matches any node name). A conflict inside a term
 /// (an empty intersection) is left to the filter.
 fn pre_filter_node_names(pod: &Value) -> Option<BTreeSet<&str>> {
-    let terms = pod
-        .get_in(&[
-            "spec",
-            "affinity",
-            "nodeAffinity",
-            "requiredDuringSchedulingIgnoredDuringExecution",
-            "nodeSelectorTerms",
-        ])?
-        .as_array()?;
+    let terms = required_node_terms(pod)?;
     let mut names: Option<BTreeSet<&str>> = None;
     for term in terms {
         let mut term_names: Option<BTreeSet<&str>> = None;
@@ -382,6 +364,20 @@ fn pre_filter_node_names(pod: &Value) -> Option<BTreeSet<&str>> {
         names.get_or_insert_default().extend(term_names?);
     }
     names.filter(|n| !n.is_empty())
+}
+
+/// A pod's required node affinity terms
+/// (`requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`).
+pub fn required_node_terms(pod: &Value) -> Option<&[Value]> {
+    pod.get_in(&[
+        "spec",
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "nodeSelectorTerms",
+    ])
+    .and_then(Value::as_array)
+    .map(Vec::as_slice)
 }
 
 /// Why a node does not fit, and whether preemption could change that.
