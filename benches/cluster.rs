@@ -150,11 +150,7 @@ fn main() {
     rt.run_until_idle();
     // The cluster's own pods start first, as kind's are up before a user
     // deploys anything: their pulls and starts are not the rollout's.
-    let settle_by = clock.now() + jiff::SignedDuration::from_secs(120);
-    while !bootstrap::system_pods_ready(&registry)
-        && clock.now() < settle_by
-        && rt.advance_to_next_timer(&clock)
-    {}
+    bootstrap::settle(&mut rt, &clock, &registry);
     let rss_nodes = rss_bytes();
     println!("cluster memory ({workers} workers, {n} pods, virtual clock, in-process, release):");
     println!(

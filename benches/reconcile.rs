@@ -155,11 +155,7 @@ fn rollout(n: usize) -> (usize, f64, f64, i64, u64) {
     rt.run_until_idle();
     // The cluster's own pods start first, as kind's are up before a user
     // deploys anything: their pulls and starts are not the rollout's.
-    let settle_by = clock.now() + jiff::SignedDuration::from_secs(120);
-    while !bootstrap::system_pods_ready(&registry)
-        && clock.now() < settle_by
-        && rt.advance_to_next_timer(&clock)
-    {}
+    bootstrap::settle(&mut rt, &clock, &registry);
     let rss_before = rss_bytes();
     let info = resource::lookup("apps", "v1", "deployments").expect("deployments");
     let deployment = json!({
