@@ -9,11 +9,11 @@
 //! bounded however many pods come and go; an event older than that starts
 //! a new Event object again, as it does upstream.
 
+mod correlator;
 mod lru;
 
 use super::event::{EventSpec, ObjectRef};
 use super::snapshot::res;
-use crate::api::meta;
 use crate::api::object::{object, text};
 use crate::registry::options::WriteOptions;
 use crate::registry::{PatchType, Registry, lookup_res};
@@ -31,6 +31,8 @@ use std::sync::Arc;
 fn event_key(spec: &EventSpec, out: &mut Vec<u8>) {
     let o = &spec.involved;
     out.clear();
+    // Apart from the aggregator's keys, which share the cache.
+    out.push(b'E');
     for f in [&o.kind, &o.namespace, &o.name, &o.uid, &o.api_version] {
         put(out, Some(f));
     }
@@ -63,19 +65,31 @@ fn put(out: &mut Vec<u8>, field: Option<&str>) {
 /// client-go's `maxLruCacheEntries`.
 const CACHE_ENTRIES: usize = 4096;
 
+/// What the recorder remembers of an Event it recorded (client-go's
+/// `eventLog`): where it is, how often it happened (also the occurrences
+/// the spam filter kept from the server) and since when.
+struct Seen {
+    namespace: String,
+    name: String,
+    count: i64,
+    first: jiff::Timestamp,
+}
+
 /// Records events through the registry.
 pub struct Recorder {
-    /// The Event (namespace, name) each key ([`event_key`]) was last
-    /// recorded as.
-    seen: Lru<[u8], (String, String)>,
+    /// The Event each key ([`event_key`], or an aggregate key for the
+    /// combined Events) was last recorded as.
+    seen: Lru<[u8], Seen>,
+    correlator: correlator::Correlator,
     /// The last name suffix used per involved object ([`object_key`]), so
     /// a burst of events at one instant (a ReplicaSet creating 500 pods)
     /// does not probe every earlier name again. (Forgetting one only costs
     /// a probe: names already taken are skipped.)
     last_nanos: Lru<[u8], i128>,
-    /// Scratch space for the two keys (reused: no allocation per event).
+    /// Scratch space for the keys (reused: no allocation per event).
     key: Vec<u8>,
     object: Vec<u8>,
+    spam_key: Vec<u8>,
     /// The last time formatted, and its text (events come in bursts at
     /// one instant of the virtual clock).
     stamp: Option<(jiff::Timestamp, String)>,
@@ -90,6 +104,8 @@ impl Default for Recorder {
     fn default() -> Self {
         Self {
             seen: Lru::new(CACHE_ENTRIES),
+            correlator: correlator::Correlator::default(),
+            spam_key: Vec::new(),
             last_nanos: Lru::new(CACHE_ENTRIES),
             key: Vec::new(),
             object: Vec::new(),
@@ -123,7 +139,11 @@ impl Recorder {
     }
 
     /// Records one event that happened at `now` (the kubelet catches up
-    /// on timers that fired between two syncs).
+    /// on timers that fired between two syncs), as client-go's
+    /// `EventCorrelator` and `recordToSink` do: aggregated when similar
+    /// events come often, counted when it happened before, and written
+    /// unless the source has sent too many about the object lately.
+    /// Returns the Event written, if one was.
     pub fn record_at(
         &mut self,
         registry: &Registry,
@@ -132,42 +152,101 @@ impl Recorder {
     ) -> Option<Arc<Value>> {
         let info = lookup_res(res::EVENTS)?;
         let stamp = self.stamp(now);
-        event_key(spec, &mut self.key);
-        if let Some((ns, name)) = self.seen.touch(&self.key)
-            && let Some(existing) = registry.get(info, ns, name)
-        {
-            let count = existing.get("count").and_then(Value::as_i64).unwrap_or(1) + 1;
-            let patch = json!({"count": count, "lastTimestamp": stamp});
-            if let Ok(w) = registry.patch(
-                info,
-                ns,
-                name,
-                PatchType::Merge,
-                &patch,
-                None,
-                &WriteOptions::internal(),
-            ) {
-                return Some(w.object);
-            }
-        }
-        let ns = if spec.involved.namespace.is_empty() {
-            "default"
+        let correlated = if correlator::correlates(spec) {
+            correlator::spam_key(spec, &mut self.spam_key);
+            self.correlator.correlate(&self.spam_key, spec, now)
         } else {
-            spec.involved.namespace.as_str()
+            correlator::Correlated {
+                combined: false,
+                write: true,
+            }
         };
-        let mut nanos = now.as_nanosecond();
-        object_key(ns, &spec.involved.name, &mut self.object);
-        if let Some(&mut last) = self.last_nanos.touch(&self.object)
-            && nanos <= last
-        {
-            nanos = last + 1;
+        let combined = correlated.combined;
+        if combined {
+            correlator::aggregate_key(spec, &mut self.key);
+        } else {
+            event_key(spec, &mut self.key);
         }
-        let mut name = event_name(&spec.involved.name, nanos);
-        while registry.get(info, ns, &name).is_some() {
-            nanos += 1;
-            name = event_name(&spec.involved.name, nanos);
+        // The logger counts every occurrence, written or not.
+        let known = self.seen.touch(&self.key).map(|seen| {
+            seen.count += 1;
+            (
+                seen.namespace.clone(),
+                seen.name.clone(),
+                seen.count,
+                seen.first,
+            )
+        });
+        let (ns, name, count, first) = match known {
+            Some(k) => k,
+            None => {
+                let ns = if spec.involved.namespace.is_empty() {
+                    "default"
+                } else {
+                    spec.involved.namespace.as_str()
+                };
+                let name = self.fresh_name(registry, info, ns, &spec.involved.name, now);
+                (ns.to_string(), name, 1, now)
+            }
+        };
+        let written = if correlated.write {
+            self.write(registry, spec, combined, &ns, &name, count, first, &stamp)
+        } else {
+            None
+        };
+        if count == 1 {
+            let seen = Seen {
+                namespace: ns,
+                name,
+                count,
+                first,
+            };
+            self.seen.insert(&self.key, seen);
         }
-        self.last_nanos.insert(&self.object, nanos);
+        written
+    }
+
+    /// Writes the `count`th occurrence of an event, as client-go's
+    /// `recordEvent` does: a patch of the Event recorded before, or a new
+    /// Event (also when the one before is gone from the server: expired,
+    /// or never written past the spam filter) under the name it was first
+    /// given.
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &mut self,
+        registry: &Registry,
+        spec: &EventSpec,
+        combined: bool,
+        ns: &str,
+        name: &str,
+        count: i64,
+        first: jiff::Timestamp,
+        stamp: &str,
+    ) -> Option<Arc<Value>> {
+        let info = lookup_res(res::EVENTS)?;
+        let message = if combined {
+            format!("{}{}", correlator::COMBINED, spec.message)
+        } else {
+            spec.message.clone()
+        };
+        if count > 1 && registry.get(info, ns, name).is_some() {
+            let mut patch = json!({"count": count, "lastTimestamp": stamp});
+            if combined {
+                patch["message"] = Value::from(message);
+            }
+            return registry
+                .patch(
+                    info,
+                    ns,
+                    name,
+                    PatchType::Merge,
+                    &patch,
+                    None,
+                    &WriteOptions::internal(),
+                )
+                .ok()
+                .map(|w| w.object);
+        }
         let involved = match &self.involved {
             Some(v) if refers_to(v, &spec.involved) => v.clone(),
             _ => self
@@ -179,18 +258,57 @@ impl Recorder {
             Some(v) if is_source(v, spec) => v.clone(),
             _ => self.source.insert(event_source(spec)).clone(),
         };
-        let body = assemble(spec, ns, &name, &stamp, involved, source);
+        let first = if count == 1 {
+            stamp.to_string()
+        } else {
+            format_time(first)
+        };
+        let body = Body {
+            ns,
+            name,
+            message,
+            count,
+            first: &first,
+            last: stamp,
+            // `makeEvent` sets the reporting controller and instance; the
+            // aggregator's combined Event copies neither.
+            reporting: !combined,
+        };
+        let body = body.assemble(spec, involved, source);
         match registry.create(info, ns, body, &WriteOptions::internal()) {
-            Ok(w) => {
-                let stored = (ns.to_string(), meta::name(&w.object).to_string());
-                self.seen.insert(&self.key, stored);
-                Some(w.object)
-            }
+            Ok(w) => Some(w.object),
             Err(e) => {
                 tracing::debug!("dropping event {}: {e}", spec.reason);
                 None
             }
         }
+    }
+
+    /// A name for a new Event about `object`: `<object>.<hex nanoseconds>`
+    /// of `now`, or of the next free nanosecond when this recorder or
+    /// another component already used it.
+    fn fresh_name(
+        &mut self,
+        registry: &Registry,
+        info: &crate::api::resource::ResourceInfo,
+        ns: &str,
+        object: &str,
+        now: jiff::Timestamp,
+    ) -> String {
+        let mut nanos = now.as_nanosecond();
+        object_key(ns, object, &mut self.object);
+        if let Some(&mut last) = self.last_nanos.touch(&self.object)
+            && nanos <= last
+        {
+            nanos = last + 1;
+        }
+        let mut name = event_name(object, nanos);
+        while registry.get(info, ns, &name).is_some() {
+            nanos += 1;
+            name = event_name(object, nanos);
+        }
+        self.last_nanos.insert(&self.object, nanos);
+        name
     }
 }
 
@@ -220,8 +338,16 @@ fn event_name(object: &str, nanos: i128) -> String {
 /// one allocation with its keys in order.
 #[cfg(test)]
 fn event_body(spec: &EventSpec, ns: &str, name: &str, stamp: &str) -> Value {
-    let involved = involved_object(&spec.involved);
-    assemble(spec, ns, name, stamp, involved, event_source(spec))
+    let body = Body {
+        ns,
+        name,
+        message: spec.message.clone(),
+        count: 1,
+        first: stamp,
+        last: stamp,
+        reporting: true,
+    };
+    body.assemble(spec, involved_object(&spec.involved), event_source(spec))
 }
 
 /// An Event's `involvedObject`.
@@ -267,42 +393,58 @@ fn is_source(v: &Value, spec: &EventSpec) -> bool {
     at("component") == Some(&spec.component) && at("host") == spec.host.as_deref()
 }
 
-/// The Event of `spec` with these parts.
-fn assemble(
-    spec: &EventSpec,
-    ns: &str,
-    name: &str,
-    stamp: &str,
-    involved: Value,
-    source: Value,
-) -> Value {
-    let metadata = object([("name", Some(text(name))), ("namespace", Some(text(ns)))]);
-    object([
-        ("apiVersion", Some(text("v1"))),
-        ("count", Some(Value::from(1))),
-        // eventTime stays null.
-        ("eventTime", Some(Value::Null)),
-        ("firstTimestamp", Some(text(stamp))),
-        ("involvedObject", Some(involved)),
-        ("kind", Some(text("Event"))),
-        ("lastTimestamp", Some(text(stamp))),
-        ("message", Some(text(&spec.message))),
-        ("metadata", Some(metadata)),
-        ("reason", Some(text(&spec.reason))),
-        ("reportingComponent", Some(text(&spec.component))),
-        (
-            "reportingInstance",
-            Some(text(spec.host.as_deref().unwrap_or_default())),
-        ),
-        ("source", Some(source)),
-        ("type", Some(text(spec.type_.as_str()))),
-    ])
+/// The parts of an Event besides what `spec` says.
+struct Body<'a> {
+    ns: &'a str,
+    name: &'a str,
+    message: String,
+    count: i64,
+    first: &'a str,
+    last: &'a str,
+    /// Whether `reportingComponent` and `reportingInstance` are set.
+    reporting: bool,
+}
+
+impl Body<'_> {
+    /// The Event of `spec` with these parts.
+    fn assemble(self, spec: &EventSpec, involved: Value, source: Value) -> Value {
+        let metadata = object([
+            ("name", Some(text(self.name))),
+            ("namespace", Some(text(self.ns))),
+        ]);
+        let (component, instance) = if self.reporting {
+            (
+                spec.component.as_str(),
+                spec.host.as_deref().unwrap_or_default(),
+            )
+        } else {
+            ("", "")
+        };
+        object([
+            ("apiVersion", Some(text("v1"))),
+            ("count", Some(Value::from(self.count))),
+            // eventTime stays null.
+            ("eventTime", Some(Value::Null)),
+            ("firstTimestamp", Some(text(self.first))),
+            ("involvedObject", Some(involved)),
+            ("kind", Some(text("Event"))),
+            ("lastTimestamp", Some(text(self.last))),
+            ("message", Some(Value::String(self.message))),
+            ("metadata", Some(metadata)),
+            ("reason", Some(text(&spec.reason))),
+            ("reportingComponent", Some(text(component))),
+            ("reportingInstance", Some(text(instance))),
+            ("source", Some(source)),
+            ("type", Some(text(spec.type_.as_str()))),
+        ])
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::api::meta;
     use crate::api::resource;
     use crate::sim::clock::{Clock, VirtualClock};
     use crate::sim::event::{EventType, ObjectRef};
@@ -516,20 +658,140 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         rec.record(&registry, &first).unwrap();
-        // 4095 others: the first is still remembered.
+        // 4095 others (each about its own object, so that neither the
+        // aggregator nor the spam filter joins in): the first is still
+        // remembered.
         for i in 0..CACHE_ENTRIES - 1 {
-            rec.record(&registry, &spec("q", "Pulled", &i.to_string()))
+            rec.record(&registry, &spec(&format!("q{i}"), "Pulled", "other"))
                 .unwrap();
         }
         rec.record(&registry, &first).unwrap();
         assert_eq!(count_of(&registry), vec![2]);
         // 4096 others since: forgotten, a new Event.
         for i in 0..CACHE_ENTRIES {
-            rec.record(&registry, &spec("q", "Pulled", &format!("again {i}")))
+            rec.record(&registry, &spec(&format!("r{i}"), "Pulled", "other"))
                 .unwrap();
         }
         rec.record(&registry, &first).unwrap();
         assert_eq!(count_of(&registry), vec![2, 1]);
+    }
+
+    fn rs_spec(i: usize) -> EventSpec {
+        correlator::replicaset_event(
+            "web-6d4cf56db6",
+            "SuccessfulCreate",
+            &format!("Created pod: web-6d4cf56db6-p{i:02}"),
+        )
+    }
+
+    #[test]
+    fn a_replicaset_creating_many_pods_shows_nine_events_and_one_combined() {
+        let (registry, clock) = registry();
+        let mut rec = Recorder::new();
+        let t0 = clock.now();
+        let written: Vec<bool> = (0..30)
+            .map(|i| rec.record(&registry, &rs_spec(i)).is_some())
+            .collect();
+        // 25 writes (the spam filter's burst for this source and object),
+        // the five after them kept from the server.
+        assert_eq!(written, [[true; 25].as_slice(), &[false; 5]].concat());
+        let got = events(&registry);
+        assert_eq!(got.len(), 10);
+        let individual: Vec<_> = got
+            .iter()
+            .filter(|e| e.3 == 1 && !e.2.starts_with('('))
+            .collect();
+        assert_eq!(individual.len(), 9);
+        assert_eq!(individual[0].2, "Created pod: web-6d4cf56db6-p00");
+        assert_eq!(individual[8].2, "Created pod: web-6d4cf56db6-p08");
+        let combined = |registry: &Registry| {
+            registry
+                .store
+                .list(res::EVENTS, Some("default"))
+                .0
+                .into_iter()
+                .find(|e| e["message"].as_str().is_some_and(|m| m.starts_with('(')))
+                .unwrap()
+        };
+        let c = combined(&registry);
+        // The tenth and the fifteen written after it; named at the tenth.
+        assert_eq!(c["count"], 16);
+        assert_eq!(
+            c["message"],
+            "(combined from similar events): Created pod: web-6d4cf56db6-p24"
+        );
+        assert_eq!(c["reason"], "SuccessfulCreate");
+        assert_eq!(c["source"], json!({"component": "replicaset-controller"}));
+        assert_eq!(c["reportingComponent"], "");
+        assert_eq!(c["reportingInstance"], "");
+        assert_eq!(c["firstTimestamp"], "2025-05-01T10:00:00Z");
+        assert_eq!(meta::name(&c), nanos_name("web-6d4cf56db6", t0, 9));
+        // Five minutes on, one token: the next one is written with the
+        // whole count, the five kept back included.
+        clock.advance(SignedDuration::from_secs(300));
+        assert!(rec.record(&registry, &rs_spec(30)).is_some());
+        assert!(rec.record(&registry, &rs_spec(31)).is_none());
+        let c = combined(&registry);
+        assert_eq!(c["count"], 22);
+        assert_eq!(
+            c["message"],
+            "(combined from similar events): Created pod: web-6d4cf56db6-p30"
+        );
+        assert_eq!(c["lastTimestamp"], "2025-05-01T10:05:00Z");
+        assert_eq!(events(&registry).len(), 10);
+    }
+
+    #[test]
+    fn a_repeating_event_past_the_spam_filter_keeps_counting() {
+        let (registry, clock) = registry();
+        let mut rec = Recorder::new();
+        let backoff = spec("p", "BackOff", "Back-off restarting failed container app");
+        for _ in 0..40 {
+            rec.record(&registry, &backoff);
+        }
+        assert_eq!(events(&registry)[0].3, 25);
+        clock.advance(SignedDuration::from_secs(300));
+        rec.record(&registry, &backoff).unwrap();
+        let got = events(&registry);
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].3, got[0].5.as_str()), (41, "2025-05-01T10:05:00Z"));
+    }
+
+    #[test]
+    fn an_event_first_kept_back_is_created_later_with_its_first_name_and_count() {
+        let (registry, clock) = registry();
+        let mut rec = Recorder::new();
+        let t0 = clock.now();
+        // 25 distinct events about one pod use up its bucket.
+        for i in 0..25 {
+            rec.record(&registry, &spec("p", &format!("R{i}"), "m"))
+                .unwrap();
+        }
+        let late = spec("p", "Killing", "Stopping container app");
+        assert!(rec.record(&registry, &late).is_none());
+        clock.advance(SignedDuration::from_secs(300));
+        let ev = rec.record(&registry, &late).unwrap();
+        assert_eq!(ev["count"], 2);
+        assert_eq!(ev["firstTimestamp"], "2025-05-01T10:00:00Z");
+        assert_eq!(ev["lastTimestamp"], "2025-05-01T10:05:00Z");
+        assert_eq!(meta::name(&ev), nanos_name("p", t0, 25));
+        assert_eq!(ev["reportingComponent"], "kubelet");
+    }
+
+    #[test]
+    fn the_schedulers_events_are_not_spam_filtered() {
+        let (registry, _clock) = registry();
+        let mut rec = Recorder::new();
+        let failed = EventSpec {
+            type_: EventType::Warning,
+            component: "default-scheduler".into(),
+            host: None,
+            ..spec("p", "FailedScheduling", "0/3 nodes are available")
+        };
+        for _ in 0..30 {
+            rec.record(&registry, &failed).unwrap();
+        }
+        assert_eq!(events(&registry)[0].3, 30);
     }
 
     #[test]

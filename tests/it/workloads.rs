@@ -156,6 +156,44 @@ fn scale_down_removes_pods() {
     assert!(describe.contains("from 3 to 1"), "{describe}");
 }
 
+/// client-go's event correlation, as `kubectl describe` shows it: the
+/// ReplicaSet controller's tenth `Created pod:` event on is one combined
+/// Event.
+#[test]
+fn a_replicaset_creating_twelve_pods_shows_a_combined_event() {
+    let sim = Sim::start();
+    sim.kubectl(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx",
+        "--replicas=12",
+    ])
+    .ok();
+    let describe = eventually(&sim, &["describe", "rs"], |o| {
+        o.contains("(combined from similar events)")
+    });
+    let events: Vec<&str> = describe
+        .lines()
+        .skip_while(|l| !l.starts_with("Events:"))
+        .filter(|l| l.contains("SuccessfulCreate"))
+        .collect();
+    assert_eq!(events.len(), 10, "{describe}");
+    let created = events
+        .iter()
+        .filter(|l| l.contains("replicaset-controller  Created pod: web-"))
+        .count();
+    assert_eq!(created, 9, "{describe}");
+    let combined: Vec<&str> = events
+        .iter()
+        .copied()
+        .filter(|l| l.contains("(combined from similar events): Created pod: web-"))
+        .collect();
+    assert_eq!(combined.len(), 1, "{describe}");
+    // The tenth, eleventh and twelfth pods.
+    assert!(combined[0].contains("(x3 over "), "{describe}");
+}
+
 #[test]
 fn set_image_adds_a_revision_to_rollout_history() {
     let sim = Sim::start();
