@@ -11,10 +11,11 @@
 //! - the **spam filter**: a token bucket per source and object (burst 25,
 //!   one more every 5 minutes); an event beyond it is not written at all,
 //!   though its occurrence still counts, so the next one written shows the
-//!   whole count (`x40 over 10m` on a pod that crash-loops for ten
-//!   minutes, its `lastTimestamp` moving once every 5 minutes).
+//!   whole count (a pod that keeps failing its probe: its `Unhealthy`
+//!   count and `lastTimestamp` move once every 5 minutes).
 //!
-//! Both remember their last 4096 keys, as upstream's LRU caches do.
+//! Both keep their state in one cache of the last 4,096 sources and
+//! objects ([`Correlator`]), as upstream's LRU caches keep 4,096 keys.
 
 use super::lru::Lru;
 use super::{CACHE_ENTRIES, put};
