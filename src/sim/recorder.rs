@@ -464,21 +464,7 @@ mod tests {
     }
 
     fn spec(name: &str, reason: &str, message: &str) -> EventSpec {
-        EventSpec {
-            involved: ObjectRef {
-                api_version: "v1".into(),
-                kind: "Pod".into(),
-                namespace: "default".into(),
-                name: name.into(),
-                uid: "u".into(),
-                field_path: None,
-            },
-            type_: EventType::Normal,
-            reason: reason.into(),
-            message: message.into(),
-            component: "kubelet".into(),
-            host: Some("kdrill-worker".into()),
-        }
+        correlator::pod_event(name, reason, message)
     }
 
     /// (name, reason, message, count, firstTimestamp, lastTimestamp), by name.

@@ -216,14 +216,25 @@ impl Correlator {
     }
 }
 
-/// An event of the ReplicaSet controller about ReplicaSet `name`.
+/// A Normal event of the ReplicaSet controller about ReplicaSet `name`.
 #[cfg(test)]
 pub(super) fn replicaset_event(name: &str, reason: &str, message: &str) -> EventSpec {
+    let mut e = pod_event(name, reason, message);
+    e.involved.api_version = "apps/v1".into();
+    e.involved.kind = "ReplicaSet".into();
+    e.component = "replicaset-controller".into();
+    e.host = None;
+    e
+}
+
+/// A Normal event of the kubelet on `kdrill-worker` about pod `name`.
+#[cfg(test)]
+pub(super) fn pod_event(name: &str, reason: &str, message: &str) -> EventSpec {
     use crate::sim::event::{EventType, ObjectRef};
     EventSpec {
         involved: ObjectRef {
-            api_version: "apps/v1".into(),
-            kind: "ReplicaSet".into(),
+            api_version: "v1".into(),
+            kind: "Pod".into(),
             namespace: "default".into(),
             name: name.into(),
             uid: "u".into(),
@@ -232,8 +243,8 @@ pub(super) fn replicaset_event(name: &str, reason: &str, message: &str) -> Event
         type_: EventType::Normal,
         reason: reason.into(),
         message: message.into(),
-        component: "replicaset-controller".into(),
-        host: None,
+        component: "kubelet".into(),
+        host: Some("kdrill-worker".into()),
     }
 }
 
