@@ -696,6 +696,9 @@ impl Controller for Scheduler {
         } else {
             snap.anti_affinity_pods().map(|p| p.as_ref()).collect()
         };
+        // InterPodAffinity's PreFilter, once for all nodes.
+        let interpod_state =
+            (own_terms || !placed.is_empty()).then(|| interpod::PreFilter::of(snap, pod, &placed));
         let terms = PodTerms::of(pod);
         let only = pre_filter_node_names(pod);
         let mut pick = Pick::new(tie_break_prefix(self.seed, meta::uid(pod)));
@@ -738,12 +741,7 @@ impl Controller for Scheduler {
             let alloc = &facts.alloc;
             // Without terms of its own and no placed pod with
             // anti-affinity, the InterPodAffinity filter has nothing to check.
-            let affinity = || {
-                if !own_terms && placed.is_empty() {
-                    return None;
-                }
-                interpod::filter(snap, pod, node, &placed)
-            };
+            let affinity = || interpod_state.as_ref()?.filter(node);
             match filter(&terms, &req, node, facts, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
                 None if affinity().is_some() => {

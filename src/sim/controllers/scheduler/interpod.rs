@@ -100,7 +100,7 @@ fn label<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// Pods already placed, with their nodes.
-fn placed<'a>(snap: &'a Snapshot, pods: &'a [&'a Value]) -> Vec<(&'a Value, &'a Value)> {
+fn placed<'a>(snap: &'a Snapshot, pods: &[&'a Value]) -> Vec<(&'a Value, &'a Value)> {
     pods.iter()
         .filter(|p| {
             !matches!(
@@ -116,56 +116,119 @@ fn placed<'a>(snap: &'a Snapshot, pods: &'a [&'a Value]) -> Vec<(&'a Value, &'a 
         .collect()
 }
 
-/// The filter for one candidate node: None when it passes, else the reason
-/// and whether preemption could not help.
-pub fn filter(
+/// What InterPodAffinity's PreFilter works out once per scheduling attempt
+/// (upstream's `preFilterState`: topology pairs with matching pods), so
+/// that the filter of each node only looks its own labels up: for each of
+/// the incoming pod's affinity and anti-affinity terms, the domains (label
+/// values of its topology key) holding a matching placed pod, and the
+/// domains where a placed pod's required anti-affinity term matches the
+/// incoming pod.
+pub struct PreFilter<'a> {
+    affinity: Vec<AffinityTerm<'a>>,
+    anti: Vec<(&'a str, Vec<&'a str>)>,
+    /// (topology key, value) of each placed pod's anti-affinity term that
+    /// matches the incoming pod, on a node that has the key.
+    existing_anti: Vec<(&'a str, &'a str)>,
+}
+
+/// One affinity term of the incoming pod, resolved against the placed pods.
+struct AffinityTerm<'a> {
+    topology_key: &'a str,
+    /// Domains with a matching placed pod.
+    domains: Vec<&'a str>,
+    /// Whether any placed pod matches, in whatever domain.
+    anywhere: bool,
+    /// Whether the incoming pod matches its own term.
+    matches_itself: bool,
+}
+
+impl<'a> PreFilter<'a> {
+    /// The state for `pod` against `pods` (the placed pods to consider).
+    pub fn of(snap: &'a Snapshot, pod: &'a Value, pods: &[&'a Value]) -> Self {
+        let placed = placed(snap, pods);
+        let domains = |t: &Term<'a>| -> Vec<&'a str> {
+            let mut d: Vec<&'a str> = placed
+                .iter()
+                .filter(|(p, _)| t.matches(snap, p))
+                .filter_map(|(_, n)| label(n, t.topology_key))
+                .collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        };
+        let affinity = terms(pod, "podAffinity")
+            .iter()
+            .map(|t| AffinityTerm {
+                topology_key: t.topology_key,
+                domains: domains(t),
+                anywhere: placed.iter().any(|(p, _)| t.matches(snap, p)),
+                matches_itself: t.matches(snap, pod),
+            })
+            .collect();
+        let anti = terms(pod, "podAntiAffinity")
+            .iter()
+            .map(|t| (t.topology_key, domains(t)))
+            .collect();
+        let mut existing_anti = Vec::new();
+        for (p, n) in &placed {
+            for t in terms(p, "podAntiAffinity") {
+                if t.matches(snap, pod)
+                    && let Some(value) = label(n, t.topology_key)
+                {
+                    existing_anti.push((t.topology_key, value));
+                }
+            }
+        }
+        Self {
+            affinity,
+            anti,
+            existing_anti,
+        }
+    }
+
+    /// The filter for one candidate node: None when it passes, else the
+    /// reason and whether preemption could not help.
+    pub fn filter(&self, node: &Value) -> Option<(&'static str, bool)> {
+        // The incoming pod's affinity: every term needs a matching pod in
+        // the node's domain (or, for the first of a group, nothing matching
+        // anywhere and the pod matching its own term).
+        for t in &self.affinity {
+            let Some(value) = label(node, t.topology_key) else {
+                return Some((AFFINITY, true));
+            };
+            if !t.domains.contains(&value) && (t.anywhere || !t.matches_itself) {
+                return Some((AFFINITY, true));
+            }
+        }
+        // The incoming pod's anti-affinity.
+        for (key, domains) in &self.anti {
+            if label(node, key).is_some_and(|v| domains.contains(&v)) {
+                return Some((ANTI_AFFINITY, false));
+            }
+        }
+        // Placed pods' anti-affinity against the incoming pod.
+        if self
+            .existing_anti
+            .iter()
+            .any(|(key, value)| label(node, key) == Some(*value))
+        {
+            return Some((EXISTING_ANTI_AFFINITY, false));
+        }
+        None
+    }
+}
+
+/// The filter for one candidate node (the PreFilter worked out for it
+/// alone): None when it passes, else the reason and whether preemption
+/// could not help.
+#[cfg(test)]
+fn filter(
     snap: &Snapshot,
     pod: &Value,
     node: &Value,
     pods: &[&Value],
 ) -> Option<(&'static str, bool)> {
-    let affinity = terms(pod, "podAffinity");
-    let anti = terms(pod, "podAntiAffinity");
-    let placed = placed(snap, pods);
-    let same_domain = |other: &Value, key: &str| matches!((label(node, key), label(other, key)), (Some(a), Some(b)) if a == b);
-    // The incoming pod's affinity: every term needs a matching pod in the
-    // node's domain (or, for the first of a group, nothing matching anywhere
-    // and the pod matching its own term).
-    for t in &affinity {
-        if label(node, t.topology_key).is_none() {
-            return Some((AFFINITY, true));
-        }
-        let here = placed
-            .iter()
-            .any(|(p, n)| t.matches(snap, p) && same_domain(n, t.topology_key));
-        if !here {
-            let anywhere = placed.iter().any(|(p, _)| t.matches(snap, p));
-            if anywhere || !t.matches(snap, pod) {
-                return Some((AFFINITY, true));
-            }
-        }
-    }
-    // The incoming pod's anti-affinity.
-    for t in &anti {
-        if label(node, t.topology_key).is_none() {
-            continue;
-        }
-        if placed
-            .iter()
-            .any(|(p, n)| t.matches(snap, p) && same_domain(n, t.topology_key))
-        {
-            return Some((ANTI_AFFINITY, false));
-        }
-    }
-    // Placed pods' anti-affinity against the incoming pod.
-    for (p, n) in &placed {
-        for t in terms(p, "podAntiAffinity") {
-            if t.matches(snap, pod) && same_domain(n, t.topology_key) {
-                return Some((EXISTING_ANTI_AFFINITY, false));
-            }
-        }
-    }
-    None
+    PreFilter::of(snap, pod, pods).filter(node)
 }
 
 #[cfg(test)]
