@@ -28,7 +28,7 @@
 use super::history::{self, REVISION_LABEL, res as hres};
 use super::podutil::{self, int_at};
 use super::replicaset::status_patch;
-use super::scheduler::{matches_node_affinity, required_node_terms, tolerates};
+use super::scheduler::{PodTerms, required_node_terms, tolerates};
 use crate::api::meta;
 use crate::api::pointer::Pointer;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
@@ -180,7 +180,8 @@ pub fn target_node(pod: &Value) -> Option<&str> {
 
 /// `NodeShouldRunDaemonPod`: (should run, should continue running).
 pub fn should_run(ds: &Value, node: &Value) -> (bool, bool) {
-    DaemonPod::of(ds).should_run(node)
+    let daemon = DaemonPod::of(ds);
+    daemon.should_run(&daemon.terms(), node)
 }
 
 /// A DaemonSet's pod as `NodeShouldRunDaemonPod` checks it against each
@@ -206,8 +207,15 @@ impl DaemonPod {
         Self { pod, tolerations }
     }
 
-    /// (should run, should continue running) on `node`.
-    fn should_run(&self, node: &Value) -> (bool, bool) {
+    /// What the scheduler's node-affinity check reads from the pod, looked
+    /// up once per sync rather than once per node.
+    fn terms(&self) -> PodTerms<'_> {
+        PodTerms::of(&self.pod)
+    }
+
+    /// (should run, should continue running) on `node`; `terms` are this
+    /// pod's ([`DaemonPod::terms`]).
+    fn should_run(&self, terms: &PodTerms<'_>, node: &Value) -> (bool, bool) {
         let node_name = self
             .pod
             .get_in(&["spec", "nodeName"])
@@ -216,7 +224,7 @@ impl DaemonPod {
         if !node_name.is_empty() && node_name != meta::name(node) {
             return (false, false);
         }
-        if !matches_node_affinity(&self.pod, node) {
+        if !terms.matches_node(node) {
             return (false, false);
         }
         let taints = node
@@ -377,22 +385,20 @@ impl Controller for DaemonSetController {
         let mut unavailable_nodes = 0i64;
         let empty = Vec::new();
         let daemon_pod = DaemonPod::of(ds);
+        let daemon_terms = daemon_pod.terms();
         for node in snap.list(res::NODES, None) {
             let node_name = meta::name(node);
-            let (run, keep) = daemon_pod.should_run(node);
+            let (run, keep) = daemon_pod.should_run(&daemon_terms, node);
             let pods = by_node.get(node_name).unwrap_or(&empty);
-            let live: Vec<&Value> = pods
-                .iter()
-                .copied()
-                .filter(|p| !meta::is_deleting(p))
-                .collect();
+            // Walked where needed, not collected: a sync visits every node.
+            let live = || pods.iter().copied().filter(|p| !meta::is_deleting(p));
             if run {
                 desired += 1;
             }
             if !pods.iter().any(|p| podutil::is_active(p)) {
                 if !run {
                     // Finished pods on a node that should not run one.
-                    for p in &live {
+                    for p in live() {
                         if !deleting {
                             actions.push(delete(p));
                         }
@@ -407,12 +413,7 @@ impl Controller for DaemonSetController {
                 continue;
             }
             if run {
-                let failed: Vec<&Value> = live
-                    .iter()
-                    .copied()
-                    .filter(|p| podutil::phase(p) == "Failed")
-                    .collect();
-                for p in &failed {
+                for p in live().filter(|p| podutil::phase(p) == "Failed") {
                     actions.push(Action::Event(event(
                         ds,
                         EventType::Warning,
@@ -425,13 +426,10 @@ impl Controller for DaemonSetController {
                     )));
                     actions.push(delete(p));
                 }
-                let running: Vec<&Value> = live
-                    .iter()
-                    .copied()
-                    .filter(|p| podutil::phase(p) != "Failed" && podutil::phase(p) != "Succeeded")
-                    .collect();
-                let any_terminating = pods.iter().any(|p| meta::is_deleting(p));
-                if running.is_empty() {
+                let mut running =
+                    live().filter(|p| !matches!(podutil::phase(p), "Failed" | "Succeeded"));
+                let Some(p) = running.next() else {
+                    let any_terminating = pods.iter().any(|p| meta::is_deleting(p));
                     if !any_terminating {
                         actions.push(Action::Create {
                             res: res::PODS,
@@ -453,12 +451,11 @@ impl Controller for DaemonSetController {
                     }
                     unavailable_nodes += 1;
                     continue;
-                }
+                };
                 // Keep the oldest; delete the extras.
-                for p in &running[1..] {
-                    actions.push(delete(p));
+                for extra in running {
+                    actions.push(delete(extra));
                 }
-                let p = running[0];
                 let is_available = podutil::is_available(p, min_ready, now);
                 if podutil::is_ready(p) {
                     ready += 1;
@@ -474,7 +471,7 @@ impl Controller for DaemonSetController {
                     old.push((p, is_available));
                 }
             } else if !keep {
-                for p in &live {
+                for p in live() {
                     actions.push(delete(p));
                 }
             }

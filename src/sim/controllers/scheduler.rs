@@ -257,7 +257,7 @@ pub fn matches_node_affinity(pod: &Value, node: &Value) -> bool {
 
 /// What the filters read from the pod being scheduled, looked up once per
 /// attempt instead of once per node.
-struct PodTerms<'a> {
+pub(crate) struct PodTerms<'a> {
     tolerations: &'a [Value],
     node_selector: Option<&'a serde_json::Map<String, Value>>,
     /// `requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`.
@@ -265,7 +265,7 @@ struct PodTerms<'a> {
 }
 
 impl<'a> PodTerms<'a> {
-    fn of(pod: &'a Value) -> Self {
+    pub(crate) fn of(pod: &'a Value) -> Self {
         let spec = pod.get("spec");
         Self {
             tolerations: spec
@@ -283,7 +283,7 @@ impl<'a> PodTerms<'a> {
     /// onto `node`. Most pods have neither, and need no look at the
     /// node's labels: that check inlines into the walk over the nodes.
     #[inline]
-    fn matches_node(&self, node: &Value) -> bool {
+    pub(crate) fn matches_node(&self, node: &Value) -> bool {
         if self.node_selector.is_none_or(|s| s.is_empty()) && self.required.is_none() {
             return true;
         }
