@@ -596,3 +596,94 @@ fn pods_get_the_service_account_token_volume_and_mounts() {
         json!([{"name": "x", "mountPath": "/x"}, mount])
     );
 }
+
+/// ServiceAccount admission and a static pod's mirror (the object the
+/// kubelet writes for it): the spec is left as it is (no account, no
+/// token volume), and references to an account or a Secret are refused
+/// with the plugin's messages.
+#[test]
+fn a_mirror_pod_gets_no_service_account_and_may_reference_none() {
+    let r = registry();
+    let pods = info("", "v1", "pods");
+    let mirror = |name: &str, spec: Value| {
+        json!({"metadata": {"name": name, "annotations": {
+            "kubernetes.io/config.mirror": "0123456789abcdef0123456789abcdef",
+            "kubernetes.io/config.source": "file"}},
+            "spec": spec})
+    };
+    let container = json!({"name": "etcd", "image": "registry.k8s.io/etcd:3.5.21-0"});
+    let created = r
+        .create(
+            pods,
+            "default",
+            mirror(
+                "etcd-node",
+                json!({"containers": [container], "nodeName": "node"}),
+            ),
+            &WriteOptions::default(),
+        )
+        .unwrap()
+        .object;
+    let spec = &created["spec"];
+    assert_eq!(spec.get("serviceAccountName"), None, "{spec}");
+    assert_eq!(spec.get("serviceAccount"), None, "{spec}");
+    assert_eq!(spec.get("volumes"), None, "{spec}");
+    assert_eq!(spec["containers"][0].get("volumeMounts"), None, "{spec}");
+    // An ordinary pod beside it gets both.
+    let plain = r
+        .create(
+            pods,
+            "default",
+            json!({"metadata": {"name": "plain"}, "spec": {"containers": [container]}}),
+            &WriteOptions::default(),
+        )
+        .unwrap()
+        .object;
+    assert_eq!(plain["spec"]["serviceAccountName"], "default");
+    assert!(
+        plain["spec"]["volumes"][0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("kube-api-access-")
+    );
+    let refused = |name: &str, spec: Value| {
+        let err = r
+            .create(
+                pods,
+                "default",
+                mirror(name, spec),
+                &WriteOptions::default(),
+            )
+            .unwrap_err();
+        assert_eq!(err.code, 403, "{}", err.message);
+        err.message
+    };
+    assert_eq!(
+        refused(
+            "with-account",
+            json!({"containers": [container], "serviceAccountName": "default"})
+        ),
+        "pods \"with-account\" is forbidden: a mirror pod may not reference service accounts"
+    );
+    let secret_env = json!([{"name": "etcd", "image": "registry.k8s.io/etcd:3.5.21-0",
+        "env": [{"name": "P", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}]);
+    let secret_volume = json!({"containers": [container],
+        "volumes": [{"name": "v", "secret": {"secretName": "s"}}]});
+    let pull_secret = json!({"containers": [container], "imagePullSecrets": [{"name": "s"}]});
+    for (name, spec) in [
+        ("env", json!({"containers": secret_env})),
+        ("volume", secret_volume),
+        ("pull", pull_secret),
+    ] {
+        assert_eq!(
+            refused(name, spec),
+            format!("pods \"{name}\" is forbidden: a mirror pod may not reference secrets")
+        );
+    }
+    let token = json!({"containers": [container], "volumes": [{"name": "t", "projected": {
+        "sources": [{"serviceAccountToken": {"path": "token"}}]}}]});
+    assert_eq!(
+        refused("token", token),
+        "pods \"token\" is forbidden: a mirror pod may not use ServiceAccountToken volume projections"
+    );
+}

@@ -17,13 +17,100 @@ const SERVICE_ACCOUNTS: ResKey = ResKey {
 /// Where the token volume is mounted in every container.
 pub const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-/// Checks the pod's ServiceAccount exists and mounts its token.
+/// The annotation the kubelet puts on the API object of a static pod (its
+/// mirror pod).
+pub const MIRROR_ANNOTATION: &str = "kubernetes.io/config.mirror";
+
+/// Whether `pod` is a mirror pod.
+pub fn is_mirror(pod: &Value) -> bool {
+    pod.get_in(&["metadata", "annotations", MIRROR_ANNOTATION])
+        .is_some()
+}
+
+/// Why the plugin's `Validate` refuses a mirror pod, if it does: a mirror
+/// pod may reference neither a ServiceAccount nor a Secret
+/// (`VisitPodSecretNames`: pull secrets, `envFrom`/`env` secret
+/// references, secret-backed volumes), nor project a token.
+fn mirror_pod_refusal(pod: &Value) -> Option<&'static str> {
+    let spec = pod.get("spec")?;
+    let has = |v: &Value, path: &[&str]| v.get_in(path).is_some();
+    let list = |v: &Value, key: &str| {
+        v.get(key)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .to_vec()
+    };
+    if spec
+        .get("serviceAccountName")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty())
+    {
+        return Some("a mirror pod may not reference service accounts");
+    }
+    let containers = ["containers", "initContainers", "ephemeralContainers"]
+        .iter()
+        .flat_map(|k| list(spec, k));
+    let secret_env = containers.into_iter().any(|c| {
+        list(&c, "envFrom").iter().any(|e| has(e, &["secretRef"]))
+            || list(&c, "env")
+                .iter()
+                .any(|e| has(e, &["valueFrom", "secretKeyRef"]))
+    });
+    let volumes = list(spec, "volumes");
+    let secret_volume = volumes.iter().any(|v| {
+        has(v, &["secret"])
+            || has(v, &["azureFile"])
+            || list(v.get("projected").unwrap_or(&Value::Null), "sources")
+                .iter()
+                .any(|s| has(s, &["secret"]))
+            || [
+                "cephfs",
+                "cinder",
+                "flexVolume",
+                "iscsi",
+                "rbd",
+                "scaleIO",
+                "storageos",
+            ]
+            .iter()
+            .any(|k| has(v, &[k, "secretRef"]))
+            || has(v, &["csi", "nodePublishSecretRef"])
+    });
+    if !list(spec, "imagePullSecrets").is_empty() || secret_env || secret_volume {
+        return Some("a mirror pod may not reference secrets");
+    }
+    let token = volumes.iter().any(|v| {
+        list(v.get("projected").unwrap_or(&Value::Null), "sources")
+            .iter()
+            .any(|s| has(s, &["serviceAccountToken"]))
+    });
+    token.then_some("a mirror pod may not use ServiceAccountToken volume projections")
+}
+
+/// Checks the pod's ServiceAccount exists and mounts its token. A mirror
+/// pod is left as it is (the kubelet would delete a mirror whose spec no
+/// longer matches its static pod), once it references no ServiceAccount
+/// or Secret.
 pub fn service_account(store: &Store, rng: &Rng, ns: &str, pod: &mut Value) -> Result<(), Status> {
     let name = pod
         .get_in(&["metadata", "name"])
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    if is_mirror(pod) {
+        return match mirror_pod_refusal(pod) {
+            None => Ok(()),
+            Some(why) => Err(Status::forbidden(
+                GroupResource {
+                    group: "",
+                    resource: "pods",
+                },
+                &name,
+                why,
+            )),
+        };
+    }
     let sa_name = pod
         .get_in(&["spec", "serviceAccountName"])
         .and_then(Value::as_str)

@@ -74,6 +74,11 @@ pub fn apply_pod_admission(obj: &mut Value) {
         set_default(spec, "priority", json!(0));
         set_default(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
     }
+    // ServiceAccount admission leaves a mirror pod's spec alone.
+    let mirror = crate::registry::admission::service_account::is_mirror(obj);
+    let Some(spec) = child(obj, "spec") else {
+        return;
+    };
     let sa = match str_of(spec, "serviceAccountName").filter(|s| !s.is_empty()) {
         Some(s) => s.to_string(),
         None => str_of(spec, "serviceAccount")
@@ -81,7 +86,7 @@ pub fn apply_pod_admission(obj: &mut Value) {
             .unwrap_or("default")
             .to_string(),
     };
-    if let Some(m) = spec.as_object_mut() {
+    if !mirror && let Some(m) = spec.as_object_mut() {
         m.insert("serviceAccountName".into(), json!(sa));
         m.insert("serviceAccount".into(), json!(sa));
     }
