@@ -34,13 +34,11 @@ pub fn is_mirror(pod: &Value) -> bool {
 fn mirror_pod_refusal(pod: &Value) -> Option<&'static str> {
     let spec = pod.get("spec")?;
     let has = |v: &Value, path: &[&str]| v.get_in(path).is_some();
-    let list = |v: &Value, key: &str| {
+    fn list<'v>(v: &'v Value, key: &str) -> &'v [Value] {
         v.get(key)
             .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .to_vec()
-    };
+            .map_or(&[], Vec::as_slice)
+    }
     if spec
         .get("serviceAccountName")
         .and_then(Value::as_str)
@@ -52,8 +50,8 @@ fn mirror_pod_refusal(pod: &Value) -> Option<&'static str> {
         .iter()
         .flat_map(|k| list(spec, k));
     let secret_env = containers.into_iter().any(|c| {
-        list(&c, "envFrom").iter().any(|e| has(e, &["secretRef"]))
-            || list(&c, "env")
+        list(c, "envFrom").iter().any(|e| has(e, &["secretRef"]))
+            || list(c, "env")
                 .iter()
                 .any(|e| has(e, &["valueFrom", "secretKeyRef"]))
     });

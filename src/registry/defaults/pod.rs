@@ -56,6 +56,8 @@ pub fn template_at(obj: &mut Value, path: &[&str]) {
 /// `kube-api-access-<rand>` projected volume and its mounts are not added
 /// here (they need a random suffix).
 pub fn apply_pod_admission(obj: &mut Value) {
+    // ServiceAccount admission leaves a mirror pod's spec alone.
+    let mirror = crate::registry::admission::service_account::is_mirror(obj);
     let Some(spec) = child(obj, "spec") else {
         return;
     };
@@ -65,7 +67,12 @@ pub fn apply_pod_admission(obj: &mut Value) {
         let added = ["priority", "preemptionPolicy"]
             .iter()
             .filter(|_| no_class)
-            .chain(&["serviceAccountName", "serviceAccount", "tolerations"])
+            .chain(
+                ["serviceAccountName", "serviceAccount"]
+                    .iter()
+                    .filter(|_| !mirror),
+            )
+            .chain(&["tolerations"])
             .filter(|k| !m.contains_key(**k))
             .count();
         m.reserve(added);
@@ -74,21 +81,18 @@ pub fn apply_pod_admission(obj: &mut Value) {
         set_default(spec, "priority", json!(0));
         set_default(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
     }
-    // ServiceAccount admission leaves a mirror pod's spec alone.
-    let mirror = crate::registry::admission::service_account::is_mirror(obj);
-    let Some(spec) = child(obj, "spec") else {
-        return;
-    };
-    let sa = match str_of(spec, "serviceAccountName").filter(|s| !s.is_empty()) {
-        Some(s) => s.to_string(),
-        None => str_of(spec, "serviceAccount")
-            .filter(|s| !s.is_empty())
-            .unwrap_or("default")
-            .to_string(),
-    };
-    if !mirror && let Some(m) = spec.as_object_mut() {
-        m.insert("serviceAccountName".into(), json!(sa));
-        m.insert("serviceAccount".into(), json!(sa));
+    if !mirror {
+        let sa = match str_of(spec, "serviceAccountName").filter(|s| !s.is_empty()) {
+            Some(s) => s.to_string(),
+            None => str_of(spec, "serviceAccount")
+                .filter(|s| !s.is_empty())
+                .unwrap_or("default")
+                .to_string(),
+        };
+        if let Some(m) = spec.as_object_mut() {
+            m.insert("serviceAccountName".into(), json!(sa));
+            m.insert("serviceAccount".into(), json!(sa));
+        }
     }
     let tolerations = spec
         .as_object_mut()
