@@ -88,6 +88,7 @@ fn node(name: &str, index: usize, control_plane: bool, now: &str) -> Value {
                 condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
             ],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "images": preloaded_images(),
             "nodeInfo": {
                 "architecture": "amd64",
                 "bootID": format!("{:08x}-0000-4000-8000-{:012x}", index + 1, index + 1),
@@ -102,6 +103,66 @@ fn node(name: &str, index: usize, control_plane: bool, now: &str) -> Value {
             },
         },
     })
+}
+
+/// The images a kind v0.29.0 node image (kindest/node:v1.33.1) comes with,
+/// as the kubelet lists them in `status.images` (largest first): kind
+/// loads the release tarballs of the Kubernetes components under their
+/// `-amd64` names and tags them again without, and imports the rest, so
+/// none has a repository digest. Pods started from them find the image
+/// "already present on machine".
+pub const PRELOADED_IMAGES: &[(&[&str], u64)] = &[
+    (&["registry.k8s.io/etcd:3.5.21-0"], 58_938_593),
+    (
+        &["docker.io/kindest/kindnetd:v20250512-df8de77b"],
+        44_375_501,
+    ),
+    (
+        &[
+            "registry.k8s.io/kube-proxy-amd64:v1.33.1",
+            "registry.k8s.io/kube-proxy:v1.33.1",
+        ],
+        30_816_543,
+    ),
+    (
+        &[
+            "registry.k8s.io/kube-apiserver-amd64:v1.33.1",
+            "registry.k8s.io/kube-apiserver:v1.33.1",
+        ],
+        30_071_307,
+    ),
+    (
+        &[
+            "registry.k8s.io/kube-controller-manager-amd64:v1.33.1",
+            "registry.k8s.io/kube-controller-manager:v1.33.1",
+        ],
+        27_646_507,
+    ),
+    (
+        &["docker.io/kindest/local-path-provisioner:v20250214-acbabc1a"],
+        22_541_737,
+    ),
+    (&["registry.k8s.io/coredns/coredns:v1.12.0"], 22_384_805),
+    (
+        &[
+            "registry.k8s.io/kube-scheduler-amd64:v1.33.1",
+            "registry.k8s.io/kube-scheduler:v1.33.1",
+        ],
+        21_785_428,
+    ),
+    (
+        &["docker.io/kindest/local-path-helper:v20241212-8ac705d0"],
+        3_084_671,
+    ),
+    (&["registry.k8s.io/pause:3.10"], 320_368),
+];
+
+/// `status.images` of a fresh node: [`PRELOADED_IMAGES`].
+fn preloaded_images() -> Value {
+    PRELOADED_IMAGES
+        .iter()
+        .map(|(names, size)| json!({"names": names, "sizeBytes": size}))
+        .collect()
 }
 
 /// Whether the cluster's own pods (`kube-system`: CoreDNS, kube-proxy)

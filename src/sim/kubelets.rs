@@ -24,6 +24,7 @@ use crate::registry::{Registry, lookup_res};
 use crate::sim::ingress::IngressObjects;
 use crate::sim::kubelet::api_client::InCluster;
 use crate::sim::kubelet::service_env::service_env;
+use crate::sim::kubelet::static_pods::{self, StaticPod};
 use crate::sim::kubelet::view::{self, ExecError, ExecOutput, ExecRequest};
 use crate::sim::kubelet::{
     self, CState, NodeView, PodInput, PodMemory, PodSpec, ServiceEnv, World,
@@ -75,6 +76,11 @@ struct PodEntry {
 /// and the snapshot have packed the pod, about 4.7 KB a pod of a
 /// 150,000-pod cluster, most of whose pods settle and never sync again.
 const KEEP_PARSES_BELOW: usize = 20_000;
+
+/// At most this many syncs replay a static pod's life from its start to
+/// the kubelet's first sync of it (its timers between the two; kubeadm's
+/// pods need about twenty, one a second of their readiness probes).
+const BOOT_SYNCS: usize = 1_000;
 
 /// A pod's spec as the kubelet parsed it, and what it refers to: kept
 /// while the pod's spec is the very same (a status write carries the
@@ -136,6 +142,9 @@ struct State {
     stopped_nodes: BTreeSet<String>,
     /// What each Node last said that a pod's sync reads (`node_inputs`).
     node_inputs: HashMap<String, (String, String), FxBuildHasher>,
+    /// The static pods of each node's manifest directory, by the key of
+    /// their mirror pods.
+    static_pods: HashMap<ObjectKey, Arc<StaticPod>, FxBuildHasher>,
     recorder: Recorder,
 }
 
@@ -224,6 +233,20 @@ fn share_image(
             cache.insert(info.name.clone(), info.clone());
         }
     }
+}
+
+/// The pod as the kubelet runs it: a mirror pod under its static pod's
+/// UID (its events name that UID; its containers keep their IDs when the
+/// mirror pod is replaced).
+fn as_run(pod: Arc<Value>) -> Arc<Value> {
+    let uid = static_pods::kubelet_uid(&pod);
+    if uid == meta::uid(&pod) {
+        return pod;
+    }
+    let uid = Value::from(uid);
+    let mut run = (*pod).clone();
+    run["metadata"]["uid"] = uid;
+    Arc::new(run)
 }
 
 fn node_name(pod: &Value) -> Option<&str> {
@@ -513,6 +536,7 @@ impl Kubelets {
             Self::forget(st, key);
             return None;
         };
+        let pod = as_run(pod);
         let node_name = node_name(&pod)?.to_string();
         if st
             .pods
@@ -537,28 +561,40 @@ impl Kubelets {
     }
 
     fn sync_locked(&self, st: &mut State, key: &ObjectKey) -> Option<Timestamp> {
+        let static_pod = st.static_pods.get(key).cloned();
+        match &static_pod {
+            Some(sp) => self.ensure_mirror(key, sp),
+            None => {
+                if self.delete_orphaned_mirror(key) {
+                    Self::forget(st, key);
+                    return None;
+                }
+            }
+        }
         let (pod, node, world, parsed) = self.inputs(st, key)?;
+        // The pod's UID in the API, which deletes name as their
+        // precondition (a mirror pod runs under its static pod's UID).
+        let api_uid = || {
+            self.registry
+                .store
+                .get(res::PODS, &key.namespace, &key.name)
+                .map(|p| meta::uid(&p).to_string())
+        };
         // Evicted by the eviction manager: its containers are gone; the
         // pod object stays (Failed, Evicted) until someone deletes it.
         if kubelet_eviction::is_evicted(&pod) {
-            if meta::is_deleting(&pod)
-                && let Some(pods) = lookup_res(res::PODS)
-            {
-                let opts = DeleteOptions {
-                    grace_period_seconds: Some(0),
-                    precondition_uid: Some(meta::uid(&pod).to_string()),
-                    ..Default::default()
-                };
-                if let Err(e) = self.registry.delete(pods, &key.namespace, &key.name, &opts) {
-                    tracing::debug!("kubelet: deleting {key}: {}", e.message);
-                }
+            if meta::is_deleting(&pod) {
+                self.delete_now(key, api_uid(), "");
             }
             Self::forget(st, key);
             return None;
         }
+        let first_sync = !st.pods.contains_key(key);
         // A pod new to this kubelet passes the eviction manager's admission
-        // check while its node is under pressure.
-        if !st.pods.contains_key(key)
+        // check while its node is under pressure (a static pod is critical:
+        // it always does).
+        if first_sync
+            && static_pod.is_none()
             && pod.get_in(&["status", "startTime"]).is_none()
             && let Some(message) = self.admission_rejection(&pod, &node.name)
         {
@@ -572,7 +608,41 @@ impl Kubelets {
             now,
         };
         let fresh = PodMemory::default();
-        let memory = Self::memory(st, key, &fresh);
+        // A static pod new to the kubelet was started when the kubelet read
+        // its manifest, before the API server it may run served: its first
+        // sync runs from then (what happened before its mirror pod existed
+        // reached no API server, so its events are lost).
+        // It is synced at each of its timers from then, as the runtime would
+        // have (a condition's transition takes the time of the sync that
+        // sees it).
+        let boot = static_pod.as_ref().filter(|_| first_sync).map(|sp| {
+            let mut memory = PodMemory::default();
+            let mut at = sp.started.min(now);
+            for _ in 0..BOOT_SYNCS {
+                let net = self.network(&serving, &pod, &memory);
+                let input = PodInput {
+                    pod: &pod,
+                    parsed: Some(&parsed.pod),
+                    node: &node,
+                    world: &world,
+                    memory: &memory,
+                    catalog: &self.catalog(),
+                    network: &net,
+                };
+                let out = kubelet::sync_pod(&input, at, &self.rng);
+                drop(net);
+                memory = out.memory;
+                match out.wake_at {
+                    Some(w) if w < now => at = w,
+                    _ => break,
+                }
+            }
+            memory
+        });
+        let memory = match &boot {
+            Some(m) => m,
+            None => Self::memory(st, key, &fresh),
+        };
         let net = self.network(&serving, &pod, memory);
         let mut out = kubelet::sync_pod(
             &PodInput {
@@ -588,6 +658,14 @@ impl Kubelets {
             &self.rng,
         );
         drop(net);
+        if boot.is_some() {
+            let created = pod
+                .get_in(&["metadata", "creationTimestamp"])
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse::<Timestamp>().ok())
+                .unwrap_or(now);
+            out.events.retain(|e| e.at >= created);
+        }
         // The view (moved into a temporary) drops its shares of the node's
         // sets here, before they change.
         let host = { node }.name;
@@ -616,14 +694,7 @@ impl Kubelets {
         }
         let pods = lookup_res(res::PODS)?;
         if out.gone {
-            let opts = DeleteOptions {
-                grace_period_seconds: Some(0),
-                precondition_uid: Some(meta::uid(&pod).to_string()),
-                ..Default::default()
-            };
-            if let Err(e) = self.registry.delete(pods, &key.namespace, &key.name, &opts) {
-                tracing::debug!("kubelet: deleting {key}: {}", e.message);
-            }
+            self.delete_now(key, api_uid(), "");
             Self::forget(st, key);
             return None;
         }
@@ -671,6 +742,86 @@ impl Kubelets {
             }),
         );
         out.wake_at
+    }
+
+    /// Deletes `key`'s pod for good (grace period 0), if it is still the
+    /// one with `uid`: what the kubelet does once a pod's containers are
+    /// gone, and to mirror pods. Whether it was deleted.
+    fn delete_now(&self, key: &ObjectKey, uid: Option<String>, what: &str) -> bool {
+        let Some(pods) = lookup_res(res::PODS) else {
+            return false;
+        };
+        let opts = DeleteOptions {
+            grace_period_seconds: Some(0),
+            precondition_uid: uid,
+            ..Default::default()
+        };
+        match self.registry.delete(pods, &key.namespace, &key.name, &opts) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::debug!("kubelet: deleting {what}{key}: {}", e.message);
+                false
+            }
+        }
+    }
+
+    /// The kubelet's mirror pod upkeep for a static pod (`SyncPod`): a
+    /// mirror pod being deleted, or of another version of the static pod,
+    /// is deleted for good, and a missing one created, unless the node is
+    /// gone or going. The static pod's containers run on meanwhile.
+    fn ensure_mirror(&self, key: &ObjectKey, sp: &StaticPod) {
+        let store = &self.registry.store;
+        let node_name = sp.pod["spec"]["nodeName"].as_str().unwrap_or("");
+        let Some(node) = store.get(res::NODES, "", node_name) else {
+            return;
+        };
+        let Some(pods) = lookup_res(res::PODS) else {
+            return;
+        };
+        if meta::is_deleting(&node) {
+            return;
+        }
+        let existing = store.get(res::PODS, &key.namespace, &key.name);
+        let missing = match &existing {
+            None => true,
+            Some(p) if meta::is_deleting(p) || !static_pods::is_mirror_of(p, sp) => {
+                self.delete_now(key, Some(meta::uid(p).to_string()), "mirror pod ")
+            }
+            Some(_) => false,
+        };
+        if missing {
+            let mirror = static_pods::mirror_pod(sp, meta::uid(&node));
+            if let Err(e) =
+                self.registry
+                    .create(pods, &key.namespace, mirror, &WriteOptions::internal())
+            {
+                tracing::debug!("kubelet: creating mirror pod {key}: {}", e.message);
+            }
+        }
+    }
+
+    /// Deletes `key`'s pod for good when it is a mirror pod no static pod
+    /// of its node stands behind (`deleteOrphanedMirrorPods`); whether it
+    /// was one.
+    fn delete_orphaned_mirror(&self, key: &ObjectKey) -> bool {
+        let Some(pod) = self
+            .registry
+            .store
+            .get(res::PODS, &key.namespace, &key.name)
+        else {
+            return false;
+        };
+        if !crate::registry::admission::service_account::is_mirror(&pod)
+            || node_name(&pod).is_none()
+        {
+            return false;
+        }
+        self.delete_now(
+            key,
+            Some(meta::uid(&pod).to_string()),
+            "orphaned mirror pod ",
+        );
+        true
     }
 
     /// Why the eviction manager would not admit `pod` on `node` now.
@@ -945,23 +1096,40 @@ impl Controller for KubeletController {
             r if r == res::NODES => {
                 // Gone from the snapshot: deleted, and its pods lose their node.
                 let inputs = snap.get(res::NODES, "", name).map(|_| node_inputs(obj));
-                let changed = {
-                    let mut st = self.0.lock();
-                    match inputs {
-                        None => {
-                            st.node_inputs.remove(name);
-                            true
-                        }
-                        Some(i) => {
-                            st.node_inputs.insert(name.to_string(), i.clone()).as_ref() != Some(&i)
-                        }
+                let mut st = self.0.lock();
+                let changed = match &inputs {
+                    None => {
+                        st.node_inputs.remove(name);
+                        true
+                    }
+                    Some(i) => {
+                        st.node_inputs.insert(name.to_string(), i.clone()).as_ref() != Some(i)
                     }
                 };
-                if changed {
-                    self.0.pods_on(name)
-                } else {
-                    Vec::new()
+                if !changed {
+                    return Vec::new();
                 }
+                // The node's manifests, read again (they name its address).
+                st.static_pods
+                    .retain(|_, sp| sp.pod["spec"]["nodeName"].as_str() != Some(name));
+                let mut keys: Vec<ObjectKey> = Vec::new();
+                if inputs.is_some() {
+                    for sp in static_pods::of_node(obj) {
+                        let key = ObjectKey {
+                            namespace: sp.namespace.clone(),
+                            name: sp.name.clone(),
+                        };
+                        keys.push(key.clone());
+                        st.static_pods.insert(key, Arc::new(sp));
+                    }
+                }
+                drop(st);
+                for key in self.0.pods_on(name) {
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+                keys
             }
             // A kubelet stopped or restarted by its Lease switch: its pods
             // resync (renewals, which change nothing, do not).
@@ -1115,7 +1283,7 @@ mod tests {
 
     /// A seeded cluster with every controller and the kubelets, on a
     /// virtual clock.
-    fn cluster() -> (Arc<Registry>, Arc<VirtualClock>, Runtime, Arc<Kubelets>) {
+    pub(super) fn cluster() -> (Arc<Registry>, Arc<VirtualClock>, Runtime, Arc<Kubelets>) {
         let clock = Arc::new(VirtualClock::new("2025-05-01T10:00:00Z".parse().unwrap()));
         let store = Arc::new(crate::store::Store::new());
         let registry = Arc::new(Registry::new(store, clock.clone(), 1));
@@ -1145,7 +1313,7 @@ mod tests {
     }
 
     /// Runs timers until `secs` of virtual time have passed.
-    fn run_for(rt: &mut Runtime, clock: &VirtualClock, secs: i64) {
+    pub(super) fn run_for(rt: &mut Runtime, clock: &VirtualClock, secs: i64) {
         let end = clock.now() + jiff::SignedDuration::from_secs(secs);
         rt.run_until_idle();
         while rt.next_timer().is_some_and(|t| t <= end) {
@@ -1365,13 +1533,21 @@ mod tests {
     #[test]
     fn the_system_pods_become_ready_on_the_virtual_clock() {
         let (registry, clock, mut rt, _) = cluster();
-        rt.run_until_idle();
-        // Created, not yet pulled and started.
-        assert!(!bootstrap::system_pods_ready(&registry));
         let start = clock.now();
         bootstrap::settle(&mut rt, &clock, &registry);
         assert!(bootstrap::system_pods_ready(&registry));
         assert!(clock.now().duration_since(start) < jiff::SignedDuration::from_secs(30));
+        // Their images came with the node image: nothing is pulled.
+        let (events, _) = registry.store.list(res::EVENTS, Some("kube-system"));
+        let pulled: Vec<&str> = events
+            .iter()
+            .filter(|e| e["reason"] == "Pulled" || e["reason"] == "Pulling")
+            .filter_map(|e| e["message"].as_str())
+            .collect();
+        assert!(!pulled.is_empty());
+        for m in pulled {
+            assert!(m.ends_with("\" already present on machine"), "{m}");
+        }
     }
 
     #[test]
@@ -1511,3 +1687,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod mirror_tests;

@@ -8,6 +8,7 @@ mod admission;
 mod architecture;
 mod autoscaling;
 mod client_cert;
+mod control_plane;
 mod faults;
 mod harness;
 mod images;

@@ -43,6 +43,7 @@ mod memory;
 mod probe;
 pub mod service_env;
 mod spec;
+pub mod static_pods;
 mod status;
 #[cfg(test)]
 mod tests;

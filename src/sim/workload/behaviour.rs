@@ -1485,7 +1485,59 @@ fn ingress_nginx() -> Timeline {
 
 fn generic(r: &ImageRef) -> Timeline {
     let mut t = daemon(20 * MI);
+    let health = |paths: &[&str]| Http {
+        routes: paths.iter().map(|p| Route::new(p, 200, "ok")).collect(),
+        default_status: 404,
+    };
+    // The control plane kubeadm runs as static pods, serving the health
+    // endpoints its probes ask (with what a fresh kind cluster's use,
+    // roughly, for `kubectl top`).
+    let mut control_plane = |ports: Vec<Port>, memory: u64, cpu_millis: u64| {
+        t.ports = ports;
+        t.memory = vec![(SignedDuration::ZERO, memory)];
+        t.cpu_millis = cpu_millis;
+    };
     match r.repository().as_str() {
+        "registry.k8s.io/etcd" => control_plane(
+            vec![
+                Port::tcp(2379, SignedDuration::ZERO),
+                Port::tcp(2380, SignedDuration::ZERO),
+                Port::http(
+                    2381,
+                    SignedDuration::ZERO,
+                    health(&["/livez", "/readyz", "/health"]),
+                ),
+            ],
+            38 * MI,
+            17,
+        ),
+        "registry.k8s.io/kube-apiserver" => control_plane(
+            vec![Port::http(
+                6443,
+                SignedDuration::ZERO,
+                health(&["/livez", "/readyz", "/healthz"]),
+            )],
+            232 * MI,
+            41,
+        ),
+        "registry.k8s.io/kube-controller-manager" => control_plane(
+            vec![Port::http(
+                10257,
+                SignedDuration::ZERO,
+                health(&["/healthz"]),
+            )],
+            47 * MI,
+            13,
+        ),
+        "registry.k8s.io/kube-scheduler" => control_plane(
+            vec![Port::http(
+                10259,
+                SignedDuration::ZERO,
+                health(&["/livez", "/readyz", "/healthz"]),
+            )],
+            20 * MI,
+            2,
+        ),
         "registry.k8s.io/kube-proxy" => t.ports.push(Port::http(
             10256,
             SignedDuration::ZERO,

@@ -1,0 +1,133 @@
+//! The control plane kind runs as static pods, seen through the real
+//! kubectl: the mirror pods in `kube-system`, their kubeadm command lines,
+//! and a deleted mirror pod coming back while its container runs on.
+
+use super::harness::{Sim, rows};
+
+const COMPONENTS: [&str; 4] = [
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+];
+
+#[test]
+fn kube_system_lists_the_control_plane_running_on_the_node_s_address() {
+    let sim = Sim::start_virtual();
+    sim.advance("1s");
+    let out = sim
+        .kubectl(&["get", "pods", "-n", "kube-system", "-o", "wide"])
+        .ok();
+    let table = rows(&out);
+    for component in COMPONENTS {
+        let name = format!("{component}-kdrill-control-plane");
+        let row = table
+            .iter()
+            .find(|r| r[0] == name)
+            .unwrap_or_else(|| panic!("{name} listed:\n{out}"));
+        // NAME READY STATUS RESTARTS AGE IP NODE
+        assert_eq!(row[1..4], ["1/1", "Running", "0"], "{out}");
+        assert_eq!(row[5..7], ["172.18.0.2", "kdrill-control-plane"], "{out}");
+    }
+    // The images came with the node: `kubectl get node -o yaml` lists them.
+    let images = sim
+        .kubectl(&[
+            "get",
+            "node",
+            "kdrill-control-plane",
+            "-o",
+            "jsonpath={.status.images[*].names[*]}",
+        ])
+        .ok();
+    for image in [
+        "registry.k8s.io/etcd:3.5.21-0",
+        "registry.k8s.io/kube-apiserver:v1.33.1",
+        "registry.k8s.io/coredns/coredns:v1.12.0",
+    ] {
+        assert!(images.split(' ').any(|i| i == image), "{image} in {images}");
+    }
+}
+
+#[test]
+fn describe_shows_kubeadm_s_flags_and_the_node_as_controller() {
+    let sim = Sim::start_virtual();
+    sim.advance("1s");
+    let out = sim
+        .kubectl(&[
+            "describe",
+            "pod",
+            "-n",
+            "kube-system",
+            "kube-apiserver-kdrill-control-plane",
+        ])
+        .ok();
+    for line in [
+        "Priority:             2000001000",
+        "Priority Class Name:  system-node-critical",
+        "Controlled By:  Node/kdrill-control-plane",
+        "      --service-cluster-ip-range=10.96.0.0/16",
+        "      --etcd-servers=https://127.0.0.1:2379",
+        "    Liveness:     http-get https://172.18.0.2:6443/livez delay=10s timeout=15s period=10s #success=1 #failure=8",
+        "QoS Class:         Burstable",
+        "Tolerations:       :NoExecute op=Exists",
+        // The kubelet names the static pod in its events, not the mirror.
+        "Events:            <none>",
+    ] {
+        assert!(out.lines().any(|l| l == line), "{line:?} in:\n{out}");
+    }
+    let flags = sim
+        .kubectl(&[
+            "get",
+            "pod",
+            "-n",
+            "kube-system",
+            "etcd-kdrill-control-plane",
+            "-o",
+            "jsonpath={.spec.containers[0].command}",
+        ])
+        .ok();
+    assert!(flags.contains("\"--data-dir=/var/lib/etcd\""), "{flags}");
+    assert!(
+        flags.contains("\"--cert-file=/etc/kubernetes/pki/etcd/server.crt\""),
+        "{flags}"
+    );
+}
+
+#[test]
+fn a_deleted_mirror_pod_comes_back_with_its_container_still_running() {
+    let sim = Sim::start_virtual();
+    sim.advance("30s");
+    let get = |field: &str| {
+        sim.kubectl(&[
+            "get",
+            "pod",
+            "-n",
+            "kube-system",
+            "kube-scheduler-kdrill-control-plane",
+            "-o",
+            &format!("jsonpath={field}"),
+        ])
+        .ok()
+    };
+    let uid = get("{.metadata.uid}");
+    let container = get("{.status.containerStatuses[0].containerID}");
+    let out = sim
+        .kubectl(&[
+            "delete",
+            "pod",
+            "-n",
+            "kube-system",
+            "kube-scheduler-kdrill-control-plane",
+            "--wait=false",
+        ])
+        .ok();
+    assert_eq!(out, "pod \"kube-scheduler-kdrill-control-plane\" deleted\n");
+    sim.advance("1s");
+    assert_ne!(get("{.metadata.uid}"), uid, "a new mirror pod");
+    assert_eq!(get("{.status.containerStatuses[0].containerID}"), container);
+    assert_eq!(get("{.status.containerStatuses[0].restartCount}"), "0");
+    assert_eq!(
+        get("{.status.conditions[?(@.type==\"Ready\")].status}"),
+        "True"
+    );
+}
