@@ -2,7 +2,10 @@
 //! the API level (namespaces, the `kubernetes` and `kube-dns` Services, the
 //! `standard` StorageClass, the RBAC bootstrap policy (`bootstrap_rbac.yaml`),
 //! CoreDNS (`bootstrap_coredns.yaml`), kube-proxy
-//! (`bootstrap_kube_proxy.yaml`), and Ready nodes).
+//! (`bootstrap_kube_proxy.yaml`), kindnet (`bootstrap_kindnet.yaml`),
+//! local-path-provisioner (`bootstrap_local_path.yaml`), and Ready nodes
+//! with kind's preloaded images; the control plane's static pods are the
+//! kubelet's, `sim::kubelet::static_pods`).
 
 use crate::api::pointer::Pointer;
 use crate::api::resource;
@@ -165,17 +168,20 @@ fn preloaded_images() -> Value {
         .collect()
 }
 
-/// Whether the cluster's own pods (`kube-system`: CoreDNS, kube-proxy)
-/// are all Running and Ready, as a fresh kind cluster's are by the time
+/// Whether the cluster's own pods (`kube-system`: the control plane,
+/// CoreDNS, kube-proxy, kindnet; `local-path-storage`) are all Running and
+/// Ready, as a fresh kind cluster's are by the time
 /// `kind create cluster` returns.
 pub fn system_pods_ready(registry: &Registry) -> bool {
-    let (pods, _) = registry
-        .store
-        .list(crate::sim::snapshot::res::PODS, Some("kube-system"));
-    !pods.is_empty()
-        && pods
-            .iter()
-            .all(|p| podutil::phase(p) == "Running" && podutil::is_ready(p))
+    ["kube-system", "local-path-storage"].iter().all(|ns| {
+        let (pods, _) = registry
+            .store
+            .list(crate::sim::snapshot::res::PODS, Some(ns));
+        !pods.is_empty()
+            && pods
+                .iter()
+                .all(|p| podutil::phase(p) == "Running" && podutil::is_ready(p))
+    })
 }
 
 /// Runs the virtual clock until the cluster's own pods are Ready (at most
@@ -202,6 +208,15 @@ pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
     docs.extend(
         crate::api::yaml::from_multiple(include_str!("bootstrap_kube_proxy.yaml"))
             .map_err(|e| format!("bootstrap_kube_proxy.yaml: {e}"))?,
+    );
+    let kindnet = include_str!("bootstrap_kindnet.yaml").replace("CLUSTER", &shape.name);
+    docs.extend(
+        crate::api::yaml::from_multiple(&kindnet)
+            .map_err(|e| format!("bootstrap_kindnet.yaml: {e}"))?,
+    );
+    docs.extend(
+        crate::api::yaml::from_multiple(include_str!("bootstrap_local_path.yaml"))
+            .map_err(|e| format!("bootstrap_local_path.yaml: {e}"))?,
     );
     aggregate_roles(&mut docs);
     let now = format_time(registry.clock.now());

@@ -1514,20 +1514,29 @@ mod tests {
         assert!(!st.pods.contains_key(&ObjectKey::new("default", &name)));
         let used: usize = st.nodes.values().map(|n| n.used_ips.len()).sum();
         // The ReplicaSet's replacement holds the only IP in use besides
-        // CoreDNS's (kube-proxy runs on the host network: it holds none).
-        let system = |prefix: &str| {
+        // CoreDNS's and local-path-provisioner's (kube-proxy, kindnet and
+        // the control plane run on the host network: they hold none).
+        let system = |ns: &str, prefix: &str| {
             st.pods
                 .keys()
-                .filter(|k| k.namespace == "kube-system" && k.name.starts_with(prefix))
+                .filter(|k| k.namespace == ns && k.name.starts_with(prefix))
                 .count()
         };
-        assert_eq!(system("coredns-"), 2, "the two CoreDNS replicas run");
         assert_eq!(
-            system("kube-proxy-"),
-            st.nodes.len(),
-            "kube-proxy runs on each node"
+            system("kube-system", "coredns-"),
+            2,
+            "the two CoreDNS replicas run"
         );
-        assert_eq!(used, 1 + system("coredns-"));
+        for daemon in ["kube-proxy-", "kindnet-"] {
+            assert_eq!(
+                system("kube-system", daemon),
+                st.nodes.len(),
+                "{daemon} runs on each node"
+            );
+        }
+        let provisioner = system("local-path-storage", "local-path-provisioner-");
+        assert_eq!(provisioner, 1);
+        assert_eq!(used, 1 + system("kube-system", "coredns-") + provisioner);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The control plane kind runs as static pods, seen through the real
-//! kubectl: the mirror pods in `kube-system`, their kubeadm command lines,
-//! and a deleted mirror pod coming back while its container runs on.
+//! The pods kind runs for the cluster itself, seen through the real
+//! kubectl: the control plane's mirror pods in `kube-system` with their
+//! kubeadm command lines (and a deleted one coming back while its
+//! container runs on), kindnet and local-path-provisioner.
 
 use super::harness::{Sim, rows};
 
@@ -29,6 +30,26 @@ fn kube_system_lists_the_control_plane_running_on_the_node_s_address() {
         assert_eq!(row[1..4], ["1/1", "Running", "0"], "{out}");
         assert_eq!(row[5..7], ["172.18.0.2", "kdrill-control-plane"], "{out}");
     }
+    // kind's CNI on every node, on its address.
+    let kindnet: Vec<&Vec<String>> = table
+        .iter()
+        .filter(|r| r[0].starts_with("kindnet-"))
+        .collect();
+    assert_eq!(kindnet.len(), 3, "{out}");
+    assert!(
+        kindnet
+            .iter()
+            .all(|r| r[1] == "1/1" && r[5].starts_with("172.18.0."))
+    );
+    // And its storage provisioner.
+    let out = sim
+        .kubectl(&["get", "deploy", "-n", "local-path-storage"])
+        .ok();
+    assert_eq!(
+        rows(&out)[1][..2],
+        ["local-path-provisioner", "1/1"],
+        "{out}"
+    );
     // The images came with the node: `kubectl get node -o yaml` lists them.
     let images = sim
         .kubectl(&[

@@ -118,7 +118,13 @@ fn fresh_cluster_looks_like_kind() {
         .collect();
     assert_eq!(
         ns,
-        ["default", "kube-node-lease", "kube-public", "kube-system"]
+        [
+            "default",
+            "kube-node-lease",
+            "kube-public",
+            "kube-system",
+            "local-path-storage"
+        ]
     );
 
     let svc = rows(&sim.kubectl(&["get", "svc", "-A"]).ok());
@@ -175,8 +181,8 @@ fn fresh_cluster_looks_like_kind() {
         sa.lines()
             .filter(|l| *l == "serviceaccount/default")
             .count(),
-        4,
-        "{sa}"
+        5,
+        "one per namespace: {sa}"
     );
     // kubeadm's kube-proxy DaemonSet runs on every node, on the host
     // network: each pod's IP is its node's.

@@ -100,9 +100,9 @@ fn top_nodes_reads_metrics() {
     assert_eq!(table.len(), 4, "{out}");
     assert_eq!(table[1][0], "kdrill-control-plane");
     // Its daemons' 100m, the control plane's static pods' 73m (etcd 17m,
-    // kube-apiserver 41m, kube-controller-manager 13m, kube-scheduler 2m)
-    // and kube-proxy's 1m, of 8 CPUs.
-    assert_eq!(table[1][1], "174m");
+    // kube-apiserver 41m, kube-controller-manager 13m, kube-scheduler 2m),
+    // kube-proxy's and kindnet's 1m each, of 8 CPUs.
+    assert_eq!(table[1][1], "175m");
     assert_eq!(table[1][2], "2%");
     let out = sim.kubectl(&["top", "pods"]);
     assert_eq!(out.code, 0);
