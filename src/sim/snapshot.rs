@@ -225,6 +225,54 @@ pub struct NodeUsage {
     /// The same with upstream's non-zero defaults (for scoring).
     pub non_zero: Resources,
     pub pods: usize,
+    /// The pods by namespace and labels (a node holds a few such groups:
+    /// one per workload), for the scheduler's counts of pods a selector
+    /// matches on a node.
+    pub groups: Vec<LabelGroup>,
+}
+
+/// Pods of one namespace with the same labels.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabelGroup {
+    pub namespace: Arc<str>,
+    pub labels: Value,
+    pub count: usize,
+}
+
+impl NodeUsage {
+    /// Takes a pod's labels into (`add`) or out of the node's groups.
+    fn regroup(&mut self, namespace: &str, pod: &Value, add: bool) {
+        let labels = meta::labels(pod).map_or(&Value::Null, |_| &pod["metadata"]["labels"]);
+        let at = self
+            .groups
+            .iter()
+            .position(|g| &*g.namespace == namespace && &g.labels == labels);
+        match at {
+            Some(i) if add => self.groups[i].count += 1,
+            Some(i) => {
+                self.groups[i].count -= 1;
+                if self.groups[i].count == 0 {
+                    self.groups.swap_remove(i);
+                }
+            }
+            None if add => self.groups.push(LabelGroup {
+                namespace: namespace.into(),
+                labels: labels.clone(),
+                count: 1,
+            }),
+            None => {}
+        }
+    }
+
+    /// How many of the node's pods in `namespace` have labels `pred`
+    /// accepts.
+    pub fn count_in(&self, namespace: &str, pred: impl Fn(&Value) -> bool) -> usize {
+        self.groups
+            .iter()
+            .filter(|g| &*g.namespace == namespace && pred(&g.labels))
+            .map(|g| g.count)
+            .sum()
+    }
 }
 
 /// A node as `Snapshot::nodes_with_state` hands it out: its name, the
@@ -683,6 +731,13 @@ impl Snapshot {
     fn recount_owned(&mut self, key: &Name, old: &Value, new: &Value) {
         self.count_owned(&key.0, old, false);
         self.count_owned(&key.0, new, true);
+        if uses_room(new)
+            && meta::labels(old) != meta::labels(new)
+            && let Some(e) = self.node_index.get_mut(node_of(new))
+        {
+            e.usage.regroup(&key.0, old, false);
+            e.usage.regroup(&key.0, new, true);
+        }
     }
 
     /// Takes an active pod of `namespace` into (`add`) or out of its
@@ -788,6 +843,7 @@ impl Snapshot {
             let e = self.node_index.entry(node.to_string()).or_default();
             let u = &mut e.usage;
             let (req, non_zero) = pod_requests(obj);
+            u.regroup(&key.0, obj, add);
             if add {
                 u.requested.add(&req);
                 u.non_zero.add(&non_zero);

@@ -27,6 +27,7 @@ mod pods;
 mod probes;
 mod rbac;
 mod scenario;
+mod scheduling;
 mod server_misc;
 mod services;
 mod sets;

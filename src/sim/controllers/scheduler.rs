@@ -34,6 +34,11 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 const COMPONENT: &str = "default-scheduler";
+/// ReplicationControllers, whose selectors the spreading score reads.
+const RCS: ResKey = ResKey {
+    group: "",
+    resource: "replicationcontrollers",
+};
 const DEFAULT_MILLI_CPU: i64 = 100;
 const DEFAULT_MEMORY: i64 = 200 * 1024 * 1024;
 
@@ -302,22 +307,29 @@ impl<'a> PodTerms<'a> {
         let Some(terms) = self.required else {
             return true;
         };
-        terms.iter().any(|term| {
-            let exprs = term.get("matchExpressions").and_then(Value::as_array);
-            let fields = term.get("matchFields").and_then(Value::as_array);
-            if exprs.is_none_or(Vec::is_empty) && fields.is_none_or(Vec::is_empty) {
-                return false;
-            }
-            exprs
-                .into_iter()
-                .flatten()
-                .all(|r| requirement_matches(r, label(str_at(r, "key"))))
-                && fields.into_iter().flatten().all(|r| {
-                    let v = (str_at(r, "key") == "metadata.name").then(|| meta::name(node));
-                    requirement_matches(r, v)
-                })
-        })
+        terms.iter().any(|term| node_term_matches(term, node))
     }
+}
+
+/// One `NodeSelectorTerm` against a node: every `matchExpressions`
+/// requirement on its labels and `matchFields` on its name; a term with
+/// neither matches nothing.
+fn node_term_matches(term: &Value, node: &Value) -> bool {
+    let labels = meta::labels(node);
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    let exprs = term.get("matchExpressions").and_then(Value::as_array);
+    let fields = term.get("matchFields").and_then(Value::as_array);
+    if exprs.is_none_or(Vec::is_empty) && fields.is_none_or(Vec::is_empty) {
+        return false;
+    }
+    exprs
+        .into_iter()
+        .flatten()
+        .all(|r| requirement_matches(r, label(str_at(r, "key"))))
+        && fields.into_iter().flatten().all(|r| {
+            let v = (str_at(r, "key") == "metadata.name").then(|| meta::name(node));
+            requirement_matches(r, v)
+        })
 }
 
 /// The status of the nodes NodeAffinity's PreFilter left out, as
@@ -566,21 +578,6 @@ impl<'a> Pick<'a> {
     }
 }
 
-/// Least-allocated score (0..=100) over cpu and memory.
-fn score(alloc: &Resources, used_non_zero: &Resources, pod_non_zero: &Resources) -> i64 {
-    let mut total = 0;
-    for r in [CPU, MEMORY] {
-        let cap = alloc.known[r];
-        let req = used_non_zero.known[r] + pod_non_zero.known[r];
-        total += if cap <= 0 || req > cap {
-            0
-        } else {
-            (cap - req) * 100 / cap
-        };
-    }
-    total / 2
-}
-
 fn pod_event(pod: &Value, type_: EventType, reason: &str, message: String) -> EventSpec {
     EventSpec {
         involved: ObjectRef::to(pod),
@@ -700,9 +697,12 @@ impl Controller for Scheduler {
         let interpod_state =
             (own_terms || !placed.is_empty()).then(|| interpod::PreFilter::of(snap, pod, &placed));
         let terms = PodTerms::of(pod);
+        // PodTopologySpread's PreFilter, once for all nodes.
+        let spread_state = spread::Filter::of(snap, pod, &terms);
         let only = pre_filter_node_names(pod);
         let mut pick = Pick::new(tie_break_prefix(self.seed, meta::uid(pod)));
         let mut rejections = Vec::new();
+        let mut candidates = Vec::new();
         // The nodes are walked once, in name order, without collecting
         // them: at 91 nodes the list built per pod was 15% of the
         // scheduler's instructions.
@@ -742,8 +742,17 @@ impl Controller for Scheduler {
             // Without terms of its own and no placed pod with
             // anti-affinity, the InterPodAffinity filter has nothing to check.
             let affinity = || interpod_state.as_ref()?.filter(node);
+            let spread = || spread_state.as_ref()?.filter(node);
             match filter(&terms, &req, node, facts, &u.requested, u.pods) {
                 Some(r) => rejections.push(r),
+                None if spread().is_some() => {
+                    if let Some((reason, unresolvable)) = spread() {
+                        rejections.push(Rejection {
+                            reasons: vec![reason.to_string()],
+                            unresolvable,
+                        });
+                    }
+                }
                 None if affinity().is_some() => {
                     if let Some((reason, unresolvable)) = affinity() {
                         rejections.push(Rejection {
@@ -756,10 +765,30 @@ impl Controller for Scheduler {
                     reasons: volume_reasons(),
                     unresolvable: true,
                 }),
-                None => {
-                    pick.offer(score(alloc, &u.non_zero, &req_non_zero), node_name, node);
-                }
+                None => candidates.push(scoring::Candidate {
+                    name: node_name,
+                    node,
+                    alloc: alloc.clone(),
+                    tainted: facts.tainted,
+                    usage: u,
+                }),
             }
+        }
+        // Scored only when there is a choice (`prioritizeNodes` is skipped
+        // for a single feasible node).
+        let totals = if candidates.len() > 1 {
+            let incoming = scoring::Incoming {
+                pod,
+                terms: &terms,
+                req: &req,
+                req_non_zero: &req_non_zero,
+            };
+            scoring::totals(snap, &incoming, &candidates)
+        } else {
+            vec![0; candidates.len()]
+        };
+        for (c, total) in candidates.iter().zip(totals) {
+            pick.offer(total, c.name, c.node);
         }
         if let Some((node, n)) = pick.best() {
             if let Ok(c) = &claims {
@@ -855,7 +884,11 @@ impl Controller for Scheduler {
 }
 
 pub mod interpod;
+mod scoring;
+mod spread;
 pub mod volumes;
 
+#[cfg(test)]
+mod scoring_tests;
 #[cfg(test)]
 mod tests;

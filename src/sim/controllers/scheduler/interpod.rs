@@ -29,13 +29,13 @@ pub const ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";
 /// `ErrReasonExistingAntiAffinityRulesNotMatch`.
 pub const EXISTING_ANTI_AFFINITY: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
 
-/// One required term, resolved against its owner's namespace.
-struct Term<'a> {
+/// One term, resolved against its owner's namespace.
+pub(super) struct Term<'a> {
     selector: Option<LabelSelector>,
     namespaces: Vec<&'a str>,
     /// `namespaceSelector`, when set.
     ns_selector: Option<LabelSelector>,
-    topology_key: &'a str,
+    pub(super) topology_key: &'a str,
 }
 
 fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
@@ -46,7 +46,29 @@ fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
     .and_then(Value::as_array)
     .into_iter()
     .flatten()
-    .map(|t| {
+    .map(|t| term(t, owner_ns))
+    .collect()
+}
+
+/// The pod's preferred terms of `kind` (`podAffinity`,
+/// `podAntiAffinity`) with their weights.
+pub(super) fn preferred_terms<'a>(pod: &'a Value, kind: &str) -> Vec<(i64, Term<'a>)> {
+    let owner_ns = meta::namespace(pod);
+    pod.at(&format!(
+        "/spec/affinity/{kind}/preferredDuringSchedulingIgnoredDuringExecution"
+    ))
+    .and_then(Value::as_array)
+    .into_iter()
+    .flatten()
+    .filter_map(|w| {
+        let weight = w.get("weight").and_then(Value::as_i64)?;
+        Some((weight, term(w.get("podAffinityTerm")?, owner_ns)))
+    })
+    .collect()
+}
+
+fn term<'a>(t: &'a Value, owner_ns: &'a str) -> Term<'a> {
+    {
         let mut namespaces: Vec<&str> = t
             .get("namespaces")
             .and_then(Value::as_array)
@@ -71,13 +93,21 @@ fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
             ns_selector,
             topology_key: t.get("topologyKey").and_then(Value::as_str).unwrap_or(""),
         }
-    })
-    .collect()
+    }
 }
 
 impl Term<'_> {
     fn matches(&self, snap: &Snapshot, pod: &Value) -> bool {
-        let ns = meta::namespace(pod);
+        self.matches_labels(snap, meta::namespace(pod), meta::labels(pod))
+    }
+
+    /// Whether a pod of `ns` with `labels` matches the term.
+    pub(super) fn matches_labels(
+        &self,
+        snap: &Snapshot,
+        ns: &str,
+        labels: Option<&serde_json::Map<String, Value>>,
+    ) -> bool {
         let in_ns = self.namespaces.contains(&ns)
             || self.ns_selector.as_ref().is_some_and(|sel| {
                 sel.is_empty()
@@ -85,15 +115,12 @@ impl Term<'_> {
                         .get(NAMESPACES, "", ns)
                         .is_some_and(|n| sel.matches(meta::labels(n)))
             });
-        in_ns
-            && self
-                .selector
-                .as_ref()
-                .is_some_and(|s| s.matches(meta::labels(pod)))
+        in_ns && self.selector.as_ref().is_some_and(|s| s.matches(labels))
     }
 }
 
-fn label<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
+/// The value of a node's label `key`.
+pub(super) fn label<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
     meta::labels(node)
         .and_then(|l| l.get(key))
         .and_then(Value::as_str)

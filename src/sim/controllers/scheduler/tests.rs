@@ -388,3 +388,58 @@ fn node_affinity_pre_filter_narrows_to_named_nodes() {
     );
     assert_eq!(pre_filter_node_names(&json!({"spec": {}})), None);
 }
+
+/// A pod labelled `app: web` with a `DoNotSchedule` constraint over nodes.
+fn spread_pod(name: &str, max_skew: i64, key: &str) -> Value {
+    let mut p = pod(
+        name,
+        json!({"topologySpreadConstraints": [{"maxSkew": max_skew, "topologyKey": key,
+            "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"app": "web"}}}]}),
+    );
+    p["metadata"]["labels"] = json!({"app": "web"});
+    p
+}
+
+fn web_on(name: &str, node: &str) -> (ResKey, Value) {
+    let mut p = pod(name, json!({}));
+    p["metadata"]["labels"] = json!({"app": "web"});
+    p["spec"]["nodeName"] = json!(node);
+    p["status"]["phase"] = json!("Running");
+    (res::PODS, p)
+}
+
+#[test]
+fn do_not_schedule_spread_constraints_filter_the_crowded_domain() {
+    let host = "kubernetes.io/hostname";
+    // One web pod on kdrill-worker: the next must go to kdrill-worker2
+    // (the control plane's taint keeps it out, as a domain it counts:
+    // its node selection admits it).
+    let out = run(
+        vec![web_on("w0", "kdrill-worker")],
+        spread_pod("p", 1, host),
+    );
+    assert!(
+        matches!(&out.actions[..], [Action::Bind { node, .. }] if node == "kdrill-worker2"),
+        "{:?}",
+        out.actions
+    );
+    // Two there, the other worker cordoned: nowhere within the skew.
+    let mut cordoned = node("kdrill-worker2", false);
+    cordoned["spec"]["unschedulable"] = json!(true);
+    let extra = vec![
+        (res::NODES, cordoned),
+        web_on("w0", "kdrill-worker"),
+        web_on("w1", "kdrill-worker"),
+    ];
+    let out = run(extra, spread_pod("q", 1, host));
+    assert_eq!(
+        failure_message(&out),
+        "0/3 nodes are available: 1 node(s) didn't match pod topology spread constraints, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling."
+    );
+    // A key no node carries.
+    let out = run(vec![], spread_pod("r", 1, "topology.kubernetes.io/zone"));
+    assert_eq!(
+        failure_message(&out),
+        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match pod topology spread constraints (missing required label). preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
+    );
+}

@@ -1,0 +1,441 @@
+//! The Score plugins of the scheduler's default profile
+//! (`pkg/scheduler/framework/plugins`, v1.33), each scoring the feasible
+//! nodes 0 to 100 after its own normalization, summed with the profile's
+//! weights (`apis/config/v1/default_plugins.go`):
+//!
+//! | plugin | weight | what it prefers |
+//! |---|---|---|
+//! | TaintToleration | 3 | fewer untolerated `PreferNoSchedule` taints |
+//! | NodeAffinity | 2 | the pod's preferred node affinity terms |
+//! | PodTopologySpread | 2 | fewer matching pods where its constraints (or the system defaults) look |
+//! | InterPodAffinity | 2 | the pod's preferred pod (anti-)affinity terms |
+//! | NodeResourcesFit | 1 | the least allocated node (requests, with defaults for none) |
+//! | NodeResourcesBalancedAllocation | 1 | cpu and memory used alike |
+//!
+//! Left out: ImageLocality (a node's `status.images` lists only what its
+//! node image came with, the same on every node), the symmetric
+//! InterPodAffinity terms of pods already placed, and the node inclusion
+//! policies of spread constraints (their defaults apply).
+
+use super::interpod::{self, Term, label};
+use super::spread;
+use super::{CPU, MEMORY, PodTerms, Resources, node_term_matches, str_at, tolerates};
+use crate::api::meta;
+use crate::api::pointer::Pointer;
+use crate::api::selector::{LabelSelector, Op, Requirement};
+use crate::sim::controllers::endpointutil;
+use crate::sim::snapshot::{NodeUsage, Snapshot, controller_ref, res};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+const MAX: i64 = 100;
+const HOSTNAME: &str = "kubernetes.io/hostname";
+const ZONE: &str = "topology.kubernetes.io/zone";
+
+/// A node that passed the filters.
+pub(super) struct Candidate<'a> {
+    pub name: &'a str,
+    pub node: &'a Value,
+    pub alloc: Resources,
+    pub tainted: bool,
+    pub usage: &'a NodeUsage,
+}
+
+/// What the pod asks of the scores.
+pub(super) struct Incoming<'a> {
+    pub pod: &'a Value,
+    pub terms: &'a PodTerms<'a>,
+    pub req: &'a Resources,
+    pub req_non_zero: &'a Resources,
+}
+
+/// The weighted sum of every plugin's normalized score, per candidate.
+pub(super) fn totals(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Vec<i64> {
+    let mut total: Vec<i64> = cands
+        .iter()
+        .map(|c| least_allocated(&c.alloc, &c.usage.non_zero, p.req_non_zero))
+        .collect();
+    let mut add = |weight: i64, scores: Option<Vec<i64>>| {
+        if let Some(scores) = scores {
+            for (t, s) in total.iter_mut().zip(scores) {
+                *t += weight * s;
+            }
+        }
+    };
+    add(1, balanced_allocation(p, cands));
+    add(3, taint_toleration(p, cands));
+    add(2, node_affinity(p.pod, cands));
+    add(2, topology_spread(snap, p, cands));
+    add(2, inter_pod_affinity(snap, p.pod, cands));
+    total
+}
+
+/// NodeResourcesFit, `LeastAllocated` over cpu and memory (weights 1 and
+/// 1), counting what a pod without requests would use.
+pub(super) fn least_allocated(alloc: &Resources, used: &Resources, pod: &Resources) -> i64 {
+    let mut total = 0;
+    for r in [CPU, MEMORY] {
+        let cap = alloc.known[r];
+        let req = used.known[r] + pod.known[r];
+        total += if cap <= 0 || req > cap {
+            0
+        } else {
+            (cap - req) * MAX / cap
+        };
+    }
+    total / 2
+}
+
+/// NodeResourcesBalancedAllocation: one less the standard deviation of the
+/// cpu and memory fractions requested (actual requests); skipped for a
+/// pod that requests neither.
+fn balanced_allocation(p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
+    if p.req.known[CPU] == 0 && p.req.known[MEMORY] == 0 {
+        return None;
+    }
+    Some(
+        cands
+            .iter()
+            .map(|c| {
+                let fractions: Vec<f64> = [CPU, MEMORY]
+                    .iter()
+                    .filter(|&&r| c.alloc.known[r] > 0)
+                    .map(|&r| {
+                        let used = c.usage.requested.known[r] + p.req.known[r];
+                        (used as f64 / c.alloc.known[r] as f64).min(1.0)
+                    })
+                    .collect();
+                let std = match fractions.as_slice() {
+                    [a, b] => ((a - b) / 2.0).abs(),
+                    _ => 0.0,
+                };
+                ((1.0 - std) * MAX as f64) as i64
+            })
+            .collect(),
+    )
+}
+
+/// `DefaultNormalizeScore`: scaled to the highest (reversed: the lowest
+/// best); all the highest when every score is 0 and reversed.
+fn default_normalize(scores: &mut [i64], reverse: bool) {
+    let max = scores.iter().copied().max().unwrap_or(0);
+    if max == 0 {
+        if reverse {
+            scores.iter_mut().for_each(|s| *s = MAX);
+        }
+        return;
+    }
+    for s in scores.iter_mut() {
+        *s = MAX * *s / max;
+        if reverse {
+            *s = MAX - *s;
+        }
+    }
+}
+
+/// TaintToleration: the node's `PreferNoSchedule` taints the pod's
+/// tolerations (those for that effect or any) leave, fewer better.
+fn taint_toleration(p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
+    if !cands.iter().any(|c| c.tainted) {
+        // No taints: every node scores the maximum alike.
+        return None;
+    }
+    let tolerations: Vec<Value> = p
+        .terms
+        .tolerations
+        .iter()
+        .filter(|t| matches!(str_at(t, "effect"), "" | "PreferNoSchedule"))
+        .cloned()
+        .collect();
+    let mut scores: Vec<i64> = cands
+        .iter()
+        .map(|c| {
+            c.node
+                .get_in(&["spec", "taints"])
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|t| str_at(t, "effect") == "PreferNoSchedule")
+                .filter(|t| !tolerates(&tolerations, t))
+                .count() as i64
+        })
+        .collect();
+    default_normalize(&mut scores, true);
+    Some(scores)
+}
+
+/// NodeAffinity: the weights of the preferred terms the node matches.
+fn node_affinity(pod: &Value, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
+    let terms = pod
+        .get_in(&[
+            "spec",
+            "affinity",
+            "nodeAffinity",
+            "preferredDuringSchedulingIgnoredDuringExecution",
+        ])
+        .and_then(Value::as_array)
+        .filter(|t| !t.is_empty())?;
+    let mut scores: Vec<i64> = cands
+        .iter()
+        .map(|c| {
+            terms
+                .iter()
+                .filter(|t| {
+                    t.get("preference")
+                        .is_some_and(|pref| node_term_matches(pref, c.node))
+                })
+                .filter_map(|t| t.get("weight").and_then(Value::as_i64))
+                .sum()
+        })
+        .collect();
+    default_normalize(&mut scores, false);
+    Some(scores)
+}
+
+/// One spread constraint as scoring reads it.
+struct Spread {
+    topology_key: String,
+    max_skew: i64,
+    selector: LabelSelector,
+}
+
+/// The pod's `ScheduleAnyway` constraints; without constraints of either
+/// kind, the system defaults (hostname, skew 3; zone, skew 5) over the
+/// selector of the Services and the controller that own it
+/// (`DefaultSelector`). Whether they are the system's.
+fn spread_constraints(snap: &Snapshot, pod: &Value) -> (Vec<Spread>, bool) {
+    let explicit = pod
+        .get_in(&["spec", "topologySpreadConstraints"])
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty());
+    if explicit.is_some() {
+        let soft = spread::constraints(pod, "ScheduleAnyway")
+            .into_iter()
+            .map(|c| Spread {
+                topology_key: c.topology_key,
+                max_skew: c.max_skew,
+                selector: c.selector,
+            })
+            .collect();
+        return (soft, false);
+    }
+    let Some(selector) = default_selector(snap, pod) else {
+        return (Vec::new(), true);
+    };
+    let system = [(HOSTNAME, 3), (ZONE, 5)]
+        .into_iter()
+        .map(|(key, skew)| Spread {
+            topology_key: key.to_string(),
+            max_skew: skew,
+            selector: selector.clone(),
+        })
+        .collect();
+    (system, true)
+}
+
+/// `helper.DefaultSelector`: the selectors of the Services selecting the
+/// pod, merged, and its ReplicaSet's, StatefulSet's or
+/// ReplicationController's; None when that is empty.
+fn default_selector(snap: &Snapshot, pod: &Value) -> Option<LabelSelector> {
+    let ns = meta::namespace(pod);
+    let mut set: BTreeMap<String, String> = BTreeMap::new();
+    for key in snap.selecting_services(ns) {
+        if let Some(svc) = snap.get(res::SERVICES, ns, &key.name)
+            && let Some(sel) = endpointutil::selector(svc)
+            && endpointutil::selects(sel, pod)
+        {
+            for (k, v) in sel {
+                set.insert(k.clone(), v.as_str().unwrap_or("").to_string());
+            }
+        }
+    }
+    let mut owner_reqs = Vec::new();
+    if let Some(owner) = controller_ref(pod) {
+        let name = str_at(owner, "name");
+        match (str_at(owner, "apiVersion"), str_at(owner, "kind")) {
+            ("apps/v1", "ReplicaSet") | ("apps/v1", "StatefulSet") => {
+                let r = if str_at(owner, "kind") == "ReplicaSet" {
+                    res::REPLICASETS
+                } else {
+                    res::STATEFULSETS
+                };
+                if let Some(sel) = snap
+                    .get(r, ns, name)
+                    .and_then(|o| o.get_in(&["spec", "selector"]))
+                    .and_then(|s| LabelSelector::from_json(s).ok())
+                {
+                    owner_reqs = sel.requirements;
+                }
+            }
+            ("v1", "ReplicationController") => {
+                if let Some(sel) = snap
+                    .get(super::RCS, ns, name)
+                    .and_then(|o| o.get_in(&["spec", "selector"]))
+                    .and_then(Value::as_object)
+                {
+                    for (k, v) in sel {
+                        set.insert(k.clone(), v.as_str().unwrap_or("").to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut requirements: Vec<Requirement> = set
+        .into_iter()
+        .map(|(key, value)| Requirement {
+            key,
+            op: Op::Equals,
+            values: vec![value],
+        })
+        .collect();
+    requirements.extend(owner_reqs);
+    (!requirements.is_empty()).then_some(LabelSelector { requirements })
+}
+
+/// PodTopologySpread: per constraint, the matching pods of the pod's
+/// namespace in the node's domain, weighted by the log of the number of
+/// domains, plus `maxSkew - 1`; fewer better (`(max + min - s) / max`).
+/// Nodes without every key of explicit constraints score 0.
+fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
+    let (constraints, system) = spread_constraints(snap, p.pod);
+    if constraints.is_empty() {
+        return None;
+    }
+    let ns = meta::namespace(p.pod);
+    let ignored: Vec<bool> = cands
+        .iter()
+        .map(|c| {
+            !system
+                && constraints
+                    .iter()
+                    .any(|s| label(c.node, &s.topology_key).is_none())
+        })
+        .collect();
+    let counted = |s: &Spread, usage: &NodeUsage| {
+        usage.count_in(ns, |l| s.selector.matches(l.as_object())) as f64
+    };
+    // Per constraint: the domains' weight and, for keys other than the
+    // hostname, the matching pods per domain over every node the pod's
+    // node selection admits.
+    let mut weights = Vec::new();
+    let mut per_domain: Vec<BTreeMap<&str, f64>> = Vec::new();
+    for s in &constraints {
+        let mut domains: BTreeMap<&str, f64> = BTreeMap::new();
+        for (c, _) in cands.iter().zip(&ignored).filter(|(_, ig)| !**ig) {
+            if let Some(v) = label(c.node, &s.topology_key) {
+                domains.entry(v).or_insert(0.0);
+            }
+        }
+        let size = if s.topology_key == HOSTNAME {
+            ignored.iter().filter(|ig| !**ig).count()
+        } else {
+            domains.len()
+        };
+        weights.push(((size + 2) as f64).ln());
+        if s.topology_key != HOSTNAME && !domains.is_empty() {
+            for (_, node, _, usage) in snap.nodes_with_state() {
+                if let (Some(v), Some(u)) = (label(node, &s.topology_key), usage)
+                    && p.terms.matches_node(node)
+                    && let Some(n) = domains.get_mut(v)
+                {
+                    *n += counted(s, u);
+                }
+            }
+        }
+        per_domain.push(domains);
+    }
+    let raw: Vec<Option<i64>> = cands
+        .iter()
+        .zip(&ignored)
+        .map(|(c, ig)| {
+            if *ig {
+                return None;
+            }
+            let mut score = 0.0;
+            for (i, s) in constraints.iter().enumerate() {
+                let Some(v) = label(c.node, &s.topology_key) else {
+                    continue;
+                };
+                let cnt = if s.topology_key == HOSTNAME {
+                    counted(s, c.usage)
+                } else {
+                    per_domain[i].get(v).copied().unwrap_or(0.0)
+                };
+                score += cnt * weights[i] + (s.max_skew - 1) as f64;
+            }
+            Some(score.round() as i64)
+        })
+        .collect();
+    let valid = raw.iter().flatten();
+    let min = valid.clone().copied().min().unwrap_or(0);
+    let max = valid.copied().max().unwrap_or(0);
+    Some(
+        raw.iter()
+            .map(|s| match s {
+                None => 0,
+                Some(_) if max == 0 => MAX,
+                Some(s) => MAX * (max + min - s) / max,
+            })
+            .collect(),
+    )
+}
+
+/// InterPodAffinity: for each of the pod's preferred terms, its weight
+/// (negative for anti-affinity) for every matching placed pod in the
+/// node's domain; scaled between the lowest and the highest.
+fn inter_pod_affinity(snap: &Snapshot, pod: &Value, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
+    let terms: Vec<(i64, Term<'_>)> = interpod::preferred_terms(pod, "podAffinity")
+        .into_iter()
+        .chain(
+            interpod::preferred_terms(pod, "podAntiAffinity")
+                .into_iter()
+                .map(|(w, t)| (-w, t)),
+        )
+        .collect();
+    if terms.is_empty() {
+        return None;
+    }
+    // Per term: the weighted matches in each domain of its key.
+    let mut tallies: Vec<BTreeMap<&str, i64>> = vec![BTreeMap::new(); terms.len()];
+    for (_, node, _, usage) in snap.nodes_with_state() {
+        let Some(usage) = usage else { continue };
+        for ((weight, term), tally) in terms.iter().zip(&mut tallies) {
+            let Some(v) = label(node, term.topology_key) else {
+                continue;
+            };
+            let n: usize = usage
+                .groups
+                .iter()
+                .filter(|g| term.matches_labels(snap, &g.namespace, g.labels.as_object()))
+                .map(|g| g.count)
+                .sum();
+            if n > 0 {
+                *tally.entry(v).or_insert(0) += weight * n as i64;
+            }
+        }
+    }
+    let raw: Vec<i64> = cands
+        .iter()
+        .map(|c| {
+            terms
+                .iter()
+                .zip(&tallies)
+                .filter_map(|((_, t), tally)| tally.get(label(c.node, t.topology_key)?))
+                .sum()
+        })
+        .collect();
+    let min = raw.iter().copied().min().unwrap_or(0);
+    let max = raw.iter().copied().max().unwrap_or(0);
+    Some(
+        raw.iter()
+            .map(|s| {
+                if max > min {
+                    MAX * (s - min) / (max - min)
+                } else {
+                    0
+                }
+            })
+            .collect(),
+    )
+}
