@@ -768,7 +768,10 @@ impl Controller for Scheduler {
                 None => candidates.push(scoring::Candidate {
                     name: node_name,
                     node,
-                    alloc: alloc.clone(),
+                    alloc: match held_facts {
+                        Some(f) => std::borrow::Cow::Borrowed(&f.alloc),
+                        None => std::borrow::Cow::Owned(alloc.clone()),
+                    },
                     tainted: facts.tainted,
                     usage: u,
                 }),

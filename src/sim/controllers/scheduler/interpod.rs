@@ -54,9 +54,12 @@ fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
 /// `podAntiAffinity`) with their weights.
 pub(super) fn preferred_terms<'a>(pod: &'a Value, kind: &str) -> Vec<(i64, Term<'a>)> {
     let owner_ns = meta::namespace(pod);
-    pod.at(&format!(
-        "/spec/affinity/{kind}/preferredDuringSchedulingIgnoredDuringExecution"
-    ))
+    pod.get_in(&[
+        "spec",
+        "affinity",
+        kind,
+        "preferredDuringSchedulingIgnoredDuringExecution",
+    ])
     .and_then(Value::as_array)
     .into_iter()
     .flatten()

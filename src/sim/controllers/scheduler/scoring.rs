@@ -26,7 +26,9 @@ use crate::api::selector::{LabelSelector, Op, Requirement};
 use crate::sim::controllers::endpointutil;
 use crate::sim::snapshot::{NodeUsage, Snapshot, controller_ref, res};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 const MAX: i64 = 100;
 const HOSTNAME: &str = "kubernetes.io/hostname";
@@ -36,7 +38,9 @@ const ZONE: &str = "topology.kubernetes.io/zone";
 pub(super) struct Candidate<'a> {
     pub name: &'a str,
     pub node: &'a Value,
-    pub alloc: Resources,
+    /// Borrowed from the snapshot's node facts (parsed here only for a
+    /// node version it has not seen).
+    pub alloc: Cow<'a, Resources>,
     pub tainted: bool,
     pub usage: &'a NodeUsage,
 }
@@ -97,16 +101,13 @@ fn balanced_allocation(p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Option<Vec<
         cands
             .iter()
             .map(|c| {
-                let fractions: Vec<f64> = [CPU, MEMORY]
-                    .iter()
-                    .filter(|&&r| c.alloc.known[r] > 0)
-                    .map(|&r| {
-                        let used = c.usage.requested.known[r] + p.req.known[r];
-                        (used as f64 / c.alloc.known[r] as f64).min(1.0)
-                    })
-                    .collect();
-                let std = match fractions.as_slice() {
-                    [a, b] => ((a - b) / 2.0).abs(),
+                let fraction = |r: usize| {
+                    let cap = c.alloc.known[r];
+                    let used = c.usage.requested.known[r] + p.req.known[r];
+                    (cap > 0).then(|| (used as f64 / cap as f64).min(1.0))
+                };
+                let std = match (fraction(CPU), fraction(MEMORY)) {
+                    (Some(a), Some(b)) => ((a - b) / 2.0).abs(),
                     _ => 0.0,
                 };
                 ((1.0 - std) * MAX as f64) as i64
@@ -196,7 +197,8 @@ fn node_affinity(pod: &Value, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
 struct Spread {
     topology_key: String,
     max_skew: i64,
-    selector: LabelSelector,
+    /// Shared by the two system defaults.
+    selector: Rc<LabelSelector>,
 }
 
 /// The pod's `ScheduleAnyway` constraints; without constraints of either
@@ -214,7 +216,7 @@ fn spread_constraints(snap: &Snapshot, pod: &Value) -> (Vec<Spread>, bool) {
             .map(|c| Spread {
                 topology_key: c.topology_key,
                 max_skew: c.max_skew,
-                selector: c.selector,
+                selector: Rc::new(c.selector),
             })
             .collect();
         return (soft, false);
@@ -222,6 +224,7 @@ fn spread_constraints(snap: &Snapshot, pod: &Value) -> (Vec<Spread>, bool) {
     let Some(selector) = default_selector(snap, pod) else {
         return (Vec::new(), true);
     };
+    let selector = Rc::new(selector);
     let system = [(HOSTNAME, 3), (ZONE, 5)]
         .into_iter()
         .map(|(key, skew)| Spread {
@@ -298,7 +301,16 @@ fn default_selector(snap: &Snapshot, pod: &Value) -> Option<LabelSelector> {
 /// domains, plus `maxSkew - 1`; fewer better (`(max + min - s) / max`).
 /// Nodes without every key of explicit constraints score 0.
 fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
-    let (constraints, system) = spread_constraints(snap, p.pod);
+    let (mut constraints, system) = spread_constraints(snap, p.pod);
+    if system {
+        // A default constraint whose key no feasible node carries counts
+        // nothing anywhere (kind's nodes have no zone).
+        constraints.retain(|s| {
+            cands
+                .iter()
+                .any(|c| label(c.node, &s.topology_key).is_some())
+        });
+    }
     if constraints.is_empty() {
         return None;
     }
@@ -322,18 +334,20 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
     let mut per_domain: Vec<BTreeMap<&str, f64>> = Vec::new();
     for s in &constraints {
         let mut domains: BTreeMap<&str, f64> = BTreeMap::new();
+        if s.topology_key == HOSTNAME {
+            // Every node its own domain, its own pods counted below.
+            weights.push(((ignored.iter().filter(|ig| !**ig).count() + 2) as f64).ln());
+            per_domain.push(domains);
+            continue;
+        }
         for (c, _) in cands.iter().zip(&ignored).filter(|(_, ig)| !**ig) {
             if let Some(v) = label(c.node, &s.topology_key) {
                 domains.entry(v).or_insert(0.0);
             }
         }
-        let size = if s.topology_key == HOSTNAME {
-            ignored.iter().filter(|ig| !**ig).count()
-        } else {
-            domains.len()
-        };
+        let size = domains.len();
         weights.push(((size + 2) as f64).ln());
-        if s.topology_key != HOSTNAME && !domains.is_empty() {
+        if !domains.is_empty() {
             for (_, node, _, usage) in snap.nodes_with_state() {
                 if let (Some(v), Some(u)) = (label(node, &s.topology_key), usage)
                     && p.terms.matches_node(node)
