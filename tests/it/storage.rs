@@ -241,3 +241,52 @@ fn changing_a_claim_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn claims_wait_while_the_local_path_provisioner_is_down() {
+    let sim = Sim::start_virtual();
+    sim.advance("5s");
+    sim.kubectl(&[
+        "scale",
+        "deployment",
+        "local-path-provisioner",
+        "-n",
+        "local-path-storage",
+        "--replicas=0",
+    ])
+    .ok();
+    sim.advance("60s");
+    sim.kubectl_stdin(&["apply", "-f", "-"], &pvc("data", None, "ReadWriteOnce"))
+        .ok();
+    sim.kubectl_stdin(&["apply", "-f", "-"], &pod("app", "data"))
+        .ok();
+    sim.advance("30s");
+    let table = sim.kubectl(&["get", "pvc", "data"]).ok();
+    assert_eq!(rows(&table)[1][1], "Pending", "{table}");
+    let out = sim.kubectl(&["describe", "pvc", "data"]).ok();
+    assert!(
+        out.contains("Waiting for a volume to be created either by the external provisioner 'rancher.io/local-path' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered."),
+        "{out}"
+    );
+    assert!(!out.contains("ProvisioningSucceeded"), "{out}");
+    // Back up: the claim is provisioned, by the new pod.
+    sim.kubectl(&[
+        "scale",
+        "deployment",
+        "local-path-provisioner",
+        "-n",
+        "local-path-storage",
+        "--replicas=1",
+    ])
+    .ok();
+    eventually(&sim, &["get", "pvc", "data"], |o| o.contains("Bound"));
+    let out = sim.kubectl(&["describe", "pvc", "data"]).ok();
+    let pod = sim
+        .kubectl(&["get", "pods", "-n", "local-path-storage", "-o", "name"])
+        .ok();
+    let pod = pod.trim().trim_start_matches("pod/");
+    assert!(
+        out.contains(&format!("rancher.io/local-path_{pod}_")),
+        "the events name {pod}: {out}"
+    );
+}

@@ -15,8 +15,14 @@
 //! "standard": Only support ReadWriteOnce access mode`). A Released
 //! volume it provisioned with reclaim policy Delete is deleted.
 //!
-//! Differences from upstream: no helper pods in `local-path-storage`, and
-//! no provisioner Deployment: the events name a fixed provisioner identity.
+//! It provisions and deletes only while its pod runs (the `local-path-provisioner`
+//! Deployment in `local-path-storage`, as kind installs it): with it
+//! scaled to 0 or crashing, claims stay Pending under the PV controller's
+//! `ExternalProvisioning` events. Its events name that pod
+//! (`rancher.io/local-path_<pod>_<uuid>`, the library's identity).
+//!
+//! Difference from upstream: no helper pods create or remove the
+//! directories.
 
 use super::volumeutil::{self as vu, res, s};
 use crate::api::meta;
@@ -37,52 +43,70 @@ const KEY_NODE: &str = "kubernetes.io/hostname";
 /// Retry delay after a failed provisioning.
 const RETRY: SignedDuration = SignedDuration::from_secs(15);
 
-/// The provisioner, with the identity its events carry
-/// (`rancher.io/local-path_<pod>_<uuid>`).
+/// The namespace and label of the provisioner's pods.
+pub const NAMESPACE: &str = "local-path-storage";
+const APP: &str = "local-path-provisioner";
+
+/// The provisioner; its identity comes from the pod it runs in.
 pub struct LocalPathProvisioner {
-    pub identity: String,
+    seed: u64,
+}
+
+/// The running provisioner pod, if any: Running and not being deleted.
+fn running_pod(snap: &Snapshot) -> Option<&Value> {
+    snap.list(res::PODS, Some(NAMESPACE))
+        .map(|p| &**p)
+        .find(|p| {
+            s(p, "/metadata/labels/app") == APP
+                && s(p, "/status/phase") == "Running"
+                && !meta::is_deleting(p)
+        })
 }
 
 impl LocalPathProvisioner {
-    /// An identity derived from the cluster seed.
     pub fn new(seed: u64) -> Self {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        Self { seed }
+    }
+
+    /// The identity its events carry while it runs in `pod`
+    /// (`rancher.io/local-path_<pod>_<uuid>`, a uuid per process).
+    fn identity(&self, pod: &Value) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ self.seed;
         let mut next = || {
-            h ^= seed;
-            h = h.wrapping_mul(0x0100_0000_01b3).rotate_left(17);
+            for b in meta::uid(pod).bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+            h = h.rotate_left(17);
             h
         };
-        const ALPHA: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        let pick = |v: u64, n: usize| -> String {
-            (0..n)
-                .map(|i| ALPHA[((v >> (i * 5)) % ALPHA.len() as u64) as usize] as char)
-                .collect()
-        };
-        let rs = format!("{:010x}", next() & 0xff_ffff_ffff);
-        let pod = pick(next(), 5);
         let (a, b) = (next(), next());
-        let uuid = format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        format!(
+            "{PROVISIONER}_{}_{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            meta::name(pod),
             a >> 32,
             (a >> 16) & 0xffff,
             a & 0xfff,
             0x8000 | (b >> 48 & 0x3fff),
             b & 0xffff_ffff_ffff
-        );
-        Self {
-            identity: format!("{PROVISIONER}_local-path-provisioner-{rs}-{pod}_{uuid}"),
-        }
+        )
     }
+}
 
-    fn event(&self, claim: &Value, type_: EventType, reason: &str, message: String) -> EventSpec {
-        EventSpec {
-            involved: ObjectRef::to(claim),
-            type_,
-            reason: reason.into(),
-            message,
-            component: self.identity.clone(),
-            host: None,
-        }
+fn event(
+    identity: &str,
+    claim: &Value,
+    type_: EventType,
+    reason: &str,
+    message: String,
+) -> EventSpec {
+    EventSpec {
+        involved: ObjectRef::to(claim),
+        type_,
+        reason: reason.into(),
+        message,
+        component: identity.to_string(),
+        host: None,
     }
 }
 
@@ -178,7 +202,14 @@ impl LocalPathProvisioner {
         if snap.get(res::PVS, "", &volume_name(claim)).is_some() {
             return Reconciled::none();
         }
-        let provisioning = self.event(
+        // Not running: nothing provisions; its pod's start brings the
+        // claim back (`keys_for`).
+        let Some(pod) = running_pod(snap) else {
+            return Reconciled::none();
+        };
+        let identity = self.identity(pod);
+        let provisioning = event(
+            &identity,
             claim,
             EventType::Normal,
             "Provisioning",
@@ -195,7 +226,8 @@ impl LocalPathProvisioner {
             return Reconciled {
                 actions: vec![
                     Action::Event(provisioning),
-                    Action::Event(self.event(
+                    Action::Event(event(
+                        &identity,
                         claim,
                         EventType::Warning,
                         "ProvisioningFailed",
@@ -215,7 +247,8 @@ impl LocalPathProvisioner {
                     res: res::PVS,
                     namespace: String::new(),
                     object: volume_for(claim, class, node),
-                    on_created: Some(self.event(
+                    on_created: Some(event(
+                        &identity,
                         claim,
                         EventType::Normal,
                         "ProvisioningSucceeded",
@@ -228,9 +261,10 @@ impl LocalPathProvisioner {
         }
     }
 
-    fn sync_volume(&self, pv: &Value) -> Reconciled {
+    fn sync_volume(&self, snap: &Snapshot, pv: &Value) -> Reconciled {
         let ours = vu::annotation(pv, vu::ANN_DYNAMICALLY_PROVISIONED) == Some(PROVISIONER);
         if ours
+            && running_pod(snap).is_some()
             && s(pv, "/status/phase") == "Released"
             && s(pv, "/spec/persistentVolumeReclaimPolicy") == "Delete"
             && !meta::is_deleting(pv)
@@ -255,10 +289,25 @@ impl Controller for LocalPathProvisioner {
     }
 
     fn watches(&self) -> &'static [ResKey] {
-        &[res::PVCS, res::PVS, res::STORAGECLASSES]
+        &[res::PVCS, res::PVS, res::STORAGECLASSES, res::PODS]
     }
 
     fn keys_for(&self, snap: &Snapshot, r: ResKey, obj: &Value) -> Vec<ObjectKey> {
+        if r == res::PODS {
+            // The provisioner's own pod: the claims waiting for it.
+            if meta::namespace(obj) != NAMESPACE || s(obj, "/metadata/labels/app") != APP {
+                return Vec::new();
+            }
+            let claims = snap
+                .list(res::PVCS, None)
+                .filter(|c| !vu::bind_completed(c))
+                .map(|c| ObjectKey::of(c));
+            let released = snap
+                .list(res::PVS, None)
+                .filter(|v| s(v, "/status/phase") == "Released")
+                .map(|v| ObjectKey::new("", meta::name(v)));
+            return claims.chain(released).collect();
+        }
         if r == res::PVCS {
             vec![ObjectKey::of(obj)]
         } else if r == res::PVS {
@@ -275,13 +324,26 @@ impl Controller for LocalPathProvisioner {
         if key.namespace.is_empty() {
             return snap
                 .get(res::PVS, "", &key.name)
-                .map(|pv| self.sync_volume(pv))
+                .map(|pv| self.sync_volume(snap, pv))
                 .unwrap_or_default();
         }
         snap.get(res::PVCS, &key.namespace, &key.name)
             .map(|c| self.sync_claim(snap, c))
             .unwrap_or_default()
     }
+}
+
+/// A running provisioner pod, for tests that provision.
+#[cfg(test)]
+pub fn provisioner_pod() -> (ResKey, Value) {
+    (
+        res::PODS,
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "local-path-provisioner-7c8d44b885-xqdtt", "namespace": NAMESPACE,
+                "uid": "uid-provisioner", "labels": {"app": APP}},
+            "spec": {"nodeName": "kdrill-worker", "containers": [{"name": APP, "image": "docker.io/kindest/local-path-provisioner:v20250214-acbabc1a"}]},
+            "status": {"phase": "Running"}}),
+    )
 }
 
 #[cfg(test)]

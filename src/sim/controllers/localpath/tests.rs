@@ -29,7 +29,11 @@ fn provisions_on_the_selected_node() {
         claim("data", Some("standard"), &["ReadWriteOnce"], "1Gi"),
         Some("kdrill-worker"),
     );
-    let mut s = Snapshot::from_objects(vec![standard("WaitForFirstConsumer"), (res::PVCS, c)]);
+    let mut s = Snapshot::from_objects(vec![
+        standard("WaitForFirstConsumer"),
+        (res::PVCS, c),
+        provisioner_pod(),
+    ]);
     let out = p.reconcile(&s, &key(), t0());
     let mut seq = 0;
     let events = apply(&mut s, &out.actions, t0(), &mut seq);
@@ -50,7 +54,7 @@ fn provisions_on_the_selected_node() {
     assert!(
         events[0]
             .component
-            .starts_with("rancher.io/local-path_local-path-provisioner-")
+            .starts_with("rancher.io/local-path_local-path-provisioner-7c8d44b885-xqdtt_")
     );
     let pv = s.get(res::PVS, "", "pvc-uid-data").expect("volume created");
     assert_eq!(
@@ -121,7 +125,7 @@ fn waits_or_fails_as_the_library_does() {
         ),
     ];
     for (case, mode, c, want) in cases {
-        let mut s = Snapshot::from_objects(vec![standard(mode), (res::PVCS, c)]);
+        let mut s = Snapshot::from_objects(vec![standard(mode), (res::PVCS, c), provisioner_pod()]);
         let out = p.reconcile(&s, &key(), t0());
         let mut seq = 0;
         let events = apply(&mut s, &out.actions, t0(), &mut seq);
@@ -147,6 +151,7 @@ fn deletes_released_volumes_it_provisioned() {
         (res::PVS, pv),
         (res::PVS, retained),
         (res::PVS, bound),
+        provisioner_pod(),
     ]);
     let deletes = |name: &str| {
         p.reconcile(&s, &ObjectKey::new("", name), t0())
@@ -157,4 +162,30 @@ fn deletes_released_volumes_it_provisioned() {
     assert!(deletes("pvc-uid-data"));
     assert!(!deletes("kept"));
     assert!(!deletes("bound"));
+}
+
+#[test]
+fn nothing_is_provisioned_while_the_provisioner_pod_does_not_run() {
+    let p = LocalPathProvisioner::new(7);
+    let c = handed_over(
+        claim("data", Some("standard"), &["ReadWriteOnce"], "1Gi"),
+        Some("kdrill-worker"),
+    );
+    let (r, mut pod) = provisioner_pod();
+    pod["status"]["phase"] = json!("Pending");
+    let s = Snapshot::from_objects(vec![
+        standard("WaitForFirstConsumer"),
+        (res::PVCS, c.clone()),
+        (r, pod.clone()),
+    ]);
+    assert_eq!(p.reconcile(&s, &key(), t0()).actions, []);
+    // Its start brings the waiting claim back.
+    pod["status"]["phase"] = json!("Running");
+    assert_eq!(p.keys_for(&s, r, &pod), [key()]);
+    let s = Snapshot::from_objects(vec![
+        standard("WaitForFirstConsumer"),
+        (res::PVCS, c),
+        (r, pod),
+    ]);
+    assert!(!p.reconcile(&s, &key(), t0()).actions.is_empty());
 }

@@ -45,6 +45,7 @@ fn cluster(extra: Vec<(ResKey, Value)>) -> Snapshot {
             ),
         ),
     ];
+    objs.push(crate::sim::controllers::localpath::provisioner_pod());
     objs.extend(extra);
     Snapshot::from_objects(objs)
 }
