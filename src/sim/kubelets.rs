@@ -562,14 +562,8 @@ impl Kubelets {
 
     fn sync_locked(&self, st: &mut State, key: &ObjectKey) -> Option<Timestamp> {
         let static_pod = st.static_pods.get(key).cloned();
-        match &static_pod {
-            Some(sp) => self.ensure_mirror(key, sp),
-            None => {
-                if self.delete_orphaned_mirror(key) {
-                    Self::forget(st, key);
-                    return None;
-                }
-            }
+        if let Some(sp) = &static_pod {
+            self.ensure_mirror(key, sp);
         }
         let (pod, node, world, parsed) = self.inputs(st, key)?;
         // The pod's UID in the API, which deletes name as their
@@ -580,6 +574,13 @@ impl Kubelets {
                 .get(res::PODS, &key.namespace, &key.name)
                 .map(|p| meta::uid(&p).to_string())
         };
+        // A mirror pod no static pod of its node stands behind is deleted,
+        // never run (`deleteOrphanedMirrorPods`).
+        if static_pod.is_none() && crate::registry::admission::service_account::is_mirror(&pod) {
+            self.delete_now(key, api_uid(), "orphaned mirror pod ");
+            Self::forget(st, key);
+            return None;
+        }
         // Evicted by the eviction manager: its containers are gone; the
         // pod object stays (Failed, Evicted) until someone deletes it.
         if kubelet_eviction::is_evicted(&pod) {
@@ -798,30 +799,6 @@ impl Kubelets {
                 tracing::debug!("kubelet: creating mirror pod {key}: {}", e.message);
             }
         }
-    }
-
-    /// Deletes `key`'s pod for good when it is a mirror pod no static pod
-    /// of its node stands behind (`deleteOrphanedMirrorPods`); whether it
-    /// was one.
-    fn delete_orphaned_mirror(&self, key: &ObjectKey) -> bool {
-        let Some(pod) = self
-            .registry
-            .store
-            .get(res::PODS, &key.namespace, &key.name)
-        else {
-            return false;
-        };
-        if !crate::registry::admission::service_account::is_mirror(&pod)
-            || node_name(&pod).is_none()
-        {
-            return false;
-        }
-        self.delete_now(
-            key,
-            Some(meta::uid(&pod).to_string()),
-            "orphaned mirror pod ",
-        );
-        true
     }
 
     /// Why the eviction manager would not admit `pod` on `node` now.
