@@ -536,6 +536,20 @@ impl Kubelets {
             Self::forget(st, key);
             return None;
         };
+        // A mirror pod no static pod of a node stands behind (its node's
+        // gone too, or it was made by hand) is deleted, never run
+        // (`deleteOrphanedMirrorPods`).
+        if crate::registry::admission::service_account::is_mirror(&pod)
+            && !st.static_pods.contains_key(key)
+        {
+            self.delete_now(
+                key,
+                Some(meta::uid(&pod).to_string()),
+                "orphaned mirror pod ",
+            );
+            Self::forget(st, key);
+            return None;
+        }
         let pod = as_run(pod);
         let node_name = node_name(&pod)?.to_string();
         if st
@@ -574,13 +588,7 @@ impl Kubelets {
                 .get(res::PODS, &key.namespace, &key.name)
                 .map(|p| meta::uid(&p).to_string())
         };
-        // A mirror pod no static pod of its node stands behind is deleted,
-        // never run (`deleteOrphanedMirrorPods`).
-        if static_pod.is_none() && crate::registry::admission::service_account::is_mirror(&pod) {
-            self.delete_now(key, api_uid(), "orphaned mirror pod ");
-            Self::forget(st, key);
-            return None;
-        }
+
         // Evicted by the eviction manager: its containers are gone; the
         // pod object stays (Failed, Evicted) until someone deletes it.
         if kubelet_eviction::is_evicted(&pod) {
