@@ -35,8 +35,8 @@ use std::time::Instant;
 use tokio::sync::broadcast::error::TryRecvError;
 
 /// Pods a node takes for the rollout: its `pods` allocatable (110) less
-/// the slot its kube-proxy pod holds.
-const PODS_PER_NODE: usize = 109;
+/// the slots its kube-proxy and kindnet pods hold.
+const PODS_PER_NODE: usize = 108;
 /// Virtual time allowed for a rollout before the run counts as stuck.
 const VIRTUAL_LIMIT_SECS: i64 = 600;
 /// Real time allowed for one size; a slower run stops and reports how far

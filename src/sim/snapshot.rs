@@ -231,22 +231,25 @@ pub struct NodeUsage {
     pub groups: Vec<LabelGroup>,
 }
 
-/// Pods of one namespace with the same labels.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LabelGroup {
-    pub namespace: Arc<str>,
+/// A namespace and a set of labels, held once by the snapshot however
+/// many nodes have pods with them.
+#[derive(Debug, PartialEq)]
+pub struct LabelSet {
+    pub namespace: String,
     pub labels: Value,
+}
+
+/// The pods of one node with one [`LabelSet`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelGroup {
+    pub set: Arc<LabelSet>,
     pub count: usize,
 }
 
 impl NodeUsage {
-    /// Takes a pod's labels into (`add`) or out of the node's groups.
-    fn regroup(&mut self, namespace: &str, pod: &Value, add: bool) {
-        let labels = meta::labels(pod).map_or(&Value::Null, |_| &pod["metadata"]["labels"]);
-        let at = self
-            .groups
-            .iter()
-            .position(|g| &*g.namespace == namespace && &g.labels == labels);
+    /// Takes a pod with `set` into (`add`) or out of the node's groups.
+    fn regroup(&mut self, set: &Arc<LabelSet>, add: bool) {
+        let at = self.groups.iter().position(|g| Arc::ptr_eq(&g.set, set));
         match at {
             Some(i) if add => self.groups[i].count += 1,
             Some(i) => {
@@ -256,8 +259,7 @@ impl NodeUsage {
                 }
             }
             None if add => self.groups.push(LabelGroup {
-                namespace: namespace.into(),
-                labels: labels.clone(),
+                set: set.clone(),
                 count: 1,
             }),
             None => {}
@@ -269,7 +271,7 @@ impl NodeUsage {
     pub fn count_in(&self, namespace: &str, pred: impl Fn(&Value) -> bool) -> usize {
         self.groups
             .iter()
-            .filter(|g| &*g.namespace == namespace && pred(&g.labels))
+            .filter(|g| g.set.namespace == namespace && pred(&g.set.labels))
             .map(|g| g.count)
             .sum()
     }
@@ -377,6 +379,9 @@ pub struct Snapshot {
     /// controller's last create (the runtime records it; a controller's
     /// `manageReplicasErr`).
     create_failures: FxMap<(String, String), String>,
+    /// The label sets of the pods on nodes, by namespace and labels (as
+    /// JSON), each with the number of pods that have it.
+    label_sets: FxMap<String, (Arc<LabelSet>, usize)>,
 }
 
 fn node_of(pod: &Value) -> &str {
@@ -731,12 +736,42 @@ impl Snapshot {
     fn recount_owned(&mut self, key: &Name, old: &Value, new: &Value) {
         self.count_owned(&key.0, old, false);
         self.count_owned(&key.0, new, true);
-        if uses_room(new)
-            && meta::labels(old) != meta::labels(new)
-            && let Some(e) = self.node_index.get_mut(node_of(new))
-        {
-            e.usage.regroup(&key.0, old, false);
-            e.usage.regroup(&key.0, new, true);
+        if uses_room(new) && meta::labels(old) != meta::labels(new) {
+            self.regroup(&key.0, old, false);
+            self.regroup(&key.0, new, true);
+        }
+    }
+
+    /// Takes a pod of `namespace` into (`add`) or out of its node's label
+    /// groups, through the snapshot's one copy of its label set.
+    fn regroup(&mut self, namespace: &str, pod: &Value, add: bool) {
+        let labels = meta::labels(pod).map_or(&Value::Null, |_| &pod["metadata"]["labels"]);
+        let name = format!("{namespace}\u{0}{labels}");
+        let set = match self.label_sets.get_mut(&name) {
+            Some((set, n)) => {
+                let set = set.clone();
+                if add {
+                    *n += 1;
+                } else {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.label_sets.remove(&name);
+                    }
+                }
+                set
+            }
+            None if add => {
+                let set = Arc::new(LabelSet {
+                    namespace: namespace.to_string(),
+                    labels: labels.clone(),
+                });
+                self.label_sets.insert(name, (set.clone(), 1));
+                set
+            }
+            None => return,
+        };
+        if let Some(e) = self.node_index.get_mut(node_of(pod)) {
+            e.usage.regroup(&set, add);
         }
     }
 
@@ -840,10 +875,13 @@ impl Snapshot {
             }
         }
         if uses_room(obj) {
+            if add {
+                self.node_index.entry(node.to_string()).or_default();
+            }
+            self.regroup(&key.0, obj, add);
             let e = self.node_index.entry(node.to_string()).or_default();
             let u = &mut e.usage;
             let (req, non_zero) = pod_requests(obj);
-            u.regroup(&key.0, obj, add);
             if add {
                 u.requested.add(&req);
                 u.non_zero.add(&non_zero);

@@ -421,7 +421,7 @@ fn inter_pod_affinity(snap: &Snapshot, pod: &Value, cands: &[Candidate<'_>]) -> 
             let n: usize = usage
                 .groups
                 .iter()
-                .filter(|g| term.matches_labels(snap, &g.namespace, g.labels.as_object()))
+                .filter(|g| term.matches_labels(snap, &g.set.namespace, g.set.labels.as_object()))
                 .map(|g| g.count)
                 .sum();
             if n > 0 {
