@@ -173,22 +173,34 @@ fn preloaded_images() -> Value {
 /// Ready, as a fresh kind cluster's are by the time
 /// `kind create cluster` returns.
 pub fn system_pods_ready(registry: &Registry) -> bool {
+    use crate::sim::snapshot::res::{DAEMONSETS, DEPLOYMENTS, PODS};
+    let int = |v: &Value, p: &[&str]| v.get_in(p).and_then(Value::as_i64).unwrap_or(0);
     ["kube-system", "local-path-storage"].iter().all(|ns| {
-        let (pods, _) = registry
-            .store
-            .list(crate::sim::snapshot::res::PODS, Some(ns));
+        let store = &registry.store;
+        let (pods, _) = store.list(PODS, Some(ns));
+        // Every DaemonSet with its pod on every node, every Deployment
+        // with all its replicas, as well as every pod there Ready.
+        let (daemons, _) = store.list(DAEMONSETS, Some(ns));
+        let (deployments, _) = store.list(DEPLOYMENTS, Some(ns));
         !pods.is_empty()
             && pods
                 .iter()
                 .all(|p| podutil::phase(p) == "Running" && podutil::is_ready(p))
+            && daemons.iter().all(|d| {
+                let desired = int(d, &["status", "desiredNumberScheduled"]);
+                desired > 0 && int(d, &["status", "numberReady"]) == desired
+            })
+            && deployments.iter().all(|d| {
+                int(d, &["status", "readyReplicas"]) == int(d, &["spec", "replicas"])
+            })
     })
 }
 
 /// Runs the virtual clock until the cluster's own pods are Ready (at most
-/// two minutes of it), so what a benchmark then times is its workload, not
+/// ten minutes of it), so what a benchmark then times is its workload, not
 /// their pulls and starts.
 pub fn settle(rt: &mut Runtime, clock: &VirtualClock, registry: &Registry) {
-    let by = clock.now() + jiff::SignedDuration::from_secs(120);
+    let by = clock.now() + jiff::SignedDuration::from_secs(600);
     while !system_pods_ready(registry) && clock.now() < by && rt.advance_to_next_timer(clock) {}
 }
 
