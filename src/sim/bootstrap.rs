@@ -190,9 +190,9 @@ pub fn system_pods_ready(registry: &Registry) -> bool {
                 let desired = int(d, &["status", "desiredNumberScheduled"]);
                 desired > 0 && int(d, &["status", "numberReady"]) == desired
             })
-            && deployments.iter().all(|d| {
-                int(d, &["status", "readyReplicas"]) == int(d, &["spec", "replicas"])
-            })
+            && deployments
+                .iter()
+                .all(|d| int(d, &["status", "readyReplicas"]) == int(d, &["spec", "replicas"]))
     })
 }
 

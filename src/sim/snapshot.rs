@@ -197,12 +197,21 @@ pub struct NodeFacts {
     pub unschedulable: bool,
     /// `spec.taints` has an entry.
     pub tainted: bool,
+    /// It has the `kubernetes.io/hostname` and the
+    /// `topology.kubernetes.io/zone` labels (the default spread
+    /// constraints' keys).
+    pub hostname_label: bool,
+    pub zone_label: bool,
 }
 
 impl NodeFacts {
     pub fn of(node: &Value) -> Self {
         let spec = node.get("spec");
+        let labels = meta::labels(node);
+        let has = |k: &str| labels.is_some_and(|l| l.contains_key(k));
         Self {
+            hostname_label: has("kubernetes.io/hostname"),
+            zone_label: has("topology.kubernetes.io/zone"),
             alloc: Resources::from_list(node.get_in(&["status", "allocatable"])),
             unschedulable: spec
                 .and_then(|s| s.get("unschedulable"))
@@ -421,7 +430,8 @@ fn same_index_entries(res: ResKey, old: &Value, new: &Value) -> bool {
         let spec = |n: &'_ Value, k: &str| n.get("spec").and_then(|s| s.get(k)).cloned();
         return old.get_in(&["status", "allocatable"]) == new.get_in(&["status", "allocatable"])
             && spec(old, "unschedulable") == spec(new, "unschedulable")
-            && spec(old, "taints") == spec(new, "taints");
+            && spec(old, "taints") == spec(new, "taints")
+            && meta::labels(old) == meta::labels(new);
     }
     if res == res::SERVICES {
         return selects_pods(old) == selects_pods(new);

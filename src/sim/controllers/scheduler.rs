@@ -773,6 +773,8 @@ impl Controller for Scheduler {
                         None => std::borrow::Cow::Owned(alloc.clone()),
                     },
                     tainted: facts.tainted,
+                    hostname_label: facts.hostname_label,
+                    zone_label: facts.zone_label,
                     usage: u,
                 }),
             }

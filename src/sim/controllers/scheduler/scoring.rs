@@ -24,11 +24,12 @@ use crate::api::meta;
 use crate::api::pointer::Pointer;
 use crate::api::selector::{LabelSelector, Op, Requirement};
 use crate::sim::controllers::endpointutil;
-use crate::sim::snapshot::{NodeUsage, Snapshot, controller_ref, res};
+use crate::sim::snapshot::{LabelSet, NodeUsage, Snapshot, controller_ref, res};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 const MAX: i64 = 100;
 const HOSTNAME: &str = "kubernetes.io/hostname";
@@ -42,7 +43,21 @@ pub(super) struct Candidate<'a> {
     /// node version it has not seen).
     pub alloc: Cow<'a, Resources>,
     pub tainted: bool,
+    pub hostname_label: bool,
+    pub zone_label: bool,
     pub usage: &'a NodeUsage,
+}
+
+impl Candidate<'_> {
+    /// Whether the node has the label `key` (the default constraints'
+    /// keys from its facts, without a lookup).
+    fn has_label(&self, key: &str) -> bool {
+        match key {
+            HOSTNAME => self.hostname_label,
+            ZONE => self.zone_label,
+            _ => label(self.node, key).is_some(),
+        }
+    }
 }
 
 /// What the pod asks of the scores.
@@ -305,11 +320,7 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
     if system {
         // A default constraint whose key no feasible node carries counts
         // nothing anywhere (kind's nodes have no zone).
-        constraints.retain(|s| {
-            cands
-                .iter()
-                .any(|c| label(c.node, &s.topology_key).is_some())
-        });
+        constraints.retain(|s| cands.iter().any(|c| c.has_label(&s.topology_key)));
     }
     if constraints.is_empty() {
         return None;
@@ -317,22 +328,37 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
     let ns = meta::namespace(p.pod);
     let ignored: Vec<bool> = cands
         .iter()
-        .map(|c| {
-            !system
-                && constraints
-                    .iter()
-                    .any(|s| label(c.node, &s.topology_key).is_none())
-        })
+        .map(|c| !system && constraints.iter().any(|s| !c.has_label(&s.topology_key)))
         .collect();
-    let counted = |s: &Spread, usage: &NodeUsage| {
-        usage.count_in(ns, |l| s.selector.matches(l.as_object())) as f64
+    // Nodes share their label sets: each set is matched once a
+    // constraint.
+    let memo: std::cell::RefCell<Vec<(usize, *const LabelSet, bool)>> = Default::default();
+    let counted = |i: usize, usage: &NodeUsage| {
+        let mut memo = memo.borrow_mut();
+        let mut n = 0;
+        for g in usage.groups.iter().filter(|g| g.set.namespace == ns) {
+            let ptr = Arc::as_ptr(&g.set);
+            let hit = memo
+                .iter()
+                .find(|(j, p, _)| *j == i && *p == ptr)
+                .map(|m| m.2);
+            let matches = hit.unwrap_or_else(|| {
+                let m = constraints[i].selector.matches(g.set.labels.as_object());
+                memo.push((i, ptr, m));
+                m
+            });
+            if matches {
+                n += g.count;
+            }
+        }
+        n as f64
     };
     // Per constraint: the domains' weight and, for keys other than the
     // hostname, the matching pods per domain over every node the pod's
     // node selection admits.
     let mut weights = Vec::new();
     let mut per_domain: Vec<BTreeMap<&str, f64>> = Vec::new();
-    for s in &constraints {
+    for (i, s) in constraints.iter().enumerate() {
         let mut domains: BTreeMap<&str, f64> = BTreeMap::new();
         if s.topology_key == HOSTNAME {
             // Every node its own domain, its own pods counted below.
@@ -353,7 +379,7 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
                     && p.terms.matches_node(node)
                     && let Some(n) = domains.get_mut(v)
                 {
-                    *n += counted(s, u);
+                    *n += counted(i, u);
                 }
             }
         }
@@ -368,12 +394,15 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
             }
             let mut score = 0.0;
             for (i, s) in constraints.iter().enumerate() {
-                let Some(v) = label(c.node, &s.topology_key) else {
-                    continue;
-                };
                 let cnt = if s.topology_key == HOSTNAME {
-                    counted(s, c.usage)
+                    if !c.hostname_label {
+                        continue;
+                    }
+                    counted(i, c.usage)
                 } else {
+                    let Some(v) = label(c.node, &s.topology_key) else {
+                        continue;
+                    };
                     per_domain[i].get(v).copied().unwrap_or(0.0)
                 };
                 score += cnt * weights[i] + (s.max_skew - 1) as f64;
