@@ -245,16 +245,19 @@ fn changing_a_claim_is_refused() {
 #[test]
 fn claims_wait_while_the_local_path_provisioner_is_down() {
     let sim = Sim::start_virtual();
+    let scale = |replicas: &str| {
+        sim.kubectl(&[
+            "scale",
+            "deployment",
+            "local-path-provisioner",
+            "-n",
+            "local-path-storage",
+            &format!("--replicas={replicas}"),
+        ])
+        .ok()
+    };
     sim.advance("5s");
-    sim.kubectl(&[
-        "scale",
-        "deployment",
-        "local-path-provisioner",
-        "-n",
-        "local-path-storage",
-        "--replicas=0",
-    ])
-    .ok();
+    scale("0");
     sim.advance("60s");
     sim.kubectl_stdin(&["apply", "-f", "-"], &pvc("data", None, "ReadWriteOnce"))
         .ok();
@@ -270,15 +273,7 @@ fn claims_wait_while_the_local_path_provisioner_is_down() {
     );
     assert!(!out.contains("ProvisioningSucceeded"), "{out}");
     // Back up: the claim is provisioned, by the new pod.
-    sim.kubectl(&[
-        "scale",
-        "deployment",
-        "local-path-provisioner",
-        "-n",
-        "local-path-storage",
-        "--replicas=1",
-    ])
-    .ok();
+    scale("1");
     eventually(&sim, &["get", "pvc", "data"], |o| o.contains("Bound"));
     let out = sim.kubectl(&["describe", "pvc", "data"]).ok();
     let pod = sim
