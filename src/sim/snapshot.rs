@@ -388,9 +388,10 @@ pub struct Snapshot {
     /// controller's last create (the runtime records it; a controller's
     /// `manageReplicasErr`).
     create_failures: FxMap<(String, String), String>,
-    /// The label sets of the pods on nodes, by namespace and labels (as
-    /// JSON), each with the number of pods that have it.
-    label_sets: FxMap<String, (Arc<LabelSet>, usize)>,
+    /// The label sets of the pods on nodes, by a hash of namespace and
+    /// labels (sets that collide share a bucket), each with the number of
+    /// pods that have it.
+    label_sets: FxMap<u64, Vec<(Arc<LabelSet>, usize)>>,
 }
 
 fn node_of(pod: &Value) -> &str {
@@ -755,17 +756,27 @@ impl Snapshot {
     /// Takes a pod of `namespace` into (`add`) or out of its node's label
     /// groups, through the snapshot's one copy of its label set.
     fn regroup(&mut self, namespace: &str, pod: &Value, add: bool) {
+        use std::hash::{Hash, Hasher};
         let labels = meta::labels(pod).map_or(&Value::Null, |_| &pod["metadata"]["labels"]);
-        let name = format!("{namespace}\u{0}{labels}");
-        let set = match self.label_sets.get_mut(&name) {
-            Some((set, n)) => {
-                let set = set.clone();
+        let mut h = crate::store::fxhash::FxHasher::default();
+        namespace.hash(&mut h);
+        for (k, v) in labels.as_object().into_iter().flatten() {
+            k.hash(&mut h);
+            v.as_str().hash(&mut h);
+        }
+        let bucket = self.label_sets.entry(h.finish()).or_default();
+        let at = bucket
+            .iter()
+            .position(|(set, _)| set.namespace == namespace && &set.labels == labels);
+        let set = match at {
+            Some(i) => {
+                let set = bucket[i].0.clone();
                 if add {
-                    *n += 1;
+                    bucket[i].1 += 1;
                 } else {
-                    *n -= 1;
-                    if *n == 0 {
-                        self.label_sets.remove(&name);
+                    bucket[i].1 -= 1;
+                    if bucket[i].1 == 0 {
+                        bucket.swap_remove(i);
                     }
                 }
                 set
@@ -775,11 +786,14 @@ impl Snapshot {
                     namespace: namespace.to_string(),
                     labels: labels.clone(),
                 });
-                self.label_sets.insert(name, (set.clone(), 1));
+                bucket.push((set.clone(), 1));
                 set
             }
             None => return,
         };
+        if bucket.is_empty() {
+            self.label_sets.remove(&h.finish());
+        }
         if let Some(e) = self.node_index.get_mut(node_of(pod)) {
             e.usage.regroup(&set, add);
         }
