@@ -71,25 +71,9 @@ impl LocalPathProvisioner {
     /// The identity its events carry while it runs in `pod`
     /// (`rancher.io/local-path_<pod>_<uuid>`, a uuid per process).
     fn identity(&self, pod: &Value) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ self.seed;
-        let mut next = || {
-            for b in meta::uid(pod).bytes() {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-            h = h.rotate_left(17);
-            h
-        };
-        let (a, b) = (next(), next());
-        format!(
-            "{PROVISIONER}_{}_{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            meta::name(pod),
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            0x8000 | (b >> 48 & 0x3fff),
-            b & 0xffff_ffff_ffff
-        )
+        let seed = crate::sim::workload::catalog::fnv(meta::uid(pod), self.seed);
+        let uuid = crate::sim::rng::Rng::new(seed).uuid();
+        format!("{PROVISIONER}_{}_{uuid}", meta::name(pod))
     }
 }
 

@@ -1529,10 +1529,6 @@ fn generic(r: &ImageRef) -> Timeline {
             47 * MI,
             13,
         ),
-        "docker.io/kindest/kindnetd" => t.memory = vec![(SignedDuration::ZERO, 10 * MI)],
-        "docker.io/kindest/local-path-provisioner" => {
-            t.memory = vec![(SignedDuration::ZERO, 8 * MI)];
-        }
         "registry.k8s.io/kube-scheduler" => control_plane(
             vec![Port::http(
                 10259,
@@ -1542,6 +1538,10 @@ fn generic(r: &ImageRef) -> Timeline {
             20 * MI,
             2,
         ),
+        "docker.io/kindest/kindnetd" => t.memory = vec![(SignedDuration::ZERO, 10 * MI)],
+        "docker.io/kindest/local-path-provisioner" => {
+            t.memory = vec![(SignedDuration::ZERO, 8 * MI)];
+        }
         "registry.k8s.io/kube-proxy" => t.ports.push(Port::http(
             10256,
             SignedDuration::ZERO,
