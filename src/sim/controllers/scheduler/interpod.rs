@@ -71,31 +71,29 @@ pub(super) fn preferred_terms<'a>(pod: &'a Value, kind: &str) -> Vec<(i64, Term<
 }
 
 fn term<'a>(t: &'a Value, owner_ns: &'a str) -> Term<'a> {
-    {
-        let mut namespaces: Vec<&str> = t
-            .get("namespaces")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let ns_selector = t
-            .get("namespaceSelector")
+    let mut namespaces: Vec<&str> = t
+        .get("namespaces")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let ns_selector = t
+        .get("namespaceSelector")
+        .filter(|s| !s.is_null())
+        .and_then(|s| LabelSelector::from_json(s).ok());
+    if namespaces.is_empty() && ns_selector.is_none() {
+        namespaces.push(owner_ns);
+    }
+    Term {
+        // A nil labelSelector matches nothing; `{}` matches everything.
+        selector: t
+            .get("labelSelector")
             .filter(|s| !s.is_null())
-            .and_then(|s| LabelSelector::from_json(s).ok());
-        if namespaces.is_empty() && ns_selector.is_none() {
-            namespaces.push(owner_ns);
-        }
-        Term {
-            // A nil labelSelector matches nothing; `{}` matches everything.
-            selector: t
-                .get("labelSelector")
-                .filter(|s| !s.is_null())
-                .and_then(|s| LabelSelector::from_json(s).ok()),
-            namespaces,
-            ns_selector,
-            topology_key: t.get("topologyKey").and_then(Value::as_str).unwrap_or(""),
-        }
+            .and_then(|s| LabelSelector::from_json(s).ok()),
+        namespaces,
+        ns_selector,
+        topology_key: t.get("topologyKey").and_then(Value::as_str).unwrap_or(""),
     }
 }
 
