@@ -98,13 +98,14 @@ impl Running {
             match self.events.try_recv() {
                 Ok(ev) => {
                     *self.writes.entry(ev.res.resource).or_default() += 1;
-                    if ev.res != res::PODS || meta::namespace(&ev.object) != "default" {
+                    if ev.res != res::PODS || ev.namespace() != "default" {
                         continue;
                     }
                     // Counting costs the rollout's time: no name copied
                     // but of a pod newly Running.
-                    let name = meta::name(&ev.object);
-                    if ev.kind != EventType::Deleted && ev.object["status"]["phase"] == "Running" {
+                    let name = ev.name();
+                    if ev.kind != EventType::Deleted && ev.object()["status"]["phase"] == "Running"
+                    {
                         if !self.pods.contains(name) {
                             self.pods.insert(name.to_string());
                         }

@@ -132,6 +132,11 @@ pub fn is_dns1123_subdomain(value: &str) -> Vec<String> {
     errs
 }
 
+/// Whether `value` passes `IsDNS1123Subdomain` (its errors unbuilt).
+pub fn is_valid_dns1123_subdomain(value: &str) -> bool {
+    value.len() <= DNS1123_SUBDOMAIN_MAX && is_1123_subdomain(value)
+}
+
 /// `IsDNS1035Label`.
 pub fn is_dns1035_label(value: &str) -> Vec<String> {
     let mut errs = Vec::new();
@@ -386,6 +391,31 @@ impl NameRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_quick_subdomain_check_agrees_with_the_full_one() {
+        let long = "a".repeat(254);
+        for name in [
+            "web-0.18ec61198b3a3e0a",
+            "a",
+            "a.b-c",
+            "",
+            "-a",
+            "a-",
+            "A",
+            "a_b",
+            "a..b",
+            ".a",
+            &long[..253],
+            &long,
+        ] {
+            assert_eq!(
+                is_valid_dns1123_subdomain(name),
+                is_dns1123_subdomain(name).is_empty(),
+                "{name:?}"
+            );
+        }
+    }
 
     #[test]
     fn the_one_pass_subdomain_check_agrees_with_label_by_label() {

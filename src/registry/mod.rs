@@ -14,6 +14,7 @@ pub mod defaults;
 pub mod eviction;
 pub mod gc;
 pub mod options;
+pub mod packed_event;
 pub mod pdb;
 pub mod rbac;
 pub mod strategy;

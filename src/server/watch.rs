@@ -125,7 +125,8 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
                         .map(|o| (meta::namespace(o).to_string(), meta::name(o).to_string())),
                 );
                 for ev in &w.backlog {
-                    if let Some(b) = filter_event(&mut enc, &filter, &mut seen, ev.kind, &ev.object)
+                    if let Some(b) =
+                        filter_event(&mut enc, &filter, &mut seen, ev.kind, ev.object())
                     {
                         initial.push(b);
                     }
@@ -188,7 +189,7 @@ pub fn watch(ctx: &Ctx<'_>) -> Response<Body> {
                         if ev.res != res || ev.rv <= start_rv {
                             continue;
                         }
-                        if let Some(b) = filter_event(&mut enc, &filter, &mut seen, ev.kind, &ev.object)
+                        if let Some(b) = filter_event(&mut enc, &filter, &mut seen, ev.kind, ev.object())
                             && tx.send(Ok(b)).await.is_err() {
                                 return;
                             }

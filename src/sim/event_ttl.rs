@@ -37,10 +37,7 @@ impl EventTtl {
             return;
         }
         let now = clock.now();
-        let (ns, name) = (
-            crate::api::meta::namespace(&ev.object),
-            crate::api::meta::name(&ev.object),
-        );
+        let (ns, name) = (ev.namespace(), ev.name());
         let mut key = String::with_capacity(ns.len() + 1 + name.len());
         key.push_str(ns);
         key.push('/');

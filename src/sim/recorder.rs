@@ -14,10 +14,13 @@ mod lru;
 
 use super::event::{EventSpec, ObjectRef};
 use super::snapshot::res;
+use crate::api::meta;
 use crate::api::object::{object, text};
 use crate::registry::options::WriteOptions;
+use crate::registry::packed_event::ServerMeta;
 use crate::registry::{PatchType, Registry, lookup_res};
 use crate::sim::clock::format_time;
+use crate::store::Packer;
 use lru::Lru;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -93,11 +96,18 @@ pub struct Recorder {
     /// The last time formatted, and its text (events come in bursts at
     /// one instant of the virtual clock).
     stamp: Option<(jiff::Timestamp, String)>,
-    /// The last `involvedObject` and `source` built, shared with the next
-    /// Event that has the same (a kubelet's events about one container
-    /// come in a row): a clone of a map copies no entries.
-    involved: Option<Value>,
-    source: Option<Value>,
+    /// The last `involvedObject` and `source` packed, for the next Event
+    /// that has the same (a kubelet's events about one container come in
+    /// a row).
+    involved: Option<Kept<ObjectRef>>,
+    source: Option<Kept<(String, Option<String>)>>,
+}
+
+/// A part of an Event kept for the next one: what it was written from,
+/// and its packed form.
+struct Kept<T> {
+    of: T,
+    packed: Arc<[u8]>,
 }
 
 impl Default for Recorder {
@@ -121,8 +131,9 @@ impl Recorder {
         Self::default()
     }
 
-    /// Records one event; returns the stored Event.
-    pub fn record(&mut self, registry: &Registry, spec: &EventSpec) -> Option<Arc<Value>> {
+    /// Records one event; returns the resourceVersion of the Event's
+    /// write (none when it was not written: spam-filtered or refused).
+    pub fn record(&mut self, registry: &Registry, spec: &EventSpec) -> Option<u64> {
         self.record_at(registry, spec, registry.clock.now())
     }
 
@@ -143,14 +154,13 @@ impl Recorder {
     /// `EventCorrelator` and `recordToSink` do: aggregated when similar
     /// events come often, counted when it happened before, and written
     /// unless the source has sent too many about the object lately.
-    /// Returns the Event written, if one was.
+    /// Returns the resourceVersion of the Event's write, if there was one.
     pub fn record_at(
         &mut self,
         registry: &Registry,
         spec: &EventSpec,
         now: jiff::Timestamp,
-    ) -> Option<Arc<Value>> {
-        let info = lookup_res(res::EVENTS)?;
+    ) -> Option<u64> {
         let stamp = self.stamp(now);
         let correlated = if correlator::correlates(spec) {
             correlator::spam_key(spec, &mut self.spam_key);
@@ -185,7 +195,7 @@ impl Recorder {
                 } else {
                     spec.involved.namespace.as_str()
                 };
-                let name = self.fresh_name(registry, info, ns, &spec.involved.name, now);
+                let name = self.fresh_name(registry, ns, &spec.involved.name, now);
                 (ns.to_string(), name, 1, now)
             }
         };
@@ -222,14 +232,14 @@ impl Recorder {
         count: i64,
         first: jiff::Timestamp,
         stamp: &str,
-    ) -> Option<Arc<Value>> {
+    ) -> Option<u64> {
         let info = lookup_res(res::EVENTS)?;
         let message = if combined {
             format!("{}{}", correlator::COMBINED, spec.message)
         } else {
             spec.message.clone()
         };
-        if count > 1 && registry.get(info, ns, name).is_some() {
+        if count > 1 && registry.store.contains(res::EVENTS, ns, name) {
             let mut patch = json!({"count": count, "lastTimestamp": stamp});
             if combined {
                 patch["message"] = Value::from(message);
@@ -245,18 +255,22 @@ impl Recorder {
                     &WriteOptions::internal(),
                 )
                 .ok()
-                .map(|w| w.object);
+                .and_then(|w| meta::resource_version(&w.object));
         }
-        let involved = match &self.involved {
-            Some(v) if refers_to(v, &spec.involved) => v.clone(),
-            _ => self
-                .involved
-                .insert(involved_object(&spec.involved))
-                .clone(),
-        };
-        let source = match &self.source {
-            Some(v) if is_source(v, spec) => v.clone(),
-            _ => self.source.insert(event_source(spec)).clone(),
+        if !matches!(&self.involved, Some(k) if k.of == spec.involved) {
+            self.involved = Some(Kept {
+                of: spec.involved.clone(),
+                packed: pack_involved_object(&spec.involved),
+            });
+        }
+        if !matches!(&self.source, Some(k) if k.of.0 == spec.component && k.of.1 == spec.host) {
+            self.source = Some(Kept {
+                of: (spec.component.clone(), spec.host.clone()),
+                packed: pack_event_source(spec),
+            });
+        }
+        let (Some(involved), Some(source)) = (&self.involved, &self.source) else {
+            return None;
         };
         let first = if count == 1 {
             stamp.to_string()
@@ -274,9 +288,21 @@ impl Recorder {
             // aggregator's combined Event copies neither.
             reporting: !combined,
         };
-        let body = body.assemble(spec, involved, source);
-        match registry.create(info, ns, body, &WriteOptions::internal()) {
-            Ok(w) => Some(w.object),
+        let packed = registry
+            .create_event_packed(ns, name, |server| body.pack(spec, involved, source, server));
+        let written = match packed {
+            Ok(Some(rv)) => return Some(rv),
+            // A write `create` takes whole.
+            Ok(None) => {
+                let body = body.assemble(spec, involved_object(&spec.involved), event_source(spec));
+                registry
+                    .create(info, ns, body, &WriteOptions::internal())
+                    .map(|w| meta::resource_version(&w.object))
+            }
+            Err(e) => Err(e),
+        };
+        match written {
+            Ok(rv) => rv,
             Err(e) => {
                 tracing::debug!("dropping event {}: {e}", spec.reason);
                 None
@@ -290,7 +316,6 @@ impl Recorder {
     fn fresh_name(
         &mut self,
         registry: &Registry,
-        info: &crate::api::resource::ResourceInfo,
         ns: &str,
         object: &str,
         now: jiff::Timestamp,
@@ -303,13 +328,27 @@ impl Recorder {
             nanos = last + 1;
         }
         let mut name = event_name(object, nanos);
-        while registry.get(info, ns, &name).is_some() {
+        while registry.store.contains(res::EVENTS, ns, &name) {
             nanos += 1;
             name = event_name(object, nanos);
         }
         self.last_nanos.insert(&self.object, nanos);
         name
     }
+}
+
+/// `n` in decimal, written into `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// `<object>.<hex nanoseconds>`, as client-go names an Event (written
@@ -365,18 +404,30 @@ fn involved_object(o: &ObjectRef) -> Value {
     ])
 }
 
-/// Whether `v`, built by [`involved_object`], is the one `o` builds.
-fn refers_to(v: &Value, o: &ObjectRef) -> bool {
-    fn present(s: &str) -> Option<&str> {
-        Some(s).filter(|s| !s.is_empty())
-    }
-    let at = |k: &str| v.get(k).and_then(Value::as_str);
-    at("name") == Some(&o.name)
-        && at("uid") == present(&o.uid)
-        && at("namespace") == present(&o.namespace)
-        && at("fieldPath") == o.field_path.as_deref()
-        && at("kind") == Some(&o.kind)
-        && at("apiVersion") == Some(&o.api_version)
+/// [`involved_object`]'s tree, packed.
+fn pack_involved_object(o: &ObjectRef) -> Arc<[u8]> {
+    Packer::pack(|p| {
+        let (ns, uid) = (!o.namespace.is_empty(), !o.uid.is_empty());
+        p.object(3 + usize::from(o.field_path.is_some()) + usize::from(ns) + usize::from(uid));
+        p.key("apiVersion");
+        p.str(&o.api_version);
+        if let Some(path) = &o.field_path {
+            p.key("fieldPath");
+            p.text(path);
+        }
+        p.key("kind");
+        p.str(&o.kind);
+        p.key("name");
+        p.text(&o.name);
+        if ns {
+            p.key("namespace");
+            p.str(&o.namespace);
+        }
+        if uid {
+            p.key("uid");
+            p.text(&o.uid);
+        }
+    })
 }
 
 /// An Event's `source`.
@@ -387,10 +438,17 @@ fn event_source(spec: &EventSpec) -> Value {
     ])
 }
 
-/// Whether `v`, built by [`event_source`], is the one `spec` builds.
-fn is_source(v: &Value, spec: &EventSpec) -> bool {
-    let at = |k: &str| v.get(k).and_then(Value::as_str);
-    at("component") == Some(&spec.component) && at("host") == spec.host.as_deref()
+/// [`event_source`]'s tree, packed.
+fn pack_event_source(spec: &EventSpec) -> Arc<[u8]> {
+    Packer::pack(|p| {
+        p.object(1 + usize::from(spec.host.is_some()));
+        p.key("component");
+        p.str(&spec.component);
+        if let Some(host) = &spec.host {
+            p.key("host");
+            p.text(host);
+        }
+    })
 }
 
 /// The parts of an Event besides what `spec` says.
@@ -412,14 +470,7 @@ impl Body<'_> {
             ("name", Some(text(self.name))),
             ("namespace", Some(text(self.ns))),
         ]);
-        let (component, instance) = if self.reporting {
-            (
-                spec.component.as_str(),
-                spec.host.as_deref().unwrap_or_default(),
-            )
-        } else {
-            ("", "")
-        };
+        let (component, instance) = self.reporting(spec);
         object([
             ("apiVersion", Some(text("v1"))),
             ("count", Some(Value::from(self.count))),
@@ -437,6 +488,73 @@ impl Body<'_> {
             ("source", Some(source)),
             ("type", Some(text(spec.type_.as_str()))),
         ])
+    }
+
+    /// `reportingComponent` and `reportingInstance`.
+    fn reporting<'s>(&self, spec: &'s EventSpec) -> (&'s str, &'s str) {
+        if self.reporting {
+            (
+                spec.component.as_str(),
+                spec.host.as_deref().unwrap_or_default(),
+            )
+        } else {
+            ("", "")
+        }
+    }
+
+    /// What `assemble` builds and `Registry::create` stores (with the
+    /// server's metadata), in its packed form: the same entries in the
+    /// same order.
+    fn pack(
+        &self,
+        spec: &EventSpec,
+        involved: &Kept<ObjectRef>,
+        source: &Kept<(String, Option<String>)>,
+        server: &ServerMeta,
+    ) -> Arc<[u8]> {
+        let (component, instance) = self.reporting(spec);
+        let mut rv = [0u8; 20];
+        Packer::pack(|p| {
+            p.object(14);
+            p.key("apiVersion");
+            p.str("v1");
+            p.key("count");
+            p.int(self.count);
+            p.key("eventTime");
+            p.null();
+            p.key("firstTimestamp");
+            p.text(self.first);
+            p.key("involvedObject");
+            p.packed(&involved.packed);
+            p.key("kind");
+            p.str("Event");
+            p.key("lastTimestamp");
+            p.text(self.last);
+            p.key("message");
+            p.text(&self.message);
+            p.key("metadata");
+            p.object(5);
+            p.key("creationTimestamp");
+            p.text(server.creation_timestamp);
+            p.key("name");
+            p.text(self.name);
+            p.key("namespace");
+            p.str(self.ns);
+            p.key("resourceVersion");
+            p.text(decimal(server.resource_version, &mut rv));
+            p.key("uid");
+            p.text(server.uid);
+            p.key("reason");
+            p.str(&spec.reason);
+            p.key("reportingComponent");
+            p.str(component);
+            p.key("reportingInstance");
+            p.text(instance);
+            p.key("source");
+            p.packed(&source.packed);
+            p.key("type");
+            p.str(spec.type_.as_str());
+        })
     }
 }
 
@@ -461,6 +579,16 @@ mod tests {
             .create(ns, "", body, &WriteOptions::internal())
             .unwrap();
         (registry, clock)
+    }
+
+    /// The Event a `record` wrote, found by its resourceVersion.
+    fn written(registry: &Registry, rv: Option<u64>) -> Arc<Value> {
+        let rv = rv.expect("an Event was written");
+        let (events, _) = registry.store.list(res::EVENTS, None);
+        events
+            .into_iter()
+            .find(|e| meta::resource_version(e) == Some(rv))
+            .expect("the Event written is stored")
     }
 
     fn spec(name: &str, reason: &str, message: &str) -> EventSpec {
@@ -537,7 +665,7 @@ mod tests {
             with("b", None, None, "Evicted"),
         ];
         for s in &specs {
-            let stored = rec.record(&registry, s).unwrap();
+            let stored = written(&registry, rec.record(&registry, s));
             let alone = event_body(s, "default", "x", "t");
             assert_eq!(
                 stored["involvedObject"], alone["involvedObject"],
@@ -559,7 +687,7 @@ mod tests {
         let t0 = clock.now();
         rec.record(&registry, &spec("p", "Pulled", "m")).unwrap();
         clock.advance(SignedDuration::from_secs(5));
-        let ev = rec.record(&registry, &spec("p", "Pulled", "m")).unwrap();
+        let ev = written(&registry, rec.record(&registry, &spec("p", "Pulled", "m")));
         assert_eq!(ev["count"], 2);
         assert_eq!(
             events(&registry),
@@ -756,7 +884,7 @@ mod tests {
         let late = spec("p", "Killing", "Stopping container app");
         assert!(rec.record(&registry, &late).is_none());
         clock.advance(SignedDuration::from_secs(300));
-        let ev = rec.record(&registry, &late).unwrap();
+        let ev = written(&registry, rec.record(&registry, &late));
         assert_eq!(ev["count"], 2);
         assert_eq!(ev["firstTimestamp"], "2025-05-01T10:00:00Z");
         assert_eq!(ev["lastTimestamp"], "2025-05-01T10:05:00Z");
@@ -837,5 +965,82 @@ mod tests {
             serde_json::to_string(&body["involvedObject"]).unwrap(),
             r#"{"apiVersion":"v1","kind":"Node","name":"n"}"#
         );
+    }
+
+    /// Every Event the recorder writes packed is the object `create` would
+    /// have stored for the same body: the same fields, server metadata and
+    /// resourceVersion, for each shape of involved object and source.
+    #[test]
+    fn an_event_written_packed_is_what_create_stores() {
+        let (packed, clock) = registry();
+        let (whole, whole_clock) = registry();
+        let info = lookup_res(res::EVENTS).unwrap();
+        let mut rec = Recorder::new();
+        let mut node = spec("n1", "NodeReady", "Node n1 status is now: NodeReady");
+        node.involved.kind = "Node".into();
+        node.involved.namespace = String::new();
+        node.involved.uid = String::new();
+        let mut no_host = spec("p", "Scheduled", "Successfully assigned default/p to n1");
+        no_host.host = None;
+        no_host.component = "default-scheduler".into();
+        let mut long = spec("q", "Failed", &"x".repeat(3000));
+        long.involved.field_path = Some("spec.containers{app}".into());
+        for s in [&spec("p", "Pulled", "m"), &node, &no_host, &long] {
+            let rv = rec.record(&packed, s);
+            let stored = written(&packed, rv);
+            assert_eq!(
+                packed.store.packed(res::EVENTS),
+                packed.store.count(res::EVENTS),
+                "stored packed"
+            );
+            let body = event_body(s, "default", meta::name(&stored), &format_time(clock.now()));
+            let want = whole
+                .create(info, "default", body, &WriteOptions::internal())
+                .unwrap()
+                .object;
+            assert_eq!(*stored, *want, "{}", s.reason);
+            clock.advance(SignedDuration::from_secs(1));
+            whole_clock.advance(SignedDuration::from_secs(1));
+        }
+    }
+
+    /// A namespace with a ResourceQuota takes `create`'s whole path, so a
+    /// quota on Events holds.
+    #[test]
+    fn a_quota_on_events_still_refuses_them() {
+        let (registry, _) = registry();
+        let quotas = resource::lookup("", "v1", "resourcequotas").unwrap();
+        let quota = json!({"apiVersion": "v1", "kind": "ResourceQuota",
+            "metadata": {"name": "q", "namespace": "default"},
+            "spec": {"hard": {"count/events": "1"}}});
+        registry
+            .create(quotas, "default", quota, &WriteOptions::internal())
+            .unwrap();
+        let mut rec = Recorder::new();
+        assert!(rec.record(&registry, &spec("a", "Pulled", "m")).is_some());
+        assert!(rec.record(&registry, &spec("b", "Pulled", "m")).is_none());
+        assert_eq!(registry.store.count(res::EVENTS), 1);
+        assert_eq!(registry.store.packed(res::EVENTS), 0, "written whole");
+    }
+
+    /// A terminating namespace refuses new Events on either path.
+    #[test]
+    fn a_terminating_namespace_refuses_packed_events() {
+        let (registry, _) = registry();
+        let namespaces = resource::lookup("", "v1", "namespaces").unwrap();
+        let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gone"},
+            "spec": {"finalizers": ["kubernetes"]}});
+        registry
+            .create(namespaces, "", body, &WriteOptions::internal())
+            .unwrap();
+        registry
+            .delete(namespaces, "", "gone", &Default::default())
+            .unwrap();
+        let mut s = spec("a", "Pulled", "m");
+        s.involved.namespace = "gone".into();
+        assert!(Recorder::new().record(&registry, &s).is_none());
+        s.involved.namespace = "missing".into();
+        assert!(Recorder::new().record(&registry, &s).is_none());
+        assert_eq!(registry.store.count(res::EVENTS), 0);
     }
 }

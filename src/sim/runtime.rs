@@ -264,12 +264,7 @@ impl Runtime {
                     .filter_map(|object| {
                         let rv = meta::resource_version(&object)?;
                         (rv > self.seen_rv).then(|| {
-                            Arc::new(WatchEvent {
-                                rv,
-                                kind: EventType::Added,
-                                res: res::EVENTS,
-                                object,
-                            })
+                            Arc::new(WatchEvent::new(rv, EventType::Added, res::EVENTS, object))
                         })
                     })
                     .collect()
@@ -357,13 +352,14 @@ impl Runtime {
             return;
         }
         self.observed += 1;
+        let object = ev.object();
         match ev.kind {
-            EventType::Deleted => self.snapshot.remove(ev.res, &ev.object),
+            EventType::Deleted => self.snapshot.remove(ev.res, object),
             EventType::Added | EventType::Modified => {
-                self.snapshot.upsert(ev.res, ev.object.clone());
+                self.snapshot.upsert(ev.res, object.clone());
             }
         }
-        self.enqueue_for(ev.res, &ev.object, ev.kind == EventType::Deleted);
+        self.enqueue_for(ev.res, object, ev.kind == EventType::Deleted);
     }
 
     /// Takes in every store event received so far.

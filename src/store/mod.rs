@@ -16,7 +16,7 @@ mod strtable;
 mod watch;
 
 pub use error::StoreError;
-pub use pack::{UnpackError, pack, unpack, unpack_shared};
+pub use pack::{Packer, UnpackError, pack, unpack, unpack_shared};
 pub use watch::{EventType, WatchEvent, WatchStart};
 
 use objects::Objects;
@@ -132,9 +132,11 @@ fn packs(res: ResKey) -> bool {
 /// so the queue drains while objects are written.
 const PACK_PER_WRITE: usize = 2;
 
-/// How many of the newest Events stay decoded: the ones `kubectl
-/// describe` and `get events` read, and more than a lab's cluster
-/// usually holds. Packing an Event and freeing the tree it replaces cost
+/// How many of the newest Events written as trees stay decoded (the
+/// simulator's own are stored packed from the start, `create_packed`;
+/// these are the ones users and the recorder's count updates write): the
+/// ones `kubectl describe` and `get events` read, and more than a lab's
+/// cluster usually holds. Packing an Event and freeing the tree it replaces cost
 /// about 10,000 instructions, as much as the rest of its write: a small
 /// cluster does not pay that at all, a busy one packs all but these
 /// (about 2.2 KB each as a tree: some 140 MB). The packing work costs more
@@ -340,6 +342,15 @@ impl Store {
         self.read().tree(res, namespace, name)
     }
 
+    /// Whether an object is stored at this key (a packed one is not
+    /// decoded to tell).
+    pub fn contains(&self, res: ResKey, namespace: &str, name: &str) -> bool {
+        self.read()
+            .objects
+            .get(&res)
+            .is_some_and(|o| o.contains(namespace, name))
+    }
+
     /// Every object of a resource (in one namespace when given), ordered by
     /// namespace then name, with the store's resourceVersion at that moment.
     pub fn list(&self, res: ResKey, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
@@ -478,12 +489,13 @@ impl Store {
     }
 
     fn emit(&self, inner: &mut Inner, kind: EventType, res: ResKey, object: Arc<Value>) {
-        let ev = Arc::new(WatchEvent {
-            rv: inner.rv,
-            kind,
-            res,
-            object,
-        });
+        let slot = Slot::Tree(object.clone());
+        self.send(inner, WatchEvent::new(inner.rv, kind, res, object), slot);
+    }
+
+    /// Keeps `ev` in the watch history (as `slot`, the same object) and
+    /// sends it to the live receivers.
+    fn send(&self, inner: &mut Inner, ev: WatchEvent, slot: Slot) {
         if inner.history.len() >= inner.capacity
             && let Some(dropped) = inner.history.pop_front()
         {
@@ -493,10 +505,49 @@ impl Store {
             rv: ev.rv,
             kind: ev.kind,
             res: ev.res,
-            object: Slot::Tree(ev.object.clone()),
+            object: slot,
         });
         // No receivers is fine: nobody is watching.
-        let _ = self.events.send(ev);
+        let _ = self.events.send(Arc::new(ev));
+    }
+
+    /// Stores a new object in its packed form, which `encode` writes given
+    /// the resourceVersion the object gets (it must write that version into
+    /// the object's metadata): for objects the simulator assembles itself
+    /// and nobody reads back as they are written (Events), so no tree is
+    /// built, held or packed later. The object must have no
+    /// ownerReferences (it is not indexed as a dependent). Returns the
+    /// resourceVersion.
+    pub fn create_packed(
+        &self,
+        res: ResKey,
+        namespace: &str,
+        name: &str,
+        encode: impl FnOnce(u64) -> Arc<[u8]>,
+    ) -> Result<u64, StoreError> {
+        let mut inner = self.write();
+        if inner
+            .objects
+            .get(&res)
+            .is_some_and(|o| o.contains(namespace, name))
+        {
+            return Err(StoreError::AlreadyExists {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            });
+        }
+        let rv = inner.rv + 1;
+        let bytes = encode(rv);
+        inner.rv = rv;
+        inner
+            .objects
+            .entry(res)
+            .or_default()
+            .insert(namespace, name, Slot::Packed(bytes.clone()));
+        inner.pack_some();
+        let ev = WatchEvent::packed(rv, EventType::Added, res, bytes.clone(), namespace, name);
+        self.send(&mut inner, ev, Slot::Packed(bytes));
+        Ok(rv)
     }
 
     /// Starts a watch on one resource from `from_rv` (exclusive): the
@@ -514,14 +565,7 @@ impl Store {
             .history
             .iter()
             .filter(|e| e.rv > from_rv && e.res == res)
-            .map(|e| {
-                Arc::new(WatchEvent {
-                    rv: e.rv,
-                    kind: e.kind,
-                    res: e.res,
-                    object: e.object.tree(),
-                })
-            })
+            .map(|e| Arc::new(WatchEvent::new(e.rv, e.kind, e.res, e.object.tree())))
             .collect();
         Ok(WatchStart {
             backlog,

@@ -395,21 +395,118 @@ fn value_index(s: &str) -> Option<usize> {
 
 /// Packs `v` into one allocation of the packed size: the bytes are written
 /// to a buffer each thread keeps and copied out once, instead of into a
-/// `Vec` grown, shrunk to fit and then copied into an `Arc`.
+/// `Vec` grown, shrunk to fit and then copied into an `Arc` (a huge
+/// object's buffer is not kept for the thread's life).
 pub fn pack(v: &Value) -> Arc<[u8]> {
-    thread_local! {
-        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    Packer::pack(|p| p.value(v))
+}
+
+/// Writes a packed object field by field, for an object the simulator
+/// assembles itself (its Events): the tree `pack` would encode, without
+/// building the tree. The caller gives each object's entry count first
+/// and its keys in a map's order (sorted), as `pack` walks a tree; a
+/// subtree already packed is copied in whole.
+pub struct Packer<'a> {
+    scratch: &'a mut Scratch,
+}
+
+/// The buffer `pack` and `Packer` write into before the one copy out,
+/// and the packed form of the static keys `Packer` was given lately.
+struct Scratch {
+    out: Vec<u8>,
+    /// (address, length, bytes used, packed bytes) of a `&'static str`
+    /// key, in a slot picked by its address: its table lookup, done once.
+    keys: [(usize, usize, u8, [u8; 2]); KEY_SLOTS],
+}
+
+const KEY_SLOTS: usize = 256;
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const {
+        RefCell::new(Scratch {
+            out: Vec::new(),
+            keys: [(0, 0, 0, [0; 2]); KEY_SLOTS],
+        })
+    };
+}
+
+impl Packer<'_> {
+    /// Packs what `write` writes, into one allocation of the packed size:
+    /// the bytes go to a buffer each thread keeps and are copied out once
+    /// (a huge object's buffer is not kept for the thread's life).
+    pub fn pack(write: impl FnOnce(&mut Packer<'_>)) -> Arc<[u8]> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.out.clear();
+            write(&mut Packer {
+                scratch: &mut *scratch,
+            });
+            let bytes = Arc::from(&scratch.out[..]);
+            if scratch.out.capacity() > 1 << 20 {
+                scratch.out = Vec::new();
+            }
+            bytes
+        })
     }
-    SCRATCH.with_borrow_mut(|out| {
-        out.clear();
-        write_value(out, v);
-        let bytes = Arc::from(&out[..]);
-        // A huge object's buffer is not kept for the thread's life.
-        if out.capacity() > 1 << 20 {
-            *out = Vec::new();
+
+    /// An object of `entries` entries: that many `key`s follow, each with
+    /// its value.
+    pub fn object(&mut self, entries: usize) {
+        self.scratch.out.push(OBJECT);
+        write_len(&mut self.scratch.out, entries);
+    }
+
+    /// A key. A `'static` one is looked up in the table of keys once per
+    /// thread (while its slot holds it), not on every object.
+    pub fn key(&mut self, key: &'static str) {
+        let addr = key.as_ptr().addr();
+        let slot = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) % KEY_SLOTS;
+        let Scratch { out, keys } = &mut *self.scratch;
+        let (at, len, used, bytes) = &mut keys[slot];
+        if *at == addr && *len == key.len() {
+            out.push(bytes[0]);
+            if *used == 2 {
+                out.push(bytes[1]);
+            }
+            return;
         }
-        bytes
-    })
+        let mark = out.len();
+        write_key(out, key);
+        if let [a] | [a, _] = out[mark..] {
+            let n = out.len() - mark;
+            (*at, *len, *used) = (addr, key.len(), n as u8);
+            *bytes = [a, out.get(mark + 1).copied().unwrap_or(0)];
+        }
+    }
+
+    /// A string value that may be one of the common ones (`VALUES`).
+    pub fn str(&mut self, s: &str) {
+        write_string(&mut self.scratch.out, s);
+    }
+
+    /// A string value that is free text (a name, a time, a message): it
+    /// is spelled out without looking for it among the common ones. (Both
+    /// forms decode to the same string.)
+    pub fn text(&mut self, s: &str) {
+        self.scratch.out.push(STR);
+        write_str(&mut self.scratch.out, s);
+    }
+
+    pub fn int(&mut self, n: i64) {
+        write_value(&mut self.scratch.out, &Value::from(n));
+    }
+
+    pub fn null(&mut self) {
+        self.scratch.out.push(NULL);
+    }
+
+    pub fn value(&mut self, v: &Value) {
+        write_value(&mut self.scratch.out, v);
+    }
+
+    /// A value packed before (by `pack`), copied in.
+    pub fn packed(&mut self, bytes: &[u8]) {
+        self.scratch.out.extend_from_slice(bytes);
+    }
 }
 
 fn write_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -427,6 +524,31 @@ fn write_len(out: &mut Vec<u8>, n: usize) {
 fn write_str(out: &mut Vec<u8>, s: &str) {
     write_len(out, s.len());
     out.extend_from_slice(s.as_bytes());
+}
+
+/// A string value: its number in `VALUES`, or spelled out.
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    match value_index(s) {
+        Some(i) => {
+            out.push(KNOWN);
+            write_len(out, i);
+        }
+        None => {
+            out.push(STR);
+            write_str(out, s);
+        }
+    }
+}
+
+/// An object key: 1 + its number in `KEYS`, or 0 and the key spelled out.
+fn write_key(out: &mut Vec<u8>, k: &str) {
+    match key_index(k) {
+        Some(i) => write_len(out, i + 1),
+        None => {
+            out.push(0);
+            write_str(out, k);
+        }
+    }
 }
 
 fn write_value(out: &mut Vec<u8>, v: &Value) {
@@ -447,16 +569,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
                 out.extend_from_slice(&n.as_f64().unwrap_or(0.0).to_le_bytes());
             }
         }
-        Value::String(s) => match value_index(s) {
-            Some(i) => {
-                out.push(KNOWN);
-                write_len(out, i);
-            }
-            None => {
-                out.push(STR);
-                write_str(out, s);
-            }
-        },
+        Value::String(s) => write_string(out, s),
         Value::Array(items) => {
             out.push(ARRAY);
             write_len(out, items.len());
@@ -468,13 +581,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
             out.push(OBJECT);
             write_len(out, map.len());
             for (k, v) in map {
-                match key_index(k) {
-                    Some(i) => write_len(out, i + 1),
-                    None => {
-                        out.push(0);
-                        write_str(out, k);
-                    }
-                }
+                write_key(out, k);
                 write_value(out, v);
             }
         }
@@ -650,6 +757,54 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// What a `Packer` writes decodes to the tree it describes, with keys
+    /// from the table and not, values common and not, free text spelled
+    /// out, and a subtree packed before; the static keys' cached forms
+    /// (written the second time round) are the same bytes.
+    #[test]
+    fn a_packer_writes_what_pack_would() {
+        let sub = json!({"component": "kubelet", "host": "node-1"});
+        let packed_sub = pack(&sub);
+        let want = json!({
+            "apiVersion": "v1", "count": 3, "eventTime": null, "metadata":
+            {"name": "a", "namespace": "default", "zz-unlisted": "Running"},
+            "negative": -5, "source": sub.clone(), "text": "Pending",
+        });
+        let write = |p: &mut Packer<'_>| {
+            p.object(7);
+            p.key("apiVersion");
+            p.str("v1");
+            p.key("count");
+            p.int(3);
+            p.key("eventTime");
+            p.null();
+            p.key("metadata");
+            p.object(3);
+            // "name" may share its address with "namespace"'s first bytes.
+            p.key("name");
+            p.text("a");
+            p.key("namespace");
+            p.str("default");
+            p.key("zz-unlisted");
+            p.str("Running");
+            p.key("negative");
+            p.int(-5);
+            p.key("source");
+            p.packed(&packed_sub);
+            p.key("text");
+            p.text("Pending");
+        };
+        let first = Packer::pack(write);
+        let again = Packer::pack(write);
+        assert_eq!(unpack(&first).unwrap(), want);
+        assert_eq!(first, again, "cached keys write the same bytes");
+        assert_eq!(
+            unpack(&pack(&want)).unwrap(),
+            want,
+            "pack's own form decodes the same"
+        );
+    }
 
     #[test]
     fn the_tables_are_sorted_unique_and_short() {

@@ -15,9 +15,9 @@ pub async fn run(registry: Arc<Registry>) {
                 if ev.res.group.is_empty()
                     && ev.res.resource == "namespaces"
                     && ev.kind == EventType::Modified
-                    && crate::api::meta::is_deleting(&ev.object)
+                    && crate::api::meta::is_deleting(ev.object())
                 {
-                    registry.finalize_namespace(crate::api::meta::name(&ev.object));
+                    registry.finalize_namespace(ev.name());
                 }
             }
             Err(RecvError::Lagged(_)) => {
