@@ -23,6 +23,22 @@ pub fn text(s: &str) -> Value {
     Value::String(s.to_string())
 }
 
+/// `n` in decimal, written at the end of `buf` (room for any `u64`), for a
+/// number put in a string without a `String` of its own.
+pub fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        // `n % 10` is below 10, so the cast keeps it whole.
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or("0")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +60,14 @@ mod tests {
             json!({"k": 2})
         );
         assert_eq!(object([("k", None)]), json!({}));
+    }
+
+    #[test]
+    fn decimal_writes_any_u64() {
+        let mut buf = [0u8; 20];
+        for (n, want) in [(0, "0"), (7, "7"), (10, "10"), (4096, "4096")] {
+            assert_eq!(decimal(n, &mut buf), want);
+        }
+        assert_eq!(decimal(u64::MAX, &mut buf), u64::MAX.to_string());
     }
 }

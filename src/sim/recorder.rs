@@ -15,7 +15,7 @@ mod lru;
 use super::event::{EventSpec, ObjectRef};
 use super::snapshot::res;
 use crate::api::meta;
-use crate::api::object::{object, text};
+use crate::api::object::{decimal, object, text};
 use crate::registry::options::WriteOptions;
 use crate::registry::packed_event::ServerMeta;
 use crate::registry::{PatchType, Registry, lookup_res};
@@ -335,20 +335,6 @@ impl Recorder {
         self.last_nanos.insert(&self.object, nanos);
         name
     }
-}
-
-/// `n` in decimal, written into `buf`.
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[at..]).unwrap_or_default()
 }
 
 /// `<object>.<hex nanoseconds>`, as client-go names an Event (written

@@ -24,6 +24,7 @@ mod rbac;
 use serde_json::Value;
 
 use crate::api::field_error::FieldError;
+use crate::api::object::decimal;
 use crate::api::quantity::{self, Quantity};
 
 pub use core::{MAX_SECRET_SIZE, node_port_range_error};
@@ -146,7 +147,7 @@ pub(crate) fn ch(path: &str, name: &str) -> String {
 /// `path.Index(i)`.
 pub(crate) fn idx(path: &str, i: usize) -> String {
     let mut digits = [0; 20];
-    concat(&[path, "[", itoa(i, &mut digits), "]"])
+    concat(&[path, "[", decimal(i as u64, &mut digits), "]"])
 }
 /// `path.Key(k)`.
 pub(crate) fn key(path: &str, k: &str) -> String {
@@ -160,21 +161,6 @@ fn concat(parts: &[&str]) -> String {
         out.push_str(p);
     }
     out
-}
-
-/// `i` in decimal, written at the end of `buf` (room for any `usize`).
-fn itoa(mut i: usize, buf: &mut [u8; 20]) -> &str {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        // `i % 10` is below 10, so the cast keeps it whole.
-        buf[at] = b'0' + (i % 10) as u8;
-        i /= 10;
-        if i == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
 // ---- JSON accessors ----------------------------------------------------
