@@ -421,21 +421,26 @@ struct Scratch {
 
 const KEY_SLOTS: usize = 256;
 
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = const {
-        RefCell::new(Scratch {
+impl Scratch {
+    const fn new() -> Self {
+        Self {
             out: Vec::new(),
             keys: [(0, 0, 0, [0; 2]); KEY_SLOTS],
-        })
-    };
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
 }
 
 impl Packer<'_> {
     /// Packs what `write` writes, into one allocation of the packed size:
     /// the bytes go to a buffer each thread keeps and are copied out once
     /// (a huge object's buffer is not kept for the thread's life).
+    /// A pack begun inside another's `write` gets a buffer of its own.
     pub fn pack(write: impl FnOnce(&mut Packer<'_>)) -> Arc<[u8]> {
-        SCRATCH.with_borrow_mut(|scratch| {
+        let run = |scratch: &mut Scratch| {
             scratch.out.clear();
             write(&mut Packer {
                 scratch: &mut *scratch,
@@ -445,6 +450,10 @@ impl Packer<'_> {
                 scratch.out = Vec::new();
             }
             bytes
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => run(&mut scratch),
+            Err(_) => run(&mut Scratch::new()),
         })
     }
 
@@ -799,6 +808,13 @@ mod tests {
         let again = Packer::pack(write);
         assert_eq!(unpack(&first).unwrap(), want);
         assert_eq!(first, again, "cached keys write the same bytes");
+        // A pack inside a pack's writing has a buffer of its own.
+        let nested = Packer::pack(|p| {
+            p.object(1);
+            p.key("source");
+            p.packed(&pack(&sub));
+        });
+        assert_eq!(unpack(&nested).unwrap(), json!({"source": sub}));
         assert_eq!(
             unpack(&pack(&want)).unwrap(),
             want,
