@@ -320,7 +320,11 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
     if system {
         // A default constraint whose key no feasible node carries counts
         // nothing anywhere (kind's nodes have no zone).
-        constraints.retain(|s| cands.iter().any(|c| c.has_label(&s.topology_key)));
+        constraints.retain(|s| match s.topology_key.as_str() {
+            HOSTNAME => cands.iter().any(|c| c.hostname_label),
+            ZONE => cands.iter().any(|c| c.zone_label),
+            key => cands.iter().any(|c| label(c.node, key).is_some()),
+        });
     }
     if constraints.is_empty() {
         return None;
