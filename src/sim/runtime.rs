@@ -75,6 +75,22 @@ pub enum Action {
 /// Where an `on_created` message wants the new object's name.
 pub const NAME_PLACEHOLDER: &str = "{name}";
 
+/// Completes an `on_created` event with the object created: an event
+/// about that very object (its kind, namespace and name, no uid yet) gets
+/// its uid and keeps its message (a Lease's `LeaderElection`); any other
+/// gets the object's name in its message (`complete_message`).
+pub fn complete_created_event(ev: &mut EventSpec, created: &Value) {
+    let about_it = ev.involved.uid.is_empty()
+        && ev.involved.name == meta::name(created)
+        && ev.involved.namespace == meta::namespace(created)
+        && created.get("kind").and_then(Value::as_str) == Some(ev.involved.kind.as_str());
+    if about_it {
+        ev.involved.uid = meta::uid(created).to_string();
+    } else {
+        complete_message(&mut ev.message, meta::name(created));
+    }
+}
+
 /// Puts the created object's name into an `on_created` message.
 pub fn complete_message(message: &mut String, name: &str) {
     if message.contains(NAME_PLACEHOLDER) {
@@ -598,7 +614,7 @@ impl Runtime {
                     Ok(w) => {
                         self.snapshot.note_create(&namespace, &owner, None);
                         if let Some(mut ev) = on_created {
-                            complete_message(&mut ev.message, meta::name(&w.object));
+                            complete_created_event(&mut ev, &w.object);
                             self.recorder.record(&self.registry, &ev);
                         }
                         self.snapshot.upsert(res, w.object);

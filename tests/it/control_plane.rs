@@ -152,3 +152,74 @@ fn a_deleted_mirror_pod_comes_back_with_its_container_still_running() {
         "True"
     );
 }
+
+/// The controller manager and the scheduler hold their leader-election
+/// Leases in `kube-system` as the control-plane node's `<hostname>_<uuid>`,
+/// renewed every 2 seconds, and each said "became leader" about its Lease.
+#[test]
+fn the_control_plane_components_hold_their_leases_and_said_so() {
+    let sim = Sim::start_virtual();
+    sim.advance("5s");
+    let out = sim.kubectl(&["get", "leases", "-n", "kube-system"]).ok();
+    let table = rows(&out);
+    // NAME HOLDER AGE
+    assert_eq!(table[0][..2], ["NAME", "HOLDER"], "{out}");
+    let holders: Vec<(&str, &str)> = table[1..]
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str()))
+        .collect();
+    assert_eq!(holders.len(), 2, "{out}");
+    for ((name, holder), want) in holders
+        .iter()
+        .zip(["kube-controller-manager", "kube-scheduler"])
+    {
+        assert_eq!(*name, want, "{out}");
+        let (host, uuid) = holder.split_once('_').expect("<hostname>_<uuid>");
+        assert_eq!(host, "kdrill-control-plane", "{out}");
+        assert_eq!(uuid.len(), 36, "{out}");
+    }
+    let spec = |field: &str| {
+        sim.kubectl(&[
+            "get",
+            "lease",
+            "-n",
+            "kube-system",
+            "kube-scheduler",
+            "-o",
+            &format!("jsonpath={{.spec.{field}}}"),
+        ])
+        .ok()
+    };
+    assert_eq!(spec("leaseDurationSeconds"), "15");
+    let renewed = spec("renewTime");
+    sim.advance("3s");
+    assert_ne!(spec("renewTime"), renewed, "renewed within 2 seconds");
+    // The events, as `kubectl get events` shows them.
+    let out = sim
+        .kubectl(&[
+            "get",
+            "events",
+            "-n",
+            "kube-system",
+            "--field-selector",
+            "reason=LeaderElection",
+            "-o",
+            "custom-columns=OBJECT:.involvedObject.kind,NAME:.involvedObject.name,SOURCE:.source.component,MESSAGE:.message",
+            "--sort-by=.involvedObject.name",
+        ])
+        .ok();
+    let events = rows(&out);
+    assert_eq!(events.len(), 3, "{out}");
+    for (row, (name, source)) in events[1..].iter().zip([
+        ("kube-controller-manager", "kube-controller-manager"),
+        ("kube-scheduler", "default-scheduler"),
+    ]) {
+        assert_eq!(row[..3], ["Lease", name, source], "{out}");
+        let holder = holders.iter().find(|(n, _)| *n == name).map(|h| h.1);
+        assert_eq!(
+            row[3..].join(" "),
+            format!("{} became leader", holder.unwrap_or_default()),
+            "{out}"
+        );
+    }
+}

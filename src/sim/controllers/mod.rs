@@ -13,6 +13,7 @@ pub mod hpa;
 pub mod ingress_status;
 pub mod job;
 pub mod kubelet_eviction;
+pub mod leader_election;
 pub mod localpath;
 pub mod namespace;
 pub mod nodeheartbeat;
@@ -42,6 +43,7 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(scheduler::Scheduler { seed }),
         Box::new(disruption::DisruptionController),
         Box::new(nodeheartbeat::NodeHeartbeat),
+        Box::new(leader_election::LeaderElection::new(seed)),
         Box::new(nodelifecycle::NodeLifecycleController),
         Box::new(tainteviction::TaintEvictionController),
         Box::new(endpoints::EndpointsController),

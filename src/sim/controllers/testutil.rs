@@ -64,7 +64,7 @@ pub fn apply(
                     };
                 }
                 if let Some(mut ev) = on_created.clone() {
-                    crate::sim::runtime::complete_message(&mut ev.message, meta::name(&o));
+                    crate::sim::runtime::complete_created_event(&mut ev, &o);
                     events.push(ev);
                 }
                 snap.upsert(*res, Arc::new(o));
