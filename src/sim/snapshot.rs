@@ -253,35 +253,53 @@ pub struct LabelSet {
 pub struct LabelGroup {
     pub set: Arc<LabelSet>,
     pub count: usize,
+    /// How many of them are terminating (have a deletionTimestamp):
+    /// PodTopologySpread leaves those out (`countPodsMatchSelector`),
+    /// InterPodAffinity counts them.
+    pub terminating: usize,
+}
+
+impl LabelGroup {
+    /// The pods not terminating.
+    pub fn live(&self) -> usize {
+        self.count - self.terminating
+    }
 }
 
 impl NodeUsage {
     /// Takes a pod with `set` into (`add`) or out of the node's groups.
-    fn regroup(&mut self, set: &Arc<LabelSet>, add: bool) {
+    fn regroup(&mut self, set: &Arc<LabelSet>, add: bool, terminating: bool) {
         let at = self.groups.iter().position(|g| Arc::ptr_eq(&g.set, set));
+        let t = usize::from(terminating);
         match at {
-            Some(i) if add => self.groups[i].count += 1,
+            Some(i) if add => {
+                self.groups[i].count += 1;
+                self.groups[i].terminating += t;
+            }
             Some(i) => {
-                self.groups[i].count -= 1;
-                if self.groups[i].count == 0 {
+                let g = &mut self.groups[i];
+                g.count = g.count.saturating_sub(1);
+                g.terminating = g.terminating.saturating_sub(t).min(g.count);
+                if g.count == 0 {
                     self.groups.swap_remove(i);
                 }
             }
             None if add => self.groups.push(LabelGroup {
                 set: set.clone(),
                 count: 1,
+                terminating: t,
             }),
             None => {}
         }
     }
 
-    /// How many of the node's pods in `namespace` have labels `pred`
-    /// accepts.
+    /// How many of the node's pods in `namespace`, not terminating, have
+    /// labels `pred` accepts.
     pub fn count_in(&self, namespace: &str, pred: impl Fn(&Value) -> bool) -> usize {
         self.groups
             .iter()
             .filter(|g| g.set.namespace == namespace && pred(&g.set.labels))
-            .map(|g| g.count)
+            .map(LabelGroup::live)
             .sum()
     }
 }
@@ -747,7 +765,10 @@ impl Snapshot {
     fn recount_owned(&mut self, key: &Name, old: &Value, new: &Value) {
         self.count_owned(&key.0, old, false);
         self.count_owned(&key.0, new, true);
-        if uses_room(new) && meta::labels(old) != meta::labels(new) {
+        if uses_room(new)
+            && (meta::labels(old) != meta::labels(new)
+                || meta::is_deleting(old) != meta::is_deleting(new))
+        {
             self.regroup(&key.0, old, false);
             self.regroup(&key.0, new, true);
         }
@@ -795,7 +816,7 @@ impl Snapshot {
             self.label_sets.remove(&h.finish());
         }
         if let Some(e) = self.node_index.get_mut(node_of(pod)) {
-            e.usage.regroup(&set, add);
+            e.usage.regroup(&set, add, meta::is_deleting(pod));
         }
     }
 
@@ -1343,6 +1364,10 @@ mod tests {
             p["spec"]["overhead"] = json!({"cpu": "250m"});
             p
         };
+        let deleting = |mut p: Value| {
+            p["metadata"]["deletionTimestamp"] = json!("2025-05-01T10:00:00Z");
+            p
+        };
         let mut status_only = owned_pod("a", "4", "rs", "n1", "Running");
         status_only["status"]["podIP"] = json!("10.0.0.1");
         // Versions of pods a, b and c: each step changes one thing.
@@ -1354,6 +1379,8 @@ mod tests {
             status_only,
             ready(owned_pod("a", "5", "rs", "n1", "Running")),
             ready(labeled(owned_pod("a", "6", "rs", "n1", "Running"))),
+            // Terminating: out of its owner's counts and spread's.
+            deleting(ready(labeled(owned_pod("a", "7", "rs", "n1", "Running")))),
             owned_pod("b", "2", "rs", "n2", "Pending"),
             anti(owned_pod("b", "3", "rs", "n2", "Pending")),
             bigger(anti(owned_pod("b", "4", "rs", "n2", "Running"))),

@@ -352,7 +352,7 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
                 m
             });
             if matches {
-                n += g.count;
+                n += g.live();
             }
         }
         n as f64

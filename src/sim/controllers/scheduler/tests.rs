@@ -443,3 +443,43 @@ fn do_not_schedule_spread_constraints_filter_the_crowded_domain() {
         "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match pod topology spread constraints (missing required label). preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
     );
 }
+
+/// A terminating pod does not count toward topology spread (upstream's
+/// `countPodsMatchSelector` bypasses it): with one web pod on each worker
+/// and a second, terminating, on kdrill-worker, the only schedulable worker
+/// still takes the next pod; counted, the skew would refuse it.
+#[test]
+fn terminating_pods_do_not_count_toward_topology_spread() {
+    let host = "kubernetes.io/hostname";
+    let mut incoming = spread_pod("q", 1, host);
+    // The tainted control plane is no domain.
+    incoming["spec"]["topologySpreadConstraints"][0]["nodeTaintsPolicy"] = json!("Honor");
+    let mut cordoned = node("kdrill-worker2", false);
+    cordoned["spec"]["unschedulable"] = json!(true);
+    let (r, mut leaving) = web_on("w1", "kdrill-worker");
+    leaving["metadata"]["deletionTimestamp"] = json!("2025-05-01T09:59:00Z");
+    let setup = |leaving: Value| {
+        vec![
+            (res::NODES, cordoned.clone()),
+            web_on("w0", "kdrill-worker"),
+            (r, leaving),
+            web_on("w2", "kdrill-worker2"),
+        ]
+    };
+    let out = run(setup(leaving.clone()), incoming.clone());
+    assert!(
+        matches!(&out.actions[..], [Action::Bind { node, .. }] if node == "kdrill-worker"),
+        "{:?}",
+        out.actions
+    );
+    // The same pod not terminating counts, and the skew refuses the node.
+    leaving["metadata"]
+        .as_object_mut()
+        .map(|m| m.remove("deletionTimestamp"));
+    let out = run(setup(leaving), incoming);
+    assert!(
+        failure_message(&out).contains("1 node(s) didn't match pod topology spread constraints"),
+        "{:?}",
+        out.actions
+    );
+}
