@@ -10,6 +10,7 @@
 //! packed form (`Packer`), and a reader decodes it as it would an Event
 //! packed later.
 
+use super::admission::resource_quota::QUOTAS;
 use super::{Registry, lookup_res, res_key, store_status};
 use crate::api::name::is_valid_dns1123_subdomain;
 use crate::api::status::Status;
@@ -19,10 +20,6 @@ use std::sync::Arc;
 const EVENTS: ResKey = ResKey {
     group: "",
     resource: "events",
-};
-const QUOTAS: ResKey = ResKey {
-    group: "",
-    resource: "resourcequotas",
 };
 
 /// What the server sets on a new object, for the encoder to write.

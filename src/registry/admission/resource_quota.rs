@@ -23,7 +23,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-const QUOTAS: ResKey = ResKey {
+pub(crate) const QUOTAS: ResKey = ResKey {
     group: "",
     resource: "resourcequotas",
 };
