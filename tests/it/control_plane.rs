@@ -155,7 +155,8 @@ fn a_deleted_mirror_pod_comes_back_with_its_container_still_running() {
 
 /// The controller manager and the scheduler hold their leader-election
 /// Leases in `kube-system` as the control-plane node's `<hostname>_<uuid>`,
-/// renewed every 2 seconds, and each said "became leader" about its Lease.
+/// renewed every 2 seconds, and each said "became leader" about its Lease;
+/// kube-apiserver keeps its identity Lease beside them.
 #[test]
 fn the_control_plane_components_hold_their_leases_and_said_so() {
     let sim = Sim::start_virtual();
@@ -168,7 +169,16 @@ fn the_control_plane_components_hold_their_leases_and_said_so() {
         .iter()
         .map(|r| (r[0].as_str(), r[1].as_str()))
         .collect();
-    assert_eq!(holders.len(), 2, "{out}");
+    assert_eq!(holders.len(), 3, "{out}");
+    // kube-apiserver's identity Lease first (`apiserver-<base32>`), held
+    // as `<its name>_<uuid>`.
+    let (identity, holder) = holders[0];
+    assert!(
+        identity.starts_with("apiserver-") && identity.len() == 36,
+        "{out}"
+    );
+    assert_eq!(holder.split_once('_').map(|h| h.0), Some(identity), "{out}");
+    let holders = &holders[1..];
     for ((name, holder), want) in holders
         .iter()
         .zip(["kube-controller-manager", "kube-scheduler"])

@@ -1,4 +1,5 @@
-//! The control plane's leader election: kube-controller-manager and
+//! The control plane's Leases in `kube-system`. Leader election:
+//! kube-controller-manager and
 //! kube-scheduler each hold a Lease in `kube-system` named after
 //! themselves, as client-go's `leaderelection` with the `leases` lock
 //! keeps it (kubeadm runs both with `--leader-elect=true`, the defaults: a
@@ -14,6 +15,13 @@
 //! `acquire` records one. Written without an upstream capture: the time
 //! the leases are first taken (when the control-plane Node is there; on a
 //! real cluster a few seconds after the static pods start).
+//!
+//! And kube-apiserver's identity Lease (`APIServerIdentity`): named
+//! `apiserver-` and the first 16 bytes of the SHA-256 of its hostname and
+//! `kube-apiserver` (each with a 2-byte length before it) in lowercase
+//! base32, held by `<name>_<uuid>`, labelled with the identity and the
+//! hostname, 3,600 s long and renewed every 10 s by the generic lease
+//! controller, which writes no `acquireTime` and records no event.
 
 use super::nodelifecycle::LEASES;
 use crate::api::meta;
@@ -42,6 +50,46 @@ const COMPONENTS: [(&str, &str); 2] = [
     ("kube-scheduler", "default-scheduler"),
 ];
 const CONTROL_PLANE_LABEL: &str = "node-role.kubernetes.io/control-plane";
+/// `IdentityLeaseDurationSeconds`.
+const IDENTITY_LEASE_SECONDS: i64 = 3600;
+/// `IdentityLeaseRenewIntervalPeriod`.
+pub const IDENTITY_RENEW_INTERVAL: SignedDuration = SignedDuration::from_secs(10);
+/// `IdentityLeaseComponentLabelKey`.
+const IDENTITY_LABEL: &str = "apiserver.kubernetes.io/identity";
+
+/// kube-apiserver's identity on `hostname` (genericapiserver's
+/// `APIServerID`): `apiserver-` and the lowercase, unpadded base32 of the
+/// first 16 bytes of SHA-256 over the length-prefixed hostname and
+/// `kube-apiserver`.
+pub fn apiserver_id(hostname: &str) -> String {
+    let mut data = Vec::with_capacity(hostname.len() + 18);
+    for part in [hostname.as_bytes(), b"kube-apiserver"] {
+        let len = u16::try_from(part.len()).unwrap_or(u16::MAX);
+        data.extend_from_slice(&len.to_be_bytes());
+        data.extend_from_slice(&part[..usize::from(len).min(part.len())]);
+    }
+    let hash = ring::digest::digest(&ring::digest::SHA256, &data);
+    let mut id = String::from("apiserver-");
+    base32_lower(&hash.as_ref()[..16], &mut id);
+    id
+}
+
+/// RFC 4648 base32 of `bytes`, lowercase, without padding.
+fn base32_lower(bytes: &[u8], out: &mut String) {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((acc >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((acc << (5 - bits)) & 31) as usize]));
+    }
+}
 
 /// Leader election of the control plane's components.
 pub struct LeaderElection {
@@ -59,6 +107,37 @@ impl LeaderElection {
         }
     }
 
+    /// The apiserver's identity Lease, when `key` names it: created, then
+    /// renewed every 10 s.
+    fn apiserver_identity(
+        &self,
+        snap: &Snapshot,
+        node: &Value,
+        key: &ObjectKey,
+        now: Timestamp,
+    ) -> Reconciled {
+        let hostname = meta::name(node);
+        let id = apiserver_id(hostname);
+        if key.name != id {
+            return Reconciled::none();
+        }
+        let stamp = format_micro_time(now);
+        let Some(current) = snap.get(LEASES, NAMESPACE, &id) else {
+            let holder = format!("{id}_{}", self.uuid("kube-apiserver", node));
+            return Reconciled {
+                actions: vec![Action::Create {
+                    res: LEASES,
+                    namespace: NAMESPACE.into(),
+                    object: identity_lease(&id, &holder, hostname, &stamp),
+                    on_created: None,
+                    on_failed: None,
+                }],
+                requeue_after: Some(IDENTITY_RENEW_INTERVAL),
+            };
+        };
+        renew(current, key, &stamp, now, IDENTITY_RENEW_INTERVAL, None)
+    }
+
     /// Whether `holder` acquires now (`acquire`, which records the event)
     /// rather than renews a Lease that went missing.
     fn first_acquisition(&self, holder: &str) -> bool {
@@ -69,8 +148,13 @@ impl LeaderElection {
     /// `<hostname>_<uuid>`: the node's name and a uuid drawn once per
     /// component and node.
     fn identity(&self, component: &str, node: &Value) -> String {
+        format!("{}_{}", meta::name(node), self.uuid(component, node))
+    }
+
+    /// The uuid a component on `node` draws when it starts.
+    fn uuid(&self, component: &str, node: &Value) -> String {
         let seed = fnv(meta::uid(node), fnv(component, self.seed));
-        format!("{}_{}", meta::name(node), Rng::new(seed).uuid())
+        Rng::new(seed).uuid()
     }
 }
 
@@ -93,6 +177,21 @@ fn lease(name: &str, holder: &str, now: &str) -> Value {
             "acquireTime": now,
             "renewTime": now,
             "leaseTransitions": 0,
+        },
+    })
+}
+
+/// The identity Lease the apiserver's lease controller writes first.
+fn identity_lease(name: &str, holder: &str, hostname: &str, now: &str) -> Value {
+    json!({
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": name, "namespace": NAMESPACE,
+            "labels": {IDENTITY_LABEL: "kube-apiserver", "kubernetes.io/hostname": hostname}},
+        "spec": {
+            "holderIdentity": holder,
+            "leaseDurationSeconds": IDENTITY_LEASE_SECONDS,
+            "renewTime": now,
         },
     })
 }
@@ -130,7 +229,8 @@ impl Controller for LeaderElection {
         if r == LEASES {
             let name = meta::name(obj);
             return if meta::namespace(obj) == NAMESPACE
-                && COMPONENTS.iter().any(|(lease, _)| *lease == name)
+                && (COMPONENTS.iter().any(|(lease, _)| *lease == name)
+                    || name.starts_with("apiserver-"))
             {
                 vec![ObjectKey::new(NAMESPACE, name)]
             } else {
@@ -142,6 +242,7 @@ impl Controller for LeaderElection {
             COMPONENTS
                 .iter()
                 .map(|(lease, _)| ObjectKey::new(NAMESPACE, *lease))
+                .chain([ObjectKey::new(NAMESPACE, apiserver_id(meta::name(obj)))])
                 .collect()
         } else {
             Vec::new()
@@ -149,11 +250,11 @@ impl Controller for LeaderElection {
     }
 
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
-        let Some((name, source)) = COMPONENTS.iter().find(|(lease, _)| *lease == key.name) else {
-            return Reconciled::none();
-        };
         let Some(node) = control_plane(snap) else {
             return Reconciled::none();
+        };
+        let Some((name, source)) = COMPONENTS.iter().find(|(lease, _)| *lease == key.name) else {
+            return self.apiserver_identity(snap, node, key, now);
         };
         let holder = self.identity(name, node);
         let stamp = format_micro_time(now);
@@ -171,24 +272,43 @@ impl Controller for LeaderElection {
                 requeue_after: Some(RETRY_PERIOD),
             };
         };
-        let renewed = current
-            .get_in(&["spec", "renewTime"])
-            .and_then(Value::as_str)
-            .and_then(|t| t.parse::<Timestamp>().ok());
-        match renewed.and_then(|t| t.checked_add(RETRY_PERIOD).ok()) {
-            Some(next) if next > now => Reconciled {
-                actions: Vec::new(),
-                requeue_after: Some(next.duration_since(now)),
-            },
-            _ => Reconciled {
+        renew(current, key, &stamp, now, RETRY_PERIOD, Some(&holder))
+    }
+}
+
+/// Moves the Lease's `renewTime` to now (and its holder back to `holder`,
+/// when given) once `every` has passed since the last renewal.
+fn renew(
+    current: &Value,
+    key: &ObjectKey,
+    stamp: &str,
+    now: Timestamp,
+    every: SignedDuration,
+    holder: Option<&str>,
+) -> Reconciled {
+    let renewed = current
+        .get_in(&["spec", "renewTime"])
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<Timestamp>().ok());
+    match renewed.and_then(|t| t.checked_add(every).ok()) {
+        Some(next) if next > now => Reconciled {
+            actions: Vec::new(),
+            requeue_after: Some(next.duration_since(now)),
+        },
+        _ => {
+            let mut spec = json!({"renewTime": stamp});
+            if let Some(holder) = holder {
+                spec["holderIdentity"] = json!(holder);
+            }
+            Reconciled {
                 actions: vec![Action::Patch {
                     res: LEASES,
                     key: key.clone(),
-                    patch: json!({"spec": {"holderIdentity": holder, "renewTime": stamp}}),
+                    patch: json!({ "spec": spec }),
                     status: false,
                 }],
-                requeue_after: Some(RETRY_PERIOD),
-            },
+                requeue_after: Some(every),
+            }
         }
     }
 }

@@ -129,10 +129,70 @@ fn only_the_components_leases_on_a_control_plane() {
     let keys = c.keys_for(&snap, res::NODES, &node("kind-control-plane", true));
     assert_eq!(
         keys,
-        vec![key("kube-controller-manager"), key("kube-scheduler")]
+        vec![
+            key("kube-controller-manager"),
+            key("kube-scheduler"),
+            key(&apiserver_id("kind-control-plane")),
+        ]
     );
     assert!(
         c.keys_for(&snap, res::NODES, &node("kind-worker", false))
             .is_empty()
     );
+}
+
+/// The identity's name is upstream's: a public capture of a minikube
+/// cluster's `kubectl get leases -n kube-system` lists
+/// `apiserver-eqt674mfxb4j56mrjjkoe7b7ii` for the hostname `minikube`.
+#[test]
+fn the_apiserver_identity_is_named_as_upstream_names_it() {
+    assert_eq!(
+        apiserver_id("minikube"),
+        "apiserver-eqt674mfxb4j56mrjjkoe7b7ii"
+    );
+    let id = apiserver_id("kind-control-plane");
+    assert_eq!(id.len(), "apiserver-".len() + 26);
+    assert!(
+        id["apiserver-".len()..]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+    );
+}
+
+/// kube-apiserver's identity Lease: labelled, an hour long, held by
+/// `<id>_<uuid>`, no acquireTime and no event, renewed every 10 seconds.
+#[test]
+fn the_apiserver_keeps_its_identity_lease() {
+    let c = LeaderElection::new(7);
+    let mut snap = cluster();
+    let id = apiserver_id("kind-control-plane");
+    let keys = c.keys_for(&snap, res::NODES, &node("kind-control-plane", true));
+    assert!(keys.contains(&key(&id)), "{keys:?}");
+    let events = settle(&c, &mut snap, &key(&id), t0());
+    assert!(events.is_empty(), "{events:?}");
+    let lease = lease_of(&snap, &id);
+    assert_eq!(
+        lease["metadata"]["labels"],
+        json!({"apiserver.kubernetes.io/identity": "kube-apiserver", "kubernetes.io/hostname": "kind-control-plane"})
+    );
+    assert_eq!(lease["spec"]["leaseDurationSeconds"], 3600);
+    assert!(lease["spec"].get("acquireTime").is_none());
+    assert!(lease["spec"].get("leaseTransitions").is_none());
+    let holder = lease["spec"]["holderIdentity"].as_str().unwrap();
+    let (prefix, uuid) = holder.split_once('_').unwrap();
+    assert_eq!((prefix, uuid.len()), (id.as_str(), 36));
+    assert_eq!(c.keys_for(&snap, LEASES, lease), vec![key(&id)]);
+    let out = c.reconcile(&snap, &key(&id), t0() + SignedDuration::from_secs(9));
+    assert!(out.actions.is_empty());
+    let out = c.reconcile(&snap, &key(&id), t0() + IDENTITY_RENEW_INTERVAL);
+    let [Action::Patch { patch, .. }] = out.actions.as_slice() else {
+        panic!("one patch: {:?}", out.actions);
+    };
+    assert_eq!(
+        patch,
+        &json!({"spec": {"renewTime": "2025-05-01T10:00:10.000000Z"}})
+    );
+    // Another apiserver's Lease is not ours.
+    let out = c.reconcile(&snap, &key("apiserver-other"), t0());
+    assert!(out.actions.is_empty());
 }
