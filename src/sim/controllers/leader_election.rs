@@ -23,9 +23,9 @@
 //! hostname, 3,600 s long and renewed every 10 s by the generic lease
 //! controller, which writes no `acquireTime` and records no event.
 
+use super::nodeheartbeat::until_renewal;
 use super::nodelifecycle::LEASES;
 use crate::api::meta;
-use crate::api::pointer::Pointer;
 use crate::sim::clock::format_micro_time;
 use crate::sim::event::{EventSpec, EventType, ObjectRef};
 use crate::sim::rng::Rng;
@@ -286,16 +286,12 @@ fn renew(
     every: SignedDuration,
     holder: Option<&str>,
 ) -> Reconciled {
-    let renewed = current
-        .get_in(&["spec", "renewTime"])
-        .and_then(Value::as_str)
-        .and_then(|t| t.parse::<Timestamp>().ok());
-    match renewed.and_then(|t| t.checked_add(every).ok()) {
-        Some(next) if next > now => Reconciled {
+    match until_renewal(current, every, now) {
+        Some(wait) => Reconciled {
             actions: Vec::new(),
-            requeue_after: Some(next.duration_since(now)),
+            requeue_after: Some(wait),
         },
-        _ => {
+        None => {
             let mut spec = json!({"renewTime": stamp});
             if let Some(holder) = holder {
                 spec["holderIdentity"] = json!(holder);

@@ -139,6 +139,19 @@ pub fn reported_conditions(
     ]
 }
 
+/// How long until a Lease renewed every `every` is due for its next
+/// renewal; None when it is due now (or was never renewed).
+pub fn until_renewal(
+    lease: &Value,
+    every: SignedDuration,
+    now: Timestamp,
+) -> Option<SignedDuration> {
+    let next = parse_time(lease.get_in(&["spec", "renewTime"]))?
+        .checked_add(every)
+        .ok()?;
+    (next > now).then(|| next.duration_since(now))
+}
+
 fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or("")
 }
@@ -263,12 +276,9 @@ impl Controller for NodeHeartbeat {
         let mut actions = Vec::new();
         let mut requeue_after = Some(RENEW_INTERVAL);
         if !lease.is_null() {
-            let renewed = parse_time(lease.get_in(&["spec", "renewTime"]));
-            match renewed.and_then(|t| t.checked_add(RENEW_INTERVAL).ok()) {
-                Some(next) if next > now => {
-                    requeue_after = Some(next.duration_since(now));
-                }
-                _ => actions.push(Action::Patch {
+            match until_renewal(lease, RENEW_INTERVAL, now) {
+                Some(wait) => requeue_after = Some(wait),
+                None => actions.push(Action::Patch {
                     res: LEASES,
                     key: ObjectKey::new(LEASE_NAMESPACE, &key.name),
                     patch: json!({"spec": {"renewTime": format_micro_time(now)}}),
