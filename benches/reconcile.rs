@@ -9,6 +9,8 @@
 //! per second of real time, and the process's resident memory per pod, for
 //! each of several rollouts per size and their median (`KDRILL_BENCH_RUNS`;
 //! a 100-pod warm-up rollout runs first, `KDRILL_BENCH_WARMUP=0` skips it).
+//! A size gets 120 s of real time (`KDRILL_BENCH_WALL_SECS` gives more,
+//! for a run under callgrind or cachegrind).
 //!
 //! Benchmarks measure real time on purpose; the simulator itself never does.
 
@@ -39,9 +41,16 @@ use tokio::sync::broadcast::error::TryRecvError;
 const PODS_PER_NODE: usize = 108;
 /// Virtual time allowed for a rollout before the run counts as stuck.
 const VIRTUAL_LIMIT_SECS: i64 = 600;
-/// Real time allowed for one size; a slower run stops and reports how far
-/// it got (the rate over the pods Running so far).
-const WALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+/// Real time allowed for one size, unless `KDRILL_BENCH_WALL_SECS` says
+/// otherwise; a slower run stops and reports how far it got (the rate over
+/// the pods Running so far).
+fn wall_limit() -> std::time::Duration {
+    let secs = std::env::var("KDRILL_BENCH_WALL_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(120);
+    std::time::Duration::from_secs(secs)
+}
 
 /// CPU seconds this process has used (user + system), from
 /// `/proc/self/stat`: on a shared machine the wall time also counts
@@ -169,6 +178,7 @@ fn rollout(n: usize) -> (usize, f64, f64, i64, u64) {
     let mut running = Running::new(&registry);
     let t0 = clock.now();
     let rv0 = registry.store.current_rv();
+    let limit = wall_limit();
     let start = Instant::now();
     let cpu0 = cpu_seconds();
     registry
@@ -178,7 +188,7 @@ fn rollout(n: usize) -> (usize, f64, f64, i64, u64) {
     let mut up = running.count(&registry);
     while up < n {
         if clock.now().duration_since(t0).as_secs() > VIRTUAL_LIMIT_SECS
-            || start.elapsed() > WALL_LIMIT
+            || start.elapsed() > limit
             || !rt.advance_to_next_timer(&clock)
         {
             break;

@@ -62,6 +62,71 @@ mod tests {
         assert_eq!(object([("k", None)]), json!({}));
     }
 
+    /// serde_json's map (kdrill's vendored `VecMap`, see
+    /// vendor/serde_json/PATCH.md) against a `BTreeMap` through every
+    /// kind of change: a small map's lookups go by the key tags it keeps,
+    /// which must follow inserts, removals, retains, entries and
+    /// collects, across the size where it stops keeping them. Keys share
+    /// lengths and first and last bytes, so tags collide. (Debug builds
+    /// also check the tags against the keys after every change.)
+    #[test]
+    fn maps_find_every_key_through_any_change() {
+        use std::collections::BTreeMap;
+        let rng = crate::sim::rng::Rng::new(7);
+        let keys: Vec<String> = (0..40)
+            .map(|i| match i % 4 {
+                0 => format!("k{i}"),
+                1 => format!("key-{i}x"),
+                2 => format!("{}z", "a".repeat(i % 19)),
+                _ => format!("status{}", i % 7),
+            })
+            .collect();
+        let mut map = Map::new();
+        let mut model: BTreeMap<String, Value> = BTreeMap::new();
+        for step in 0..4_000u64 {
+            let k = &keys[rng.below(keys.len() as u64) as usize];
+            match rng.below(7) {
+                0 | 1 => {
+                    map.insert(k.clone(), json!(step));
+                    model.insert(k.clone(), json!(step));
+                }
+                2 => {
+                    assert_eq!(map.remove(k), model.remove(k));
+                }
+                3 => {
+                    *map.entry(k.clone()).or_insert(json!(0)) = json!(step);
+                    model.insert(k.clone(), json!(step));
+                }
+                4 => {
+                    if let serde_json::map::Entry::Occupied(e) = map.entry(k.clone()) {
+                        e.remove();
+                    }
+                    model.remove(k);
+                }
+                5 if step % 10 == 0 => {
+                    let keep = rng.below(3);
+                    map.retain(|k, _| k.len() as u64 % 3 != keep);
+                    model.retain(|k, _| k.len() as u64 % 3 != keep);
+                }
+                _ => {
+                    // Collected afresh, from the entries in reverse.
+                    map = map
+                        .iter()
+                        .rev()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                }
+            }
+            let value = Value::Object(map.clone());
+            for k in &keys {
+                assert_eq!(map.get(k), model.get(k), "{k} after step {step}");
+                assert_eq!(value.get(k.as_str()), model.get(k), "{k} after step {step}");
+            }
+            assert_eq!(value.get("absent"), None);
+            assert_eq!(map.len(), model.len());
+        }
+    }
+
     #[test]
     fn decimal_writes_any_u64() {
         let mut buf = [0u8; 20];

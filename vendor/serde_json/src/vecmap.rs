@@ -19,12 +19,86 @@ use core::slice;
 /// A map of keys to values held as a vector sorted by key.
 pub struct VecMap<K, V> {
     entries: Vec<(K, V)>,
+    /// While the map has at most `SCAN` entries: the [`Tagged::tag`] of
+    /// entry `i`'s key in bits `4i..4i + 4`, and 0xf (no key's tag) past
+    /// the last entry. A lookup compares the key it looks for only with
+    /// the entries whose tag matches, found in this word, instead of
+    /// reading every entry on the way (each entry is 56 bytes: nearly a
+    /// cache line apiece, and cold in a big cluster). Meaningless (and not
+    /// read) while the map is larger.
+    tags: u64,
+}
+
+/// A key's tag, 0 to 14: its length, first and last bytes, mixed. Keys
+/// of a Kubernetes object's map mostly differ in one of those. A lookup of
+/// a literal key works its tag out while compiling.
+pub trait Tagged {
+    fn tag(&self) -> u64;
+}
+
+#[inline]
+fn str_tag(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let (first, last) = match (b.first(), b.last()) {
+        (Some(f), Some(l)) => (u64::from(*f), u64::from(*l)),
+        _ => (0, 0),
+    };
+    (b.len() as u64 + first * 3 + last * 5) % 15
+}
+
+/// The tags of a map without entries: every nibble 0xf.
+const NO_TAGS: u64 = u64::MAX;
+
+impl Tagged for alloc::string::String {
+    #[inline]
+    fn tag(&self) -> u64 {
+        str_tag(self)
+    }
+}
+
+/// Every nibble set to 1.
+const NIBBLE_ONES: u64 = 0x1111_1111_1111_1111;
+
+/// The tags word with `tag` put in as entry `i`, the entries from `i` on
+/// moving one up (the last nibble, past the entries, drops out).
+#[inline]
+fn tags_inserted(tags: u64, i: usize, tag: u64) -> u64 {
+    let low = tags & low_nibbles(i);
+    let high = (tags & !low_nibbles(i)).checked_shl(4).unwrap_or(0);
+    low | (tag << (4 * i)) | high
+}
+
+/// The tags word without entry `i`, the entries after it moving down and
+/// an unused nibble coming in at the top.
+#[inline]
+fn tags_removed(tags: u64, i: usize) -> u64 {
+    let low = tags & low_nibbles(i);
+    let high = tags.checked_shr(4 * (i as u32 + 1)).unwrap_or(0) << (4 * i);
+    low | (high & low_nibbles(15)) | (0xf << 60)
+}
+
+/// The bits of the first `n` nibbles (n at most 16).
+#[inline]
+fn low_nibbles(n: usize) -> u64 {
+    1u64.checked_shl(4 * n as u32).map_or(u64::MAX, |b| b - 1)
+}
+
+/// The tags of `entries` (`NO_TAGS` for more than `SCAN`).
+fn fresh_tags<K: Tagged, V>(entries: &[(K, V)]) -> u64 {
+    let mut tags = NO_TAGS;
+    if entries.len() <= SCAN {
+        for (i, (k, _)) in entries.iter().enumerate() {
+            tags = (tags & !(0xf << (4 * i))) | (k.tag() << (4 * i));
+        }
+    }
+    tags
 }
 
 impl<K, V> Default for VecMap<K, V> {
     fn default() -> Self {
         VecMap {
             entries: Vec::new(),
+            tags: NO_TAGS,
         }
     }
 }
@@ -33,11 +107,13 @@ impl<K: Clone, V: Clone> Clone for VecMap<K, V> {
     fn clone(&self) -> Self {
         VecMap {
             entries: self.entries.clone(),
+            tags: self.tags,
         }
     }
 
     fn clone_from(&mut self, source: &Self) {
         self.entries.clone_from(&source.entries);
+        self.tags = source.tags;
     }
 }
 
@@ -70,10 +146,63 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
 /// of searched (a Pod's `spec` has about 14 keys).
 const SCAN: usize = 16;
 
-impl<K: Ord, V> VecMap<K, V> {
+impl<K: Tagged, V> VecMap<K, V> {
+    /// A map of `entries`, already in key order and without duplicates.
+    fn of_sorted(entries: Vec<(K, V)>) -> Self {
+        let mut map = VecMap {
+            entries,
+            tags: NO_TAGS,
+        };
+        map.retag();
+        map
+    }
+
+    /// The tags worked out afresh (after a change of many entries).
+    fn retag(&mut self) {
+        self.tags = fresh_tags(&self.entries);
+    }
+
+    /// Keeps the tags after an entry was put in at `i`.
+    #[inline]
+    fn tag_inserted(&mut self, i: usize) {
+        if self.entries.len() <= SCAN {
+            self.tags = tags_inserted(self.tags, i, self.entries[i].0.tag());
+        }
+        self.check_tags();
+    }
+
+    /// Keeps the tags after the entry at `i` was taken out.
+    #[inline]
+    fn tag_removed(&mut self, i: usize) {
+        let len = self.entries.len();
+        if len == SCAN {
+            // The map was too large to keep tags until now.
+            self.retag();
+        } else if len < SCAN {
+            self.tags = tags_removed(self.tags, i);
+        }
+        self.check_tags();
+    }
+
+    /// Debug builds check the tags against the keys after every change.
+    #[inline]
+    fn check_tags(&self) {
+        #[cfg(debug_assertions)]
+        if self.entries.len() <= SCAN {
+            debug_assert_eq!(
+                self.tags,
+                fresh_tags(&self.entries),
+                "tags out of step with the keys"
+            );
+        }
+    }
+}
+
+impl<K: Ord + Tagged, V> VecMap<K, V> {
     pub fn with_capacity(capacity: usize) -> Self {
         VecMap {
             entries: Vec::with_capacity(capacity),
+            tags: NO_TAGS,
         }
     }
 
@@ -103,6 +232,7 @@ impl<K: Ord, V> VecMap<K, V> {
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.tags = NO_TAGS;
     }
 
     pub fn shrink_to_fit(&mut self) {
@@ -170,6 +300,7 @@ impl<K: Ord, V> VecMap<K, V> {
             Err(i) => {
                 self.reserve_one();
                 self.entries.insert(i, (key, value));
+                self.tag_inserted(i);
                 None
             }
         }
@@ -189,7 +320,11 @@ impl<K: Ord, V> VecMap<K, V> {
         Q: ?Sized + Ord,
     {
         match self.find(key) {
-            Ok(i) => Some(self.entries.remove(i)),
+            Ok(i) => {
+                let entry = self.entries.remove(i);
+                self.tag_removed(i);
+                Some(entry)
+            }
             Err(_) => None,
         }
     }
@@ -216,6 +351,7 @@ impl<K: Ord, V> VecMap<K, V> {
         F: FnMut(&K, &mut V) -> bool,
     {
         self.entries.retain_mut(|(k, v)| f(k, v));
+        self.retag();
     }
 }
 
@@ -274,11 +410,13 @@ pub fn key_cmp(a: &str, b: &str) -> Ordering {
 
 impl<V> VecMap<alloc::string::String, V> {
     /// `get` for a `str` key, scanning a small map with [`key_eq`].
+    #[inline]
     pub fn get_str(&self, key: &str) -> Option<&V> {
         self.locate_str(key).map(|i| &self.entries[i].1)
     }
 
     /// `get_mut` for a `str` key.
+    #[inline]
     pub fn get_str_mut(&mut self, key: &str) -> Option<&mut V> {
         self.locate_str(key).map(|i| &mut self.entries[i].1)
     }
@@ -299,7 +437,7 @@ impl<V> VecMap<alloc::string::String, V> {
             .all(|w| key_cmp(&w[0].0, &w[1].0) == Ordering::Less)
         {
             entries.shrink_to_fit();
-            return VecMap { entries };
+            return VecMap::of_sorted(entries);
         }
         entries.into_iter().collect()
     }
@@ -309,9 +447,11 @@ impl<V> VecMap<alloc::string::String, V> {
     /// runs without the binary search's saved registers: called over a
     /// million times in a 1,000-pod rollout, the pushes and pops had cost
     /// as much as the scans.
+    /// The key's tag is worked out here, inlined where the key is known.
+    #[inline]
     fn locate_str(&self, key: &str) -> Option<usize> {
         if self.entries.len() <= SCAN {
-            return scan_str(&self.entries, key);
+            return scan_str(&self.entries, self.tags ^ (str_tag(key) * NIBBLE_ONES), key);
         }
         self.search_str(key)
     }
@@ -322,14 +462,25 @@ impl<V> VecMap<alloc::string::String, V> {
     }
 }
 
-/// The position of `key` among the keys of `entries`, one by one. The
-/// position is worked out from the found entry's address, so the loop
-/// keeps no count besides its pointer.
+/// The position of `key` among the keys of `entries` (at most `SCAN`):
+/// only entries whose tag is `key`'s are compared, lowest first. `diff`
+/// is the map's tags with `key`'s tag taken out of every nibble (xor), so
+/// zero where the tags match (never past the entries, which hold 0xf, no
+/// key's tag); the borrow trick marks every zero nibble, and past a zero
+/// one perhaps some others (those compare unequal, or are past the end).
 #[inline(never)]
-fn scan_str<V>(entries: &[(alloc::string::String, V)], key: &str) -> Option<usize> {
-    let found = entries.iter().find(|(k, _)| key_eq(k, key))?;
-    let offset = core::ptr::from_ref(found).addr() - entries.as_ptr().addr();
-    Some(offset / core::mem::size_of::<(alloc::string::String, V)>())
+fn scan_str<V>(entries: &[(alloc::string::String, V)], diff: u64, key: &str) -> Option<usize> {
+    let mut candidates = diff.wrapping_sub(NIBBLE_ONES) & !diff & (NIBBLE_ONES << 3);
+    while candidates != 0 {
+        let i = (candidates.trailing_zeros() / 4) as usize;
+        if let Some((k, _)) = entries.get(i) {
+            if key_eq(k, key) {
+                return Some(i);
+            }
+        }
+        candidates &= candidates - 1;
+    }
+    None
 }
 
 impl<K, V> VecMap<K, V> {
@@ -396,7 +547,7 @@ impl<K, V> VecMap<K, V> {
 /// Maps up to this many entries grow one entry at a time.
 const SMALL: usize = 16;
 
-impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
+impl<K: Ord + Tagged, V> Extend<(K, V)> for VecMap<K, V> {
     fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
         for (k, v) in iter {
             self.insert(k, v);
@@ -404,7 +555,7 @@ impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
     }
 }
 
-impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
+impl<K: Ord + Tagged, V> FromIterator<(K, V)> for VecMap<K, V> {
     /// The entries as they come (a vector is taken over as it is, without
     /// a copy), sorted only if they are not in key order already; of
     /// entries with equal keys the last one stays, as `insert` keeps it.
@@ -414,7 +565,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
         let mut entries: Vec<(K, V)> = iter.into_iter().collect();
         if entries.windows(2).all(|w| w[0].0 < w[1].0) {
             entries.shrink_to_fit();
-            return VecMap { entries };
+            return VecMap::of_sorted(entries);
         }
         // Stable: equal keys keep the order they came in.
         entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -426,7 +577,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
             }
         }
         unique.shrink_to_fit();
-        VecMap { entries: unique }
+        VecMap::of_sorted(unique)
     }
 }
 
@@ -460,7 +611,7 @@ pub struct OccupiedEntry<'a, K, V> {
     index: usize,
 }
 
-impl<'a, K, V> VacantEntry<'a, K, V> {
+impl<'a, K: Tagged, V> VacantEntry<'a, K, V> {
     pub fn key(&self) -> &K {
         &self.key
     }
@@ -468,11 +619,12 @@ impl<'a, K, V> VacantEntry<'a, K, V> {
     pub fn insert(self, value: V) -> &'a mut V {
         self.map.reserve_one();
         self.map.entries.insert(self.index, (self.key, value));
+        self.map.tag_inserted(self.index);
         &mut self.map.entries[self.index].1
     }
 }
 
-impl<'a, K, V> OccupiedEntry<'a, K, V> {
+impl<'a, K: Tagged, V> OccupiedEntry<'a, K, V> {
     pub fn key(&self) -> &K {
         &self.map.entries[self.index].0
     }
@@ -498,7 +650,9 @@ impl<'a, K, V> OccupiedEntry<'a, K, V> {
     }
 
     pub fn remove_entry(self) -> (K, V) {
-        self.map.entries.remove(self.index)
+        let entry = self.map.entries.remove(self.index);
+        self.map.tag_removed(self.index);
+        entry
     }
 }
 
@@ -580,7 +734,7 @@ impl<'a, K, V> Clone for Values<'a, K, V> {
 
 impl<K, V, Q> core::ops::Index<&Q> for VecMap<K, V>
 where
-    K: Borrow<Q> + Ord,
+    K: Borrow<Q> + Ord + Tagged,
     Q: ?Sized + Ord,
 {
     type Output = V;

@@ -81,12 +81,14 @@ impl Index for usize {
 }
 
 impl Index for str {
+    #[inline]
     fn index_into<'v>(&self, v: &'v Value) -> Option<&'v Value> {
         match v {
             Value::Object(map) => map.get_str(self),
             _ => None,
         }
     }
+    #[inline]
     fn index_into_mut<'v>(&self, v: &'v mut Value) -> Option<&'v mut Value> {
         match v {
             Value::Object(map) => map.get_str_mut(self),
