@@ -739,17 +739,33 @@ impl Kubelets {
                 Err(e) => tracing::debug!("kubelet: status of {key}: {}", e.message),
             }
         }
-        st.pods.insert(
-            key.clone(),
-            Box::new(PodEntry {
-                uid: meta::uid(&pod).to_string(),
-                node: host.clone(),
-                memory: out.memory,
-                written_rv,
-                parsed: (out.wake_at.is_some() && st.pods.len() < KEEP_PARSES_BELOW)
-                    .then(|| Box::new(parsed)),
-            }),
-        );
+        let keep_parse = out.wake_at.is_some() && st.pods.len() < KEEP_PARSES_BELOW;
+        match st.pods.get_mut(key) {
+            // The entry of the last sync, updated in place: no new key,
+            // box or strings for a pod the kubelet knows (`inputs` forgot
+            // an entry of another uid or node).
+            Some(e) => {
+                e.memory = out.memory;
+                e.written_rv = written_rv;
+                match (keep_parse, e.parsed.as_deref_mut()) {
+                    (true, Some(held)) => *held = parsed,
+                    (true, None) => e.parsed = Some(Box::new(parsed)),
+                    (false, _) => e.parsed = None,
+                }
+            }
+            None => {
+                st.pods.insert(
+                    key.clone(),
+                    Box::new(PodEntry {
+                        uid: meta::uid(&pod).to_string(),
+                        node: host,
+                        memory: out.memory,
+                        written_rv,
+                        parsed: keep_parse.then(|| Box::new(parsed)),
+                    }),
+                );
+            }
+        }
         out.wake_at
     }
 
