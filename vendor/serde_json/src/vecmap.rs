@@ -64,7 +64,7 @@ const NIBBLE_ONES: u64 = 0x1111_1111_1111_1111;
 #[inline]
 fn tags_inserted(tags: u64, i: usize, tag: u64) -> u64 {
     let low = tags & low_nibbles(i);
-    let high = (tags & !low_nibbles(i)).checked_shl(4).unwrap_or(0);
+    let high = (tags & !low_nibbles(i)) << 4;
     low | (tag << (4 * i)) | high
 }
 
@@ -74,7 +74,8 @@ fn tags_inserted(tags: u64, i: usize, tag: u64) -> u64 {
 fn tags_removed(tags: u64, i: usize) -> u64 {
     let low = tags & low_nibbles(i);
     let high = tags.checked_shr(4 * (i as u32 + 1)).unwrap_or(0) << (4 * i);
-    low | (high & low_nibbles(15)) | (0xf << 60)
+    // `high` reaches nibble 14 at most: the top one is free.
+    low | high | (0xf << 60)
 }
 
 /// The bits of the first `n` nibbles (n at most 16).
