@@ -395,9 +395,11 @@ pub struct Snapshot {
     node_index: BTreeMap<String, NodeEntry>,
     /// Namespace, then controller uid, to totals of its active pods.
     owned_pods: FxMap<String, FxMap<String, OwnedPods>>,
-    /// Bound pods with required pod anti-affinity terms (the scheduler's
-    /// InterPodAffinity filter checks them against every incoming pod).
-    anti_affinity: Objects,
+    /// Bound pods with pod affinity or anti-affinity (upstream's
+    /// `PodsWithAffinity`): the scheduler's InterPodAffinity filter checks
+    /// their required anti-affinity terms, and its score their terms,
+    /// against every incoming pod.
+    with_pod_affinity: Objects,
     /// Services with a selector (the Endpoints and EndpointSlice
     /// controllers reconcile them on every pod write in their namespace),
     /// in namespace then name order.
@@ -424,16 +426,13 @@ fn uses_room(pod: &Value) -> bool {
     !node_of(pod).is_empty() && !matches!(podutil::phase(pod), "Succeeded" | "Failed")
 }
 
-/// Whether a pod has required anti-affinity terms (the `anti_affinity`
-/// index).
-fn has_required_anti_affinity(pod: &Value) -> bool {
-    pod.get_in(&[
-        "spec",
-        "affinity",
-        "podAntiAffinity",
-        "requiredDuringSchedulingIgnoredDuringExecution",
-    ])
-    .is_some()
+/// Whether a pod has pod affinity or anti-affinity (the
+/// `with_pod_affinity` index; upstream's `podWithAffinity`).
+fn has_pod_affinity(pod: &Value) -> bool {
+    pod.get_in(&["spec", "affinity"]).is_some_and(|a| {
+        a.get("podAffinity").is_some_and(|t| !t.is_null())
+            || a.get("podAntiAffinity").is_some_and(|t| !t.is_null())
+    })
 }
 
 /// Whether `old` and `new` (two versions of one object, held under the
@@ -505,7 +504,7 @@ fn same_indexed_spec(old: &Value, new: &Value) -> bool {
     resources(old, "containers").eq(resources(new, "containers"))
         && resources(old, "initContainers").eq(resources(new, "initContainers"))
         && field(old, "overhead") == field(new, "overhead")
-        && has_required_anti_affinity(old) == has_required_anti_affinity(new)
+        && has_pod_affinity(old) == has_pod_affinity(new)
 }
 
 impl Snapshot {
@@ -749,9 +748,9 @@ impl Snapshot {
         }
     }
 
-    /// Bound pods with required pod anti-affinity terms.
-    pub fn anti_affinity_pods(&self) -> impl Iterator<Item = &Arc<Value>> + '_ {
-        self.read(self.anti_affinity.values())
+    /// Bound pods with pod affinity or anti-affinity terms.
+    pub fn pod_affinity_pods(&self) -> impl Iterator<Item = &Arc<Value>> + '_ {
+        self.read(self.with_pod_affinity.values())
     }
 
     /// Every pod bound to a node.
@@ -957,15 +956,14 @@ impl Snapshot {
                 None => {}
             }
         }
-        let anti = |p: Option<&Value>| {
-            p.is_some_and(|p| !node_of(p).is_empty() && has_required_anti_affinity(p))
-        };
-        match (anti(old), anti(new)) {
+        let with_affinity =
+            |p: Option<&Value>| p.is_some_and(|p| !node_of(p).is_empty() && has_pod_affinity(p));
+        match (with_affinity(old), with_affinity(new)) {
             (true, false) => {
-                self.anti_affinity.remove(key);
+                self.with_pod_affinity.remove(key);
             }
             (false, true) => {
-                self.anti_affinity.insert(key.clone(), id);
+                self.with_pod_affinity.insert(key.clone(), id);
             }
             _ => {}
         }
@@ -1369,7 +1367,7 @@ mod tests {
             );
         }
         out += &format!("unbound: {:?}\n", names(s.unbound_pods()));
-        out += &format!("anti: {:?}\n", names(s.anti_affinity_pods()));
+        out += &format!("affinity: {:?}\n", names(s.pod_affinity_pods()));
         for uid in ["rs", "rs-2"] {
             out += &format!(
                 "owned {uid}: {:?}\n",
@@ -1400,6 +1398,11 @@ mod tests {
         };
         let anti = |mut p: Value| {
             p["spec"]["affinity"] = json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "x"}]}});
+            p
+        };
+        let preferred = |mut p: Value| {
+            p["spec"]["affinity"] = json!({"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 5, "podAffinityTerm": {"topologyKey": "x"}}]}});
             p
         };
         let bigger = |mut p: Value| {
@@ -1442,6 +1445,8 @@ mod tests {
             owned_pod("c", "1", "rs-2", "n2", "Running"),
             owned_pod("c", "2", "rs", "n2", "Running"),
             owned_pod("c", "3", "rs", "n2", "Succeeded"),
+            // Only preferred affinity: still among the pods with affinity.
+            preferred(owned_pod("c", "4", "rs", "n2", "Running")),
             // Moved to another node with its anti-affinity (no API write
             // does that, but the indexes must not care), then unbound.
             anti(owned_pod("b", "7", "rs", "n1", "Running")),

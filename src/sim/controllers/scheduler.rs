@@ -683,7 +683,8 @@ impl Controller for Scheduler {
         let (req, req_non_zero) = pod_requests(pod);
         let empty = NodeUsage::default();
         // The placed pods the InterPodAffinity filter needs: all of them
-        // when the incoming pod has terms, else those with anti-affinity.
+        // when the incoming pod has terms, else those with required
+        // anti-affinity (upstream's `HavePodsWithRequiredAntiAffinityList`).
         let own_terms = pod.get_in(&["spec", "affinity", "podAffinity"]).is_some()
             || pod
                 .get_in(&["spec", "affinity", "podAntiAffinity"])
@@ -691,7 +692,10 @@ impl Controller for Scheduler {
         let placed: Vec<&Value> = if own_terms {
             snap.bound_pods().map(|p| p.as_ref()).collect()
         } else {
-            snap.anti_affinity_pods().map(|p| p.as_ref()).collect()
+            snap.pod_affinity_pods()
+                .map(|p| p.as_ref())
+                .filter(|p| interpod::has_required_anti_affinity(p))
+                .collect()
         };
         // InterPodAffinity's PreFilter, once for all nodes.
         let interpod_state =

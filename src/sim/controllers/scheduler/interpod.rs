@@ -38,7 +38,8 @@ pub(super) struct Term<'a> {
     pub(super) topology_key: &'a str,
 }
 
-fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
+/// The pod's required terms of `kind` (`podAffinity`, `podAntiAffinity`).
+pub(super) fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
     let owner_ns = meta::namespace(pod);
     pod.at(&format!(
         "/spec/affinity/{kind}/requiredDuringSchedulingIgnoredDuringExecution"
@@ -48,6 +49,19 @@ fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
     .flatten()
     .map(|t| term(t, owner_ns))
     .collect()
+}
+
+/// Whether a pod has required anti-affinity terms (upstream's
+/// `podWithRequiredAntiAffinity`).
+pub(super) fn has_required_anti_affinity(pod: &Value) -> bool {
+    pod.get_in(&[
+        "spec",
+        "affinity",
+        "podAntiAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+    ])
+    .and_then(Value::as_array)
+    .is_some_and(|t| !t.is_empty())
 }
 
 /// The pod's preferred terms of `kind` (`podAffinity`,
@@ -98,7 +112,7 @@ fn term<'a>(t: &'a Value, owner_ns: &'a str) -> Term<'a> {
 }
 
 impl Term<'_> {
-    fn matches(&self, snap: &Snapshot, pod: &Value) -> bool {
+    pub(super) fn matches(&self, snap: &Snapshot, pod: &Value) -> bool {
         self.matches_labels(snap, meta::namespace(pod), meta::labels(pod))
     }
 
@@ -128,7 +142,7 @@ pub(super) fn label<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 /// Pods already placed, with their nodes.
-fn placed<'a>(snap: &'a Snapshot, pods: &[&'a Value]) -> Vec<(&'a Value, &'a Value)> {
+pub(super) fn placed<'a>(snap: &'a Snapshot, pods: &[&'a Value]) -> Vec<(&'a Value, &'a Value)> {
     pods.iter()
         .filter(|p| {
             !matches!(

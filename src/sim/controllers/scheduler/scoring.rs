@@ -8,13 +8,12 @@
 //! | TaintToleration | 3 | fewer untolerated `PreferNoSchedule` taints |
 //! | NodeAffinity | 2 | the pod's preferred node affinity terms |
 //! | PodTopologySpread | 2 | fewer matching pods where its constraints (or the system defaults) look |
-//! | InterPodAffinity | 2 | the pod's preferred pod (anti-)affinity terms |
+//! | InterPodAffinity | 2 | the pod's preferred pod (anti-)affinity terms, and placed pods' terms that the pod matches |
 //! | NodeResourcesFit | 1 | the least allocated node (requests, with defaults for none) |
 //! | NodeResourcesBalancedAllocation | 1 | cpu and memory used alike |
 //!
 //! Left out: ImageLocality (a node's `status.images` lists only what its
-//! node image came with, the same on every node), the symmetric
-//! InterPodAffinity terms of pods already placed, and the node inclusion
+//! node image came with, the same on every node) and the node inclusion
 //! policies of spread constraints (their defaults apply).
 
 use super::interpod::{self, Term, label};
@@ -428,9 +427,20 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
     )
 }
 
-/// InterPodAffinity: for each of the pod's preferred terms, its weight
-/// (negative for anti-affinity) for every matching placed pod in the
-/// node's domain; scaled between the lowest and the highest.
+/// `hardPodAffinityWeight` of the InterPodAffinity plugin's default
+/// arguments: what a placed pod's required affinity term that the
+/// incoming pod matches adds to its domain.
+const HARD_POD_AFFINITY_WEIGHT: i64 = 1;
+
+/// InterPodAffinity (`interpodaffinity/scoring.go`): a score per topology
+/// domain, from the incoming pod's preferred terms (their weight, negative
+/// for anti-affinity, for every matching placed pod in the domain) and
+/// from the terms of the placed pods with pod (anti-)affinity that the
+/// incoming pod matches (`processExistingPod`: a required affinity term
+/// adds `hardPodAffinityWeight`, a preferred one its weight, a preferred
+/// anti-affinity term takes its weight off); a node scores the sum over
+/// its domains, scaled between the lowest and the highest. Skipped (no
+/// score) when no term matched at all.
 fn inter_pod_affinity(snap: &Snapshot, pod: &Value, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
     let terms: Vec<(i64, Term<'_>)> = interpod::preferred_terms(pod, "podAffinity")
         .into_iter()
@@ -440,35 +450,62 @@ fn inter_pod_affinity(snap: &Snapshot, pod: &Value, cands: &[Candidate<'_>]) -> 
                 .map(|(w, t)| (-w, t)),
         )
         .collect();
-    if terms.is_empty() {
-        return None;
-    }
-    // Per term: the weighted matches in each domain of its key.
-    let mut tallies: Vec<BTreeMap<&str, i64>> = vec![BTreeMap::new(); terms.len()];
-    for (_, node, _, usage) in snap.nodes_with_state() {
-        let Some(usage) = usage else { continue };
-        for ((weight, term), tally) in terms.iter().zip(&mut tallies) {
-            let Some(v) = label(node, term.topology_key) else {
-                continue;
-            };
-            let n: usize = usage
-                .groups
-                .iter()
-                .filter(|g| term.matches_labels(snap, &g.set.namespace, g.set.labels.as_object()))
-                .map(|g| g.count)
-                .sum();
-            if n > 0 {
-                *tally.entry(v).or_insert(0) += weight * n as i64;
+    // Topology key, then its value, to the domain's score (upstream's
+    // `scoreMap`).
+    let mut domains: BTreeMap<&str, BTreeMap<&str, i64>> = BTreeMap::new();
+    let mut add = |key, value, weight| {
+        *domains.entry(key).or_default().entry(value).or_insert(0) += weight;
+    };
+    if !terms.is_empty() {
+        for (_, node, _, usage) in snap.nodes_with_state() {
+            let Some(usage) = usage else { continue };
+            for (weight, term) in &terms {
+                let Some(v) = label(node, term.topology_key) else {
+                    continue;
+                };
+                let n: usize = usage
+                    .groups
+                    .iter()
+                    .filter(|g| {
+                        term.matches_labels(snap, &g.set.namespace, g.set.labels.as_object())
+                    })
+                    .map(|g| g.count)
+                    .sum();
+                if n > 0 {
+                    add(term.topology_key, v, weight * n as i64);
+                }
             }
         }
+    }
+    // The placed pods' own terms, matched against the incoming pod.
+    let with_affinity: Vec<&Value> = snap.pod_affinity_pods().map(|p| p.as_ref()).collect();
+    for (placed, node) in interpod::placed(snap, &with_affinity) {
+        let weighted = interpod::terms(placed, "podAffinity")
+            .into_iter()
+            .map(|t| (HARD_POD_AFFINITY_WEIGHT, t))
+            .chain(interpod::preferred_terms(placed, "podAffinity"))
+            .chain(
+                interpod::preferred_terms(placed, "podAntiAffinity")
+                    .into_iter()
+                    .map(|(w, t)| (-w, t)),
+            );
+        for (weight, term) in weighted {
+            if let Some(v) = label(node, term.topology_key)
+                && term.matches(snap, pod)
+            {
+                add(term.topology_key, v, weight);
+            }
+        }
+    }
+    if domains.is_empty() {
+        return None;
     }
     let raw: Vec<i64> = cands
         .iter()
         .map(|c| {
-            terms
+            domains
                 .iter()
-                .zip(&tallies)
-                .filter_map(|((_, t), tally)| tally.get(label(c.node, t.topology_key)?))
+                .filter_map(|(key, scores)| scores.get(label(c.node, key)?))
                 .sum()
         })
         .collect();
@@ -478,7 +515,9 @@ fn inter_pod_affinity(snap: &Snapshot, pod: &Value, cands: &[Candidate<'_>]) -> 
         raw.iter()
             .map(|s| {
                 if max > min {
-                    MAX * (s - min) / (max - min)
+                    // In floating point, as upstream's NormalizeScore: 29
+                    // of 100 scales to 28, not 29.
+                    (MAX as f64 * ((s - min) as f64 / (max - min) as f64)) as i64
                 } else {
                     0
                 }

@@ -215,6 +215,60 @@ fn preferred_pod_anti_affinity_keeps_pods_apart_and_affinity_together() {
 }
 
 #[test]
+fn placed_pods_terms_draw_or_keep_off_a_pod_that_has_none() {
+    // A web pod without affinity of its own; the cache on node a has
+    // terms about web pods. Each case puts the heavy pod where least
+    // allocation alone would send web away from the side the cache's term
+    // decides.
+    let cache = |affinity: Value| {
+        (
+            res::PODS,
+            pod(
+                "cache-0",
+                json!({"app": "cache"}),
+                json!({"affinity": affinity}),
+                Some("a"),
+            ),
+        )
+    };
+    let about_web = json!({"labelSelector": {"matchLabels": {"app": "web"}},
+        "topologyKey": "kubernetes.io/hostname"});
+    let preferred = json!([{"weight": 100, "podAffinityTerm": about_web}]);
+    let web = || pod("web", json!({"app": "web"}), json!({}), None);
+    let cases = [
+        // Required affinity of the placed pod: hardPodAffinityWeight.
+        (
+            json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [about_web]}}),
+            "a",
+            "a",
+        ),
+        (
+            json!({"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": preferred}}),
+            "a",
+            "a",
+        ),
+        (
+            json!({"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": preferred}}),
+            "b",
+            "b",
+        ),
+    ];
+    for (affinity, heavy_on, expected) in cases {
+        let mut objs = two_nodes();
+        objs.push(heavy(heavy_on));
+        objs.push(cache(affinity.clone()));
+        assert_eq!(placed(objs, web()), expected, "{affinity}");
+    }
+    // Terms about other pods change nothing: least allocation decides.
+    let mut objs = two_nodes();
+    objs.push(heavy("a"));
+    let about_api = json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "api"}}, "topologyKey": "kubernetes.io/hostname"}]}});
+    objs.push(cache(about_api));
+    assert_eq!(placed(objs, web()), "b");
+}
+
+#[test]
 fn explicit_schedule_anyway_constraints_replace_the_defaults() {
     let zone = |n: &str, z: &str| node(n, json!({"topology.kubernetes.io/zone": z}), json!([]));
     let mut objs = vec![zone("a1", "east"), zone("a2", "east"), zone("b1", "west")];
