@@ -5,16 +5,22 @@
 //! (`bootstrap_kube_proxy.yaml`), kindnet (`bootstrap_kindnet.yaml`),
 //! local-path-provisioner (`bootstrap_local_path.yaml`), and Ready nodes
 //! with kind's preloaded images; the control plane's static pods are the
-//! kubelet's, `sim::kubelet::static_pods`).
+//! kubelet's, `sim::kubelet::static_pods`). The workers join after CoreDNS
+//! and local-path-provisioner were scheduled, as kind's do, so those run
+//! on the control plane.
 
 use crate::api::pointer::Pointer;
 use crate::api::resource;
 use crate::registry::Registry;
 use crate::registry::options::WriteOptions;
 use crate::sim::clock::{Clock, VirtualClock, format_time};
+use crate::sim::controllers::deployment::DeploymentController;
 use crate::sim::controllers::podutil;
+use crate::sim::controllers::replicaset::ReplicaSetController;
+use crate::sim::controllers::scheduler::Scheduler;
 use crate::sim::runtime::Runtime;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// The Kubernetes version the simulated cluster reports everywhere.
 pub const KUBE_VERSION: &str = "v1.33.1";
@@ -205,7 +211,7 @@ pub fn settle(rt: &mut Runtime, clock: &VirtualClock, registry: &Registry) {
 }
 
 /// Creates the objects of a fresh cluster through the registry.
-pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
+pub fn seed(registry: &Arc<Registry>, shape: &ClusterShape) -> Result<(), String> {
     let opts = WriteOptions::default();
     let mut docs = crate::api::yaml::from_multiple(include_str!("bootstrap.yaml"))
         .map_err(|e| format!("bootstrap.yaml: {e}"))?;
@@ -232,13 +238,39 @@ pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
     );
     aggregate_roles(&mut docs);
     let now = format_time(registry.clock.now());
-    let nodes = shape
+    let mut nodes = shape
         .node_names()
         .iter()
         .enumerate()
         .map(|(i, n)| node(n, i, i == 0, &now))
         .collect::<Vec<_>>();
-    for doc in docs.into_iter().chain(nodes) {
+    let workers = nodes.split_off(1.min(nodes.len()));
+    create_all(registry, docs.into_iter().chain(nodes), &opts)?;
+    // kind joins the workers only after `kubeadm init` on the control
+    // plane, installing its CNI and its StorageClass: CoreDNS and
+    // local-path-provisioner (which tolerate the control plane's taint)
+    // have been scheduled by then, with the control plane the only node,
+    // and stay there.
+    let mut init = Runtime::new(
+        registry.clone(),
+        vec![
+            Box::new(DeploymentController),
+            Box::new(ReplicaSetController),
+            Box::new(Scheduler { seed: 0 }),
+        ],
+    );
+    init.run_until_idle();
+    drop(init);
+    create_all(registry, workers, &opts)
+}
+
+/// Creates `docs` through the registry (a Node with its heartbeat Lease).
+fn create_all(
+    registry: &Registry,
+    docs: impl IntoIterator<Item = Value>,
+    opts: &WriteOptions,
+) -> Result<(), String> {
+    for doc in docs {
         let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
@@ -251,7 +283,7 @@ pub fn seed(registry: &Registry, shape: &ClusterShape) -> Result<(), String> {
             .to_string();
         let is_node = info.kind == "Node";
         let created = registry
-            .create(info, &ns, doc, &opts)
+            .create(info, &ns, doc, opts)
             .map_err(|s| format!("bootstrap: {s}"))?;
         if is_node {
             create_node_lease(registry, &created.object)?;

@@ -1547,6 +1547,31 @@ mod tests {
         bootstrap::settle(&mut rt, &clock, &registry);
         assert!(bootstrap::system_pods_ready(&registry));
         assert!(clock.now().duration_since(start) < jiff::SignedDuration::from_secs(30));
+        // As on kind, CoreDNS and local-path-provisioner were scheduled
+        // before the workers joined: on the control plane, with its pod
+        // CIDR's first addresses.
+        let mut placed: Vec<(String, String)> = registry
+            .store
+            .list(res::PODS, None)
+            .0
+            .iter()
+            .filter(|p| {
+                let name = meta::name(p);
+                name.starts_with("coredns-") || name.starts_with("local-path-provisioner-")
+            })
+            .map(|p| {
+                (
+                    p["spec"]["nodeName"].as_str().unwrap_or("").to_string(),
+                    p["status"]["podIP"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        placed.sort();
+        let on = |ip: &str| ("kdrill-control-plane".to_string(), ip.to_string());
+        assert_eq!(
+            placed,
+            [on("10.244.0.2"), on("10.244.0.3"), on("10.244.0.4")]
+        );
         // Their images came with the node image: nothing is pulled.
         let (events, _) = registry.store.list(res::EVENTS, Some("kube-system"));
         let pulled: Vec<&str> = events
