@@ -38,8 +38,7 @@ pub(super) struct Term<'a> {
     pub(super) topology_key: &'a str,
 }
 
-/// The pod's required terms of `kind` (`podAffinity`, `podAntiAffinity`).
-pub(super) fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
+fn terms<'a>(pod: &'a Value, kind: &str) -> Vec<Term<'a>> {
     let owner_ns = meta::namespace(pod);
     pod.at(&format!(
         "/spec/affinity/{kind}/requiredDuringSchedulingIgnoredDuringExecution"
@@ -84,7 +83,8 @@ pub(super) fn preferred_terms<'a>(pod: &'a Value, kind: &str) -> Vec<(i64, Term<
     .collect()
 }
 
-fn term<'a>(t: &'a Value, owner_ns: &'a str) -> Term<'a> {
+/// A term as written, of a pod in `owner_ns`.
+pub(super) fn term<'a>(t: &'a Value, owner_ns: &'a str) -> Term<'a> {
     let mut namespaces: Vec<&str> = t
         .get("namespaces")
         .and_then(Value::as_array)
@@ -111,6 +111,64 @@ fn term<'a>(t: &'a Value, owner_ns: &'a str) -> Term<'a> {
     }
 }
 
+/// The terms of a placed pod that score an incoming pod it selects
+/// (InterPodAffinity's `processExistingPod`), as written, with their
+/// weights: each required affinity term at `hard_weight`, each preferred
+/// affinity term at its weight and each preferred anti-affinity term at
+/// its weight taken off.
+pub(super) fn scoring_terms(pod: &Value, hard_weight: i64) -> Vec<(i64, &Value)> {
+    let Some(affinity) = pod.get_in(&["spec", "affinity"]) else {
+        return Vec::new();
+    };
+    let list = |kind: &str, field: &str| {
+        affinity
+            .get(kind)
+            .and_then(|k| k.get(field))
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+    };
+    let preferred = |kind: &str, sign: i64| {
+        list(kind, "preferredDuringSchedulingIgnoredDuringExecution")
+            .iter()
+            .filter_map(move |w| {
+                let weight = w.get("weight").and_then(Value::as_i64)?;
+                Some((sign * weight, w.get("podAffinityTerm")?))
+            })
+    };
+    list(
+        "podAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+    )
+    .iter()
+    .map(|t| (hard_weight, t))
+    .chain(preferred("podAffinity", 1))
+    .chain(preferred("podAntiAffinity", -1))
+    .collect()
+}
+
+/// Whether a term as written, of a pod in `owner_ns`, looks at pods in
+/// `ns` (its `namespaces`, its `namespaceSelector`, else its owner's
+/// namespace): checked before its label selector is parsed.
+pub(super) fn term_looks_in(snap: &Snapshot, t: &Value, owner_ns: &str, ns: &str) -> bool {
+    let names = t.get("namespaces").and_then(Value::as_array);
+    let selector = t.get("namespaceSelector").filter(|s| !s.is_null());
+    if names.is_none_or(Vec::is_empty) && selector.is_none() {
+        return ns == owner_ns;
+    }
+    names.into_iter().flatten().any(|n| n.as_str() == Some(ns))
+        || selector
+            .and_then(|s| LabelSelector::from_json(s).ok())
+            .is_some_and(|sel| namespace_selected(snap, &sel, ns))
+}
+
+/// Whether a `namespaceSelector` selects namespace `ns` (`{}`: every one).
+fn namespace_selected(snap: &Snapshot, sel: &LabelSelector, ns: &str) -> bool {
+    sel.is_empty()
+        || snap
+            .get(NAMESPACES, "", ns)
+            .is_some_and(|n| sel.matches(meta::labels(n)))
+}
+
 impl Term<'_> {
     pub(super) fn matches(&self, snap: &Snapshot, pod: &Value) -> bool {
         self.matches_labels(snap, meta::namespace(pod), meta::labels(pod))
@@ -124,12 +182,10 @@ impl Term<'_> {
         labels: Option<&serde_json::Map<String, Value>>,
     ) -> bool {
         let in_ns = self.namespaces.contains(&ns)
-            || self.ns_selector.as_ref().is_some_and(|sel| {
-                sel.is_empty()
-                    || snap
-                        .get(NAMESPACES, "", ns)
-                        .is_some_and(|n| sel.matches(meta::labels(n)))
-            });
+            || self
+                .ns_selector
+                .as_ref()
+                .is_some_and(|sel| namespace_selected(snap, sel, ns));
         in_ns && self.selector.as_ref().is_some_and(|s| s.matches(labels))
     }
 }

@@ -477,23 +477,21 @@ fn inter_pod_affinity(snap: &Snapshot, pod: &Value, cands: &[Candidate<'_>]) -> 
             }
         }
     }
-    // The placed pods' own terms, matched against the incoming pod.
+    // The placed pods' own terms, matched against the incoming pod (a
+    // term's label selector parsed only once its topology key and
+    // namespaces let it count: CoreDNS's anti-affinity, looking in
+    // kube-system, costs a workload's pods two lookups).
     let with_affinity: Vec<&Value> = snap.pod_affinity_pods().map(|p| p.as_ref()).collect();
+    let ns = meta::namespace(pod);
     for (placed, node) in interpod::placed(snap, &with_affinity) {
-        let weighted = interpod::terms(placed, "podAffinity")
-            .into_iter()
-            .map(|t| (HARD_POD_AFFINITY_WEIGHT, t))
-            .chain(interpod::preferred_terms(placed, "podAffinity"))
-            .chain(
-                interpod::preferred_terms(placed, "podAntiAffinity")
-                    .into_iter()
-                    .map(|(w, t)| (-w, t)),
-            );
-        for (weight, term) in weighted {
-            if let Some(v) = label(node, term.topology_key)
-                && term.matches(snap, pod)
+        let owner_ns = meta::namespace(placed);
+        for (weight, t) in interpod::scoring_terms(placed, HARD_POD_AFFINITY_WEIGHT) {
+            let key = t.get("topologyKey").and_then(Value::as_str).unwrap_or("");
+            if let Some(v) = label(node, key)
+                && interpod::term_looks_in(snap, t, owner_ns, ns)
+                && interpod::term(t, owner_ns).matches(snap, pod)
             {
-                add(term.topology_key, v, weight);
+                add(key, v, weight);
             }
         }
     }

@@ -266,6 +266,24 @@ fn placed_pods_terms_draw_or_keep_off_a_pod_that_has_none() {
         {"labelSelector": {"matchLabels": {"app": "api"}}, "topologyKey": "kubernetes.io/hostname"}]}});
     objs.push(cache(about_api));
     assert_eq!(placed(objs, web()), "b");
+    // A placed pod's term looks in its own namespace unless it names
+    // others: a cache in another namespace draws web only through a
+    // namespaceSelector.
+    let elsewhere = |term: Value| {
+        let (r, mut p) = cache(
+            json!({"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}),
+        );
+        p["metadata"]["namespace"] = json!("other");
+        (r, p)
+    };
+    let mut everywhere = about_web.clone();
+    everywhere["namespaceSelector"] = json!({});
+    for (term, expected) in [(about_web.clone(), "b"), (everywhere, "a")] {
+        let mut objs = two_nodes();
+        objs.push(heavy("a"));
+        objs.push(elsewhere(term.clone()));
+        assert_eq!(placed(objs, web()), expected, "{term}");
+    }
 }
 
 #[test]
