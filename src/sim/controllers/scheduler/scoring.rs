@@ -477,18 +477,22 @@ fn inter_pod_affinity(snap: &Snapshot, pod: &Value, cands: &[Candidate<'_>]) -> 
             }
         }
     }
-    // The placed pods' own terms, matched against the incoming pod (a
-    // term's label selector parsed only once its topology key and
-    // namespaces let it count: CoreDNS's anti-affinity, looking in
-    // kube-system, costs a workload's pods two lookups).
-    let with_affinity: Vec<&Value> = snap.pod_affinity_pods().map(|p| p.as_ref()).collect();
+    // The placed pods' own terms, matched against the incoming pod: a
+    // term's node and label selector are looked at only once its
+    // namespaces let it count (CoreDNS's anti-affinity, looking in
+    // kube-system, costs a workload's pods a few lookups).
     let ns = meta::namespace(pod);
-    for (placed, node) in interpod::placed(snap, &with_affinity) {
+    for placed in snap.pod_affinity_pods() {
         let owner_ns = meta::namespace(placed);
         for (weight, t) in interpod::scoring_terms(placed, HARD_POD_AFFINITY_WEIGHT) {
+            if !interpod::term_looks_in(snap, t, owner_ns, ns) {
+                continue;
+            }
+            let Some((_, node)) = interpod::placed(snap, &[placed.as_ref()]).pop() else {
+                break;
+            };
             let key = t.get("topologyKey").and_then(Value::as_str).unwrap_or("");
             if let Some(v) = label(node, key)
-                && interpod::term_looks_in(snap, t, owner_ns, ns)
                 && interpod::term(t, owner_ns).matches(snap, pod)
             {
                 add(key, v, weight);
