@@ -256,6 +256,7 @@ pub fn seed(registry: &Arc<Registry>, shape: &ClusterShape) -> Result<(), String
         vec![
             Box::new(DeploymentController),
             Box::new(ReplicaSetController),
+            // One node: no tie for the seed to break.
             Box::new(Scheduler { seed: 0 }),
         ],
     );

@@ -116,18 +116,19 @@ pub(super) fn term<'a>(t: &'a Value, owner_ns: &'a str) -> Term<'a> {
 /// weights: each required affinity term at `hard_weight`, each preferred
 /// affinity term at its weight and each preferred anti-affinity term at
 /// its weight taken off.
-pub(super) fn scoring_terms(pod: &Value, hard_weight: i64) -> Vec<(i64, &Value)> {
-    let Some(affinity) = pod.get_in(&["spec", "affinity"]) else {
-        return Vec::new();
-    };
-    let list = |kind: &str, field: &str| {
+pub(super) fn scoring_terms(
+    pod: &Value,
+    hard_weight: i64,
+) -> impl Iterator<Item = (i64, &Value)> + '_ {
+    let affinity = pod.get_in(&["spec", "affinity"]);
+    let list = move |kind: &str, field: &str| {
         affinity
-            .get(kind)
+            .and_then(|a| a.get(kind))
             .and_then(|k| k.get(field))
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice)
     };
-    let preferred = |kind: &str, sign: i64| {
+    let preferred = move |kind: &str, sign: i64| {
         list(kind, "preferredDuringSchedulingIgnoredDuringExecution")
             .iter()
             .filter_map(move |w| {
@@ -140,10 +141,9 @@ pub(super) fn scoring_terms(pod: &Value, hard_weight: i64) -> Vec<(i64, &Value)>
         "requiredDuringSchedulingIgnoredDuringExecution",
     )
     .iter()
-    .map(|t| (hard_weight, t))
+    .map(move |t| (hard_weight, t))
     .chain(preferred("podAffinity", 1))
     .chain(preferred("podAntiAffinity", -1))
-    .collect()
 }
 
 /// Whether a term as written, of a pod in `owner_ns`, looks at pods in
