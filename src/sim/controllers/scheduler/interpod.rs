@@ -197,20 +197,24 @@ pub(super) fn label<'a>(node: &'a Value, key: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
 }
 
+/// The node a pod is placed on: none for a pod that has finished, or
+/// whose node is gone.
+pub(super) fn node_of_placed<'a>(snap: &'a Snapshot, pod: &Value) -> Option<&'a Value> {
+    if matches!(
+        pod.get_in(&["status", "phase"]).and_then(Value::as_str),
+        Some("Succeeded" | "Failed")
+    ) {
+        return None;
+    }
+    let node = pod.get_in(&["spec", "nodeName"]).and_then(Value::as_str)?;
+    snap.get(crate::sim::snapshot::res::NODES, "", node)
+        .map(|n| n.as_ref())
+}
+
 /// Pods already placed, with their nodes.
-pub(super) fn placed<'a>(snap: &'a Snapshot, pods: &[&'a Value]) -> Vec<(&'a Value, &'a Value)> {
+fn placed<'a>(snap: &'a Snapshot, pods: &[&'a Value]) -> Vec<(&'a Value, &'a Value)> {
     pods.iter()
-        .filter(|p| {
-            !matches!(
-                p.get_in(&["status", "phase"]).and_then(Value::as_str),
-                Some("Succeeded" | "Failed")
-            )
-        })
-        .filter_map(|p| {
-            let node = p.get_in(&["spec", "nodeName"]).and_then(Value::as_str)?;
-            snap.get(crate::sim::snapshot::res::NODES, "", node)
-                .map(|n| (*p, n.as_ref()))
-        })
+        .filter_map(|p| Some((*p, node_of_placed(snap, p)?)))
         .collect()
 }
 

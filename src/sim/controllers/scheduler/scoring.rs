@@ -484,11 +484,13 @@ fn inter_pod_affinity(snap: &Snapshot, pod: &Value, cands: &[Candidate<'_>]) -> 
     let ns = meta::namespace(pod);
     for placed in snap.pod_affinity_pods() {
         let owner_ns = meta::namespace(placed);
+        let mut node = None;
         for (weight, t) in interpod::scoring_terms(placed, HARD_POD_AFFINITY_WEIGHT) {
             if !interpod::term_looks_in(snap, t, owner_ns, ns) {
                 continue;
             }
-            let Some((_, node)) = interpod::placed(snap, &[placed.as_ref()]).pop() else {
+            let Some(node) = *node.get_or_insert_with(|| interpod::node_of_placed(snap, placed))
+            else {
                 break;
             };
             let key = t.get("topologyKey").and_then(Value::as_str).unwrap_or("");
