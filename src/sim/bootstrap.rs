@@ -18,6 +18,7 @@ use crate::sim::controllers::deployment::DeploymentController;
 use crate::sim::controllers::podutil;
 use crate::sim::controllers::replicaset::ReplicaSetController;
 use crate::sim::controllers::scheduler::Scheduler;
+use crate::sim::recorder::Recorder;
 use crate::sim::runtime::Runtime;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -245,7 +246,9 @@ pub fn seed(registry: &Arc<Registry>, shape: &ClusterShape) -> Result<(), String
         .map(|(i, n)| node(n, i, i == 0, &now))
         .collect::<Vec<_>>();
     let workers = nodes.split_off(1.min(nodes.len()));
-    create_all(registry, docs.into_iter().chain(nodes), &opts)?;
+    let mut recorder = Recorder::new();
+    let created = create_all(registry, docs.into_iter().chain(nodes), &opts)?;
+    record_registrations(registry, &mut recorder, &created);
     // kind joins the workers only after `kubeadm init` on the control
     // plane, installing its CNI and its StorageClass: CoreDNS and
     // local-path-provisioner (which tolerate the control plane's taint)
@@ -262,15 +265,37 @@ pub fn seed(registry: &Arc<Registry>, shape: &ClusterShape) -> Result<(), String
     );
     init.run_until_idle();
     drop(init);
-    create_all(registry, workers, &opts)
+    let created = create_all(registry, workers, &opts)?;
+    record_registrations(registry, &mut recorder, &created);
+    Ok(())
 }
 
-/// Creates `docs` through the registry (a Node with its heartbeat Lease).
+/// The events of nodes joining: their kubelets' start a second before
+/// the Node is created (the kubelet registers its node once it runs),
+/// then the node lifecycle controller's `RegisteredNode` and, as the
+/// simulated nodes are Ready from the start, the kubelet's `NodeReady`.
+fn record_registrations(registry: &Registry, recorder: &mut Recorder, nodes: &[Arc<Value>]) {
+    use crate::sim::controllers::{nodeheartbeat, nodelifecycle};
+    let now = registry.clock.now();
+    let before = now - jiff::SignedDuration::from_secs(1);
+    for node in nodes {
+        let name = crate::api::meta::name(node);
+        for e in nodeheartbeat::registration_events(name) {
+            recorder.record_at(registry, &e, before);
+        }
+        recorder.record_at(registry, &nodelifecycle::registered_event(node), now);
+        recorder.record_at(registry, &nodeheartbeat::ready_event(name), now);
+    }
+}
+
+/// Creates `docs` through the registry (a Node with its heartbeat Lease);
+/// returns the Nodes created.
 fn create_all(
     registry: &Registry,
     docs: impl IntoIterator<Item = Value>,
     opts: &WriteOptions,
-) -> Result<(), String> {
+) -> Result<Vec<Arc<Value>>, String> {
+    let mut nodes = Vec::new();
     for doc in docs {
         let api_version = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
         let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -288,9 +313,10 @@ fn create_all(
             .map_err(|s| format!("bootstrap: {s}"))?;
         if is_node {
             create_node_lease(registry, &created.object)?;
+            nodes.push(created.object);
         }
     }
-    Ok(())
+    Ok(nodes)
 }
 
 /// Fills the rules of aggregating ClusterRoles as the aggregation

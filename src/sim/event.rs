@@ -35,6 +35,19 @@ impl ObjectRef {
         }
     }
 
+    /// The reference the kubelet and kube-proxy make to their node
+    /// (`nodeRef`): no apiVersion, and the node's name for its uid.
+    pub fn node(name: &str) -> Self {
+        Self {
+            api_version: String::new(),
+            kind: "Node".into(),
+            namespace: String::new(),
+            name: name.into(),
+            uid: name.into(),
+            field_path: None,
+        }
+    }
+
     pub fn with_field_path(mut self, path: impl Into<String>) -> Self {
         self.field_path = Some(path.into());
         self

@@ -378,7 +378,11 @@ fn event_body(spec: &EventSpec, ns: &str, name: &str, stamp: &str) -> Value {
 /// An Event's `involvedObject`.
 fn involved_object(o: &ObjectRef) -> Value {
     object([
-        ("apiVersion", Some(text(&o.api_version))),
+        // `omitempty`: a kubelet's reference to its node has none.
+        (
+            "apiVersion",
+            (!o.api_version.is_empty()).then(|| text(&o.api_version)),
+        ),
         ("fieldPath", o.field_path.as_deref().map(text)),
         ("kind", Some(text(&o.kind))),
         ("name", Some(text(&o.name))),
@@ -393,10 +397,21 @@ fn involved_object(o: &ObjectRef) -> Value {
 /// [`involved_object`]'s tree, packed.
 fn pack_involved_object(o: &ObjectRef) -> Arc<[u8]> {
     Packer::pack(|p| {
-        let (ns, uid) = (!o.namespace.is_empty(), !o.uid.is_empty());
-        p.object(3 + usize::from(o.field_path.is_some()) + usize::from(ns) + usize::from(uid));
-        p.key("apiVersion");
-        p.str(&o.api_version);
+        let (api, ns, uid) = (
+            !o.api_version.is_empty(),
+            !o.namespace.is_empty(),
+            !o.uid.is_empty(),
+        );
+        p.object(
+            2 + usize::from(api)
+                + usize::from(o.field_path.is_some())
+                + usize::from(ns)
+                + usize::from(uid),
+        );
+        if api {
+            p.key("apiVersion");
+            p.str(&o.api_version);
+        }
         if let Some(path) = &o.field_path {
             p.key("fieldPath");
             p.text(path);
@@ -971,7 +986,18 @@ mod tests {
         no_host.component = "default-scheduler".into();
         let mut long = spec("q", "Failed", &"x".repeat(3000));
         long.involved.field_path = Some("spec.containers{app}".into());
-        for s in [&spec("p", "Pulled", "m"), &node, &no_host, &long] {
+        // A kubelet's reference to its node: no apiVersion at all.
+        let kubelet_node = EventSpec {
+            involved: ObjectRef::node("n1"),
+            ..spec("n1", "Starting", "Starting kubelet.")
+        };
+        for s in [
+            &spec("p", "Pulled", "m"),
+            &node,
+            &no_host,
+            &long,
+            &kubelet_node,
+        ] {
             let rv = rec.record(&packed, s);
             let stored = written(&packed, rv);
             assert_eq!(
@@ -985,6 +1011,12 @@ mod tests {
                 .unwrap()
                 .object;
             assert_eq!(*stored, *want, "{}", s.reason);
+            assert_eq!(
+                stored["involvedObject"].get("apiVersion").is_some(),
+                !s.involved.api_version.is_empty(),
+                "{}",
+                s.reason
+            );
             clock.advance(SignedDuration::from_secs(1));
             whole_clock.advance(SignedDuration::from_secs(1));
         }

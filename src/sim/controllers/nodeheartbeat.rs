@@ -207,11 +207,30 @@ fn posted_conditions(node: &Value, lease: &Value, now: Timestamp) -> Option<Vec<
     Some(out)
 }
 
+/// An event the kubelet records about its node (`kl.nodeRef`: no
+/// apiVersion, the node's name for its uid).
+fn kubelet_event(name: &str, reason: &str, message: String) -> EventSpec {
+    EventSpec {
+        involved: ObjectRef::node(name),
+        type_: EventType::Normal,
+        reason: reason.into(),
+        message,
+        component: "kubelet".into(),
+        host: Some(name.into()),
+    }
+}
+
 /// The kubelet's `recordNodeStatusEvent`s for conditions that change
 /// (setters.go): "Node x status is now: NodeHasInsufficientMemory", ...,
 /// "NodeReady", in the order the setters run (`lease` carries the switches).
+/// A node without conditions (`node` Null: one being registered) gets one
+/// for each.
 pub fn status_events(node: &Value, lease: &Value) -> Vec<EventSpec> {
     let name = meta::name(node);
+    status_events_of(name, node, lease)
+}
+
+fn status_events_of(name: &str, node: &Value, lease: &Value) -> Vec<EventSpec> {
     reported_conditions(lease)
         .iter()
         .filter(|(ty, status, _, _)| {
@@ -229,23 +248,59 @@ pub fn status_events(node: &Value, lease: &Value) -> Vec<EventSpec> {
                 ("Ready", "True") => "NodeReady",
                 _ => return None,
             };
-            Some(EventSpec {
-                involved: ObjectRef {
-                    api_version: "v1".into(),
-                    kind: "Node".into(),
-                    namespace: String::new(),
-                    name: name.into(),
-                    uid: name.into(),
-                    field_path: None,
-                },
-                type_: EventType::Normal,
-                reason: event.into(),
-                message: format!("Node {name} status is now: {event}"),
-                component: "kubelet".into(),
-                host: Some(name.into()),
-            })
+            Some(kubelet_event(
+                name,
+                event,
+                format!("Node {name} status is now: {event}"),
+            ))
         })
         .collect()
+}
+
+/// What a kubelet records as it starts: `Starting kubelet.` (kubelet.go)
+/// and, once its container manager has set up the pods' cgroup,
+/// `NodeAllocatableEnforced` (`enforceNodeAllocatableCgroups`).
+pub fn start_events(name: &str) -> Vec<EventSpec> {
+    vec![
+        kubelet_event(name, "Starting", "Starting kubelet.".into()),
+        kubelet_event(
+            name,
+            "NodeAllocatableEnforced",
+            "Updated Node Allocatable limit across pods".into(),
+        ),
+    ]
+}
+
+/// What the kubelet of a new node named `name` records before it is Ready:
+/// its start, then the status events of the first status it computes for
+/// registration (`initialNode` runs the setters against no conditions), the
+/// pressure conditions' (Ready comes once the network is up).
+pub fn registration_events(name: &str) -> Vec<EventSpec> {
+    let mut events = start_events(name);
+    events.extend(
+        status_events_of(name, &Value::Null, &Value::Null)
+            .into_iter()
+            .filter(|e| e.reason != "NodeReady"),
+    );
+    events
+}
+
+/// The kubelet's `NodeReady` event for the node named `name`.
+pub fn ready_event(name: &str) -> EventSpec {
+    kubelet_event(
+        name,
+        "NodeReady",
+        format!("Node {name} status is now: NodeReady"),
+    )
+}
+
+/// Whether a kubelet that is not stopped is starting again: the node
+/// lifecycle controller found it silent and marked its node's Ready
+/// condition Unknown. (A kubelet stopped for less than the 40s grace
+/// period comes back without these events.)
+fn restarting(node: &Value) -> bool {
+    super::nodelifecycle::node_condition(node, "Ready")
+        .is_some_and(|c| str_of(c, "status") == "Unknown")
 }
 
 impl Controller for NodeHeartbeat {
@@ -274,6 +329,9 @@ impl Controller for NodeHeartbeat {
             return Reconciled::none();
         }
         let mut actions = Vec::new();
+        if restarting(node) {
+            actions.extend(start_events(&key.name).into_iter().map(Action::Event));
+        }
         let mut requeue_after = Some(RENEW_INTERVAL);
         if !lease.is_null() {
             match until_renewal(lease, RENEW_INTERVAL, now) {

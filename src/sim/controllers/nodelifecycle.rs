@@ -181,21 +181,43 @@ pub fn desired_taints(node: &Value, conditions: &[Value], now: Timestamp) -> Vec
     out
 }
 
-/// `RecordNodeStatusChange`: an event on the node (uid = its name).
+/// The controller's reference to a node (`RecordNodeStatusChange`,
+/// `RecordNodeEvent`): unlike the kubelet's, it carries the node's uid,
+/// and `kubectl describe node` asks for both.
+fn node_ref(node: &Value) -> ObjectRef {
+    ObjectRef {
+        api_version: "v1".into(),
+        kind: "Node".into(),
+        namespace: String::new(),
+        name: meta::name(node).into(),
+        uid: meta::uid(node).into(),
+        field_path: None,
+    }
+}
+
+/// `RecordNodeStatusChange`: "Node x status is now: NodeNotReady".
 fn node_event(node: &Value, status: &str) -> EventSpec {
     let name = meta::name(node);
     EventSpec {
-        involved: ObjectRef {
-            api_version: "v1".into(),
-            kind: "Node".into(),
-            namespace: String::new(),
-            name: name.into(),
-            uid: name.into(),
-            field_path: None,
-        },
+        involved: node_ref(node),
         type_: EventType::Normal,
         reason: status.into(),
         message: format!("Node {name} status is now: {status}"),
+        component: COMPONENT.into(),
+        host: None,
+    }
+}
+
+/// `RegisteredNode`, which the controller records for each node it
+/// starts to watch (`RecordNodeEvent`: "Node x event: Registered Node x in
+/// Controller").
+pub fn registered_event(node: &Value) -> EventSpec {
+    let name = meta::name(node);
+    EventSpec {
+        involved: node_ref(node),
+        type_: EventType::Normal,
+        reason: "RegisteredNode".into(),
+        message: format!("Node {name} event: Registered Node {name} in Controller"),
         component: COMPONENT.into(),
         host: None,
     }

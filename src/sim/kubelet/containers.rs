@@ -217,6 +217,24 @@ impl Ctx<'_> {
         });
     }
 
+    /// An event the container's process records about this node (the
+    /// node's reference as a kubelet or kube-proxy makes it: its uid is the
+    /// node's name).
+    fn node_event(&mut self, at: Timestamp, e: &workload::NodeEvent) {
+        let node = &self.input.node.name;
+        self.events.push(TimedEvent {
+            at,
+            event: EventSpec {
+                involved: ObjectRef::node(node),
+                type_: EventType::Normal,
+                reason: e.reason.into(),
+                message: e.message.into(),
+                component: e.component.into(),
+                host: Some(node.clone()),
+            },
+        });
+    }
+
     fn container_id(&self) -> String {
         format!(
             "containerd://{:016x}{:016x}{:016x}{:016x}",
@@ -740,6 +758,7 @@ impl Ctx<'_> {
             started: t,
             kill_at: None,
         };
+        let node_event = tl.node_event.clone();
         self.derived = Some((c.name.clone(), spec, tl));
         cm.probes = ProbeState::default();
         let base = mem_sandbox;
@@ -766,6 +785,9 @@ impl Ctx<'_> {
             "Started",
             format!("Started container {}", c.name),
         );
+        if let Some(e) = node_event {
+            self.node_event(t, &e);
+        }
         Some(t)
     }
 

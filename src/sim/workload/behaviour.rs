@@ -1542,14 +1542,24 @@ fn generic(r: &ImageRef) -> Timeline {
         "docker.io/kindest/local-path-provisioner" => {
             t.memory = vec![(SignedDuration::ZERO, 8 * MI)];
         }
-        "registry.k8s.io/kube-proxy" => t.ports.push(Port::http(
-            10256,
-            SignedDuration::ZERO,
-            Http {
-                routes: vec![Route::new("/healthz", 200, "")],
-                default_status: 404,
-            },
-        )),
+        "registry.k8s.io/kube-proxy" => {
+            t.ports.push(Port::http(
+                10256,
+                SignedDuration::ZERO,
+                Http {
+                    routes: vec![Route::new("/healthz", 200, "")],
+                    default_status: 404,
+                },
+            ));
+            // `ProxyServer.birthCry` once its informers run: an
+            // events.k8s.io Event with reason Starting, action
+            // StartKubeProxy and an empty note.
+            t.node_event = Some(super::NodeEvent {
+                component: "kube-proxy",
+                reason: "Starting",
+                message: "",
+            });
+        }
         "registry.k8s.io/metrics-server/metrics-server" => t.ports.push(Port::http(
             10250,
             secs(1.0),

@@ -237,6 +237,18 @@ pub struct Timeline {
     pub api_repeat: Vec<SignedDuration>,
     /// The curl version when the image has `curl` (for `kubectl exec`).
     pub curl: Option<&'static str>,
+    /// An event the process records about its node once it has started
+    /// (kube-proxy's "birth cry").
+    pub node_event: Option<NodeEvent>,
+}
+
+/// An event a process in a pod records about the node it runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeEvent {
+    /// `source.component` (the reporting controller).
+    pub component: &'static str,
+    pub reason: &'static str,
+    pub message: &'static str,
 }
 
 impl Timeline {
@@ -258,6 +270,7 @@ impl Timeline {
             api_at: Vec::new(),
             api_repeat: Vec::new(),
             curl: None,
+            node_event: None,
         }
     }
 

@@ -118,6 +118,12 @@ fn a_silent_node_goes_unknown_after_the_grace_period() {
                     ("NodeNotReady".into(), "Node is not ready".into()),
                 ]
             );
+            // The controller names the node by its uid (the kubelet by
+            // its name): `kubectl describe node` asks for both.
+            assert_eq!(
+                (ev[0].involved.api_version.as_str(), ev[0].involved.uid.as_str()),
+                ("v1", "node-uid")
+            );
             let p = s.get(res::PODS, "default", "a").expect("pod");
             assert!(!crate::sim::controllers::podutil::is_ready(p));
             let nt = &n["spec"]["taints"][0];
@@ -217,12 +223,30 @@ fn stop_then_restart_a_kubelet() {
     assert_eq!(
         reasons(&ev),
         [
+            ("Starting".to_string(), "Starting kubelet.".to_string()),
+            (
+                "NodeAllocatableEnforced".to_string(),
+                "Updated Node Allocatable limit across pods".to_string()
+            ),
             status_is("NodeHasSufficientMemory"),
             status_is("NodeHasNoDiskPressure"),
             status_is("NodeHasSufficientPID"),
             status_is("NodeReady"),
         ]
     );
+    for e in &ev {
+        // `kl.nodeRef`: no apiVersion, the node's name for its uid.
+        assert_eq!(
+            (
+                e.involved.api_version.as_str(),
+                e.involved.uid.as_str(),
+                e.component.as_str()
+            ),
+            ("", "w1", "kubelet"),
+            "{}",
+            e.reason
+        );
+    }
     let n = s.get(res::NODES, "", "w1").expect("node");
     let ready = node_condition(n, "Ready").expect("ready");
     assert_eq!(
