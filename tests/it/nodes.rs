@@ -327,9 +327,41 @@ fn a_node_whose_kubelet_stops_goes_not_ready_and_loses_its_pods() {
         &["get", "node", node, "--no-headers"],
         |o| rows(o).first().is_some_and(|r| r[1] == "Ready"),
     );
-    advanced(&sim, "5s", 24, &["describe", "node", node], |o| {
+    let describe = advanced(&sim, "5s", 24, &["describe", "node", node], |o| {
         o.contains("Taints:             <none>")
     });
+    // Its events, as describe merges the node-controller's (the node's
+    // uid) and the kubelet's (its name): the kubelet started once as the
+    // node joined and again now, and reported each condition again after
+    // the controller had made them Unknown.
+    let events: Vec<(&str, &str, &str)> = describe
+        .split_once("\nEvents:\n")
+        .map_or("", |(_, e)| e)
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            // The age may read "5s (x2 over 2m)".
+            let from = if cols.get(3)?.starts_with("(x") { 6 } else { 3 };
+            Some((
+                *cols.get(1)?,
+                *cols.get(from)?,
+                *cols.get(from + 1).unwrap_or(&""),
+            ))
+        })
+        .collect();
+    let count = |reason: &str, from: &str| {
+        events
+            .iter()
+            .filter(|(r, f, _)| *r == reason && *f == from)
+            .count()
+    };
+    assert_eq!(count("Starting", "kubelet"), 2, "{describe}");
+    assert_eq!(count("NodeAllocatableEnforced", "kubelet"), 2, "{describe}");
+    assert_eq!(count("RegisteredNode", "node-controller"), 1, "{describe}");
+    assert_eq!(count("NodeNotReady", "node-controller"), 1, "{describe}");
+    assert_eq!(count("NodeReady", "kubelet"), 2, "{describe}");
+    assert_eq!(count("Starting", "kube-proxy"), 1, "{describe}");
     advance_until(&sim, "5s", 24, "terminated pods gone", || {
         let pods = web_pods(&sim);
         before.iter().all(|b| pods.iter().all(|p| &p.0 != b))

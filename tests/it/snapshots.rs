@@ -33,7 +33,7 @@ macro_rules! snap {
             // Event ages, and the node the scheduler picked (seeded, but the
             // seed's draws depend on request timing).
             (r"  \d+s( +)(default-scheduler|deployment-controller)", "  [age]$1$2"),
-            (r"  \d+s( +)kubelet", "  [age]${1}kubelet"),
+            (r"  \d+s( +)(kubelet|kube-proxy|node-controller)", "  [age]$1$2"),
             // What the kubelet draws from its seeded generator: pod IPs,
             // container ids, pull times.
             (r"(IP: +|podIP: |ip: )10\.244\.\d+\.\d+", "$1[pod-ip]"),

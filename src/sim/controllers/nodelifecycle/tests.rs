@@ -121,7 +121,10 @@ fn a_silent_node_goes_unknown_after_the_grace_period() {
             // The controller names the node by its uid (the kubelet by
             // its name): `kubectl describe node` asks for both.
             assert_eq!(
-                (ev[0].involved.api_version.as_str(), ev[0].involved.uid.as_str()),
+                (
+                    ev[0].involved.api_version.as_str(),
+                    ev[0].involved.uid.as_str()
+                ),
                 ("v1", "node-uid")
             );
             let p = s.get(res::PODS, "default", "a").expect("pod");
