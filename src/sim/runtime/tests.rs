@@ -122,7 +122,7 @@ fn repeated_events_are_aggregated() {
         .collect();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["count"], 2);
-    let name = meta::name(&items[0]);
+    let name = meta::name(items[0]);
     assert!(
         name.starts_with("p.") && name[2..].chars().all(|c| c.is_ascii_hexdigit()),
         "{name}"
