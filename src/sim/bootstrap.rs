@@ -260,7 +260,7 @@ pub fn seed(registry: &Arc<Registry>, shape: &ClusterShape) -> Result<(), String
             Box::new(DeploymentController),
             Box::new(ReplicaSetController),
             // One node: no tie for the seed to break.
-            Box::new(Scheduler { seed: 0 }),
+            Box::new(Scheduler::new(0)),
         ],
     );
     init.run_until_idle();

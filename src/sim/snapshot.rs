@@ -306,11 +306,14 @@ impl NodeUsage {
 
 /// A node as `Snapshot::nodes_with_state` hands it out: its name, the
 /// Node, its facts and its pods' usage (`None` when no active pod is on it).
+/// Last, the entry's generation ([`NodeEntry::generation`]; 0 when the node has
+/// no entry).
 pub type NodeWithState<'a> = (
     &'a str,
     &'a Arc<Value>,
     Option<&'a NodeFacts>,
     Option<&'a NodeUsage>,
+    u64,
 );
 
 /// What the snapshot knows of one node name: the Node's facts while it
@@ -320,6 +323,20 @@ pub type NodeWithState<'a> = (
 struct NodeEntry {
     facts: Option<NodeFacts>,
     usage: NodeUsage,
+    /// Changes with every change to the facts or the usage, to a number
+    /// no entry of any snapshot in the process had before: what the
+    /// scheduler computed from an entry holds while its generation does.
+    generation: u64,
+}
+
+/// The generations [`NodeEntry::generation`] hands out (0 is never one).
+static NODE_GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl NodeEntry {
+    /// Marks a change to the entry.
+    fn touch(&mut self) {
+        self.generation = NODE_GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Running totals of the active pods (`controller.IsPodActive`) one
@@ -718,8 +735,9 @@ impl Snapshot {
                     node,
                     e.facts.as_ref(),
                     Some(&e.usage).filter(|u| u.pods > 0),
+                    e.generation,
                 ),
-                None => (name, node, None, None),
+                None => (name, node, None, None, 0),
             }
         })
     }
@@ -816,6 +834,7 @@ impl Snapshot {
         }
         if let Some(e) = self.node_index.get_mut(node_of(pod)) {
             e.usage.regroup(&set, add, meta::is_deleting(pod));
+            e.touch();
         }
     }
 
@@ -899,12 +918,14 @@ impl Snapshot {
         if res == res::NODES {
             match new {
                 Some(n) => {
-                    self.node_index.entry(key.1.clone()).or_default().facts =
-                        Some(NodeFacts::of(n));
+                    let e = self.node_index.entry(key.1.clone()).or_default();
+                    e.facts = Some(NodeFacts::of(n));
+                    e.touch();
                 }
                 None => {
                     if let Some(e) = self.node_index.get_mut(&key.1) {
                         e.facts = None;
+                        e.touch();
                         if e.usage.pods == 0 {
                             self.node_index.remove(&key.1);
                         }
@@ -971,6 +992,7 @@ impl Snapshot {
             self.regroup(&key.0, o, false);
             let node = node_of(o);
             if let Some(e) = self.node_index.get_mut(node) {
+                e.touch();
                 let u = &mut e.usage;
                 let (req, non_zero) = pod_requests(o);
                 u.requested.sub(&req);
@@ -988,7 +1010,9 @@ impl Snapshot {
             let node = node_of(n);
             self.node_index.entry(node.to_string()).or_default();
             self.regroup(&key.0, n, true);
-            let u = &mut self.node_index.entry(node.to_string()).or_default().usage;
+            let e = self.node_index.entry(node.to_string()).or_default();
+            e.touch();
+            let u = &mut e.usage;
             let (req, non_zero) = pod_requests(n);
             u.requested.add(&req);
             u.non_zero.add(&non_zero);
@@ -1667,7 +1691,7 @@ mod tests {
         }
         let walked: Vec<_> = s
             .nodes_with_state()
-            .map(|(name, n, f, u)| {
+            .map(|(name, n, f, u, _)| {
                 assert_eq!(meta::name(n), name);
                 (name, f.map(|f| f.alloc.get("cpu")), u.map(|u| u.pods))
             })
@@ -1692,6 +1716,8 @@ mod tests {
         let node = json!({"metadata": {"name": "n1", "uid": "n", "resourceVersion": "1"},
                           "status": {"allocatable": {"cpu": "2", "pods": "110"}}});
         let pod = owned_pod("a", "1", "rs", "n1", "Running");
+        // The generations the walk showed, each new one unlike all before.
+        let seen = std::cell::RefCell::new(Vec::<u64>::new());
         let state = |s: &Snapshot| {
             let (f, u) = (s.node_facts("n1"), s.node_usage("n1"));
             // The walk beside the nodes finds the same while the Node is
@@ -1699,14 +1725,21 @@ mod tests {
             let walked: Vec<_> = s.nodes_with_state().collect();
             match walked.as_slice() {
                 [] => assert!(f.is_none()),
-                [(name, _, wf, wu)] => {
+                [(name, _, wf, wu, generation)] => {
                     assert_eq!(*name, "n1");
                     assert_eq!((wf.is_some(), *wu), (f.is_some(), u));
+                    let mut seen = seen.borrow_mut();
+                    if seen.last() != Some(generation) {
+                        assert!(!seen.contains(generation), "{generation} again");
+                        assert_ne!(*generation, 0);
+                        seen.push(*generation);
+                    }
                 }
                 more => panic!("one node at most: {}", more.len()),
             }
             (f.is_some(), u.map(|u| u.pods))
         };
+        let generations = || seen.borrow().len();
         let mut s = Snapshot::new();
         assert_eq!(state(&s), (false, None));
         // A pod bound to a node the snapshot does not hold yet.
@@ -1714,11 +1747,34 @@ mod tests {
         assert_eq!(state(&s), (false, Some(1)));
         s.upsert(res::NODES, Arc::new(node.clone()));
         assert_eq!(state(&s), (true, Some(1)));
+        assert_eq!(generations(), 1);
+        // A status write that changes nothing the entry holds keeps its
+        // generation; a second pod on the node does not.
+        let mut ready = pod.clone();
+        ready["metadata"]["resourceVersion"] = json!("2");
+        ready["status"]["podIP"] = json!("10.244.1.2");
+        s.upsert(res::PODS, Arc::new(ready.clone()));
+        assert_eq!(state(&s), (true, Some(1)));
+        assert_eq!(generations(), 1);
+        let second = owned_pod("b", "1", "rs", "n1", "Running");
+        s.upsert(res::PODS, Arc::new(second.clone()));
+        assert_eq!(state(&s), (true, Some(2)));
+        assert_eq!(generations(), 2);
+        s.remove(res::PODS, &second);
+        assert_eq!(state(&s), (true, Some(1)));
+        assert_eq!(generations(), 3, "back to one pod: a new generation still");
+        // A new label on the Node: a new generation.
+        let mut labelled = node.clone();
+        labelled["metadata"]["resourceVersion"] = json!("2");
+        labelled["metadata"]["labels"] = json!({"disk": "ssd"});
+        s.upsert(res::NODES, Arc::new(labelled.clone()));
+        assert_eq!(state(&s), (true, Some(1)));
+        assert_eq!(generations(), 4);
         // The Node goes first: its pod's requests stay counted.
-        s.remove(res::NODES, &node);
+        s.remove(res::NODES, &labelled);
         assert_eq!(state(&s), (false, Some(1)));
         s.upsert(res::NODES, Arc::new(node.clone()));
-        s.remove(res::PODS, &pod);
+        s.remove(res::PODS, &ready);
         assert_eq!(state(&s), (true, None));
         s.remove(res::NODES, &node);
         assert_eq!(state(&s), (false, None));

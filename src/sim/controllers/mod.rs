@@ -40,7 +40,7 @@ pub fn all(seed: u64) -> Vec<Box<dyn Controller>> {
         Box::new(cronjob::CronJobController),
         Box::new(statefulset::StatefulSetController),
         Box::new(daemonset::DaemonSetController::default()),
-        Box::new(scheduler::Scheduler { seed }),
+        Box::new(scheduler::Scheduler::new(seed)),
         Box::new(disruption::DisruptionController),
         Box::new(nodeheartbeat::NodeHeartbeat),
         Box::new(leader_election::LeaderElection::new(seed)),

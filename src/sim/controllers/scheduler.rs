@@ -45,6 +45,62 @@ const DEFAULT_MEMORY: i64 = 200 * 1024 * 1024;
 /// The scheduler, with the seed for tie-breaks.
 pub struct Scheduler {
     pub seed: u64,
+    /// What the last pods' filters and scores found per node, for the
+    /// next pod that reads the same from its spec ([`NodeCache`]).
+    cache: std::sync::Mutex<NodeCache>,
+}
+
+impl Scheduler {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            seed,
+            cache: Default::default(),
+        }
+    }
+}
+
+/// The filter verdict and raw scores of each node, in the order the nodes
+/// are walked, as computed for pods with `key`, each stamped with the
+/// generation of the node's snapshot entry it was computed from. A
+/// ReplicaSet's pods are alike: after one is bound only its node's entry
+/// changes, and the next pod computes only that node again. Kept only for
+/// pods that no PreFilter narrows (no claims, no `metadata.name` node
+/// terms, no pod affinity terms of their own or placed pods' required
+/// anti-affinity, no hard spread constraints); debug builds check each
+/// reuse against a fresh computation.
+#[derive(Default)]
+struct NodeCache {
+    key: Option<(FilterKey, scoring::RawKey)>,
+    nodes: Vec<(u64, Option<Rejection>, scoring::Raw)>,
+    /// Nodes served from the cache so far (tests read it).
+    hits: u64,
+}
+
+/// What `filter` reads from a pod.
+#[derive(Debug, Clone, PartialEq)]
+struct FilterKey {
+    tolerations: Vec<Value>,
+    node_selector: Option<serde_json::Map<String, Value>>,
+    required: Option<Vec<Value>>,
+    req: Resources,
+}
+
+impl FilterKey {
+    fn of(terms: &PodTerms<'_>, req: &Resources) -> Self {
+        Self {
+            tolerations: terms.tolerations.to_vec(),
+            node_selector: terms.node_selector.cloned(),
+            required: terms.required.map(<[Value]>::to_vec),
+            req: req.clone(),
+        }
+    }
+
+    fn is_of(&self, terms: &PodTerms<'_>, req: &Resources) -> bool {
+        self.tolerations == terms.tolerations
+            && self.node_selector.as_ref() == terms.node_selector
+            && self.required.as_deref() == terms.required
+            && self.req == *req
+    }
 }
 
 /// Resource amounts: cpu in millicores, everything else in units. The
@@ -704,6 +760,26 @@ impl Controller for Scheduler {
         // PodTopologySpread's PreFilter, once for all nodes.
         let spread_state = spread::Filter::of(snap, pod, &terms);
         let only = pre_filter_node_names(pod);
+        let incoming = scoring::Incoming::new(snap, pod, &terms, &req, &req_non_zero);
+        // The per-node cache serves pods whose verdict on a node is
+        // `filter`'s alone.
+        let cacheable = matches!(&claims, Ok(c) if c.is_empty())
+            && only.is_none()
+            && interpod_state.is_none()
+            && spread_state.is_none();
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cacheable
+            && !cache
+                .key
+                .as_ref()
+                .is_some_and(|(f, r)| f.is_of(&terms, &req) && r.is_of(&incoming))
+        {
+            cache.key = Some((FilterKey::of(&terms, &req), incoming.key()));
+            cache.nodes.clear();
+        }
         let mut pick = Pick::new(tie_break_prefix(self.seed, meta::uid(pod)));
         let mut rejections = Vec::new();
         // Room for every node at once: grown by doubling, the list was
@@ -713,7 +789,8 @@ impl Controller for Scheduler {
         // them: at 91 nodes the list built per pod was 15% of the
         // scheduler's instructions.
         let mut n_nodes = 0;
-        for (node_name, node, held_facts, usage) in snap.nodes_with_state() {
+        for (node_name, node, held_facts, usage, generation) in snap.nodes_with_state() {
+            let at = n_nodes;
             n_nodes += 1;
             if claims.is_err() {
                 continue;
@@ -745,11 +822,48 @@ impl Controller for Scheduler {
                 }
             };
             let alloc = &facts.alloc;
+            let raw = || scoring::raw(&incoming, node, alloc, facts.tainted, u);
+            // What the cache holds for this node, if it still holds.
+            let kept = cache
+                .nodes
+                .get(at)
+                .filter(|e| cacheable && generation != 0 && e.0 == generation);
+            let hit = kept.is_some();
+            let (verdict, raw) = match kept {
+                Some((_, verdict, kept_raw)) => {
+                    if cfg!(debug_assertions) {
+                        let fresh = filter(&terms, &req, node, facts, &u.requested, u.pods);
+                        debug_assert_eq!(&fresh, verdict, "cached verdict on {node_name}");
+                        if fresh.is_none() {
+                            debug_assert_eq!(raw(), *kept_raw, "cached scores on {node_name}");
+                        }
+                    }
+                    (verdict.clone(), *kept_raw)
+                }
+                None => {
+                    let verdict = filter(&terms, &req, node, facts, &u.requested, u.pods);
+                    let raw = if verdict.is_none() {
+                        raw()
+                    } else {
+                        scoring::Raw::default()
+                    };
+                    if cacheable {
+                        if cache.nodes.len() <= at {
+                            cache
+                                .nodes
+                                .resize(at + 1, (0, None, scoring::Raw::default()));
+                        }
+                        cache.nodes[at] = (generation, verdict.clone(), raw);
+                    }
+                    (verdict, raw)
+                }
+            };
+            cache.hits += u64::from(hit);
             // Without terms of its own and no placed pod with
             // anti-affinity, the InterPodAffinity filter has nothing to check.
             let affinity = || interpod_state.as_ref()?.filter(node);
             let spread = || spread_state.as_ref()?.filter(node);
-            match filter(&terms, &req, node, facts, &u.requested, u.pods) {
+            match verdict {
                 Some(r) => rejections.push(r),
                 None if spread().is_some() => {
                     if let Some((reason, unresolvable)) = spread() {
@@ -774,26 +888,18 @@ impl Controller for Scheduler {
                 None => candidates.push(scoring::Candidate {
                     name: node_name,
                     node,
-                    alloc: match held_facts {
-                        Some(f) => std::borrow::Cow::Borrowed(&f.alloc),
-                        None => std::borrow::Cow::Owned(alloc.clone()),
-                    },
                     tainted: facts.tainted,
                     hostname_label: facts.hostname_label,
                     zone_label: facts.zone_label,
                     usage: u,
+                    raw,
                 }),
             }
         }
+        drop(cache);
         // Scored only when there is a choice (`prioritizeNodes` is skipped
         // for a single feasible node).
         let totals = if candidates.len() > 1 {
-            let incoming = scoring::Incoming {
-                pod,
-                terms: &terms,
-                req: &req,
-                req_non_zero: &req_non_zero,
-            };
             scoring::totals(snap, &incoming, &candidates)
         } else {
             vec![0; candidates.len()]

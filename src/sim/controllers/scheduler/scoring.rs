@@ -25,7 +25,6 @@ use crate::api::selector::{LabelSelector, Op, Requirement};
 use crate::sim::controllers::endpointutil;
 use crate::sim::snapshot::{LabelSet, NodeUsage, Snapshot, controller_ref, res};
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -38,13 +37,12 @@ const ZONE: &str = "topology.kubernetes.io/zone";
 pub(super) struct Candidate<'a> {
     pub name: &'a str,
     pub node: &'a Value,
-    /// Borrowed from the snapshot's node facts (parsed here only for a
-    /// node version it has not seen).
-    pub alloc: Cow<'a, Resources>,
     pub tainted: bool,
     pub hostname_label: bool,
     pub zone_label: bool,
     pub usage: &'a NodeUsage,
+    /// What it scores by itself ([`raw`]).
+    pub raw: Raw,
 }
 
 impl Candidate<'_> {
@@ -59,20 +57,196 @@ impl Candidate<'_> {
     }
 }
 
-/// What the pod asks of the scores.
+/// What the pod asks of the scores, read once per attempt.
 pub(super) struct Incoming<'a> {
     pub pod: &'a Value,
     pub terms: &'a PodTerms<'a>,
     pub req: &'a Resources,
     pub req_non_zero: &'a Resources,
+    /// Its tolerations of `PreferNoSchedule` taints (those for that effect
+    /// or any).
+    prefer_tolerations: Vec<Value>,
+    /// Its preferred node affinity terms.
+    preferred: Option<&'a [Value]>,
+    /// PodTopologySpread's soft constraints, and whether they are the
+    /// system's.
+    spread: (Vec<Spread>, bool),
+    /// The label sets on nodes the system hostname constraint's selector
+    /// matches, as they are met.
+    host_memo: std::cell::RefCell<Vec<(*const LabelSet, bool)>>,
+}
+
+impl<'a> Incoming<'a> {
+    pub(super) fn new(
+        snap: &Snapshot,
+        pod: &'a Value,
+        terms: &'a PodTerms<'a>,
+        req: &'a Resources,
+        req_non_zero: &'a Resources,
+    ) -> Self {
+        Self {
+            pod,
+            terms,
+            req,
+            req_non_zero,
+            prefer_tolerations: terms
+                .tolerations
+                .iter()
+                .filter(|t| matches!(str_at(t, "effect"), "" | "PreferNoSchedule"))
+                .cloned()
+                .collect(),
+            preferred: pod
+                .get_in(&[
+                    "spec",
+                    "affinity",
+                    "nodeAffinity",
+                    "preferredDuringSchedulingIgnoredDuringExecution",
+                ])
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .filter(|t| !t.is_empty()),
+            spread: spread_constraints(snap, pod),
+            host_memo: Default::default(),
+        }
+    }
+
+    /// Whether NodeResourcesBalancedAllocation scores the pod (it
+    /// requests cpu or memory).
+    fn balanced(&self) -> bool {
+        self.req.known[CPU] != 0 || self.req.known[MEMORY] != 0
+    }
+
+    /// The system hostname constraint's selector, when the pod spreads by
+    /// the system's constraints.
+    fn host_selector(&self) -> Option<&LabelSelector> {
+        let (constraints, system) = &self.spread;
+        constraints
+            .iter()
+            .find(|s| *system && s.topology_key == HOSTNAME)
+            .map(|s| &*s.selector)
+    }
+
+    /// What [`raw`] reads from this pod.
+    pub(super) fn key(&self) -> RawKey {
+        RawKey {
+            namespace: meta::namespace(self.pod).to_string(),
+            req: self.req.clone(),
+            req_non_zero: self.req_non_zero.clone(),
+            prefer_tolerations: self.prefer_tolerations.clone(),
+            preferred: self.preferred.map(<[Value]>::to_vec),
+            host_selector: self.host_selector().cloned(),
+        }
+    }
+}
+
+/// What [`raw`] reads from a pod: pods with equal keys get equal raw
+/// scores on a node whose snapshot entry has not changed.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct RawKey {
+    namespace: String,
+    req: Resources,
+    req_non_zero: Resources,
+    prefer_tolerations: Vec<Value>,
+    preferred: Option<Vec<Value>>,
+    host_selector: Option<LabelSelector>,
+}
+
+impl RawKey {
+    /// Whether `p` has this key (compared in place, without building its
+    /// own).
+    pub(super) fn is_of(&self, p: &Incoming<'_>) -> bool {
+        self.namespace == meta::namespace(p.pod)
+            && self.req == *p.req
+            && self.req_non_zero == *p.req_non_zero
+            && self.prefer_tolerations == p.prefer_tolerations
+            && self.preferred.as_deref() == p.preferred
+            && self.host_selector.as_ref() == p.host_selector()
+    }
+}
+
+/// What one candidate scores by itself, before the plugins scale the
+/// scores over all the candidates.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct Raw {
+    /// NodeResourcesFit (`LeastAllocated`), final.
+    pub least: i64,
+    /// NodeResourcesBalancedAllocation, final (0 when it is skipped).
+    pub balanced: i64,
+    /// TaintToleration: the untolerated `PreferNoSchedule` taints.
+    pub taints: i64,
+    /// NodeAffinity: the weights of the preferred terms the node matches.
+    pub affinity: i64,
+    /// PodTopologySpread's system hostname constraint: the matching pods
+    /// on the node.
+    pub host_spread: f64,
+}
+
+/// A feasible node's raw scores for the pod.
+pub(super) fn raw(
+    p: &Incoming<'_>,
+    node: &Value,
+    alloc: &Resources,
+    tainted: bool,
+    usage: &NodeUsage,
+) -> Raw {
+    let balanced = if p.balanced() {
+        balanced_allocation(p, alloc, usage)
+    } else {
+        0
+    };
+    let taints = if tainted {
+        node.get_in(&["spec", "taints"])
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|t| str_at(t, "effect") == "PreferNoSchedule")
+            .filter(|t| !tolerates(&p.prefer_tolerations, t))
+            .count() as i64
+    } else {
+        0
+    };
+    let affinity = p.preferred.map_or(0, |terms| {
+        terms
+            .iter()
+            .filter(|t| {
+                t.get("preference")
+                    .is_some_and(|pref| node_term_matches(pref, node))
+            })
+            .filter_map(|t| t.get("weight").and_then(Value::as_i64))
+            .sum()
+    });
+    let host_spread = p.host_selector().map_or(0.0, |sel| {
+        let ns = meta::namespace(p.pod);
+        let mut memo = p.host_memo.borrow_mut();
+        let mut n = 0;
+        for g in usage.groups.iter().filter(|g| g.set.namespace == ns) {
+            let ptr = Arc::as_ptr(&g.set);
+            let matches = match memo.iter().find(|(q, _)| *q == ptr) {
+                Some((_, m)) => *m,
+                None => {
+                    let m = sel.matches(g.set.labels.as_object());
+                    memo.push((ptr, m));
+                    m
+                }
+            };
+            if matches {
+                n += g.live();
+            }
+        }
+        n as f64
+    });
+    Raw {
+        least: least_allocated(alloc, &usage.non_zero, p.req_non_zero),
+        balanced,
+        taints,
+        affinity,
+        host_spread,
+    }
 }
 
 /// The weighted sum of every plugin's normalized score, per candidate.
 pub(super) fn totals(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Vec<i64> {
-    let mut total: Vec<i64> = cands
-        .iter()
-        .map(|c| least_allocated(&c.alloc, &c.usage.non_zero, p.req_non_zero))
-        .collect();
+    let mut total: Vec<i64> = cands.iter().map(|c| c.raw.least).collect();
     let mut add = |weight: i64, scores: Option<Vec<i64>>| {
         if let Some(scores) = scores {
             for (t, s) in total.iter_mut().zip(scores) {
@@ -80,9 +254,11 @@ pub(super) fn totals(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>])
             }
         }
     };
-    add(1, balanced_allocation(p, cands));
-    add(3, taint_toleration(p, cands));
-    add(2, node_affinity(p.pod, cands));
+    if p.balanced() {
+        add(1, Some(cands.iter().map(|c| c.raw.balanced).collect()));
+    }
+    add(3, taint_toleration(cands));
+    add(2, node_affinity(p, cands));
     add(2, topology_spread(snap, p, cands));
     add(2, inter_pod_affinity(snap, p.pod, cands));
     total
@@ -107,27 +283,17 @@ pub(super) fn least_allocated(alloc: &Resources, used: &Resources, pod: &Resourc
 /// NodeResourcesBalancedAllocation: one less the standard deviation of the
 /// cpu and memory fractions requested (actual requests); skipped for a
 /// pod that requests neither.
-fn balanced_allocation(p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
-    if p.req.known[CPU] == 0 && p.req.known[MEMORY] == 0 {
-        return None;
-    }
-    Some(
-        cands
-            .iter()
-            .map(|c| {
-                let fraction = |r: usize| {
-                    let cap = c.alloc.known[r];
-                    let used = c.usage.requested.known[r] + p.req.known[r];
-                    (cap > 0).then(|| (used as f64 / cap as f64).min(1.0))
-                };
-                let std = match (fraction(CPU), fraction(MEMORY)) {
-                    (Some(a), Some(b)) => ((a - b) / 2.0).abs(),
-                    _ => 0.0,
-                };
-                ((1.0 - std) * MAX as f64) as i64
-            })
-            .collect(),
-    )
+fn balanced_allocation(p: &Incoming<'_>, alloc: &Resources, usage: &NodeUsage) -> i64 {
+    let fraction = |r: usize| {
+        let cap = alloc.known[r];
+        let used = usage.requested.known[r] + p.req.known[r];
+        (cap > 0).then(|| (used as f64 / cap as f64).min(1.0))
+    };
+    let std = match (fraction(CPU), fraction(MEMORY)) {
+        (Some(a), Some(b)) => ((a - b) / 2.0).abs(),
+        _ => 0.0,
+    };
+    ((1.0 - std) * MAX as f64) as i64
 }
 
 /// `DefaultNormalizeScore`: scaled to the highest (reversed: the lowest
@@ -150,59 +316,20 @@ fn default_normalize(scores: &mut [i64], reverse: bool) {
 
 /// TaintToleration: the node's `PreferNoSchedule` taints the pod's
 /// tolerations (those for that effect or any) leave, fewer better.
-fn taint_toleration(p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
+fn taint_toleration(cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
     if !cands.iter().any(|c| c.tainted) {
         // No taints: every node scores the maximum alike.
         return None;
     }
-    let tolerations: Vec<Value> = p
-        .terms
-        .tolerations
-        .iter()
-        .filter(|t| matches!(str_at(t, "effect"), "" | "PreferNoSchedule"))
-        .cloned()
-        .collect();
-    let mut scores: Vec<i64> = cands
-        .iter()
-        .map(|c| {
-            c.node
-                .get_in(&["spec", "taints"])
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter(|t| str_at(t, "effect") == "PreferNoSchedule")
-                .filter(|t| !tolerates(&tolerations, t))
-                .count() as i64
-        })
-        .collect();
+    let mut scores: Vec<i64> = cands.iter().map(|c| c.raw.taints).collect();
     default_normalize(&mut scores, true);
     Some(scores)
 }
 
 /// NodeAffinity: the weights of the preferred terms the node matches.
-fn node_affinity(pod: &Value, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
-    let terms = pod
-        .get_in(&[
-            "spec",
-            "affinity",
-            "nodeAffinity",
-            "preferredDuringSchedulingIgnoredDuringExecution",
-        ])
-        .and_then(Value::as_array)
-        .filter(|t| !t.is_empty())?;
-    let mut scores: Vec<i64> = cands
-        .iter()
-        .map(|c| {
-            terms
-                .iter()
-                .filter(|t| {
-                    t.get("preference")
-                        .is_some_and(|pref| node_term_matches(pref, c.node))
-                })
-                .filter_map(|t| t.get("weight").and_then(Value::as_i64))
-                .sum()
-        })
-        .collect();
+fn node_affinity(p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
+    p.preferred?;
+    let mut scores: Vec<i64> = cands.iter().map(|c| c.raw.affinity).collect();
     default_normalize(&mut scores, false);
     Some(scores)
 }
@@ -315,7 +442,9 @@ fn default_selector(snap: &Snapshot, pod: &Value) -> Option<LabelSelector> {
 /// domains, plus `maxSkew - 1`; fewer better (`(max + min - s) / max`).
 /// Nodes without every key of explicit constraints score 0.
 fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -> Option<Vec<i64>> {
-    let (mut constraints, system) = spread_constraints(snap, p.pod);
+    let (constraints, system) = &p.spread;
+    let system = *system;
+    let mut constraints: Vec<&Spread> = constraints.iter().collect();
     if system {
         // A default constraint whose key no feasible node carries counts
         // nothing anywhere (kind's nodes have no zone).
@@ -377,7 +506,7 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
         let size = domains.len();
         weights.push(((size + 2) as f64).ln());
         if !domains.is_empty() {
-            for (_, node, _, usage) in snap.nodes_with_state() {
+            for (_, node, _, usage, _) in snap.nodes_with_state() {
                 if let (Some(v), Some(u)) = (label(node, &s.topology_key), usage)
                     && p.terms.matches_node(node)
                     && let Some(n) = domains.get_mut(v)
@@ -401,7 +530,11 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
                     if !c.hostname_label {
                         continue;
                     }
-                    counted(i, c.usage)
+                    if system {
+                        c.raw.host_spread
+                    } else {
+                        counted(i, c.usage)
+                    }
                 } else {
                     let Some(v) = label(c.node, &s.topology_key) else {
                         continue;
@@ -457,7 +590,7 @@ fn inter_pod_affinity(snap: &Snapshot, pod: &Value, cands: &[Candidate<'_>]) -> 
         *domains.entry(key).or_default().entry(value).or_insert(0) += weight;
     };
     if !terms.is_empty() {
-        for (_, node, _, usage) in snap.nodes_with_state() {
+        for (_, node, _, usage, _) in snap.nodes_with_state() {
             let Some(usage) = usage else { continue };
             for (weight, term) in &terms {
                 let Some(v) = label(node, term.topology_key) else {

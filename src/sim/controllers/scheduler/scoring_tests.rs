@@ -59,7 +59,7 @@ fn placed(objs: Vec<(ResKey, Value)>, p: Value) -> String {
     let mut objs = objs;
     objs.push((res::PODS, p));
     let snap = Snapshot::from_objects(objs);
-    let out = Scheduler { seed: 1 }.reconcile(&snap, &key, t0());
+    let out = Scheduler::new(1).reconcile(&snap, &key, t0());
     match out.actions.as_slice() {
         [Action::Bind { node, .. }] => node.clone(),
         other => panic!("not bound: {other:?}"),

@@ -123,7 +123,7 @@ impl Filter {
         }
         let ns = meta::namespace(pod);
         let mut counts = vec![BTreeMap::new(); constraints.len()];
-        for (_, node, _, usage) in snap.nodes_with_state() {
+        for (_, node, _, usage, _) in snap.nodes_with_state() {
             if constraints
                 .iter()
                 .any(|c| label(node, &c.topology_key).is_none())

@@ -50,7 +50,7 @@ fn run(extra: Vec<(ResKey, Value)>, p: Value) -> Reconciled {
     objs.extend(extra);
     objs.push((res::PODS, p));
     let snap = Snapshot::from_objects(objs);
-    Scheduler { seed: 1 }.reconcile(&snap, &key, t0())
+    Scheduler::new(1).reconcile(&snap, &key, t0())
 }
 
 fn failure_message(out: &Reconciled) -> String {
@@ -124,7 +124,7 @@ fn cordoned_and_tainted_workers_are_reported_separately() {
         (res::NODES, tainted),
         (res::PODS, pod("p", json!({}))),
     ]);
-    let out = Scheduler { seed: 1 }.reconcile(&snap, &ObjectKey::new("default", "p"), t0());
+    let out = Scheduler::new(1).reconcile(&snap, &ObjectKey::new("default", "p"), t0());
     assert_eq!(
         failure_message(&out),
         "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
@@ -195,7 +195,7 @@ fn binding_records_the_scheduled_event_and_settles() {
             .chain([(res::PODS, pod("web-x", json!({})))]),
     );
     let key = ObjectKey::new("default", "web-x");
-    let events = settle(&Scheduler { seed: 1 }, &mut snap, &key, t0());
+    let events = settle(&Scheduler::new(1), &mut snap, &key, t0());
     let bound = snap.get(res::PODS, "default", "web-x").unwrap()["spec"]["nodeName"].clone();
     assert!(
         bound == "kdrill-worker" || bound == "kdrill-worker2",
@@ -221,7 +221,7 @@ fn an_unschedulable_pod_is_marked_once() {
             .chain([(res::PODS, pod("big", cpu("100")))]),
     );
     let key = ObjectKey::new("default", "big");
-    let events = settle(&Scheduler { seed: 1 }, &mut snap, &key, t0());
+    let events = settle(&Scheduler::new(1), &mut snap, &key, t0());
     assert_eq!(events.len(), 1);
     let cond = &snap.get(res::PODS, "default", "big").unwrap()["status"]["conditions"][0];
     assert_eq!(cond["type"], "PodScheduled");
@@ -241,7 +241,7 @@ fn pods_spread_over_equal_workers_and_repeat_with_the_seed() {
         let mut nodes = Vec::new();
         for i in 0..4 {
             let key = ObjectKey::new("default", format!("p{i}"));
-            settle(&Scheduler { seed }, &mut snap, &key, t0());
+            settle(&Scheduler::new(seed), &mut snap, &key, t0());
             nodes.push(
                 snap.get(res::PODS, "default", &key.name).unwrap()["spec"]["nodeName"].clone(),
             );
@@ -290,7 +290,7 @@ fn only_a_pod_that_leaves_its_node_wakes_the_pending_ones() {
     objs.push((res::PODS, pending.clone()));
     objs.push((res::PODS, placed.clone()));
     let mut snap = Snapshot::from_objects(objs);
-    let s = Scheduler { seed: 1 };
+    let s = Scheduler::new(1);
     let waiting = vec![ObjectKey::of(&pending)];
     // A pending pod is its own key, while held.
     assert_eq!(s.keys_for(&snap, res::PODS, &pending), waiting);
@@ -482,4 +482,78 @@ fn terminating_pods_do_not_count_toward_topology_spread() {
         "{:?}",
         out.actions
     );
+}
+
+/// The per-node cache: a ReplicaSet's pods placed one after another by one
+/// scheduler land where a fresh scheduler (no cache) puts each, while the
+/// nodes change under them (a taint, a preferred taint, a pod of another
+/// shape between them), and most nodes are served from the cache. Debug
+/// builds also check each reuse against a fresh computation.
+#[test]
+fn alike_pods_reuse_node_verdicts_and_land_where_a_fresh_scheduler_puts_them() {
+    let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "web", "namespace": "default", "uid": "uid-rs", "resourceVersion": "1"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}}});
+    let mut objs = vec![
+        (res::NODES, node("kdrill-control-plane", true)),
+        (res::REPLICASETS, rs),
+    ];
+    for (i, cpu) in ["2", "4", "4", "8"].iter().enumerate() {
+        let mut n = node(&format!("kdrill-worker{i}"), false);
+        n["status"]["allocatable"]["cpu"] = json!(cpu);
+        objs.push((res::NODES, n));
+    }
+    let web = |i: usize, cpu: &str| {
+        let mut p = pod(
+            &format!("web-{i}"),
+            json!({"containers": [{"name": "c", "image": "nginx",
+                "resources": {"requests": {"cpu": cpu, "memory": "64Mi"}}}]}),
+        );
+        p["metadata"]["labels"] = json!({"app": "web"});
+        p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "name": "web", "uid": "uid-rs", "controller": true}]);
+        p
+    };
+    let pods: Vec<Value> = (0..30)
+        .map(|i| web(i, if i == 15 { "300m" } else { "100m" }))
+        .collect();
+    objs.extend(pods.iter().map(|p| (res::PODS, p.clone())));
+    let mut cached = Snapshot::from_objects(objs.clone());
+    let mut fresh = Snapshot::from_objects(objs);
+    let taint = |snap: &mut Snapshot, node: &str, effect: &str, rv: &str| {
+        let mut n = (**snap.get(res::NODES, "", node).unwrap()).clone();
+        n["spec"]["taints"] = json!([{"key": "drill", "effect": effect}]);
+        n["metadata"]["resourceVersion"] = json!(rv);
+        snap.upsert(res::NODES, std::sync::Arc::new(n));
+    };
+    let one = Scheduler::new(3);
+    let mut placed = Vec::new();
+    for (i, p) in pods.iter().enumerate() {
+        if i == 10 {
+            for s in [&mut cached, &mut fresh] {
+                taint(s, "kdrill-worker3", "NoSchedule", "2");
+            }
+        }
+        if i == 20 {
+            for s in [&mut cached, &mut fresh] {
+                taint(s, "kdrill-worker1", "PreferNoSchedule", "2");
+            }
+        }
+        let key = ObjectKey::of(p);
+        settle(&one, &mut cached, &key, t0());
+        settle(&Scheduler::new(3), &mut fresh, &key, t0());
+        let on = |s: &Snapshot| {
+            s.get(res::PODS, "default", &key.name).unwrap()["spec"]["nodeName"].clone()
+        };
+        assert_eq!(on(&cached), on(&fresh), "{}", key.name);
+        placed.push(on(&cached));
+    }
+    assert!(
+        placed[10..].iter().all(|n| n != "kdrill-worker3"),
+        "{placed:?}"
+    );
+    // 5 nodes a pod; all but the last pod's node (and the changed ones)
+    // come from the cache.
+    let hits = one.cache.lock().unwrap().hits;
+    assert!(hits >= 100, "{hits} nodes served from the cache");
 }

@@ -77,7 +77,7 @@ fn app_key() -> ObjectKey {
 
 /// The scheduler's FailedScheduling message for the pod, if any.
 fn failed_scheduling(snap: &Snapshot) -> Option<String> {
-    Scheduler { seed: 1 }
+    Scheduler::new(1)
         .reconcile(snap, &app_key(), t0())
         .actions
         .iter()
@@ -178,7 +178,7 @@ fn scheduling_failures_name_the_volume_problem() {
 /// key until none of them writes anything more.
 fn drive(snap: &mut Snapshot) {
     let controllers: Vec<Box<dyn Controller>> = vec![
-        Box::new(Scheduler { seed: 1 }),
+        Box::new(Scheduler::new(1)),
         Box::new(PersistentVolumeController),
         Box::new(LocalPathProvisioner::new(1)),
     ];
