@@ -322,6 +322,9 @@ pub type NodeWithState<'a> = (
 #[derive(Debug, Clone, Default)]
 struct NodeEntry {
     facts: Option<NodeFacts>,
+    /// The Node itself while the snapshot holds it (set with `facts`,
+    /// and kept current by every write of the Node).
+    node: Option<Arc<Value>>,
     usage: NodeUsage,
     /// Changes with every change to the facts or the usage, to a number
     /// no entry of any snapshot in the process had before: what the
@@ -706,39 +709,18 @@ impl Snapshot {
     }
 
     /// The nodes in name order, each with its `node_facts` and
-    /// `node_usage`: the index is walked beside the nodes (both are in
-    /// name order), not looked up once per node.
+    /// `node_usage`, from the node index alone (entries of names without a
+    /// node, the usage of pods bound to a node that is gone, are passed
+    /// over).
     pub fn nodes_with_state(&self) -> impl Iterator<Item = NodeWithState<'_>> + '_ {
-        let mut index = self.node_index.iter().peekable();
-        self.nodes().map(move |(name, node)| {
-            // Entries of names without a node (usage of pods bound to a
-            // node that is gone) are passed over. One comparison per entry
-            // looked at: node names share long prefixes, so each is a
-            // `memcmp` over most of the name.
-            let mut found = None;
-            while let Some((k, e)) = index.peek() {
-                match k.as_str().cmp(name) {
-                    std::cmp::Ordering::Less => {
-                        index.next();
-                    }
-                    std::cmp::Ordering::Equal => {
-                        found = Some(*e);
-                        index.next();
-                        break;
-                    }
-                    std::cmp::Ordering::Greater => break,
-                }
-            }
-            match found {
-                Some(e) => (
-                    name,
-                    node,
-                    e.facts.as_ref(),
-                    Some(&e.usage).filter(|u| u.pods > 0),
-                    e.generation,
-                ),
-                None => (name, node, None, None, 0),
-            }
+        self.node_index.iter().filter_map(|(name, e)| {
+            Some((
+                name.as_str(),
+                e.node.as_ref()?,
+                e.facts.as_ref(),
+                Some(&e.usage).filter(|u| u.pods > 0),
+                e.generation,
+            ))
         })
     }
 
@@ -925,6 +907,7 @@ impl Snapshot {
                 None => {
                     if let Some(e) = self.node_index.get_mut(&key.1) {
                         e.facts = None;
+                        e.node = None;
                         e.touch();
                         if e.usage.pods == 0 {
                             self.node_index.remove(&key.1);
@@ -1052,6 +1035,11 @@ impl Snapshot {
                 self.ids.entry(res).or_default().insert(key.clone(), id);
                 self.reindex(res, &key, id, None, Some(&obj));
             }
+        }
+        if res == res::NODES
+            && let Some(e) = self.node_index.get_mut(meta::name(&obj))
+        {
+            e.node = Some(obj);
         }
     }
 

@@ -517,6 +517,11 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
         }
         per_domain.push(domains);
     }
+    // Which constraints spread by hostname, decided once, not per node.
+    let by_host: Vec<bool> = constraints
+        .iter()
+        .map(|s| s.topology_key == HOSTNAME)
+        .collect();
     let raw: Vec<Option<i64>> = cands
         .iter()
         .zip(&ignored)
@@ -526,7 +531,7 @@ fn topology_spread(snap: &Snapshot, p: &Incoming<'_>, cands: &[Candidate<'_>]) -
             }
             let mut score = 0.0;
             for (i, s) in constraints.iter().enumerate() {
-                let cnt = if s.topology_key == HOSTNAME {
+                let cnt = if by_host[i] {
                     if !c.hostname_label {
                         continue;
                     }
