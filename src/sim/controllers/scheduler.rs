@@ -434,18 +434,31 @@ fn pre_filter_node_names(pod: &Value) -> Option<BTreeSet<&str>> {
     names.filter(|n| !n.is_empty())
 }
 
+/// A field of the pod's `spec.affinity.nodeAffinity`, as a list.
+fn node_affinity_list<'a>(pod: &'a Value, path: &[&str]) -> Option<&'a [Value]> {
+    let mut v = pod.get_in(&["spec", "affinity", "nodeAffinity"])?;
+    for k in path {
+        v = v.get(k)?;
+    }
+    v.as_array().map(Vec::as_slice)
+}
+
 /// A pod's required node affinity terms
 /// (`requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`).
 pub fn required_node_terms(pod: &Value) -> Option<&[Value]> {
-    pod.get_in(&[
-        "spec",
-        "affinity",
-        "nodeAffinity",
-        "requiredDuringSchedulingIgnoredDuringExecution",
-        "nodeSelectorTerms",
-    ])
-    .and_then(Value::as_array)
-    .map(Vec::as_slice)
+    node_affinity_list(
+        pod,
+        &[
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            "nodeSelectorTerms",
+        ],
+    )
+}
+
+/// A pod's preferred node affinity terms, if it has any.
+pub(crate) fn preferred_node_terms(pod: &Value) -> Option<&[Value]> {
+    node_affinity_list(pod, &["preferredDuringSchedulingIgnoredDuringExecution"])
+        .filter(|t| !t.is_empty())
 }
 
 /// Why a node does not fit, and whether preemption could change that.

@@ -95,16 +95,7 @@ impl<'a> Incoming<'a> {
                 .filter(|t| matches!(str_at(t, "effect"), "" | "PreferNoSchedule"))
                 .cloned()
                 .collect(),
-            preferred: pod
-                .get_in(&[
-                    "spec",
-                    "affinity",
-                    "nodeAffinity",
-                    "preferredDuringSchedulingIgnoredDuringExecution",
-                ])
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .filter(|t| !t.is_empty()),
+            preferred: super::preferred_node_terms(pod),
             spread: spread_constraints(snap, pod),
             host_memo: Default::default(),
         }
