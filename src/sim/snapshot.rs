@@ -311,7 +311,7 @@ impl NodeUsage {
 pub type NodeWithState<'a> = (
     &'a str,
     &'a Arc<Value>,
-    Option<&'a NodeFacts>,
+    &'a NodeFacts,
     Option<&'a NodeUsage>,
     u64,
 );
@@ -717,7 +717,7 @@ impl Snapshot {
             Some((
                 name.as_str(),
                 e.node.as_ref()?,
-                e.facts.as_ref(),
+                e.facts.as_ref()?,
                 Some(&e.usage).filter(|u| u.pods > 0),
                 e.generation,
             ))
@@ -1681,7 +1681,7 @@ mod tests {
             .nodes_with_state()
             .map(|(name, n, f, u, _)| {
                 assert_eq!(meta::name(n), name);
-                (name, f.map(|f| f.alloc.get("cpu")), u.map(|u| u.pods))
+                (name, Some(f.alloc.get("cpu")), u.map(|u| u.pods))
             })
             .collect();
         assert_eq!(
@@ -1715,7 +1715,7 @@ mod tests {
                 [] => assert!(f.is_none()),
                 [(name, _, wf, wu, generation)] => {
                     assert_eq!(*name, "n1");
-                    assert_eq!((wf.is_some(), *wu), (f.is_some(), u));
+                    assert_eq!((Some(*wf), *wu), (f, u));
                     let mut seen = seen.borrow_mut();
                     if seen.last() != Some(generation) {
                         assert!(!seen.contains(generation), "{generation} again");

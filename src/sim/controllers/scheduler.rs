@@ -802,7 +802,7 @@ impl Controller for Scheduler {
         // them: at 91 nodes the list built per pod was 15% of the
         // scheduler's instructions.
         let mut n_nodes = 0;
-        for (node_name, node, held_facts, usage, generation) in snap.nodes_with_state() {
+        for (node_name, node, facts, usage, generation) in snap.nodes_with_state() {
             let at = n_nodes;
             n_nodes += 1;
             if claims.is_err() {
@@ -823,16 +823,6 @@ impl Controller for Scheduler {
             let volume_reasons = || match &claims {
                 Ok(c) if !c.is_empty() => volumes::filter(snap, c, node),
                 _ => Vec::new(),
-            };
-            // Parsed once per node version (the snapshot's index), not
-            // once per pod and node.
-            let parsed;
-            let facts = match held_facts {
-                Some(f) => f,
-                None => {
-                    parsed = NodeFacts::of(node);
-                    &parsed
-                }
             };
             let alloc = &facts.alloc;
             let raw = || scoring::raw(&incoming, node, alloc, facts.tainted, u);
