@@ -223,13 +223,13 @@ fn kubelet_event(name: &str, reason: &str, message: String) -> EventSpec {
 /// The kubelet's `recordNodeStatusEvent`s for conditions that change
 /// (setters.go): "Node x status is now: NodeHasInsufficientMemory", ...,
 /// "NodeReady", in the order the setters run (`lease` carries the switches).
-/// A node without conditions (`node` Null: one being registered) gets one
-/// for each.
 pub fn status_events(node: &Value, lease: &Value) -> Vec<EventSpec> {
     let name = meta::name(node);
     status_events_of(name, node, lease)
 }
 
+/// [`status_events`] for the node named `name`, whose conditions `node`
+/// holds (Null for a node being registered: an event for each).
 fn status_events_of(name: &str, node: &Value, lease: &Value) -> Vec<EventSpec> {
     reported_conditions(lease)
         .iter()
