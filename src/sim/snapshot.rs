@@ -306,8 +306,7 @@ impl NodeUsage {
 
 /// A node as `Snapshot::nodes_with_state` hands it out: its name, the
 /// Node, its facts and its pods' usage (`None` when no active pod is on it).
-/// Last, the entry's generation ([`NodeEntry::generation`]; 0 when the node has
-/// no entry).
+/// Last, the generation of its index entry ([`NodeEntry::generation`]).
 pub type NodeWithState<'a> = (
     &'a str,
     &'a Arc<Value>,

@@ -826,11 +826,12 @@ impl Controller for Scheduler {
             };
             let alloc = &facts.alloc;
             let raw = || scoring::raw(&incoming, node, alloc, facts.tainted, u);
-            // What the cache holds for this node, if it still holds.
+            // What the cache holds for this node, if it still holds (a
+            // walked node's generation is never 0, the placeholders').
             let kept = cache
                 .nodes
                 .get(at)
-                .filter(|e| cacheable && generation != 0 && e.0 == generation);
+                .filter(|e| cacheable && e.0 == generation);
             let hit = kept.is_some();
             let (verdict, raw) = match kept {
                 Some((_, verdict, kept_raw)) => {
