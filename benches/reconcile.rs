@@ -10,7 +10,8 @@
 //! each of several rollouts per size and their median (`KDRILL_BENCH_RUNS`;
 //! a 100-pod warm-up rollout runs first, `KDRILL_BENCH_WARMUP=0` skips it).
 //! A size gets 120 s of real time (`KDRILL_BENCH_WALL_SECS` gives more,
-//! for a run under callgrind or cachegrind).
+//! for a run under callgrind or cachegrind). `KDRILL_BENCH_LOOK_AHEAD=0`
+//! runs every kubelet sync in place (none computed ahead on another core).
 //!
 //! Benchmarks measure real time on purpose; the simulator itself never does.
 
@@ -161,6 +162,9 @@ fn rollout(n: usize) -> (usize, f64, f64, i64, u64) {
     };
     bootstrap::seed(&registry, &shape).expect("seed");
     let kubelets = Kubelets::new(registry.clone(), Catalog::default(), 1);
+    if std::env::var("KDRILL_BENCH_LOOK_AHEAD").is_ok_and(|v| v == "0") {
+        kubelets.set_look_ahead(false);
+    }
     let mut rt = Runtime::new(
         registry.clone(),
         kdrill::backend::sim::simulator(&kubelets, 1),
@@ -239,6 +243,10 @@ fn rollout(n: usize) -> (usize, f64, f64, i64, u64) {
             writes.join(", ")
         );
     }
+    let (taken, wasted, waited) = kubelets.looked_ahead();
+    println!(
+        "  kubelet syncs computed ahead: {taken} taken ({waited} waited for), {wasted} in vain"
+    );
     // Tearing the cluster down is not part of the rollout.
     std::mem::forget(rt);
     std::mem::forget(kubelets);

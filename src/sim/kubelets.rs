@@ -15,6 +15,12 @@
 //! state machine's `wake_at` becomes the controller's requeue timer. The
 //! API server reaches it (logs, exec, metrics) through `Kubelets`'s own
 //! methods, which sync the pod to the clock's `now` first.
+//!
+//! Where a second core is there, the pods the runtime says are due next
+//! have their `sync_pod` computed ahead on it (`ahead`); a sync takes that
+//! outcome only when it read the very same inputs, so results do not
+//! depend on it. Each sync draws from its own random stream (the seed,
+//! the pod's uid and its count of syncs), wherever it is computed.
 
 use crate::api::meta;
 use crate::api::object::{object, text};
@@ -61,13 +67,19 @@ const NETWORKPOLICIES: ResKey = ResKey {
 struct PodEntry {
     uid: String,
     node: String,
-    memory: PodMemory,
+    /// Shared with a sync computed ahead (`ahead`), which reads it.
+    memory: Arc<PodMemory>,
     /// The resourceVersion of the kubelet's own last status write, so the
     /// watch event it causes does not trigger another sync.
     written_rv: Option<u64>,
     /// The pod's spec as the last sync parsed it, while another sync is
     /// due (`KEEP_PARSES_BELOW`).
     parsed: Option<Box<Parsed>>,
+    /// Changes with every write of `memory` (from `State::versions`), so a
+    /// sync computed ahead can tell it read the memory as it still is.
+    version: u64,
+    /// The syncs of the pod so far (each draws its own random stream).
+    syncs: u64,
 }
 
 /// Parses are kept only for a pod with another sync due, and only while
@@ -146,6 +158,10 @@ struct State {
     /// their mirror pods.
     static_pods: HashMap<ObjectKey, Arc<StaticPod>, FxBuildHasher>,
     recorder: Recorder,
+    /// The last `PodEntry::version` handed out.
+    versions: u64,
+    /// Syncs computed ahead on another core.
+    ahead: ahead::Ahead,
 }
 
 /// The ConfigMaps, Secrets and PVCs a pod refers to, by name.
@@ -276,31 +292,33 @@ pub struct ContainerUsage {
 pub struct Kubelets {
     registry: Arc<Registry>,
     /// The container runtime's image catalog; scenarios add their own images.
-    catalog: std::sync::RwLock<Catalog>,
+    catalog: std::sync::RwLock<Arc<Catalog>>,
     rng: Rng,
     /// Seeds the endpoint choice of simulated connections.
     seed: u64,
     state: Mutex<State>,
+    /// Whether syncs are computed ahead (`ahead`): by default where a
+    /// second core is there to compute them.
+    look_ahead: std::sync::atomic::AtomicBool,
 }
 
 impl Kubelets {
     pub fn new(registry: Arc<Registry>, catalog: Catalog, seed: u64) -> Arc<Self> {
         Arc::new(Self {
             registry,
-            catalog: std::sync::RwLock::new(catalog),
+            catalog: std::sync::RwLock::new(Arc::new(catalog)),
             rng: Rng::new(seed ^ 0x6b75_6265_6c65_7421),
             seed,
             state: Mutex::new(State::default()),
+            look_ahead: ahead::Ahead::worthwhile().into(),
         })
     }
 
     /// Adds a scenario's image to the catalog: pods started from now on
     /// pull and run it as declared.
     pub fn declare_image(&self, repository: &str, behaviour: AppBehaviour) {
-        self.catalog
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .declare(repository, behaviour);
+        let mut catalog = self.catalog.write().unwrap_or_else(|p| p.into_inner());
+        Arc::make_mut(&mut catalog).declare(repository, behaviour);
     }
 
     /// The scenario images declared so far.
@@ -312,8 +330,11 @@ impl Kubelets {
             .collect()
     }
 
-    fn catalog(&self) -> std::sync::RwLockReadGuard<'_, Catalog> {
-        self.catalog.read().unwrap_or_else(|p| p.into_inner())
+    fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -567,6 +588,115 @@ impl Kubelets {
         Some((pod, view, world, parsed))
     }
 
+    /// Turns computing syncs ahead on or off (results are the same).
+    pub fn set_look_ahead(&self, on: bool) {
+        self.look_ahead
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The syncs that took an outcome computed ahead, the outcomes
+    /// computed or started in vain, and the syncs that waited for theirs.
+    pub fn looked_ahead(&self) -> (u64, u64, u64) {
+        let st = self.lock();
+        (st.ahead.taken, st.ahead.wasted, st.ahead.waited)
+    }
+
+    /// Starts computing the syncs of `next` (pods and the times their syncs
+    /// are due; `current` syncs first) on another core, from what they
+    /// would read if nothing changed before (see `ahead`). Only plain
+    /// pods: not a static or mirror pod, not an evicted one, none on a
+    /// stopped kubelet, and only when the service variables of the pod's
+    /// namespace are at hand. A pod still to get its IP waits for the
+    /// syncs before it that take one on its node: its node's IPs in use
+    /// change with theirs.
+    pub fn look_ahead(&self, current: &ObjectKey, next: &[(ObjectKey, Timestamp)]) {
+        let mut st = self.lock();
+        if !st.stopped_nodes.is_empty() || next.iter().all(|(k, _)| st.ahead.holds(k)) {
+            return;
+        }
+        let store = &self.registry.store;
+        // The nodes where a sync before takes an IP.
+        let mut taking_ips: Vec<String> = Vec::new();
+        let needs_ip = |st: &State, key: &ObjectKey| {
+            st.pods.get(key).is_none_or(|e| e.memory.pod_ip.is_none())
+        };
+        if needs_ip(&st, current)
+            && let Some(pod) = store.get(res::PODS, &current.namespace, &current.name)
+            && let Some(node) = node_name(&pod)
+        {
+            taking_ips.push(node.to_string());
+        }
+        for (key, at) in next {
+            if st.static_pods.contains_key(key) {
+                continue;
+            }
+            let Some(pod) = store.get(res::PODS, &key.namespace, &key.name) else {
+                continue;
+            };
+            if crate::registry::admission::service_account::is_mirror(&pod)
+                || kubelet_eviction::is_evicted(&pod)
+            {
+                continue;
+            }
+            let Some(node_name) = node_name(&pod) else {
+                continue;
+            };
+            if needs_ip(&st, key) {
+                if taking_ips.iter().any(|n| n == node_name) {
+                    continue;
+                }
+                taking_ips.push(node_name.to_string());
+            }
+            if st.ahead.holds(key) {
+                continue;
+            }
+            let entry = st.pods.get(key);
+            if entry.is_some_and(|e| e.uid != meta::uid(&pod) || e.node != node_name) {
+                continue;
+            }
+            let Some(node) = store.get(res::NODES, "", node_name) else {
+                continue;
+            };
+            let links = pod
+                .get_in(&["spec", "enableServiceLinks"])
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            let Some(env) = st
+                .service_env
+                .get(&(meta::namespace(&pod).to_string(), links))
+                .cloned()
+            else {
+                continue;
+            };
+            let has_ip = entry.is_some_and(|e| e.memory.pod_ip.is_some());
+            let (memory, memory_version, syncs) = entry.map_or_else(
+                || (Arc::default(), 0, 0),
+                |e| (e.memory.clone(), e.version, e.syncs),
+            );
+            // The worker parses the pod (the kept parse of it is one).
+            let refs = match entry.and_then(|e| e.parsed.as_deref()) {
+                Some(held) => held.refs.clone(),
+                None => Arc::new(references(&pod)),
+            };
+            let world = self.fetch_world(&pod, env, &refs);
+            let view = self.node_view(&mut st, &node, !has_ip);
+            let seed = ahead::sync_seed(self.seed, meta::uid(&pod), syncs);
+            st.ahead.start(
+                key.clone(),
+                ahead::Inputs {
+                    pod,
+                    node: view,
+                    world,
+                    memory,
+                    memory_version,
+                    catalog: self.catalog(),
+                    now: *at,
+                    seed,
+                },
+            );
+        }
+    }
+
     /// The kubelet's memory of a pod, borrowed from `st` (no copy: the
     /// state machine copies it into its outcome), or `fresh` for a pod new
     /// to it.
@@ -611,6 +741,27 @@ impl Kubelets {
             return None;
         }
         let now = self.registry.clock.now();
+        let catalog = self.catalog();
+        let (memory_version, syncs) = st.pods.get(key).map_or((0, 0), |e| (e.version, e.syncs));
+        let seed = ahead::sync_seed(self.seed, meta::uid(&pod), syncs);
+        // The outcome computed ahead from these very inputs, if any (a
+        // static pod's first sync replays its boot: never computed ahead).
+        let early = if static_pod.is_none() {
+            st.ahead.take(
+                key,
+                &ahead::Reads {
+                    pod: &pod,
+                    node: &node,
+                    world: &world,
+                    memory_version,
+                    catalog: &catalog,
+                    now,
+                    seed,
+                },
+            )
+        } else {
+            None
+        };
         let serving = PodServing {
             kubelets: self,
             st: &*st,
@@ -635,7 +786,7 @@ impl Kubelets {
                     node: &node,
                     world: &world,
                     memory: &memory,
-                    catalog: &self.catalog(),
+                    catalog: &catalog,
                     network: &net,
                 };
                 let out = kubelet::sync_pod(&input, at, &self.rng);
@@ -652,21 +803,37 @@ impl Kubelets {
             Some(m) => m,
             None => Self::memory(st, key, &fresh),
         };
-        let net = self.network(&serving, &pod, memory);
-        let mut out = kubelet::sync_pod(
-            &PodInput {
-                pod: &pod,
-                parsed: Some(&parsed.pod),
-                node: &node,
-                world: &world,
-                memory,
-                catalog: &self.catalog(),
-                network: &net,
-            },
-            now,
-            &self.rng,
-        );
-        drop(net);
+        let in_place = || {
+            let net = self.network(&serving, &pod, memory);
+            kubelet::sync_pod(
+                &PodInput {
+                    pod: &pod,
+                    parsed: Some(&parsed.pod),
+                    node: &node,
+                    world: &world,
+                    memory,
+                    catalog: &catalog,
+                    network: &net,
+                },
+                now,
+                &Rng::new(seed),
+            )
+        };
+        let mut out = match early {
+            Some(out) => {
+                // Debug builds check that it is what the sync computes.
+                if cfg!(debug_assertions) {
+                    let here = in_place();
+                    debug_assert_eq!(
+                        format!("{here:?}"),
+                        format!("{out:?}"),
+                        "the sync of {key} computed ahead differs"
+                    );
+                }
+                out
+            }
+            None => in_place(),
+        };
         if boot.is_some() {
             let created = pod
                 .get_in(&["metadata", "creationTimestamp"])
@@ -740,12 +907,16 @@ impl Kubelets {
             }
         }
         let keep_parse = out.wake_at.is_some() && st.pods.len() < KEEP_PARSES_BELOW;
+        st.versions += 1;
+        let version = st.versions;
         match st.pods.get_mut(key) {
             // The entry of the last sync, updated in place: no new key,
             // box or strings for a pod the kubelet knows (`inputs` forgot
             // an entry of another uid or node).
             Some(e) => {
-                e.memory = out.memory;
+                e.memory = Arc::new(out.memory);
+                e.version = version;
+                e.syncs += 1;
                 e.written_rv = written_rv;
                 match (keep_parse, e.parsed.as_deref_mut()) {
                     (true, Some(held)) => *held = parsed,
@@ -759,9 +930,11 @@ impl Kubelets {
                     Box::new(PodEntry {
                         uid: meta::uid(&pod).to_string(),
                         node: host,
-                        memory: out.memory,
+                        memory: Arc::new(out.memory),
                         written_rv,
                         parsed: keep_parse.then(|| Box::new(parsed)),
+                        version,
+                        syncs: 1,
                     }),
                 );
             }
@@ -1181,6 +1354,14 @@ impl Controller for KubeletController {
         }
     }
 
+    fn looks_ahead(&self) -> bool {
+        self.0.look_ahead.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn upcoming(&self, _snap: &Snapshot, current: &ObjectKey, next: &[(ObjectKey, Timestamp)]) {
+        self.0.look_ahead(current, next);
+    }
+
     fn reconcile(&self, snap: &Snapshot, key: &ObjectKey, now: Timestamp) -> Reconciled {
         // A stopped kubelet (`kdrill.io/kubelet: stopped` on its Lease)
         // does nothing.
@@ -1393,6 +1574,53 @@ mod tests {
             .count();
         assert!(probed >= 2, "{probed}");
         assert_eq!(registry.store.packed(res::PODS), all.len() - probed);
+    }
+
+    #[test]
+    fn syncs_computed_ahead_are_taken_and_change_nothing() {
+        let run = |ahead: bool| {
+            let (registry, clock, mut rt, kubelets) = cluster();
+            kubelets.set_look_ahead(ahead);
+            rt.run_until_idle();
+            deployment(
+                &registry,
+                12,
+                json!({"name": "nginx", "image": "nginx:1.27",
+                       "readinessProbe": {"httpGet": {"path": "/", "port": 80}}}),
+            );
+            // A pod whose shell reaches the network: its syncs run in place.
+            let client = json!({
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
+                "spec": {"containers": [{"name": "c", "image": "busybox:1.36",
+                    "command": ["sh", "-c", "wget -T 2 -qO- http://10.96.0.1 || sleep 5"]}]},
+            });
+            let pods_info = resource::lookup("", "v1", "pods").unwrap();
+            registry
+                .create(pods_info, "default", client, &WriteOptions::default())
+                .unwrap();
+            run_for(&mut rt, &clock, 60);
+            let objects = |r| {
+                registry
+                    .store
+                    .list(r, None)
+                    .0
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
+            };
+            let events = crate::store::ResKey {
+                group: "",
+                resource: "events",
+            };
+            (objects(res::PODS), objects(events), kubelets.looked_ahead())
+        };
+        let (pods, events, (taken, ..)) = run(true);
+        let (pods_in_place, events_in_place, (none, ..)) = run(false);
+        assert!(taken >= 12, "{taken} syncs took an outcome computed ahead");
+        assert_eq!(none, 0);
+        assert_eq!(pods.len(), 26, "13 system pods, 12 of web, the client");
+        assert_eq!(pods, pods_in_place);
+        assert_eq!(events, events_in_place);
     }
 
     #[test]
@@ -1733,3 +1961,5 @@ mod tests {
 
 #[cfg(test)]
 mod mirror_tests;
+
+mod ahead;

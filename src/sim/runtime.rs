@@ -145,6 +145,19 @@ pub trait Controller: Send + Sync {
     fn settles_own_writes(&self) -> bool {
         false
     }
+    /// Whether the controller wants to hear which of its keys are due
+    /// next (`upcoming`).
+    fn looks_ahead(&self) -> bool {
+        false
+    }
+    /// Told, before its reconcile of `current`, which of its keys come
+    /// next: queued ones (due now) and those of the earliest timers (due
+    /// at their times), so it can start on them elsewhere (the kubelets
+    /// compute pod syncs on another core). Advisory: no reconcile may
+    /// return anything else for having been told.
+    fn upcoming(&self, snap: &Snapshot, current: &ObjectKey, next: &[(ObjectKey, Timestamp)]) {
+        let _ = (snap, current, next);
+    }
 }
 
 type Work = (usize, ObjectKey);
@@ -163,6 +176,10 @@ const SWEEP_EVERY: SignedDuration = SignedDuration::from_secs(60);
 /// at one instant) is swept too. A sweep visits every object once (a flag
 /// test for most): about ten visits per event at 150,000 objects.
 const SWEEP_AFTER_EVENTS: usize = 16_384;
+/// How many of a controller's next keys `upcoming` hears of, and how far
+/// into the queue and the timers the runtime looks for them.
+const LOOK_AHEAD: usize = 4;
+const LOOK_AHEAD_SCAN: usize = 64;
 /// Below this many pods a sweep leaves pods with a pending timer decoded
 /// (`sweep_if_due`); a 150,000-pod cluster packs them as it creates them.
 const KEEP_WAITING_PODS_BELOW: usize = 20_000;
@@ -475,6 +492,12 @@ impl Runtime {
         let Some(controller) = self.controllers.get(work.0) else {
             return true;
         };
+        if controller.looks_ahead() {
+            let next = self.next_of(work.0, now);
+            if !next.is_empty() {
+                controller.upcoming(&self.snapshot, &work.1, &next);
+            }
+        }
         let out = controller.reconcile(&self.snapshot, &work.1, now);
         let own_before = self.own_writes.len();
         let mut failed = false;
@@ -503,6 +526,24 @@ impl Runtime {
             }
         }
         true
+    }
+
+    /// Controller `c`'s keys that come next, with when: those queued (now),
+    /// then those of the earliest timers (at their times).
+    fn next_of(&self, c: usize, now: Timestamp) -> Vec<(ObjectKey, Timestamp)> {
+        let queued = self
+            .queue
+            .iter()
+            .take(LOOK_AHEAD_SCAN)
+            .filter(|w| w.0 == c)
+            .map(|w| (w.1.clone(), now));
+        let timed = self
+            .timers
+            .iter()
+            .take(LOOK_AHEAD_SCAN)
+            .filter(|(_, w)| w.0 == c)
+            .map(|((at, _), w)| (w.1.clone(), *at));
+        queued.chain(timed).take(LOOK_AHEAD).collect()
     }
 
     /// Reconciles until nothing is queued and no timer is due. Returns the
