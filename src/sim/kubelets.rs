@@ -611,22 +611,45 @@ impl Kubelets {
     /// change with theirs.
     pub fn look_ahead(&self, current: &ObjectKey, next: &[(ObjectKey, Timestamp)]) {
         let mut st = self.lock();
-        if !st.stopped_nodes.is_empty() || next.iter().all(|(k, _)| st.ahead.holds(k)) {
+        if !st.stopped_nodes.is_empty() {
             return;
         }
         let store = &self.registry.store;
         // The nodes where a sync before takes an IP.
         let mut taking_ips: Vec<String> = Vec::new();
-        let needs_ip = |st: &State, key: &ObjectKey| {
-            st.pods.get(key).is_none_or(|e| e.memory.pod_ip.is_none())
+        let mut claim = |node: &str| {
+            let free = !taking_ips.iter().any(|n| n == node);
+            if free {
+                taking_ips.push(node.to_string());
+            }
+            free
         };
-        if needs_ip(&st, current)
-            && let Some(pod) = store.get(res::PODS, &current.namespace, &current.name)
-            && let Some(node) = node_name(&pod)
-        {
-            taking_ips.push(node.to_string());
+        match st.ahead.taking_ip(current) {
+            Some(node) => {
+                if let Some(node) = node {
+                    claim(node);
+                }
+            }
+            None => {
+                if st
+                    .pods
+                    .get(current)
+                    .is_none_or(|e| e.memory.pod_ip.is_none())
+                    && let Some(pod) = store.get(res::PODS, &current.namespace, &current.name)
+                    && let Some(node) = node_name(&pod)
+                {
+                    claim(node);
+                }
+            }
         }
         for (key, at) in next {
+            // Computed ahead already (its node claimed if it takes an IP).
+            if let Some(node) = st.ahead.taking_ip(key) {
+                if let Some(node) = node {
+                    claim(node);
+                }
+                continue;
+            }
             if st.static_pods.contains_key(key) {
                 continue;
             }
@@ -641,13 +664,8 @@ impl Kubelets {
             let Some(node_name) = node_name(&pod) else {
                 continue;
             };
-            if needs_ip(&st, key) {
-                if taking_ips.iter().any(|n| n == node_name) {
-                    continue;
-                }
-                taking_ips.push(node_name.to_string());
-            }
-            if st.ahead.holds(key) {
+            let takes_ip = st.pods.get(key).is_none_or(|e| e.memory.pod_ip.is_none());
+            if takes_ip && !claim(node_name) {
                 continue;
             }
             let entry = st.pods.get(key);
@@ -668,7 +686,6 @@ impl Kubelets {
             else {
                 continue;
             };
-            let has_ip = entry.is_some_and(|e| e.memory.pod_ip.is_some());
             let (memory, memory_version, syncs) = entry.map_or_else(
                 || (Arc::default(), 0, 0),
                 |e| (e.memory.clone(), e.version, e.syncs),
@@ -679,7 +696,7 @@ impl Kubelets {
                 None => Arc::new(references(&pod)),
             };
             let world = self.fetch_world(&pod, env, &refs);
-            let view = self.node_view(&mut st, &node, !has_ip);
+            let view = self.node_view(&mut st, &node, takes_ip);
             let seed = ahead::sync_seed(self.seed, meta::uid(&pod), syncs);
             st.ahead.start(
                 key.clone(),
@@ -693,6 +710,7 @@ impl Kubelets {
                     now: *at,
                     seed,
                 },
+                takes_ip,
             );
         }
     }

@@ -136,6 +136,8 @@ struct Held {
     id: u64,
     basis: Basis,
     slot: Arc<Slot>,
+    /// Whether the sync takes an IP on its node.
+    takes_ip: bool,
 }
 
 /// The worker thread and the outcomes it computed ahead.
@@ -249,9 +251,11 @@ impl Ahead {
         std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
     }
 
-    /// Whether an outcome for `key` is held or on its way.
-    pub(super) fn holds(&self, key: &ObjectKey) -> bool {
-        self.held.contains_key(key)
+    /// Whether an outcome for `key` is held or on its way (None if not),
+    /// and the node it takes an IP on, if it does.
+    pub(super) fn taking_ip(&self, key: &ObjectKey) -> Option<Option<&str>> {
+        let h = self.held.get(key)?;
+        Some(h.takes_ip.then_some(h.basis.node.name.as_str()))
     }
 
     /// Starts the worker, the first time.
@@ -269,8 +273,9 @@ impl Ahead {
         self.jobs.as_ref()
     }
 
-    /// Hands `inputs` for `key`'s next sync to the worker.
-    pub(super) fn start(&mut self, key: ObjectKey, inputs: Inputs) {
+    /// Hands `inputs` for `key`'s next sync (which takes an IP on its node
+    /// if `takes_ip`) to the worker.
+    pub(super) fn start(&mut self, key: ObjectKey, inputs: Inputs, takes_ip: bool) {
         self.next_id += 1;
         let id = self.next_id;
         let slot = Arc::new(Slot {
@@ -313,7 +318,13 @@ impl Ahead {
                 .retain(|(id, k)| held.get(k).is_some_and(|h| h.id == *id));
         }
         self.order.push_back((id, key.clone()));
-        if let Some(old) = self.held.insert(key, Held { id, basis, slot }) {
+        let held = Held {
+            id,
+            basis,
+            slot,
+            takes_ip,
+        };
+        if let Some(old) = self.held.insert(key, held) {
             old.slot.state.store(CALLED_OFF, Ordering::Release);
         }
     }
@@ -534,11 +545,11 @@ mod tests {
         ];
         let mut ahead = Ahead::default();
         for (what, changed) in &changes {
-            ahead.start(key.clone(), inputs(&p, &catalog, &world));
+            ahead.start(key.clone(), inputs(&p, &catalog, &world), false);
             answered(&mut ahead, &key);
             assert!(ahead.take(&key, changed).is_none(), "{what}");
         }
-        ahead.start(key.clone(), inputs(&p, &catalog, &world));
+        ahead.start(key.clone(), inputs(&p, &catalog, &world), false);
         answered(&mut ahead, &key);
         let got = ahead.take(&key, &reads()).expect("the same inputs");
         assert_eq!(format!("{got:?}"), format!("{:?}", in_place(&p)));
@@ -561,7 +572,7 @@ mod tests {
         i.now = first.wake_at.unwrap_or(i.now) + SignedDuration::from_secs(60);
         let now = i.now;
         let base = node();
-        ahead.start(key.clone(), i);
+        ahead.start(key.clone(), i, false);
         answered(&mut ahead, &key);
         let reads = Reads {
             pod: &p,
@@ -586,7 +597,7 @@ mod tests {
         // off) at once.
         for i in 0..1_500 {
             let key = ObjectKey::new("default", format!("p{i}"));
-            ahead.start(key.clone(), inputs(&p, &catalog, &world));
+            ahead.start(key.clone(), inputs(&p, &catalog, &world), false);
             if i % 2 == 0 {
                 let base = node();
                 let _ = ahead.take(&key, &same_reads(&p, &base, &world, &catalog));
