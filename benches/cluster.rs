@@ -277,6 +277,10 @@ fn main() {
     );
     // What each part holds: the live heap each frees when dropped (the
     // store, with the pods, Events and watch history, is what remains).
+    let (taken, wasted, waited) = kubelets.looked_ahead();
+    println!(
+        "  kubelet syncs computed ahead: {taken} taken ({waited} waited for), {wasted} in vain"
+    );
     let live = || LIVE.load(Ordering::Relaxed);
     let before = live();
     drop(rt);

@@ -17,6 +17,7 @@
 //! computed ahead is dropped and the sync runs in place.
 
 use super::{NodeView, PodMemory, World};
+use crate::api::meta;
 use crate::sim::kubelet::{self, PodInput, PodOutcome};
 use crate::sim::rng::Rng;
 use crate::sim::snapshot::ObjectKey;
@@ -81,7 +82,7 @@ struct Basis {
 
 impl Basis {
     fn matches(&self, r: &Reads<'_>) -> bool {
-        Arc::ptr_eq(&self.pod, r.pod)
+        same_object(&self.pod, r.pod)
             && self.now == r.now
             && self.seed == r.seed
             && self.memory_version == r.memory_version
@@ -103,7 +104,17 @@ fn same_node(a: &NodeView, b: &NodeView) -> bool {
         && same_set(&a.images, &b.images)
 }
 
-/// The same referenced objects: the very same trees under the same names.
+/// The same stored object: the very same tree, or the same version of it
+/// (a store that packed the object decodes a new tree on each read; its
+/// resourceVersion names its content).
+fn same_object(a: &Arc<Value>, b: &Arc<Value>) -> bool {
+    Arc::ptr_eq(a, b)
+        || (meta::resource_version(a).is_some()
+            && meta::resource_version(a) == meta::resource_version(b)
+            && meta::uid(a) == meta::uid(b))
+}
+
+/// The same referenced objects under the same names.
 fn same_world(a: &World, b: &World) -> bool {
     fn same(
         x: &std::collections::BTreeMap<String, Arc<Value>>,
@@ -112,7 +123,7 @@ fn same_world(a: &World, b: &World) -> bool {
         x.len() == y.len()
             && x.iter()
                 .zip(y)
-                .all(|((kx, vx), (ky, vy))| kx == ky && Arc::ptr_eq(vx, vy))
+                .all(|((kx, vx), (ky, vy))| kx == ky && same_object(vx, vy))
     }
     same(&a.config_maps, &b.config_maps)
         && same(&a.secrets, &b.secrets)
@@ -412,7 +423,8 @@ mod tests {
     fn pod(command: &str) -> Arc<Value> {
         Arc::new(json!({
             "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "p", "namespace": "default", "uid": "u-1"},
+            "metadata": {"name": "p", "namespace": "default", "uid": "u-1",
+                         "resourceVersion": "41"},
             "spec": {"nodeName": "kdrill-worker", "containers": [
                 {"name": "c", "image": "busybox:1.36", "command": ["sh", "-c", command]}]},
             "status": {"phase": "Pending"},
@@ -486,7 +498,11 @@ mod tests {
                 &crate::sim::workload::NoNetwork,
             )
         };
-        let other_pod = Arc::new((*p).clone());
+        // The same version decoded again is the same pod; another is not.
+        let decoded = Arc::new((*p).clone());
+        let mut newer = (*p).clone();
+        newer["metadata"]["resourceVersion"] = json!("42");
+        let other_pod = Arc::new(newer);
         let other_catalog = Arc::new(Catalog::default());
         let mut other_world = World::default();
         other_world
@@ -500,7 +516,7 @@ mod tests {
         let reads = || same_reads(&p, &base, &world, &catalog);
         let changes: Vec<(&str, Reads<'_>)> = vec![
             (
-                "another tree of the pod",
+                "another version of the pod",
                 Reads {
                     pod: &other_pod,
                     ..reads()
@@ -549,11 +565,15 @@ mod tests {
             answered(&mut ahead, &key);
             assert!(ahead.take(&key, changed).is_none(), "{what}");
         }
-        ahead.start(key.clone(), inputs(&p, &catalog, &world), false);
-        answered(&mut ahead, &key);
-        let got = ahead.take(&key, &reads()).expect("the same inputs");
-        assert_eq!(format!("{got:?}"), format!("{:?}", in_place(&p)));
-        assert_eq!((ahead.taken, ahead.wasted), (1, changes.len() as u64));
+        for pod in [&p, &decoded] {
+            ahead.start(key.clone(), inputs(&p, &catalog, &world), false);
+            answered(&mut ahead, &key);
+            let got = ahead
+                .take(&key, &Reads { pod, ..reads() })
+                .expect("the same inputs");
+            assert_eq!(format!("{got:?}"), format!("{:?}", in_place(&p)));
+        }
+        assert_eq!((ahead.taken, ahead.wasted), (2, changes.len() as u64));
         // Taken once: the next sync computes in place.
         assert!(ahead.take(&key, &reads()).is_none());
     }
