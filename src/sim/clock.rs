@@ -12,6 +12,11 @@ use std::sync::Mutex;
 /// A source of the current time.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
+    /// Whether time moves only when told to (a virtual clock): what is
+    /// computed for `now` still holds a moment later.
+    fn stands_still(&self) -> bool {
+        false
+    }
 }
 
 /// Real time, scaled: elapsed time since start is multiplied by `scale`.
@@ -65,6 +70,9 @@ impl VirtualClock {
 impl Clock for VirtualClock {
     fn now(&self) -> Timestamp {
         *self.now.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn stands_still(&self) -> bool {
+        true
     }
 }
 

@@ -298,7 +298,7 @@ pub struct Kubelets {
     seed: u64,
     state: Mutex<State>,
     /// Whether syncs are computed ahead (`ahead`): by default where a
-    /// second core is there to compute them.
+    /// second core is there to compute them (and only on a virtual clock).
     look_ahead: std::sync::atomic::AtomicBool,
 }
 
@@ -1372,8 +1372,11 @@ impl Controller for KubeletController {
         }
     }
 
+    /// Only on a virtual clock: a sync computed ahead holds for the time
+    /// it was computed for, and a wall clock has moved on by then.
     fn looks_ahead(&self) -> bool {
         self.0.look_ahead.load(std::sync::atomic::Ordering::Relaxed)
+            && self.0.registry.clock.stands_still()
     }
 
     fn upcoming(&self, _snap: &Snapshot, current: &ObjectKey, next: &[(ObjectKey, Timestamp)]) {
@@ -1639,6 +1642,22 @@ mod tests {
         assert_eq!(pods.len(), 26, "13 system pods, 12 of web, the client");
         assert_eq!(pods, pods_in_place);
         assert_eq!(events, events_in_place);
+    }
+
+    #[test]
+    fn syncs_are_computed_ahead_only_on_a_virtual_clock() {
+        let (registry, ..) = cluster();
+        let kubelets = Kubelets::new(registry, Catalog::default(), 1);
+        kubelets.set_look_ahead(true);
+        assert!(KubeletController(kubelets).looks_ahead());
+        let wall = Arc::new(Registry::new(
+            Arc::new(crate::store::Store::new()),
+            Arc::new(crate::sim::clock::WallClock::new(1.0)),
+            1,
+        ));
+        let kubelets = Kubelets::new(wall, Catalog::default(), 1);
+        kubelets.set_look_ahead(true);
+        assert!(!KubeletController(kubelets).looks_ahead());
     }
 
     #[test]
