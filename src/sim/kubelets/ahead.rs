@@ -7,10 +7,12 @@
 //! next (`Controller::upcoming`), the kubelets hand those inputs to a
 //! worker thread. When a pod's sync comes, its inputs are read as always,
 //! and the worker's outcome is taken only if they are the very same: the
-//! same stored pod and referenced objects (the same trees), the same node
-//! view, the memory not written since, the same time and catalog. So a run
-//! gives the same result whether or not anything was computed ahead, on
-//! one core or two.
+//! same stored pod and referenced objects (the same trees, or the same
+//! resourceVersions of them), the same node view, the memory not written
+//! since, the same time and catalog. So a run gives the same result
+//! whether or not anything was computed ahead, on one core or two. (Only
+//! on a virtual clock: under a wall clock the time a sync was computed
+//! for has passed by its turn.)
 //!
 //! A sync that reaches the network (a shell's `wget`, an HTTP probe) or
 //! the API server reads the cluster as it is at its own turn: the outcome
