@@ -293,6 +293,8 @@ pub struct Kubelets {
     registry: Arc<Registry>,
     /// The container runtime's image catalog; scenarios add their own images.
     catalog: std::sync::RwLock<Arc<Catalog>>,
+    /// The draws of a static pod's boot replay (every other sync draws
+    /// from a stream of its own, `ahead::sync_seed`).
     rng: Rng,
     /// Seeds the endpoint choice of simulated connections.
     seed: u64,

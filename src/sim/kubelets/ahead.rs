@@ -405,12 +405,7 @@ impl Ahead {
 /// how many syncs of it came before, so a sync draws the same numbers
 /// wherever and whenever it is computed.
 pub(super) fn sync_seed(seed: u64, uid: &str, syncs: u64) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for b in uid.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h ^ syncs.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    crate::sim::workload::catalog::fnv(uid, seed) ^ syncs.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 #[cfg(test)]
