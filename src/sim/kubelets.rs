@@ -145,8 +145,9 @@ struct State {
     /// is hundreds of bytes.
     pods: HashMap<ObjectKey, Box<PodEntry>, FxBuildHasher>,
     nodes: HashMap<String, NodeState, FxBuildHasher>,
-    /// Service variables by (namespace, enableServiceLinks).
-    service_env: HashMap<(String, bool), ServiceEnv, FxBuildHasher>,
+    /// Service variables by namespace, then by enableServiceLinks (as an
+    /// index: false, true).
+    service_env: HashMap<String, [Option<ServiceEnv>; 2], FxBuildHasher>,
     /// One copy of each image's details, shared by the containers that
     /// run it, by image reference.
     image_infos: HashMap<String, Arc<ImageInfo>, FxBuildHasher>,
@@ -361,8 +362,11 @@ impl Kubelets {
     }
 
     fn service_env_for(&self, st: &mut State, ns: &str, links: bool) -> ServiceEnv {
-        let k = (ns.to_string(), links);
-        if let Some(v) = st.service_env.get(&k) {
+        if let Some(v) = st
+            .service_env
+            .get(ns)
+            .and_then(|e| e[usize::from(links)].as_ref())
+        {
             return v.clone();
         }
         let store = &self.registry.store;
@@ -380,7 +384,7 @@ impl Kubelets {
             defaults.iter().map(|a| &**a),
             own.iter().map(|a| &**a),
         ));
-        st.service_env.insert(k, v.clone());
+        st.service_env.entry(ns.to_string()).or_default()[usize::from(links)] = Some(v.clone());
         v
     }
 
@@ -414,22 +418,27 @@ impl Kubelets {
     /// The node as its kubelet sees it (without the IPs in use, which only
     /// a pod still waiting for its sandbox needs).
     fn node_view(&self, st: &mut State, node: &Value, with_ips: bool) -> NodeView {
-        let name = meta::name(node).to_string();
-        let ns = st.nodes.entry(name.clone()).or_insert_with(|| NodeState {
-            // Images the node came with (a kind node image's preloads).
-            images: Arc::new(
-                items(node, &["status", "images"])
-                    .flat_map(|i| items(i, &["names"]))
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
-            ),
-            used_ips: Arc::default(),
-            last_ip_host: 0,
-        });
+        let name = meta::name(node);
+        // Looked up first: `entry` would copy the name on every call.
+        if !st.nodes.contains_key(name) {
+            let fresh = NodeState {
+                // Images the node came with (a kind node image's preloads).
+                images: Arc::new(
+                    items(node, &["status", "images"])
+                        .flat_map(|i| items(i, &["names"]))
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                ),
+                used_ips: Arc::default(),
+                last_ip_host: 0,
+            };
+            st.nodes.insert(name.to_string(), fresh);
+        }
+        let ns = &st.nodes[name];
         let (host_ip, pod_cidr) = node_inputs(node);
         NodeView {
-            name,
+            name: name.to_string(),
             host_ip,
             pod_cidr,
             used_ips: if with_ips {
@@ -683,8 +692,8 @@ impl Kubelets {
                 .unwrap_or(true);
             let Some(env) = st
                 .service_env
-                .get(&(meta::namespace(&pod).to_string(), links))
-                .cloned()
+                .get(meta::namespace(&pod))
+                .and_then(|e| e[usize::from(links)].clone())
             else {
                 continue;
             };
@@ -895,7 +904,7 @@ impl Kubelets {
             return None;
         }
         let mut written_rv = st.pods.get(key).and_then(|e| e.written_rv);
-        if pod.get("status") != Some(&out.status) {
+        if out.status_changed {
             // The status subresource takes only `status` from the body (the
             // rest comes from the stored pod): no copy of the whole pod.
             // `status` moves in (`json!` would copy it through the serializer,
@@ -1351,7 +1360,7 @@ impl Controller for KubeletController {
                 if ns == "default" {
                     st.service_env.clear();
                 } else {
-                    st.service_env.retain(|(n, _), _| n != ns);
+                    st.service_env.remove(ns);
                 }
                 Vec::new()
             }

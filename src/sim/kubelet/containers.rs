@@ -1261,8 +1261,12 @@ pub(super) fn sync(input: &PodInput<'_>, now: Timestamp, rng: &Rng) -> PodOutcom
     }
     let status = status::pod_status(&ctx.pod, input, &mem, now);
     ctx.events.sort_by_key(|e| e.at);
+    // Compared here, where the sync's reads are warm (and, for a sync
+    // computed ahead, on the worker's core).
+    let status_changed = input.pod.get("status") != Some(&status);
     PodOutcome {
         status,
+        status_changed,
         events: ctx.events,
         gone: mem.gone,
         memory: mem,

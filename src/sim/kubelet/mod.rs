@@ -160,6 +160,9 @@ impl PodMemory {
 pub struct PodOutcome {
     /// The pod's new `status`.
     pub status: Value,
+    /// Whether it differs from the `status` the pod had (the write it
+    /// needs).
+    pub status_changed: bool,
     pub events: Vec<TimedEvent>,
     pub memory: PodMemory,
     /// Call again at this time at the latest (None: only on change).

@@ -5,10 +5,16 @@
 //! an insertion on every hit). A key (unsized: `[u8]`) is shared between
 //! the map and its entry (`Arc`) and looked up by reference, so a hit
 //! copies nothing.
+//!
+//! The table holds entry positions, found by the hash each entry keeps:
+//! a key is hashed once per call, and the entry a full cache gives up
+//! leaves the table without its key being read or hashed again (with the
+//! cache full, every new key evicts one, and the evicted key's bytes were
+//! long out of the processor's caches).
 
 use crate::store::fxhash::FxBuildHasher;
-use std::collections::HashMap;
-use std::hash::Hash;
+use hashbrown::HashTable;
+use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 
 /// No entry (the end of the use order).
@@ -16,6 +22,7 @@ const NIL: usize = usize::MAX;
 
 struct Entry<K: ?Sized, V> {
     key: Arc<K>,
+    hash: u64,
     value: V,
     /// The entry used next after this one (`NIL` for the newest).
     newer: usize,
@@ -25,8 +32,8 @@ struct Entry<K: ?Sized, V> {
 
 pub(super) struct Lru<K: ?Sized, V> {
     cap: usize,
-    /// Each key's position in `entries`.
-    map: HashMap<Arc<K>, usize, FxBuildHasher>,
+    /// Positions in `entries`, by their entries' hashes.
+    table: HashTable<usize>,
     entries: Vec<Entry<K, V>>,
     newest: usize,
     oldest: usize,
@@ -36,11 +43,23 @@ impl<K: Eq + Hash + ?Sized, V> Lru<K, V> {
     pub(super) fn new(cap: usize) -> Self {
         Self {
             cap: cap.max(1),
-            map: HashMap::default(),
+            table: HashTable::new(),
             entries: Vec::new(),
             newest: NIL,
             oldest: NIL,
         }
+    }
+
+    fn hash(k: &K) -> u64 {
+        FxBuildHasher::default().hash_one(k)
+    }
+
+    /// The position of `k`'s entry (`hash` is `k`'s).
+    fn find(&self, hash: u64, k: &K) -> Option<usize> {
+        let entries = &self.entries;
+        self.table
+            .find(hash, |&i| entries[i].hash == hash && *entries[i].key == *k)
+            .copied()
     }
 
     /// Takes entry `i` out of the use order.
@@ -67,14 +86,19 @@ impl<K: Eq + Hash + ?Sized, V> Lru<K, V> {
         self.newest = i;
     }
 
-    /// The value of `k`, now the most recently used entry.
-    pub(super) fn touch(&mut self, k: &K) -> Option<&mut V> {
-        let i = *self.map.get(k)?;
+    /// Makes entry `i` the most recently used.
+    fn use_now(&mut self, i: usize) -> &mut V {
         if self.newest != i {
             self.unlink(i);
             self.push_newest(i);
         }
-        Some(&mut self.entries[i].value)
+        &mut self.entries[i].value
+    }
+
+    /// The value of `k`, now the most recently used entry.
+    pub(super) fn touch(&mut self, k: &K) -> Option<&mut V> {
+        let i = self.find(Self::hash(k), k)?;
+        Some(self.use_now(i))
     }
 
     /// Sets `k`'s value (copying the key only when it is new), making it
@@ -84,13 +108,14 @@ impl<K: Eq + Hash + ?Sized, V> Lru<K, V> {
     where
         Arc<K>: for<'a> From<&'a K>,
     {
-        if let Some(slot) = self.touch(k) {
-            *slot = v;
+        let hash = Self::hash(k);
+        if let Some(i) = self.find(hash, k) {
+            *self.use_now(i) = v;
             return;
         }
-        let key: Arc<K> = Arc::from(k);
         let entry = Entry {
-            key: key.clone(),
+            key: Arc::from(k),
+            hash,
             value: v,
             newer: NIL,
             older: NIL,
@@ -98,20 +123,24 @@ impl<K: Eq + Hash + ?Sized, V> Lru<K, V> {
         let i = if self.entries.len() >= self.cap {
             let i = self.oldest;
             self.unlink(i);
-            let gone = std::mem::replace(&mut self.entries[i], entry);
-            self.map.remove(&*gone.key);
+            let gone = self.entries[i].hash;
+            if let Ok(slot) = self.table.find_entry(gone, |&j| j == i) {
+                slot.remove();
+            }
+            self.entries[i] = entry;
             i
         } else {
             self.entries.push(entry);
             self.entries.len() - 1
         };
-        self.map.insert(key, i);
+        let entries = &self.entries;
+        self.table.insert_unique(hash, i, |&j| entries[j].hash);
         self.push_newest(i);
     }
 
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.map.len()
+        self.table.len()
     }
 
     /// The keys from the most to the least recently used.
