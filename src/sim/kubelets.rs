@@ -620,18 +620,21 @@ impl Kubelets {
     /// namespace are at hand. A pod still to get its IP waits for the
     /// syncs before it that take one on its node: its node's IPs in use
     /// change with theirs.
-    pub fn look_ahead(&self, current: &ObjectKey, next: &[(ObjectKey, Timestamp)]) {
+    pub fn look_ahead(&self, current: &ObjectKey, next: &[(&ObjectKey, Timestamp)]) {
         let mut st = self.lock();
         if !st.stopped_nodes.is_empty() {
             return;
         }
         let store = &self.registry.store;
-        // The nodes where a sync before takes an IP.
-        let mut taking_ips: Vec<String> = Vec::new();
+        // The nodes where a sync before takes an IP, by their names'
+        // hashes (no copies; two names of one hash only cost a sync its
+        // computing ahead).
+        let mut taking_ips: Vec<u64> = Vec::new();
         let mut claim = |node: &str| {
-            let free = !taking_ips.iter().any(|n| n == node);
+            let h = std::hash::BuildHasher::hash_one(&FxBuildHasher::default(), node);
+            let free = !taking_ips.contains(&h);
             if free {
-                taking_ips.push(node.to_string());
+                taking_ips.push(h);
             }
             free
         };
@@ -710,7 +713,7 @@ impl Kubelets {
             let view = self.node_view(&mut st, &node, takes_ip);
             let seed = ahead::sync_seed(self.seed, meta::uid(&pod), syncs);
             st.ahead.start(
-                key.clone(),
+                (*key).clone(),
                 ahead::Inputs {
                     pod,
                     node: view,
@@ -1390,7 +1393,7 @@ impl Controller for KubeletController {
             && self.0.registry.clock.stands_still()
     }
 
-    fn upcoming(&self, _snap: &Snapshot, current: &ObjectKey, next: &[(ObjectKey, Timestamp)]) {
+    fn upcoming(&self, _snap: &Snapshot, current: &ObjectKey, next: &[(&ObjectKey, Timestamp)]) {
         self.0.look_ahead(current, next);
     }
 

@@ -155,7 +155,7 @@ pub trait Controller: Send + Sync {
     /// at their times), so it can start on them elsewhere (the kubelets
     /// compute pod syncs on another core). Advisory: no reconcile may
     /// return anything else for having been told.
-    fn upcoming(&self, snap: &Snapshot, current: &ObjectKey, next: &[(ObjectKey, Timestamp)]) {
+    fn upcoming(&self, snap: &Snapshot, current: &ObjectKey, next: &[(&ObjectKey, Timestamp)]) {
         let _ = (snap, current, next);
     }
 }
@@ -529,20 +529,22 @@ impl Runtime {
     }
 
     /// Controller `c`'s keys that come next, with when: those queued (now),
-    /// then those of the earliest timers (at their times).
-    fn next_of(&self, c: usize, now: Timestamp) -> Vec<(ObjectKey, Timestamp)> {
+    /// then those of the earliest timers (at their times). Borrowed: most
+    /// are computed ahead already, and a copy of each key per reconcile
+    /// cost two allocations.
+    fn next_of(&self, c: usize, now: Timestamp) -> Vec<(&ObjectKey, Timestamp)> {
         let queued = self
             .queue
             .iter()
             .take(LOOK_AHEAD_SCAN)
             .filter(|w| w.0 == c)
-            .map(|w| (w.1.clone(), now));
+            .map(|w| (&w.1, now));
         let timed = self
             .timers
             .iter()
             .take(LOOK_AHEAD_SCAN)
             .filter(|(_, w)| w.0 == c)
-            .map(|((at, _), w)| (w.1.clone(), *at));
+            .map(|((at, _), w)| (&w.1, *at));
         queued.chain(timed).take(LOOK_AHEAD).collect()
     }
 
