@@ -210,6 +210,68 @@ fn fresh_cluster_looks_like_kind() {
             ["kdrill-worker2", "172.18.0.4", "Running"],
         ]
     );
+    // Its log at verbosity 0 on a fresh node (kube-proxy v1.33.1 as kind
+    // configures it): what newProxyServer and Run log, then its four config
+    // controllers' informers starting and syncing; the node's IP is the
+    // worker's.
+    let name = sim
+        .kubectl(&[
+            "get",
+            "pods",
+            "-n",
+            "kube-system",
+            "-l",
+            "k8s-app=kube-proxy",
+            "--field-selector=spec.nodeName=kdrill-worker",
+            "-o",
+            "name",
+        ])
+        .ok();
+    let logs = sim
+        .kubectl(&["logs", "-n", "kube-system", name.trim()])
+        .ok();
+    let lines: Vec<&str> = logs.lines().collect();
+    // klog's header: severity, MMDD, time to the microsecond, thread id 1.
+    let header_ok = |l: &str| {
+        let b = l.as_bytes();
+        l.len() > 30
+            && matches!(b[0], b'I' | b'E')
+            && b[1..5].iter().all(u8::is_ascii_digit)
+            && b[5] == b' '
+            && b[14] == b'.'
+            && &l[21..30] == "       1 "
+    };
+    assert!(lines.iter().all(|l| header_ok(l)), "{logs}");
+    let bodies: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{} {}", &l[..1], &l[30..]))
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            r#"I server.go:715] "Successfully retrieved node IP(s)" IPs=["172.18.0.3"]"#,
+            r#"I conntrack.go:121] "Set sysctl" entry="net/netfilter/nf_conntrack_tcp_timeout_established" value=86400"#,
+            r#"I conntrack.go:121] "Set sysctl" entry="net/netfilter/nf_conntrack_tcp_timeout_close_wait" value=3600"#,
+            r#"E server.go:245] "Kube-proxy configuration may be incomplete or incorrect" err="nodePortAddresses is unset; NodePort connections will be accepted on all local IPs. Consider using `--nodeport-addresses primary`""#,
+            r#"I server.go:254] "kube-proxy running in dual-stack mode" primary ipFamily="IPv4""#,
+            r#"I server_linux.go:145] "Using iptables Proxier""#,
+            r#"I proxier.go:243] "Setting route_localnet=1 to allow node-ports on localhost; to change this either disable iptables.localhostNodePorts (--iptables-localhost-nodeports) or set nodePortAddresses (--nodeport-addresses) to filter loopback addresses" ipFamily="IPv4""#,
+            r#"I server.go:516] "Version info" version="v1.33.1""#,
+            r#"I server.go:518] "Golang settings" GOGC="" GOMAXPROCS="" GOTRACEBACK="""#,
+            r#"I config.go:199] "Starting service config controller""#,
+            r#"I shared_informer.go:350] "Waiting for caches to sync" controller="service config""#,
+            r#"I config.go:105] "Starting endpoint slice config controller""#,
+            r#"I shared_informer.go:350] "Waiting for caches to sync" controller="endpoint slice config""#,
+            r#"I config.go:440] "Starting serviceCIDR config controller""#,
+            r#"I shared_informer.go:350] "Waiting for caches to sync" controller="serviceCIDR config""#,
+            r#"I config.go:329] "Starting node config controller""#,
+            r#"I shared_informer.go:350] "Waiting for caches to sync" controller="node config""#,
+            r#"I shared_informer.go:357] "Caches are synced" controller="service config""#,
+            r#"I shared_informer.go:357] "Caches are synced" controller="endpoint slice config""#,
+            r#"I shared_informer.go:357] "Caches are synced" controller="serviceCIDR config""#,
+            r#"I shared_informer.go:357] "Caches are synced" controller="node config""#,
+        ]
+    );
 }
 
 #[test]

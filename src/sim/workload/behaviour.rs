@@ -80,6 +80,7 @@ enum Kind {
     Stress,
     Coredns,
     IngressNginx,
+    KubeProxy,
     Kubectl,
     Curl,
     Generic,
@@ -222,7 +223,7 @@ fn profile(r: &ImageRef, catalog: &Catalog) -> Profile {
             Some(ShellKind::Ash),
         ),
         "registry.k8s.io/kube-proxy" => p(
-            Kind::Generic,
+            Kind::KubeProxy,
             &[],
             &["kube-proxy"],
             &["/usr/local/bin/kube-proxy", "kube-proxy"],
@@ -328,6 +329,7 @@ pub fn derive(spec: &ContainerSpec, catalog: &Catalog, net: &dyn Network) -> Tim
             Kind::Stress => stress(&argv),
             Kind::Coredns => coredns(spec, &argv),
             Kind::IngressNginx => ingress_nginx(),
+            Kind::KubeProxy => kube_proxy(&r, spec),
             Kind::Kubectl => kubectl_main(&argv, &env()),
             Kind::Curl => curl_entrypoint(&argv[1..], &env()),
             Kind::Declared => match catalog.declared_for(&r) {
@@ -1095,6 +1097,115 @@ fn mysql(spec: &ContainerSpec) -> Timeline {
     );
     t.log(secs(13.0), "{{time:%Y-%m-%dT%H:%M:%S%.6fZ}} 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. Version: '8.4.5'  socket: '/var/run/mysqld/mysqld.sock'  port: 3306  MySQL Community Server - GPL.");
     t.ports.push(Port::tcp(3306, secs(13.0)));
+    t
+}
+
+/// kube-proxy (v1.33.1, as kind runs it: iptables mode, `conntrack.maxPerCore:
+/// 0`, the kubeconfig kubeadm writes, `nodePortAddresses` unset) on a fresh
+/// node: what `newProxyServer` and `Run` log at verbosity 0, then its four
+/// config controllers' informers starting and syncing. Nothing more at
+/// verbosity 0 while it runs (the iptables syncs log at V(2)). The node's
+/// IP is the pod's (a host-network pod).
+fn kube_proxy(r: &ImageRef, spec: &ContainerSpec) -> Timeline {
+    let mut t = generic(r);
+    let at = |ms: f64| secs(ms / 1000.0);
+    let line = |sev: char, source: &str, msg: &str| {
+        format!("{sev}{{{{time:%m%d %H:%M:%S%.6f}}}}       1 {source}] {msg}")
+    };
+    let ip = &spec.pod_ip;
+    let startup: [(f64, char, &str, String); 9] = [
+        (
+            380.6,
+            'I',
+            "server.go:715",
+            format!(r#""Successfully retrieved node IP(s)" IPs=["{ip}"]"#),
+        ),
+        // `setupConntrack`: kubeadm's defaults (24h, 1h) differ from a
+        // fresh kernel's, so both are set (and logged).
+        (
+            387.4,
+            'I',
+            "conntrack.go:121",
+            r#""Set sysctl" entry="net/netfilter/nf_conntrack_tcp_timeout_established" value=86400"#.into(),
+        ),
+        (
+            387.5,
+            'I',
+            "conntrack.go:121",
+            r#""Set sysctl" entry="net/netfilter/nf_conntrack_tcp_timeout_close_wait" value=3600"#.into(),
+        ),
+        (
+            387.8,
+            'E',
+            "server.go:245",
+            r#""Kube-proxy configuration may be incomplete or incorrect" err="nodePortAddresses is unset; NodePort connections will be accepted on all local IPs. Consider using `--nodeport-addresses primary`""#.into(),
+        ),
+        (
+            470.1,
+            'I',
+            "server.go:254",
+            r#""kube-proxy running in dual-stack mode" primary ipFamily="IPv4""#.into(),
+        ),
+        (
+            470.3,
+            'I',
+            "server_linux.go:145",
+            r#""Using iptables Proxier""#.into(),
+        ),
+        (
+            500.9,
+            'I',
+            "proxier.go:243",
+            r#""Setting route_localnet=1 to allow node-ports on localhost; to change this either disable iptables.localhostNodePorts (--iptables-localhost-nodeports) or set nodePortAddresses (--nodeport-addresses) to filter loopback addresses" ipFamily="IPv4""#.into(),
+        ),
+        (
+            502.3,
+            'I',
+            "server.go:516",
+            r#""Version info" version="v1.33.1""#.into(),
+        ),
+        (
+            502.5,
+            'I',
+            "server.go:518",
+            r#""Golang settings" GOGC="" GOMAXPROCS="" GOTRACEBACK="""#.into(),
+        ),
+    ];
+    for (ms, sev, source, msg) in startup {
+        t.log(at(ms), line(sev, source, &msg));
+    }
+    // The config controllers, each on its own goroutine: started in this
+    // order, their caches synced about 100 ms later.
+    let controllers = [
+        ("service config", "config.go:199", 517.6),
+        ("endpoint slice config", "config.go:105", 520.3),
+        ("serviceCIDR config", "config.go:440", 521.4),
+        ("node config", "config.go:329", 522.8),
+    ];
+    for (name, source, ms) in controllers {
+        t.log(
+            at(ms),
+            line('I', source, &format!(r#""Starting {name} controller""#)),
+        );
+        t.log(
+            at(ms + 0.2),
+            line(
+                'I',
+                "shared_informer.go:350",
+                &format!(r#""Waiting for caches to sync" controller="{name}""#),
+            ),
+        );
+    }
+    for (i, (name, _, _)) in controllers.iter().enumerate() {
+        t.log(
+            at(618.5 + 1.5 * i as f64),
+            line(
+                'I',
+                "shared_informer.go:357",
+                &format!(r#""Caches are synced" controller="{name}""#),
+            ),
+        );
+    }
     t
 }
 
