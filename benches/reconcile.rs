@@ -328,14 +328,8 @@ fn main() {
         let mut rates = Vec::new();
         let mut mains = Vec::new();
         for _ in 0..runs_for(n) {
-            let Measured {
-                running: up,
-                wall: secs,
-                cpu,
-                main_cpu,
-                virtual_secs: virt,
-                rss_growth: rss,
-            } = rollout(n);
+            let m = rollout(n);
+            let (up, secs, main_cpu, virt) = (m.running, m.wall, m.main_cpu, m.virtual_secs);
             let status = if up == n {
                 ""
             } else {
@@ -345,10 +339,11 @@ fn main() {
             rates.push(rate);
             mains.push(main_cpu);
             println!(
-                "  {n:>6} pods on {:>3} workers: {up} Running after {virt}s virtual in {secs:.2}s wall ({cpu:.2}s CPU, main thread {main_cpu:.2}s) = {rate:.0} pods/s wall, {:.0} pods per CPU-second; RSS +{:.1} KiB/pod (process {:.0} MiB){status}",
+                "  {n:>6} pods on {:>3} workers: {up} Running after {virt}s virtual in {secs:.2}s wall ({:.2}s CPU, main thread {main_cpu:.2}s) = {rate:.0} pods/s wall, {:.0} pods per CPU-second; RSS +{:.1} KiB/pod (process {:.0} MiB){status}",
                 n.div_ceil(PODS_PER_NODE).max(2),
-                up as f64 / cpu.max(0.01),
-                rss as f64 / 1024.0 / n as f64,
+                m.cpu,
+                up as f64 / m.cpu.max(0.01),
+                m.rss_growth as f64 / 1024.0 / n as f64,
                 rss_bytes() as f64 / (1024.0 * 1024.0),
             );
         }

@@ -186,7 +186,7 @@ fn fresh_cluster_looks_like_kind() {
     );
     // kubeadm's kube-proxy DaemonSet runs on every node, on the host
     // network: each pod's IP is its node's.
-    let columns = "custom-columns=NODE:.spec.nodeName,IP:.status.podIP,PHASE:.status.phase";
+    let columns = "custom-columns=NAME:.metadata.name,NODE:.spec.nodeName,IP:.status.podIP,PHASE:.status.phase";
     let proxies = sim.eventually(
         20,
         &[
@@ -200,10 +200,11 @@ fn fresh_cluster_looks_like_kind() {
             "-o",
             columns,
         ],
-        |o| rows(o).iter().filter(|r| r[2] == "Running").count() == 3,
+        |o| rows(o).iter().filter(|r| r[3] == "Running").count() == 3,
     );
+    let proxies = rows(&proxies);
     assert_eq!(
-        rows(&proxies)[1..],
+        proxies[1..].iter().map(|r| &r[1..]).collect::<Vec<_>>(),
         [
             ["kdrill-control-plane", "172.18.0.2", "Running"],
             ["kdrill-worker", "172.18.0.3", "Running"],
@@ -214,21 +215,8 @@ fn fresh_cluster_looks_like_kind() {
     // configures it): what newProxyServer and Run log, then its four config
     // controllers' informers starting and syncing; the node's IP is the
     // worker's.
-    let name = sim
-        .kubectl(&[
-            "get",
-            "pods",
-            "-n",
-            "kube-system",
-            "-l",
-            "k8s-app=kube-proxy",
-            "--field-selector=spec.nodeName=kdrill-worker",
-            "-o",
-            "name",
-        ])
-        .ok();
     let logs = sim
-        .kubectl(&["logs", "-n", "kube-system", name.trim()])
+        .kubectl(&["logs", "-n", "kube-system", &proxies[2][0]])
         .ok();
     let lines: Vec<&str> = logs.lines().collect();
     // klog's header: severity, MMDD, time to the microsecond, thread id 1.
