@@ -129,6 +129,34 @@ impl Parsed {
     }
 }
 
+/// What a pod's sync reads (`Kubelets::inputs`).
+struct SyncReads {
+    pod: Arc<Value>,
+    node: NodeView,
+    world: World,
+    parsed: Parsed,
+}
+
+impl SyncReads {
+    /// The sync's input with this memory, catalog and network.
+    fn input<'a>(
+        &'a self,
+        memory: &'a PodMemory,
+        catalog: &'a Catalog,
+        network: &'a dyn crate::sim::workload::Network,
+    ) -> PodInput<'a> {
+        PodInput {
+            pod: &self.pod,
+            parsed: Some(&self.parsed.pod),
+            node: &self.node,
+            world: &self.world,
+            memory,
+            catalog,
+            network,
+        }
+    }
+}
+
 /// What a node's kubelet and container runtime hold (shared with the
 /// views a sync reads; changed copy-on-write once those are gone).
 #[derive(Default)]
@@ -558,11 +586,7 @@ impl Kubelets {
 
     /// Reads what a pod's sync needs; None when the pod is not (or no
     /// longer) on a node that exists.
-    fn inputs(
-        &self,
-        st: &mut State,
-        key: &ObjectKey,
-    ) -> Option<(Arc<Value>, NodeView, World, Parsed)> {
+    fn inputs(&self, st: &mut State, key: &ObjectKey) -> Option<SyncReads> {
         let store = &self.registry.store;
         let Some(pod) = store.get(res::PODS, &key.namespace, &key.name) else {
             Self::forget(st, key);
@@ -596,7 +620,12 @@ impl Kubelets {
         let view = self.node_view(st, &node, !has_ip);
         let parsed = Parsed::of(&pod, st.pods.get(key).and_then(|e| e.parsed.as_deref()));
         let world = self.world(st, &pod, &parsed.refs);
-        Some((pod, view, world, parsed))
+        Some(SyncReads {
+            pod,
+            node: view,
+            world,
+            parsed,
+        })
     }
 
     /// Turns computing syncs ahead on or off (results are the same).
@@ -741,7 +770,8 @@ impl Kubelets {
         if let Some(sp) = &static_pod {
             self.ensure_mirror(key, sp);
         }
-        let (pod, node, world, parsed) = self.inputs(st, key)?;
+        let reads = self.inputs(st, key)?;
+        let (pod, world, parsed) = (&reads.pod, &reads.world, &reads.parsed);
         // The pod's UID in the API, which deletes name as their
         // precondition (a mirror pod runs under its static pod's UID).
         let api_uid = || {
@@ -753,8 +783,8 @@ impl Kubelets {
 
         // Evicted by the eviction manager: its containers are gone; the
         // pod object stays (Failed, Evicted) until someone deletes it.
-        if kubelet_eviction::is_evicted(&pod) {
-            if meta::is_deleting(&pod) {
+        if kubelet_eviction::is_evicted(pod) {
+            if meta::is_deleting(pod) {
                 self.delete_now(key, api_uid(), "");
             }
             Self::forget(st, key);
@@ -767,24 +797,24 @@ impl Kubelets {
         if first_sync
             && static_pod.is_none()
             && pod.get_in(&["status", "startTime"]).is_none()
-            && let Some(message) = self.admission_rejection(&pod, &node.name)
+            && let Some(message) = self.admission_rejection(pod, &reads.node.name)
         {
-            self.reject(st, key, &pod, &node.name, &message);
+            self.reject(st, key, pod, &reads.node.name, &message);
             return None;
         }
         let now = self.registry.clock.now();
         let catalog = self.catalog();
         let (memory_version, syncs) = st.pods.get(key).map_or((0, 0), |e| (e.version, e.syncs));
-        let seed = ahead::sync_seed(self.seed, meta::uid(&pod), syncs);
+        let seed = ahead::sync_seed(self.seed, meta::uid(pod), syncs);
         // The outcome computed ahead from these very inputs, if any (a
         // static pod's first sync replays its boot: never computed ahead).
         let early = if static_pod.is_none() {
             st.ahead.take(
                 key,
                 &ahead::Reads {
-                    pod: &pod,
-                    node: &node,
-                    world: &world,
+                    pod,
+                    node: &reads.node,
+                    world,
                     memory_version,
                     catalog: &catalog,
                     now,
@@ -811,17 +841,8 @@ impl Kubelets {
             let mut memory = PodMemory::default();
             let mut at = sp.started.min(now);
             for _ in 0..BOOT_SYNCS {
-                let net = self.network(&serving, &pod, &memory);
-                let input = PodInput {
-                    pod: &pod,
-                    parsed: Some(&parsed.pod),
-                    node: &node,
-                    world: &world,
-                    memory: &memory,
-                    catalog: &catalog,
-                    network: &net,
-                };
-                let out = kubelet::sync_pod(&input, at, &self.rng);
+                let net = self.network(&serving, pod, &memory);
+                let out = kubelet::sync_pod(&reads.input(&memory, &catalog, &net), at, &self.rng);
                 drop(net);
                 memory = out.memory;
                 match out.wake_at {
@@ -836,20 +857,8 @@ impl Kubelets {
             None => Self::memory(st, key, &fresh),
         };
         let in_place = || {
-            let net = self.network(&serving, &pod, memory);
-            kubelet::sync_pod(
-                &PodInput {
-                    pod: &pod,
-                    parsed: Some(&parsed.pod),
-                    node: &node,
-                    world: &world,
-                    memory,
-                    catalog: &catalog,
-                    network: &net,
-                },
-                now,
-                &Rng::new(seed),
-            )
+            let net = self.network(&serving, pod, memory);
+            kubelet::sync_pod(&reads.input(memory, &catalog, &net), now, &Rng::new(seed))
         };
         let mut out = match early {
             Some(out) => {
@@ -876,7 +885,7 @@ impl Kubelets {
         }
         // The view (moved into a temporary) drops its shares of the node's
         // sets here, before they change.
-        let host = { node }.name;
+        let host = { reads.node }.name;
         for c in out.memory.containers.values_mut() {
             if let Some(info) = &mut c.image {
                 share_image(&mut st.image_infos, info);
@@ -951,8 +960,8 @@ impl Kubelets {
                 e.syncs += 1;
                 e.written_rv = written_rv;
                 match (keep_parse, e.parsed.as_deref_mut()) {
-                    (true, Some(held)) => *held = parsed,
-                    (true, None) => e.parsed = Some(Box::new(parsed)),
+                    (true, Some(held)) => *held = reads.parsed,
+                    (true, None) => e.parsed = Some(Box::new(reads.parsed)),
                     (false, _) => e.parsed = None,
                 }
             }
@@ -960,11 +969,11 @@ impl Kubelets {
                 st.pods.insert(
                     key.clone(),
                     Box::new(PodEntry {
-                        uid: meta::uid(&pod).to_string(),
+                        uid: meta::uid(pod).to_string(),
                         node: host,
                         memory: Arc::new(out.memory),
                         written_rv,
-                        parsed: keep_parse.then(|| Box::new(parsed)),
+                        parsed: keep_parse.then(|| Box::new(reads.parsed)),
                         version,
                         syncs: 1,
                     }),
@@ -1098,7 +1107,7 @@ impl Kubelets {
     ) -> Option<T> {
         let mut st = self.lock();
         self.sync_locked(&mut st, key);
-        let (pod, node, world, parsed) = self.inputs(&mut st, key)?;
+        let reads = self.inputs(&mut st, key)?;
         let now = self.registry.clock.now();
         let serving = PodServing {
             kubelets: self,
@@ -1107,19 +1116,8 @@ impl Kubelets {
         };
         let fresh = PodMemory::default();
         let memory = Self::memory(&st, key, &fresh);
-        let net = self.network(&serving, &pod, memory);
-        Some(f(
-            &PodInput {
-                pod: &pod,
-                parsed: Some(&parsed.pod),
-                node: &node,
-                world: &world,
-                memory,
-                catalog: &self.catalog(),
-                network: &net,
-            },
-            now,
-        ))
+        let net = self.network(&serving, &reads.pod, memory);
+        Some(f(&reads.input(memory, &self.catalog(), &net), now))
     }
 
     /// Brings a pod's status up to the clock's `now`.
@@ -1180,21 +1178,14 @@ impl Kubelets {
     pub fn usage(&self, namespace: &str, pod: &str) -> Vec<ContainerUsage> {
         let key = ObjectKey::new(namespace, pod);
         let mut st = self.lock();
-        let Some((pod, node, world, parsed)) = self.inputs(&mut st, &key) else {
+        let Some(reads) = self.inputs(&mut st, &key) else {
             return Vec::new();
         };
         let now = self.registry.clock.now();
         let fresh = PodMemory::default();
         let memory = Self::memory(&st, &key, &fresh);
-        let input = PodInput {
-            pod: &pod,
-            parsed: Some(&parsed.pod),
-            node: &node,
-            world: &world,
-            memory,
-            catalog: &self.catalog(),
-            network: &NoNetwork,
-        };
+        let catalog = self.catalog();
+        let input = reads.input(memory, &catalog, &NoNetwork);
         memory
             .containers
             .keys()
